@@ -1,0 +1,27 @@
+# The two commands of README.md. Both create .venv from the project's own files.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+STAMP  := $(VENV)/.installed
+RESULTS ?= results
+
+.PHONY: demo test setup clean sbml docs-figures
+
+setup: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --upgrade pip setuptools wheel
+	$(VENV)/bin/python -m pip install -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/jakstat demo --out $(RESULTS)
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest -q -ra
+
+sbml: $(STAMP)
+	$(VENV)/bin/jakstat export
+
+clean:
+	rm -rf $(VENV) $(RESULTS) .pytest_cache
