@@ -1,0 +1,1 @@
+"""Calibration of SBML models to data through PEtab problems (in progress)."""
