@@ -1,0 +1,434 @@
+"""Kirby et al. (2021) phospho-STAT1 data and the PEtab problems built from them.
+
+The data are phospho-flow cytometry time courses of pY701-STAT1 in mouse
+splenocytes after IFN-alpha or IFN-beta (Kirby D et al., Front Immunol 2021,
+doi:10.3389/fimmu.2021.748423).  They are read in place from the shared data
+folder (never copied into the project) and turned into two PEtab v1 problems:
+
+* ``train``: B cells, experiments 20190108, 20190119, 20190121;
+* ``validation``: B cells, experiment 20190214 (never used for fitting).
+
+Problem design (see ``docs/calibration.md`` for the justification):
+
+* observable ``pSTAT1_B = scale_<experiment> * pSTAT1_total``: one
+  fluorescence-per-molecule scale factor per experiment, no offset (the data
+  are background subtracted and the signal is zero at t = 0);
+* additive normal noise with one ``sigma_<experiment>`` per experiment;
+* the model parameters in :data:`ESTIMATED_PARAMETERS` on log10 scale, with
+  bounds a fixed number of decades around the model's nominal (literature)
+  value; everything else stays at the model's value.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import libsbml
+import pandas as pd
+
+from jakstat_rules.errors import JakstatInputError
+
+__all__ = [
+    "ESTIMATED_PARAMETERS",
+    "TRAIN_EXPERIMENTS",
+    "VALIDATION_EXPERIMENTS",
+    "DATA_ENV_VAR",
+    "default_data_dir",
+    "read_kirby_csv",
+    "load_kirby",
+    "write_kirby_petab",
+]
+
+#: Model parameters estimated from the Kirby data: id -> half-width of the
+#: search interval in decades around the model's nominal value.  Kept small on
+#: purpose: a pSTAT1 time course under two ligands constrains ligand-specific
+#: receptor binding, the net phosphorylation rate, the dephosphorylation /
+#: feedback rate and the STAT1 pool (the last one only jointly with the scale
+#: factor, hence a narrow interval).  Edit the names when the model changes.
+ESTIMATED_PARAMETERS: dict[str, float] = {
+    "kf_IFNA_IFNAR": 2.0,
+    "kf_IFNB_IFNAR": 2.0,
+    "kcat_JAK1_STAT1_y701": 2.0,
+    "kdeg_pSTAT1": 2.0,
+    "STAT1_0": 1.0,
+}
+
+#: Experiments used for training and for validation.
+TRAIN_EXPERIMENTS: tuple[str, ...] = ("20190108", "20190119", "20190121")
+VALIDATION_EXPERIMENTS: tuple[str, ...] = ("20190214",)
+
+#: Environment variable that overrides the default data folder.
+DATA_ENV_VAR = "JAKSTAT_DATA"
+
+# Model contract: ids the SBML model must provide.
+DOSE_PARAMETERS = {"IFN-alpha": "IFNa_pM", "IFN-beta": "IFNb_pM"}
+READOUT = "pSTAT1_total"
+
+# Bounds (linear) of the observation parameters, see docs/calibration.md.
+SCALE_BOUNDS = (1e-4, 1e2)  # MFI per pSTAT1 molecule
+SCALE_NOMINAL = 0.1
+SIGMA_BOUNDS = (1.0, 1e3)  # MFI
+SIGMA_NOMINAL = 50.0
+
+# Columns of the 2019 csv files.
+COL_INDEX = ""
+COL_WELL = "Well"
+COL_CONC = "Concentration (Mol)"
+COL_CYTOKINE = "Cytokine"
+COL_TIME = "Time (min)"
+CELL_COLUMNS = {
+    "B cells": "pSTAT1 in B cells",
+    "CD8+ T cells": "pSTAT1 in CD8+ T cells",
+    "CD4+ T cells": "pSTAT1 in CD4+ T cells",
+}
+EXPECTED_COLUMNS = [COL_INDEX, COL_WELL, COL_CONC, COL_CYTOKINE, COL_TIME,
+                    *CELL_COLUMNS.values()]
+FILE_PATTERN = "{experiment}_pSTAT1_IFN.csv"
+
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_data_dir() -> Path:
+    """Return the data folder: ``$JAKSTAT_DATA`` or ``../shared/data/kirby2021``.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder holding the Kirby 2021 csv files.  The default is relative
+        to the project root.
+    """
+    env = os.environ.get(DATA_ENV_VAR)
+    if env:
+        return Path(env)
+    return _PROJECT_ROOT.parent / "shared" / "data" / "kirby2021"
+
+
+def _resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
+    path = Path(data_dir) if data_dir is not None else default_data_dir()
+    if not path.is_dir():
+        raise JakstatInputError(
+            f"data folder {str(path)!r} does not exist; expected a folder with "
+            f"the Kirby 2021 files (set --data or ${DATA_ENV_VAR})")
+    return path
+
+
+def read_kirby_csv(path: str | os.PathLike) -> pd.DataFrame:
+    """Read and validate one Kirby 2019 ``*_pSTAT1_IFN.csv`` file.
+
+    Parameters
+    ----------
+    path
+        The csv file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per well with columns ``well``, ``cytokine``, ``conc_M``,
+        ``time_min`` and one column per cell type (keys of ``CELL_COLUMNS``).
+
+    Raises
+    ------
+    JakstatInputError
+        If the file is missing or unreadable, a column is missing or unknown,
+        a time or dose is non-numeric or negative, a cytokine is unknown, or a
+        fluorescence value is not a number.  The message names the file, the
+        line and the value.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise JakstatInputError(
+            f"data file {str(path)!r} not found; expected a Kirby 2021 "
+            f"'<date>_pSTAT1_IFN.csv' file")
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError,
+            UnicodeDecodeError) as exc:
+        raise JakstatInputError(
+            f"data file {str(path)!r} is not a readable csv table ({exc}); "
+            f"expected columns {EXPECTED_COLUMNS}") from None
+    columns = ["" if c.startswith("Unnamed: ") else c for c in raw.columns]
+    raw.columns = columns
+    missing = [c for c in EXPECTED_COLUMNS if c not in columns]
+    unknown = [c for c in columns if c not in EXPECTED_COLUMNS]
+    if missing or unknown:
+        raise JakstatInputError(
+            f"data file {str(path)!r}: missing columns {missing}, unknown "
+            f"columns {unknown}; expected exactly {EXPECTED_COLUMNS}")
+    if raw.empty:
+        raise JakstatInputError(f"data file {str(path)!r} has no rows; "
+                                f"expected one row per well")
+
+    def number(col: str, i: int, nonneg: bool) -> float:
+        text = raw.at[i, col].strip()
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        line = i + 2  # header is line 1
+        if not math.isfinite(value):
+            raise JakstatInputError(
+                f"data file {str(path)!r}, line {line}, column {col!r}: value "
+                f"{text!r} is not a number; expected a finite number")
+        if nonneg and value < 0:
+            raise JakstatInputError(
+                f"data file {str(path)!r}, line {line}, column {col!r}: value "
+                f"{text!r} is negative; expected a value >= 0")
+        return value
+
+    rows = []
+    for i in range(len(raw)):
+        cytokine = raw.at[i, COL_CYTOKINE].strip()
+        if cytokine not in DOSE_PARAMETERS:
+            raise JakstatInputError(
+                f"data file {str(path)!r}, line {i + 2}, column "
+                f"{COL_CYTOKINE!r}: unknown cytokine {cytokine!r}; expected "
+                f"one of {sorted(DOSE_PARAMETERS)}")
+        row = {
+            "well": raw.at[i, COL_WELL].strip(),
+            "cytokine": cytokine,
+            "conc_M": number(COL_CONC, i, True),
+            "time_min": number(COL_TIME, i, True),
+        }
+        for cell, col in CELL_COLUMNS.items():
+            row[cell] = number(col, i, False)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def load_kirby(data_dir: str | os.PathLike | None = None,
+               experiments: tuple[str, ...] | list[str] = TRAIN_EXPERIMENTS
+               + VALIDATION_EXPERIMENTS) -> pd.DataFrame:
+    """Load several Kirby 2019 experiments into one long table.
+
+    Parameters
+    ----------
+    data_dir
+        Data folder; default :func:`default_data_dir`.
+    experiments
+        Experiment dates, e.g. ``("20190108",)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows of :func:`read_kirby_csv` with an added ``experiment`` column.
+    """
+    folder = _resolve_data_dir(data_dir)
+    frames = []
+    for exp in experiments:
+        df = read_kirby_csv(folder / FILE_PATTERN.format(experiment=exp))
+        df.insert(0, "experiment", str(exp))
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _format_dose(pm: float) -> str:
+    text = f"{pm:.6g}".replace(".", "p").replace("-", "m").replace("+", "")
+    return text
+
+
+def _condition_id(cytokine: str, conc_M: float) -> str:
+    ligand = "IFNa" if cytokine == "IFN-alpha" else "IFNb"
+    return f"{ligand}_{_format_dose(conc_M * 1e12)}pM"
+
+
+def _sbml_nominal_values(sbml_path: Path) -> dict[str, float]:
+    doc = libsbml.readSBMLFromFile(str(sbml_path))
+    if doc.getNumErrors(libsbml.LIBSBML_SEV_ERROR) or doc.getModel() is None:
+        raise JakstatInputError(
+            f"SBML file {str(sbml_path)!r} could not be read: "
+            f"{doc.getErrorLog().toString().strip()[:300]}; expected a valid "
+            f"SBML model")
+    model = doc.getModel()
+    values = {}
+    for p in model.getListOfParameters():
+        values[p.getId()] = p.getValue() if p.isSetValue() else math.nan
+    rules = {r.getVariable() for r in model.getListOfRules()}
+    values["__rules__"] = rules  # type: ignore[assignment]
+    ia = {a.getSymbol() for a in model.getListOfInitialAssignments()}
+    values["__initial_assignments__"] = ia  # type: ignore[assignment]
+    values["__species__"] = {  # type: ignore[assignment]
+        s.getId() for s in model.getListOfSpecies()}
+    return values
+
+
+@dataclass(frozen=True)
+class _Design:
+    estimated: dict[str, float]
+    cell_type: str
+
+
+def _parameter_rows(design: _Design, nominal: dict, experiments, sbml_path):
+    rows = []
+    for pid, decades in design.estimated.items():
+        if pid not in nominal:
+            raise JakstatInputError(
+                f"estimated parameter {pid!r} is not a global parameter of "
+                f"SBML model {str(sbml_path)!r}; expected one of "
+                f"{sorted(k for k in nominal if not k.startswith('__'))}")
+        if pid in nominal["__rules__"] or pid in nominal["__initial_assignments__"]:
+            raise JakstatInputError(
+                f"estimated parameter {pid!r} is set by a rule or initial "
+                f"assignment in {str(sbml_path)!r}; expected a free parameter")
+        value = nominal[pid]
+        if not (math.isfinite(value) and value > 0):
+            raise JakstatInputError(
+                f"parameter {pid!r} has nominal value {value!r} in "
+                f"{str(sbml_path)!r}; expected a positive number for a "
+                f"log10-scaled estimate")
+        if not (0 < decades <= 4):
+            raise JakstatInputError(
+                f"search width {decades!r} decades for {pid!r}; expected a "
+                f"number in (0, 4]")
+        rows.append({"parameterId": pid, "parameterName": pid,
+                     "parameterScale": "log10",
+                     "lowerBound": float(f"{value * 10 ** -decades:.6g}"),
+                     "upperBound": float(f"{value * 10 ** decades:.6g}"),
+                     "nominalValue": value, "estimate": 1})
+    for exp in experiments:
+        rows.append({"parameterId": f"scale_{exp}",
+                     "parameterName": f"MFI per pSTAT1 molecule, {exp}",
+                     "parameterScale": "log10",
+                     "lowerBound": SCALE_BOUNDS[0], "upperBound": SCALE_BOUNDS[1],
+                     "nominalValue": SCALE_NOMINAL, "estimate": 1})
+        rows.append({"parameterId": f"sigma_{exp}",
+                     "parameterName": f"noise SD (MFI), {exp}",
+                     "parameterScale": "log10",
+                     "lowerBound": SIGMA_BOUNDS[0], "upperBound": SIGMA_BOUNDS[1],
+                     "nominalValue": SIGMA_NOMINAL, "estimate": 1})
+    return pd.DataFrame(rows).set_index("parameterId")
+
+
+def _write_problem(folder: Path, data: pd.DataFrame, design: _Design,
+                   sbml_path: Path, nominal: dict, experiments) -> Path:
+    import petab.v1 as petab
+
+    folder.mkdir(parents=True, exist_ok=True)
+    obs_id = "pSTAT1_" + design.cell_type.split()[0].replace("+", "")
+    model_file = folder / "model.xml"
+    shutil.copyfile(sbml_path, model_file)
+
+    conds = (data[["cytokine", "conc_M"]].drop_duplicates()
+             .sort_values(["cytokine", "conc_M"]))
+    cond_rows = []
+    for cyt, conc in conds.itertuples(index=False):
+        row = {"conditionId": _condition_id(cyt, conc),
+               "conditionName": f"{cyt} {conc:g} M"}
+        for c, pid in DOSE_PARAMETERS.items():
+            row[pid] = conc * 1e12 if c == cyt else 0.0
+        cond_rows.append(row)
+    condition_df = pd.DataFrame(cond_rows).set_index("conditionId")
+
+    observable_df = pd.DataFrame([{
+        "observableId": obs_id,
+        "observableName": f"pY701-STAT1 MFI in {design.cell_type}",
+        "observableFormula": f"observableParameter1_{obs_id} * {READOUT}",
+        "observableTransformation": "lin",
+        "noiseFormula": f"noiseParameter1_{obs_id}",
+        "noiseDistribution": "normal",
+    }]).set_index("observableId")
+
+    meas = pd.DataFrame({
+        "observableId": obs_id,
+        "simulationConditionId": [_condition_id(c, x) for c, x in
+                                  zip(data["cytokine"], data["conc_M"])],
+        "measurement": data[design.cell_type].to_numpy(float),
+        "time": data["time_min"].to_numpy(float),
+        "observableParameters": ["scale_" + e for e in data["experiment"]],
+        "noiseParameters": ["sigma_" + e for e in data["experiment"]],
+        "datasetId": [f"exp{e}_{'IFNa' if c == 'IFN-alpha' else 'IFNb'}"
+                      for e, c in zip(data["experiment"], data["cytokine"])],
+        "replicateId": ["exp" + e for e in data["experiment"]],
+    })
+    parameter_df = _parameter_rows(design, nominal, experiments, sbml_path)
+
+    petab.write_condition_df(condition_df, folder / "conditions.tsv")
+    petab.write_observable_df(observable_df, folder / "observables.tsv")
+    petab.write_measurement_df(meas, folder / "measurements.tsv")
+    petab.write_parameter_df(parameter_df, folder / "parameters.tsv")
+    yaml_path = folder / "problem.yaml"
+    petab.yaml.create_problem_yaml(
+        sbml_files="model.xml", condition_files="conditions.tsv",
+        measurement_files="measurements.tsv", parameter_file="parameters.tsv",
+        observable_files="observables.tsv", yaml_file=yaml_path,
+        relative_paths=False)
+    return yaml_path
+
+
+def write_kirby_petab(data_dir: str | os.PathLike | None,
+                      out_dir: str | os.PathLike,
+                      sbml_path: str | os.PathLike | None = None,
+                      *,
+                      estimated: dict[str, float] | None = None,
+                      cell_type: str = "B cells") -> dict[str, Path]:
+    """Write the Kirby 2021 training and validation PEtab v1 problems.
+
+    Parameters
+    ----------
+    data_dir
+        Folder with the csv files; ``None`` means :func:`default_data_dir`.
+    out_dir
+        Output folder; ``OUT/train/problem.yaml`` and
+        ``OUT/validation/problem.yaml`` are written, each next to a copy of
+        the SBML model and its condition, observable, measurement and
+        parameter tables.
+    sbml_path
+        The model (default ``sbml/jakstat_ifn.xml`` in the project).  It must
+        define global parameters ``IFNa_pM`` and ``IFNb_pM`` (dose in pM), a
+        quantity ``pSTAT1_total`` (molecules per cell), use minutes and rest
+        at steady state without ligand.
+    estimated
+        Estimated model parameters: id -> half-width of the log10 search
+        interval in decades around the model value.  Default
+        :data:`ESTIMATED_PARAMETERS`.
+    cell_type
+        One of ``"B cells"``, ``"CD8+ T cells"``, ``"CD4+ T cells"``.
+
+    Returns
+    -------
+    dict
+        ``{"train": path, "validation": path}`` of the two YAML files.
+
+    Raises
+    ------
+    JakstatInputError
+        Bad data files, an SBML model lacking the contract ids or a listed
+        parameter, or a problem that fails the PEtab linter.
+    """
+    from .problem import lint_or_raise
+
+    if cell_type not in CELL_COLUMNS:
+        raise JakstatInputError(f"cell type {cell_type!r} unknown; expected "
+                                f"one of {sorted(CELL_COLUMNS)}")
+    sbml = Path(sbml_path) if sbml_path is not None else (
+        _PROJECT_ROOT / "sbml" / "jakstat_ifn.xml")
+    if not sbml.is_file():
+        raise JakstatInputError(
+            f"SBML model {str(sbml)!r} not found; expected an SBML file "
+            f"(pass --sbml or export the model first)")
+    nominal = _sbml_nominal_values(sbml)
+    for pid in list(DOSE_PARAMETERS.values()):
+        if pid not in nominal:
+            raise JakstatInputError(
+                f"SBML model {str(sbml)!r} has no global parameter {pid!r}; "
+                f"expected dose parameters {sorted(DOSE_PARAMETERS.values())}")
+    if READOUT not in nominal and READOUT not in nominal["__species__"]:
+        raise JakstatInputError(
+            f"SBML model {str(sbml)!r} defines no {READOUT!r}; expected an "
+            f"assignment-rule parameter with the total pSTAT1 (molecules/cell)")
+    design = _Design(dict(ESTIMATED_PARAMETERS if estimated is None
+                          else estimated), cell_type)
+    out = Path(out_dir)
+    folder = _resolve_data_dir(data_dir)
+    result = {}
+    for name, exps in (("train", TRAIN_EXPERIMENTS),
+                       ("validation", VALIDATION_EXPERIMENTS)):
+        data = load_kirby(folder, exps)
+        yaml_path = _write_problem(out / name, data, design, sbml, nominal,
+                                   exps)
+        lint_or_raise(yaml_path)
+        result[name] = yaml_path
+    return result

@@ -1,0 +1,169 @@
+"""Small example models and PEtab problems with a known answer.
+
+Two uses: tests and benchmarks need problems whose true parameters are known,
+and the Kirby PEtab writer needs a model honouring the model contract before
+the real JAK-STAT model is exported.  Nothing here is biology to be trusted:
+
+* :data:`STANDIN_ANTIMONY` is a five-reaction caricature of IFN -> receptor ->
+  STAT1 phosphorylation with the contract ids (``IFNa_pM``, ``IFNb_pM``,
+  ``pSTAT1_total``, time in minutes, molecules per cell, resting at zero dose)
+  and the parameter names of :data:`jakstat_rules.calibrate.data.ESTIMATED_PARAMETERS`.
+* :func:`write_example_problem` writes a two-state conversion model
+  ``A -> B -> 0`` observed through a scale factor, with data simulated from
+  known parameters.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["STANDIN_ANTIMONY", "write_standin_sbml", "EXAMPLE_TRUE",
+           "write_example_problem"]
+
+STANDIN_ANTIMONY = """
+model jakstat_standin
+  // time in minutes, amounts in molecules per cell, doses in pM
+  compartment cell = 1
+  IFNa_pM = 0; IFNb_pM = 0
+  kf_IFNA_IFNAR = 2e-4      // per pM per min
+  kf_IFNB_IFNAR = 5e-3      // per pM per min
+  kr_IFN_IFNAR = 0.05       // per min
+  kint_IFNAR = 0.03         // per min, internalisation of bound receptor
+  kcat_JAK1_STAT1_y701 = 2e-4   // per bound receptor per min
+  kdeg_pSTAT1 = 0.08        // per min, dephosphorylation
+  IFNAR_0 = 2000
+  STAT1_0 = 5e4
+  species IFNAR in cell, IFNAR_a in cell, IFNAR_b in cell
+  species STAT1 in cell, pSTAT1 in cell
+  substanceOnly species IFNAR, IFNAR_a, IFNAR_b, STAT1, pSTAT1
+  IFNAR = IFNAR_0; IFNAR_a = 0; IFNAR_b = 0
+  STAT1 = STAT1_0; pSTAT1 = 0
+  bind_a: IFNAR -> IFNAR_a; kf_IFNA_IFNAR * IFNa_pM * IFNAR - kr_IFN_IFNAR * IFNAR_a
+  bind_b: IFNAR -> IFNAR_b; kf_IFNB_IFNAR * IFNb_pM * IFNAR - 0.1 * kr_IFN_IFNAR * IFNAR_b
+  int_a: IFNAR_a -> ; kint_IFNAR * IFNAR_a
+  int_b: IFNAR_b -> ; kint_IFNAR * IFNAR_b
+  phos: STAT1 -> pSTAT1; kcat_JAK1_STAT1_y701 * (IFNAR_a + IFNAR_b) * STAT1
+  dephos: pSTAT1 -> STAT1; kdeg_pSTAT1 * pSTAT1
+  pSTAT1_total := pSTAT1
+end
+"""
+
+
+def write_standin_sbml(path: str | os.PathLike) -> Path:
+    """Write the stand-in JAK-STAT model (:data:`STANDIN_ANTIMONY`) as SBML.
+
+    Parameters
+    ----------
+    path
+        Output file.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    import tellurium as te
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(te.antimonyToSBML(STANDIN_ANTIMONY))
+    return path
+
+
+_EXAMPLE_ANTIMONY = """
+model conversion
+  compartment c = 1
+  k1 = 0.3; k2 = 0.05; A0 = 10
+  species A in c, B in c
+  A = A0; B = 0
+  conv: A -> B; k1 * A
+  deg: B -> ; k2 * B
+end
+"""
+
+#: True parameters of :func:`write_example_problem`.
+EXAMPLE_TRUE = {"k1": 0.3, "k2": 0.05, "scale": 2.5}
+
+
+def write_example_problem(out_dir: str | os.PathLike, noise_sd: float = 0.0,
+                          seed: int = 0, estimate_sigma: bool = False) -> Path:
+    """Write a PEtab problem with data simulated from :data:`EXAMPLE_TRUE`.
+
+    Model ``A -> B -> 0`` (rates ``k1``, ``k2``), two conditions
+    (``A0`` = 10 or 4), observable ``scale * B`` with normal noise.
+
+    Parameters
+    ----------
+    out_dir
+        Folder for ``problem.yaml`` and its tables.
+    noise_sd
+        Standard deviation of the Gaussian noise added to the data.
+    seed
+        Seed of the noise.
+    estimate_sigma
+        Estimate the noise SD ``sigma`` (else fixed at ``max(noise_sd, 0.05)``).
+
+    Returns
+    -------
+    pathlib.Path
+        The YAML file.
+    """
+    import petab.v1 as petab
+    import roadrunner
+    import tellurium as te
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    sbml = te.antimonyToSBML(_EXAMPLE_ANTIMONY)
+    (out / "model.xml").write_text(sbml)
+    rr = roadrunner.RoadRunner(sbml)
+    times = np.array([0.5, 1, 2, 4, 7, 10, 15, 20, 30, 45])
+    rng = np.random.default_rng(seed)
+    rows = []
+    for cid, a0 in (("high", 10.0), ("low", 4.0)):
+        rr.resetAll()
+        rr["k1"], rr["k2"], rr["A0"] = EXAMPLE_TRUE["k1"], EXAMPLE_TRUE["k2"], a0
+        rr.reset()
+        res = rr.simulate(times=[0.0, *times.tolist()], selections=["time", "B"])
+        b = np.asarray(res)[1:, 1]
+        y = EXAMPLE_TRUE["scale"] * b + noise_sd * rng.standard_normal(len(b))
+        for t, v in zip(times, y):
+            rows.append({"observableId": "B_obs", "simulationConditionId": cid,
+                         "measurement": v, "time": t,
+                         "observableParameters": "scale",
+                         "noiseParameters": "sigma" if estimate_sigma else
+                         max(noise_sd, 0.05)})
+    petab.write_measurement_df(pd.DataFrame(rows), out / "measurements.tsv")
+    petab.write_condition_df(pd.DataFrame({
+        "conditionId": ["high", "low"], "A0": [10.0, 4.0]}).set_index("conditionId"),
+        out / "conditions.tsv")
+    petab.write_observable_df(pd.DataFrame([{
+        "observableId": "B_obs", "observableFormula": "observableParameter1_B_obs * B",
+        "noiseFormula": "noiseParameter1_B_obs", "noiseDistribution": "normal",
+        "observableTransformation": "lin"}]).set_index("observableId"),
+        out / "observables.tsv")
+    par = [
+        {"parameterId": "k1", "parameterScale": "log10", "lowerBound": 1e-3,
+         "upperBound": 10.0, "nominalValue": 0.1, "estimate": 1},
+        {"parameterId": "k2", "parameterScale": "log10", "lowerBound": 1e-3,
+         "upperBound": 10.0, "nominalValue": 0.1, "estimate": 1},
+        {"parameterId": "scale", "parameterScale": "log10", "lowerBound": 1e-2,
+         "upperBound": 1e2, "nominalValue": 1.0, "estimate": 1},
+    ]
+    if estimate_sigma:
+        par.append({"parameterId": "sigma", "parameterScale": "log10",
+                    "lowerBound": 1e-3, "upperBound": 10.0, "nominalValue": 0.1,
+                    "estimate": 1})
+    petab.write_parameter_df(pd.DataFrame(par).set_index("parameterId"),
+                             out / "parameters.tsv")
+    yaml_path = out / "problem.yaml"
+    petab.yaml.create_problem_yaml(
+        sbml_files="model.xml", condition_files="conditions.tsv",
+        measurement_files="measurements.tsv", parameter_file="parameters.tsv",
+        observable_files="observables.tsv", yaml_file=yaml_path,
+        relative_paths=False)
+    return yaml_path
