@@ -27,6 +27,7 @@ import hashlib
 import logging
 import math
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -772,8 +773,12 @@ _COMPILED: dict[tuple, CompiledProblem] = {}
 
 def get_compiled(payload: ProblemPayload, rtol: float = 1e-10,
                  atol: float = 1e-10) -> CompiledProblem:
-    """Return the process-wide compiled problem for ``payload`` (compiled once)."""
-    key = (payload.hash, rtol, atol)
+    """Return the compiled problem for ``payload``, compiled once per thread.
+
+    A roadrunner instance is not thread safe, so threads of one process
+    (dask workers with ``processes=False``) each get their own copy.
+    """
+    key = (payload.hash, rtol, atol, threading.get_ident())
     cp = _COMPILED.get(key)
     if cp is None:
         cp = CompiledProblem(payload, rtol=rtol, atol=atol)

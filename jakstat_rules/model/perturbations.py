@@ -1,0 +1,87 @@
+"""Perturbations: JAK inhibitors, ionising radiation, JAK2 V617F.
+
+JAK inhibitors
+    Ruxolitinib and tofacitinib are ATP-competitive; their binding to a JAK
+    is fast compared with signalling, so occupancy is at equilibrium with the
+    drug in the medium.  The fraction of each kinase free of both drugs is
+
+        f_K = 1 / (1 + rux/Kapp_rux_K + tofa/Kapp_tofa_K),
+
+    with ``Kapp = IC50/2 * (1 + [ATP]/Km)``: enzymatic IC50s measured at
+    Km ATP (Quintas-Cardama 2010; Meyer 2010) give Ki = IC50/2
+    (Cheng-Prusoff), shifted by cellular ATP.  Every kinase-catalysed rate
+    is multiplied by the free fraction of the catalysing kinase.  Drugs are
+    therefore inputs (parameters, annotated with ChEBI in the SBML), not
+    species, which keeps the network free of drug-bound copies of every
+    receptor complex.
+
+Ionising radiation
+    A dose ``IR_Gy`` given at t = 0 makes ~35 DNA double-strand breaks per Gy
+    (Rothkamm 2003).  Unrepaired breaks give micronuclei after mitosis, whose
+    DNA activates cGAS and, through cGAMP, STING, which drives IFNB1
+    transcription; IFN-beta is secreted into the medium and acts in an
+    autocrine loop (Harding 2017; Burnette 2011; Liu 2020).  The chain of
+    steps gives a delay of hours.
+
+JAK2 V617F
+    The pseudokinase-domain mutation makes JAK2 active without ligand
+    (James 2005): JAK2 auto-phosphorylates and phosphorylates cytoplasmic
+    STAT1 from unliganded IFNGR2.
+"""
+from __future__ import annotations
+
+from pysb import Expression
+
+from .builder import Builder
+
+DRUGS = ("ruxolitinib", "tofacitinib")
+KINASES = ("JAK1", "JAK2", "TYK2")
+
+
+def kinase_free_fraction(b: Builder, kinase: str) -> Expression:
+    """Expression ``f_<kinase>``: fraction of the kinase not occupied by a drug."""
+    name = f"f_{kinase}_free"
+    if name in b.model.components.keys():
+        return b.model.components[name]
+    occupancy = 0
+    for drug in DRUGS:
+        kapp = b.e(f"Kapp_{drug}_{kinase}",
+                   b.p(f"IC50_{drug}_{kinase}") / 2 * (1 + b.p("ATP_cell_over_Km")), "nM",
+                   f"Cheng-Prusoff: IC50_{drug}_{kinase} / 2 * (1 + ATP_cell_over_Km)")
+        occupancy = occupancy + b.p(f"{drug}_nM") / kapp
+    return b.e(name, 1 / (1 + occupancy))
+
+
+def radiation_induces_ifnb(b: Builder) -> None:
+    """IR -> DSB -> micronuclei -> cGAS -> STING -> IFNB1 mRNA -> secreted IFN-beta."""
+    DSB, MN, CGAS, STING1 = b.m("DSB"), b.m("MN"), b.m("CGAS"), b.m("STING1")
+    mIFNB1, IFNB1 = b.m("mRNA_IFNB1"), b.m("IFNB1")
+    b.initial(DSB(), b.e("DSB_0", b.p("IR_Gy") * b.p("DSB_per_Gy"), "molecule",
+                         "IR_Gy times DSB_per_Gy"))
+    b.initial(CGAS(act="i"), b.p("CGAS_0"))
+    b.initial(STING1(act="i"), b.p("STING1_0"))
+    b.rule("DSB_repaired", DSB() >> None, b.p("krep_DSB"))
+    b.rule("DSB_forms_micronucleus", DSB() >> MN(), b.p("kMN_DSB"))
+    b.rule("micronucleus_cleared", MN() >> None, b.p("kdeg_MN"))
+    b.rule("micronucleus_activates_CGAS", MN() + CGAS(act="i") >> MN() + CGAS(act="a"),
+           b.p("kact_CGAS_MN"))
+    b.rule("CGAS_inactivates", CGAS(act="a") >> CGAS(act="i"), b.p("kinact_CGAS"))
+    b.rule("CGAS_activates_STING1", CGAS(act="a") + STING1(act="i") >> CGAS(act="a") + STING1(act="a"),
+           b.p("kact_STING1"))
+    b.rule("STING1_inactivates", STING1(act="a") >> STING1(act="i"), b.p("kinact_STING1"))
+    b.rule("STING1_drives_IFNB1", STING1(act="a") >> STING1(act="a") + mIFNB1(),
+           b.p("vmax_IFNB1_mRNA"))
+    b.rule("IFNB1_mRNA_decays", mIFNB1() >> None, b.p("kdeg_IFNB1_mRNA"))
+    b.rule("IFNB1_secreted", mIFNB1() >> mIFNB1() + IFNB1(r1=None, r2=None), b.p("ksec_IFNB1"))
+
+
+def jak2_v617f(b: Builder) -> None:
+    """Ligand-independent JAK2 activity of the V617F mutant."""
+    JAK2, IFNGR2, STAT1 = b.m("JAK2"), b.m("IFNGR2"), b.m("STAT1")
+    b.rule("JAK2V617F_autoactivates", JAK2(y1007="u") >> JAK2(y1007="p"),
+           b.e("kauto_JAK2V617F", b.p("V617F_activity") * kinase_free_fraction(b, "JAK2")))
+    b.rule("JAK2V617F_phosphorylates_STAT1",
+           JAK2(y1007="p", box1=1) % IFNGR2(box1=1, lig=None)
+           + STAT1(sh2=None, y701="u", loc="cyt")
+           >> JAK2(y1007="p", box1=1) % IFNGR2(box1=1, lig=None) + STAT1(sh2=None, y701="p", loc="cyt"),
+           b.e("kcat_V617F_STAT1_eff", b.p("kcat_JAK2V617F_STAT1") * kinase_free_fraction(b, "JAK2")))
