@@ -94,7 +94,8 @@ def write_example_problem(out_dir: str | os.PathLike, noise_sd: float = 0.0,
     """Write a PEtab problem with data simulated from :data:`EXAMPLE_TRUE`.
 
     Model ``A -> B -> 0`` (rates ``k1``, ``k2``), two conditions
-    (``A0`` = 10 or 4), observable ``scale * B`` with normal noise.
+    (``A0`` = 10 or 4), observables ``A`` and ``scale * B`` with normal
+    noise (observing ``A`` makes ``k1`` and ``k2`` identifiable).
 
     Parameters
     ----------
@@ -128,15 +129,16 @@ def write_example_problem(out_dir: str | os.PathLike, noise_sd: float = 0.0,
         rr.resetAll()
         rr["k1"], rr["k2"], rr["A0"] = EXAMPLE_TRUE["k1"], EXAMPLE_TRUE["k2"], a0
         rr.reset()
-        res = rr.simulate(times=[0.0, *times.tolist()], selections=["time", "B"])
-        b = np.asarray(res)[1:, 1]
-        y = EXAMPLE_TRUE["scale"] * b + noise_sd * rng.standard_normal(len(b))
-        for t, v in zip(times, y):
-            rows.append({"observableId": "B_obs", "simulationConditionId": cid,
-                         "measurement": v, "time": t,
-                         "observableParameters": "scale",
-                         "noiseParameters": "sigma" if estimate_sigma else
-                         max(noise_sd, 0.05)})
+        res = np.asarray(rr.simulate(times=[0.0, *times.tolist()],
+                                     selections=["time", "A", "B"]))
+        for obs, col, scale in (("A_obs", 1, 1.0), ("B_obs", 2, EXAMPLE_TRUE["scale"])):
+            y = scale * res[1:, col] + noise_sd * rng.standard_normal(len(times))
+            for t, v in zip(times, y):
+                rows.append({"observableId": obs, "simulationConditionId": cid,
+                             "measurement": v, "time": t,
+                             "observableParameters": "scale" if obs == "B_obs" else "",
+                             "noiseParameters": "sigma" if estimate_sigma else
+                             max(noise_sd, 0.05)})
     petab.write_measurement_df(pd.DataFrame(rows), out / "measurements.tsv")
     petab.write_condition_df(pd.DataFrame({
         "conditionId": ["high", "low"], "A0": [10.0, 4.0]}).set_index("conditionId"),
@@ -144,6 +146,9 @@ def write_example_problem(out_dir: str | os.PathLike, noise_sd: float = 0.0,
     petab.write_observable_df(pd.DataFrame([{
         "observableId": "B_obs", "observableFormula": "observableParameter1_B_obs * B",
         "noiseFormula": "noiseParameter1_B_obs", "noiseDistribution": "normal",
+        "observableTransformation": "lin"}, {
+        "observableId": "A_obs", "observableFormula": "A",
+        "noiseFormula": "noiseParameter1_A_obs", "noiseDistribution": "normal",
         "observableTransformation": "lin"}]).set_index("observableId"),
         out / "observables.tsv")
     par = [
