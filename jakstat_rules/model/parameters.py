@@ -189,7 +189,8 @@ PARAMETERS: dict[str, ParamSpec] = {
     # ------------------------------------------------------------ transcription
     "K_ISRE": _p(500, "molecule", "assumed: half-maximal ISRE activity at 500 nuclear ISGF3"),
     "K_GAS": _p(500, "molecule", "assumed: half-maximal GAS activity at 500 nuclear GAF"),
-    "n_hill": _p(1.5, "dimensionless", "assumed: mild cooperativity of promoter occupation"),
+    "n_hill": _p(2, "dimensionless", "assumed: cooperative occupation of tandem ISRE/GAS sites; an integer keeps "
+                 "the Hill term defined for slightly negative solver values"),
     "vmax_SOCS1_mRNA": _p(5, "molecule/min", "assumed: strong induction of SOCS1 within 1 h"),
     "vmax_USP18_mRNA": _p(2, "molecule/min", "assumed"),
     "vmax_IRF1_mRNA": _p(5, "molecule/min", "assumed: IRF1 is an immediate-early GAS gene"),

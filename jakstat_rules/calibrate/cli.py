@@ -1,0 +1,185 @@
+"""Command-line wiring of the calibration commands.
+
+``register(subparsers)`` adds to the main ``jakstat`` parser::
+
+    jakstat data petab --data DIR --out OUT [--sbml PATH]
+    jakstat calibrate PROBLEM.yaml [--starts N] [--seed S] [--out DIR]
+                      [--workers K | --scheduler ADDRESS] [--export-sbml]
+    jakstat profile PROBLEM.yaml --fit FIT_DIR --out DIR [--workers K]
+    jakstat validate FIT_DIR VALIDATION.yaml --out DIR
+
+Every handler returns an exit code; :class:`~jakstat_rules.errors.JakstatInputError`
+is left to propagate (the main CLI prints it as one line and exits with 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+__all__ = ["register"]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected an integer >= 1")
+    return value
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected an integer >= 0")
+    return value
+
+
+def _add_parallel(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--workers", type=_positive_int, default=1, metavar="K",
+                   help="run on a local dask cluster with K worker processes "
+                        "(default 1: in this process)")
+    g.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="address of a running dask scheduler, e.g. tcp://host:8786")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no live progress line")
+
+
+def _cmd_data_petab(args: argparse.Namespace) -> int:
+    from .data import write_kirby_petab
+
+    paths = write_kirby_petab(args.data, args.out, args.sbml)
+    for name, path in paths.items():
+        print(f"{name}: {path}")
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from .optimize import calibrate
+
+    summary = calibrate(args.problem, args.out, n_starts=args.starts,
+                        seed=args.seed, workers=args.workers,
+                        scheduler=args.scheduler, progress=not args.no_progress,
+                        max_new_starts=args.max_new_starts,
+                        export_sbml=args.export_sbml)
+    _print_summary(summary, ["best_fval", "n_finished", "n_starts",
+                             "n_converged", "n_failed", "wall_time_s"])
+    print(f"results in {args.out}")
+    return 0
+
+
+def _cmd_profile(args: argparse.Namespace) -> int:
+    from .profile import profile
+
+    result = profile(args.problem, args.fit, args.out,
+                     parameters=args.parameters, workers=args.workers,
+                     scheduler=args.scheduler, progress=not args.no_progress)
+    for pid, info in result["parameters"].items():
+        print(f"{pid}: {info['identifiability']}")
+    print(f"results in {args.out}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .validate import validate
+
+    result = validate(args.fit, args.problem, args.out, n_starts=args.starts,
+                      seed=args.seed)
+    _print_summary(result, ["r2", "nrmse", "nll"])
+    print(f"results in {args.out}")
+    return 0
+
+
+def _print_summary(summary: dict[str, Any], keys: list[str]) -> None:
+    print(json.dumps({k: summary.get(k) for k in keys}, indent=1, default=str),
+          file=sys.stdout)
+
+
+def register(subparsers: Any) -> None:
+    """Add ``data``, ``calibrate``, ``profile`` and ``validate`` subcommands.
+
+    Parameters
+    ----------
+    subparsers
+        The object returned by ``ArgumentParser.add_subparsers()``.  Each
+        added parser stores its handler in ``func``; handlers take the parsed
+        namespace and return an exit code.
+    """
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+
+    p = subparsers.add_parser("data", help="data sets and PEtab problems",
+                              description="Data sets and the PEtab problems "
+                                          "built from them.")
+    dsub = p.add_subparsers(dest="data_command", metavar="COMMAND")
+    dsub.required = True
+    pp = dsub.add_parser(
+        "petab", formatter_class=fmt,
+        help="write the Kirby 2021 training and validation PEtab problems",
+        description="Write OUT/train/problem.yaml (B cells, 20190108, 20190119, "
+                    "20190121) and OUT/validation/problem.yaml (B cells, "
+                    "20190214) from the Kirby 2021 pSTAT1 data.")
+    pp.add_argument("--data", default=None, metavar="DIR",
+                    help="folder with the Kirby csv files (default: "
+                         "$JAKSTAT_DATA or ../shared/data/kirby2021)")
+    pp.add_argument("--out", required=True, metavar="OUT", help="output folder")
+    pp.add_argument("--sbml", default=None, metavar="PATH",
+                    help="SBML model (default sbml/jakstat_ifn.xml)")
+    pp.set_defaults(func=_cmd_data_petab)
+
+    p = subparsers.add_parser(
+        "calibrate", formatter_class=fmt,
+        help="fit a PEtab v1 problem by multistart optimisation",
+        description="Fit any PEtab v1 problem with an SBML model: Latin-hypercube "
+                    "multistart, least-squares local optimisation, results "
+                    "written per start (re-run to resume).")
+    p.add_argument("problem", metavar="PROBLEM.yaml", help="PEtab YAML file")
+    p.add_argument("--starts", type=_positive_int, default=50, metavar="N",
+                   help="number of starts")
+    p.add_argument("--seed", type=_nonneg_int, default=0, metavar="S",
+                   help="seed of the starting points")
+    p.add_argument("--out", default="results/calibration", metavar="DIR",
+                   help="output folder (resumed if it holds this problem's results)")
+    p.add_argument("--max-new-starts", type=_nonneg_int, default=None, metavar="M",
+                   help="stop after M newly finished starts (resume later)")
+    p.add_argument("--export-sbml", action="store_true",
+                   help="also write the fitted model as SBML and a COPASI .cps file")
+    _add_parallel(p)
+    p.set_defaults(func=_cmd_calibrate)
+
+    p = subparsers.add_parser(
+        "profile", formatter_class=fmt,
+        help="profile likelihoods of the estimated parameters",
+        description="Profile likelihoods starting from a fit; a parameter is "
+                    "identifiable when the NLL rises by 1.92 (chi2(1) 95 %% / 2) "
+                    "on both sides within its bounds.")
+    p.add_argument("problem", metavar="PROBLEM.yaml", help="PEtab YAML file")
+    p.add_argument("--fit", required=True, metavar="FIT_DIR",
+                   help="output folder of 'jakstat calibrate'")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--parameters", nargs="+", default=None, metavar="ID",
+                   help="parameters to profile (default: all estimated)")
+    _add_parallel(p)
+    p.set_defaults(func=_cmd_profile)
+
+    p = subparsers.add_parser(
+        "validate", formatter_class=fmt,
+        help="predict a validation problem with fitted parameters",
+        description="Predict a validation PEtab problem with the parameters of a "
+                    "fit; only parameters absent from the fit (e.g. the new "
+                    "experiment's scale and noise) are estimated.")
+    p.add_argument("fit", metavar="FIT_DIR", help="output folder of 'jakstat calibrate'")
+    p.add_argument("problem", metavar="VALIDATION.yaml", help="PEtab YAML file")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--starts", type=_positive_int, default=5, metavar="N",
+                   help="starts for the parameters re-estimated")
+    p.add_argument("--seed", type=_nonneg_int, default=0, metavar="S",
+                   help="seed of the starting points")
+    p.set_defaults(func=_cmd_validate)
