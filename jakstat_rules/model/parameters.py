@@ -145,10 +145,10 @@ PARAMETERS: dict[str, ParamSpec] = {
                          "complex (rescaled so that pJAK lasts ~5 min at PTPN11_0)"),
     "kdp_PTPN11_receptor": _p(2e-5, "1/(molecule*min)", "Yamada2003: SHP-2 dephosphorylates the receptor"),
     "PTPN11_0": _p(1e4, "molecule", "assumed: 1e4 SHP-2 per cell (Schwanhausser2011 median abundance)"),
-    "V617F_activity": _p(0.05, "1/min", "James2005: JAK2 V617F constitutively phosphorylated; rate "
-                         "assumed so that ~20% of JAK2 is active at rest in the V617F variant",
+    "V617F_activity": _p(0.005, "1/min", "James2005: JAK2 V617F constitutively phosphorylated; rate "
+                         "assumed so that a minority of JAK2 is active at rest in the V617F variant",
                          "ligand-independent auto-activation of JAK2 V617F"),
-    "kcat_JAK2V617F_STAT1": _p(1e-5, "1/(molecule*min)", "assumed: weak ligand-independent STAT1 "
+    "kcat_JAK2V617F_STAT1": _p(1e-6, "1/(molecule*min)", "assumed: weak ligand-independent STAT1 "
                                "phosphorylation by active JAK2 V617F"),
     # JAK inhibitors: enzymatic IC50 at Km ATP, so Ki = IC50 / 2 (Cheng-Prusoff)
     "IC50_ruxolitinib_JAK1": _p(3.3, "nM", "QuintasCardama2010 Table 1"),
