@@ -1,0 +1,86 @@
+"""Figures: time courses of scenarios and dose-response curves (PNG)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .model.observables import READOUTS  # noqa: E402
+
+
+#: Readouts shown in time-course figures by default.
+PLOTTED = ("pSTAT1_total", "pSTAT1_nuc", "GAF_nuc", "ISGF3_nuc", "SOCS1_mRNA", "ISG_mRNA",
+           "pJAK1_total", "SOCS1_total", "IFNb_medium_pM")
+
+
+def _save(fig, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def plot_time_course(table: pd.DataFrame, path: str | Path, title: str = "",
+                     readouts: Sequence[str] | None = None) -> Path:
+    """One panel per readout against time (minutes, or hours past 6 h)."""
+    readouts = [r for r in (readouts or PLOTTED) if r != "time" and r in table]
+    ncol = 3
+    nrow = (len(readouts) + ncol - 1) // ncol
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4 * ncol, 2.8 * nrow), squeeze=False)
+    hours = table["time"].iloc[-1] > 360
+    t = table["time"] / 60 if hours else table["time"]
+    for ax, r in zip(axes.flat, readouts):
+        ax.plot(t, table[r], color="C0")
+        ax.set_title(r, fontsize=9)
+        ax.set_xlabel("time (h)" if hours else "time (min)")
+        ax.set_ylabel("pM" if r.endswith("_pM") else "molecules per cell")
+    for ax in list(axes.flat)[len(readouts):]:
+        ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_dose_response(table: pd.DataFrame, path: str | Path, readout: str = "pSTAT1_total",
+                       title: str = "") -> Path:
+    """Time courses per dose (left) and the peak / final value against dose (right)."""
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.6))
+    doses = sorted(table["dose"].unique())
+    cmap = plt.get_cmap("viridis")
+    for i, dose in enumerate(doses):
+        sub = table[table["dose"] == dose]
+        a1.plot(sub["time"], sub[readout], color=cmap(i / max(1, len(doses) - 1)), label=f"{dose:g}")
+    a1.set_xlabel("time (min)")
+    a1.set_ylabel(f"{readout} (molecules per cell)")
+    a1.legend(title=table["input"].iloc[0], fontsize=7, ncol=2)
+    summary = dose_summary(table, readout)
+    positive = summary[summary["dose"] > 0]
+    a2.semilogx(positive["dose"], positive["peak"], "o-", label="peak")
+    a2.semilogx(positive["dose"], positive["final"], "s--", label="at end")
+    a2.set_xlabel(f"{table['input'].iloc[0]}")
+    a2.set_ylabel(readout)
+    a2.legend()
+    fig.suptitle(title or f"{readout} dose response")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def dose_summary(table: pd.DataFrame, readout: str = "pSTAT1_total") -> pd.DataFrame:
+    """Peak value, its time, and the final value of ``readout`` for each dose."""
+    rows = []
+    for dose, sub in table.groupby("dose", sort=True):
+        i = sub[readout].idxmax()
+        rows.append({"dose": dose, "peak": sub[readout].max(), "t_peak": sub.loc[i, "time"],
+                     "final": sub[readout].iloc[-1]})
+    return pd.DataFrame(rows)
+
+
+__all__ = ["plot_time_course", "plot_dose_response", "dose_summary", "READOUTS"]
