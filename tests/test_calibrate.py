@@ -397,3 +397,67 @@ def test_cli_data_petab(tmp_path):
     assert (tmp_path / "petab" / "train" / "problem.yaml").is_file()
     assert _run_cli(["data", "petab", "--data", str(tmp_path / "none"), "--out",
                      str(tmp_path / "x"), "--sbml", str(sbml)]) == 2
+
+
+@pytest.mark.skipif(not REAL_DATA.is_dir(), reason=f"{REAL_DATA} missing")
+def test_nll_kirby_standin_by_hand_and_row_order(tmp_path):
+    """Reference computed here from scratch (fresh roadrunner per condition,
+    scipy's normal log-density); shuffling the measurement rows changes
+    nothing."""
+    import roadrunner
+    from scipy.stats import norm
+
+    from jakstat_rules.calibrate.data import write_kirby_petab
+
+    sbml = write_standin_sbml(tmp_path / "standin.xml")
+    yaml_path = write_kirby_petab(REAL_DATA, tmp_path / "petab", sbml)["train"]
+    problem = load_problem(yaml_path)
+    cp = CompiledProblem(ProblemPayload.from_problem(problem))
+    p = dict(zip(cp.estimated_ids, cp.nominal))
+    p["kdeg_pSTAT1"] *= 2.0
+    p["scale_20190121"] = 0.03
+    ours = cp.nll(np.array([p[i] for i in cp.estimated_ids]))
+
+    m, c = problem.measurement_df, problem.condition_df
+    ref = 0.0
+    for cid, rows in m.groupby("simulationConditionId"):
+        rr = roadrunner.RoadRunner(str(sbml))
+        rr.integrator.relative_tolerance = 1e-12
+        rr.integrator.absolute_tolerance = 1e-12
+        for pid in ("kf_IFNA_IFNAR", "kf_IFNB_IFNAR", "kcat_JAK1_STAT1_y701", "kdeg_pSTAT1"):
+            rr[pid] = p[pid]
+        rr["IFNa_pM"], rr["IFNb_pM"] = c.at[cid, "IFNa_pM"], c.at[cid, "IFNb_pM"]
+        times = sorted(set(rows["time"]))
+        res = rr.simulate(times=[0.0] + times, selections=["time", "pSTAT1_total"])
+        value = dict(zip(np.asarray(res)[1:, 0], np.asarray(res)[1:, 1]))
+        for _, r in rows.iterrows():
+            scale, sigma = p[r["observableParameters"]], p[r["noiseParameters"]]
+            ref -= norm.logpdf(r["measurement"], scale * value[r["time"]], sigma)
+    assert ours == pytest.approx(ref, rel=1e-8)
+
+    shuffled = ProblemPayload.from_problem(problem)
+    m2 = shuffled.measurement_df.sample(frac=1.0, random_state=0)
+    cp2 = CompiledProblem(ProblemPayload(shuffled.sbml, shuffled.condition_df, m2,
+                                         shuffled.observable_df, shuffled.parameter_df,
+                                         hash="shuffled"))
+    assert cp2.nll(np.array([p[i] for i in cp2.estimated_ids])) == pytest.approx(ours, rel=1e-12)
+    # identical doses of the three experiments are simulated once
+    assert len(cp.conditions) == 14 and len(problem.condition_df) == 42
+
+
+def test_existing_scheduler(exact_problem, tmp_path):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        summary = calibrate(exact_problem, tmp_path / "fit", n_starts=2, seed=0,
+                            scheduler=cluster.scheduler_address, progress=False,
+                            plots=False)
+    assert summary["n_finished"] == 2
+    assert summary["best_parameters"]["k1"] == pytest.approx(EXAMPLE_TRUE["k1"], rel=1e-4)
+
+
+def test_unreachable_scheduler(exact_problem, tmp_path):
+    with pytest.raises(JakstatInputError, match="scheduler"):
+        calibrate(exact_problem, tmp_path / "fit", n_starts=2,
+                  scheduler="tcp://127.0.0.1:1", progress=False)

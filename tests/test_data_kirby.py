@@ -137,7 +137,7 @@ def test_write_kirby_petab_real_data(tmp_path, standin_sbml):
         assert m["observableParameters"].nunique() == n_exp
         assert m["noiseParameters"].nunique() == n_exp
         assert set(problem.condition_df.columns) >= {"IFNa_pM", "IFNb_pM"}
-        assert len(problem.condition_df) == 14
+        assert len(problem.condition_df) == 14 * n_exp
         est = problem.parameter_df[problem.parameter_df["estimate"] == 1]
         assert (est["parameterScale"] == "log10").all()
         decades = np.log10(est["upperBound"] / est["lowerBound"])

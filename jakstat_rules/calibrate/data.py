@@ -232,9 +232,12 @@ def _format_dose(pm: float) -> str:
     return text
 
 
-def _condition_id(cytokine: str, conc_M: float) -> str:
+def _condition_id(experiment: str, cytokine: str, conc_M: float) -> str:
+    # one condition per experiment and dose: the observable parameters
+    # (scale, sigma) are then constant within a condition, so tools without
+    # time-point-specific overrides (AMICI, pyPESTO) read the problem as is
     ligand = "IFNa" if cytokine == "IFN-alpha" else "IFNb"
-    return f"{ligand}_{_format_dose(conc_M * 1e12)}pM"
+    return f"e{experiment}_{ligand}_{_format_dose(conc_M * 1e12)}pM"
 
 
 def _sbml_nominal_values(sbml_path: Path) -> dict[str, float]:
@@ -313,11 +316,11 @@ def _write_problem(folder: Path, data: pd.DataFrame, design: _Design,
     model_file = folder / "model.xml"
     shutil.copyfile(sbml_path, model_file)
 
-    conds = (data[["cytokine", "conc_M"]].drop_duplicates()
-             .sort_values(["cytokine", "conc_M"]))
+    conds = (data[["experiment", "cytokine", "conc_M"]].drop_duplicates()
+             .sort_values(["experiment", "cytokine", "conc_M"]))
     cond_rows = []
-    for cyt, conc in conds.itertuples(index=False):
-        row = {"conditionId": _condition_id(cyt, conc),
+    for exp, cyt, conc in conds.itertuples(index=False):
+        row = {"conditionId": _condition_id(exp, cyt, conc),
                "conditionName": f"{cyt} {conc:g} M"}
         for c, pid in DOSE_PARAMETERS.items():
             row[pid] = conc * 1e12 if c == cyt else 0.0
@@ -335,8 +338,9 @@ def _write_problem(folder: Path, data: pd.DataFrame, design: _Design,
 
     meas = pd.DataFrame({
         "observableId": obs_id,
-        "simulationConditionId": [_condition_id(c, x) for c, x in
-                                  zip(data["cytokine"], data["conc_M"])],
+        "simulationConditionId": [_condition_id(e, c, x) for e, c, x in
+                                  zip(data["experiment"], data["cytokine"],
+                                      data["conc_M"])],
         "measurement": data[design.cell_type].to_numpy(float),
         "time": data["time_min"].to_numpy(float),
         "observableParameters": ["scale_" + e for e in data["experiment"]],
@@ -345,6 +349,9 @@ def _write_problem(folder: Path, data: pd.DataFrame, design: _Design,
                       for e, c in zip(data["experiment"], data["cytokine"])],
         "replicateId": ["exp" + e for e in data["experiment"]],
     })
+    # sorted by condition: pyPESTO 0.7's roadrunner objective pairs
+    # conditions with parameter mappings correctly only in sorted order
+    meas = meas.sort_values(["simulationConditionId", "time"], kind="stable")
     parameter_df = _parameter_rows(design, nominal, experiments, sbml_path)
 
     petab.write_condition_df(condition_df, folder / "conditions.tsv")

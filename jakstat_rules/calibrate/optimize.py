@@ -218,7 +218,7 @@ def run_tasks(fn: Callable, payload: ProblemPayload, tasks: list[tuple],
     cluster = None
     if scheduler is not None:
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout="5s")
         except (OSError, TimeoutError) as exc:
             raise JakstatInputError(
                 f"cannot connect to dask scheduler {scheduler!r} ({exc}); "

@@ -436,14 +436,36 @@ class CompiledProblem:
                if "preequilibrationConditionId" in mdf else pd.Series("", index=mdf.index))
         sim = mdf["simulationConditionId"].astype(str)
         pairs = list(dict.fromkeys(zip(pre, sim)))
-        self.conditions = pairs
         self._cond_settings = {}
         for p, s in pairs:
             for cid in (p, s):
                 if cid and cid not in self._cond_settings:
                     self._cond_settings[cid] = self._condition_settings(cid)
-        cond_index = {pair: k for k, pair in enumerate(pairs)}
-        self.row_cond = np.array([cond_index[x] for x in zip(pre, sim)], dtype=int)
+        # conditions with identical settings (e.g. the same dose in several
+        # experiments) are simulated once
+        def signature(cid: str) -> tuple:
+            if not cid:
+                return ()
+            ids, c, e, oi, oc, oe = self._cond_settings[cid]
+            return (tuple(ids), tuple(np.nan_to_num(c, nan=-1.234e300).tolist()),
+                    tuple(e.tolist()), tuple(oi),
+                    tuple(np.nan_to_num(oc, nan=-1.234e300).tolist()), tuple(oe.tolist()))
+
+        units: dict[tuple, int] = {}
+        pair_unit = {}
+        #: representative (preequilibration, simulation) condition per unit
+        self.conditions: list[tuple[str, str]] = []
+        #: all PEtab condition pairs simulated by each unit
+        self.condition_members: list[list[tuple[str, str]]] = []
+        for pair in pairs:
+            sig = (signature(pair[0]), signature(pair[1]))
+            if sig not in units:
+                units[sig] = len(self.conditions)
+                self.conditions.append(pair)
+                self.condition_members.append([])
+            pair_unit[pair] = units[sig]
+            self.condition_members[units[sig]].append(pair)
+        self.row_cond = np.array([pair_unit[x] for x in zip(pre, sim)], dtype=int)
         self.y = mdf["measurement"].to_numpy(float)
         self.t = mdf["time"].to_numpy(float)
         self.cond_times: list[np.ndarray] = []

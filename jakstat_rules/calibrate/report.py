@@ -62,6 +62,16 @@ def _grid(n: int) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
+def _condition_title(cp, pre: str, sim: str, n: int) -> str:
+    cdf = cp.payload.condition_df
+    name = sim
+    if "conditionName" in cdf.columns and pd.notna(cdf.at[sim, "conditionName"]):
+        name = str(cdf.at[sim, "conditionName"])
+    if pre:
+        name = f"{pre} -> {name}"
+    return name if n == 1 else f"{name} ({n} conditions)"
+
+
 def plot_fit(cp, p: np.ndarray, path: Path, title: str = "best fit vs data") -> None:
     """Model trajectories at parameters ``p`` and the data, per condition.
 
@@ -98,7 +108,8 @@ def plot_fit(cp, p: np.ndarray, path: Path, title: str = "best fit vs data") -> 
             h, _ = cp._group_eval(g, p, None, dense=(t, arr))
             ax.plot(t, h, "-", color=c, lw=1.2, label=labels[gi])
             ax.plot(cp.t[rows_k], cp.y[rows_k], "o", color=c, ms=3)
-        ax.set_title(sim if not pre else f"{pre} -> {sim}", fontsize=8)
+        ax.set_title(_condition_title(cp, pre, sim, len(cp.condition_members[k])),
+                     fontsize=8)
         ax.tick_params(labelsize=7)
     for k in range(n, rows * cols):
         axes[k // cols][k % cols].axis("off")
