@@ -1,54 +1,114 @@
-"""SBML export of the generated network (python-libsbml post-processing of PySB's export).
+"""SBML export of the generated network: PySB's SBML post-processed with python-libsbml.
 
-Minimal version: PySB's SBML with the model id set and observables renamed to
-their PySB names (``pSTAT1_total`` instead of ``__obs0``).
+PySB writes the reaction network BioNetGen generated (species ``__s<i>``,
+reactions ``r<i>``, every expression as an assignment rule).  This module
+turns it into a file a COPASI user can trust:
+
+* **units**: a unit definition for every parameter (from the parameter
+  registry's unit strings), inferred units for rate expressions,
+  observables in molecules, model-level units (time ``min``, substance and
+  extent ``molecule``, volume ``pL``) and ``sbml:units="dimensionless"`` on
+  every number, so libSBML's unit and modelling-practice checks report
+  nothing;
+* **readable ids**: the model id is the PySB model name (``jakstat_ifn`` or
+  ``jakstat_ifn_<variant>``); species ids are built from the PySB pattern
+  (``STAT1_py701_nuc__STAT1_py701_nuc``) with the pattern itself as name;
+  observables and expressions keep their PySB names; every parameter keeps
+  its PySB name as id and name and carries its unit, source and description
+  as notes;
+* **annotations**: identifiers.org MIRIAM terms on every species
+  (``bqbiol:is`` for one molecule, ``bqbiol:hasPart`` for complexes), SBO
+  terms on species, reactions and parameters, the papers the model and
+  each parameter come from (DOIs), the taxon (human), a creator and a fixed
+  creation date (the output is byte-for-byte reproducible), ChEBI on the
+  drug inputs;
+* **faithful maths**: inputs stay constant parameters (doses enter the
+  species' initial amounts through initial assignments), expressions are
+  written with observable ids instead of expanded species sums, no ``time``
+  modifiers, no volume literals in rate laws.
+
+Constructs the exporter cannot write faithfully raise
+:class:`~jakstat_rules.export.errors.SBMLExportError` naming the component.
 """
 from __future__ import annotations
 
+import html
 import os
+import re
 import tempfile
 from pathlib import Path
 
 import libsbml
-from pysb import Model
+import sympy
+from pysb import Expression, Model, Observable, Parameter
 from pysb.export import export
 
-from ..errors import JakstatInputError
 from ..network import generate_network
+from . import units as U
+from .errors import SBMLExportError
+
+#: Creation (and modification) date written into every file: fixed, so exports are reproducible.
+CREATION_DATE = "2025-01-01T00:00:00Z"
+
+#: Model time, substance/extent and volume units (ids of unit definitions).
+TIME_UNITS, SUBSTANCE_UNITS, VOLUME_UNITS = "min", "molecule", "pL"
+
+#: Units the SBML needs that differ from the registry's strings, and why.
+#: In the SI, "entities" are dimensionless, so the registry writes Avogadro's
+#: constant as 1/mol; SBML counts entities in the base unit ``item``, so the
+#: constant that converts moles into molecules must be molecule/mol for the
+#: rate constants built from it to come out per molecule.
+UNIT_OVERRIDES: dict[str, str] = {"N_A": "molecule/mol"}
+
+#: Papers describing the model as a whole (bqmodel:isDescribedBy).
+MODEL_PAPERS = ("Kirby2021", "Kok2020", "Yamada2003", "Liu2020")
+
+#: NCBI taxon of the model (human).
+TAXON = "http://identifiers.org/taxonomy/9606"
+
+#: ChEBI terms of the drug inputs and UniProt terms of the ligand inputs.
+INPUT_TERMS: dict[str, str] = {
+    "ruxolitinib_nM": "http://identifiers.org/CHEBI:66919",
+    "tofacitinib_nM": "http://identifiers.org/CHEBI:71200",
+    "IFNa_pM": "http://identifiers.org/uniprot/P01563",
+    "IFNb_pM": "http://identifiers.org/uniprot/P01574",
+    "IFNg_pM": "http://identifiers.org/uniprot/P01579",
+}
+
+CREATOR = {"given": "jakstat-rules", "family": "developers",
+           "organisation": "jakstat-rules project"}
+
+_XHTML = "http://www.w3.org/1999/xhtml"
+_DOI = re.compile(r"doi:\s*(10\.\d{4,9}/[^\s;,]+[^\s;,.)])", re.I)
 
 
+# ----------------------------------------------------------------------------- public API
 def to_sbml(model: Model) -> str:
-    """The model as an SBML Level 3 Version 2 string."""
-    generate_network(model)
-    doc = libsbml.readSBMLFromString(export(model, "sbml"))
-    if doc.getNumErrors(libsbml.LIBSBML_SEV_ERROR):
-        raise JakstatInputError(f"PySB's SBML export of {model.name!r} does not parse: "
-                                f"{doc.getError(0).getMessage()}")
-    sm = doc.getModel()
-    sm.setId(model.name)
-    sm.setName(model.name)
-    for i, obs in enumerate(model.observables):
-        p = sm.getParameter(f"__obs{i}")
-        if p is not None:
-            _rename(doc, f"__obs{i}", obs.name)
-    return libsbml.writeSBMLToString(doc)
+    """The model as an annotated, unit-consistent SBML Level 3 Version 2 string.
 
+    Parameters
+    ----------
+    model
+        A model from :func:`jakstat_rules.model.build_model`; its network is
+        generated (or taken from the cache) first.
 
-def _rename(doc: libsbml.SBMLDocument, old: str, new: str) -> None:
-    sm = doc.getModel()
-    el = sm.getElementBySId(old)
-    el.setId(new)
-    sm.renameSIdRefs(old, new)
-    for rule in sm.getListOfRules():
-        if rule.getVariable() == old:
-            rule.setVariable(new)
-    for ia in sm.getListOfInitialAssignments():
-        if ia.getSymbol() == old:
-            ia.setSymbol(new)
+    Returns
+    -------
+    str
+        The SBML document.  Parameter, observable and expression ids are the
+        PySB names.
+
+    Raises
+    ------
+    SBMLExportError
+        For a construct that cannot be written faithfully (unknown unit,
+        local function, compartments, ...), naming the component.
+    """
+    return libsbml.writeSBMLToString(to_sbml_document(model))
 
 
 def write_sbml(model: Model, path: str | Path) -> Path:
-    """Write the SBML atomically (temporary file, then rename)."""
+    """Write :func:`to_sbml` atomically (temporary file, then rename)."""
     text = to_sbml(model)
     return atomic_write(path, text)
 
@@ -67,3 +127,562 @@ def atomic_write(path: str | Path, text: str) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def consistency_report(doc: libsbml.SBMLDocument | str) -> list[tuple[int, int, str]]:
+    """All findings of libSBML's consistency checks, units and modelling practice included.
+
+    Returns ``(severity, error id, message)`` triples (severity:
+    ``libsbml.LIBSBML_SEV_WARNING`` / ``_ERROR`` / ``_FATAL``); an empty
+    list is a clean file.
+    """
+    if isinstance(doc, str):
+        doc = libsbml.readSBMLFromString(doc)
+    for cat in (libsbml.LIBSBML_CAT_GENERAL_CONSISTENCY, libsbml.LIBSBML_CAT_IDENTIFIER_CONSISTENCY,
+                libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, libsbml.LIBSBML_CAT_MATHML_CONSISTENCY,
+                libsbml.LIBSBML_CAT_SBO_CONSISTENCY, libsbml.LIBSBML_CAT_OVERDETERMINED_MODEL,
+                libsbml.LIBSBML_CAT_MODELING_PRACTICE):
+        doc.setConsistencyChecks(cat, True)
+    doc.checkConsistency()
+    out = []
+    for i in range(doc.getNumErrors()):
+        e = doc.getError(i)
+        if e.getSeverity() >= libsbml.LIBSBML_SEV_WARNING:
+            out.append((e.getSeverity(), e.getErrorId(), e.getMessage().strip()))
+    return out
+
+
+# ----------------------------------------------------------------------------- the pipeline
+def to_sbml_document(model: Model) -> libsbml.SBMLDocument:
+    """The post-processed :class:`libsbml.SBMLDocument` (see :func:`to_sbml`)."""
+    _check_supported(model)
+    generate_network(model)
+    comp_units = component_units(model)
+    species_ids = readable_species_ids(model)
+
+    text = export(model, "sbml")
+    obs_ids = {f"__obs{i}": o.name for i, o in enumerate(model.observables)}
+    sp_ids = {f"__s{i}": sid for i, sid in enumerate(species_ids)}
+    text = re.sub(r"(?<![A-Za-z0-9_])(__s\d+|__obs\d+)(?![A-Za-z0-9_])",
+                  lambda m: sp_ids.get(m.group(1)) or obs_ids[m.group(1)], text)
+    text = text.replace('compartment="default"', 'compartment="cell"').replace(
+        '<compartment id="default"', '<compartment id="cell"')
+    doc = libsbml.readSBMLFromString(text)
+    if doc.getNumErrors(libsbml.LIBSBML_SEV_ERROR):
+        raise SBMLExportError(f"PySB's SBML export of {model.name!r} does not parse: "
+                              f"{doc.getError(0).getMessage()}")
+    sm = doc.getModel()
+    sm.setId(model.name)
+    sm.setName(_model_title(model))
+
+    _compartment_and_model_units(sm)
+    _species(sm, model, species_ids)
+    _expressions(sm, model)
+    _parameters(sm, model, comp_units)
+    _reactions(sm, model)
+    _dimensionless_numbers(sm)
+    _model_annotation(sm, model)
+    errors = [f for f in consistency_report(doc) if f[0] >= libsbml.LIBSBML_SEV_ERROR]
+    if errors:
+        msgs = "; ".join(f"[{eid}] {msg}" for _, eid, msg in errors[:3])
+        raise SBMLExportError(f"the SBML of {model.name!r} fails libSBML's checks "
+                              f"({len(errors)} errors): {msgs}")
+    return doc
+
+
+def _check_supported(model: Model) -> None:
+    if model.compartments:
+        raise SBMLExportError(
+            f"model {model.name!r} has compartments ({', '.join(c.name for c in model.compartments)}); "
+            "the exporter writes one compartment (the cell) with locations as sites")
+    for ex in model.expressions:
+        if ex.is_local:
+            raise SBMLExportError(
+                f"expression {ex.name!r} is a local function (tags {[t.name for t in ex.tags()]}); "
+                "SBML has no per-reactant functions, so it cannot be exported faithfully")
+    if getattr(model, "energypatterns", None):
+        raise SBMLExportError(f"model {model.name!r} has energy patterns, which the exporter "
+                              "cannot write")
+
+
+def _model_title(model: Model) -> str:
+    variant = getattr(model, "jakstat_variant", "default")
+    title = "Interferon -> JAK -> STAT1 signalling (rule-based, jakstat-rules)"
+    return title if variant == "default" else f"{title}, variant {variant}"
+
+
+# ----------------------------------------------------------------------------- units
+def component_units(model: Model) -> dict[str, tuple[U.Unit, str | None]]:
+    """Unit of every parameter, expression and observable.
+
+    Returns name -> (unit, unit string or None when inferred).
+
+    Raises
+    ------
+    SBMLExportError
+        For a parameter without a registry unit, an expression whose unit
+        cannot be inferred, or one whose formula disagrees with its declared unit.
+    """
+    prov = getattr(model, "jakstat_provenance", {})
+    out: dict[str, tuple[U.Unit, str | None]] = {}
+    for p in model.parameters:
+        text = UNIT_OVERRIDES.get(p.name) or (prov[p.name].unit if p.name in prov else None)
+        if text is None:
+            raise SBMLExportError(f"parameter {p.name!r} has no unit in model.jakstat_provenance; "
+                                  "expected a registry entry with a unit string")
+        out[p.name] = (U.parse(text)[0], text)
+    molecule = U.parse("molecule")[0]
+    for o in model.observables:
+        out[o.name] = (molecule, "molecule")
+
+    def unit_of(sym):
+        name = getattr(sym, "name", str(sym))
+        if name in out:
+            return out[name][0]
+        if name == "time":
+            return U.parse("min")[0]
+        if isinstance(sym, Expression):
+            return infer_expression(sym)
+        raise SBMLExportError(f"symbol {name!r} has no unit")
+
+    def infer_expression(ex: Expression) -> U.Unit:
+        if ex.name in out:
+            return out[ex.name][0]
+        inferred = U.infer(ex.expr, unit_of, f"expression {ex.name!r}")
+        if ex.name in prov:
+            text = UNIT_OVERRIDES.get(ex.name) or prov[ex.name].unit
+            declared = U.parse(text)[0]
+            if declared != inferred:
+                raise SBMLExportError(
+                    f"expression {ex.name!r} is declared in {text!r} but its formula {ex.expr} "
+                    f"gives {U.show(inferred)}")
+            out[ex.name] = (declared, text)
+        else:
+            out[ex.name] = (inferred, None)
+        return out[ex.name][0]
+
+    for ex in model.expressions:
+        infer_expression(ex)
+    return out
+
+
+def _compartment_and_model_units(sm: libsbml.Model) -> None:
+    for text in (TIME_UNITS, SUBSTANCE_UNITS, VOLUME_UNITS):
+        U.add_unit_definition(sm, U.unit_id(text), U.parse(text)[1], text)
+    sm.setTimeUnits(TIME_UNITS)
+    sm.setSubstanceUnits(SUBSTANCE_UNITS)
+    sm.setExtentUnits(SUBSTANCE_UNITS)
+    sm.setVolumeUnits(VOLUME_UNITS)
+    c = sm.getCompartment("cell")
+    c.setName("cell")
+    c.setSize(1.0)
+    c.setUnits(VOLUME_UNITS)
+    c.setSBOTerm(410)  # implicit compartment
+    _set_notes(c, "Nominal compartment of size 1 pL.  Every species is an amount in molecules per "
+                  "cell (hasOnlySubstanceUnits), so the size enters no rate law; cytoplasm, nucleus, "
+                  "membrane and medium are sites of the molecules (loc=...), not compartments.")
+
+
+class _UnitRegistry:
+    """Unit definitions of a model, one per distinct unit, with readable ids."""
+
+    def __init__(self, sm: libsbml.Model):
+        self.sm = sm
+        self.by_unit: dict[U.Unit, str] = {}
+        for text in (TIME_UNITS, SUBSTANCE_UNITS, VOLUME_UNITS):
+            self.by_unit[U.parse(text)[0]] = U.unit_id(text)
+        self.by_unit[U.DIMENSIONLESS] = "dimensionless"
+
+    def uid(self, unit: U.Unit, text: str | None) -> str:
+        if unit in self.by_unit:
+            return self.by_unit[unit]
+        if text is not None:
+            uid, parts, name = U.unit_id(text), U.parse(text)[1], text
+        else:
+            uid = "u_" + re.sub(r"[^A-Za-z0-9_]", "_", U.show(unit).replace("^-", "_minus_"))
+            uid = re.sub(r"_+", "_", uid).strip("_")
+            parts, name = U.parts_of(unit), U.show(unit)
+        base, n = uid, 2
+        while self.sm.getUnitDefinition(uid) is not None:
+            uid, n = f"{base}_{n}", n + 1
+        U.add_unit_definition(self.sm, uid, parts, name)
+        self.by_unit[unit] = uid
+        return uid
+
+
+# ----------------------------------------------------------------------------- species
+def readable_species_ids(model: Model) -> list[str]:
+    """SBML ids for ``model.species`` built from their patterns.
+
+    One token per molecule: the monomer name, then ``p<site>`` for every
+    phosphorylated site and the value of every other non-``u`` state
+    (location, activity); molecules of a complex are joined by ``__``.
+    ``STAT1(sh2=None, y701='p', pias=None, loc='nuc')`` -> ``STAT1_py701_nuc``.
+    Ids that would repeat get ``_2``, ``_3``, ... in species order.
+    """
+    taken = {c.name for c in model.parameters} | {c.name for c in model.expressions} \
+        | {c.name for c in model.observables} | {"cell", model.name}
+    ids, seen = [], set()
+    for sp in model.species:
+        parts = []
+        for mp in sp.monomer_patterns:
+            tok = [mp.monomer.name]
+            for site in mp.monomer.sites:
+                val = mp.site_conditions.get(site)
+                state = val[0] if isinstance(val, tuple) else val
+                if isinstance(state, str) and state != "u":
+                    tok.append(f"p{site}" if state == "p" else state)
+            parts.append("_".join(tok))
+        base = "__".join(parts)
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", base):
+            base = re.sub(r"[^A-Za-z0-9_]", "_", base)
+            if base[0].isdigit():
+                base = "s_" + base
+        if base in taken:
+            base = f"{base}_species"
+        sid, n = base, 2
+        while sid in seen:
+            sid, n = f"{base}_{n}", n + 1
+        seen.add(sid)
+        ids.append(sid)
+    return ids
+
+
+def _species_terms(model: Model) -> dict[str, list[tuple[str, str]]]:
+    """Monomer name -> [(qualifier, uri)] from the model's annotations."""
+    terms: dict[str, list[tuple[str, str]]] = {}
+    for ann in model.annotations:
+        subj = getattr(ann.subject, "name", None)
+        if subj in model.monomers.keys():
+            terms.setdefault(subj, []).append((ann.predicate, ann.object))
+    return terms
+
+
+def _species(sm: libsbml.Model, model: Model, species_ids: list[str]) -> None:
+    terms = _species_terms(model)
+    for sp, sid in zip(model.species, species_ids):
+        s = sm.getSpecies(sid)
+        s.setName(str(sp))
+        s.setMetaId(f"meta_{sid}")
+        mons = [mp.monomer.name for mp in sp.monomer_patterns]
+        if len(mons) == 1:
+            name = mons[0]
+            if not terms.get(name):
+                raise SBMLExportError(f"monomer {name!r} has no database annotation; expected "
+                                      "identifiers.org URIs (UniProt, ChEBI, NCBI Gene, GO)")
+            for qual, uri in terms[name]:
+                _add_cv(s, "hasPart" if qual == "hasPart" else "is", uri)
+            s.setSBOTerm(_species_sbo(name))
+        else:
+            uris = []
+            for name in mons:
+                if not terms.get(name):
+                    raise SBMLExportError(f"monomer {name!r} has no database annotation")
+                for _, uri in terms[name]:
+                    if uri not in uris:
+                        uris.append(uri)
+            for uri in uris:
+                _add_cv(s, "hasPart", uri)
+            s.setSBOTerm(253)  # non-covalent complex
+
+
+def _species_sbo(monomer: str) -> int:
+    if monomer.startswith("mRNA_"):
+        return 250  # ribonucleic acid (libSBML does not place 278 "messenger RNA" under material entity)
+    if monomer == "miRNA":
+        return 316  # microRNA
+    if monomer in ("DSB", "MN"):
+        return 285  # material entity of unspecified nature
+    return 252  # polypeptide chain
+
+
+# ----------------------------------------------------------------------------- expressions
+def _expressions(sm: libsbml.Model, model: Model) -> None:
+    """Rewrite expression rules with observable and expression ids (not expanded sums)."""
+    for ex in model.expressions:
+        rule = sm.getAssignmentRule(ex.name)
+        if rule is None:
+            raise SBMLExportError(f"expression {ex.name!r} is missing from PySB's SBML")
+        rule.setMath(math_ast(ex.expr, f"expression {ex.name!r}"))
+
+
+_FUNCS = {sympy.exp: "exp", sympy.log: "ln", sympy.Min: "min", sympy.Max: "max"}
+
+
+def math_ast(expr: sympy.Expr, where: str) -> libsbml.ASTNode:
+    """A libSBML AST for a sympy formula over PySB components (numbers dimensionless).
+
+    Raises
+    ------
+    SBMLExportError
+        For a function or construct with no SBML translation.
+    """
+    formula = _infix(expr, where)
+    ast = libsbml.parseL3Formula(formula)
+    if ast is None:
+        raise SBMLExportError(f"{where}: libSBML cannot parse {formula!r}: "
+                              f"{libsbml.getLastParseL3Error()}")
+    return ast
+
+
+def _infix(e, where: str) -> str:
+    if isinstance(e, sympy.Symbol):
+        return e.name
+    if e.is_Integer:
+        return str(int(e))
+    if e.is_Rational:
+        return f"({int(e.p)}/{int(e.q)})"
+    if e.is_Float:
+        return repr(float(e))
+    if isinstance(e, sympy.Add):
+        return "(" + " + ".join(_infix(a, where) for a in e.args) + ")"
+    if isinstance(e, sympy.Mul):
+        num, den = [], []
+        for a in e.args:
+            if isinstance(a, sympy.Pow) and a.args[1].is_Integer and a.args[1] < 0:
+                den.append(a.args[0] if a.args[1] == -1 else sympy.Pow(a.args[0], -a.args[1]))
+            elif a.is_Rational and not a.is_Integer:
+                if a.p != 1:
+                    num.append(sympy.Integer(a.p))
+                den.append(sympy.Integer(a.q))
+            else:
+                num.append(a)
+        top = " * ".join(_infix(a, where) for a in num) or "1"
+        if not den:
+            return f"({top})"
+        return f"({top} / ({' * '.join(_infix(a, where) for a in den)}))"
+    if isinstance(e, sympy.Pow):
+        b, x = e.args
+        if x == -1:
+            return f"(1 / {_infix(b, where)})"
+        return f"({_infix(b, where)} ^ {_infix(x, where)})"
+    if e.func in _FUNCS:
+        return f"{_FUNCS[e.func]}({', '.join(_infix(a, where) for a in e.args)})"
+    raise SBMLExportError(f"{where}: cannot translate {e} ({type(e).__name__}) to SBML; "
+                          "expected +, -, *, /, ^, exp, log, min, max")
+
+
+# ----------------------------------------------------------------------------- parameters
+def _parameters(sm: libsbml.Model, model: Model, comp_units) -> None:
+    prov = getattr(model, "jakstat_provenance", {})
+    reg = _UnitRegistry(sm)
+    from ..model.parameters import CITATIONS
+    readouts = _readouts()
+    for i in range(sm.getNumParameters()):
+        p = sm.getParameter(i)
+        pid = p.getId()
+        if pid not in comp_units:
+            raise SBMLExportError(f"SBML parameter {pid!r} is not a PySB parameter, expression "
+                                  "or observable; cannot give it a unit")
+        unit, text = comp_units[pid]
+        p.setUnits(reg.uid(unit, text))
+        p.setName(pid)
+        p.setMetaId(f"meta_{pid}")
+        comp = model.components.get(pid)
+        info = prov.get(pid)
+        lines = []
+        if isinstance(comp, Observable):
+            lines.append(f"Observable (molecules): {readouts.get(pid, str(comp.reaction_pattern))}")
+            p.setSBOTerm(361)  # amount of an entity pool
+        elif isinstance(comp, Expression):
+            lines.append(f"Expression: {comp.name} = {comp.expr}")
+            if pid in readouts:
+                lines.append(f"Readout: {readouts[pid]}")
+            p.setSBOTerm(_parameter_sbo(pid, text or "", expression=True))
+        else:
+            p.setSBOTerm(_parameter_sbo(pid, text or ""))
+        if info is not None:
+            if info.description:
+                lines.append(info.description)
+            lines.append(f"Unit: {text}" + (f" (registry: {info.unit})" if text != info.unit else ""))
+            lines.append(f"Source: {info.source}")
+            for key, ref in CITATIONS.items():
+                if re.search(rf"\b{re.escape(key)}\b", info.source):
+                    m = _DOI.search(ref)
+                    if m:
+                        _add_cv(p, "isDescribedBy", f"http://identifiers.org/doi/{m.group(1)}")
+        elif text is None:
+            lines.append(f"Unit (inferred from the formula): {U.show(unit)}")
+        if pid in INPUT_TERMS:
+            _add_cv(p, "isPropertyOf", INPUT_TERMS[pid])
+        if info is not None and info.source == "input":
+            lines.insert(0, "INPUT: set this parameter to apply the treatment; 0 = untreated.")
+        _set_notes(p, *lines)
+
+
+def _readouts() -> dict[str, str]:
+    from ..model.observables import READOUTS
+    return READOUTS
+
+
+def _parameter_sbo(pid: str, unit: str, expression: bool = False) -> int:
+    """SBO term of a parameter from its name and unit."""
+    if unit in ("pM", "nM") and pid.endswith(("_pM", "_nM")) and not pid.startswith(("IC50", "Kapp")):
+        return 196  # concentration of an entity pool
+    if pid.startswith("IC50_"):
+        return 288  # IC50
+    if pid.startswith("Kapp_"):
+        return 261  # inhibitory constant
+    if pid == "n_hill":
+        return 190  # Hill coefficient
+    if pid.startswith("K_") and unit == "molecule":
+        return 191  # Hill constant
+    if pid.startswith("vmax_"):
+        return 186  # maximal velocity
+    if pid.startswith("f_") and pid.endswith("_free"):
+        return 540  # fraction of an entity pool
+    if unit == "molecule":
+        return 361  # amount of an entity pool
+    if unit == "L":
+        return 468  # volume
+    if pid.startswith(("kcat", "kact_by", "kcat_")):
+        return 25  # catalytic rate constant
+    if unit in ("1/(M*s)", "1/(molecule*min)", "1/(molecule*s)"):
+        return 36  # forward bimolecular rate constant, continuous case
+    if unit in ("1/min", "1/s"):
+        if pid.startswith(("koff", "kr_")):
+            return 38  # reverse unimolecular rate constant, continuous case
+        return 35  # forward unimolecular rate constant, continuous case
+    if unit == "molecule/min" or pid.startswith("ksyn_"):
+        return 186 if not expression else 2
+    return 2  # quantitative systems description parameter
+
+
+# ----------------------------------------------------------------------------- reactions
+_REACTION_SBO = [
+    ("dephosphorylates", 330), ("phosphorylates", 216), ("activates_TYK2", 216),
+    ("activates_JAK", 216), ("autoactivates", 216), ("transcribed", 183), ("drives_IFNB1", 183),
+    ("translated", 184), ("imported", 185), ("shuttles", 185), ("recycles", 185), ("secreted", 185),
+    ("internalised", 185), ("binds", 177), ("recruits", 177), ("docks", 177), ("dimerise", 177),
+    ("decays", 179), ("degrades", 179), ("cleared", 179), ("repaired", 179),
+    ("forms_micronucleus", 182), ("inactivates", 181), ("activates", 181),
+]
+
+
+def _reaction_sbo(rule_name: str) -> int:
+    for key, term in _REACTION_SBO:
+        if key in rule_name:
+            return term
+    return 176  # biochemical reaction
+
+
+def _reactions(sm: libsbml.Model, model: Model) -> None:
+    species = {sm.getSpecies(i).getId() for i in range(sm.getNumSpecies())}
+    for i in range(sm.getNumReactions()):
+        r = sm.getReaction(i)
+        r.setMetaId(f"meta_{r.getId()}")
+        rules = r.getName().split(" + ")
+        r.setSBOTerm(_reaction_sbo(rules[0]))
+        mods = sorted({r.getModifier(j).getSpecies() for j in range(r.getNumModifiers())}
+                      & species, key=_natural)
+        while r.getNumModifiers():
+            r.removeModifier(0)
+        for sid in mods:
+            m = r.createModifier()
+            m.setSpecies(sid)
+        kl = r.getKineticLaw()
+        _check_rate_law(r.getId(), kl.getMath(), species | {p.getId() for p in sm.getListOfParameters()})
+
+
+def _natural(s: str):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
+
+
+def _check_rate_law(rid: str, ast: libsbml.ASTNode, allowed: set[str]) -> None:
+    """Rate laws may use species, parameters and BioNetGen's symmetry factors only."""
+    stack = [ast]
+    while stack:
+        n = stack.pop()
+        if n.isName() and n.getType() == libsbml.AST_NAME and n.getName() not in allowed:
+            raise SBMLExportError(f"reaction {rid!r}: rate law refers to {n.getName()!r}, which "
+                                  "is neither a species nor a parameter (a volume literal?)")
+        if n.getType() == libsbml.AST_NAME_TIME:
+            raise SBMLExportError(f"reaction {rid!r}: rate law uses time directly")
+        if n.isNumber() and n.getType() == libsbml.AST_REAL:
+            if n.getValue() not in (0.5, 1.0 / 3, 1.0 / 6, 2.0, 3.0, 1.0):
+                raise SBMLExportError(f"reaction {rid!r}: number {n.getValue()} in the rate law "
+                                      "(volume literal?); expected parameters only")
+        stack.extend(n.getChild(j) for j in range(n.getNumChildren()))
+
+
+def _dimensionless_numbers(sm: libsbml.Model) -> None:
+    asts = [sm.getRule(i).getMath() for i in range(sm.getNumRules())]
+    asts += [sm.getInitialAssignment(i).getMath() for i in range(sm.getNumInitialAssignments())]
+    asts += [sm.getReaction(i).getKineticLaw().getMath() for i in range(sm.getNumReactions())]
+    for ast in asts:
+        stack = [ast]
+        while stack:
+            n = stack.pop()
+            if n.isNumber():
+                n.setUnits("dimensionless")
+            if n.getType() == libsbml.AST_NAME and n.getName() == "time":
+                n.setType(libsbml.AST_NAME_TIME)
+            stack.extend(n.getChild(j) for j in range(n.getNumChildren()))
+
+
+# ----------------------------------------------------------------------------- model annotation
+def _model_annotation(sm: libsbml.Model, model: Model) -> None:
+    from ..model.parameters import CITATIONS
+    sm.setMetaId(f"meta_{model.name}")
+    sm.setSBOTerm(62)  # continuous framework (ODE of the generated network)
+    hist = libsbml.ModelHistory()
+    mc = libsbml.ModelCreator()
+    mc.setGivenName(CREATOR["given"])
+    mc.setFamilyName(CREATOR["family"])
+    mc.setOrganisation(CREATOR["organisation"])
+    hist.addCreator(mc)
+    hist.setCreatedDate(libsbml.Date(CREATION_DATE))
+    hist.setModifiedDate(libsbml.Date(CREATION_DATE))
+    sm.setModelHistory(hist)
+    for key in MODEL_PAPERS:
+        m = _DOI.search(CITATIONS[key])
+        if not m:
+            raise SBMLExportError(f"citation {key!r} has no DOI; expected 'doi:10.xxxx/...'")
+        _add_cv(sm, "isDescribedBy", f"http://identifiers.org/doi/{m.group(1)}", model_qual=True)
+    _add_cv(sm, "hasTaxon", TAXON)
+    variant = getattr(model, "jakstat_variant", "default")
+    from ..model import INPUTS
+    from ..model.observables import READOUTS
+    paras = [
+        "Rule-based model of interferon (IFN-alpha2, IFN-beta, IFN-gamma) signalling through the "
+        "JAK kinases to STAT1 in a human cell, written in PySB and expanded into this reaction "
+        "network by BioNetGen (jakstat-rules).  Covers receptor assembly and trafficking, JAK "
+        "activation, STAT1/STAT2 phosphorylation, GAF and ISGF3 formation, nuclear transport, "
+        "dephosphorylation, ISRE/GAS-driven genes with SOCS1, USP18, PIAS1 and microRNA feedback, "
+        "JAK inhibitors (ruxolitinib, tofacitinib) and ionising radiation (cGAS-STING -> IFN-beta).",
+        f"Variant: {variant}." + (" The initial amounts are not the resting state of this variant: "
+                                  "pre-equilibrate (simulate with all inputs 0) before applying a "
+                                  "treatment." if getattr(model, "jakstat_needs_preequilibration", False)
+                                  else " Time 0 with all inputs 0 is the resting steady state."),
+        "Units: time in minutes, amounts in molecules per cell (species are amounts, "
+        "hasOnlySubstanceUnits); the compartment is nominal.",
+        "Inputs (parameters, 0 by default): " + ", ".join(f"{k} [{v}]" for k, v in INPUTS.items())
+        + ".  IFN doses become the initial amount of free ligand in the medium through initial "
+          "assignments; drug concentrations scale the kinase rates.",
+        "Readouts (assignment-rule parameters): " + "; ".join(f"{k}: {v}" for k, v in READOUTS.items()
+                                                                if k in model.components.keys()) + ".",
+        "Generated by 'jakstat export'; do not edit by hand.",
+    ]
+    _set_notes(sm, *paras)
+
+
+def _add_cv(el: libsbml.SBase, qualifier: str, uri: str, model_qual: bool = False) -> None:
+    if not el.isSetMetaId():
+        el.setMetaId(f"meta_{el.getId()}")
+    cv = libsbml.CVTerm(libsbml.MODEL_QUALIFIER if model_qual else libsbml.BIOLOGICAL_QUALIFIER)
+    if model_qual:
+        cv.setModelQualifierType(libsbml.ModelQualifierType_fromString(qualifier))
+    else:
+        cv.setBiologicalQualifierType(libsbml.BiolQualifierType_fromString(qualifier))
+    cv.addResource(uri)
+    rc = el.addCVTerm(cv)
+    if rc != libsbml.LIBSBML_OPERATION_SUCCESS:
+        raise SBMLExportError(f"cannot annotate {el.getId()!r} with {qualifier} {uri}: "
+                              f"{libsbml.OperationReturnValue_toString(rc)}")
+
+
+def _set_notes(el: libsbml.SBase, *paragraphs: str) -> None:
+    body = "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
+    rc = el.setNotes(f'<body xmlns="{_XHTML}">{body}</body>')
+    if rc != libsbml.LIBSBML_OPERATION_SUCCESS:
+        raise SBMLExportError(f"cannot write notes on {el.getId()!r}")

@@ -180,44 +180,19 @@ def add_unit_definition(sm: libsbml.Model, uid: str, parts: list[tuple[str, int,
     return ud
 
 
-def parts_of(unit: Unit) -> list[tuple[str, int, int, int]]:
-    """SBML unit factors for a normalised unit (factor carried by one base unit).
-
-    Raises
-    ------
-    SBMLExportError
-        When the factor cannot be written exactly.
-    """
-    parts = [(k, e, 0, 1) for k, e in unit.dims]
+def parts_of(unit: Unit) -> list[tuple[str, int, int, float]]:
+    """SBML unit factors for a normalised unit (the factor carried by one base unit)."""
+    parts: list = [(k, e, 0, 1) for k, e in unit.dims]
     f = unit.factor
     if f == 1:
         return parts
-    for i, (k, e, _, _) in enumerate(parts):
-        # (m * 10^s * kind)^e = f  ->  m * 10^s = f^(1/e)
-        root = _exact_root(f, e)
-        if root is None:
-            continue
-        scale = 0
-        while root.denominator % 10 == 0 and root.numerator == 1 or (root < 1 and (root * 10).denominator < root.denominator):
-            root *= 10
-            scale -= 1
-        if root.denominator == 1:
-            parts[i] = (k, e, scale, int(root))
-            return parts
-    raise SBMLExportError(f"cannot write the unit factor {f} of {unit} exactly in SBML")
-
-
-def _exact_root(f: Fraction, e: int) -> Fraction | None:
-    if e == 1:
-        return f
-    if e == -1:
-        return 1 / f
-    n = abs(e)
-    num, den = round(f.numerator ** (1 / n)), round(f.denominator ** (1 / n))
-    for cand in (Fraction(num, den),):
-        if cand ** n == f:
-            return cand if e > 0 else 1 / cand
-    return None
+    if not parts:
+        return [("dimensionless", 1, 0, float(f))]
+    # prefer a base unit with exponent +-1: (m * kind)^e = f  ->  m = f^(1/e)
+    i = min(range(len(parts)), key=lambda j: abs(parts[j][1]))
+    k, e, _, _ = parts[i]
+    parts[i] = (k, e, 0, float(f) ** (1.0 / e))
+    return parts
 
 
 def infer(expr: sympy.Expr, unit_of: Callable[[sympy.Symbol], Unit], where: str) -> Unit:
@@ -265,10 +240,6 @@ def infer(expr: sympy.Expr, unit_of: Callable[[sympy.Symbol], Unit], where: str)
         eu = infer(exp, unit_of, where)
         if not eu.is_dimensionless:
             raise SBMLExportError(f"{where}: exponent {exp} has unit {show(eu)}, expected dimensionless")
-        if exp.is_Rational and bu.dims:
-            q = Fraction(int(exp.p), int(exp.q))
-            if all(Fraction(e) * q == int(Fraction(e) * q) for _, e in bu.dims):
-                return Unit.make({k: int(e * q) for k, e in bu.dims}, 1) if bu.factor == 1 else _fail(where, expr)
         if not bu.is_dimensionless:
             raise SBMLExportError(f"{where}: {base} has unit {show(bu)} but is raised to the "
                                   f"non-integer power {exp}; expected a dimensionless base")
