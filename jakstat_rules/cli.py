@@ -41,10 +41,6 @@ def _parse_list(text: str | None, what: str) -> list[float] | None:
         raise JakstatInputError(f"{what} {text!r} is not a comma-separated list of numbers") from None
 
 
-def _info(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
 # ----------------------------------------------------------------- commands
 def cmd_network(args) -> int:
     from .model import build_model
@@ -74,7 +70,9 @@ def cmd_simulate(args) -> int:
     import numpy as np
     times = np.linspace(0, t_end, args.points)
     readouts = args.readouts.split(",") if args.readouts else None
-    _info(f"simulating {name} ({variant} model) ...")
+    from .simulate import check_inputs
+    inputs = check_inputs(inputs)
+    print(f"simulating {name} ({variant} model) ...", flush=True)
     table = get_simulator(variant).run(inputs, times, readouts)
     out = Path(args.out)
     csv = _write_csv(table, out / f"{name}.csv")

@@ -466,6 +466,9 @@ def _infix(e, where: str) -> str:
 def _parameters(sm: libsbml.Model, model: Model, comp_units) -> None:
     prov = getattr(model, "jakstat_provenance", {})
     reg = _UnitRegistry(sm)
+    for unit, text in comp_units.values():  # declared units first: inferred ones reuse their ids
+        if text is not None:
+            reg.uid(unit, text)
     from ..model.parameters import CITATIONS
     readouts = _readouts()
     for i in range(sm.getNumParameters()):
