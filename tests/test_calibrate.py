@@ -461,3 +461,28 @@ def test_unreachable_scheduler(exact_problem, tmp_path):
     with pytest.raises(JakstatInputError, match="scheduler"):
         calibrate(exact_problem, tmp_path / "fit", n_starts=2,
                   scheduler="tcp://127.0.0.1:1", progress=False)
+
+
+def test_export_sbml_and_copasi(exact_problem, tmp_path):
+    import COPASI
+    import libsbml
+
+    out = tmp_path / "fit"
+    summary = calibrate(exact_problem, out, n_starts=2, seed=0, progress=False,
+                        plots=False, export_sbml=True)
+    doc = libsbml.readSBMLFromFile(str(out / "fitted_model.xml"))
+    model = doc.getModel()
+    for pid in ("k1", "k2"):
+        assert model.getParameter(pid).getValue() == pytest.approx(
+            summary["best_parameters"][pid], rel=1e-12)
+    dm = COPASI.CRootContainer.addDatamodel()
+    try:
+        assert dm.loadModel(str(out / "fitted_model.cps"))
+        problem = dm.getTask("Parameter Estimation").getProblem()
+        assert problem.getExperimentSet().getExperimentCount() == 2  # conditions
+        names = {problem.getOptItemList()[i].getObjectDisplayName()
+                 for i in range(problem.getOptItemSize())}
+        assert names == {"Values[k1].InitialValue", "Values[k2].InitialValue",
+                         "Values[scale].InitialValue"}
+    finally:
+        COPASI.CRootContainer.removeDatamodel(dm)

@@ -1,1 +1,44 @@
-"""Calibration of SBML models to data through PEtab problems (in progress)."""
+"""Calibration of SBML models to data through PEtab v1 problems.
+
+Modules, one concern each:
+
+* :mod:`.data` - Kirby 2021 pSTAT1 data and the PEtab problems built from them;
+* :mod:`.problem` - PEtab loading/linting and the compiled objective
+  (libroadrunner, compiled once per process);
+* :mod:`.optimize` - multistart least-squares fitting with resume and dask;
+* :mod:`.profile` - profile likelihoods and identifiability;
+* :mod:`.validate` - prediction of a validation problem;
+* :mod:`.export` - fitted model as SBML and COPASI file;
+* :mod:`.report` - plots; :mod:`.cli` - the ``jakstat`` subcommands;
+* :mod:`.example` - small problems with known answers (tests, benchmarks).
+
+The heavy modules are imported lazily: ``from jakstat_rules.calibrate import
+calibrate`` works without importing dask or matplotlib up front.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "calibrate", "load_fit", "FitSettings",
+    "profile", "validate", "export_fit",
+    "write_kirby_petab", "load_kirby", "read_kirby_csv", "ESTIMATED_PARAMETERS",
+    "load_problem", "CompiledProblem", "Objective",
+]
+
+_WHERE = {
+    "calibrate": "optimize", "load_fit": "optimize", "FitSettings": "optimize",
+    "profile": "profile", "validate": "validate", "export_fit": "export",
+    "write_kirby_petab": "data", "load_kirby": "data", "read_kirby_csv": "data",
+    "ESTIMATED_PARAMETERS": "data", "load_problem": "problem",
+    "CompiledProblem": "problem", "Objective": "problem",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        module = importlib.import_module(f".{_WHERE[name]}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

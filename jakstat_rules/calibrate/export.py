@@ -74,143 +74,142 @@ def _copasi_file(cp: CompiledProblem, sbml: str, parameters: dict[str, float],
     data_dir = out / "copasi_data"
     data_dir.mkdir(parents=True, exist_ok=True)
     dm = COPASI.CRootContainer.addDatamodel()
-    try:
-        if not dm.importSBMLFromString(sbml):
-            raise JakstatInputError("COPASI could not import the fitted SBML model")
-        model = dm.getModel()
+    # the data model is not removed afterwards: SWIG proxies created here
+    # (the experiments in particular) would outlive it and crash
+    if not dm.importSBMLFromString(sbml):
+        raise JakstatInputError("COPASI could not import the fitted SBML model")
+    model = dm.getModel()
 
-        def by_sbml_id(sid: str):
-            for i in range(model.getNumModelValues()):
-                mv = model.getModelValue(i)
-                if mv.getSBMLId() == sid:
-                    return mv, mv.getValueReference(), mv.getInitialValueReference()
-            for i in range(model.getNumMetabs()):
-                m = model.getMetabolite(i)
-                if m.getSBMLId() == sid:
-                    return m, m.getConcentrationReference(), m.getInitialConcentrationReference()
-            for i in range(model.getCompartments().size()):
-                c = model.getCompartment(i)
-                if c.getSBMLId() == sid:
-                    return c, c.getValueReference(), c.getInitialValueReference()
-            return None
+    def by_sbml_id(sid: str):
+        for i in range(model.getNumModelValues()):
+            mv = model.getModelValue(i)
+            if mv.getSBMLId() == sid:
+                return mv, mv.getValueReference(), mv.getInitialValueReference()
+        for i in range(model.getNumMetabs()):
+            m = model.getMetabolite(i)
+            if m.getSBMLId() == sid:
+                return m, m.getConcentrationReference(), m.getInitialConcentrationReference()
+        for i in range(model.getCompartments().size()):
+            c = model.getCompartment(i)
+            if c.getSBMLId() == sid:
+                return c, c.getValueReference(), c.getInitialValueReference()
+        return None
 
-        # parameters that are not in the model become global quantities
-        extra = {}
-        for pid in cp.parameter_ids:
-            if by_sbml_id(pid) is None:
-                value = parameters.get(pid, cp.nominal_all.get(pid, 1.0))
-                mv = model.createModelValue(pid, float(value))
-                extra[pid] = mv
-        model.compileIfNecessary()
+    # parameters that are not in the model become global quantities
+    extra = {}
+    for pid in cp.parameter_ids:
+        if by_sbml_id(pid) is None:
+            value = parameters.get(pid, cp.nominal_all.get(pid, 1.0))
+            mv = model.createModelValue(pid, float(value))
+            extra[pid] = mv
+    model.compileIfNecessary()
 
-        def ref_of(name: str):
-            if name in extra:
-                return extra[name].getValueReference()
-            found = by_sbml_id(name)
-            return None if found is None else found[1]
+    def ref_of(name: str):
+        if name in extra:
+            return extra[name].getValueReference()
+        found = by_sbml_id(name)
+        return None if found is None else found[1]
 
-        # observables: one assignment quantity per group
-        group_mv = []
-        for gi, g in enumerate(cp.groups):
-            expr = g.obs_expr
-            text_map = {}
-            for s in expr.free_symbols:
-                ref = ref_of(s.name)
-                if ref is None:
-                    raise JakstatInputError(f"observable symbol {s.name!r} has no "
-                                            f"COPASI counterpart")
-                text_map[s] = sp.Symbol(f"REF{len(text_map)}")
-            text = str(expr.xreplace(text_map)).replace("**", "^")
-            for s, ph in text_map.items():
-                cn = ref_of(s.name).getCN().getString()
-                text = re.sub(rf"\b{ph.name}\b", f"<{cn}>", text)
-            oid = cp.measurement_df.iloc[g.rows[0]]["observableId"]
-            mv = model.createModelValue(_safe(f"obs_{oid}_{gi}"), 0.0)
-            mv.setStatus(COPASI.CModelEntity.Status_ASSIGNMENT)
-            mv.setExpression(text)
-            group_mv.append(mv)
-        model.compileIfNecessary()
+    # observables: one assignment quantity per group
+    group_mv = []
+    for gi, g in enumerate(cp.groups):
+        expr = g.obs_expr
+        text_map = {}
+        for s in expr.free_symbols:
+            ref = ref_of(s.name)
+            if ref is None:
+                raise JakstatInputError(f"observable symbol {s.name!r} has no "
+                                        f"COPASI counterpart")
+            text_map[s] = sp.Symbol(f"REF{len(text_map)}")
+        text = str(expr.xreplace(text_map)).replace("**", "^")
+        for s, ph in text_map.items():
+            cn = ref_of(s.name).getCN().getString()
+            text = re.sub(rf"\b{ph.name}\b", f"<{cn}>", text)
+        oid = cp.measurement_df.iloc[g.rows[0]]["observableId"]
+        mv = model.createModelValue(_safe(f"obs_{oid}_{gi}"), 0.0)
+        mv.setStatus(COPASI.CModelEntity.Status_ASSIGNMENT)
+        mv.setExpression(text)
+        group_mv.append(mv)
+    model.compileIfNecessary()
 
-        task = dm.getTask("Parameter Estimation")
-        task.setMethodType(COPASI.CTaskEnum.Method_LevenbergMarquardt)
-        problem = task.getProblem()
-        exp_set = problem.getParameter("Experiment Set")
-        p_arr = np.array([parameters.get(i, np.nan) for i in cp.estimated_ids])
-        experiments_of_group: dict[int, list[str]] = {}
-        time_cn = model.getValueReference().getCN().getString()
-        for k, members in enumerate(cp.condition_members):
-            for pre, sim in members:
-                rows = np.flatnonzero((cp.row_cond == k)
-                                      & (cp.measurement_df["simulationConditionId"].astype(str) == sim).to_numpy())
-                if not len(rows):
-                    continue
-                groups = [gi for gi, g in enumerate(cp.groups) if np.isin(g.rows, rows).any()]
-                ids, consts, eidx = cp._cond_settings[sim][:3]
-                indep = [(pid, float(p_arr[e]) if e >= 0 else float(c))
-                         for pid, c, e in zip(ids, consts, eidx)
-                         if pid in cp.payload.condition_df.columns]
-                times = np.unique(cp.t[rows])
-                table = pd.DataFrame({"time": times})
-                for gi in groups:
-                    col = np.full(len(times), np.nan)
-                    sel = rows[np.isin(rows, cp.groups[gi].rows)]
-                    for r in sel:
-                        col[np.searchsorted(times, cp.t[r])] = cp.y[r]
-                    table[group_mv[gi].getObjectName()] = col
-                for pid, v in indep:
-                    table[pid] = v
-                path = data_dir / f"{_safe(sim)}.tsv"
-                table.to_csv(path, sep="\t", index=False, na_rep="")
-                exp = COPASI.CExperiment(dm)
-                exp.setObjectName(sim)
-                exp.setFileName(str(path))
-                exp.setSeparator("\t")
-                exp.setFirstRow(1)
-                exp.setLastRow(len(table) + 1)
-                exp.setHeaderRow(1)
-                exp.setExperimentType(COPASI.CTaskEnum.Task_timeCourse)
-                exp.setNumColumns(table.shape[1])
-                omap = exp.getObjectMap()
-                omap.setNumCols(table.shape[1])
-                omap.setRole(0, COPASI.CExperiment.time)
-                omap.setObjectCN(0, time_cn)
-                col = 1
-                for gi in groups:
-                    omap.setRole(col, COPASI.CExperiment.dependent)
-                    omap.setObjectCN(col, group_mv[gi].getValueReference().getCN().getString())
-                    col += 1
-                for pid, _ in indep:
-                    found = by_sbml_id(pid)
-                    omap.setRole(col, COPASI.CExperiment.independent)
-                    omap.setObjectCN(col, found[2].getCN().getString())
-                    col += 1
-                exp.setWeightMethod(COPASI.CExperiment.SD)
-                added = exp_set.addExperiment(exp)
-                for gi in groups:
-                    experiments_of_group.setdefault(gi, []).append(added.getKey())
-        # fit items
-        for k, pid in enumerate(cp.estimated_ids):
-            value = float(parameters.get(pid, cp.nominal[k]))
-            lb, ub = float(cp.lb[k]), float(cp.ub[k])
-            if any(sp.Symbol(pid, real=True) in g.noise_expr.free_symbols
-                   and sp.Symbol(pid, real=True) not in g.obs_expr.free_symbols
-                   for g in cp.groups):
-                continue  # a noise parameter: COPASI weights instead
-            found = by_sbml_id(pid)
-            if found is not None or pid in extra:
-                ref = found[2] if found is not None else extra[pid].getInitialValueReference()
-                item = problem.addFitItem(ref.getCN())
-                item.setStartValue(value)
-                item.setLowerBound(lb)
-                item.setUpperBound(ub)
-        path = out / "fitted_model.cps"
-        tmp = out / ".fitted_model.cps.tmp"
-        if not dm.saveModel(str(tmp), True):
-            raise RuntimeError("COPASI could not save the model")
-        os.replace(tmp, path)
-        return path
-    finally:
-        COPASI.CRootContainer.removeDatamodel(dm)
+    task = dm.getTask("Parameter Estimation")
+    task.setMethodType(COPASI.CTaskEnum.Method_LevenbergMarquardt)
+    problem = task.getProblem()
+    exp_set = problem.getParameter("Experiment Set")
+    p_arr = np.array([parameters.get(i, np.nan) for i in cp.estimated_ids])
+    experiments_of_group: dict[int, list[str]] = {}
+    time_cn = model.getValueReference().getCN().getString()
+    for k, members in enumerate(cp.condition_members):
+        for pre, sim in members:
+            rows = np.flatnonzero((cp.row_cond == k)
+                                  & (cp.measurement_df["simulationConditionId"].astype(str) == sim).to_numpy())
+            if not len(rows):
+                continue
+            groups = [gi for gi, g in enumerate(cp.groups) if np.isin(g.rows, rows).any()]
+            ids, consts, eidx = cp._cond_settings[sim][:3]
+            indep = [(pid, float(p_arr[e]) if e >= 0 else float(c))
+                     for pid, c, e in zip(ids, consts, eidx)
+                     if pid in cp.payload.condition_df.columns]
+            times = np.unique(cp.t[rows])
+            table = pd.DataFrame({"time": times})
+            for gi in groups:
+                col = np.full(len(times), np.nan)
+                sel = rows[np.isin(rows, cp.groups[gi].rows)]
+                for r in sel:
+                    col[np.searchsorted(times, cp.t[r])] = cp.y[r]
+                table[group_mv[gi].getObjectName()] = col
+            for pid, v in indep:
+                table[pid] = v
+            path = data_dir / f"{_safe(sim)}.tsv"
+            table.to_csv(path, sep="\t", index=False, na_rep="")
+            exp = COPASI.CExperiment(dm)
+            exp.setObjectName(sim)
+            exp.setFileName(str(path))
+            exp.setSeparator("\t")
+            exp.setFirstRow(1)
+            exp.setLastRow(len(table) + 1)
+            exp.setHeaderRow(1)
+            exp.setExperimentType(COPASI.CTaskEnum.Task_timeCourse)
+            exp.setNumColumns(table.shape[1])
+            omap = exp.getObjectMap()
+            omap.setNumCols(table.shape[1])
+            omap.setRole(0, COPASI.CExperiment.time)
+            omap.setObjectCN(0, time_cn)
+            col = 1
+            for gi in groups:
+                omap.setRole(col, COPASI.CExperiment.dependent)
+                omap.setObjectCN(col, group_mv[gi].getValueReference().getCN().getString())
+                col += 1
+            for pid, _ in indep:
+                found = by_sbml_id(pid)
+                omap.setRole(col, COPASI.CExperiment.independent)
+                omap.setObjectCN(col, found[2].getCN().getString())
+                col += 1
+            exp.setWeightMethod(COPASI.CExperiment.SD)
+            added = exp_set.addExperiment(exp)
+            for gi in groups:
+                experiments_of_group.setdefault(gi, []).append(added.getKey())
+    # fit items
+    for k, pid in enumerate(cp.estimated_ids):
+        value = float(parameters.get(pid, cp.nominal[k]))
+        lb, ub = float(cp.lb[k]), float(cp.ub[k])
+        if any(sp.Symbol(pid, real=True) in g.noise_expr.free_symbols
+               and sp.Symbol(pid, real=True) not in g.obs_expr.free_symbols
+               for g in cp.groups):
+            continue  # a noise parameter: COPASI weights instead
+        found = by_sbml_id(pid)
+        if found is not None or pid in extra:
+            ref = found[2] if found is not None else extra[pid].getInitialValueReference()
+            item = problem.addFitItem(ref.getCN())
+            item.setStartValue(value)
+            item.setLowerBound(lb)
+            item.setUpperBound(ub)
+    path = out / "fitted_model.cps"
+    tmp = out / ".fitted_model.cps.tmp"
+    if not dm.saveModel(str(tmp), True):
+        raise RuntimeError("COPASI could not save the model")
+    os.replace(tmp, path)
+    return path
 
 
 def export_fit(problem_yaml: str | os.PathLike, parameters: dict[str, float],
