@@ -13,7 +13,9 @@ Modules, one concern each:
 * :mod:`.example` - small problems with known answers (tests, benchmarks).
 
 The heavy modules are imported lazily: ``from jakstat_rules.calibrate import
-calibrate`` works without importing dask or matplotlib up front.
+calibrate`` works without importing dask or matplotlib up front.  The
+profile and validation functions are exported as :func:`compute_profiles`
+and :func:`validate_fit` (``profile`` and ``validate`` are module names).
 """
 
 from __future__ import annotations
@@ -23,14 +25,15 @@ from typing import Any
 
 __all__ = [
     "calibrate", "load_fit", "FitSettings",
-    "profile", "validate", "export_fit",
+    "compute_profiles", "validate_fit", "export_fit",
     "write_kirby_petab", "load_kirby", "read_kirby_csv", "ESTIMATED_PARAMETERS",
     "load_problem", "CompiledProblem", "Objective",
 ]
 
 _WHERE = {
     "calibrate": "optimize", "load_fit": "optimize", "FitSettings": "optimize",
-    "profile": "profile", "validate": "validate", "export_fit": "export",
+    "compute_profiles": ("profile", "profile"),
+    "validate_fit": ("validate", "validate"), "export_fit": "export",
     "write_kirby_petab": "data", "load_kirby": "data", "read_kirby_csv": "data",
     "ESTIMATED_PARAMETERS": "data", "load_problem": "problem",
     "CompiledProblem": "problem", "Objective": "problem",
@@ -39,6 +42,8 @@ _WHERE = {
 
 def __getattr__(name: str) -> Any:
     if name in _WHERE:
-        module = importlib.import_module(f".{_WHERE[name]}", __name__)
-        return getattr(module, name)
+        where = _WHERE[name]
+        module_name, attr = where if isinstance(where, tuple) else (where, name)
+        module = importlib.import_module(f".{module_name}", __name__)
+        return getattr(module, attr)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
