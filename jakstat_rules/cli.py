@@ -118,6 +118,12 @@ def cmd_scenarios(args) -> int:
     return 0
 
 
+def cmd_reference(args) -> int:
+    from .reference import write_reference
+    print(f"wrote {write_reference(args.out)}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
     run_demo(Path(args.out))
@@ -163,6 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("scenarios", help="list the standard scenarios")
     p.set_defaults(func=cmd_scenarios)
+
+    p = sub.add_parser("reference", help="regenerate the model reference page (docs/model_reference.md)")
+    p.add_argument("--out", default="docs/model_reference.md")
+    p.set_defaults(func=cmd_reference)
 
     p = sub.add_parser("demo", help="the main job: model, network, SBML, standard scenarios, plots")
     p.add_argument("--out", default="results")
