@@ -486,3 +486,45 @@ def test_export_sbml_and_copasi(exact_problem, tmp_path):
                          "Values[scale].InitialValue"}
     finally:
         COPASI.CRootContainer.removeDatamodel(dm)
+
+
+def test_preequilibration_and_steady_state_times(tmp_path):
+    """dA/dt = k0 - k1 A: pre-equilibrated at k0 = 1, then k0 = 2.
+    Exact solution A(t) = 2/k1 - (1/k1) exp(-k1 t); A(inf) = 2/k1."""
+    import petab.v1 as petab
+    import tellurium as te
+    from scipy.stats import norm
+
+    d = tmp_path / "pre"
+    d.mkdir()
+    (d / "model.xml").write_text(te.antimonyToSBML(
+        "model pre\n compartment c = 1; species A in c; A = 0; k0 = 1; k1 = 0.5\n"
+        " make: -> A; k0\n loss: A -> ; k1*A\nend"))
+    times = [0.5, 2.0, 5.0, np.inf]
+    y = [3.0, 3.5, 3.9, 4.1]
+    petab.write_measurement_df(pd.DataFrame({
+        "observableId": "A_obs", "preequilibrationConditionId": "low",
+        "simulationConditionId": "high", "measurement": y, "time": times,
+        "noiseParameters": 0.2}), d / "measurements.tsv")
+    petab.write_condition_df(pd.DataFrame({"conditionId": ["low", "high"],
+                                           "k0": [1.0, 2.0]}).set_index("conditionId"),
+                             d / "conditions.tsv")
+    petab.write_observable_df(pd.DataFrame([{
+        "observableId": "A_obs", "observableFormula": "A",
+        "noiseFormula": "noiseParameter1_A_obs"}]).set_index("observableId"),
+        d / "observables.tsv")
+    petab.write_parameter_df(pd.DataFrame([{
+        "parameterId": "k1", "parameterScale": "log10", "lowerBound": 0.01,
+        "upperBound": 10.0, "nominalValue": 0.5, "estimate": 1}]).set_index(
+        "parameterId"), d / "parameters.tsv")
+    petab.yaml.create_problem_yaml("model.xml", "conditions.tsv", "measurements.tsv",
+                                   "parameters.tsv", "observables.tsv",
+                                   d / "problem.yaml", relative_paths=False)
+    cp = CompiledProblem(ProblemPayload.from_problem(load_problem(d / "problem.yaml")))
+    k1 = 0.7
+    h, _ = cp.observables(np.array([k1]))
+    t = np.array(times)
+    exact = np.where(np.isinf(t), 2 / k1, 2 / k1 - np.exp(-k1 * np.where(np.isinf(t), 0, t)) / k1)
+    np.testing.assert_allclose(h, exact, rtol=1e-6)
+    ref = -np.sum(norm.logpdf(y, exact, 0.2))
+    assert cp.nll(np.array([k1])) == pytest.approx(ref, rel=1e-6)
