@@ -52,6 +52,8 @@ CREATION_DATE = "2025-01-01T00:00:00Z"
 
 #: Model time, substance/extent and volume units (ids of unit definitions).
 TIME_UNITS, SUBSTANCE_UNITS, VOLUME_UNITS = "min", "molecule", "pL"
+#: Length and area units: unused by the model, declared so no tool has to guess them.
+LENGTH_UNITS, AREA_UNITS = "metre", "um2"
 
 #: Units the SBML needs that differ from the registry's strings, and why.
 #: In the SI, "entities" are dimensionless, so the registry writes Avogadro's
@@ -119,8 +121,11 @@ def atomic_write(path: str | Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -269,6 +274,9 @@ def component_units(model: Model) -> dict[str, tuple[U.Unit, str | None]]:
 def _compartment_and_model_units(sm: libsbml.Model) -> None:
     for text in (TIME_UNITS, SUBSTANCE_UNITS, VOLUME_UNITS):
         U.add_unit_definition(sm, U.unit_id(text), U.parse(text)[1], text)
+    U.add_unit_definition(sm, AREA_UNITS, [("metre", 2, -6, 1)], "um^2")
+    sm.setLengthUnits(LENGTH_UNITS)
+    sm.setAreaUnits(AREA_UNITS)
     sm.setTimeUnits(TIME_UNITS)
     sm.setSubstanceUnits(SUBSTANCE_UNITS)
     sm.setExtentUnits(SUBSTANCE_UNITS)
@@ -390,7 +398,7 @@ def _species_sbo(monomer: str) -> int:
     if monomer.startswith("mRNA_"):
         return 250  # ribonucleic acid (libSBML does not place 278 "messenger RNA" under material entity)
     if monomer == "miRNA":
-        return 316  # microRNA
+        return 250  # ribonucleic acid (libSBML does not place 316 "microRNA" under material entity)
     if monomer in ("DSB", "MN"):
         return 285  # material entity of unspecified nature
     return 252  # polypeptide chain
@@ -471,6 +479,7 @@ def _parameters(sm: libsbml.Model, model: Model, comp_units) -> None:
             reg.uid(unit, text)
     from ..model.parameters import CITATIONS
     readouts = _readouts()
+    components = {c.name: c for c in model.all_components()}
     for i in range(sm.getNumParameters()):
         p = sm.getParameter(i)
         pid = p.getId()
@@ -481,7 +490,7 @@ def _parameters(sm: libsbml.Model, model: Model, comp_units) -> None:
         p.setUnits(reg.uid(unit, text))
         p.setName(pid)
         p.setMetaId(f"meta_{pid}")
-        comp = model.components.get(pid)
+        comp = components.get(pid)
         info = prov.get(pid)
         lines = []
         if isinstance(comp, Observable):
@@ -571,6 +580,7 @@ def _reaction_sbo(rule_name: str) -> int:
 
 def _reactions(sm: libsbml.Model, model: Model) -> None:
     species = {sm.getSpecies(i).getId() for i in range(sm.getNumSpecies())}
+    allowed = species | {sm.getParameter(i).getId() for i in range(sm.getNumParameters())}
     for i in range(sm.getNumReactions()):
         r = sm.getReaction(i)
         r.setMetaId(f"meta_{r.getId()}")
@@ -584,7 +594,7 @@ def _reactions(sm: libsbml.Model, model: Model) -> None:
             m = r.createModifier()
             m.setSpecies(sid)
         kl = r.getKineticLaw()
-        _check_rate_law(r.getId(), kl.getMath(), species | {p.getId() for p in sm.getListOfParameters()})
+        _check_rate_law(r.getId(), kl.getMath(), allowed)
 
 
 def _natural(s: str):
