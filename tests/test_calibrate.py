@@ -528,3 +528,26 @@ def test_preequilibration_and_steady_state_times(tmp_path):
     np.testing.assert_allclose(h, exact, rtol=1e-6)
     ref = -np.sum(norm.logpdf(y, exact, 0.2))
     assert cp.nll(np.array([k1])) == pytest.approx(ref, rel=1e-6)
+
+
+def test_profile_resume_skips_finished_branches(exact_problem, exact_fit, tmp_path):
+    from jakstat_rules.calibrate.profile import profile
+
+    out = tmp_path / "prof"
+    first = profile(exact_problem, exact_fit, out, parameters=["k2"], progress=False)
+    branch = out / "branches" / "k2_lower.json"
+    before = branch.read_bytes()
+    mtime = branch.stat().st_mtime_ns
+    again = profile(exact_problem, exact_fit, out, parameters=["k2"], progress=False)
+    assert branch.read_bytes() == before and branch.stat().st_mtime_ns == mtime
+    assert again["parameters"] == first["parameters"]
+
+
+def test_validate_bad_fit_dir(exact_problem, tmp_path):
+    from jakstat_rules.calibrate.validate import validate
+
+    with pytest.raises(JakstatInputError, match="summary.json"):
+        validate(tmp_path / "nofit", exact_problem, tmp_path / "out")
+    assert _run_cli(["validate", str(tmp_path / "nofit"), str(exact_problem),
+                     "--out", str(tmp_path / "out")]) == 2
+    assert not (tmp_path / "out").exists()
