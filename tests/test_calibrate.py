@@ -217,7 +217,7 @@ def test_nll_matches_pypesto_kirby_standin(tmp_path):
     yaml_path = write_kirby_petab(REAL_DATA, tmp_path / "petab", sbml)["train"]
     cp = CompiledProblem(ProblemPayload.from_problem(load_problem(yaml_path)))
     p = dict(zip(cp.estimated_ids, cp.nominal))
-    p["kf_IFNB_IFNAR"] *= 0.3
+    p["kon_IFNB1_IFNAR2"] *= 0.3
     p["scale_20190119"] = 0.02
     ours = cp.nll(np.array([p[i] for i in cp.estimated_ids]))
     assert ours == pytest.approx(_pypesto_fval(yaml_path, p), rel=1e-7, abs=1e-4)
@@ -414,7 +414,7 @@ def test_nll_kirby_standin_by_hand_and_row_order(tmp_path):
     problem = load_problem(yaml_path)
     cp = CompiledProblem(ProblemPayload.from_problem(problem))
     p = dict(zip(cp.estimated_ids, cp.nominal))
-    p["kdeg_pSTAT1"] *= 2.0
+    p["kdp_PTPN2_pSTAT1"] *= 2.0
     p["scale_20190121"] = 0.03
     ours = cp.nll(np.array([p[i] for i in cp.estimated_ids]))
 
@@ -424,7 +424,8 @@ def test_nll_kirby_standin_by_hand_and_row_order(tmp_path):
         rr = roadrunner.RoadRunner(str(sbml))
         rr.integrator.relative_tolerance = 1e-12
         rr.integrator.absolute_tolerance = 1e-12
-        for pid in ("kf_IFNA_IFNAR", "kf_IFNB_IFNAR", "kcat_JAK1_STAT1_y701", "kdeg_pSTAT1"):
+        for pid in ("kon_IFNA2_IFNAR2", "kon_IFNB1_IFNAR2", "kcat_STAT_phos",
+                    "kdp_PTPN2_pSTAT1"):
             rr[pid] = p[pid]
         rr["IFNa_pM"], rr["IFNb_pM"] = c.at[cid, "IFNa_pM"], c.at[cid, "IFNb_pM"]
         times = sorted(set(rows["time"]))

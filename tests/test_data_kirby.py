@@ -203,3 +203,23 @@ def test_lint_failure_is_input_error(tmp_path, standin_sbml, caplog):
     with caplog.at_level(logging.ERROR):
         with pytest.raises(JakstatInputError, match="linter"):
             load_problem(yaml_path)
+
+
+REAL_SBML = Path(__file__).resolve().parents[1] / "sbml" / "jakstat_ifn.xml"
+
+
+@needs_data
+@pytest.mark.skipif(not REAL_SBML.is_file(), reason=f"{REAL_SBML} not exported yet")
+def test_default_design_fits_the_real_model(tmp_path):
+    """The default estimated parameters exist in the exported model and the
+    problems built on it pass the PEtab linter."""
+    import libsbml
+    import petab.v1 as petab
+
+    model = libsbml.readSBMLFromFile(str(REAL_SBML)).getModel()
+    ruled = {r.getVariable() for r in model.getListOfRules()}
+    for pid in data.ESTIMATED_PARAMETERS:
+        assert model.getParameter(pid) is not None and pid not in ruled
+    paths = data.write_kirby_petab(REAL_DATA, tmp_path / "petab")  # default SBML
+    for path in paths.values():
+        assert petab.lint_problem(petab.Problem.from_yaml(str(path))) is False

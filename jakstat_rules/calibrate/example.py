@@ -29,12 +29,12 @@ model jakstat_standin
   // time in minutes, amounts in molecules per cell, doses in pM
   compartment cell = 1
   IFNa_pM = 0; IFNb_pM = 0
-  kf_IFNA_IFNAR = 2e-4      // per pM per min
-  kf_IFNB_IFNAR = 5e-3      // per pM per min
+  kon_IFNA2_IFNAR2 = 2e-4   // per pM per min
+  kon_IFNB1_IFNAR2 = 5e-3   // per pM per min
   kr_IFN_IFNAR = 0.05       // per min
   kint_IFNAR = 0.03         // per min, internalisation of bound receptor
-  kcat_JAK1_STAT1_y701 = 2e-4   // per bound receptor per min
-  kdeg_pSTAT1 = 0.08        // per min, dephosphorylation
+  kcat_STAT_phos = 2e-4     // per bound receptor per min
+  kdp_PTPN2_pSTAT1 = 0.08   // per min, dephosphorylation
   IFNAR_0 = 2000
   STAT1_0 = 5e4
   species IFNAR in cell, IFNAR_a in cell, IFNAR_b in cell
@@ -42,12 +42,12 @@ model jakstat_standin
   substanceOnly species IFNAR, IFNAR_a, IFNAR_b, STAT1, pSTAT1
   IFNAR = IFNAR_0; IFNAR_a = 0; IFNAR_b = 0
   STAT1 = STAT1_0; pSTAT1 = 0
-  bind_a: IFNAR -> IFNAR_a; kf_IFNA_IFNAR * IFNa_pM * IFNAR - kr_IFN_IFNAR * IFNAR_a
-  bind_b: IFNAR -> IFNAR_b; kf_IFNB_IFNAR * IFNb_pM * IFNAR - 0.1 * kr_IFN_IFNAR * IFNAR_b
+  bind_a: IFNAR -> IFNAR_a; kon_IFNA2_IFNAR2 * IFNa_pM * IFNAR - kr_IFN_IFNAR * IFNAR_a
+  bind_b: IFNAR -> IFNAR_b; kon_IFNB1_IFNAR2 * IFNb_pM * IFNAR - 0.1 * kr_IFN_IFNAR * IFNAR_b
   int_a: IFNAR_a -> ; kint_IFNAR * IFNAR_a
   int_b: IFNAR_b -> ; kint_IFNAR * IFNAR_b
-  phos: STAT1 -> pSTAT1; kcat_JAK1_STAT1_y701 * (IFNAR_a + IFNAR_b) * STAT1
-  dephos: pSTAT1 -> STAT1; kdeg_pSTAT1 * pSTAT1
+  phos: STAT1 -> pSTAT1; kcat_STAT_phos * (IFNAR_a + IFNAR_b) * STAT1
+  dephos: pSTAT1 -> STAT1; kdp_PTPN2_pSTAT1 * pSTAT1
   pSTAT1_total := pSTAT1
 end
 """

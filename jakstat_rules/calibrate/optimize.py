@@ -67,11 +67,11 @@ class FitSettings:
 
     n_starts: int = 50
     seed: int = 0
-    rtol: float = 1e-10
-    atol: float = 1e-10
+    rtol: float = 1e-8
+    atol: float = 1e-8
     max_nfev: int = 1000
     tol: float = 1e-10
-    diff_step: float = 1e-6
+    diff_step: float = 1e-5
     analytic_scaling: bool = True
 
     def check(self) -> None:
