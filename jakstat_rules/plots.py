@@ -40,6 +40,7 @@ def plot_time_course(table: pd.DataFrame, path: str | Path, title: str = "",
     for ax, r in zip(axes.flat, readouts):
         ax.plot(t, table[r], color="C0")
         ax.set_title(r, fontsize=9)
+        ax.ticklabel_format(axis="y", useOffset=False)
         ax.set_xlabel("time (h)" if hours else "time (min)")
         ax.set_ylabel("pM" if r.endswith("_pM") else "molecules per cell")
     for ax in list(axes.flat)[len(readouts):]:
