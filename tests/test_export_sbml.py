@@ -1,0 +1,320 @@
+"""The SBML export: committed files up to date, valid with units, readable, annotated, faithful."""
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import libsbml
+import pytest
+import sympy
+
+ROOT = Path(__file__).resolve().parents[1]
+SBML_DIR = ROOT / "sbml"
+VARIANT_FILES = ["jakstat_ifn.xml", "jakstat_ifn_jak2_v617f.xml", "jakstat_ifn_socs1_loss.xml",
+                 "jakstat_ifn_usp18_loss.xml"]
+
+
+@pytest.fixture(scope="module")
+def doc():
+    d = libsbml.readSBMLFromFile(str(SBML_DIR / "jakstat_ifn.xml"))
+    assert d.getNumErrors(libsbml.LIBSBML_SEV_ERROR) == 0
+    return d
+
+
+@pytest.fixture(scope="module")
+def sm(doc):
+    return doc.getModel()
+
+
+def _cv(el) -> list[tuple[str, str]]:
+    out = []
+    for i in range(el.getNumCVTerms()):
+        cv = el.getCVTerm(i)
+        if cv.getQualifierType() == libsbml.MODEL_QUALIFIER:
+            q = libsbml.ModelQualifierType_toString(cv.getModelQualifierType())
+        else:
+            q = libsbml.BiolQualifierType_toString(cv.getBiologicalQualifierType())
+        out += [(q, cv.getResourceURI(j)) for j in range(cv.getNumResources())]
+    return out
+
+
+# ------------------------------------------------------------------ generated files
+def test_committed_files_are_up_to_date(tmp_path):
+    """Regenerate everything into a temporary folder; the committed copies must be identical."""
+    from jakstat_rules.export import export_all
+    written = export_all(tmp_path, copasi=True)
+    names = sorted(p.name for p in written)
+    assert names == sorted(VARIANT_FILES + ["jakstat_ifn.bngl", "jakstat_ifn.ant", "README.md",
+                                            "jakstat_ifn.cps"])
+    stale = [n for n in names if not (SBML_DIR / n).exists()
+             or (SBML_DIR / n).read_bytes() != (tmp_path / n).read_bytes()]
+    assert not stale, f"sbml/ is stale ({stale}): run `jakstat export --copasi`"
+
+
+def test_no_timestamps_that_change():
+    text = (SBML_DIR / "jakstat_ifn.xml").read_text()
+    from jakstat_rules.export.sbml import CREATION_DATE
+    dates = set(re.findall(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", text))
+    assert dates == {CREATION_DATE}
+    cps = (SBML_DIR / "jakstat_ifn.cps").read_text(encoding="utf-8")
+    assert f"at {CREATION_DATE} -->" in cps
+
+
+# ------------------------------------------------------------------ validity with units
+@pytest.mark.parametrize("name", VARIANT_FILES)
+def test_consistency_checks_with_units_and_modelling_practice_are_clean(name):
+    from jakstat_rules.export import consistency_report
+    report = consistency_report((SBML_DIR / name).read_text())
+    assert report == [], report[:3]
+
+
+def test_units_everywhere(sm):
+    assert (sm.getTimeUnits(), sm.getSubstanceUnits(), sm.getExtentUnits(), sm.getVolumeUnits()) == \
+        ("min", "molecule", "molecule", "pL")
+    ud = sm.getUnitDefinition("min")
+    assert ud.getUnit(0).getKind() == libsbml.UNIT_KIND_SECOND and ud.getUnit(0).getMultiplier() == 60
+    assert sm.getUnitDefinition("molecule").getUnit(0).getKind() == libsbml.UNIT_KIND_ITEM
+    for p in sm.getListOfParameters():
+        assert p.isSetUnits(), p.getId()
+        assert p.isSetName(), p.getId()
+    assert sm.getParameter("kf_IFNA2_IFNAR1").getUnits() == "per_molecule_per_min"
+    assert sm.getParameter("IFNb_pM").getUnits() == "pM"
+    assert sm.getParameter("ruxolitinib_nM").getUnits() == "nM"
+    assert sm.getParameter("IR_Gy").getUnits() == "Gy"
+    assert sm.getParameter("pSTAT1_total").getUnits() == "molecule"
+    assert sm.getParameter("ksyn_ISG_mRNA").getUnits() == "molecule_per_min"   # inferred
+    assert sm.getParameter("IFNb_medium_pM").getUnits() == "pM"                # inferred
+    assert sm.getParameter("ISRE_activity").getUnits() == "dimensionless"      # inferred
+
+
+# ------------------------------------------------------------------ readable ids
+def test_ids_and_names(sm):
+    from jakstat_rules.model import INPUTS, READOUTS, build_model
+    from jakstat_rules.network import generate_network
+    assert sm.getId() == "jakstat_ifn" and sm.getName()
+    model = build_model()
+    generate_network(model)
+    ids = [s.getId() for s in sm.getListOfSpecies()]
+    assert len(ids) == len(set(ids)) == len(model.species)
+    assert not any(i.startswith("__") for i in ids)
+    assert [s.getName() for s in sm.getListOfSpecies()] == [str(s) for s in model.species]
+    assert "STAT1_cyt" in ids and "IFNB1" in ids
+    assert any(re.fullmatch(r"STAT1_py701_nuc__STAT1_py701_nuc", i) for i in ids)
+    for comp in list(model.parameters) + list(model.expressions) + list(model.observables):
+        p = sm.getParameter(comp.name)
+        assert p is not None and p.getName() == comp.name
+    for r in READOUTS:
+        assert sm.getParameter(r) is not None, r
+    for k in INPUTS:
+        p = sm.getParameter(k)
+        assert p.getConstant() and p.getValue() == 0.0
+
+
+def test_variant_model_ids():
+    for name in VARIANT_FILES[1:]:
+        d = libsbml.readSBMLFromFile(str(SBML_DIR / name))
+        assert d.getModel().getId() == name[:-4]
+
+
+# ------------------------------------------------------------------ annotations
+def test_species_annotations(sm):
+    for s in sm.getListOfSpecies():
+        terms = _cv(s)
+        assert terms and all(u.startswith("http://identifiers.org/") for _, u in terms), s.getId()
+        assert s.isSetSBOTerm()
+        if "__" in s.getId():  # a complex
+            assert {q for q, _ in terms} == {"hasPart"} and s.getSBOTerm() == 253
+    assert ("is", "http://identifiers.org/uniprot/P42224") in _cv(sm.getSpecies("STAT1_cyt"))
+
+
+def test_sbo_terms_on_reactions_and_parameters(sm):
+    assert all(r.isSetSBOTerm() for r in sm.getListOfReactions())
+    assert all(p.isSetSBOTerm() for p in sm.getListOfParameters())
+    sbo = {r.getName().split(" + ")[0]: r.getSBOTerm() for r in sm.getListOfReactions()}
+    assert sbo["STAT1_shuttles"] == 185 and sbo["PTPN2_dephosphorylates_STAT1"] == 330
+    assert sbo["SOCS1_transcribed"] == 183 and sbo["STAT1_translated"] == 184
+
+
+def test_model_annotation(sm):
+    from jakstat_rules.export.sbml import CREATION_DATE
+    h = sm.getModelHistory()
+    assert h.getNumCreators() == 1
+    c = h.getCreator(0)
+    assert (c.getGivenName(), c.getFamilyName()) == ("jakstat-rules", "developers")
+    assert h.getCreatedDate().getDateAsString() == CREATION_DATE
+    terms = _cv(sm)
+    described = {u for q, u in terms if q == "isDescribedBy"}
+    for doi in ("10.3389/fimmu.2021.748423", "10.15252/msb.20198955", "10.1016/S0014-5793(02)03842-5",
+                "10.2147/OTT.S256708"):
+        assert f"http://identifiers.org/doi/{doi}" in described
+    assert ("hasTaxon", "http://identifiers.org/taxonomy/9606") in terms
+    notes = sm.getNotesString()
+    assert "interferon" in notes.lower() and "IFNb_pM" in notes
+
+
+def test_drug_inputs_have_chebi(sm):
+    assert ("isPropertyOf", "http://identifiers.org/CHEBI:66919") in _cv(sm.getParameter("ruxolitinib_nM"))
+    assert ("isPropertyOf", "http://identifiers.org/CHEBI:71200") in _cv(sm.getParameter("tofacitinib_nM"))
+
+
+def test_parameters_cite_their_sources(sm):
+    assert ("isDescribedBy", "http://identifiers.org/doi/10.3389/fimmu.2021.748423") in \
+        _cv(sm.getParameter("kon_IFNA2_IFNAR1"))
+    assert "Kirby2021" in sm.getParameter("kon_IFNA2_IFNAR1").getNotesString()
+
+
+# ------------------------------------------------------------------ faithful maths
+def test_doses_are_parameters_not_baked_in(sm):
+    ia = sm.getInitialAssignmentBySymbol("IFNB1")
+    assert libsbml.formulaToL3String(ia.getMath()) == "IFNB1_0"
+    rule = sm.getAssignmentRule("IFNB1_0")
+    assert "IFNb_pM" in libsbml.formulaToL3String(rule.getMath())
+
+
+def test_no_time_modifiers_and_no_volumes_in_rate_laws(sm):
+    species = {s.getId() for s in sm.getListOfSpecies()}
+    for r in sm.getListOfReactions():
+        mods = [r.getModifier(i).getSpecies() for i in range(r.getNumModifiers())]
+        assert "time" not in mods and set(mods) <= species
+        formula = libsbml.formulaToL3String(r.getKineticLaw().getMath())
+        assert "cell" not in re.findall(r"[A-Za-z_]\w*", formula)
+        numbers = [float(x) for x in re.findall(r"(?<![\w.])\d+\.?\d*(?:e-?\d+)?", formula)]
+        assert all(x in (0.5, 1.0, 2.0) for x in numbers), (r.getId(), formula)
+
+
+def test_expressions_use_observable_ids(sm):
+    f = libsbml.formulaToL3String(sm.getAssignmentRule("ISRE_activity").getMath())
+    assert "ISGF3_active" in f and "GAF_active" in f
+
+
+# ------------------------------------------------------------------ errors
+def _small_model(**extra):
+    from pysb import Expression, Model, Monomer, Observable, Parameter, Rule, Initial
+    from jakstat_rules.model.builder import Provenance
+    m = Model("small", _export=False)
+    A = Monomer("A", _export=False)
+    m.add_component(A)
+    k = Parameter("k", 1.0, _export=False)
+    a0 = Parameter("A_0", 10.0, _export=False)
+    for c in (k, a0):
+        m.add_component(c)
+    m.add_initial(Initial(A(), a0, _export=False))
+    obs = Observable("A_total", A(), _export=False)
+    m.add_component(obs)
+    m.jakstat_provenance = {"k": Provenance("1/min", "assumed"), "A_0": Provenance("molecule", "assumed")}
+    return m, A, k, obs
+
+
+def test_expression_without_inferable_unit_is_named():
+    from pysb import Expression, Rule
+    from jakstat_rules.export import SBMLExportError, to_sbml
+    m, A, k, obs = _small_model()
+    bad = Expression("k_weird", k * sympy.sin(obs), _export=False)
+    m.add_component(bad)
+    m.add_component(Rule("decay", A() >> None, bad, _export=False))
+    with pytest.raises(SBMLExportError, match="k_weird"):
+        to_sbml(m)
+
+
+def test_inconsistent_sum_is_named():
+    from pysb import Expression, Rule
+    from jakstat_rules.export import SBMLExportError, to_sbml
+    m, A, k, obs = _small_model()
+    bad = Expression("k_sum", k + obs, _export=False)
+    m.add_component(bad)
+    m.add_component(Rule("decay", A() >> None, bad, _export=False))
+    with pytest.raises(SBMLExportError, match="k_sum.*different units"):
+        to_sbml(m)
+
+
+def test_parameter_without_unit_is_named():
+    from pysb import Parameter, Rule
+    from jakstat_rules.export import SBMLExportError, to_sbml
+    m, A, k, obs = _small_model()
+    m.add_component(Parameter("k_nounit", 2.0, _export=False))
+    m.add_component(Rule("decay", A() >> None, k, _export=False))
+    with pytest.raises(SBMLExportError, match="k_nounit"):
+        to_sbml(m)
+
+
+def test_local_function_is_refused():
+    from pysb import Expression, Rule, Tag
+    from jakstat_rules.export import SBMLExportError, to_sbml
+    m, A, k, obs = _small_model()
+    x = Tag("x", _export=False)
+    m.add_component(x)
+    loc = Expression("k_local", k * obs(x), _export=False)
+    m.add_component(loc)
+    m.add_component(Rule("decay", A() @ x >> None, loc, _export=False))
+    with pytest.raises(SBMLExportError, match="k_local"):
+        to_sbml(m)
+
+
+def test_small_model_exports_clean():
+    from pysb import Rule
+    from jakstat_rules.export import consistency_report, to_sbml
+    m, A, k, obs = _small_model()
+    m.add_component(Rule("decay", A() >> None, k, _export=False))
+    m.add_annotation(__import__("pysb").Annotation(A, "http://identifiers.org/uniprot/P42224",
+                                                   "is", _export=False))
+    assert consistency_report(to_sbml(m)) == []
+
+
+def test_failed_export_leaves_no_file(tmp_path, monkeypatch):
+    from jakstat_rules.export import SBMLExportError, export_all
+    import jakstat_rules.export.formats as formats
+
+    def boom(_):
+        raise SBMLExportError("libAntimony cannot read the SBML: test")
+    monkeypatch.setattr(formats, "to_antimony", boom)
+    with pytest.raises(SBMLExportError):
+        export_all(tmp_path / "out", variants=["default"])
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_atomic_write_cleans_up(tmp_path, monkeypatch):
+    import os
+    from jakstat_rules.export.sbml import atomic_write
+
+    def fail(*a, **k):
+        raise OSError("disk full")
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError):
+        atomic_write(tmp_path / "f.xml", "x")
+    assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ CLI
+def _parser():
+    from jakstat_rules.export.cli import register
+    parser = argparse.ArgumentParser(prog="jakstat")
+    register(parser.add_subparsers(dest="command"))
+    return parser
+
+
+def test_cli_help(capsys):
+    with pytest.raises(SystemExit) as e:
+        _parser().parse_args(["export", "--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert "--copasi" in out and "--variants" in out and "--out" in out
+
+
+def test_cli_writes_and_reports(tmp_path, capsys):
+    args = _parser().parse_args(["export", "--out", str(tmp_path), "--variants", "socs1_loss"])
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert f"wrote {tmp_path / 'jakstat_ifn_socs1_loss.xml'}" in out
+    assert (tmp_path / "jakstat_ifn.xml").exists() and (tmp_path / "README.md").exists()
+    assert not (tmp_path / "jakstat_ifn.cps").exists()
+
+
+def test_cli_bad_variant_exits_2(capsys):
+    with pytest.raises(SystemExit) as e:
+        _parser().parse_args(["export", "--variants", "nonsense"])
+    assert e.value.code == 2
+    from jakstat_rules.export.cli import cmd_export
+    ns = argparse.Namespace(out="unused", copasi=False, variants=["nonsense"])
+    assert cmd_export(ns) == 2
+    assert "nonsense" in capsys.readouterr().err
