@@ -786,9 +786,6 @@ class CompiledProblem:
         val = float(np.sum(self.nll_terms(h, s)))
         return val if math.isfinite(val) else math.inf
 
-    def measurement_free(self) -> bool:
-        return len(self.y) == 0
-
 
 _COMPILED: dict[tuple, CompiledProblem] = {}
 
