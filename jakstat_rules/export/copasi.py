@@ -148,7 +148,14 @@ class CopasiModel:
         task = self.configure_time_course(**kw) if configure else \
             self.datamodel.getTask("Time-Course")
         task.getProblem().setTimeSeriesRequested(True)
-        if not task.process(True):
+        report = task.getReport()
+        target = report.getTarget()
+        report.setTarget("")  # results are returned, not written next to the file
+        try:
+            ok = task.process(True)
+        finally:
+            report.setTarget(target)
+        if not ok:
             msgs = "; ".join(m.text for m in _drain_messages() if m.severity == "error")
             raise SBMLExportError(f"COPASI time course failed: {msgs}")
         ts = task.getTimeSeries()
