@@ -552,3 +552,12 @@ def test_validate_bad_fit_dir(exact_problem, tmp_path):
     assert _run_cli(["validate", str(tmp_path / "nofit"), str(exact_problem),
                      "--out", str(tmp_path / "out")]) == 2
     assert not (tmp_path / "out").exists()
+
+
+def test_dask_worker_processes(exact_problem, tmp_path):
+    """Real worker processes: the problem and the start function are
+    pickled to other interpreters, each compiles the model itself."""
+    summary = calibrate(exact_problem, tmp_path / "fit", n_starts=2, seed=4,
+                        workers=2, processes=True, progress=False, plots=False)
+    assert summary["n_finished"] == 2 and summary["n_failed"] == 0
+    assert summary["best_parameters"]["k2"] == pytest.approx(EXAMPLE_TRUE["k2"], rel=1e-4)
