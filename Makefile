@@ -21,7 +21,8 @@ test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -ra
 
 sbml: $(STAMP)
-	$(VENV)/bin/jakstat export
+	$(VENV)/bin/jakstat export --copasi
+	$(VENV)/bin/jakstat reference
 
 clean:
 	rm -rf $(VENV) $(RESULTS) .pytest_cache

@@ -263,7 +263,33 @@ def cps_text(sbml: str) -> str:
     # COPASI stamps the file with the time of saving: use the fixed creation date
     text = re.sub(r"(<!-- generated with COPASI [^>]*? at )[0-9T:Z+-]+( -->)",
                   rf"\g<1>{CREATION_DATE}\g<2>", text, count=1)
-    return canonical_rdf(text)
+    return canonical_keys(canonical_rdf(text))
+
+
+_KEY_DEF = re.compile(r'\bkey="([A-Za-z]+)_(\d+)"')
+
+
+def canonical_keys(text: str) -> str:
+    """Renumber COPASI's object keys in order of definition.
+
+    COPASI draws keys (``Metabolite_12``, ``FunctionParameter_680``) from
+    process-wide counters, so the same model saved twice in one process gets
+    other numbers.  Keys are internal cross-references only: renumbering every
+    defined key consistently, per prefix, in order of first definition makes
+    the file reproducible without changing what it means.
+    """
+    mapping: dict[str, str] = {}
+    counters: dict[str, int] = {}
+    for m in _KEY_DEF.finditer(text):
+        old = f"{m.group(1)}_{m.group(2)}"
+        if old not in mapping:
+            counters[m.group(1)] = counters.get(m.group(1), -1) + 1
+            mapping[old] = f"{m.group(1)}_{counters[m.group(1)]}"
+    if not mapping:
+        return text
+    token = re.compile(r"(?<![\w.])(" + "|".join(sorted(map(re.escape, mapping), key=len, reverse=True))
+                       + r")(?![\w])")
+    return token.sub(lambda m: mapping[m.group(1)], text)
 
 
 _LI_RUN = re.compile(r"(?:^[ ]*<rdf:li rdf:resource=\"[^\"]*\"/>\n)+", re.M)

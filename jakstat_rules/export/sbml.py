@@ -55,12 +55,10 @@ TIME_UNITS, SUBSTANCE_UNITS, VOLUME_UNITS = "min", "molecule", "pL"
 #: Length and area units: unused by the model, declared so no tool has to guess them.
 LENGTH_UNITS, AREA_UNITS = "metre", "um2"
 
-#: Units the SBML needs that differ from the registry's strings, and why.
-#: In the SI, "entities" are dimensionless, so the registry writes Avogadro's
-#: constant as 1/mol; SBML counts entities in the base unit ``item``, so the
-#: constant that converts moles into molecules must be molecule/mol for the
-#: rate constants built from it to come out per molecule.
-UNIT_OVERRIDES: dict[str, str] = {"N_A": "molecule/mol"}
+#: Units the SBML needs that differ from the registry's strings (none at present;
+#: the registry writes Avogadro's constant as molecule/mol, as SBML needs for
+#: the rate constants built from it to come out per molecule).
+UNIT_OVERRIDES: dict[str, str] = {}
 
 #: Papers describing the model as a whole (bqmodel:isDescribedBy).
 MODEL_PAPERS = ("Kirby2021", "Kok2020", "Yamada2003", "Liu2020")

@@ -92,7 +92,7 @@ PARAMETERS: dict[str, ParamSpec] = {
     "tofacitinib_nM": _p(0, "nM", "input", "tofacitinib concentration in the medium"),
     "IR_Gy": _p(0, "Gy", "input", "ionising radiation dose given at t = 0"),
     # ------------------------------------------------------------ constants
-    "N_A": _p(6.02214076e23, "1/mol", "CODATA2018", "Avogadro constant"),
+    "N_A": _p(6.02214076e23, "molecule/mol", "CODATA2018", "Avogadro constant"),
     "s_per_min": _p(60, "s/min", "SI", "seconds per minute"),
     "M_per_pM": _p(1e-12, "M/pM", "SI", "molar per picomolar"),
     "M_per_nM": _p(1e-9, "M/nM", "SI", "molar per nanomolar"),
