@@ -32,23 +32,26 @@ model jakstat_standin
   kon_IFNA2_IFNAR2 = 2e-4   // per pM per min
   kon_IFNB1_IFNAR2 = 5e-3   // per pM per min
   kr_IFN_IFNAR = 0.05       // per min
-  kint_IFNAR = 0.03         // per min, internalisation of bound receptor
+  kint_complex = 0.03       // per min, internalisation of bound receptor
+  kr_pSTAT_dimer = 0.5      // per min, dissociation of pSTAT1 dimers
+  kf_dimer = 0.2            // per min, pseudo-first-order dimerisation
   kcat_STAT_phos = 2e-4     // per bound receptor per min
   kdp_PTPN2_pSTAT1 = 0.08   // per min, dephosphorylation
   IFNAR_0 = 2000
   STAT1_0 = 5e4
   species IFNAR in cell, IFNAR_a in cell, IFNAR_b in cell
-  species STAT1 in cell, pSTAT1 in cell
-  substanceOnly species IFNAR, IFNAR_a, IFNAR_b, STAT1, pSTAT1
+  species STAT1 in cell, pSTAT1 in cell, pSTAT1_d in cell
+  substanceOnly species IFNAR, IFNAR_a, IFNAR_b, STAT1, pSTAT1, pSTAT1_d
   IFNAR = IFNAR_0; IFNAR_a = 0; IFNAR_b = 0
-  STAT1 = STAT1_0; pSTAT1 = 0
+  STAT1 = STAT1_0; pSTAT1 = 0; pSTAT1_d = 0
   bind_a: IFNAR -> IFNAR_a; kon_IFNA2_IFNAR2 * IFNa_pM * IFNAR - kr_IFN_IFNAR * IFNAR_a
   bind_b: IFNAR -> IFNAR_b; kon_IFNB1_IFNAR2 * IFNb_pM * IFNAR - 0.1 * kr_IFN_IFNAR * IFNAR_b
-  int_a: IFNAR_a -> ; kint_IFNAR * IFNAR_a
-  int_b: IFNAR_b -> ; kint_IFNAR * IFNAR_b
+  int_a: IFNAR_a -> ; kint_complex * IFNAR_a
+  int_b: IFNAR_b -> ; kint_complex * IFNAR_b
+  dimer: pSTAT1 -> pSTAT1_d; kf_dimer * pSTAT1 - kr_pSTAT_dimer * pSTAT1_d
   phos: STAT1 -> pSTAT1; kcat_STAT_phos * (IFNAR_a + IFNAR_b) * STAT1
   dephos: pSTAT1 -> STAT1; kdp_PTPN2_pSTAT1 * pSTAT1
-  pSTAT1_total := pSTAT1
+  pSTAT1_total := pSTAT1 + pSTAT1_d
 end
 """
 
