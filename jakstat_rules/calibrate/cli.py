@@ -81,7 +81,8 @@ def _cmd_profile(args: argparse.Namespace) -> int:
 
     result = profile(args.problem, args.fit, args.out,
                      parameters=args.parameters, workers=args.workers,
-                     scheduler=args.scheduler, progress=not args.no_progress)
+                     scheduler=args.scheduler, progress=not args.no_progress,
+                     max_steps=args.max_steps)
     for pid, info in result["parameters"].items():
         print(f"{pid}: {info['identifiability']}")
     print(f"results in {args.out}")
@@ -166,6 +167,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--parameters", nargs="+", default=None, metavar="ID",
                    help="parameters to profile (default: all estimated)")
+    p.add_argument("--max-steps", type=_positive_int, default=40, metavar="N",
+                   help="at most N re-optimised points per direction (a branch that stops "
+                        "before the threshold is reported as not shown identifiable)")
     _add_parallel(p)
     p.set_defaults(func=_cmd_profile)
 

@@ -228,8 +228,17 @@ def profile(problem_yaml: str | os.PathLike, fit_dir: str | os.PathLike,
         lo_x = _crossing(lower["points"], best_fval)
         hi_x = _crossing(upper["points"], best_fval)
         missing = [side for side, v in (("lower", lo_x), ("upper", hi_x)) if v is None]
-        status = ("identifiable" if not missing else
-                  "non-identifiable (" + ("both" if len(missing) == 2 else missing[0]) + ")")
+        # a side that stopped before the threshold without reaching its bound (step
+        # budget or a failed re-optimisation) is unresolved, not shown flat
+        flat = [side for side, br in (("lower", lower), ("upper", upper))
+                if side in missing and br["at_bound"]]
+        unresolved = [side for side in missing if side not in flat]
+        if not missing:
+            status = "identifiable"
+        elif flat:
+            status = "non-identifiable (" + ("both" if len(flat) == 2 else flat[0]) + ")"
+        else:
+            status = "not resolved (" + ("both" if len(unresolved) == 2 else unresolved[0]) + ")"
         unscale = (lambda v: None if v is None else float(_unscale(np.array([v]), scale)[0]))
         result["parameters"][pid] = {
             "identifiability": status, "mle": best[pid],
