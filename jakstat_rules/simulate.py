@@ -272,6 +272,19 @@ def simulate(condition: str | Mapping[str, float], times: Iterable[float] | None
     return get_simulator(variant).run(inputs, times, readouts)
 
 
+def dose_response(input_name: str, doses: Iterable[float] | None = None,
+                  times: Iterable[float] | None = None, variant: str = "default",
+                  readouts: Sequence[str] | None = None,
+                  base: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Dose response of one input (default doses: :data:`DOSE_SERIES`); see
+    :meth:`Simulator.dose_response`."""
+    if doses is None:
+        if input_name not in DOSE_SERIES:
+            raise JakstatInputError(f"unknown input {input_name!r}: expected one of {sorted(DOSE_SERIES)}")
+        doses = DOSE_SERIES[input_name]
+    return get_simulator(variant).dose_response(input_name, doses, times, readouts, base)
+
+
 def simulate_pysb(condition: Mapping[str, float], times: Iterable[float], variant: str = "default",
                   rtol: float = 1e-8, atol: float = 1e-8) -> pd.DataFrame:
     """Cross-check path: PySB ``ScipyOdeSimulator`` on the BioNetGen network.

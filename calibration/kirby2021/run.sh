@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The reference fit of the model to Kirby et al. 2021 (B cells), step by step.
+# Data are read from ../shared/data/kirby2021 (or $JAKSTAT_DATA); nothing derived
+# from them is committed except the summaries copied at the end.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+J=.venv/bin/jakstat
+WORK=${WORK:-results/kirby2021}
+STARTS=${STARTS:-16}
+WORKERS=${WORKERS:-2}
+
+# 1. PEtab problems (train: 20190108, 20190119, 20190121; validation: 20190214)
+$J data petab --out "$WORK/petab"
+# 2. multistart fit (resumable: re-run the same command to continue)
+$J calibrate "$WORK/petab/train/problem.yaml" --starts "$STARTS" --seed 1 --workers "$WORKERS" \
+   --out "$WORK/fit" --export-sbml
+# 3. prediction of the validation experiment (only its scale and noise re-estimated)
+$J validate "$WORK/fit" "$WORK/petab/validation/problem.yaml" --out "$WORK/validation"
+# 4. profile likelihoods of the model parameters (budget: MAX_STEPS points per side)
+$J profile "$WORK/petab/train/problem.yaml" --fit "$WORK/fit" --out "$WORK/profiles" \
+   --workers "$WORKERS" --max-steps "${MAX_STEPS:-6}" \
+   --parameters kon_IFNA2_IFNAR2 kon_IFNB1_IFNAR2 kcat_STAT_phos kdp_PTPN2_pSTAT1 kr_pSTAT_dimer kint_complex
+# 5. what replicate noise allows
+.venv/bin/python calibration/kirby2021/replicate_baseline.py > "$WORK/replicate_baseline.json"
+# 6. copy the small summaries next to this script
+OUT=calibration/kirby2021/results
+mkdir -p "$OUT"
+cp "$WORK"/fit/{summary.json,best_parameters.tsv,starts.tsv} "$OUT"/
+cp "$WORK"/fit/*.png "$OUT"/ 2>/dev/null || true
+cp "$WORK"/validation/validation.json "$OUT"/ && cp "$WORK"/validation/*.png "$OUT"/ 2>/dev/null || true
+cp "$WORK"/profiles/profiles.json "$OUT"/ 2>/dev/null && cp "$WORK"/profiles/*.png "$OUT"/ 2>/dev/null || true
+cp "$WORK/replicate_baseline.json" "$OUT"/
