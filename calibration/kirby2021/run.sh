@@ -25,8 +25,10 @@ $J profile "$WORK/petab/train/problem.yaml" --fit "$WORK/fit" --out "$WORK/profi
 # 6. copy the small summaries next to this script
 OUT=calibration/kirby2021/results
 mkdir -p "$OUT"
-cp "$WORK"/fit/{summary.json,best_parameters.tsv,starts.tsv} "$OUT"/
-cp "$WORK"/fit/*.png "$OUT"/ 2>/dev/null || true
-cp "$WORK"/validation/validation.json "$OUT"/ && cp "$WORK"/validation/*.png "$OUT"/ 2>/dev/null || true
-cp "$WORK"/profiles/profiles.json "$OUT"/ 2>/dev/null && cp "$WORK"/profiles/*.png "$OUT"/ 2>/dev/null || true
+cp "$WORK"/fit/{summary.json,best_parameters.tsv,starts.tsv,waterfall.png,parameters.png} "$OUT"/
+cp "$WORK"/fit/fit.png "$OUT"/fit_training.png
+cp "$WORK"/validation/{validation.json,prediction.png} "$OUT"/
+cp "$WORK"/validation/fit.png "$OUT"/validation_fit.png
+cp "$WORK"/profiles/profiles.json "$OUT"/
+cp "$WORK"/profiles/*.png "$OUT"/
 cp "$WORK/replicate_baseline.json" "$OUT"/
