@@ -362,7 +362,13 @@ def _write_problem(folder: Path, data: pd.DataFrame, design: _Design,
     petab.write_observable_df(observable_df, folder / "observables.tsv")
     petab.write_measurement_df(meas, folder / "measurements.tsv")
     petab.write_parameter_df(parameter_df, folder / "parameters.tsv")
-    yaml_path = folder / "problem.yaml"
+    return write_problem_yaml(folder)
+
+
+def write_problem_yaml(folder: Path) -> Path:
+    """``problem.yaml`` for a folder holding ``model.xml`` and the four PEtab tables."""
+    import petab
+    yaml_path = Path(folder) / "problem.yaml"
     petab.yaml.create_problem_yaml(
         sbml_files="model.xml", condition_files="conditions.tsv",
         measurement_files="measurements.tsv", parameter_file="parameters.tsv",

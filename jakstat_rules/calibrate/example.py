@@ -168,10 +168,5 @@ def write_example_problem(out_dir: str | os.PathLike, noise_sd: float = 0.0,
                     "estimate": 1})
     petab.write_parameter_df(pd.DataFrame(par).set_index("parameterId"),
                              out / "parameters.tsv")
-    yaml_path = out / "problem.yaml"
-    petab.yaml.create_problem_yaml(
-        sbml_files="model.xml", condition_files="conditions.tsv",
-        measurement_files="measurements.tsv", parameter_file="parameters.tsv",
-        observable_files="observables.tsv", yaml_file=yaml_path,
-        relative_paths=False)
-    return yaml_path
+    from .data import write_problem_yaml
+    return write_problem_yaml(out)
