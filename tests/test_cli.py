@@ -26,9 +26,17 @@ def test_dose_response_writes_tables_and_plot(tmp_path):
 
 
 def test_network_reports_counts(capsys):
+    import json
+
+    from jakstat_rules.model import build_model
+    from jakstat_rules.network import generate_network
     assert main(["network", "--json"]) == 0
-    out = capsys.readouterr().out
-    assert '"species": 243' in out or '"species":' in out
+    info = json.loads(capsys.readouterr().out)
+    model = build_model()
+    generate_network(model)
+    assert (info["rules"], info["species"], info["reactions"]) == \
+        (len(model.rules), len(model.species), len(model.reactions))
+    assert info["reactions"] >= 5 * info["rules"]
 
 
 @pytest.mark.parametrize("argv,needle", [
