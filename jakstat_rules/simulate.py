@@ -167,7 +167,7 @@ class Simulator:
     def resting_state(self) -> np.ndarray:
         """Species amounts at rest (pre-equilibrated with every input 0)."""
         if self._rest_state is None:
-            x0 = self._initial_amounts({})
+            x0 = self._zero_input_initial = self._initial_amounts({})
             if getattr(self.model, "jakstat_needs_preequilibration", False):
                 self.rr.simulate(0, 1e5, 2)
                 x0 = np.array(self.rr.model.getFloatingSpeciesAmounts())
@@ -190,7 +190,7 @@ class Simulator:
         times = check_times(np.linspace(0, 240, 97) if times is None else times)
         readouts = self._check_readouts(readouts)
         rest = self.resting_state()
-        added = self._initial_amounts(inputs) - self._initial_amounts({})
+        added = self._initial_amounts(inputs) - self._zero_input_initial
         self._set_inputs(inputs)
         self.rr.reset()
         self.rr.model.setFloatingSpeciesAmounts(list(rest + added))
