@@ -1,9 +1,12 @@
 """The ``jakstat`` command line.
 
-Every command has ``--help``.  Bad input (an unknown condition, a negative
-dose, a malformed file, ...) prints one line on stderr and exits with code 2;
-outputs are written atomically so an interrupted run leaves no half-written
-file.
+Every command has ``--help``; imports are lazy, so ``jakstat --help`` loads
+nothing heavy.  Bad input (an unknown condition, a negative dose, a
+malformed file, an output path that is a file or read-only, a solver
+failure, ...) prints one line on stderr and exits with code 2, never a
+traceback.  Output paths and flags are checked before any long computation,
+and outputs are written atomically (:mod:`jakstat_rules.io`), so an
+interrupted run leaves no half-written file.
 """
 from __future__ import annotations
 
@@ -14,15 +17,11 @@ from pathlib import Path
 from typing import Sequence
 
 from .errors import JakstatInputError
+from .interface import VARIANTS
 
 
 # ----------------------------------------------------------------- helpers
-def _write_csv(table, path: Path) -> Path:
-    from .export.sbml import atomic_write
-    return atomic_write(path, table.to_csv(index=False))
-
-
-def _parse_assignments(items: Sequence[str]) -> dict[str, str]:
+def _parse_assignments(items: Sequence[str] | None) -> dict[str, str]:
     out = {}
     for item in items or []:
         if "=" not in item:
@@ -35,10 +34,23 @@ def _parse_assignments(items: Sequence[str]) -> dict[str, str]:
 def _parse_list(text: str | None, what: str) -> list[float] | None:
     if text is None:
         return None
+    parts = [x.strip() for x in text.split(",")]
+    if not any(parts):
+        raise JakstatInputError(f"{what} {text!r} is empty: expected a comma-separated list of numbers")
     try:
-        return [float(x) for x in text.split(",") if x.strip()]
+        return [float(x) for x in parts if x]
     except ValueError:
         raise JakstatInputError(f"{what} {text!r} is not a comma-separated list of numbers") from None
+
+
+def _run_name(base: str, variant: str, base_variant: str, extra: dict[str, float]) -> str:
+    """File stem that says what was run: condition, other variant, changed inputs."""
+    name = base
+    if variant != base_variant:
+        name += f"__{variant}"
+    for key, value in extra.items():
+        name += f"__{key}-{value:g}"
+    return name
 
 
 # ----------------------------------------------------------------- commands
@@ -55,84 +67,98 @@ def cmd_network(args) -> int:
 
 
 def cmd_simulate(args) -> int:
-    from .plots import plot_time_course
-    from .simulate import get_scenario, get_simulator
+    from .conditions import check_inputs, get_condition, time_grid
+    from .io import check_output_dir
+
     if args.condition:
-        sc = get_scenario(args.condition)
-        inputs, variant, t_end, name = dict(sc.inputs), args.variant or sc.variant, sc.t_end, sc.name
+        cond = get_condition(args.condition)
+        inputs, base_variant, t_end, base = dict(cond.inputs), cond.variant, cond.t_end, cond.id
+    elif args.set:
+        inputs, base_variant, t_end, base = {}, "default", 240.0, "custom"
     else:
-        inputs, variant, t_end, name = {}, args.variant or "default", 240.0, "custom"
-    inputs.update(_parse_assignments(args.set))
-    if args.t_end is not None:
-        t_end = args.t_end
-    if not t_end > 0:
-        raise JakstatInputError(f"--t-end {t_end!r} must be a positive number of minutes")
-    import numpy as np
-    times = np.linspace(0, t_end, args.points)
-    readouts = args.readouts.split(",") if args.readouts else None
-    from .simulate import check_inputs
+        raise JakstatInputError("no condition given: expected a condition id (see `jakstat "
+                                "scenarios`) or inputs with --set INPUT=VALUE")
+    variant = args.variant or base_variant
+    extra = check_inputs(_parse_assignments(args.set))
+    changed = {k: v for k, v in extra.items() if inputs.get(k) != v}
+    inputs.update(extra)
     inputs = check_inputs(inputs)
+    times = time_grid(t_end if args.t_end is None else args.t_end, args.points)
+    readouts = [r.strip() for r in args.readouts.split(",")] if args.readouts is not None else None
+    out = check_output_dir(args.out)
+    name = _run_name(base, variant, base_variant, changed)
+
+    from .plots import plot_time_course
+    from .simulate import get_simulator
     print(f"simulating {name} ({variant} model) ...", flush=True)
     table = get_simulator(variant).run(inputs, times, readouts)
-    out = Path(args.out)
-    csv = _write_csv(table, out / f"{name}.csv")
+    from .io import write_table
+    csv = write_table(out / f"{name}.csv", table)
     png = plot_time_course(table, out / f"{name}.png", title=f"{name}: {inputs or 'no input'} ({variant})")
     print(f"wrote {csv}\nwrote {png}")
     return 0
 
 
 def cmd_dose_response(args) -> int:
+    from .conditions import check_inputs, time_grid
+    from .io import check_output_dir
+    from .simulate import check_doses
+
+    doses = check_doses(args.input, _parse_list(args.doses, "--doses"))
+    base = check_inputs(_parse_assignments(args.set))
+    times = time_grid(args.t_end, args.points)
+    out = check_output_dir(args.out)
+
+    from .io import write_table
     from .plots import dose_summary, plot_dose_response
-    from .simulate import DOSE_SERIES, get_simulator
-    import numpy as np
-    doses = _parse_list(args.doses, "--doses") or DOSE_SERIES.get(args.input)
-    if doses is None:
-        raise JakstatInputError(f"unknown input {args.input!r}: expected one of {sorted(DOSE_SERIES)}")
-    base = _parse_assignments(args.set)
-    times = np.linspace(0, args.t_end, args.points)
+    from .simulate import get_simulator
     sim = get_simulator(args.variant)
-    table = sim.dose_response(args.input, doses, times, [args.readout] if args.readout else None,
-                              base=base, progress=True)
     readout = args.readout or "pSTAT1_total"
-    out = Path(args.out)
-    stem = f"dose_response_{args.input}"
-    csv = _write_csv(table, out / f"{stem}.csv")
-    summ = _write_csv(dose_summary(table, readout), out / f"{stem}_summary.csv")
+    table = sim.dose_response(args.input, doses, times, [readout] if args.readout else None,
+                              base=base, progress=True)
+    stem = _run_name(f"dose_response_{args.input}", args.variant, "default", base)
+    csv = write_table(out / f"{stem}.csv", table)
+    summ = write_table(out / f"{stem}_summary.csv", dose_summary(table, readout))
     png = plot_dose_response(table, out / f"{stem}.png", readout)
     print(f"wrote {csv}\nwrote {summ}\nwrote {png}")
     return 0
 
 
-def cmd_export_plain(args) -> int:
-    from .export.sbml import write_sbml
-    from .model import build_model
-    path = write_sbml(build_model(), Path(args.out) / "jakstat_ifn.xml")
-    print(f"wrote {path}")
-    return 0
-
-
 def cmd_scenarios(args) -> int:
-    from .simulate import SCENARIOS
-    for sc in SCENARIOS.values():
-        print(f"{sc.name:32s} {sc.variant:12s} 0-{sc.t_end:g} min  {sc.description}")
+    from .conditions import CONDITIONS
+    for c in CONDITIONS.values():
+        inputs = ", ".join(f"{k}={v:g}" for k, v in c.inputs.items()) or "-"
+        print(f"{c.id:30s} {c.variant:11s} 0-{c.t_end:g} min  {inputs:34s} {c.description}")
     return 0
 
 
 def cmd_reference(args) -> int:
+    from .io import check_output_file
     from .reference import write_reference
+    check_output_file(args.out)
     print(f"wrote {write_reference(args.out)}")
     return 0
 
 
 def cmd_demo(args) -> int:
     from .demo import run_demo
-    run_demo(Path(args.out))
+    from .io import check_output_dir
+    run_demo(check_output_dir(args.out))
     return 0
 
 
 # ----------------------------------------------------------------- parser
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from .model import VARIANTS
+    from .calibrate.cli import register as register_calibrate
+    from .export.cli import register as register_export
+
     parser = argparse.ArgumentParser(
         prog="jakstat", description="Rule-based IFN -> JAK -> STAT1 model: network, simulation, "
                                     "export and calibration.")
@@ -141,17 +167,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("network", help="generate the reaction network and report its size and timing")
     p.add_argument("--variant", default="default", choices=sorted(VARIANTS))
-    p.add_argument("--no-cache", action="store_true", help="ignore the network cache")
+    p.add_argument("--no-cache", action="store_true",
+                   help="run BioNetGen even if the network is cached (and replace the cache entry)")
     p.add_argument("--json", action="store_true", help="print one JSON line")
     p.set_defaults(func=cmd_network)
 
-    p = sub.add_parser("simulate", help="simulate a named scenario or custom inputs (CSV + PNG)")
-    p.add_argument("condition", nargs="?", help="a scenario name (see `jakstat scenarios`)")
+    p = sub.add_parser("simulate", help="simulate a standard condition or custom inputs (CSV + PNG)",
+                       description="Simulate a standard condition (`jakstat scenarios`) or inputs "
+                                   "given with --set. Writes OUT/NAME.csv and OUT/NAME.png; NAME is "
+                                   "the condition id, extended by __VARIANT and __INPUT-VALUE when "
+                                   "--variant or --set change it.")
+    p.add_argument("condition", nargs="?", help="a condition id (see `jakstat scenarios`)")
     p.add_argument("--set", action="append", metavar="INPUT=VALUE",
                    help="set an input, e.g. --set IFNb_pM=100 (repeatable)")
     p.add_argument("--variant", choices=sorted(VARIANTS), help="model variant")
-    p.add_argument("--t-end", type=float, help="end time in minutes")
-    p.add_argument("--points", type=int, default=97, help="number of output times")
+    p.add_argument("--t-end", type=float, help="end time in minutes (default: the condition's)")
+    p.add_argument("--points", type=_int, default=97, help="number of output times (>= 2)")
     p.add_argument("--readouts", help="comma-separated readouts (default: all)")
     p.add_argument("--out", default="results", help="output folder")
     p.set_defaults(func=cmd_simulate)
@@ -163,33 +194,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--readout", help="readout to summarise (default pSTAT1_total)")
     p.add_argument("--variant", default="default", choices=sorted(VARIANTS))
     p.add_argument("--t-end", type=float, default=240.0)
-    p.add_argument("--points", type=int, default=49)
+    p.add_argument("--points", type=_int, default=49)
     p.add_argument("--out", default="results")
     p.set_defaults(func=cmd_dose_response)
 
-    p = sub.add_parser("scenarios", help="list the standard scenarios")
+    p = sub.add_parser("scenarios", help="list the standard conditions")
     p.set_defaults(func=cmd_scenarios)
 
     p = sub.add_parser("reference", help="regenerate the model reference page (docs/model_reference.md)")
     p.add_argument("--out", default="docs/model_reference.md")
     p.set_defaults(func=cmd_reference)
 
-    p = sub.add_parser("demo", help="the main job: model, network, SBML, standard scenarios, plots")
+    p = sub.add_parser("demo", help="the main job: model, network, SBML, standard conditions, plots")
     p.add_argument("--out", default="results")
     p.set_defaults(func=cmd_demo)
 
-    try:
-        from .export.cli import register as register_export
-        register_export(sub)
-    except ImportError:
-        p = sub.add_parser("export", help="write the SBML of the default model")
-        p.add_argument("--out", default="sbml")
-        p.set_defaults(func=cmd_export_plain)
-    try:
-        from .calibrate.cli import register as register_calibrate
-        register_calibrate(sub)
-    except ImportError:
-        pass
+    register_export(sub)
+    register_calibrate(sub)
     return parser
 
 
@@ -202,6 +223,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except JakstatInputError as exc:
         print(f"jakstat: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a path the checks could not foresee (disk full, removed folder, ...)
+        where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
+        print(f"jakstat: error: cannot use{where} ({exc.strerror or exc}): expected a readable "
+              f"input and a writable output path", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("jakstat: interrupted; finished outputs are kept", file=sys.stderr)
         return 130
@@ -209,4 +235,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
-

@@ -12,19 +12,18 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from .export.sbml import atomic_write, write_sbml
-from .model import VARIANTS, build_model
-from .network import generate_network
+from .conditions import CONDITIONS, DOSE_RESPONSES, DOSE_SERIES, time_grid
+from .interface import VARIANTS, model_id
+from .io import atomic_write, check_output_dir, write_table
+from .model import build_model
+from .network import generate_network, model_sbml
 from .plots import dose_summary, plot_dose_response, plot_time_course
-from .simulate import DOSE_SERIES, SCENARIOS, get_simulator
-
-import numpy as np
+from .simulate import get_simulator
 
 
 def run_demo(out: Path) -> dict:
     """Run the main job, writing everything below ``out``; returns the summary."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_output_dir(out)
     say = lambda msg: print(msg, flush=True)  # noqa: E731
     say(f"jakstat demo: results go to {out.resolve()}")
 
@@ -38,18 +37,18 @@ def run_demo(out: Path) -> dict:
                      "reactions": rep.reactions, "seconds": round(rep.seconds, 2), "cache": rep.cached})
         say(f"  network {variant}: {rep}")
     networks = pd.DataFrame(rows)
-    atomic_write(out / "networks.csv", networks.to_csv(index=False))
+    write_table(out / "networks.csv", networks)
 
-    # 2. SBML
-    sbml = write_sbml(build_model(), out / "sbml" / "jakstat_ifn.xml")
+    # 2. SBML (the file every simulation below starts from)
+    sbml = atomic_write(out / "sbml" / f"{model_id()}.xml", model_sbml("default"))
     say(f"  SBML: {sbml}")
 
     # 3. standard scenarios
     peaks = []
-    for sc in tqdm(list(SCENARIOS.values()), desc="scenarios", unit="scenario"):
+    for sc in tqdm(list(CONDITIONS.values()), desc="conditions", unit="condition"):
         t0 = time.perf_counter()
         table = get_simulator(sc.variant).run(sc.inputs, sc.times)
-        atomic_write(out / "scenarios" / f"{sc.name}.csv", table.to_csv(index=False))
+        write_table(out / "scenarios" / f"{sc.name}.csv", table)
         plot_time_course(table, out / "scenarios" / f"{sc.name}.png", title=f"{sc.name}: {sc.description}")
         i = table["pSTAT1_total"].idxmax()
         peaks.append({"scenario": sc.name, "variant": sc.variant, "inputs": dict(sc.inputs),
@@ -61,18 +60,18 @@ def run_demo(out: Path) -> dict:
                       "ISG_mRNA_end": round(float(table["ISG_mRNA"].iloc[-1]), 1),
                       "seconds": round(time.perf_counter() - t0, 3)})
     scen = pd.DataFrame(peaks)
-    atomic_write(out / "scenarios" / "summary.csv", scen.to_csv(index=False))
+    write_table(out / "scenarios" / "summary.csv", scen)
 
     # 4. dose responses
     sim = get_simulator("default")
-    times = np.linspace(0, 240, 49)
+    times = time_grid(240.0, 49)
     dr_rows = []
-    for inp, base in [("IFNa_pM", {}), ("IFNb_pM", {}), ("IFNg_pM", {}), ("ruxolitinib_nM", {"IFNb_pM": 100})]:
+    for inp, base in DOSE_RESPONSES:
         table = sim.dose_response(inp, DOSE_SERIES[inp], times, base=base, progress=True)
         stem = f"dose_response_{inp}"
-        atomic_write(out / "dose_responses" / f"{stem}.csv", table.to_csv(index=False))
+        write_table(out / "dose_responses" / f"{stem}.csv", table)
         summ = dose_summary(table)
-        atomic_write(out / "dose_responses" / f"{stem}_summary.csv", summ.to_csv(index=False))
+        write_table(out / "dose_responses" / f"{stem}_summary.csv", summ)
         title = f"pSTAT1_total vs {inp}" + (f" (with {base})" if base else "")
         plot_dose_response(table, out / "dose_responses" / f"{stem}.png", title=title)
         summ.insert(0, "input", inp)

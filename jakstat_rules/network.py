@@ -1,26 +1,43 @@
-"""BioNetGen network generation, cached by model content.
+"""BioNetGen network generation and the generated SBML, cached by content.
 
 :func:`generate_network` runs BNG2.pl (bundled with the ``bionetgen`` PyPI
 package, found by PySB without ``BNGPATH``) on the model's BNGL and fills in
-``model.species`` and ``model.reactions``.  The ``.net`` file BioNetGen
-writes is cached under a key made of the model's BNGL text and the
-BioNetGen version: in memory for the process and on disk (``JAKSTAT_CACHE``
-or ``~/.cache/jakstat_rules``), so a second call costs nearly nothing.
+``model.species`` and ``model.reactions``.  The ``.net`` file is cached under
+a key of the model's *structure* (its BNGL text with every parameter value
+blanked, plus the BioNetGen version): value overrides reuse the network, as
+they only change numbers, never which species and reactions exist.
+
+:func:`model_sbml` returns the exported SBML of a variant, the file every
+simulation starts from.  It is cached under a key of the model and exporter
+source code and the versions of the libraries that produce it, so the
+command line finds it without importing PySB.
+
+Caches live in memory and on disk (``JAKSTAT_CACHE`` or
+``~/.cache/jakstat_rules``); every disk entry carries its key and a SHA-256
+of its content (:mod:`jakstat_rules.io`), and a damaged, empty or foreign
+entry is reported in one line, deleted and regenerated.
 """
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pysb import Model
-from pysb.bng import _parse_netfile, generate_network as _bng_generate_network
-from pysb.export import export
+from .errors import JakstatInputError
+from .io import cache_dir, read_cache_entry, write_cache_entry
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pysb import Model
+
+__all__ = ["NetworkReport", "generate_network", "structure_key", "model_sbml", "sources_key",
+           "clear_memory_cache"]
 
 _MEMORY: dict[str, str] = {}
+_SBML: dict[str, str] = {}
+_NET_SECTIONS = ("end parameters", "end species", "end reactions", "end groups")
 
 
 @dataclass
@@ -39,29 +56,67 @@ class NetworkReport:
                 f"({how} in {self.seconds:.2f} s)")
 
 
-def cache_dir() -> Path:
-    """Folder of the on-disk network cache."""
-    root = os.environ.get("JAKSTAT_CACHE") or Path.home() / ".cache" / "jakstat_rules"
-    return Path(root)
-
-
-def _bng_version() -> str:
+def _version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
     try:
-        from importlib.metadata import version
-        return version("bionetgen")
-    except Exception:  # pragma: no cover - bionetgen is a dependency
-        return "unknown"
+        return version(dist)
+    except PackageNotFoundError:
+        return "absent"
 
 
-def model_key(model: Model) -> str:
-    """Content hash of a model: its BNGL text plus the BioNetGen version."""
+def structure_key(model: "Model") -> str:
+    """Content hash of a model's structure: BNGL without values, plus the BioNetGen version.
+
+    Comment lines (the header names the model) and the numbers of the
+    parameters block are left out, so models differing only in parameter
+    values share a key.
+    """
+    from pysb.export import export
+
     text = export(model, "bngl")
-    # the model name appears in the header only; the network does not depend on it
-    body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
-    return hashlib.sha256((body + _bng_version()).encode()).hexdigest()[:20]
+    lines, in_params = [], False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            continue
+        if stripped == "begin parameters":
+            in_params = True
+        elif stripped == "end parameters":
+            in_params = False
+        elif in_params and stripped:
+            line = stripped.split()[0]  # the name only
+        lines.append(line)
+    body = "\n".join(lines) + "\nbionetgen " + _version("bionetgen")
+    return hashlib.sha256(body.encode()).hexdigest()[:32]
 
 
-def generate_network(model: Model, use_cache: bool = True) -> NetworkReport:
+def _complete(netfile: str) -> bool:
+    """Whether a .net text has every section BioNetGen writes, in order."""
+    pos = 0
+    for marker in _NET_SECTIONS:
+        pos = netfile.find(marker, pos)
+        if pos < 0:
+            return False
+    return True
+
+
+def _run_bionetgen(model: "Model") -> str:
+    from pysb.bng import generate_network as bng_generate_network
+
+    try:
+        netfile = bng_generate_network(model)
+    except Exception as exc:  # BNG2.pl missing (bad BNGPATH), perl errors, ...
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise JakstatInputError(f"BioNetGen could not generate the network ({msg}): expected BNG2.pl "
+                                f"from the bionetgen package, or BNGPATH naming a BioNetGen folder"
+                                ) from None
+    if not _complete(netfile):
+        raise JakstatInputError("BioNetGen wrote an incomplete network file: expected species, "
+                                "reactions and groups sections")
+    return netfile
+
+
+def generate_network(model: "Model", use_cache: bool = True) -> NetworkReport:
     """Generate the reaction network of ``model`` (species and reactions).
 
     Parameters
@@ -69,49 +124,99 @@ def generate_network(model: Model, use_cache: bool = True) -> NetworkReport:
     model
         A PySB model; its ``species`` and ``reactions`` are filled in place.
     use_cache
-        Look the network up in the memory and disk caches first.
+        Look the network up in the memory and disk caches first.  With
+        False, BioNetGen runs and the (possibly damaged) cache entry is
+        replaced by its fresh output.
 
     Returns
     -------
     NetworkReport
         Rules, species, reactions, seconds taken and where it came from.
+
+    Raises
+    ------
+    JakstatInputError
+        When BioNetGen cannot run (for example a ``BNGPATH`` naming no
+        BioNetGen installation).
     """
+    from pysb.bng import _parse_netfile
+
     start = time.perf_counter()
     if model.reactions:
         return NetworkReport(len(model.rules), len(model.species), len(model.reactions),
                              time.perf_counter() - start, "memory")
-    key = model_key(model) if use_cache else None
+    key = structure_key(model)
+    path = cache_dir("networks") / f"{key}.net"
     netfile, where = None, "no"
-    if key and key in _MEMORY:
+    if use_cache and key in _MEMORY:
         netfile, where = _MEMORY[key], "memory"
-    elif key:
-        path = cache_dir() / f"{key}.net"
-        if path.exists():
-            netfile, where = path.read_text(), "disk"
+    elif use_cache:
+        payload = read_cache_entry(path, key)
+        if payload is not None:
+            text = payload.decode("utf-8", errors="replace")
+            if _complete(text):
+                netfile, where = text, "disk"
     if netfile is None:
-        netfile = _bng_generate_network(model)
-        if key:
-            _store(key, netfile)
-    if key:
-        _MEMORY[key] = netfile
+        netfile = _run_bionetgen(model)
+        write_cache_entry(path, key, netfile.encode("utf-8"))
+    _MEMORY[key] = netfile
     _parse_netfile(model, iter(netfile.split("\n")))
     return NetworkReport(len(model.rules), len(model.species), len(model.reactions),
                          time.perf_counter() - start, where)
 
 
-def _store(key: str, netfile: str) -> None:
-    """Write the cache entry atomically; a cache that cannot be written is skipped."""
-    folder = cache_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            fh.write(netfile)
-        os.replace(tmp, folder / f"{key}.net")
-    except OSError:
-        pass
+# ----------------------------------------------------------------------------- generated SBML
+@lru_cache(maxsize=1)
+def sources_key() -> str:
+    """Hash of everything the exported SBML depends on.
+
+    The source files of the model, the network generation and the exporter,
+    and the versions of PySB, BioNetGen and libSBML.  Reading and hashing
+    them takes about a millisecond, without importing any of them.
+    """
+    root = Path(__file__).resolve().parent
+    files = sorted([*(root / "model").glob("*.py"), *(root / "export").glob("*.py"),
+                    root / "network.py", root / "interface.py"])
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    for dist in ("pysb", "bionetgen", "python-libsbml"):
+        h.update(f"{dist}={_version(dist)}\0".encode())
+    return h.hexdigest()[:32]
+
+
+def model_sbml(variant: str = "default", use_cache: bool = True) -> str:
+    """The exported SBML of a model variant (the text ``jakstat export`` writes).
+
+    Taken from the memory or disk cache when the model and exporter sources
+    are unchanged; otherwise built (model, network, SBML export) and cached.
+
+    Raises
+    ------
+    JakstatInputError
+        For an unknown variant.
+    """
+    from .conditions import check_variant
+
+    check_variant(variant)
+    key = f"{sources_key()}-{variant}"
+    if use_cache and key in _SBML:
+        return _SBML[key]
+    path = cache_dir("sbml") / f"{key}.xml"
+    payload = read_cache_entry(path, key) if use_cache else None
+    if payload is not None:
+        text = payload.decode("utf-8")
+    else:
+        from .export.sbml import to_sbml
+        from .model import build_model
+
+        text = to_sbml(build_model(variant))
+        write_cache_entry(path, key, text.encode("utf-8"))
+    _SBML[key] = text
+    return text
 
 
 def clear_memory_cache() -> None:
-    """Forget the in-process cache (the disk cache stays)."""
+    """Forget the in-process caches (the disk caches stay)."""
     _MEMORY.clear()
+    _SBML.clear()

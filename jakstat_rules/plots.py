@@ -4,28 +4,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global figure state
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from .model.observables import READOUTS  # noqa: E402
+from .interface import READOUTS  # noqa: E402
+from .io import save_figure  # noqa: E402
 
 
 #: Readouts shown in time-course figures by default.
 PLOTTED = ("pSTAT1_total", "pSTAT1_nuc", "GAF_nuc", "ISGF3_nuc", "SOCS1_mRNA", "ISG_mRNA",
            "pJAK1_total", "SOCS1_total", "IFNb_medium_pM")
-
-
-def _save(fig, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    tmp.replace(path)
-    return path
 
 
 def plot_time_course(table: pd.DataFrame, path: str | Path, title: str = "",
@@ -34,7 +22,8 @@ def plot_time_course(table: pd.DataFrame, path: str | Path, title: str = "",
     readouts = [r for r in (readouts or PLOTTED) if r != "time" and r in table]
     ncol = 3
     nrow = (len(readouts) + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4 * ncol, 2.8 * nrow), squeeze=False)
+    fig = Figure(figsize=(4 * ncol, 2.8 * nrow), layout="constrained")
+    axes = fig.subplots(nrow, ncol, squeeze=False)
     hours = table["time"].iloc[-1] > 360
     t = table["time"] / 60 if hours else table["time"]
     for ax, r in zip(axes.flat, readouts):
@@ -46,16 +35,17 @@ def plot_time_course(table: pd.DataFrame, path: str | Path, title: str = "",
     for ax in list(axes.flat)[len(readouts):]:
         ax.axis("off")
     fig.suptitle(title)
-    fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_dose_response(table: pd.DataFrame, path: str | Path, readout: str = "pSTAT1_total",
                        title: str = "") -> Path:
     """Time courses per dose (left) and the peak / final value against dose (right)."""
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    a1, a2 = fig.subplots(1, 2)
     doses = sorted(table["dose"].unique())
-    cmap = plt.get_cmap("viridis")
+    from matplotlib import colormaps
+    cmap = colormaps["viridis"]
     for i, dose in enumerate(doses):
         sub = table[table["dose"] == dose]
         a1.plot(sub["time"], sub[readout], color=cmap(i / max(1, len(doses) - 1)), label=f"{dose:g}")
@@ -70,8 +60,7 @@ def plot_dose_response(table: pd.DataFrame, path: str | Path, readout: str = "pS
     a2.set_ylabel(readout)
     a2.legend()
     fig.suptitle(title or f"{readout} dose response")
-    fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def dose_summary(table: pd.DataFrame, readout: str = "pSTAT1_total") -> pd.DataFrame:

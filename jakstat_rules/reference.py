@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .model import INPUTS, READOUTS, VARIANTS, build_model
+from .interface import INPUTS, READOUTS, VARIANTS
+from .model import build_model
 from .model.monomers import MONOMERS
 from .model.parameters import CITATIONS
 from .network import generate_network
@@ -55,5 +56,5 @@ def model_reference() -> str:
 
 def write_reference(path: str | Path = "docs/model_reference.md") -> Path:
     """Write the reference page atomically."""
-    from .export.sbml import atomic_write
+    from .io import atomic_write
     return atomic_write(path, model_reference())

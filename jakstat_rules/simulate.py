@@ -1,9 +1,18 @@
-"""Simulation of named conditions with libroadrunner through the exported SBML.
+"""Named conditions and dose responses as tables, on the one simulation core.
 
-A :class:`Simulator` builds the model variant once, generates its network
-(cached), exports the SBML and compiles it in libroadrunner once; every
-condition after that only resets the state and sets input parameters.
-Results are pandas tables: one row per time point, one column per readout.
+A :class:`Simulator` takes a model variant's exported SBML (from
+:func:`jakstat_rules.network.model_sbml`, which finds it in a content-keyed
+cache, or any SBML text you pass), compiles it once through
+:class:`jakstat_rules.engine.Engine` (compiled state reused across
+processes), and simulates any number of conditions; parameter value
+overrides are applied to the compiled model, never by regenerating the
+network.  Results are pandas tables: one row per time point, one column per
+readout.
+
+A condition starts from the resting state (pre-equilibrated with every input
+0 for variants whose initial amounts are not at rest, such as JAK2 V617F);
+doses given at t = 0 (IFN in the medium, radiation) are added to it, and drug
+concentrations act for the whole run.
 
 The PySB ``ScipyOdeSimulator`` path on the BioNetGen network stays
 available (:func:`simulate_pysb`) as an independent cross-check.
@@ -18,159 +27,86 @@ Examples
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .errors import JakstatInputError
-from .model import INPUTS, READOUTS, VARIANTS, build_model
-from .network import generate_network
+from .conditions import (CONDITIONS, DOSE_SERIES, Condition, check_inputs, check_times,
+                         check_variant, get_condition, time_grid)
+from .engine import DEFAULT_ATOL, DEFAULT_RTOL, Engine
+from .errors import JakstatInputError, SimulationError
+from .interface import DEFAULT_READOUTS, INPUTS, NEEDS_PREEQUILIBRATION, READOUTS
 
-#: Readouts returned by default (the public interface).
-DEFAULT_READOUTS = ("pSTAT1_total", "pSTAT1_nuc", "GAF_nuc", "ISGF3_nuc", "SOCS1_mRNA", "ISG_mRNA")
+#: Deprecated alias of :data:`jakstat_rules.conditions.CONDITIONS`.
+SCENARIOS = CONDITIONS
 
-
-@dataclass(frozen=True)
-class Scenario:
-    """A named condition: inputs, variant and time span."""
-
-    name: str
-    inputs: Mapping[str, float]
-    t_end: float = 240.0
-    n_points: int = 97
-    variant: str = "default"
-    description: str = ""
-
-    @property
-    def times(self) -> np.ndarray:
-        return np.linspace(0.0, self.t_end, self.n_points)
+__all__ = ["Simulator", "get_simulator", "simulate", "dose_response", "simulate_pysb",
+           "SCENARIOS", "DEFAULT_READOUTS", "get_condition", "check_inputs", "check_times"]
 
 
-#: The standard scenarios of the demo and the docs.
-SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
-    Scenario("rest", {}, description="no input: the resting steady state"),
-    Scenario("ifna_1nM", {"IFNa_pM": 1000}, description="IFN-alpha2 1 nM"),
-    Scenario("ifnb_100pM", {"IFNb_pM": 100}, description="IFN-beta 100 pM"),
-    Scenario("ifng_100pM", {"IFNg_pM": 100}, description="IFN-gamma 100 pM"),
-    Scenario("ifnb_100pM_ruxolitinib_1uM", {"IFNb_pM": 100, "ruxolitinib_nM": 1000},
-             description="IFN-beta 100 pM with ruxolitinib 1 uM"),
-    Scenario("ifnb_100pM_tofacitinib_1uM", {"IFNb_pM": 100, "tofacitinib_nM": 1000},
-             description="IFN-beta 100 pM with tofacitinib 1 uM"),
-    Scenario("radiation_10Gy", {"IR_Gy": 10}, t_end=2880.0, n_points=97,
-             description="10 Gy ionising radiation at t = 0, followed for 48 h"),
-    Scenario("ifnb_100pM_socs1_loss", {"IFNb_pM": 100}, variant="socs1_loss",
-             description="IFN-beta 100 pM in SOCS1-deficient cells"),
-    Scenario("ifng_100pM_jak2_v617f", {"IFNg_pM": 100}, variant="jak2_v617f",
-             description="IFN-gamma 100 pM in JAK2 V617F cells (pre-equilibrated)"),
-]}
-
-#: Dose series of the standard dose responses (pM).
-DOSE_SERIES: dict[str, list[float]] = {
-    "IFNa_pM": [1, 10, 30, 100, 300, 1000, 3000, 10000, 100000],
-    "IFNb_pM": [0.1, 1, 3, 10, 30, 100, 300, 1000, 10000],
-    "IFNg_pM": [0.1, 1, 3, 10, 30, 100, 300, 1000, 10000],
-    "ruxolitinib_nM": [0, 1, 10, 30, 100, 300, 1000, 3000, 10000],
-    "tofacitinib_nM": [0, 1, 10, 30, 100, 300, 1000, 3000, 10000],
-    "IR_Gy": [0, 1, 2, 5, 10, 20],
-}
-
-
-def check_inputs(inputs: Mapping[str, object]) -> dict[str, float]:
-    """Validate input values: known names, finite non-negative numbers."""
-    clean: dict[str, float] = {}
-    for name, value in dict(inputs).items():
-        if name not in INPUTS:
-            raise JakstatInputError(f"unknown input {name!r}: expected one of {sorted(INPUTS)}")
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise JakstatInputError(
-                f"input {name}={value!r} is not a number: expected a dose in {INPUTS[name]}") from None
-        if not math.isfinite(number) or number < 0:
-            raise JakstatInputError(
-                f"input {name}={value!r} is invalid: expected a finite dose >= 0 {INPUTS[name]}")
-        clean[name] = number
-    return clean
-
-
-def check_times(times: Iterable[float]) -> np.ndarray:
-    """Validate output times: finite, non-negative, increasing, starting at 0."""
-    try:
-        arr = np.asarray(list(times), dtype=float)
-    except (TypeError, ValueError):
-        raise JakstatInputError(f"times {times!r} are not numbers: expected minutes") from None
-    if arr.size < 2 or not np.all(np.isfinite(arr)) or arr[0] < 0 or np.any(np.diff(arr) <= 0):
-        raise JakstatInputError(
-            f"times {arr.tolist()[:6]}... are invalid: expected >= 2 increasing, finite minutes >= 0")
-    if arr[0] != 0:
-        arr = np.concatenate([[0.0], arr])
-    return arr
-
-
-def get_scenario(name: str) -> Scenario:
-    """Look a standard scenario up by name."""
-    if name not in SCENARIOS:
-        raise JakstatInputError(f"unknown condition {name!r}: expected one of {sorted(SCENARIOS)}")
-    return SCENARIOS[name]
-
-
-@dataclass
 class Simulator:
     """One compiled model variant, ready to simulate many conditions.
 
     Parameters
     ----------
     variant
-        Model variant (see :data:`jakstat_rules.model.VARIANTS`).
+        Model variant (see :data:`jakstat_rules.interface.VARIANTS`).
     overrides
-        Parameter values replacing the defaults.
+        Parameter values replacing the defaults (SBML parameter ids), set on
+        the compiled model.
     rtol, atol
-        Integrator tolerances.
+        Integrator tolerances (default: the engine's, 1e-10).
+    sbml
+        SBML text to simulate instead of the variant's generated SBML.
     """
 
-    variant: str = "default"
-    overrides: Mapping[str, float] | None = None
-    rtol: float = 1e-8
-    atol: float = 1e-8
-    model: object = field(init=False, repr=False)
+    def __init__(self, variant: str = "default", overrides: Mapping[str, float] | None = None,
+                 rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
+                 sbml: str | None = None) -> None:
+        from .network import model_sbml
 
-    def __post_init__(self) -> None:
-        import roadrunner
-
-        from .export.sbml import to_sbml
-
-        if self.variant not in VARIANTS:
-            raise JakstatInputError(f"unknown variant {self.variant!r}: expected one of {sorted(VARIANTS)}")
-        self.model = build_model(self.variant, overrides=dict(self.overrides or {}))
-        self.network = generate_network(self.model)
-        self.sbml = to_sbml(self.model)
-        self.rr = roadrunner.RoadRunner(self.sbml)
-        self.rr.integrator.relative_tolerance = self.rtol
-        self.rr.integrator.absolute_tolerance = self.atol
-        self.rr.integrator.maximum_num_steps = 200000
-        gp = set(self.rr.model.getGlobalParameterIds())
-        self.readouts = [r for r in READOUTS if r in gp]
+        self.variant = check_variant(variant)
+        self.sbml = sbml if sbml is not None else model_sbml(variant)
+        self.engine = Engine(self.sbml, rtol=rtol, atol=atol)
+        self.overrides = self._check_overrides(overrides or {})
+        params = set(self.engine.parameter_ids)
+        self.readouts = [r for r in READOUTS if r in params]
         self._rest_state: np.ndarray | None = None
+        self._zero_input_initial: np.ndarray | None = None
+
+    def _check_overrides(self, overrides: Mapping[str, float]) -> dict[str, float]:
+        clean = {}
+        settable = set(self.engine.settable_ids) & set(self.engine.parameter_ids)
+        for name, value in overrides.items():
+            if name in INPUTS:
+                raise JakstatInputError(f"{name!r} is an input, not a parameter: pass it as an input")
+            if name not in settable:
+                raise JakstatInputError(f"unknown parameter {name!r}: expected a parameter id of the "
+                                        f"model, e.g. {sorted(settable - set(INPUTS))[:5]}")
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise JakstatInputError(f"parameter {name}={value!r} is not a number") from None
+            if not (math.isfinite(number) and number >= 0):
+                raise JakstatInputError(f"parameter {name}={value!r} must be a finite number >= 0")
+            clean[name] = number
+        return clean
 
     # ------------------------------------------------------------------
-    def _set_inputs(self, inputs: Mapping[str, float]) -> None:
-        for name in INPUTS:
-            self.rr[name] = float(inputs.get(name, 0.0))
-
     def _initial_amounts(self, inputs: Mapping[str, float]) -> np.ndarray:
-        self._set_inputs(inputs)
-        self.rr.reset()
-        return np.array(self.rr.model.getFloatingSpeciesAmounts())
+        self.engine.start({**self.overrides, **inputs})
+        return self.engine.state
 
     def resting_state(self) -> np.ndarray:
-        """Species amounts at rest (pre-equilibrated with every input 0)."""
+        """Species amounts at rest (pre-equilibrated with every input 0 where needed)."""
         if self._rest_state is None:
             x0 = self._zero_input_initial = self._initial_amounts({})
-            if getattr(self.model, "jakstat_needs_preequilibration", False):
-                self.rr.simulate(0, 1e5, 2)
-                x0 = np.array(self.rr.model.getFloatingSpeciesAmounts())
+            if self.variant in NEEDS_PREEQUILIBRATION:
+                try:
+                    x0 = self.engine.preequilibrate()
+                except SimulationError as exc:
+                    raise SimulationError(f"resting state of the {self.variant} model: {exc}") from None
             self._rest_state = x0
         return self._rest_state
 
@@ -178,38 +114,36 @@ class Simulator:
             readouts: Sequence[str] | None = None) -> pd.DataFrame:
         """Simulate one condition from the resting state.
 
-        Doses given at t = 0 (IFN in the medium, radiation) are added to the
-        resting state; drug concentrations act for the whole run.
-
         Returns
         -------
         pandas.DataFrame
             Column ``time`` (min) and one column per readout.
+
+        Raises
+        ------
+        JakstatInputError
+            For unknown or negative inputs, bad times or unknown readouts.
+        SimulationError
+            When the solver fails (names the inputs and the variant).
         """
         inputs = check_inputs(inputs or {})
-        times = check_times(np.linspace(0, 240, 97) if times is None else times)
+        times = check_times(time_grid(240.0, 97) if times is None else times)
         readouts = self._check_readouts(readouts)
         rest = self.resting_state()
         added = self._initial_amounts(inputs) - self._zero_input_initial
-        self._set_inputs(inputs)
-        self.rr.reset()
-        self.rr.model.setFloatingSpeciesAmounts(list(rest + added))
+        self.engine.state = rest + added
         try:
-            result = self.rr.simulate(times=list(times), selections=["time", *readouts])
-        except RuntimeError as exc:
-            raise JakstatInputError(
-                f"the solver failed for inputs {inputs} ({self.variant} model): {exc}") from None
-        table = pd.DataFrame(np.asarray(result), columns=["time", *readouts])
-        if not np.all(np.isfinite(table.to_numpy())):
-            raise JakstatInputError(f"the solver returned non-finite values for inputs {inputs}")
-        return table
+            return self.engine.table(times, readouts)
+        except SimulationError as exc:
+            raise SimulationError(f"inputs {inputs} ({self.variant} model): {exc}") from None
 
     def _check_readouts(self, readouts: Sequence[str] | None) -> list[str]:
         if readouts is None:
             return list(self.readouts)
         bad = [r for r in readouts if r not in self.readouts]
-        if bad:
-            raise JakstatInputError(f"unknown readout(s) {bad}: expected some of {self.readouts}")
+        if bad or not readouts:
+            raise JakstatInputError(f"unknown readout(s) {bad or readouts!r}: expected some of "
+                                    f"{self.readouts}")
         return list(readouts)
 
     def dose_response(self, input_name: str, doses: Iterable[float], times: Iterable[float] | None = None,
@@ -222,51 +156,61 @@ class Simulator:
         pandas.DataFrame
             Columns ``input``, ``dose``, ``time`` and one per readout.
         """
-        if input_name not in INPUTS:
-            raise JakstatInputError(f"unknown input {input_name!r}: expected one of {sorted(INPUTS)}")
-        doses = list(doses)
-        for d in doses:
-            check_inputs({input_name: d})
+        doses = check_doses(input_name, doses)
+        base = check_inputs(base or {})
         frames = []
-        iterator = doses
+        iterator: Iterable[float] = doses
         if progress:
             from tqdm import tqdm
             iterator = tqdm(doses, desc=f"{input_name} doses", unit="dose")
         for dose in iterator:
-            table = self.run({**dict(base or {}), input_name: dose}, times, readouts)
+            table = self.run({**base, input_name: dose}, times, readouts)
             table.insert(0, "dose", dose)
             table.insert(0, "input", input_name)
             frames.append(table)
         return pd.concat(frames, ignore_index=True)
 
 
-_SIMULATORS: dict[tuple, Simulator] = {}
+def check_doses(input_name: str, doses: Iterable[float] | None) -> list[float]:
+    """Validate a dose series (default: :data:`~jakstat_rules.conditions.DOSE_SERIES`)."""
+    if input_name not in INPUTS:
+        raise JakstatInputError(f"unknown input {input_name!r}: expected one of {sorted(INPUTS)}")
+    doses = DOSE_SERIES[input_name] if doses is None else list(doses)
+    if not doses:
+        raise JakstatInputError(f"empty dose series for {input_name}: expected one or more doses")
+    return [check_inputs({input_name: d})[input_name] for d in doses]
+
+
+_SIMULATORS: dict[str, Simulator] = {}
 
 
 def get_simulator(variant: str = "default") -> Simulator:
-    """A cached :class:`Simulator` per variant (default parameters)."""
+    """The :class:`Simulator` of a variant with default parameters, one per process."""
+    check_variant(variant)
     if variant not in _SIMULATORS:
         _SIMULATORS[variant] = Simulator(variant)
     return _SIMULATORS[variant]
 
 
-def simulate(condition: str | Mapping[str, float], times: Iterable[float] | None = None,
+def simulate(condition: str | Condition | Mapping[str, float], times: Iterable[float] | None = None,
              variant: str | None = None, readouts: Sequence[str] | None = None) -> pd.DataFrame:
-    """Simulate a named scenario or a dict of inputs.
+    """Simulate a standard condition (by id) or a dict of inputs.
 
     Parameters
     ----------
     condition
-        A name from :data:`SCENARIOS` or a mapping ``{input id: value}``.
+        An id of :data:`~jakstat_rules.conditions.CONDITIONS`, a
+        :class:`~jakstat_rules.conditions.Condition`, or ``{input id: value}``.
     times
-        Output times in minutes (default: the scenario's).
+        Output times in minutes (default: the condition's).
     variant
-        Model variant (default: the scenario's, else ``default``).
+        Model variant (default: the condition's, else ``default``).
     """
     if isinstance(condition, str):
-        sc = get_scenario(condition)
-        inputs, variant = sc.inputs, variant or sc.variant
-        times = sc.times if times is None else times
+        condition = get_condition(condition)
+    if isinstance(condition, Condition):
+        inputs, variant = condition.inputs, variant or condition.variant
+        times = condition.times if times is None else times
     else:
         inputs, variant = condition, variant or "default"
     return get_simulator(variant).run(inputs, times, readouts)
@@ -276,22 +220,24 @@ def dose_response(input_name: str, doses: Iterable[float] | None = None,
                   times: Iterable[float] | None = None, variant: str = "default",
                   readouts: Sequence[str] | None = None,
                   base: Mapping[str, float] | None = None) -> pd.DataFrame:
-    """Dose response of one input (default doses: :data:`DOSE_SERIES`); see
-    :meth:`Simulator.dose_response`."""
-    if doses is None:
-        if input_name not in DOSE_SERIES:
-            raise JakstatInputError(f"unknown input {input_name!r}: expected one of {sorted(DOSE_SERIES)}")
-        doses = DOSE_SERIES[input_name]
-    return get_simulator(variant).dose_response(input_name, doses, times, readouts, base)
+    """Dose response of one input (default doses: :data:`~jakstat_rules.conditions.DOSE_SERIES`);
+    see :meth:`Simulator.dose_response`."""
+    return get_simulator(variant).dose_response(input_name, check_doses(input_name, doses), times,
+                                                readouts, base)
 
 
 def simulate_pysb(condition: Mapping[str, float], times: Iterable[float], variant: str = "default",
                   rtol: float = 1e-8, atol: float = 1e-8) -> pd.DataFrame:
-    """Cross-check path: PySB ``ScipyOdeSimulator`` on the BioNetGen network.
+    """Cross-check path: PySB ``ScipyOdeSimulator`` on the BioNetGen network (no SBML).
 
-    Only for models whose initial amounts are the resting state.
+    Independent of the simulation core (no SBML, no libroadrunner; LSODA at
+    1e-8 by default, about 100 times slower).  Only for models whose initial
+    amounts are the resting state.
     """
     from pysb.simulator import ScipyOdeSimulator
+
+    from .model import build_model
+    from .network import generate_network
 
     inputs = check_inputs(condition)
     times = check_times(times)

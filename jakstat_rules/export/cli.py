@@ -69,7 +69,8 @@ def export_all(out_dir: str | Path = "sbml", copasi: bool = False,
     """
     from ..model import VARIANTS, build_model
     from .formats import to_antimony, to_bngl
-    from .sbml import atomic_write, to_sbml
+    from ..io import atomic_write
+    from .sbml import to_sbml
 
     chosen = list(VARIANTS) if variants is None else list(dict.fromkeys(variants))
     unknown = [v for v in chosen if v not in VARIANTS]
@@ -115,7 +116,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> argparse.ArgumentParser:
     """Add the ``export`` subcommand to the main CLI's subparsers."""
-    from ..model import VARIANTS
+    from ..interface import VARIANTS
     p = subparsers.add_parser(
         "export", help="write the model as SBML (all variants), BNGL and Antimony (+ COPASI)",
         description="Write sbml/jakstat_ifn.xml (SBML L3V2, default model), "

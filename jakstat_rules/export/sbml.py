@@ -43,6 +43,7 @@ import sympy
 from pysb import Expression, Model, Observable, Parameter
 from pysb.export import export
 
+from ..io import atomic_write
 from ..network import generate_network
 from . import units as U
 from .errors import SBMLExportError
@@ -111,25 +112,6 @@ def write_sbml(model: Model, path: str | Path) -> Path:
     """Write :func:`to_sbml` atomically (temporary file, then rename)."""
     text = to_sbml(model)
     return atomic_write(path, text)
-
-
-def atomic_write(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 def consistency_report(doc: libsbml.SBMLDocument | str) -> list[tuple[int, int, str]]:

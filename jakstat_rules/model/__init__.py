@@ -25,22 +25,8 @@ from ..errors import JakstatInputError
 from . import (kinases, ligands, monomers, observables, perturbations, regulators,
                stats, transcription, transport)
 from .builder import Builder
-from .observables import READOUTS
+from ..interface import INPUTS, NEEDS_PREEQUILIBRATION, READOUTS, VARIANTS, model_id
 from .parameters import CITATIONS, PARAMETERS
-
-#: Model variants and the switches they set.
-VARIANTS: dict[str, dict[str, bool]] = {
-    "default": {},
-    "jak2_v617f": {"jak2_v617f": True},
-    "socs1_loss": {"socs1": False},
-    "usp18_loss": {"usp18": False},
-}
-
-#: Input parameters (all 0 by default) and their units.
-INPUTS: dict[str, str] = {
-    "IFNa_pM": "pM", "IFNb_pM": "pM", "IFNg_pM": "pM",
-    "ruxolitinib_nM": "nM", "tofacitinib_nM": "nM", "IR_Gy": "Gy",
-}
 
 SWITCHES = {"socs1": True, "usp18": True, "jak2_v617f": False}
 
@@ -81,7 +67,7 @@ def build_model(variant: str = "default", overrides: dict[str, float] | None = N
     if unknown:
         raise JakstatInputError(f"unknown switch(es) {unknown}: expected {sorted(SWITCHES)}")
     opts = {**SWITCHES, **VARIANTS[variant], **switches}
-    name = "jakstat_ifn" if variant == "default" else f"jakstat_ifn_{variant}"
+    name = model_id(variant)
     b = Builder(name, dict(overrides or {}))
     names = [n for n in monomers.MONOMERS
              if not (n == "SOCS1" and not opts["socs1"]) and not (n == "USP18" and not opts["usp18"])]
@@ -109,7 +95,7 @@ def build_model(variant: str = "default", overrides: dict[str, float] | None = N
     model.jakstat_provenance = b.provenance
     model.jakstat_variant = variant
     model.jakstat_switches = opts
-    model.jakstat_needs_preequilibration = bool(opts["jak2_v617f"])
+    model.jakstat_needs_preequilibration = variant in NEEDS_PREEQUILIBRATION or bool(opts["jak2_v617f"])
     return model
 
 

@@ -11,32 +11,7 @@ from pysb import ANY
 
 from .builder import Builder
 
-#: Public readouts and what they mean.
-READOUTS: dict[str, str] = {
-    "pSTAT1_total": "all Y701-phosphorylated STAT1, in any complex or place",
-    "pSTAT1_nuc": "Y701-phosphorylated STAT1 in the nucleus",
-    "pSTAT1_cyt": "Y701-phosphorylated STAT1 in the cytoplasm",
-    "GAF_nuc": "nuclear pSTAT1 homodimers (gamma-activated factor), PIAS1-bound or not",
-    "ISGF3_nuc": "nuclear ISGF3 (pSTAT1:pSTAT2:IRF9), PIAS1-bound or not",
-    "pSTAT2_total": "all Y690-phosphorylated STAT2",
-    "STAT1_total": "all STAT1 protein",
-    "SOCS1_mRNA": "SOCS1 mRNA",
-    "USP18_mRNA": "USP18 mRNA",
-    "IRF1_mRNA": "IRF1 mRNA",
-    "STAT1_mRNA": "STAT1 mRNA",
-    "ISG_mRNA": "lumped radioresistance signature mRNA (MX1, OAS1, IFIT1, IFI6, IFI27, IFI44, IFITM1)",
-    "SOCS1_total": "SOCS1 protein",
-    "USP18_total": "USP18 protein",
-    "IRF1_total": "IRF1 protein",
-    "IRF9_total": "IRF9 protein",
-    "pJAK1_total": "activation-loop phosphorylated JAK1",
-    "pJAK2_total": "activation-loop phosphorylated JAK2",
-    "pTYK2_total": "activation-loop phosphorylated TYK2",
-    "IFNAR_complex": "ligand-bridged IFNAR1:IFNAR2 complexes",
-    "IFNGR_complex": "ligand-bridged IFNGR1:IFNGR2 complexes",
-    "IFNAR1_surface": "IFNAR1 at the plasma membrane",
-    "IFNb_medium_pM": "free IFN-beta in the medium (pM), exogenous plus secreted",
-}
+from ..interface import READOUTS  # noqa: E402  (the public ids live in a light module)
 
 
 def add(b: Builder, with_socs1: bool = True, with_usp18: bool = True) -> None:

@@ -1,0 +1,62 @@
+"""The model's public interface: input, readout and variant ids, without PySB.
+
+These ids are the contract between the model, its SBML, the simulator, the
+command line and data: they are stable.  This module imports nothing heavy,
+so ``jakstat --help`` and argument checks do not load the modelling stack.
+"""
+from __future__ import annotations
+
+#: Input parameters (all 0 by default) and their units.
+INPUTS: dict[str, str] = {
+    "IFNa_pM": "pM", "IFNb_pM": "pM", "IFNg_pM": "pM",
+    "ruxolitinib_nM": "nM", "tofacitinib_nM": "nM", "IR_Gy": "Gy",
+}
+
+#: Public readouts and what they mean.
+READOUTS: dict[str, str] = {
+    "pSTAT1_total": "all Y701-phosphorylated STAT1, in any complex or place",
+    "pSTAT1_nuc": "Y701-phosphorylated STAT1 in the nucleus",
+    "pSTAT1_cyt": "Y701-phosphorylated STAT1 in the cytoplasm",
+    "GAF_nuc": "nuclear pSTAT1 homodimers (gamma-activated factor), PIAS1-bound or not",
+    "ISGF3_nuc": "nuclear ISGF3 (pSTAT1:pSTAT2:IRF9), PIAS1-bound or not",
+    "pSTAT2_total": "all Y690-phosphorylated STAT2",
+    "STAT1_total": "all STAT1 protein",
+    "SOCS1_mRNA": "SOCS1 mRNA",
+    "USP18_mRNA": "USP18 mRNA",
+    "IRF1_mRNA": "IRF1 mRNA",
+    "STAT1_mRNA": "STAT1 mRNA",
+    "ISG_mRNA": "lumped radioresistance signature mRNA (MX1, OAS1, IFIT1, IFI6, IFI27, IFI44, IFITM1)",
+    "SOCS1_total": "SOCS1 protein",
+    "USP18_total": "USP18 protein",
+    "IRF1_total": "IRF1 protein",
+    "IRF9_total": "IRF9 protein",
+    "pJAK1_total": "activation-loop phosphorylated JAK1",
+    "pJAK2_total": "activation-loop phosphorylated JAK2",
+    "pTYK2_total": "activation-loop phosphorylated TYK2",
+    "IFNAR_complex": "ligand-bridged IFNAR1:IFNAR2 complexes",
+    "IFNGR_complex": "ligand-bridged IFNGR1:IFNGR2 complexes",
+    "IFNAR1_surface": "IFNAR1 at the plasma membrane",
+    "IFNb_medium_pM": "free IFN-beta in the medium (pM), exogenous plus secreted",
+}
+
+#: Readouts returned by default by the simulator and shown in reports.
+DEFAULT_READOUTS = ("pSTAT1_total", "pSTAT1_nuc", "GAF_nuc", "ISGF3_nuc", "SOCS1_mRNA", "ISG_mRNA")
+
+#: Model variants and the switches they set (see :func:`jakstat_rules.model.build_model`).
+VARIANTS: dict[str, dict[str, bool]] = {
+    "default": {},
+    "jak2_v617f": {"jak2_v617f": True},
+    "socs1_loss": {"socs1": False},
+    "usp18_loss": {"usp18": False},
+}
+
+#: Variants whose initial amounts are not the resting state (pre-equilibrate before a condition).
+NEEDS_PREEQUILIBRATION = frozenset({"jak2_v617f"})
+
+
+def model_id(variant: str = "default") -> str:
+    """SBML model id (and file stem) of a variant: ``jakstat_ifn`` or ``jakstat_ifn_<variant>``."""
+    return "jakstat_ifn" if variant == "default" else f"jakstat_ifn_{variant}"
+
+
+__all__ = ["INPUTS", "READOUTS", "DEFAULT_READOUTS", "VARIANTS", "NEEDS_PREEQUILIBRATION", "model_id"]

@@ -1,0 +1,311 @@
+"""Files: atomic writes, checksummed cache entries, output folders, resumable records.
+
+Every writer of the project goes through this module:
+
+* :func:`atomic_write` / :func:`atomic_write_bytes` write a temporary file in
+  the target's folder and move it into place with :func:`os.replace`, so a
+  killed run never leaves a half-written file (also :func:`write_json`,
+  :func:`write_table` and :func:`save_figure` for matplotlib figures);
+* :func:`check_output_dir` / :func:`check_output_file` verify *before* any
+  long computation that an output path can be written (a folder, not a
+  file; writable), turning the operating system's refusal into a
+  :class:`~jakstat_rules.errors.JakstatInputError` that names the path;
+* :func:`write_cache_entry` / :func:`read_cache_entry` store cache payloads
+  (networks, generated SBML, compiled models) with a header carrying the
+  entry's key and the SHA-256 of its content: a damaged, empty or foreign
+  entry is detected, reported in one line and never used;
+* :func:`claim_output_dir` makes a result folder resumable: it holds a
+  ``run.json`` identity, and a second run with another identity is refused.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .errors import JakstatInputError
+
+log = logging.getLogger("jakstat_rules")
+
+__all__ = ["atomic_write", "atomic_write_bytes", "write_json", "read_json", "write_table",
+           "save_figure", "check_output_dir", "check_output_file", "cache_dir",
+           "write_cache_entry", "read_cache_entry", "claim_output_dir", "sha256"]
+
+
+# ----------------------------------------------------------------------------- atomic writes
+def _os_error(path: Path, exc: OSError, what: str = "write") -> JakstatInputError:
+    reason = exc.strerror or type(exc).__name__
+    return JakstatInputError(f"cannot {what} {str(path)!r} ({reason}): expected a writable path "
+                             f"inside a folder")
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder.
+
+    Raises
+    ------
+    JakstatInputError
+        If the folder cannot be created or written (names the path).
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise JakstatInputError(f"output file {str(path)!r} is a folder: expected a file path")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _os_error(path, exc) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _os_error(path, exc) from None
+        raise
+    return path
+
+
+def atomic_write(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8, ``\\n`` line ends) atomically; see :func:`atomic_write_bytes`."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _json_default(obj: Any) -> Any:
+    import numpy as np
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def _finite(obj: Any) -> Any:
+    """Replace non-finite floats by strings so the JSON stays standard."""
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if type(obj).__module__ == "numpy" and hasattr(obj, "item"):
+        item = obj.item()
+        return _finite(item) if isinstance(item, float) else obj
+    return obj
+
+
+def write_json(path: str | os.PathLike, data: Any) -> Path:
+    """Write ``data`` as indented, standard JSON (``inf``/``nan`` as strings), atomically."""
+    return atomic_write(path, json.dumps(_finite(data), indent=2, default=_json_default) + "\n")
+
+
+def read_json(path: str | os.PathLike, what: str = "file") -> Any:
+    """Read a JSON file; a missing or damaged file raises :class:`JakstatInputError`."""
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except FileNotFoundError:
+        raise JakstatInputError(f"{what} {str(path)!r} not found: expected a JSON file") from None
+    except (OSError, ValueError) as exc:
+        raise JakstatInputError(f"{what} {str(path)!r} is damaged or unreadable ({exc}): "
+                                f"expected a JSON file written by jakstat") from None
+
+
+def write_table(path: str | os.PathLike, table, sep: str | None = None) -> Path:
+    """Write a pandas table atomically: TSV for ``.tsv`` names, else CSV."""
+    path = Path(path)
+    sep = sep or ("\t" if path.suffix == ".tsv" else ",")
+    return atomic_write(path, table.to_csv(sep=sep, index=False))
+
+
+def save_figure(fig, path: str | os.PathLike, dpi: int = 110) -> Path:
+    """Save a matplotlib figure atomically (format from the suffix) and close it.
+
+    The temporary file has a unique name next to the target, so a kill while
+    plotting leaves neither a 0-byte figure nor a fixed-name leftover.
+    """
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise JakstatInputError(f"figure path {str(path)!r} is a folder: expected a file path")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
+                                       suffix=path.suffix or ".png")
+            os.close(fd)
+        except OSError as exc:
+            raise _os_error(path, exc) from None
+        try:
+            fig.savefig(tmp, dpi=dpi)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise _os_error(path, exc) from None
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    finally:
+        if "matplotlib.pyplot" in sys.modules:  # figures made with pyplot are registered there
+            sys.modules["matplotlib.pyplot"].close(fig)
+    return path
+
+
+# ----------------------------------------------------------------------------- output checks
+def check_output_dir(path: str | os.PathLike, what: str = "output folder") -> Path:
+    """Make sure ``path`` is (or can become) a writable folder; create it.
+
+    Call this before a long computation, so a bad ``--out`` fails at once.
+
+    Raises
+    ------
+    JakstatInputError
+        If ``path`` is a file, or cannot be created or written.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise JakstatInputError(f"{what} {str(path)!r} is a file: expected a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".jakstat-write-check.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise JakstatInputError(f"{what} {str(path)!r} cannot be written ({reason}): "
+                                f"expected a writable folder") from None
+    return path
+
+
+def check_output_file(path: str | os.PathLike, what: str = "output file") -> Path:
+    """Make sure ``path`` can be written as a file (its folder writable, not a folder)."""
+    path = Path(path)
+    if path.is_dir():
+        raise JakstatInputError(f"{what} {str(path)!r} is a folder: expected a file path")
+    check_output_dir(path.parent, what=f"folder of {what}")
+    return path
+
+
+# ----------------------------------------------------------------------------- caches
+_MAGIC = b"jakstat-cache-1"
+
+
+def sha256(data: bytes | str) -> str:
+    """Hex SHA-256 of bytes or UTF-8 text."""
+    return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
+
+
+def cache_dir(kind: str = "") -> Path:
+    """Folder of the on-disk caches (``JAKSTAT_CACHE`` or ``~/.cache/jakstat_rules``)."""
+    root = Path(os.environ.get("JAKSTAT_CACHE") or Path.home() / ".cache" / "jakstat_rules")
+    return root / kind if kind else root
+
+
+def write_cache_entry(path: str | os.PathLike, key: str, payload: bytes) -> bool:
+    """Store ``payload`` under ``path`` with a header line: magic, key, SHA-256, length.
+
+    A cache that cannot be written is skipped (returns False): caching is an
+    optimisation, never a reason to fail.
+    """
+    header = b" ".join([_MAGIC, key.encode(), sha256(payload).encode(),
+                        str(len(payload)).encode()]) + b"\n"
+    try:
+        atomic_write_bytes(path, header + payload)
+        return True
+    except JakstatInputError:
+        return False
+
+
+def read_cache_entry(path: str | os.PathLike, key: str) -> bytes | None:
+    """The payload stored by :func:`write_cache_entry`, or None.
+
+    None when the entry is absent; when it is damaged (truncated, empty,
+    checksum mismatch) or foreign (another key), it is reported in one
+    warning line, deleted, and None is returned so the caller regenerates it.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log.warning("jakstat: cache entry %s unreadable (%s); regenerating it", path, exc)
+        return None
+    head, sep, payload = raw.partition(b"\n")
+    parts = head.split(b" ")
+    problem = None
+    if not sep or len(parts) != 4 or parts[0] != _MAGIC:
+        problem = "empty or not a jakstat cache entry" if raw else "empty"
+    elif parts[1].decode(errors="replace") != key:
+        problem = f"foreign (key {parts[1].decode(errors='replace')[:16]}..., expected {key[:16]}...)"
+    elif parts[3] != str(len(payload)).encode() or parts[2] != sha256(payload).encode():
+        problem = "damaged (checksum mismatch)"
+    if problem:
+        log.warning("jakstat: cache entry %s is %s; regenerating it", path, problem)
+        try:
+            path.unlink()
+        except OSError:
+            pass
+        return None
+    return payload
+
+
+# ----------------------------------------------------------------------------- resumable folders
+def claim_output_dir(out: str | os.PathLike, kind: str, identity: dict[str, Any]) -> Path:
+    """Make sure ``out`` is empty or holds results of the same run, and claim it.
+
+    Parameters
+    ----------
+    out
+        The output folder.
+    kind
+        ``"fit"``, ``"profile"``, ``"validation"``, ...
+    identity
+        What must match for a resume (problem hash, seed, settings, ...).
+
+    Raises
+    ------
+    JakstatInputError
+        If the folder is a file, is not writable, holds another kind of
+        result, a different run's results, or unrelated files.  Nothing is
+        written in that case.
+    """
+    out = Path(out)
+    marker = out / "run.json"
+    if out.exists() and not out.is_dir():
+        raise JakstatInputError(f"output path {str(out)!r} is a file: expected a folder")
+    if marker.is_file():
+        stored = read_json(marker, what="run record")
+        if not isinstance(stored, dict):
+            raise JakstatInputError(f"run record {str(marker)!r} is damaged: expected a JSON object")
+        if stored.get("kind") != kind:
+            raise JakstatInputError(
+                f"output folder {str(out)!r} holds {stored.get('kind')!r} "
+                f"results: expected an empty folder or {kind!r} results")
+        for key, value in identity.items():
+            if _finite(stored.get(key)) != _finite(json.loads(json.dumps(_finite(value), default=_json_default))):
+                raise JakstatInputError(
+                    f"output folder {str(out)!r} holds results with {key} "
+                    f"{stored.get(key)!r}, this run has {value!r}: expected "
+                    f"an empty folder or the same {key} (use another --out)")
+        check_output_dir(out)
+        return out
+    if out.is_dir() and any(out.iterdir()):
+        raise JakstatInputError(
+            f"output folder {str(out)!r} is not empty and holds no run.json: "
+            f"expected an empty folder or a previous {kind} output")
+    check_output_dir(out)
+    write_json(marker, {"kind": kind, **identity})
+    return out
