@@ -68,7 +68,7 @@ def cmd_network(args) -> int:
 
 def cmd_simulate(args) -> int:
     from .conditions import check_inputs, get_condition, time_grid
-    from .io import check_output_dir
+    from .io import check_output_dir, check_output_file
 
     if args.condition:
         cond = get_condition(args.condition)
@@ -87,6 +87,8 @@ def cmd_simulate(args) -> int:
     readouts = [r.strip() for r in args.readouts.split(",")] if args.readouts is not None else None
     out = check_output_dir(args.out)
     name = _run_name(base, variant, base_variant, changed)
+    for suffix in (".csv", ".png"):
+        check_output_file(out / f"{name}{suffix}")
 
     from .plots import plot_time_course
     from .simulate import get_simulator
@@ -101,13 +103,16 @@ def cmd_simulate(args) -> int:
 
 def cmd_dose_response(args) -> int:
     from .conditions import check_inputs, time_grid
-    from .io import check_output_dir
+    from .io import check_output_dir, check_output_file
     from .simulate import check_doses
 
     doses = check_doses(args.input, _parse_list(args.doses, "--doses"))
     base = check_inputs(_parse_assignments(args.set))
     times = time_grid(args.t_end, args.points)
     out = check_output_dir(args.out)
+    stem = _run_name(f"dose_response_{args.input}", args.variant, "default", base)
+    for name in (f"{stem}.csv", f"{stem}_summary.csv", f"{stem}.png"):
+        check_output_file(out / name)
 
     from .io import write_table
     from .plots import dose_summary, plot_dose_response
@@ -116,7 +121,6 @@ def cmd_dose_response(args) -> int:
     readout = args.readout or "pSTAT1_total"
     table = sim.dose_response(args.input, doses, times, [readout] if args.readout else None,
                               base=base, progress=True)
-    stem = _run_name(f"dose_response_{args.input}", args.variant, "default", base)
     csv = write_table(out / f"{stem}.csv", table)
     summ = write_table(out / f"{stem}_summary.csv", dose_summary(table, readout))
     png = plot_dose_response(table, out / f"{stem}.png", readout)

@@ -22,7 +22,9 @@ a ``RoadRunner``.
 * **One default tolerance.** CVODE (BDF) with relative and absolute
   tolerance :data:`DEFAULT_RTOL` / :data:`DEFAULT_ATOL` (1e-10): tight
   enough for finite-difference gradients in calibration, 0.1 s per 4 h
-  condition of the full model.
+  condition of the full model.  The global error this gives is larger than
+  the local tolerance: 1.4e-7 relative after 6 half-lives of an exponential
+  decay (``tests/test_engine.py``).
 
 Examples
 --------
@@ -60,6 +62,8 @@ STEADY_STATE_TOL = 1e-9
 STEADY_STATE_MAX_TIME = 1e9
 
 _STATES: dict[str, tuple[bytes, dict]] = {}
+#: Number of JIT compilations in this process (the caches avoid them; tests read this).
+COMPILATIONS = 0
 _LOCK = threading.Lock()
 
 
@@ -93,6 +97,8 @@ def compiled_state(sbml: str, use_cache: bool = True) -> tuple[bytes, dict]:
     if state is None or meta_raw is None:
         import roadrunner
 
+        global COMPILATIONS
+        COMPILATIONS += 1
         try:
             rr = roadrunner.RoadRunner(sbml)
         except Exception as exc:  # libroadrunner raises RuntimeError / its own types
@@ -111,25 +117,24 @@ def compiled_state(sbml: str, use_cache: bool = True) -> tuple[bytes, dict]:
 
 
 def _sbml_facts(sbml: str, rules: set[str]) -> dict:
-    """Species with only substance units; parameter initial assignments, dependencies first."""
+    """Species with only substance units; every initial assignment, dependencies first."""
     import libsbml
 
     model = libsbml.readSBMLFromString(sbml).getModel()
     if model is None:
-        return {"only_substance": [], "parameter_assignments": []}
+        return {"only_substance": [], "initial_assignments": []}
     only = sorted(s.getId() for s in model.getListOfSpecies() if s.getHasOnlySubstanceUnits())
-    params = {p.getId() for p in model.getListOfParameters()}
     pending = {ia.getSymbol(): ia.getMath() for ia in model.getListOfInitialAssignments()
-               if ia.getSymbol() in params and ia.getSymbol() not in rules and ia.getMath()}
+               if ia.getSymbol() not in rules and ia.getMath()}
     ordered: list[list[str]] = []
     while pending:
-        ready = [pid for pid, math in pending.items() if not (_names(math) & (set(pending) - {pid}))]
+        ready = [sym for sym, math in pending.items() if not (_names(math) & (set(pending) - {sym}))]
         if not ready:
-            raise JakstatInputError(f"parameter initial assignments of {sorted(pending)} depend "
-                                    f"on each other in a cycle: expected an order")
-        for pid in ready:
-            ordered.append([pid, libsbml.formulaToL3String(pending.pop(pid))])
-    return {"only_substance": only, "parameter_assignments": ordered}
+            raise JakstatInputError(f"initial assignments of {sorted(pending)} depend on each other "
+                                    f"in a cycle: expected an order")
+        for sym in ready:
+            ordered.append([sym, libsbml.formulaToL3String(pending.pop(sym))])
+    return {"only_substance": only, "initial_assignments": ordered}
 
 
 def clear_memory_cache() -> None:
@@ -189,11 +194,13 @@ class Engine:
         self._settable = set(self.settable_ids)
         self._species = set(self.species_ids) | set(self.boundary_species_ids)
         self.only_substance = set(facts["only_substance"])
-        self._parameter_assignments = []
-        if facts["parameter_assignments"]:
+        self._assignments: list[tuple[str, object]] = []
+        if facts["initial_assignments"]:
             import libsbml
-            self._parameter_assignments = [(pid, libsbml.parseL3Formula(formula))
-                                           for pid, formula in facts["parameter_assignments"]]
+            self._assignments = [(sym, libsbml.parseL3Formula(formula))
+                                 for sym, formula in facts["initial_assignments"]]
+        params = set(self.parameter_ids)
+        self._assigned_parameters = {sym for sym, _ in self._assignments if sym in params}
         # values as written in the SBML, to restore what set_values changed
         self._defaults = {i: float(rr.model.getValue(self._set_key(i))) for i in self.settable_ids}
         self._changed: set[str] = set()
@@ -251,15 +258,21 @@ class Engine:
 
         Parameters keep the values set by :meth:`set_values`; parameters that
         carry an initial assignment in the SBML and were not set explicitly
-        are recomputed from the current values.
+        are recomputed from the current values.  When such a parameter *was*
+        set explicitly, the initial assignments of species and compartments
+        are evaluated here too (libroadrunner inlines the parameter's formula
+        into them).
         """
         self.rr.reset()
-        if self._parameter_assignments:
-            model = self.rr.model
-            for pid, math in self._parameter_assignments:
-                if pid not in self._changed:
-                    model.setValue(pid, _evaluate(math, self._symbol_value))
-            self.rr.reset()  # species initial assignments may use those parameters
+        if not self._assigned_parameters:
+            return
+        explicit = bool(self._changed & self._assigned_parameters)
+        model = self.rr.model
+        for sym, math in self._assignments:
+            if sym in self._changed or not (explicit or sym in self._assigned_parameters):
+                continue
+            key = f"[{sym}]" if sym in self._species and sym not in self.only_substance else sym
+            model.setValue(key, _evaluate(math, self._symbol_value))
 
     def _symbol_value(self, name: str) -> float:
         if name in self._species and name not in self.only_substance:

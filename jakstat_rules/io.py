@@ -101,9 +101,11 @@ def _finite(obj: Any) -> Any:
         return [_finite(v) for v in obj]
     if isinstance(obj, float) and not math.isfinite(obj):
         return str(obj)
-    if type(obj).__module__ == "numpy" and hasattr(obj, "item"):
-        item = obj.item()
-        return _finite(item) if isinstance(item, float) else obj
+    if type(obj).__module__ == "numpy":
+        if getattr(obj, "ndim", 0) > 0:
+            return _finite(obj.tolist())
+        if hasattr(obj, "item"):
+            return _finite(obj.item())
     return obj
 
 

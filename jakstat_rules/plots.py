@@ -22,7 +22,7 @@ def plot_time_course(table: pd.DataFrame, path: str | Path, title: str = "",
     readouts = [r for r in (readouts or PLOTTED) if r != "time" and r in table]
     ncol = 3
     nrow = (len(readouts) + ncol - 1) // ncol
-    fig = Figure(figsize=(4 * ncol, 2.8 * nrow), layout="constrained")
+    fig = Figure(figsize=(4 * ncol, 2.8 * nrow))
     axes = fig.subplots(nrow, ncol, squeeze=False)
     hours = table["time"].iloc[-1] > 360
     t = table["time"] / 60 if hours else table["time"]
@@ -35,6 +35,9 @@ def plot_time_course(table: pd.DataFrame, path: str | Path, title: str = "",
     for ax in list(axes.flat)[len(readouts):]:
         ax.axis("off")
     fig.suptitle(title)
+    # fixed margins: a layout engine would double the drawing time of the figure
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.07, top=1 - 0.8 / (2.8 * nrow),
+                        wspace=0.38, hspace=0.5)
     return save_figure(fig, path)
 
 

@@ -1,0 +1,179 @@
+"""The simulation core against analytic solutions, and its compiled-state cache."""
+import logging
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jakstat_rules import engine as engine_module
+from jakstat_rules.engine import Engine
+from jakstat_rules.errors import JakstatInputError, SimulationError
+
+PACKAGE = Path(__file__).resolve().parents[1] / "jakstat_rules"
+
+
+def _sbml(antimony: str) -> str:
+    import antimony as ant
+
+    assert ant.loadAntimonyString(antimony) >= 0, ant.getLastError()
+    return ant.getSBMLString(ant.getMainModuleName())
+
+
+DECAY = _sbml("""
+model decay
+  compartment c = 1
+  k = 0.3; A0 = 10
+  species A in c
+  A = A0
+  J: A -> ; k * A
+end
+""")
+
+# a parameter initial assignment that depends on another parameter (as in Bertozzi_PNAS2020)
+ASSIGNED = _sbml("""
+model assigned
+  compartment c = 1
+  p1 = 2
+  p2 := 3 * p1
+  species S in c
+  S = p2
+  J: S -> ; 0.1 * S
+end
+""")
+
+REVERSIBLE = _sbml("""
+model reversible
+  compartment c = 1
+  kf = 0.2; kr = 0.05
+  species A in c, B in c
+  A = 100; B = 0
+  J: A -> B; kf * A - kr * B
+end
+""")
+
+BLOWUP = _sbml("""
+model blowup
+  compartment c = 1
+  species x in c
+  x = 1
+  J: -> x; x * x
+end
+""")
+
+
+@pytest.fixture()
+def fresh_cache(tmp_path, monkeypatch):
+    """A private cache folder and no compiled state in memory."""
+    monkeypatch.setenv("JAKSTAT_CACHE", str(tmp_path))
+    engine_module.clear_memory_cache()
+    yield tmp_path
+    engine_module.clear_memory_cache()
+
+
+def test_exponential_decay_matches_the_analytic_solution(fresh_cache):
+    eng = Engine(DECAY)
+    eng.start()
+    t = np.linspace(0, 20, 21)
+    table = eng.table(t, ["A"])
+    assert np.allclose(table["A"], 10 * np.exp(-0.3 * t), rtol=1e-6, atol=1e-9)
+    # values by id, then back to the SBML's values
+    eng.start({"k": 0.1, "A0": 4})
+    assert np.allclose(eng.simulate(t, ["A"])[:, 0], 4 * np.exp(-0.1 * t), rtol=1e-6, atol=1e-9)
+    eng.start()
+    assert eng.value("k") == 0.3 and eng.value("A") == 10
+
+
+def test_parameter_initial_assignments_are_re_evaluated(fresh_cache):
+    # antimony writes `p2 := 3 p1` as an assignment rule; turn it into an initial assignment
+    import libsbml
+
+    doc = libsbml.readSBMLFromString(ASSIGNED)
+    model = doc.getModel()
+    rule = model.getRule("p2")
+    math_ = rule.getMath().deepCopy()
+    model.removeRule("p2")
+    model.getParameter("p2").setConstant(True)
+    ia = model.createInitialAssignment()
+    ia.setSymbol("p2")
+    ia.setMath(math_)
+    eng = Engine(libsbml.writeSBMLToString(doc))
+    eng.start({"p1": 5})
+    assert eng.value("p2") == 15 and eng.value("S") == 15      # p2 = 3 p1, S(0) = p2
+    eng.start()
+    assert eng.value("p2") == 6 and eng.value("S") == 6
+    eng.start({"p1": 5, "p2": 1})                               # an explicit value wins
+    assert eng.value("p2") == 1 and eng.value("S") == 1
+
+
+def test_preequilibration_reaches_the_analytic_steady_state(fresh_cache):
+    eng = Engine(REVERSIBLE)
+    eng.start()
+    x = eng.preequilibrate()
+    ids = eng.species_ids
+    a, b = x[ids.index("A")], x[ids.index("B")]
+    assert a == pytest.approx(100 * 0.05 / 0.25, rel=1e-7)
+    assert b == pytest.approx(100 * 0.2 / 0.25, rel=1e-7)
+    assert eng.is_steady() and eng.rr.model.getTime() == 0.0
+
+
+def test_solver_failure_is_a_simulation_error(fresh_cache):
+    eng = Engine(BLOWUP)                       # dx/dt = x^2, x(0) = 1: blows up at t = 1
+    eng.start()
+    with pytest.raises(SimulationError, match="solver"):
+        eng.simulate([0, 0.5, 2.0], ["x"])
+
+
+def test_unsettable_and_bad_models_are_refused(fresh_cache):
+    eng = Engine(DECAY)
+    with pytest.raises(JakstatInputError, match="cannot set 'nope'"):
+        eng.set_values({"nope": 1})
+    with pytest.raises(JakstatInputError, match="could not be loaded by libroadrunner"):
+        Engine("<sbml>this is not SBML</sbml>")
+    with pytest.raises(JakstatInputError, match="cannot be read"):
+        Engine.from_file(fresh_cache / "missing.xml")
+
+
+def test_compiled_state_is_reused_across_processes(fresh_cache):
+    Engine(DECAY)
+    assert engine_module.COMPILATIONS >= 1
+    path = fresh_cache / "model.xml"
+    path.write_text(DECAY)
+    code = ("import numpy as np; from jakstat_rules import engine; from jakstat_rules.engine import Engine;"
+            f"e = Engine.from_file({str(path)!r}); e.start();"
+            "print(engine.COMPILATIONS, e.simulate([0, 10], ['A'])[-1, 0])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**__import__("os").environ, "JAKSTAT_CACHE": str(fresh_cache)})
+    compilations, value = out.stdout.split()
+    assert compilations == "0"                                  # loaded, not compiled
+    assert float(value) == pytest.approx(10 * math.exp(-3), rel=1e-6)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "empty", "flip"])
+def test_damaged_compiled_state_is_reported_and_recompiled(fresh_cache, caplog, damage):
+    Engine(DECAY)
+    entry = next((fresh_cache / "compiled").glob("*.rrstate"))
+    raw = entry.read_bytes()
+    if damage == "truncate":
+        entry.write_bytes(raw[: len(raw) // 2])
+    elif damage == "empty":
+        entry.write_bytes(b"")
+    else:
+        entry.write_bytes(raw[:-10] + bytes(10))
+    engine_module.clear_memory_cache()
+    before = engine_module.COMPILATIONS
+    with caplog.at_level(logging.WARNING, logger="jakstat_rules"):
+        eng = Engine(DECAY)
+    assert engine_module.COMPILATIONS == before + 1
+    assert any("regenerating" in r.getMessage() for r in caplog.records)
+    eng.start()
+    assert eng.simulate([0, 10], ["A"])[-1, 0] == pytest.approx(10 * math.exp(-3), rel=1e-6)
+
+
+def test_only_the_engine_creates_a_roadrunner():
+    offenders = [str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
+                 if p.name != "engine.py" and re.search(r"RoadRunner\(", p.read_text())]
+    assert offenders == []
