@@ -220,8 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``jakstat`` console script."""
+    from .io import report_warnings_on_stderr
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    report_warnings_on_stderr()
     try:
         return int(args.func(args) or 0)
     except JakstatInputError as exc:

@@ -33,6 +33,21 @@ from .errors import JakstatInputError
 
 log = logging.getLogger("jakstat_rules")
 
+
+class StderrHandler(logging.Handler):
+    """Log records as bare lines on the *current* ``sys.stderr`` (the CLI installs it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(self.format(record), file=sys.stderr)
+
+
+def report_warnings_on_stderr() -> None:
+    """Show the package's warnings (damaged cache entries, ...) as one line each on stderr."""
+    if not any(isinstance(h, StderrHandler) for h in log.handlers):
+        handler = StderrHandler(level=logging.WARNING)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+
 __all__ = ["atomic_write", "atomic_write_bytes", "write_json", "read_json", "write_table",
            "save_figure", "check_output_dir", "check_output_file", "cache_dir",
            "write_cache_entry", "read_cache_entry", "claim_output_dir", "sha256"]

@@ -1,11 +1,60 @@
-"""BioNetGen network generation and its content-hash cache."""
+"""BioNetGen network generation, its structure-keyed cache and the generated SBML."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jakstat_rules.cli import main
 from jakstat_rules.model import build_model
-from jakstat_rules.network import clear_memory_cache, generate_network, model_key
+from jakstat_rules.network import (clear_memory_cache, generate_network, model_sbml,
+                                   structure_key)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_cache_hits_give_the_same_network(tmp_path, monkeypatch):
+@pytest.fixture()
+def private_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("JAKSTAT_CACHE", str(tmp_path))
     clear_memory_cache()
+    yield tmp_path
+    clear_memory_cache()
+
+
+def _bng2_counts(bngl: Path, workdir: Path) -> tuple[int, int]:
+    """Species and reactions counted in the .net file BNG2.pl writes for ``bngl``.
+
+    Independent of PySB and of the project's cache: BNG2.pl from the
+    bionetgen package runs on the committed BNGL export.
+    """
+    import bionetgen
+
+    bng = Path(bionetgen.defaults.bng_path) / "BNG2.pl"
+    model = workdir / "model.bngl"
+    text = bngl.read_text()
+    text = text[: text.index("\ngenerate_network")] + "\ngenerate_network({overwrite=>1})\nend actions\n"
+    model.write_text(text)
+    subprocess.run(["perl", str(bng), str(model)], cwd=workdir, check=True, capture_output=True)
+    net = (workdir / "model.net").read_text()
+
+    def count(section):
+        block = net.split(f"begin {section}")[1].split(f"end {section}")[0]
+        return sum(1 for line in block.splitlines() if re.match(r"\s*\d+\s", line))
+
+    return count("species"), count("reactions")
+
+
+def test_network_matches_an_independent_bionetgen_run(private_cache, tmp_path_factory):
+    model = build_model()
+    report = generate_network(model)
+    species, reactions = _bng2_counts(ROOT / "sbml" / "jakstat_ifn.bngl", tmp_path_factory.mktemp("bng"))
+    assert (report.species, report.reactions) == (species, reactions)
+
+
+def test_cache_hits_give_the_same_network(private_cache):
     cold = build_model()
     r1 = generate_network(cold, use_cache=True)
     warm = build_model()
@@ -14,15 +63,75 @@ def test_cache_hits_give_the_same_network(tmp_path, monkeypatch):
     disk = build_model()
     r3 = generate_network(disk)
     assert (r1.cached, r2.cached, r3.cached) == ("no", "memory", "disk")
-    assert list(tmp_path.glob("*.net"))
+    assert list((private_cache / "networks").glob("*.net"))
     for m in (warm, disk):
         assert [str(s) for s in m.species] == [str(s) for s in cold.species]
-        assert len(m.reactions) == len(cold.reactions)
         assert [str(r["rate"]) for r in m.reactions] == [str(r["rate"]) for r in cold.reactions]
 
 
-def test_key_depends_on_content_not_on_identity():
-    assert model_key(build_model()) == model_key(build_model())
-    assert model_key(build_model()) != model_key(build_model("socs1_loss"))
-    # a parameter value is part of the BNGL, hence of the key
-    assert model_key(build_model()) != model_key(build_model(overrides={"STAT1_0": 5e4}))
+def test_key_is_the_structure_not_the_values(private_cache):
+    assert structure_key(build_model()) == structure_key(build_model())
+    assert structure_key(build_model()) != structure_key(build_model("socs1_loss"))
+    # parameter values do not change which species and reactions exist
+    assert structure_key(build_model()) == structure_key(build_model(overrides={"STAT1_0": 5e4}))
+    generate_network(build_model())
+    clear_memory_cache()
+    changed = build_model(overrides={"STAT1_0": 5e4, "kdeg_STAT1": 0.0})
+    report = generate_network(changed)
+    assert report.cached == "disk"                       # BioNetGen did not run again
+    assert changed.parameters["STAT1_0"].value == 5e4     # and the values are the model's
+
+
+@pytest.mark.parametrize("damage", ["truncated at a line boundary", "empty", "foreign"])
+def test_damaged_cache_entries_are_regenerated_not_used(private_cache, damage, capsys):
+    fresh = build_model()
+    reference = generate_network(fresh, use_cache=False)
+    entry = next((private_cache / "networks").glob("*.net"))
+    raw = entry.read_bytes()
+    if damage == "empty":
+        entry.write_bytes(b"")
+    elif damage == "foreign":
+        other = raw.replace(raw.split(b" ")[1], b"0" * len(raw.split(b" ")[1]), 1)
+        entry.write_bytes(other)
+    else:
+        lines = raw.split(b"\n")
+        entry.write_bytes(b"\n".join(lines[: len(lines) // 2]) + b"\n")
+    clear_memory_cache()
+    assert main(["network", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "regenerating" in captured.err and len(captured.err.strip().splitlines()) == 1
+    import json
+    info = json.loads(captured.out)
+    assert (info["species"], info["reactions"], info["source"]) == \
+        (reference.species, reference.reactions, "no")
+
+
+def test_no_cache_replaces_a_damaged_entry(private_cache):
+    generate_network(build_model())
+    entry = next((private_cache / "networks").glob("*.net"))
+    entry.write_bytes(entry.read_bytes()[:1000])
+    clear_memory_cache()
+    assert main(["network", "--no-cache"]) == 0
+    clear_memory_cache()
+    again = generate_network(build_model())
+    assert again.cached == "disk" and again.reactions > 1000
+
+
+def test_bad_bngpath_is_one_line_and_exit_2(private_cache):
+    env = {**os.environ, "BNGPATH": str(private_cache / "no-bionetgen-here")}
+    proc = subprocess.run([sys.executable, "-m", "jakstat_rules.cli", "network", "--no-cache"],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 2
+    assert "BNGPATH" in proc.stderr and "no-bionetgen-here" in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_generated_sbml_is_the_committed_file(private_cache):
+    """What the simulator starts from is byte for byte the SBML users get in sbml/."""
+    for variant, name in (("default", "jakstat_ifn.xml"), ("socs1_loss", "jakstat_ifn_socs1_loss.xml")):
+        text = model_sbml(variant)
+        assert text == (ROOT / "sbml" / name).read_text(), name
+        clear_memory_cache()
+        assert model_sbml(variant) == text                 # from the disk cache: same text
+    shutil.rmtree(private_cache / "sbml")

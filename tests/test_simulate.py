@@ -17,7 +17,7 @@ def test_no_input_no_pstat1_and_rest_is_a_steady_state(sim):
     assert table["pSTAT1_total"].abs().max() == 0.0
     # every species stays where it started, over two days
     x0 = sim.resting_state()
-    x_end = np.array(sim.rr.model.getFloatingSpeciesAmounts())
+    x_end = sim.engine.state
     assert np.allclose(x_end, x0, rtol=1e-6, atol=1e-6)
 
 
@@ -95,6 +95,7 @@ def test_jak2_v617f_signals_without_ligand():
     assert np.allclose(table["pSTAT1_total"], table["pSTAT1_total"].iloc[0], rtol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("inputs,variant", [({"IFNa_pM": 1000}, "default"),
                                             ({"IFNg_pM": 100, "ruxolitinib_nM": 100}, "default"),
                                             ({"IFNb_pM": 100}, "socs1_loss")])
@@ -105,6 +106,42 @@ def test_roadrunner_on_sbml_agrees_with_pysb_scipy_on_the_network(inputs, varian
         scale = max(float(np.abs(py[col]).max()), 1.0)
         err = float(np.abs(rr[col] - py[col]).max()) / scale
         assert err < 1e-6, (col, err)
+
+
+@pytest.mark.slow
+def test_overrides_on_the_compiled_model_equal_a_rebuilt_model():
+    """Values set on the compiled SBML give what rebuilding the PySB model with them gives."""
+    overrides = {"STAT1_0": 5e4, "kdeg_STAT1": 2e-4}
+    ours = Simulator(overrides=overrides).run({"IFNb_pM": 30}, T)
+    rebuilt = simulate_pysb({"IFNb_pM": 30}, T, overrides=overrides, rtol=1e-10, atol=1e-10)
+    default = get_simulator().run({"IFNb_pM": 30}, T)
+    for col in ("pSTAT1_total", "STAT1_total", "ISG_mRNA"):
+        scale = float(np.abs(rebuilt[col]).max())
+        assert float(np.abs(ours[col] - rebuilt[col]).max()) < 1e-6 * scale, col
+    assert ours["STAT1_total"].iloc[0] == pytest.approx(5e4)
+    assert default["STAT1_total"].iloc[0] == pytest.approx(1e5)     # the shared default is untouched
+
+
+def test_bad_overrides_are_rejected():
+    with pytest.raises(JakstatInputError, match="unknown parameter 'STAT9_0'"):
+        Simulator(overrides={"STAT9_0": 1})
+    with pytest.raises(JakstatInputError, match="STAT1_0=-1.0 must be a finite number >= 0"):
+        Simulator(overrides={"STAT1_0": -1.0})
+    with pytest.raises(JakstatInputError, match="is an input"):
+        Simulator(overrides={"IFNb_pM": 1})
+
+
+def test_standard_conditions_come_from_the_one_table():
+    from jakstat_rules.conditions import CONDITIONS, condition_table
+
+    table = condition_table()
+    assert list(table.index) == list(CONDITIONS)
+    row = table.loc["ifnb_100pM_ruxolitinib_1uM"]
+    assert (row["IFNb_pM"], row["ruxolitinib_nM"], row["IFNa_pM"]) == (100.0, 1000.0, 0.0)
+    direct = simulate("ifnb_100pM")
+    assert len(direct) == CONDITIONS["ifnb_100pM"].n_points
+    assert np.array_equal(direct["pSTAT1_total"], get_simulator().run({"IFNb_pM": 100},
+                                                                      direct["time"])["pSTAT1_total"])
 
 
 @pytest.mark.parametrize("inputs,match", [({"IFNx_pM": 1}, "unknown input 'IFNx_pM'"),
