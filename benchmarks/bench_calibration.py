@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 import warnings
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -45,11 +46,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from jakstat_rules.calibrate.optimize import CONVERGENCE_TOL, FitSettings, calibrate, run_start, starting_points  # noqa: E402
-from jakstat_rules.calibrate.problem import (Objective, ProblemPayload, _scale,  # noqa: E402
-                                             get_compiled, load_problem)
+from jakstat_rules.calibrate.mapping import scale, unscale  # noqa: E402
+from jakstat_rules.calibrate.objective import Objective, get_compiled  # noqa: E402
+from jakstat_rules.calibrate.optimize import (CONVERGENCE_TOL, FitSettings, calibrate,  # noqa: E402
+                                              run_start, starting_points)
+from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem  # noqa: E402
+from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL  # noqa: E402
 
-RTOL = ATOL = 1e-10
+#: The same integrator tolerances for every method: the engine's default.
+RTOL, ATOL = DEFAULT_RTOL, DEFAULT_ATOL
 
 
 def default_problem(work: Path, standin: bool = False) -> Path:
@@ -68,7 +73,7 @@ def default_problem(work: Path, standin: bool = False) -> Path:
 
 def run_ours(problem: Path, work: Path, n: int, seed: int) -> dict:
     t0 = time.perf_counter()
-    s = calibrate(problem, work / "ours", n_starts=n, seed=seed, progress=False,
+    calibrate(problem, work / "ours", n_starts=n, seed=seed, progress=False,
                   plots=False, settings=FitSettings(rtol=RTOL, atol=ATOL))
     wall = time.perf_counter() - t0
     import pandas as pd
@@ -110,7 +115,8 @@ def run_copasi(problem: Path, work: Path, n: int, seed: int) -> dict:
     prob = load_problem(problem)
     payload = ProblemPayload.from_problem(prob)
     cp = get_compiled(payload, RTOL, ATOL)
-    nominal = dict(zip(cp.estimated_ids, cp.nominal))
+    table = cp.parameters
+    nominal = dict(zip(table.estimated_ids, table.nominal))
     export_fit(problem, nominal, work / "copasi")
     dm = COPASI.CRootContainer.addDatamodel()
     assert dm.loadModel(str(work / "copasi" / "fitted_model.cps"))
@@ -121,17 +127,17 @@ def run_copasi(problem: Path, work: Path, n: int, seed: int) -> dict:
     dm.getTask("Time-Course").getProblem()
     items = [cprob.getOptItemList()[i] for i in range(cprob.getOptItemSize())]
     names = [it.getObjectDisplayName().split("[", 1)[1].split("]", 1)[0] for it in items]
-    idx = [cp.estimated_ids.index(nm) for nm in names]
-    lb = _scale(cp.lb[idx], [cp.scales[i] for i in idx])
-    ub = _scale(cp.ub[idx], [cp.scales[i] for i in idx])
+    idx = [table.position(nm) for nm in names]
+    scales = [table.scales[i] for i in idx]
+    lb = scale(table.lb[idx], scales)
+    ub = scale(table.ub[idx], scales)
     x0s = starting_points(lb, ub, n, seed)
-    settings = FitSettings(rtol=RTOL, atol=ATOL).__dict__
+    settings = asdict(FitSettings(rtol=RTOL, atol=ATOL))
     fvals = []
     t0 = time.perf_counter()
     for x0 in x0s:
-        for it, v, i in zip(items, x0, idx):
-            s = cp.scales[i]
-            it.setStartValue(float(10 ** v if s == "log10" else (math.exp(v) if s == "log" else v)))
+        for it, v in zip(items, unscale(x0, scales)):
+            it.setStartValue(float(v))
         ok = task.process(True)
         sol = cprob.getSolutionVariables()
         fitted = {nm: float(sol.get(k)) for k, nm in enumerate(names)}
@@ -141,7 +147,7 @@ def run_copasi(problem: Path, work: Path, n: int, seed: int) -> dict:
         # score with the PEtab NLL: noise parameters re-estimated given COPASI's fit
         ob = Objective(cp, fixed=fitted)
         rec = run_start(payload, settings, 0, (ob.lb + ob.ub) / 2, fixed=fitted)
-        fvals.append(float(rec["fval"]))
+        fvals.append(float(rec.fval))
     wall = time.perf_counter() - t0
     return {"name": "COPASI Levenberg-Marquardt", "fvals": np.array(fvals), "wall": wall}
 

@@ -3,9 +3,18 @@
 Modules, one concern each:
 
 * :mod:`.data` - Kirby 2021 pSTAT1 data and the PEtab problems built from them;
-* :mod:`.problem` - PEtab loading/linting and the compiled objective
-  (libroadrunner, compiled once per process);
-* :mod:`.optimize` - multistart least-squares fitting with resume and dask;
+* :mod:`.petab_io` - reading, linting, supported-feature checks, problem hash,
+  writing problem folders;
+* :mod:`.mapping` - parameter table, scales and condition settings (libpetab's
+  parameter mapping);
+* :mod:`.observables` - observable and noise formulas compiled to functions;
+* :mod:`.simulation` - PEtab conditions simulated on the one simulation core
+  (:class:`jakstat_rules.engine.Engine`), pre-equilibration, steady states;
+* :mod:`.likelihood` - PEtab negative log-likelihood terms and residuals;
+* :mod:`.objective` - the compiled problem and the objective optimisers see
+  (analytic scaling factors);
+* :mod:`.parallel` - running starts here, on a local dask cluster or a scheduler;
+* :mod:`.optimize` - multistart least-squares fitting with resume;
 * :mod:`.profile` - profile likelihoods and identifiability;
 * :mod:`.validate` - prediction of a validation problem;
 * :mod:`.export` - fitted model as SBML and COPASI file;
@@ -35,8 +44,8 @@ _WHERE = {
     "compute_profiles": ("profile", "profile"),
     "validate_fit": ("validate", "validate"), "export_fit": "export",
     "write_kirby_petab": "data", "load_kirby": "data", "read_kirby_csv": "data",
-    "ESTIMATED_PARAMETERS": "data", "load_problem": "problem",
-    "CompiledProblem": "problem", "Objective": "problem",
+    "ESTIMATED_PARAMETERS": "data", "load_problem": "petab_io",
+    "CompiledProblem": "objective", "Objective": "objective",
 }
 
 

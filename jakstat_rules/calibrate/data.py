@@ -23,14 +23,15 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import libsbml
 import pandas as pd
+from petab.v1 import C
 
 from jakstat_rules.errors import JakstatInputError
+from jakstat_rules.io import check_output_dir
 
 __all__ = [
     "ESTIMATED_PARAMETERS",
@@ -244,24 +245,30 @@ def _condition_id(experiment: str, cytokine: str, conc_M: float) -> str:
     return f"e{experiment}_{ligand}_{_format_dose(conc_M * 1e12)}pM"
 
 
-def _sbml_nominal_values(sbml_path: Path) -> dict[str, float]:
-    doc = libsbml.readSBMLFromFile(str(sbml_path))
+@dataclass(frozen=True)
+class _ModelFacts:
+    """What the PEtab writer needs to know about the SBML model."""
+
+    values: dict[str, float]
+    rule_targets: set[str]
+    initial_assignments: set[str]
+    species: set[str]
+
+
+def _model_facts(sbml_text: str, sbml_path: Path) -> _ModelFacts:
+    doc = libsbml.readSBMLFromString(sbml_text)
     if doc.getNumErrors(libsbml.LIBSBML_SEV_ERROR) or doc.getModel() is None:
         raise JakstatInputError(
             f"SBML file {str(sbml_path)!r} could not be read: "
             f"{doc.getErrorLog().toString().strip()[:300]}; expected a valid "
             f"SBML model")
     model = doc.getModel()
-    values = {}
-    for p in model.getListOfParameters():
-        values[p.getId()] = p.getValue() if p.isSetValue() else math.nan
-    rules = {r.getVariable() for r in model.getListOfRules()}
-    values["__rules__"] = rules  # type: ignore[assignment]
-    ia = {a.getSymbol() for a in model.getListOfInitialAssignments()}
-    values["__initial_assignments__"] = ia  # type: ignore[assignment]
-    values["__species__"] = {  # type: ignore[assignment]
-        s.getId() for s in model.getListOfSpecies()}
-    return values
+    return _ModelFacts(
+        values={p.getId(): p.getValue() if p.isSetValue() else math.nan
+                for p in model.getListOfParameters()},
+        rule_targets={r.getVariable() for r in model.getListOfRules()},
+        initial_assignments={a.getSymbol() for a in model.getListOfInitialAssignments()},
+        species={s.getId() for s in model.getListOfSpecies()})
 
 
 @dataclass(frozen=True)
@@ -270,19 +277,20 @@ class _Design:
     cell_type: str
 
 
-def _parameter_rows(design: _Design, nominal: dict, experiments, sbml_path):
+def _parameter_rows(design: _Design, facts: _ModelFacts, experiments,
+                    sbml_path: Path) -> pd.DataFrame:
     rows = []
     for pid, decades in design.estimated.items():
-        if pid not in nominal:
+        if pid not in facts.values:
             raise JakstatInputError(
                 f"estimated parameter {pid!r} is not a global parameter of "
                 f"SBML model {str(sbml_path)!r}; expected one of "
-                f"{sorted(k for k in nominal if not k.startswith('__'))}")
-        if pid in nominal["__rules__"] or pid in nominal["__initial_assignments__"]:
+                f"{sorted(facts.values)}")
+        if pid in facts.rule_targets or pid in facts.initial_assignments:
             raise JakstatInputError(
                 f"estimated parameter {pid!r} is set by a rule or initial "
                 f"assignment in {str(sbml_path)!r}; expected a free parameter")
-        value = nominal[pid]
+        value = facts.values[pid]
         if not (math.isfinite(value) and value > 0):
             raise JakstatInputError(
                 f"parameter {pid!r} has nominal value {value!r} in "
@@ -292,89 +300,73 @@ def _parameter_rows(design: _Design, nominal: dict, experiments, sbml_path):
             raise JakstatInputError(
                 f"search width {decades!r} decades for {pid!r}; expected a "
                 f"number in (0, 4]")
-        rows.append({"parameterId": pid, "parameterName": pid,
-                     "parameterScale": "log10",
-                     "lowerBound": float(f"{value * 10 ** -decades:.6g}"),
-                     "upperBound": float(f"{value * 10 ** decades:.6g}"),
-                     "nominalValue": value, "estimate": 1})
+        rows.append({C.PARAMETER_ID: pid, C.PARAMETER_NAME: pid,
+                     C.PARAMETER_SCALE: C.LOG10,
+                     C.LOWER_BOUND: float(f"{value * 10 ** -decades:.6g}"),
+                     C.UPPER_BOUND: float(f"{value * 10 ** decades:.6g}"),
+                     C.NOMINAL_VALUE: value, C.ESTIMATE: 1})
     for exp in experiments:
-        rows.append({"parameterId": f"scale_{exp}",
-                     "parameterName": f"MFI per pSTAT1 molecule, {exp}",
-                     "parameterScale": "log10",
-                     "lowerBound": SCALE_BOUNDS[0], "upperBound": SCALE_BOUNDS[1],
-                     "nominalValue": SCALE_NOMINAL, "estimate": 1})
-        rows.append({"parameterId": f"sigma_{exp}",
-                     "parameterName": f"noise SD (MFI), {exp}",
-                     "parameterScale": "log10",
-                     "lowerBound": SIGMA_BOUNDS[0], "upperBound": SIGMA_BOUNDS[1],
-                     "nominalValue": SIGMA_NOMINAL, "estimate": 1})
-    return pd.DataFrame(rows).set_index("parameterId")
+        rows.append({C.PARAMETER_ID: f"scale_{exp}",
+                     C.PARAMETER_NAME: f"MFI per pSTAT1 molecule, {exp}",
+                     C.PARAMETER_SCALE: C.LOG10,
+                     C.LOWER_BOUND: SCALE_BOUNDS[0], C.UPPER_BOUND: SCALE_BOUNDS[1],
+                     C.NOMINAL_VALUE: SCALE_NOMINAL, C.ESTIMATE: 1})
+        rows.append({C.PARAMETER_ID: f"sigma_{exp}",
+                     C.PARAMETER_NAME: f"noise SD (MFI), {exp}",
+                     C.PARAMETER_SCALE: C.LOG10,
+                     C.LOWER_BOUND: SIGMA_BOUNDS[0], C.UPPER_BOUND: SIGMA_BOUNDS[1],
+                     C.NOMINAL_VALUE: SIGMA_NOMINAL, C.ESTIMATE: 1})
+    return pd.DataFrame(rows).set_index(C.PARAMETER_ID)
 
 
-def _write_problem(folder: Path, data: pd.DataFrame, design: _Design,
-                   sbml_path: Path, nominal: dict, experiments) -> Path:
+def _build_problem(data: pd.DataFrame, design: _Design, sbml_text: str,
+                   sbml_path: Path, facts: _ModelFacts, experiments):
+    """The PEtab problem (in memory) of one set of experiments."""
     import petab.v1 as petab
+    from petab.v1.models.sbml_model import SbmlModel
 
-    folder.mkdir(parents=True, exist_ok=True)
     obs_id = "pSTAT1_" + design.cell_type.split()[0].replace("+", "")
-    model_file = folder / "model.xml"
-    shutil.copyfile(sbml_path, model_file)
-
     conds = (data[["experiment", "cytokine", "conc_M"]].drop_duplicates()
              .sort_values(["experiment", "cytokine", "conc_M"]))
     cond_rows = []
     for exp, cyt, conc in conds.itertuples(index=False):
-        row = {"conditionId": _condition_id(exp, cyt, conc),
-               "conditionName": f"{cyt} {conc:g} M"}
+        row = {C.CONDITION_ID: _condition_id(exp, cyt, conc),
+               C.CONDITION_NAME: f"{cyt} {conc:g} M"}
         for c, pid in DOSE_PARAMETERS.items():
             row[pid] = conc * 1e12 if c == cyt else 0.0
         cond_rows.append(row)
-    condition_df = pd.DataFrame(cond_rows).set_index("conditionId")
+    condition_df = pd.DataFrame(cond_rows).set_index(C.CONDITION_ID)
 
     observable_df = pd.DataFrame([{
-        "observableId": obs_id,
-        "observableName": f"pY701-STAT1 MFI in {design.cell_type}",
-        "observableFormula": f"observableParameter1_{obs_id} * {READOUT}",
-        "observableTransformation": "lin",
-        "noiseFormula": f"noiseParameter1_{obs_id}",
-        "noiseDistribution": "normal",
-    }]).set_index("observableId")
+        C.OBSERVABLE_ID: obs_id,
+        C.OBSERVABLE_NAME: f"pY701-STAT1 MFI in {design.cell_type}",
+        C.OBSERVABLE_FORMULA: f"observableParameter1_{obs_id} * {READOUT}",
+        C.OBSERVABLE_TRANSFORMATION: C.LIN,
+        C.NOISE_FORMULA: f"noiseParameter1_{obs_id}",
+        C.NOISE_DISTRIBUTION: C.NORMAL,
+    }]).set_index(C.OBSERVABLE_ID)
 
     meas = pd.DataFrame({
-        "observableId": obs_id,
-        "simulationConditionId": [_condition_id(e, c, x) for e, c, x in
-                                  zip(data["experiment"], data["cytokine"],
-                                      data["conc_M"])],
-        "measurement": data[design.cell_type].to_numpy(float),
-        "time": data["time_min"].to_numpy(float),
-        "observableParameters": ["scale_" + e for e in data["experiment"]],
-        "noiseParameters": ["sigma_" + e for e in data["experiment"]],
-        "datasetId": [f"exp{e}_{'IFNa' if c == 'IFN-alpha' else 'IFNb'}"
-                      for e, c in zip(data["experiment"], data["cytokine"])],
-        "replicateId": ["exp" + e for e in data["experiment"]],
+        C.OBSERVABLE_ID: obs_id,
+        C.SIMULATION_CONDITION_ID: [_condition_id(e, c, x) for e, c, x in
+                                    zip(data["experiment"], data["cytokine"],
+                                        data["conc_M"])],
+        C.MEASUREMENT: data[design.cell_type].to_numpy(float),
+        C.TIME: data["time_min"].to_numpy(float),
+        C.OBSERVABLE_PARAMETERS: ["scale_" + e for e in data["experiment"]],
+        C.NOISE_PARAMETERS: ["sigma_" + e for e in data["experiment"]],
+        C.DATASET_ID: [f"exp{e}_{'IFNa' if c == 'IFN-alpha' else 'IFNb'}"
+                       for e, c in zip(data["experiment"], data["cytokine"])],
+        C.REPLICATE_ID: ["exp" + e for e in data["experiment"]],
     })
     # sorted by condition: pyPESTO 0.7's roadrunner objective pairs
     # conditions with parameter mappings correctly only in sorted order
-    meas = meas.sort_values(["simulationConditionId", "time"], kind="stable")
-    parameter_df = _parameter_rows(design, nominal, experiments, sbml_path)
-
-    petab.write_condition_df(condition_df, folder / "conditions.tsv")
-    petab.write_observable_df(observable_df, folder / "observables.tsv")
-    petab.write_measurement_df(meas, folder / "measurements.tsv")
-    petab.write_parameter_df(parameter_df, folder / "parameters.tsv")
-    return write_problem_yaml(folder)
-
-
-def write_problem_yaml(folder: Path) -> Path:
-    """``problem.yaml`` for a folder holding ``model.xml`` and the four PEtab tables."""
-    import petab
-    yaml_path = Path(folder) / "problem.yaml"
-    petab.yaml.create_problem_yaml(
-        sbml_files="model.xml", condition_files="conditions.tsv",
-        measurement_files="measurements.tsv", parameter_file="parameters.tsv",
-        observable_files="observables.tsv", yaml_file=yaml_path,
-        relative_paths=False)
-    return yaml_path
+    meas = meas.sort_values([C.SIMULATION_CONDITION_ID, C.TIME], kind="stable")
+    meas = meas.reset_index(drop=True)
+    parameter_df = _parameter_rows(design, facts, experiments, sbml_path)
+    return petab.Problem(model=SbmlModel.from_string(sbml_text), condition_df=condition_df,
+                         measurement_df=meas, observable_df=observable_df,
+                         parameter_df=parameter_df)
 
 
 def write_kirby_petab(data_dir: str | os.PathLike | None,
@@ -384,6 +376,10 @@ def write_kirby_petab(data_dir: str | os.PathLike | None,
                       estimated: dict[str, float] | None = None,
                       cell_type: str = "B cells") -> dict[str, Path]:
     """Write the Kirby 2021 training and validation PEtab v1 problems.
+
+    Every input is read and both problems are built and linted before the
+    first file is written, so bad data (in either set) or a bad output
+    folder leaves nothing behind.
 
     Parameters
     ----------
@@ -415,39 +411,49 @@ def write_kirby_petab(data_dir: str | os.PathLike | None,
     ------
     JakstatInputError
         Bad data files, an SBML model lacking the contract ids or a listed
-        parameter, or a problem that fails the PEtab linter.
+        parameter, a problem that fails the PEtab linter, or an output
+        folder that is a file or cannot be written.
     """
-    from .problem import lint_or_raise
+    from .petab_io import lint_or_raise, write_problem
 
     if cell_type not in CELL_COLUMNS:
         raise JakstatInputError(f"cell type {cell_type!r} unknown; expected "
                                 f"one of {sorted(CELL_COLUMNS)}")
+    out = Path(out_dir)
+    if out.exists():  # a file or a read-only folder fails before any work
+        check_output_dir(out)
     sbml = Path(sbml_path) if sbml_path is not None else (
         _PROJECT_ROOT / "sbml" / "jakstat_ifn.xml")
     if not sbml.is_file():
         raise JakstatInputError(
             f"SBML model {str(sbml)!r} not found; expected an SBML file "
             f"(pass --sbml or export the model first)")
-    nominal = _sbml_nominal_values(sbml)
-    for pid in list(DOSE_PARAMETERS.values()):
-        if pid not in nominal:
+    try:
+        sbml_text = sbml.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JakstatInputError(f"SBML model {str(sbml)!r} cannot be read ({exc}); "
+                                f"expected an SBML file") from None
+    facts = _model_facts(sbml_text, sbml)
+    for pid in DOSE_PARAMETERS.values():
+        if pid not in facts.values:
             raise JakstatInputError(
                 f"SBML model {str(sbml)!r} has no global parameter {pid!r}; "
                 f"expected dose parameters {sorted(DOSE_PARAMETERS.values())}")
-    if READOUT not in nominal and READOUT not in nominal["__species__"]:
+    if READOUT not in facts.values and READOUT not in facts.species:
         raise JakstatInputError(
             f"SBML model {str(sbml)!r} defines no {READOUT!r}; expected an "
             f"assignment-rule parameter with the total pSTAT1 (molecules/cell)")
     design = _Design(dict(ESTIMATED_PARAMETERS if estimated is None
                           else estimated), cell_type)
-    out = Path(out_dir)
     folder = _resolve_data_dir(data_dir)
-    result = {}
-    for name, exps in (("train", TRAIN_EXPERIMENTS),
-                       ("validation", VALIDATION_EXPERIMENTS)):
-        data = load_kirby(folder, exps)
-        yaml_path = _write_problem(out / name, data, design, sbml, nominal,
-                                   exps)
-        lint_or_raise(yaml_path)
-        result[name] = yaml_path
-    return result
+    sets = {"train": TRAIN_EXPERIMENTS, "validation": VALIDATION_EXPERIMENTS}
+    data = {name: load_kirby(folder, exps) for name, exps in sets.items()}
+    problems = {name: _build_problem(data[name], design, sbml_text, sbml, facts, exps)
+                for name, exps in sets.items()}
+    for name, problem in problems.items():
+        lint_or_raise(problem, f"{name} problem for {str(out / name)!r}")
+    for name in problems:
+        check_output_dir(out / name)
+    return {name: write_problem(out / name, sbml_text, p.condition_df, p.observable_df,
+                                p.measurement_df, p.parameter_df)
+            for name, p in problems.items()}

@@ -20,6 +20,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from petab.v1 import C
+
+from jakstat_rules.io import atomic_write
 
 __all__ = ["STANDIN_ANTIMONY", "write_standin_sbml", "EXAMPLE_TRUE",
            "write_example_problem"]
@@ -71,10 +74,7 @@ def write_standin_sbml(path: str | os.PathLike) -> Path:
     """
     import tellurium as te
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(te.antimonyToSBML(STANDIN_ANTIMONY))
-    return path
+    return atomic_write(path, te.antimonyToSBML(STANDIN_ANTIMONY))
 
 
 _EXAMPLE_ANTIMONY = """
@@ -98,7 +98,8 @@ def write_example_problem(out_dir: str | os.PathLike, noise_sd: float = 0.0,
 
     Model ``A -> B -> 0`` (rates ``k1``, ``k2``), two conditions
     (``A0`` = 10 or 4), observables ``A`` and ``scale * B`` with normal
-    noise (observing ``A`` makes ``k1`` and ``k2`` identifiable).
+    noise (observing ``A`` makes ``k1`` and ``k2`` identifiable).  The data
+    are simulated on the simulation core (:class:`~jakstat_rules.engine.Engine`).
 
     Parameters
     ----------
@@ -116,57 +117,44 @@ def write_example_problem(out_dir: str | os.PathLike, noise_sd: float = 0.0,
     pathlib.Path
         The YAML file.
     """
-    import petab.v1 as petab
-    import roadrunner
     import tellurium as te
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    from jakstat_rules.engine import Engine
+
+    from .petab_io import write_problem
+
     sbml = te.antimonyToSBML(_EXAMPLE_ANTIMONY)
-    (out / "model.xml").write_text(sbml)
-    rr = roadrunner.RoadRunner(sbml)
+    engine = Engine(sbml)
     times = np.array([0.5, 1, 2, 4, 7, 10, 15, 20, 30, 45])
     rng = np.random.default_rng(seed)
     rows = []
     for cid, a0 in (("high", 10.0), ("low", 4.0)):
-        rr.resetAll()
-        rr["k1"], rr["k2"], rr["A0"] = EXAMPLE_TRUE["k1"], EXAMPLE_TRUE["k2"], a0
-        rr.reset()
-        res = np.asarray(rr.simulate(times=[0.0, *times.tolist()],
-                                     selections=["time", "A", "B"]))
-        for obs, col, scale in (("A_obs", 1, 1.0), ("B_obs", 2, EXAMPLE_TRUE["scale"])):
-            y = scale * res[1:, col] + noise_sd * rng.standard_normal(len(times))
+        engine.start({"k1": EXAMPLE_TRUE["k1"], "k2": EXAMPLE_TRUE["k2"], "A0": a0})
+        res = engine.simulate([0.0, *times.tolist()], ["A", "B"])
+        for obs, col, factor in (("A_obs", 0, 1.0), ("B_obs", 1, EXAMPLE_TRUE["scale"])):
+            y = factor * res[1:, col] + noise_sd * rng.standard_normal(len(times))
             for t, v in zip(times, y):
-                rows.append({"observableId": obs, "simulationConditionId": cid,
-                             "measurement": v, "time": t,
-                             "observableParameters": "scale" if obs == "B_obs" else "",
-                             "noiseParameters": "sigma" if estimate_sigma else
+                rows.append({C.OBSERVABLE_ID: obs, C.SIMULATION_CONDITION_ID: cid,
+                             C.MEASUREMENT: v, C.TIME: t,
+                             C.OBSERVABLE_PARAMETERS: "scale" if obs == "B_obs" else "",
+                             C.NOISE_PARAMETERS: "sigma" if estimate_sigma else
                              max(noise_sd, 0.05)})
-    petab.write_measurement_df(pd.DataFrame(rows), out / "measurements.tsv")
-    petab.write_condition_df(pd.DataFrame({
-        "conditionId": ["high", "low"], "A0": [10.0, 4.0]}).set_index("conditionId"),
-        out / "conditions.tsv")
-    petab.write_observable_df(pd.DataFrame([{
-        "observableId": "B_obs", "observableFormula": "observableParameter1_B_obs * B",
-        "noiseFormula": "noiseParameter1_B_obs", "noiseDistribution": "normal",
-        "observableTransformation": "lin"}, {
-        "observableId": "A_obs", "observableFormula": "A",
-        "noiseFormula": "noiseParameter1_A_obs", "noiseDistribution": "normal",
-        "observableTransformation": "lin"}]).set_index("observableId"),
-        out / "observables.tsv")
-    par = [
-        {"parameterId": "k1", "parameterScale": "log10", "lowerBound": 1e-3,
-         "upperBound": 10.0, "nominalValue": 0.1, "estimate": 1},
-        {"parameterId": "k2", "parameterScale": "log10", "lowerBound": 1e-3,
-         "upperBound": 10.0, "nominalValue": 0.1, "estimate": 1},
-        {"parameterId": "scale", "parameterScale": "log10", "lowerBound": 1e-2,
-         "upperBound": 1e2, "nominalValue": 1.0, "estimate": 1},
-    ]
+    conditions = pd.DataFrame({C.CONDITION_ID: ["high", "low"], "A0": [10.0, 4.0]})
+    observables = pd.DataFrame([{
+        C.OBSERVABLE_ID: "B_obs", C.OBSERVABLE_FORMULA: "observableParameter1_B_obs * B",
+        C.NOISE_FORMULA: "noiseParameter1_B_obs", C.NOISE_DISTRIBUTION: C.NORMAL,
+        C.OBSERVABLE_TRANSFORMATION: C.LIN}, {
+        C.OBSERVABLE_ID: "A_obs", C.OBSERVABLE_FORMULA: "A",
+        C.NOISE_FORMULA: "noiseParameter1_A_obs", C.NOISE_DISTRIBUTION: C.NORMAL,
+        C.OBSERVABLE_TRANSFORMATION: C.LIN}])
+    par = [{C.PARAMETER_ID: pid, C.PARAMETER_SCALE: C.LOG10, C.LOWER_BOUND: lb,
+            C.UPPER_BOUND: ub, C.NOMINAL_VALUE: nominal, C.ESTIMATE: 1}
+           for pid, lb, ub, nominal in (("k1", 1e-3, 10.0, 0.1), ("k2", 1e-3, 10.0, 0.1),
+                                        ("scale", 1e-2, 1e2, 1.0))]
     if estimate_sigma:
-        par.append({"parameterId": "sigma", "parameterScale": "log10",
-                    "lowerBound": 1e-3, "upperBound": 10.0, "nominalValue": 0.1,
-                    "estimate": 1})
-    petab.write_parameter_df(pd.DataFrame(par).set_index("parameterId"),
-                             out / "parameters.tsv")
-    from .data import write_problem_yaml
-    return write_problem_yaml(out)
+        par.append({C.PARAMETER_ID: "sigma", C.PARAMETER_SCALE: C.LOG10,
+                    C.LOWER_BOUND: 1e-3, C.UPPER_BOUND: 10.0, C.NOMINAL_VALUE: 0.1,
+                    C.ESTIMATE: 1})
+    return write_problem(out_dir, sbml, conditions.set_index(C.CONDITION_ID),
+                         observables.set_index(C.OBSERVABLE_ID), pd.DataFrame(rows),
+                         pd.DataFrame(par).set_index(C.PARAMETER_ID))

@@ -25,11 +25,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import sympy as sp
+from petab.v1 import C
 
 from jakstat_rules.errors import JakstatInputError
+from jakstat_rules.io import atomic_write, write_table
 
-from ._io import write_text_atomic
-from .problem import CompiledProblem, ProblemPayload, load_problem
+from .objective import CompiledProblem, get_compiled
+from .petab_io import ProblemPayload, load_problem
 
 __all__ = ["fitted_sbml", "export_fit"]
 
@@ -72,7 +74,6 @@ def _copasi_file(cp: CompiledProblem, sbml: str, parameters: dict[str, float],
     import COPASI
 
     data_dir = out / "copasi_data"
-    data_dir.mkdir(parents=True, exist_ok=True)
     dm = COPASI.CRootContainer.addDatamodel()
     # the data model is not removed afterwards: SWIG proxies created here
     # (the experiments in particular) would outlive it and crash
@@ -96,10 +97,11 @@ def _copasi_file(cp: CompiledProblem, sbml: str, parameters: dict[str, float],
         return None
 
     # parameters that are not in the model become global quantities
+    table = cp.parameters
     extra = {}
-    for pid in cp.parameter_ids:
+    for pid in table.ids:
         if by_sbml_id(pid) is None:
-            value = parameters.get(pid, cp.nominal_all.get(pid, 1.0))
+            value = parameters.get(pid, table.nominal_all.get(pid, 1.0))
             mv = model.createModelValue(pid, float(value))
             extra[pid] = mv
     model.compileIfNecessary()
@@ -113,7 +115,7 @@ def _copasi_file(cp: CompiledProblem, sbml: str, parameters: dict[str, float],
     # observables: one assignment quantity per group
     group_mv = []
     for gi, g in enumerate(cp.groups):
-        expr = g.obs_expr
+        expr = g.observable_expr
         text_map = {}
         for s in expr.free_symbols:
             ref = ref_of(s.name)
@@ -125,8 +127,7 @@ def _copasi_file(cp: CompiledProblem, sbml: str, parameters: dict[str, float],
         for s, ph in text_map.items():
             cn = ref_of(s.name).getCN().getString()
             text = re.sub(rf"\b{ph.name}\b", f"<{cn}>", text)
-        oid = cp.measurement_df.iloc[g.rows[0]]["observableId"]
-        mv = model.createModelValue(_safe(f"obs_{oid}_{gi}"), 0.0)
+        mv = model.createModelValue(_safe(f"obs_{g.observable_id}_{gi}"), 0.0)
         mv.setStatus(COPASI.CModelEntity.Status_ASSIGNMENT)
         mv.setExpression(text)
         group_mv.append(mv)
@@ -139,40 +140,40 @@ def _copasi_file(cp: CompiledProblem, sbml: str, parameters: dict[str, float],
     p_arr = np.array([parameters.get(i, np.nan) for i in cp.estimated_ids])
     experiments_of_group: dict[int, list[str]] = {}
     time_cn = model.getValueReference().getCN().getString()
-    for k, members in enumerate(cp.condition_members):
-        for pre, sim in members:
-            rows = np.flatnonzero((cp.row_cond == k)
-                                  & (cp.measurement_df["simulationConditionId"].astype(str) == sim).to_numpy())
+    condition_df = cp.payload.condition_df
+    sim_ids = cp.measurement_df[C.SIMULATION_CONDITION_ID].astype(str).to_numpy()
+    for k, unit in enumerate(cp.plan.units):
+        for _, sim in unit.members:
+            rows = np.flatnonzero((cp.plan.row_unit == k) & (sim_ids == sim))
             if not len(rows):
                 continue
             groups = [gi for gi, g in enumerate(cp.groups) if np.isin(g.rows, rows).any()]
-            ids, consts, eidx = cp._cond_settings[sim][:3]
-            indep = [(pid, float(p_arr[e]) if e >= 0 else float(c))
-                     for pid, c, e in zip(ids, consts, eidx)
-                     if pid in cp.payload.condition_df.columns]
+            # condition-table parameters as independent values of the experiment
+            values = cp.condition_settings[sim].parameter_values(p_arr)
+            indep = [(pid, float(values.get(pid, cp.model_values[pid])))
+                     for pid in condition_df.columns if pid in cp.model_values]
             times = np.unique(cp.t[rows])
-            table = pd.DataFrame({"time": times})
+            data = pd.DataFrame({"time": times})
             for gi in groups:
                 col = np.full(len(times), np.nan)
                 sel = rows[np.isin(rows, cp.groups[gi].rows)]
                 for r in sel:
                     col[np.searchsorted(times, cp.t[r])] = cp.y[r]
-                table[group_mv[gi].getObjectName()] = col
+                data[group_mv[gi].getObjectName()] = col
             for pid, v in indep:
-                table[pid] = v
-            path = data_dir / f"{_safe(sim)}.tsv"
-            table.to_csv(path, sep="\t", index=False, na_rep="")
+                data[pid] = v
+            path = write_table(data_dir / f"{_safe(sim)}.tsv", data)
             exp = COPASI.CExperiment(dm)
             exp.setObjectName(sim)
-            exp.setFileName(str(path))
+            exp.setFileName(str(path.relative_to(out)))  # relative to the .cps file
             exp.setSeparator("\t")
             exp.setFirstRow(1)
-            exp.setLastRow(len(table) + 1)
+            exp.setLastRow(len(data) + 1)
             exp.setHeaderRow(1)
             exp.setExperimentType(COPASI.CTaskEnum.Task_timeCourse)
-            exp.setNumColumns(table.shape[1])
+            exp.setNumColumns(data.shape[1])
             omap = exp.getObjectMap()
-            omap.setNumCols(table.shape[1])
+            omap.setNumCols(data.shape[1])
             omap.setRole(0, COPASI.CExperiment.time)
             omap.setObjectCN(0, time_cn)
             col = 1
@@ -191,10 +192,10 @@ def _copasi_file(cp: CompiledProblem, sbml: str, parameters: dict[str, float],
                 experiments_of_group.setdefault(gi, []).append(added.getKey())
     # fit items
     for k, pid in enumerate(cp.estimated_ids):
-        value = float(parameters.get(pid, cp.nominal[k]))
-        lb, ub = float(cp.lb[k]), float(cp.ub[k])
-        if any(sp.Symbol(pid, real=True) in g.noise_expr.free_symbols
-               and sp.Symbol(pid, real=True) not in g.obs_expr.free_symbols
+        value = float(parameters.get(pid, table.nominal[k]))
+        lb, ub = float(table.lb[k]), float(table.ub[k])
+        symbol = sp.Symbol(pid, real=True)
+        if any(symbol in g.noise_expr.free_symbols and symbol not in g.observable_expr.free_symbols
                for g in cp.groups):
             continue  # a noise parameter: COPASI weights instead
         found = by_sbml_id(pid)
@@ -204,12 +205,11 @@ def _copasi_file(cp: CompiledProblem, sbml: str, parameters: dict[str, float],
             item.setStartValue(value)
             item.setLowerBound(lb)
             item.setUpperBound(ub)
-    path = out / "fitted_model.cps"
-    tmp = out / ".fitted_model.cps.tmp"
-    if not dm.saveModel(str(tmp), True):
-        raise RuntimeError("COPASI could not save the model")
-    os.replace(tmp, path)
-    return path
+    text = dm.saveModelToString()
+    if not text:
+        raise JakstatInputError("COPASI could not write the fitted model; expected a model "
+                                "COPASI can save")
+    return atomic_write(out / "fitted_model.cps", text)
 
 
 def export_fit(problem_yaml: str | os.PathLike, parameters: dict[str, float],
@@ -236,9 +236,8 @@ def export_fit(problem_yaml: str | os.PathLike, parameters: dict[str, float],
     payload = ProblemPayload.from_problem(problem)
     out = Path(out_dir)
     sbml = fitted_sbml(payload.sbml, parameters)
-    written = {"sbml": out / "fitted_model.xml"}
-    write_text_atomic(written["sbml"], sbml)
+    written = {"sbml": atomic_write(out / "fitted_model.xml", sbml)}
     if copasi:
-        cp = CompiledProblem(payload)
+        cp = get_compiled(payload)
         written["copasi"] = _copasi_file(cp, sbml, parameters, out)
     return written

@@ -6,12 +6,13 @@ optimisation:
 
 * normal noise: :func:`scipy.optimize.least_squares` (trust-region
   reflective, bounds, finite-difference Jacobian) on the residual vector of
-  :class:`~jakstat_rules.calibrate.problem.Objective`, with multiplicative
+  :class:`~jakstat_rules.calibrate.objective.Objective`, with multiplicative
   scaling factors solved analytically;
 * other noise models: L-BFGS-B on the negative log-likelihood.
 
 Starts run in-process (``workers=1``), on a dask.distributed
-``LocalCluster`` (``workers=K``) or on an existing cluster (``scheduler``).
+``LocalCluster`` (``workers=K``) or on an existing cluster (``scheduler``),
+see :mod:`.parallel`.
 Each finished start is written atomically to ``OUT/starts/start_NNNN.json``
 as it arrives; running the same command again skips finished starts, so a
 killed run loses only the starts in flight.
@@ -25,19 +26,23 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from petab.v1 import C
 
-from jakstat_rules.errors import JakstatInputError
+from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL
+from jakstat_rules.errors import JakstatInputError, SimulationError
+from jakstat_rules.io import claim_output_dir, read_json, write_json, write_table
 
-from ._io import claim_output_dir, read_json, write_json_atomic, write_tsv_atomic
-from .problem import (Objective, ProblemPayload, SimulationError, get_compiled,
-                      load_problem)
+from .objective import CompiledProblem, Objective, get_compiled
+from .parallel import check_scheduler, run_tasks
+from .petab_io import ProblemPayload, load_problem
 
-__all__ = ["FitSettings", "starting_points", "run_start", "run_tasks",
-           "calibrate", "load_fit", "CONVERGENCE_TOL"]
+__all__ = ["FitSettings", "LocalFit", "StartResult", "starting_points", "local_fit",
+           "run_start", "calibrate", "write_fit_outputs", "load_fit", "settings_of_fit",
+           "CONVERGENCE_TOL"]
 
 #: A start counts as converged when its NLL is within this of the best.
 CONVERGENCE_TOL = 0.1
@@ -54,7 +59,7 @@ class FitSettings:
     seed
         Seed of the Latin hypercube of starting points.
     rtol, atol
-        CVODE tolerances.
+        CVODE tolerances (default: the engine's, :data:`jakstat_rules.engine.DEFAULT_RTOL`).
     max_nfev
         Maximal objective evaluations per start.
     tol
@@ -67,8 +72,8 @@ class FitSettings:
 
     n_starts: int = 50
     seed: int = 0
-    rtol: float = 1e-8
-    atol: float = 1e-8
+    rtol: float = DEFAULT_RTOL
+    atol: float = DEFAULT_ATOL
     max_nfev: int = 1000
     tol: float = 1e-10
     diff_step: float = 1e-5
@@ -110,27 +115,122 @@ def starting_points(lb: np.ndarray, ub: np.ndarray, n: int, seed: int) -> np.nda
     return qmc.scale(sampler.random(n), lb, ub)
 
 
-def _local_fit(ob: Objective, x0: np.ndarray, settings: dict) -> tuple[np.ndarray, int, str]:
+@dataclass(frozen=True)
+class LocalFit:
+    """Result of one local optimisation.
+
+    Attributes
+    ----------
+    x
+        Final point (free parameters, PEtab scale).
+    n_fev
+        Objective (or residual) evaluations.
+    message
+        The optimiser's message.
+    """
+
+    x: np.ndarray
+    n_fev: int
+    message: str
+
+
+def local_fit(ob: Objective, x0: np.ndarray, settings: dict) -> LocalFit:
+    """One local optimisation from ``x0``.
+
+    Least squares (trust-region reflective) on :meth:`Objective.residuals`
+    when every observable has normal noise, else L-BFGS-B on
+    :meth:`Objective.fval`; finite-difference derivatives with relative
+    step ``settings["diff_step"]``.
+
+    Parameters
+    ----------
+    ob
+        The objective.
+    x0
+        Starting point (free parameters, PEtab scale).
+    settings
+        :class:`FitSettings` as a dict (``tol``, ``max_nfev``, ``diff_step``).
+    """
     from scipy.optimize import least_squares, minimize
 
     if len(x0) == 0:
-        return x0, 1, "no free parameters"
+        return LocalFit(x0, 1, "no free parameters")
     if ob.least_squares:
         res = least_squares(
             ob.residuals, x0, bounds=(ob.lb, ob.ub), method="trf",
             x_scale="jac", ftol=settings["tol"], xtol=settings["tol"],
             gtol=settings["tol"], max_nfev=settings["max_nfev"],
             diff_step=settings["diff_step"])
-        return res.x, int(res.nfev), str(res.message)
+        return LocalFit(res.x, int(res.nfev), str(res.message))
     res = minimize(ob.fval, x0, method="L-BFGS-B",
                    bounds=list(zip(ob.lb, ob.ub)),
                    options={"maxfun": settings["max_nfev"], "ftol": settings["tol"],
                             "gtol": settings["tol"], "eps": settings["diff_step"]})
-    return res.x, int(res.nfev), str(res.message)
+    return LocalFit(res.x, int(res.nfev), str(res.message))
+
+
+@dataclass
+class StartResult:
+    """The record of one start, stored as ``starts/start_NNNN.json``.
+
+    Attributes
+    ----------
+    start
+        Start index.
+    x0
+        Starting point (free parameters, PEtab scale).
+    status
+        ``"ok"`` or ``"failed"``.
+    reason
+        Why a start failed.
+    fval
+        Final NLL (``inf`` if failed).
+    x
+        Final point, or None.
+    parameters
+        All estimated parameters (linear) at the final point, or None.
+    n_fev
+        Objective evaluations.
+    message
+        The optimiser's message.
+    time_s
+        Wall time of the start.
+    """
+
+    start: int
+    x0: list[float]
+    status: str = "failed"
+    reason: str = ""
+    fval: float = math.inf
+    x: list[float] | None = None
+    parameters: dict[str, float] | None = None
+    n_fev: int = 0
+    message: str = ""
+    time_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Whether the start finished with a finite NLL."""
+        return self.status == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON record."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> "StartResult":
+        """Read a JSON record (``fval`` may be stored as the string ``"inf"``)."""
+        known = {k: record[k] for k in cls.__dataclass_fields__ if k in record}
+        try:
+            known["fval"] = float(known.get("fval", math.inf))
+        except (TypeError, ValueError):
+            known["fval"] = math.inf
+        known["start"] = int(known["start"])
+        return cls(**known)
 
 
 def run_start(payload: ProblemPayload, settings: dict, start: int,
-              x0: np.ndarray, fixed: dict[str, float] | None = None) -> dict:
+              x0: np.ndarray, fixed: dict[str, float] | None = None) -> StartResult:
     """Run one local optimisation; never raises for simulation failures.
 
     Parameters
@@ -148,115 +248,50 @@ def run_start(payload: ProblemPayload, settings: dict, start: int,
 
     Returns
     -------
-    dict
-        ``start``, ``status`` (``"ok"`` or ``"failed"``), ``reason``,
-        ``fval``, ``x0``, ``x``, ``parameters`` (all estimated, linear),
-        ``n_fev``, ``time_s``, ``message``.
+    StartResult
+        The record; failures carry ``status="failed"`` and a ``reason``.
     """
     t0 = time.perf_counter()
-    rec: dict[str, Any] = {"start": int(start), "x0": [float(v) for v in x0],
-                           "status": "failed", "reason": "", "fval": math.inf,
-                           "x": None, "parameters": None, "n_fev": 0,
-                           "message": ""}
+    rec = StartResult(start=int(start), x0=[float(v) for v in x0])
     try:
         cp = get_compiled(payload, settings["rtol"], settings["atol"])
         ob = Objective(cp, fixed=fixed, analytic=settings["analytic_scaling"])
-        f0 = ob.fval(np.asarray(x0, float))
-        if not math.isfinite(f0):
+        x0 = np.asarray(x0, float)
+        if not math.isfinite(ob.fval(x0)):
             try:
-                ob.evaluate(np.asarray(x0, float))
-                reason = "objective is not finite at the starting point"
+                ob.evaluate(x0)
+                rec.reason = "objective is not finite at the starting point"
             except SimulationError as exc:
-                reason = f"simulation failed at the starting point: {exc}"
-            rec["reason"] = reason
+                rec.reason = f"simulation failed at the starting point: {exc}"
         else:
-            x, nfev, msg = _local_fit(ob, np.asarray(x0, float), settings)
-            fval = ob.fval(x)
-            rec.update(x=[float(v) for v in x], n_fev=nfev, message=msg,
-                       fval=fval)
-            if math.isfinite(fval):
-                rec["parameters"] = ob.full_parameters(x)
-                rec["status"] = "ok"
+            fit = local_fit(ob, x0, settings)
+            rec.x = [float(v) for v in fit.x]
+            rec.n_fev, rec.message = fit.n_fev, fit.message
+            rec.fval = ob.fval(fit.x)
+            if math.isfinite(rec.fval):
+                rec.parameters = ob.full_parameters(fit.x)
+                rec.status = "ok"
             else:
-                rec["reason"] = "simulation failed at the optimiser's result"
+                rec.reason = "simulation failed at the optimiser's result"
     except SimulationError as exc:
-        rec["reason"] = f"simulation failed: {exc}"
+        rec.reason = f"simulation failed: {exc}"
     except Exception as exc:  # recorded, the run goes on
-        rec["reason"] = f"{type(exc).__name__}: {exc}"
-    rec["time_s"] = time.perf_counter() - t0
+        rec.reason = f"{type(exc).__name__}: {exc}"
+    rec.time_s = time.perf_counter() - t0
     return rec
 
 
-def run_tasks(fn: Callable, payload: ProblemPayload, tasks: list[tuple],
-              on_result: Callable[[dict], None], workers: int = 1,
-              scheduler: str | None = None, processes: bool = True) -> None:
-    """Run ``fn(payload, *task)`` for every task, serially or on dask.
-
-    Parameters
-    ----------
-    fn
-        Top-level (picklable) function returning a dict.
-    payload
-        Problem, sent once to every worker.
-    tasks
-        Argument tuples.
-    on_result
-        Called in this process with each result as soon as it arrives.
-    workers
-        1: run here; K > 1: start a ``LocalCluster`` with K workers.
-    scheduler
-        Address of an existing dask scheduler (overrides ``workers``).
-    processes
-        Worker processes (True) or threads (False) for the LocalCluster.
-    """
-    if scheduler is None and int(workers) <= 1:
-        for task in tasks:
-            on_result(fn(payload, *task))
-        return
-    from distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if scheduler is not None:
-        try:
-            client = Client(scheduler, timeout="5s")
-        except (OSError, TimeoutError) as exc:
-            raise JakstatInputError(
-                f"cannot connect to dask scheduler {scheduler!r} ({exc}); "
-                f"expected the address of a running scheduler, e.g. "
-                f"tcp://host:8786") from None
-    else:
-        cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1,
-                               processes=processes, dashboard_address=None)
-        client = Client(cluster)
-    try:
-        remote_payload = client.scatter(payload, broadcast=True)
-        futures = [client.submit(fn, remote_payload, *task, pure=False)
-                   for task in tasks]
-        for fut in as_completed(futures):
-            on_result(fut.result())
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
-def _load_records(folder: Path) -> dict[int, dict]:
+def _load_records(folder: Path) -> dict[int, StartResult]:
+    """Finished starts of a fit folder; unreadable records are redone."""
     out = {}
     if folder.is_dir():
         for f in sorted(folder.glob("start_*.json")):
             try:
-                rec = read_json(f)
-            except (OSError, ValueError):
-                continue  # an unreadable file is redone
-            out[int(rec["start"])] = rec
+                rec = StartResult.from_dict(read_json(f))
+            except (JakstatInputError, KeyError, TypeError, ValueError):
+                continue
+            out[rec.start] = rec
     return out
-
-
-def _fval(rec: dict) -> float:
-    try:
-        return float(rec["fval"])
-    except (TypeError, ValueError):
-        return math.inf
 
 
 def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
@@ -298,6 +333,12 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
     -------
     dict
         The content of ``summary.json``.
+
+    Raises
+    ------
+    JakstatInputError
+        Bad settings, problem or output folder, or an unreachable scheduler:
+        all checked before the first start.
     """
     base = settings or FitSettings()
     settings = FitSettings(**{**asdict(base), "n_starts": int(n_starts),
@@ -308,6 +349,8 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
                                 f"an integer >= 0")
     problem = load_problem(problem_yaml)
     payload = ProblemPayload.from_problem(problem)
+    if scheduler is not None:
+        check_scheduler(scheduler)
     out = Path(out_dir)
     identity = {"problem_hash": payload.hash, "seed": settings.seed,
                 "analytic_scaling": settings.analytic_scaling,
@@ -328,21 +371,18 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
     if progress and todo:
         from tqdm import tqdm
 
-        bar = tqdm(total=settings.n_starts, initial=settings.n_starts - len(
-            [i for i in range(settings.n_starts) if i not in records]),
-            desc="starts", unit="start", file=sys.stderr, dynamic_ncols=True)
+        done = sum(i in records for i in range(settings.n_starts))
+        bar = tqdm(total=settings.n_starts, initial=done, desc="starts", unit="start",
+                   file=sys.stderr, dynamic_ncols=True)
 
-    def best_so_far() -> float:
-        vals = [_fval(r) for r in records.values() if r["status"] == "ok"]
-        return min(vals) if vals else math.inf
-
-    def on_result(rec: dict) -> None:
-        write_json_atomic(start_dir / f"start_{rec['start']:04d}.json", rec)
-        records[rec["start"]] = rec
+    def on_result(rec: StartResult) -> None:
+        write_json(start_dir / f"start_{rec.start:04d}.json", rec.to_dict())
+        records[rec.start] = rec
         if bar is not None:
+            fvals = [r.fval for r in records.values() if r.ok]
             bar.update(1)
-            bar.set_postfix(best=f"{best_so_far():.4g}",
-                            failed=sum(r["status"] != "ok" for r in records.values()))
+            bar.set_postfix(best=f"{min(fvals, default=math.inf):.4g}",
+                            failed=sum(not r.ok for r in records.values()))
 
     tasks = [(asdict(settings), i, x0s[i]) for i in todo]
     try:
@@ -361,44 +401,48 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
     return summary
 
 
-def write_fit_outputs(out: Path, cp, ob: Objective, records: dict[int, dict],
-                      settings: FitSettings, wall_time_s: float,
-                      problem_yaml: Any, plots: bool = True) -> dict:
-    """Write ``summary.json``, ``best_parameters.tsv``, ``starts.tsv``, plots."""
+def write_fit_outputs(out: Path, cp: CompiledProblem, ob: Objective,
+                      records: dict[int, StartResult], settings: FitSettings,
+                      wall_time_s: float, problem_yaml: Any, plots: bool = True) -> dict:
+    """Write ``summary.json``, ``best_parameters.tsv``, ``starts.tsv`` and the plots.
+
+    Returns
+    -------
+    dict
+        The content of ``summary.json``.
+    """
     rows = []
     for i in sorted(records):
         r = records[i]
-        row = {"start": i, "status": r["status"], "fval": _fval(r),
-               "n_fev": r.get("n_fev", 0), "time_s": r.get("time_s", math.nan),
-               "reason": r.get("reason", ""), "message": r.get("message", "")}
-        for pid, v in (r.get("parameters") or {}).items():
-            row[pid] = v
+        row = {"start": i, "status": r.status, "fval": r.fval, "n_fev": r.n_fev,
+               "time_s": r.time_s, "reason": r.reason, "message": r.message}
+        row.update(r.parameters or {})
         rows.append(row)
     table = pd.DataFrame(rows)
-    ok = [r for r in records.values() if r["status"] == "ok"]
-    ok.sort(key=_fval)
+    ok = sorted((r for r in records.values() if r.ok), key=lambda r: r.fval)
     best = ok[0] if ok else None
-    best_fval = _fval(best) if best else math.inf
-    n_conv = sum(_fval(r) <= best_fval + CONVERGENCE_TOL for r in ok)
+    best_fval = best.fval if best else math.inf
+    n_conv = sum(r.fval <= best_fval + CONVERGENCE_TOL for r in ok)
     if not table.empty:
         table["converged"] = (table["status"] == "ok") & (
             table["fval"] <= best_fval + CONVERGENCE_TOL)
         table = table.sort_values(["fval", "start"], kind="stable")
-    write_tsv_atomic(out / "starts.tsv", table)
+    write_table(out / "starts.tsv", table)
+    estimated = cp.parameters.estimated_ids
     summary = {
         "problem": str(problem_yaml),
         "problem_hash": cp.hash,
         "best_fval": best_fval,
-        "best_start": best["start"] if best else None,
-        "best_parameters": dict(best["parameters"]) if best else {},
+        "best_start": best.start if best else None,
+        "best_parameters": dict(best.parameters) if best else {},
         "n_starts": settings.n_starts,
         "n_finished": len(records),
-        "n_failed": sum(r["status"] != "ok" for r in records.values()),
+        "n_failed": sum(not r.ok for r in records.values()),
         "n_converged": n_conv,
         "convergence_tolerance": CONVERGENCE_TOL,
         "complete": len(records) >= settings.n_starts,
         "wall_time_s": wall_time_s,
-        "sum_start_time_s": float(sum(r.get("time_s", 0.0) for r in records.values())),
+        "sum_start_time_s": float(sum(r.time_s for r in records.values())),
         "free_parameters": ob.free_ids,
         "analytic_parameters": ob.analytic_ids,
         "optimizer": ("scipy.optimize.least_squares(trf)" if ob.least_squares
@@ -406,20 +450,19 @@ def write_fit_outputs(out: Path, cp, ob: Objective, records: dict[int, dict],
         "settings": asdict(settings),
     }
     if best:
-        bp = pd.DataFrame({
-            "parameterId": cp.estimated_ids,
-            "value": [best["parameters"][i] for i in cp.estimated_ids],
-            "parameterScale": cp.scales,
-            "lowerBound": cp.lb, "upperBound": cp.ub,
-            "analytic": [i in ob.analytic_ids for i in cp.estimated_ids],
-        })
-        write_tsv_atomic(out / "best_parameters.tsv", bp)
-    write_json_atomic(out / "summary.json", summary)
+        write_table(out / "best_parameters.tsv", pd.DataFrame({
+            C.PARAMETER_ID: estimated,
+            "value": [best.parameters[i] for i in estimated],
+            C.PARAMETER_SCALE: cp.parameters.scales,
+            C.LOWER_BOUND: cp.parameters.lb, C.UPPER_BOUND: cp.parameters.ub,
+            "analytic": [i in ob.analytic_ids for i in estimated],
+        }))
+    write_json(out / "summary.json", summary)
     if plots and best:
         from . import report
 
         report.plot_waterfall(table, out / "waterfall.png", CONVERGENCE_TOL)
-        p = np.array([best["parameters"][i] for i in cp.estimated_ids])
+        p = np.array([best.parameters[i] for i in estimated])
         report.plot_fit(cp, p, out / "fit.png")
         report.plot_parameters(ok, cp, out / "parameters.png", best_fval)
     return summary
@@ -438,8 +481,15 @@ def load_fit(fit_dir: str | os.PathLike) -> dict:
         raise JakstatInputError(f"fit folder {str(fit_dir)!r} has no "
                                 f"summary.json; expected the --out folder of "
                                 f"'jakstat calibrate'")
-    summary = read_json(path)
-    if not summary.get("best_parameters"):
+    summary = read_json(path, what="fit summary")
+    if not isinstance(summary, dict) or not summary.get("best_parameters"):
         raise JakstatInputError(f"fit folder {str(fit_dir)!r} has no "
                                 f"successful start; expected a finished fit")
     return summary
+
+
+def settings_of_fit(fit: dict, **changes: Any) -> FitSettings:
+    """The :class:`FitSettings` stored in a fit summary, with ``changes`` applied."""
+    stored = {k: v for k, v in fit.get("settings", {}).items()
+              if k in FitSettings.__dataclass_fields__}
+    return FitSettings(**{**stored, **changes})

@@ -15,29 +15,75 @@ from __future__ import annotations
 import math
 import os
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from petab.v1 import C
 from scipy.stats import chi2
 
 from jakstat_rules.errors import JakstatInputError
+from jakstat_rules.io import claim_output_dir, read_json, write_json, write_table
 
-from ._io import claim_output_dir, read_json, write_json_atomic, write_tsv_atomic
-from .optimize import FitSettings, _local_fit, load_fit, run_tasks
-from .problem import (Objective, ProblemPayload, _scale, _unscale, get_compiled,
-                      load_problem)
+from .mapping import scale, unscale
+from .objective import Objective, get_compiled
+from .optimize import load_fit, local_fit, settings_of_fit
+from .parallel import check_scheduler, run_tasks
+from .petab_io import ProblemPayload, load_problem
 
-__all__ = ["THRESHOLD", "profile", "profile_branch"]
+__all__ = ["THRESHOLD", "ProfileBranch", "profile", "profile_branch"]
 
 #: NLL increase defining the 95 % pointwise confidence interval.
 THRESHOLD = float(chi2.ppf(0.95, 1) / 2.0)
 
 
+@dataclass
+class ProfileBranch:
+    """One side of a profile, stored as ``branches/<id>_<lower|upper>.json``.
+
+    Attributes
+    ----------
+    parameter
+        The profiled parameter.
+    direction
+        -1 (towards the lower bound) or +1.
+    points
+        ``{"x": value on the parameter scale, "fval": NLL}`` from the best fit outwards.
+    crossed
+        Whether the NLL rose above the threshold.
+    at_bound
+        Whether the branch reached the parameter's bound.
+    error
+        Why the branch stopped early, if it did.
+    """
+
+    parameter: str
+    direction: int
+    points: list[dict[str, float]] = field(default_factory=list)
+    crossed: bool = False
+    at_bound: bool = False
+    error: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON record."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> "ProfileBranch":
+        """Read a JSON record."""
+        return cls(**{k: record[k] for k in cls.__dataclass_fields__ if k in record})
+
+    @property
+    def file_name(self) -> str:
+        """``<parameter>_lower.json`` or ``<parameter>_upper.json``."""
+        return f"{self.parameter}_{'lower' if self.direction < 0 else 'upper'}.json"
+
+
 def profile_branch(payload: ProblemPayload, settings: dict, pid: str,
                    direction: int, best: dict, best_fval: float,
-                   max_steps: int = 40) -> dict:
+                   max_steps: int = 40) -> ProfileBranch:
     """Trace one side of the profile of ``pid``.
 
     Parameters
@@ -59,56 +105,52 @@ def profile_branch(payload: ProblemPayload, settings: dict, pid: str,
 
     Returns
     -------
-    dict
-        ``parameter``, ``direction``, ``points`` (list of ``x`` on the
-        parameter scale, ``fval``), ``crossed`` (threshold reached),
-        ``at_bound``, ``error``.
+    ProfileBranch
+        The points and how the branch ended.
     """
     cp = get_compiled(payload, settings["rtol"], settings["atol"])
-    k = cp.estimated_ids.index(pid)
-    scale = [cp.scales[k]]
-    lo = float(_scale(np.array([cp.lb[k]]), scale)[0])
-    hi = float(_scale(np.array([cp.ub[k]]), scale)[0])
-    x_hat = float(_scale(np.array([best[pid]]), scale)[0])
+    k = cp.parameters.position(pid)
+    scales = [cp.parameters.scales[k]]
+    lo = float(scale([cp.parameters.lb[k]], scales)[0])
+    hi = float(scale([cp.parameters.ub[k]], scales)[0])
+    x_hat = float(scale([best[pid]], scales)[0])
     width = hi - lo
-    step = 0.02 * width if scale[0] == "lin" else min(0.05, 0.02 * width)
+    step = 0.02 * width if scales[0] == C.LIN else min(0.05, 0.02 * width)
     min_step, max_step = 1e-3 * width, 0.1 * width
     current = dict(best)
-    points = [{"x": x_hat, "fval": best_fval}]
+    out = ProfileBranch(pid, int(direction), points=[{"x": x_hat, "fval": best_fval}])
     prev = best_fval
-    out = {"parameter": pid, "direction": int(direction), "points": points,
-           "crossed": False, "at_bound": False, "error": ""}
     x = x_hat
     local_settings = dict(settings, max_nfev=min(settings["max_nfev"], 300))
     for _ in range(max_steps):
         if (direction < 0 and x <= lo) or (direction > 0 and x >= hi):
-            out["at_bound"] = True
+            out.at_bound = True
             break
         x = float(np.clip(x + direction * step, lo, hi))
-        value = float(_unscale(np.array([x]), scale)[0])
+        value = float(unscale([x], scales)[0])
         ob = Objective(cp, fixed={pid: value}, analytic=settings["analytic_scaling"])
         x0 = np.clip(ob.x_from_parameters(current), ob.lb, ob.ub)
         try:
-            xo, _, _ = _local_fit(ob, x0, local_settings)
-            f = ob.fval(xo)
+            fit = local_fit(ob, x0, local_settings)
+            f = ob.fval(fit.x)
             if not math.isfinite(f):
                 raise RuntimeError("simulation failed")
-            current = ob.full_parameters(xo)
+            current = ob.full_parameters(fit.x)
         except Exception as exc:  # recorded; the branch ends here
-            out["error"] = f"{type(exc).__name__}: {exc}"
+            out.error = f"{type(exc).__name__}: {exc}"
             break
-        points.append({"x": x, "fval": f})
+        out.points.append({"x": x, "fval": f})
         rise = f - prev
         prev = f
         if f - best_fval > THRESHOLD + 0.5:
-            out["crossed"] = True
+            out.crossed = True
             break
         if rise > 0.3 * THRESHOLD:
             step = max(min_step, step / 2)
         elif rise < 0.1 * THRESHOLD:
             step = min(max_step, step * 1.5)
-    if not out["crossed"] and points[-1]["fval"] - best_fval > THRESHOLD:
-        out["crossed"] = True
+    if not out.crossed and out.points[-1]["fval"] - best_fval > THRESHOLD:
+        out.crossed = True
     return out
 
 
@@ -119,6 +161,18 @@ def _crossing(points: list[dict], best_fval: float) -> float | None:
         if da <= THRESHOLD < db:
             return a["x"] + (THRESHOLD - da) * (b["x"] - a["x"]) / (db - da)
     return None
+
+
+def _load_branches(folder: Path) -> dict[tuple[str, int], ProfileBranch]:
+    """Finished branches of a profile folder; unreadable records are redone."""
+    done = {}
+    for f in sorted(folder.glob("*.json")):
+        try:
+            rec = ProfileBranch.from_dict(read_json(f))
+        except (JakstatInputError, TypeError, ValueError):
+            continue
+        done[(rec.parameter, rec.direction)] = rec
+    return done
 
 
 def profile(problem_yaml: str | os.PathLike, fit_dir: str | os.PathLike,
@@ -149,8 +203,15 @@ def profile(problem_yaml: str | os.PathLike, fit_dir: str | os.PathLike,
     -------
     dict
         Content of ``profiles.json``: per parameter ``identifiability``
-        (``"identifiable"`` or ``"non-identifiable (lower|upper|both)"``),
-        ``mle``, ``ci_lower``, ``ci_upper`` (linear scale, or null).
+        (``"identifiable"``, ``"non-identifiable (lower|upper|both)"`` or
+        ``"not resolved (...)"``), ``mle``, ``ci_lower``, ``ci_upper``
+        (linear scale, or null).
+
+    Raises
+    ------
+    JakstatInputError
+        Bad problem, fit folder, parameter or output folder, or an
+        unreachable scheduler: all checked before the first branch.
     """
     problem = load_problem(problem_yaml)
     payload = ProblemPayload.from_problem(problem)
@@ -160,29 +221,25 @@ def profile(problem_yaml: str | os.PathLike, fit_dir: str | os.PathLike,
             f"fit folder {str(fit_dir)!r} holds results for problem hash "
             f"{fit.get('problem_hash')!r}, but {str(problem_yaml)!r} has hash "
             f"{payload.hash!r}; expected the fit of this problem")
-    fs = FitSettings(**{k: v for k, v in fit["settings"].items()
-                        if k in FitSettings.__dataclass_fields__})
-    settings = asdict(fs)
-    cp = get_compiled(payload, fs.rtol, fs.atol)
-    ids = list(parameters) if parameters else list(cp.estimated_ids)
+    estimated = list(fit["best_parameters"])
+    ids = list(parameters) if parameters else estimated
     for pid in ids:
-        if pid not in cp.estimated_ids:
+        if pid not in estimated:
             raise JakstatInputError(f"cannot profile {pid!r}: not an estimated "
-                                    f"parameter; expected one of {cp.estimated_ids}")
+                                    f"parameter; expected one of {estimated}")
+    if scheduler is not None:
+        check_scheduler(scheduler)
     best = fit["best_parameters"]
     best_fval = float(fit["best_fval"])
     out = Path(out_dir)
     claim_output_dir(out, "profile", {"problem_hash": payload.hash,
                                       "best_fval": best_fval})
+    fs = settings_of_fit(fit)
+    settings = asdict(fs)
+    cp = get_compiled(payload, fs.rtol, fs.atol)
     branch_dir = out / "branches"
     branch_dir.mkdir(exist_ok=True)
-    done = {}
-    for f in branch_dir.glob("*.json"):
-        try:
-            rec = read_json(f)
-            done[(rec["parameter"], rec["direction"])] = rec
-        except (OSError, ValueError, KeyError):
-            pass
+    done = _load_branches(branch_dir)
     tasks = [(settings, pid, d, best, best_fval, max_steps)
              for pid in ids for d in (-1, 1) if (pid, d) not in done]
     bar = None
@@ -192,10 +249,9 @@ def profile(problem_yaml: str | os.PathLike, fit_dir: str | os.PathLike,
         bar = tqdm(total=2 * len(ids), initial=2 * len(ids) - len(tasks),
                    desc="profile branches", file=sys.stderr)
 
-    def on_result(rec: dict) -> None:
-        name = f"{rec['parameter']}_{'lower' if rec['direction'] < 0 else 'upper'}.json"
-        write_json_atomic(branch_dir / name, rec)
-        done[(rec["parameter"], rec["direction"])] = rec
+    def on_result(rec: ProfileBranch) -> None:
+        write_json(branch_dir / rec.file_name, rec.to_dict())
+        done[(rec.parameter, rec.direction)] = rec
         if bar is not None:
             bar.update(1)
 
@@ -206,32 +262,29 @@ def profile(problem_yaml: str | os.PathLike, fit_dir: str | os.PathLike,
         if bar is not None:
             bar.close()
 
-    result: dict = {"threshold": THRESHOLD, "best_fval": best_fval,
-                    "parameters": {}}
+    result: dict = {"threshold": THRESHOLD, "best_fval": best_fval, "parameters": {}}
     rows, frames = [], {}
     lowest = best_fval
     for pid in ids:
-        k = cp.estimated_ids.index(pid)
-        scale = [cp.scales[k]]
+        scales = [cp.parameters.scales[cp.parameters.position(pid)]]
         lower = done.get((pid, -1))
         upper = done.get((pid, 1))
         if lower is None or upper is None:
             continue
-        lp = list(reversed(lower["points"]))
-        pts = lp + upper["points"][1:]
+        pts = list(reversed(lower.points)) + upper.points[1:]
         for pnt in pts:
             lowest = min(lowest, pnt["fval"])
-            rows.append({"parameterId": pid, "x": pnt["x"],
-                         "value": float(_unscale(np.array([pnt["x"]]), scale)[0]),
+            rows.append({C.PARAMETER_ID: pid, "x": pnt["x"],
+                         "value": float(unscale([pnt["x"]], scales)[0]),
                          "fval": pnt["fval"], "delta": pnt["fval"] - best_fval})
         frames[pid] = pd.DataFrame(pts)
-        lo_x = _crossing(lower["points"], best_fval)
-        hi_x = _crossing(upper["points"], best_fval)
+        lo_x = _crossing(lower.points, best_fval)
+        hi_x = _crossing(upper.points, best_fval)
         missing = [side for side, v in (("lower", lo_x), ("upper", hi_x)) if v is None]
         # a side that stopped before the threshold without reaching its bound (step
         # budget or a failed re-optimisation) is unresolved, not shown flat
         flat = [side for side, br in (("lower", lower), ("upper", upper))
-                if side in missing and br["at_bound"]]
+                if side in missing and br.at_bound]
         unresolved = [side for side in missing if side not in flat]
         if not missing:
             status = "identifiable"
@@ -239,16 +292,19 @@ def profile(problem_yaml: str | os.PathLike, fit_dir: str | os.PathLike,
             status = "non-identifiable (" + ("both" if len(flat) == 2 else flat[0]) + ")"
         else:
             status = "not resolved (" + ("both" if len(unresolved) == 2 else unresolved[0]) + ")"
-        unscale = (lambda v: None if v is None else float(_unscale(np.array([v]), scale)[0]))
+
+        def linear(v: float | None, scales=scales) -> float | None:
+            return None if v is None else float(unscale([v], scales)[0])
+
         result["parameters"][pid] = {
             "identifiability": status, "mle": best[pid],
-            "ci_lower": unscale(lo_x), "ci_upper": unscale(hi_x),
-            "errors": [b["error"] for b in (lower, upper) if b["error"]],
+            "ci_lower": linear(lo_x), "ci_upper": linear(hi_x),
+            "errors": [b.error for b in (lower, upper) if b.error],
         }
     result["better_optimum_found"] = bool(lowest < best_fval - 1e-3)
     result["lowest_fval_on_profiles"] = lowest
-    write_tsv_atomic(out / "profiles.tsv", pd.DataFrame(rows))
-    write_json_atomic(out / "profiles.json", result)
+    write_table(out / "profiles.tsv", pd.DataFrame(rows))
+    write_json(out / "profiles.json", result)
     if frames:
         from .report import plot_profiles
 

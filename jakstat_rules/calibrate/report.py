@@ -18,8 +18,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from petab.v1 import C  # noqa: E402
 
-from ._io import save_figure_atomic  # noqa: E402
+from jakstat_rules.io import save_figure  # noqa: E402
+
+from .mapping import scale  # noqa: E402
 
 __all__ = ["plot_waterfall", "plot_fit", "plot_parameters", "plot_profiles",
            "plot_prediction"]
@@ -54,7 +57,8 @@ def plot_waterfall(table: pd.DataFrame, path: Path, tol: float = 0.1) -> None:
     ax.set_xlabel("start (sorted)")
     ax.set_ylabel("NLL - best NLL + 1")
     ax.set_title(f"waterfall ({len(ok)} ok, {n_failed} failed)")
-    save_figure_atomic(fig, path)
+    fig.tight_layout()
+    save_figure(fig, path)
 
 
 def _grid(n: int) -> tuple[int, int]:
@@ -65,20 +69,20 @@ def _grid(n: int) -> tuple[int, int]:
 def _condition_title(cp, pre: str, sim: str, n: int) -> str:
     cdf = cp.payload.condition_df
     name = sim
-    if "conditionName" in cdf.columns and pd.notna(cdf.at[sim, "conditionName"]):
-        name = str(cdf.at[sim, "conditionName"])
+    if C.CONDITION_NAME in cdf.columns and pd.notna(cdf.at[sim, C.CONDITION_NAME]):
+        name = str(cdf.at[sim, C.CONDITION_NAME])
     if pre:
         name = f"{pre} -> {name}"
     return name if n == 1 else f"{name} ({n} conditions)"
 
 
 def plot_fit(cp, p: np.ndarray, path: Path, title: str = "best fit vs data") -> None:
-    """Model trajectories at parameters ``p`` and the data, per condition.
+    """Model trajectories at parameters ``p`` and the data, per simulation.
 
     Parameters
     ----------
     cp
-        :class:`~jakstat_rules.calibrate.problem.CompiledProblem`.
+        :class:`~jakstat_rules.calibrate.objective.CompiledProblem`.
     p
         Linear values of all estimated parameters.
     path
@@ -87,49 +91,49 @@ def plot_fit(cp, p: np.ndarray, path: Path, title: str = "best fit vs data") -> 
         Figure title.
     """
     dense = cp.simulate_dense(p)
-    n = len(cp.conditions)
+    units = cp.plan.units
+    n = len(units)
     rows, cols = _grid(n)
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows),
                              squeeze=False, sharex=False)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     labels = []
-    for gi, g in enumerate(cp.groups):
-        r0 = g.rows[0]
-        md = cp.measurement_df.iloc[r0]
-        labels.append(f"{md['observableId']} {md.get('observableParameters', '')}".strip())
-    for k, (pre, sim) in enumerate(cp.conditions):
+    for g in cp.groups:
+        md = cp.measurement_df.iloc[g.rows[0]]
+        labels.append(f"{md[C.OBSERVABLE_ID]} {md.get(C.OBSERVABLE_PARAMETERS, '')}".strip())
+    for k, unit in enumerate(units):
         ax = axes[k // cols][k % cols]
-        t, arr = dense[k]
         for gi, g in enumerate(cp.groups):
-            rows_k = g.rows[cp.row_cond[g.rows] == k]
+            rows_k = g.rows[cp.plan.row_unit[g.rows] == k]
             if not len(rows_k):
                 continue
             c = colors[gi % len(colors)]
-            h, _ = cp._group_eval(g, p, None, dense=(t, arr))
-            ax.plot(t, h, "-", color=c, lw=1.2, label=labels[gi])
+            h, _ = cp.group_values(g, p, dense=dense[k])
+            ax.plot(dense[k][0], h, "-", color=c, lw=1.2, label=labels[gi])
             ax.plot(cp.t[rows_k], cp.y[rows_k], "o", color=c, ms=3)
-        ax.set_title(_condition_title(cp, pre, sim, len(cp.condition_members[k])),
-                     fontsize=8)
+        ax.set_title(_condition_title(cp, unit.preequilibration_id, unit.simulation_id,
+                                      len(unit.members)), fontsize=8)
         ax.tick_params(labelsize=7)
     for k in range(n, rows * cols):
         axes[k // cols][k % cols].axis("off")
     handles, labs = axes[0][0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labs, loc="lower center", ncol=min(4, len(labs)),
-                   fontsize=7, bbox_to_anchor=(0.5, -0.02))
+                   fontsize=7, bbox_to_anchor=(0.5, 0.0))
     fig.suptitle(title + " (lines: model, dots: data; x: time)")
-    fig.tight_layout(rect=(0, 0.04, 1, 0.97))
-    save_figure_atomic(fig, path)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
+    save_figure(fig, path)
 
 
-def plot_parameters(ok_records: list[dict], cp, path: Path, best_fval: float,
+def plot_parameters(ok_records: list, cp, path: Path, best_fval: float,
                     n_best: int = 20) -> None:
     """Parameter values of the best starts, on the parameters' scale.
 
     Parameters
     ----------
     ok_records
-        Successful start records sorted by NLL.
+        Successful :class:`~jakstat_rules.calibrate.optimize.StartResult`
+        records sorted by NLL.
     cp
         The compiled problem (bounds, scales).
     path
@@ -139,27 +143,23 @@ def plot_parameters(ok_records: list[dict], cp, path: Path, best_fval: float,
     n_best
         Number of starts shown.
     """
-    ids = cp.estimated_ids
+    table = cp.parameters
+    ids = table.estimated_ids
     fig, ax = plt.subplots(figsize=(max(5, 0.7 * len(ids) + 2), 4))
     x = np.arange(len(ids))
-
-    def scaled(v, s):
-        return np.log10(v) if s == "log10" else (np.log(v) if s == "log" else v)
-
-    lb = [scaled(cp.lb[i], cp.scales[i]) for i in range(len(ids))]
-    ub = [scaled(cp.ub[i], cp.scales[i]) for i in range(len(ids))]
-    ax.plot(x, lb, "k_", ms=14)
-    ax.plot(x, ub, "k_", ms=14)
+    ax.plot(x, scale(table.lb, table.scales), "k_", ms=14)
+    ax.plot(x, scale(table.ub, table.scales), "k_", ms=14)
     for r in reversed(ok_records[:n_best]):
-        vals = [scaled(r["parameters"][pid], cp.scales[i]) for i, pid in enumerate(ids)]
-        conv = float(r["fval"]) <= best_fval + 0.1
+        vals = scale([r.parameters[pid] for pid in ids], table.scales)
+        conv = float(r.fval) <= best_fval + 0.1
         ax.plot(x, vals, "-o", ms=3, lw=0.8, alpha=0.8,
                 color="tab:red" if conv else "tab:blue")
     ax.set_xticks(x)
     ax.set_xticklabels(ids, rotation=60, ha="right", fontsize=7)
     ax.set_ylabel("value on parameter scale (log10 unless lin)")
     ax.set_title(f"best {min(n_best, len(ok_records))} starts (red: converged)")
-    save_figure_atomic(fig, path)
+    fig.tight_layout()
+    save_figure(fig, path)
 
 
 def plot_profiles(profiles: dict[str, pd.DataFrame], best_fval: float,
@@ -180,7 +180,7 @@ def plot_profiles(profiles: dict[str, pd.DataFrame], best_fval: float,
         axes[k // cols][k % cols].axis("off")
     fig.suptitle("profile likelihoods (x: parameter scale, y: NLL - best)")
     fig.tight_layout()
-    save_figure_atomic(fig, path)
+    save_figure(fig, path)
 
 
 def plot_prediction(y: np.ndarray, h: np.ndarray, path: Path, title: str) -> None:
@@ -193,4 +193,5 @@ def plot_prediction(y: np.ndarray, h: np.ndarray, path: Path, title: str) -> Non
     ax.set_xlabel("measured")
     ax.set_ylabel("predicted")
     ax.set_title(title, fontsize=9)
-    save_figure_atomic(fig, path)
+    fig.tight_layout()
+    save_figure(fig, path)

@@ -18,13 +18,15 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+from petab.v1 import C
 
 from jakstat_rules.errors import JakstatInputError
+from jakstat_rules.io import claim_output_dir, write_json, write_table
 
-from ._io import claim_output_dir, write_json_atomic, write_tsv_atomic
-from .optimize import FitSettings, load_fit, run_start, starting_points
-from .problem import Objective, ProblemPayload, get_compiled, load_problem, problem_hash
+from .mapping import ParameterTable
+from .objective import Objective, get_compiled
+from .optimize import load_fit, run_start, settings_of_fit, starting_points
+from .petab_io import ProblemPayload, load_problem
 
 __all__ = ["validate", "prediction_metrics"]
 
@@ -74,6 +76,12 @@ def validate(fit_dir: str | os.PathLike, problem_yaml: str | os.PathLike,
     dict
         Content of ``validation.json``: ``r2``, ``nrmse``, ``rmse``, ``nll``,
         ``fixed_from_fit``, ``reestimated`` (id -> value), ``n_measurements``.
+
+    Raises
+    ------
+    JakstatInputError
+        Bad fit folder, problem, bounds or output folder (checked before
+        any simulation), or a problem the fitted model cannot simulate.
     """
     fit = load_fit(fit_dir)
     fitted = fit["best_parameters"]
@@ -81,43 +89,36 @@ def validate(fit_dir: str | os.PathLike, problem_yaml: str | os.PathLike,
     # non-estimated parameters that were fitted take the fitted value
     pdf = problem.parameter_df.copy()
     for pid in pdf.index:
-        if pid in fitted and int(pdf.at[pid, "estimate"]) != 1:
-            pdf.at[pid, "nominalValue"] = float(fitted[pid])
-    base = ProblemPayload.from_problem(problem)
-    payload = ProblemPayload(base.sbml, base.condition_df, base.measurement_df,
-                             base.observable_df, pdf,
-                             hash=problem_hash(base.sbml, base.condition_df,
-                                               base.measurement_df,
-                                               base.observable_df, pdf))
-    fs = FitSettings(**{k: v for k, v in fit.get("settings", {}).items()
-                        if k in FitSettings.__dataclass_fields__})
-    fs = FitSettings(**{**asdict(fs), "n_starts": int(n_starts), "seed": int(seed)})
+        if pid in fitted and int(pdf.at[pid, C.ESTIMATE]) != 1:
+            pdf.at[pid, C.NOMINAL_VALUE] = float(fitted[pid])
+    payload = ProblemPayload.from_problem(problem).with_parameter_df(pdf)
+    fs = settings_of_fit(fit, n_starts=int(n_starts), seed=int(seed))
     fs.check()
+    table = ParameterTable.from_df(pdf)
+    fixed = {pid: float(fitted[pid]) for pid in table.estimated_ids if pid in fitted}
+    for pid, v in fixed.items():
+        k = table.position(pid)
+        if not table.lb[k] <= v <= table.ub[k]:
+            raise JakstatInputError(
+                f"fitted value {v!r} of {pid!r} lies outside its bounds "
+                f"[{table.lb[k]!r}, {table.ub[k]!r}] in {str(problem_yaml)!r}; "
+                f"expected the validation bounds to contain the fit")
     out = Path(out_dir)
     claim_output_dir(out, "validation", {"problem_hash": payload.hash,
                                          "fit_problem_hash": fit.get("problem_hash"),
                                          "fit_best_fval": fit.get("best_fval")})
     cp = get_compiled(payload, fs.rtol, fs.atol)
-    fixed = {pid: float(fitted[pid]) for pid in cp.estimated_ids if pid in fitted}
-    for pid, v in fixed.items():
-        k = cp.estimated_ids.index(pid)
-        if not cp.lb[k] <= v <= cp.ub[k]:
-            raise JakstatInputError(
-                f"fitted value {v!r} of {pid!r} lies outside its bounds "
-                f"[{cp.lb[k]!r}, {cp.ub[k]!r}] in {str(problem_yaml)!r}; "
-                f"expected the validation bounds to contain the fit")
     ob = Objective(cp, fixed=fixed, analytic=fs.analytic_scaling)
     x0s = starting_points(ob.lb, ob.ub, fs.n_starts, fs.seed)
     recs = [run_start(payload, asdict(fs), i, x0s[i], fixed=fixed)
             for i in range(fs.n_starts)]
-    ok = sorted((r for r in recs if r["status"] == "ok"), key=lambda r: r["fval"])
+    ok = sorted((r for r in recs if r.ok), key=lambda r: r.fval)
     if not ok:
         raise JakstatInputError(
             f"validation problem {str(problem_yaml)!r} could not be simulated "
-            f"with the fitted parameters ({recs[0]['reason']}); expected a "
+            f"with the fitted parameters ({recs[0].reason}); expected a "
             f"problem using the fitted model")
-    best = ok[0]
-    params = best["parameters"]
+    params = ok[0].parameters
     p = np.array([params[i] for i in cp.estimated_ids])
     h, s = cp.observables(p)
     nll = float(np.sum(cp.nll_terms(h, s)))
@@ -129,11 +130,11 @@ def validate(fit_dir: str | os.PathLike, problem_yaml: str | os.PathLike,
         "reestimated": {i: params[i] for i in cp.estimated_ids if i not in fixed},
         "nrmse_definition": "RMSE / (max(measurement) - min(measurement))",
     }
-    table = cp.measurement_df.copy()
-    table["prediction"] = h
-    table["sigma"] = s
-    write_tsv_atomic(out / "predictions.tsv", table)
-    write_json_atomic(out / "validation.json", result)
+    predictions = cp.measurement_df.copy()
+    predictions["prediction"] = h
+    predictions["sigma"] = s
+    write_table(out / "predictions.tsv", predictions)
+    write_json(out / "validation.json", result)
     if plots:
         from .report import plot_fit, plot_prediction
 

@@ -1,0 +1,435 @@
+"""The objective function: a PEtab problem compiled once, and what optimisers call.
+
+:class:`CompiledProblem` assembles the pieces of one PEtab v1 problem:
+
+* the SBML model on the simulation core (:class:`~jakstat_rules.engine.Engine`,
+  compiled once per process and reused across processes through its cache);
+* the parameter table and the condition settings (:mod:`.mapping`);
+* the simulation units (:mod:`.simulation`);
+* the compiled observable and noise formulas (:mod:`.observables`);
+* the PEtab likelihood (:mod:`.likelihood`).
+
+Its :meth:`~CompiledProblem.nll` is the negative log-likelihood of the
+linear values of all estimated parameters.  :class:`Objective` is the
+function the optimisers see: scaled free parameters (PEtab scale), some
+parameters held fixed (profiles, validation), and scaling factors that
+enter an observable purely multiplicatively with normal noise computed in
+closed form (weighted least squares, "analytic scaling", as in hierarchical
+optimisation, Weber et al. 2011 / Loos et al. 2018).  For normal noise it
+also gives a residual vector whose half squared norm equals the NLL up to a
+constant, for Gauss-Newton-type solvers (scipy's ``least_squares``).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+import sympy as sp
+from petab.v1 import C
+
+from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL, Engine
+from jakstat_rules.errors import JakstatInputError, SimulationError
+
+from .likelihood import nll_terms, weighted_residuals
+from .mapping import ParameterTable, condition_settings, scale, unscale
+from .observables import ObservableGroup, compile_observables
+from .petab_io import ProblemPayload
+from .simulation import ConditionSimulator, plan_simulations
+
+__all__ = ["CompiledProblem", "get_compiled", "analytic_scalings", "Objective"]
+
+#: Constant that keeps sqrt(log(2 pi sigma^2) + C) real when sigma has no lower bound.
+SIGMA_RESIDUAL_FALLBACK = 60.0
+
+
+class CompiledProblem:
+    """A PEtab v1 problem with its SBML model compiled once.
+
+    Parameters
+    ----------
+    payload
+        The problem (see :class:`~jakstat_rules.calibrate.petab_io.ProblemPayload`).
+    rtol, atol
+        Integrator tolerances (default: the engine's).
+
+    Attributes
+    ----------
+    parameters
+        The parameter table (:class:`~jakstat_rules.calibrate.mapping.ParameterTable`).
+    estimated_ids
+        Ids of the estimated parameters: the order of every vector ``p``.
+    condition_settings
+        Condition id -> :class:`~jakstat_rules.calibrate.mapping.ConditionSettings`.
+    plan
+        The simulation units (:class:`~jakstat_rules.calibrate.simulation.SimulationPlan`).
+    groups
+        Compiled observables (:class:`~jakstat_rules.calibrate.observables.ObservableGroup`).
+    measurement_df
+        The measurement table (0..n-1 index); ``y`` and ``t`` its values and times.
+    dynamic
+        Positions in ``p`` of parameters that change the simulations.
+    analytic_candidates
+        Scaling factors that may be computed in closed form: id -> group positions.
+
+    Notes
+    -----
+    Parameter vectors called ``p`` are *linear-scale* values of all
+    estimated parameters, in the order of :attr:`estimated_ids`.
+    """
+
+    def __init__(self, payload: ProblemPayload, rtol: float = DEFAULT_RTOL,
+                 atol: float = DEFAULT_ATOL) -> None:
+        self.payload = payload
+        self.hash = payload.hash
+        self.rtol, self.atol = rtol, atol
+        self.engine = Engine(payload.sbml, rtol=rtol, atol=atol)
+        eng = self.engine
+        self.parameters = ParameterTable.from_df(payload.parameter_df)
+        self.estimated_ids = self.parameters.estimated_ids
+        mdf = payload.measurement_df.reset_index(drop=True)
+        self.measurement_df = mdf
+        self.y = mdf[C.MEASUREMENT].to_numpy(float)
+        self.t = mdf[C.TIME].to_numpy(float)
+        # settable parameters and their values in the model (nothing set yet)
+        self.model_values = {pid: eng.value(pid) for pid in eng.parameter_ids
+                             if pid not in eng.rule_ids}
+        used = set(mdf[C.SIMULATION_CONDITION_ID].astype(str))
+        if C.PREEQUILIBRATION_CONDITION_ID in mdf:
+            used |= {c for c in mdf[C.PREEQUILIBRATION_CONDITION_ID].dropna().astype(str) if c}
+        states = set(eng.species_ids) | set(eng.boundary_species_ids) | set(eng.compartment_ids)
+        self.condition_settings = condition_settings(
+            sorted(used), condition_df=payload.condition_df,
+            parameter_df=payload.parameter_df, table=self.parameters,
+            sbml_model=payload.sbml_model(), model_values=self.model_values,
+            state_ids=states)
+        self.plan = plan_simulations(mdf, self.condition_settings, self.model_values)
+        model_ids = states | set(eng.parameter_ids)
+        self.groups: list[ObservableGroup] = compile_observables(
+            mdf, payload.observable_df, model_ids, self.parameters)
+        quantities = list(dict.fromkeys(n for g in self.groups for n in g.model_symbols))
+        self._column = {n: k for k, n in enumerate(quantities)}
+        positions: set[int] = set()
+        for s in self.condition_settings.values():
+            positions |= s.estimated_positions()
+        self.dynamic = np.array(sorted(positions), dtype=int)
+        self.simulator = ConditionSimulator(eng, self.plan, quantities, self.dynamic)
+        self.analytic_candidates = analytic_scalings(self.groups, self.parameters,
+                                                     set(self.dynamic.tolist()))
+
+    # -- simulation and observables -------------------------------------------
+    def simulate(self, p: np.ndarray) -> list[np.ndarray]:
+        """Model quantities at the measured times, per simulation unit (see
+        :meth:`ConditionSimulator.simulate <jakstat_rules.calibrate.simulation.ConditionSimulator.simulate>`)."""
+        return self.simulator.simulate(p)
+
+    def simulate_dense(self, p: np.ndarray, n: int = 120) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Model quantities on a dense time grid per unit (for plots)."""
+        return self.simulator.simulate_dense(p, n)
+
+    def group_values(self, group: ObservableGroup, p: np.ndarray,
+                     sims: list[np.ndarray] | None = None,
+                     dense: tuple[np.ndarray, np.ndarray] | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """Observable and noise SD of one group.
+
+        Parameters
+        ----------
+        group
+            One of :attr:`groups`.
+        p
+            Linear values of all estimated parameters.
+        sims
+            Result of :meth:`simulate` (for the group's measurement rows).
+        dense
+            ``(times, values)`` of one unit from :meth:`simulate_dense`
+            instead: the observable along that trajectory.
+        """
+        if dense is None:
+            rows = group.rows
+            units, tidx = self.plan.row_unit[rows], self.plan.row_time[rows]
+            times = self.t[rows]
+            model_values = []
+            for name in group.model_symbols:
+                j = self._column[name]
+                col = np.empty(len(rows))
+                for u in np.unique(units):
+                    m = units == u
+                    col[m] = sims[u][tidx[m], j]
+                model_values.append(col)
+        else:
+            times, arr = dense
+            model_values = [arr[:, self._column[n]] for n in group.model_symbols]
+        pars = [self.parameters.value(n, p) for n in group.parameter_symbols]
+        return group.evaluate(model_values, pars, times)
+
+    def observables(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Simulated observables and noise SDs for all measurements.
+
+        Returns
+        -------
+        (h, sigma)
+            Arrays aligned with the measurement table rows.
+
+        Raises
+        ------
+        SimulationError
+            If a simulation fails.
+        """
+        sims = self.simulate(p)
+        h = np.empty(len(self.y))
+        s = np.empty(len(self.y))
+        for g in self.groups:
+            h[g.rows], s[g.rows] = self.group_values(g, p, sims)
+        return h, s
+
+    def nll_terms(self, h: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """Per-measurement negative log-likelihood (PEtab v1 definition)."""
+        return nll_terms(self.y, h, s, self.groups)
+
+    def nll(self, p: np.ndarray) -> float:
+        """Negative log-likelihood at linear parameters ``p`` (all estimated).
+
+        Returns ``inf`` for non-finite values; raises
+        :class:`~jakstat_rules.errors.SimulationError` when a simulation fails.
+        """
+        h, s = self.observables(p)
+        val = float(np.sum(self.nll_terms(h, s)))
+        return val if math.isfinite(val) else math.inf
+
+
+_COMPILED: dict[tuple, CompiledProblem] = {}
+
+
+def get_compiled(payload: ProblemPayload, rtol: float = DEFAULT_RTOL,
+                 atol: float = DEFAULT_ATOL) -> CompiledProblem:
+    """The compiled problem for ``payload``, built once per thread.
+
+    A libroadrunner instance is not thread safe, so threads of one process
+    (dask workers with ``processes=False``) each get their own copy.
+    """
+    key = (payload.hash, rtol, atol, threading.get_ident())
+    cp = _COMPILED.get(key)
+    if cp is None:
+        cp = CompiledProblem(payload, rtol=rtol, atol=atol)
+        _COMPILED[key] = cp
+    return cp
+
+
+def analytic_scalings(groups: list[ObservableGroup], table: ParameterTable,
+                      dynamic: set[int]) -> dict[str, list[int]]:
+    """Estimated parameters that are pure multiplicative scalings of observables.
+
+    A parameter qualifies when, in every group it appears in, the noise is
+    normal on the linear scale, the observable is the parameter times an
+    expression free of it, it is not in the noise formula, no simulation
+    depends on it, and it is the only such parameter of the group.
+
+    Returns
+    -------
+    dict
+        Parameter id -> positions of the groups it scales.
+    """
+    candidates: dict[str, list[int]] = {}
+    bad: set[str] = set()
+    for gi, g in enumerate(groups):
+        for name in g.parameter_symbols:
+            k = table.position(name)
+            if k is None:
+                continue
+            s = sp.Symbol(name, real=True)
+            if k in dynamic or s in g.noise_expr.free_symbols:
+                bad.add(name)
+                continue
+            if s not in g.observable_expr.free_symbols:
+                continue
+            ok = g.distribution == C.NORMAL and g.transformation == C.LIN
+            if ok:
+                ok = s not in sp.simplify(g.observable_expr / s).free_symbols
+            if not ok:
+                bad.add(name)
+                continue
+            candidates.setdefault(name, []).append(gi)
+    for gi in range(len(groups)):  # a group may carry one scaling parameter only
+        inside = [n for n in candidates if gi in candidates[n]]
+        if len(inside) > 1:
+            bad.update(inside)
+    return {n: v for n, v in candidates.items() if n not in bad}
+
+
+class Objective:
+    """The NLL of a compiled problem as a function of the free parameters.
+
+    Parameters
+    ----------
+    cp
+        The compiled problem.
+    fixed
+        Estimated parameters held fixed: id -> linear value (profiles,
+        validation).
+    analytic
+        Compute multiplicative scaling factors in closed form.
+
+    Attributes
+    ----------
+    free_ids
+        Ids of the parameters the optimiser moves (on their PEtab scale).
+    free_scales
+        Their scales.
+    lb, ub
+        Their bounds on that scale.
+    analytic_ids
+        Ids computed in closed form for every evaluation.
+    least_squares
+        Whether every observable has normal noise (residuals available).
+    n_eval
+        Number of evaluations so far.
+    """
+
+    def __init__(self, cp: CompiledProblem, fixed: dict[str, float] | None = None,
+                 analytic: bool = True) -> None:
+        self.cp = cp
+        table = cp.parameters
+        self.fixed = dict(fixed or {})
+        for pid in self.fixed:
+            if not table.is_estimated(pid):
+                raise JakstatInputError(f"cannot fix {pid!r}: not an estimated "
+                                        f"parameter; expected one of {table.estimated_ids}")
+        self.analytic_ids = [pid for pid in cp.analytic_candidates
+                             if analytic and pid not in self.fixed]
+        self.free_ids = [pid for pid in table.estimated_ids
+                         if pid not in self.fixed and pid not in self.analytic_ids]
+        self.free_idx = np.array([table.position(i) for i in self.free_ids], dtype=int)
+        self.free_scales = [table.scales[i] for i in self.free_idx]
+        self.lb = scale(table.lb[self.free_idx], self.free_scales)
+        self.ub = scale(table.ub[self.free_idx], self.free_scales)
+        self.n_eval = 0
+        self.least_squares = all(g.distribution == C.NORMAL for g in cp.groups)
+        self._analytic_rows = {
+            pid: np.concatenate([cp.groups[gi].rows for gi in cp.analytic_candidates[pid]])
+            for pid in self.analytic_ids}
+        self._sigma_const = self._sigma_constant()
+
+    def _base(self, x: np.ndarray) -> np.ndarray:
+        table = self.cp.parameters
+        p = table.nominal.copy()
+        for pid, v in self.fixed.items():
+            p[table.position(pid)] = v
+        p[self.free_idx] = unscale(np.asarray(x, float), self.free_scales)
+        for pid in self.analytic_ids:
+            p[table.position(pid)] = 1.0
+        return p
+
+    def evaluate(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return (p, h, sigma): full linear parameters, observables, SDs.
+
+        Analytic scaling factors in ``p`` are set to their optimum (clipped
+        to the bounds).
+
+        Raises
+        ------
+        SimulationError
+            If a simulation fails.
+        """
+        cp, table = self.cp, self.cp.parameters
+        self.n_eval += 1
+        p = self._base(x)
+        h, s = cp.observables(p)
+        for pid, rows in self._analytic_rows.items():
+            k = table.position(pid)
+            w = 1.0 / s[rows] ** 2
+            den = np.sum(w * h[rows] ** 2)
+            if den > 0 and np.isfinite(den):
+                val = np.sum(w * h[rows] * cp.y[rows]) / den
+            else:
+                val = table.nominal[k] if np.isfinite(table.nominal[k]) else table.lb[k]
+            val = float(np.clip(val, table.lb[k], table.ub[k]))
+            p[k] = val
+            h[rows] = h[rows] * val
+        return p, h, s
+
+    def fval(self, x: np.ndarray) -> float:
+        """NLL at scaled free parameters ``x`` (``inf`` if a simulation fails)."""
+        try:
+            _, h, s = self.evaluate(x)
+        except SimulationError:
+            return math.inf
+        v = float(np.sum(self.cp.nll_terms(h, s)))
+        return v if math.isfinite(v) else math.inf
+
+    def _sigma_constant(self) -> float | None:
+        """Constant making sqrt(log(2 pi sigma^2) + C) real, or None if
+        sigma does not depend on estimated parameters."""
+        cp, table = self.cp, self.cp.parameters
+        moving = set(self.free_ids) | set(self.analytic_ids)
+        depends = False
+        for g in cp.groups:
+            names = {s.name for s in g.noise_expr.free_symbols}
+            if names & moving or names & set(g.model_symbols):
+                depends = True
+        if not depends:
+            return None
+        # smallest sigma over the corners of the box of noise parameters
+        smin = math.inf
+        for g in cp.groups:
+            if set(g.model_symbols) & {s.name for s in g.noise_expr.free_symbols}:
+                return SIGMA_RESIDUAL_FALLBACK
+            names = [n for n in g.parameter_symbols if n in self.free_ids]
+            if len(names) > 8:
+                return SIGMA_RESIDUAL_FALLBACK
+            subs = {}
+            for n in g.parameter_symbols:
+                if n not in names:
+                    k = table.position(n)
+                    value = (self.fixed.get(n, table.nominal[k]) if k is not None
+                             else table.nominal_all[n])
+                    subs[sp.Symbol(n, real=True)] = sp.Float(float(value))
+            expr = g.noise_expr.xreplace(subs)
+            for corner in range(2 ** len(names)):
+                vals = {}
+                for b, n in enumerate(names):
+                    k = table.position(n)
+                    vals[sp.Symbol(n, real=True)] = sp.Float(float(
+                        table.ub[k] if (corner >> b) & 1 else table.lb[k]))
+                try:
+                    v = abs(float(sp.sympify(expr).xreplace(vals)))
+                except (TypeError, ValueError):
+                    return SIGMA_RESIDUAL_FALLBACK
+                smin = min(smin, v)
+        if not math.isfinite(smin) or smin <= 0:
+            return SIGMA_RESIDUAL_FALLBACK
+        return max(0.0, -math.log(2 * math.pi * smin ** 2)) + 1.0
+
+    def residuals(self, x: np.ndarray) -> np.ndarray:
+        """Residuals whose half squared norm is the NLL plus a constant.
+
+        Weighted residuals ``(y - h) / sigma`` (on the observable's
+        transformation scale) followed, if sigma depends on parameters, by
+        ``sqrt(log(2 pi sigma^2) + C)``.  Only for normal noise.  A failed
+        simulation gives large residuals (1e10).
+        """
+        cp = self.cp
+        n = len(cp.y)
+        size = n if self._sigma_const is None else 2 * n
+        try:
+            _, h, s = self.evaluate(x)
+        except SimulationError:
+            return np.full(size, 1e10)
+        r = weighted_residuals(cp.y, h, s, cp.groups)
+        if self._sigma_const is not None:
+            with np.errstate(all="ignore"):
+                extra = np.sqrt(np.maximum(np.log(2 * np.pi * s ** 2) + self._sigma_const, 0.0))
+            r = np.concatenate([r, extra])
+        r[~np.isfinite(r)] = 1e10
+        return r
+
+    def full_parameters(self, x: np.ndarray) -> dict[str, float]:
+        """All estimated parameters (linear) at free parameters ``x``."""
+        p, _, _ = self.evaluate(x)
+        return dict(zip(self.cp.estimated_ids, p.tolist()))
+
+    def x_from_parameters(self, params: dict[str, float]) -> np.ndarray:
+        """Scaled free-parameter vector from an id -> linear value dict."""
+        return scale([params[i] for i in self.free_ids], self.free_scales)
+
