@@ -1,65 +1,157 @@
-"""Benchmark: network generation and time per simulated condition, as ratios.
+"""Benchmark: latency of the command line and the API, and time per condition, as ratios.
 
-Runs in one process, on the same model and the same conditions:
+One run measures, side by side on the same machine:
 
-* BioNetGen network generation: cold (BNG2.pl) vs cached (memory, disk);
-* time per condition (0-240 min, 49 outputs, rtol = atol = 1e-8) with
-  libroadrunner on the exported SBML, PySB ``ScipyOdeSimulator`` on the
-  BioNetGen network, and COPASI (basico) on the exported SBML.
+1. **Latency, this checkout vs the commit before the simulation core**
+   (:data:`BEFORE`, checked out into a temporary git worktree and run with
+   ``PYTHONPATH`` pointing at it, in the same virtualenv):
+   ``jakstat --help``; a cold ``jakstat simulate ifnb_100pM`` (empty cache:
+   network generation, SBML export, JIT compilation); the same command warm
+   (second process, same cache); first-call latency of the Python API
+   (``simulate("ifnb_100pM")`` in a fresh process with a warm cache, from
+   interpreter start); and time per condition after set-up.
+2. **Engines**: time per condition with libroadrunner through the engine,
+   PySB ``ScipyOdeSimulator`` on the BioNetGen network, and COPASI (basico) on
+   the exported SBML, as ratios to libroadrunner.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_simulation.py [--repeats 3]
+    .venv/bin/python benchmarks/bench_simulation.py [--repeats 3] [--no-before] [--no-engines]
 """
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
-CONDITIONS = [{"IFNa_pM": 1000}, {"IFNb_pM": 100}, {"IFNg_pM": 100}, {"IFNb_pM": 100, "ruxolitinib_nM": 1000}]
+ROOT = Path(__file__).resolve().parents[1]
+#: The last commit before the one simulation core (issue 7).
+BEFORE = "86a553a"
+#: Standard conditions timed per condition (ids of jakstat_rules.conditions.CONDITIONS).
+TIMED = ("ifna_1nM", "ifnb_100pM", "ifng_100pM", "ifnb_100pM_ruxolitinib_1uM")
 T = np.linspace(0, 240, 49)
 
+PER_CONDITION = """
+import json, statistics, sys, time
+import numpy as np
+t0 = time.perf_counter()
+from jakstat_rules.simulate import Simulator
+sim = Simulator(**json.loads(sys.argv[1]))
+setup = time.perf_counter() - t0
+conds = json.loads(sys.argv[2])
+T = np.linspace(0, 240, 49)
+per = []
+for inputs in conds:
+    runs = []
+    for _ in range(int(sys.argv[3])):
+        t = time.perf_counter(); sim.run(inputs, T); runs.append(time.perf_counter() - t)
+    per.append(statistics.median(runs))
+print(json.dumps({"setup": setup, "per_condition": statistics.mean(per)}))
+"""
 
-def timed(fn, repeats):
-    out = []
+API_FIRST_CALL = """
+import time
+t0 = time.perf_counter()
+from jakstat_rules.simulate import simulate
+simulate("ifnb_100pM")
+print(time.perf_counter() - t0)
+"""
+
+
+def _run(argv, env, repeats=1):
+    """Median wall time of a command over ``repeats`` runs (each must succeed).
+
+    Commands run in a scratch folder: Python puts the working directory first
+    on ``sys.path``, which would otherwise shadow ``PYTHONPATH``.
+    """
+    times = []
+    scratch = Path(env["JAKSTAT_CACHE"]).parent
+    scratch.mkdir(parents=True, exist_ok=True)
     for _ in range(repeats):
         t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return statistics.median(out)
+        proc = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=scratch)
+        times.append(time.perf_counter() - t0)
+        if proc.returncode != 0:
+            raise SystemExit(f"benchmark command failed: {' '.join(argv)}\n{proc.stderr[-2000:]}")
+    return statistics.median(times), proc.stdout
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=3)
-    args = ap.parse_args()
+def latency(source: Path | None, repeats: int, work: Path) -> dict[str, float]:
+    """Latency figures of the code in ``source`` (None: this checkout as installed)."""
+    import json
 
-    import os
-    os.environ["JAKSTAT_CACHE"] = tempfile.mkdtemp(prefix="jakstat_bench_")
-    from jakstat_rules.export.sbml import to_sbml
-    from jakstat_rules.model import INPUTS, build_model
-    from jakstat_rules.network import clear_memory_cache, generate_network
+    from jakstat_rules.conditions import CONDITIONS
+
+    env = {**os.environ, "JAKSTAT_CACHE": str(work / "cache"), "MPLBACKEND": "Agg"}
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
+    cli = [sys.executable, "-m", "jakstat_rules.cli"]
+    out = str(work / "out")
+    check = "import jakstat_rules; print(jakstat_rules.__file__)"
+    where = _run([sys.executable, "-c", check], env)[1].strip()
+    expected = (source or ROOT) / "jakstat_rules" / "__init__.py"
+    if Path(where).resolve() != expected.resolve():
+        raise SystemExit(f"benchmark would time {where}, expected {expected}")
+    res = {}
+    res["help"], _ = _run(cli + ["--help"], env, repeats)
+    res["cold"], _ = _run(cli + ["simulate", "ifnb_100pM", "--out", out], env)
+    res["warm"], _ = _run(cli + ["simulate", "ifnb_100pM", "--out", out], env, repeats)
+    res["api_first_call"] = statistics.median(
+        float(_run([sys.executable, "-c", API_FIRST_CALL], env)[1].split()[-1]) for _ in range(repeats))
+    conds = json.dumps([dict(CONDITIONS[c].inputs) for c in TIMED])
+    for label, opts in (("per_condition", {}), ("per_condition_1e-8", {"rtol": 1e-8, "atol": 1e-8})):
+        _, text = _run([sys.executable, "-c", PER_CONDITION, json.dumps(opts), conds, str(repeats)], env)
+        res[label] = json.loads(text.strip().splitlines()[-1])["per_condition"]
+    return res
+
+
+def print_latency(now: dict, before: dict | None) -> None:
+    rows = [("jakstat --help", "help"), ("jakstat simulate, cold cache", "cold"),
+            ("jakstat simulate, warm", "warm"), ("Python API first call (warm cache)", "api_first_call"),
+            ("time per condition, default tolerances", "per_condition"),
+            ("time per condition, rtol = atol = 1e-8", "per_condition_1e-8")]
+    head = f"{'measure (seconds)':42s} {'this checkout':>14s}"
+    if before:
+        head += f" {'before ' + BEFORE:>15s} {'before/now':>11s}"
+    print(head)
+    for label, key in rows:
+        line = f"{label:42s} {now[key]:14.3f}"
+        if before:
+            line += f" {before[key]:15.3f} {before[key] / now[key]:10.1f}x"
+        print(line)
+    if before:
+        print(f"(default tolerances: now 1e-10 everywhere; before {BEFORE}: 1e-8 in the simulator)")
+
+
+def engines(repeats: int) -> None:
+    """Time per condition: libroadrunner (engine) vs PySB ScipyOdeSimulator vs COPASI."""
+    from jakstat_rules.conditions import CONDITIONS
+    from jakstat_rules.interface import INPUTS
+    from jakstat_rules.model import build_model
+    from jakstat_rules.network import generate_network, model_sbml
     from jakstat_rules.simulate import Simulator
 
-    print("== network generation (default model)")
-    clear_memory_cache()
-    cold = generate_network(build_model())
-    warm = generate_network(build_model())
-    clear_memory_cache()
-    disk = generate_network(build_model())
-    print(f"cold (BioNetGen): {cold.seconds:.2f} s  -> {cold.species} species, {cold.reactions} reactions")
-    print(f"memory cache:     {warm.seconds:.2f} s  (ratio cold/cached {cold.seconds / warm.seconds:.1f}x)")
-    print(f"disk cache:       {disk.seconds:.2f} s  (ratio cold/cached {cold.seconds / disk.seconds:.1f}x)")
+    conditions = [dict(CONDITIONS[c].inputs) for c in TIMED]
 
-    print("\n== time per condition (median of repeats, after one-time setup)")
+    def timed(fn):
+        out = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t0)
+        return statistics.median(out)
+
     t0 = time.perf_counter()
     rr_sim = Simulator(rtol=1e-8, atol=1e-8)
     rr_setup = time.perf_counter() - t0
-    rr_time = statistics.mean(timed(lambda c=c: rr_sim.run(c, T), args.repeats) for c in CONDITIONS)
+    rr_time = statistics.mean(timed(lambda c=c: rr_sim.run(c, T)) for c in conditions)
 
     from pysb.simulator import ScipyOdeSimulator
     model = build_model()
@@ -68,16 +160,14 @@ def main() -> None:
     py_sim = ScipyOdeSimulator(model, tspan=T, compiler="python",
                                integrator_options={"rtol": 1e-8, "atol": 1e-8})
     py_setup = time.perf_counter() - t0
-
-    def run_py(c):
-        py_sim.run(param_values={k: c.get(k, 0.0) for k in INPUTS})
-    py_time = statistics.mean(timed(lambda c=c: run_py(c), 1) for c in CONDITIONS)
+    py_time = statistics.mean(
+        timed(lambda c=c: py_sim.run(param_values={k: c.get(k, 0.0) for k in INPUTS}))
+        for c in conditions[:2])
 
     import basico
     t0 = time.perf_counter()
-    dm = basico.load_model(to_sbml(build_model()))
-    basico.set_task_settings(basico.T.TIME_COURSE, {"problem": {"AutomaticStepSize": False}},
-                             model=dm)
+    dm = basico.load_model(model_sbml("default"))
+    basico.set_task_settings(basico.T.TIME_COURSE, {"problem": {"AutomaticStepSize": False}}, model=dm)
     cp_setup = time.perf_counter() - t0
 
     def run_copasi(c):
@@ -85,13 +175,42 @@ def main() -> None:
             basico.set_parameters(k, initial_value=c.get(k, 0.0), model=dm)
         basico.run_time_course(duration=240, intervals=48, model=dm, r_tol=1e-8, a_tol=1e-8,
                                use_initial_values=True)
-    cp_time = statistics.mean(timed(lambda c=c: run_copasi(c), args.repeats) for c in CONDITIONS)
+    cp_time = statistics.mean(timed(lambda c=c: run_copasi(c)) for c in conditions)
 
-    rows = [("libroadrunner (SBML)", rr_setup, rr_time), ("PySB ScipyOdeSimulator", py_setup, py_time),
+    rows = [("libroadrunner (engine, SBML)", rr_setup, rr_time),
+            ("PySB ScipyOdeSimulator", py_setup, py_time),
             ("COPASI via basico (SBML)", cp_setup, cp_time)]
-    print(f"{'engine':28s} {'setup s':>9s} {'s/condition':>12s} {'ratio to roadrunner':>20s}")
+    print(f"{'engine (rtol = atol = 1e-8)':30s} {'setup s':>9s} {'s/condition':>12s} {'ratio to roadrunner':>20s}")
     for name, setup, per in rows:
-        print(f"{name:28s} {setup:9.2f} {per:12.4f} {per / rr_time:19.1f}x")
+        print(f"{name:30s} {setup:9.2f} {per:12.4f} {per / rr_time:19.1f}x")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--no-before", action="store_true", help=f"skip the run of commit {BEFORE}")
+    ap.add_argument("--no-engines", action="store_true", help="skip the engine comparison")
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="jakstat_bench_") as tmp:
+        tmp = Path(tmp)
+        os.environ["JAKSTAT_CACHE"] = str(tmp / "engines_cache")
+        print("== latency (median of", args.repeats, "runs; cold runs once)")
+        now = latency(None, args.repeats, tmp / "now")
+        before = None
+        if not args.no_before:
+            tree = tmp / "before"
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), BEFORE],
+                           check=True, capture_output=True)
+            try:
+                before = latency(tree, args.repeats, tmp / "before_work")
+            finally:
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                               capture_output=True)
+        print_latency(now, before)
+        if not args.no_engines:
+            print("\n== time per condition by engine (0-240 min, 49 outputs)")
+            engines(args.repeats)
 
 
 if __name__ == "__main__":
