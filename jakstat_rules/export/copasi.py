@@ -7,29 +7,35 @@ Uses COPASI's own Python bindings (``python-copasi``, ``import COPASI``).
 * :meth:`CopasiModel.time_course` sets the inputs (all other inputs 0) and
   returns the readouts as a table;
 * :func:`cps_text` writes the COPASI file of ``sbml/jakstat_ifn.cps``: the
-  SBML model plus one parameter set per standard time course
-  (:data:`STANDARD_TIME_COURSES`), a 0-240 min deterministic time-course
-  task with tight tolerances, a readout report and a plot.
+  SBML model plus one parameter set per standard condition of the default
+  model (:func:`cps_conditions`, read from
+  :data:`jakstat_rules.conditions.CONDITIONS`), a 0-240 min deterministic
+  time-course task with tight tolerances, a readout report and a plot.
+
+Parameter sets and time spans
+    A COPASI file has one time-course task, and a parameter set holds model
+    values only, not a duration.  The file therefore stores *every*
+    default-variant condition of the conditions table as a parameter set,
+    and one task of :data:`CPS_DURATION` = 240 min, the span of all of them
+    but ``radiation_10Gy`` (followed for 48 h, ``t_end`` 2880 min).  Each
+    parameter set carries the condition's description and time span as its
+    COPASI comment; for a condition whose span differs from the task (the
+    radiation one) the comment says to set the task's duration to it.
+    Conditions of other variants (``socs1_loss``, ``jak2_v617f``) belong to
+    the variants' own SBML files and are not in this file.
 """
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 import pandas as pd
 
+from ..conditions import CONDITIONS, Condition
 from .errors import SBMLExportError
 from .sbml import CREATION_DATE
-
-#: The standard time courses: parameter set name -> inputs (every other input 0).
-STANDARD_TIME_COURSES: dict[str, dict[str, float]] = {
-    "rest": {},
-    "ifna_1nM": {"IFNa_pM": 1000.0},
-    "ifnb_100pM": {"IFNb_pM": 100.0},
-    "ifng_100pM": {"IFNg_pM": 100.0},
-    "ifnb_100pM_ruxolitinib_300nM": {"IFNb_pM": 100.0, "ruxolitinib_nM": 300.0},
-}
 
 #: Readouts in the report and plot of the .cps file.
 CPS_READOUTS = ("pSTAT1_total", "pSTAT1_nuc", "GAF_nuc", "ISGF3_nuc", "SOCS1_mRNA", "ISG_mRNA")
@@ -102,7 +108,7 @@ class CopasiModel:
 
     def set_inputs(self, inputs: Mapping[str, float]) -> None:
         """Set the model inputs: those in ``inputs``, every other input to 0."""
-        from ..model import INPUTS
+        from ..interface import INPUTS
         unknown = sorted(set(inputs) - set(INPUTS))
         if unknown:
             raise SBMLExportError(f"unknown input(s) {unknown}: expected some of {sorted(INPUTS)}")
@@ -160,7 +166,7 @@ class CopasiModel:
             raise SBMLExportError(f"COPASI time course failed: {msgs}")
         ts = task.getTimeSeries()
         titles = [ts.getTitle(i) for i in range(ts.getNumVariables())]
-        from ..model import READOUTS
+        from ..interface import READOUTS
         names = list(readouts) if readouts is not None else \
             [r for r in READOUTS if f"Values[{r}]" in titles]
         cols = {"time": [ts.getData(s, 0) for s in range(ts.getRecordedSteps())]}
@@ -211,12 +217,37 @@ def load_cps(path_or_text: str, is_text: bool = False) -> CopasiModel:
     return CopasiModel(dm, msgs)
 
 
+def cps_conditions() -> list[Condition]:
+    """The conditions stored in the ``.cps`` file as parameter sets.
+
+    Every condition of :data:`~jakstat_rules.conditions.CONDITIONS` for the
+    default model, in table order (see the module docstring for the time
+    spans).
+    """
+    return [c for c in CONDITIONS.values() if c.variant == "default"]
+
+
+def _condition_comment(condition: Condition) -> str:
+    """COPASI comment (XHTML) of a condition's parameter set: what it is and its time span."""
+    inputs = (", ".join(f"{k} = {v:g}" for k, v in condition.inputs.items()) + " (others 0)"
+              if condition.inputs else "none (every input 0)")
+    span = f"Time span: 0-{condition.t_end:g} min."
+    if condition.t_end != CPS_DURATION:
+        span += (f" The stored time-course task runs {CPS_DURATION:g} min: set its duration "
+                 f"to {condition.t_end:g} min for this condition.")
+    paragraphs = (f"{condition.id}: {condition.description}.", f"Inputs: {inputs}.", span,
+                  "From jakstat_rules.conditions.CONDITIONS; apply, then run the time course.")
+    body = "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
+    return f'<body xmlns="http://www.w3.org/1999/xhtml">{body}</body>'
+
+
 def cps_text(sbml: str) -> str:
     """The ``.cps`` file: the SBML model ready to run in COPASI.
 
-    Contains one parameter set per entry of :data:`STANDARD_TIME_COURSES`
-    (apply one, then run the time course), the 0-240 min time-course task
-    (LSODA, rtol = atol = 1e-10), a report of time and :data:`CPS_READOUTS`
+    Contains one parameter set per condition of :func:`cps_conditions`
+    (apply one, then run the time course; its comment gives the condition's
+    description and time span), the 0-240 min time-course task (LSODA,
+    rtol = atol = 1e-10), a report of time and :data:`CPS_READOUTS`
     (tab-separated, to ``jakstat_ifn_timecourse.tsv`` next to the file) and
     a plot of the readouts.  The generation date is fixed for reproducibility.
     """
@@ -224,14 +255,15 @@ def cps_text(sbml: str) -> str:
     cm = load_sbml(sbml)
     dm, model = cm.datamodel, cm.model
     sets = model.getModelParameterSets()
-    for name, inputs in STANDARD_TIME_COURSES.items():
-        ps = C.CModelParameterSet(name)
+    for condition in cps_conditions():
+        ps = C.CModelParameterSet(condition.id)
         sets.addAndOwn(ps)
         ps.createFromModel()
-        for k, v in inputs.items():
+        ps.setNotes(_condition_comment(condition))
+        for k, v in condition.inputs.items():
             mp = ps.getModelParameter(cm._model_value(k).getCN())
             if mp is None:
-                raise SBMLExportError(f"parameter set {name!r}: input {k!r} not found")
+                raise SBMLExportError(f"parameter set {condition.id!r}: input {k!r} not found")
             mp.setValue(float(v), C.CCore.Framework_ParticleNumbers)
     task = cm.configure_time_course()
 
