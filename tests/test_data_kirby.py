@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import logging
 import shutil
 from pathlib import Path
 
@@ -189,20 +188,6 @@ def test_corrupt_copy_of_real_file(tmp_path, standin_sbml):
     df.to_csv(target, index=False)
     with pytest.raises(JakstatInputError, match=r"20190119_pSTAT1_IFN.csv.*line 11.*'ten'"):
         data.write_kirby_petab(tmp_path, tmp_path / "out", standin_sbml)
-
-
-def test_lint_failure_is_input_error(tmp_path, standin_sbml, caplog):
-    """A problem the PEtab linter rejects raises JakstatInputError."""
-    from jakstat_rules.calibrate.example import write_example_problem
-    from jakstat_rules.calibrate.problem import load_problem
-
-    yaml_path = write_example_problem(tmp_path / "p")
-    meas = pd.read_csv(tmp_path / "p" / "measurements.tsv", sep="\t")
-    meas.loc[0, "observableId"] = "no_such_observable"
-    meas.to_csv(tmp_path / "p" / "measurements.tsv", sep="\t", index=False)
-    with caplog.at_level(logging.ERROR):
-        with pytest.raises(JakstatInputError, match="linter"):
-            load_problem(yaml_path)
 
 
 REAL_SBML = Path(__file__).resolve().parents[1] / "sbml" / "jakstat_ifn.xml"

@@ -236,11 +236,16 @@ def condition_settings(condition_ids: Iterable[str], *, condition_df: pd.DataFra
         if cid not in condition_df.index:
             raise JakstatInputError(f"condition {cid!r} not in the condition table; "
                                     f"expected one of {list(condition_df.index)}")
-        mapping, _ = get_parameter_mapping_for_condition(
-            condition_id=cid, is_preeq=False, cur_measurement_df=None, model=sbml_model,
-            condition_df=condition_df, parameter_df=parameter_df,
-            simulation_parameters=dict(model_values), warn_unmapped=False,
-            scaled_parameters=False, fill_fixed_parameters=True)
+        try:
+            mapping, _ = get_parameter_mapping_for_condition(
+                condition_id=cid, is_preeq=False, cur_measurement_df=None, model=sbml_model,
+                condition_df=condition_df, parameter_df=parameter_df,
+                simulation_parameters=dict(model_values), warn_unmapped=False,
+                scaled_parameters=False, fill_fixed_parameters=True)
+        except (KeyError, ValueError, NotImplementedError) as exc:  # an unresolvable entry
+            raise JakstatInputError(
+                f"condition {cid!r} cannot be mapped onto the model ({type(exc).__name__}: "
+                f"{exc}); expected numbers or ids of the model or the parameter table") from None
         parameters = []
         for pid, mapped in mapping.items():
             a = _assignment(pid, mapped, table, f"condition {cid!r}, parameter {pid!r}")

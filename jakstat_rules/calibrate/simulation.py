@@ -92,7 +92,7 @@ def plan_simulations(measurement_df: pd.DataFrame, settings: Mapping[str, Condit
     model_values
         Model values of the settable parameters (see :func:`switch_settings`).
     """
-    pre = (measurement_df[C.PREEQUILIBRATION_CONDITION_ID].fillna("").astype(str)
+    pre = (measurement_df[C.PREEQUILIBRATION_CONDITION_ID].astype("string").fillna("").astype(str)
            if C.PREEQUILIBRATION_CONDITION_ID in measurement_df
            else pd.Series("", index=measurement_df.index))
     sim = measurement_df[C.SIMULATION_CONDITION_ID].astype(str)
