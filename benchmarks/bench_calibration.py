@@ -74,7 +74,7 @@ def default_problem(work: Path, standin: bool = False) -> Path:
 def run_ours(problem: Path, work: Path, n: int, seed: int) -> dict:
     t0 = time.perf_counter()
     calibrate(problem, work / "ours", n_starts=n, seed=seed, progress=False,
-                  plots=False, settings=FitSettings(rtol=RTOL, atol=ATOL))
+              plots=False, settings=FitSettings(rtol=RTOL, atol=ATOL))
     wall = time.perf_counter() - t0
     import pandas as pd
 
