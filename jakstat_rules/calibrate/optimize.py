@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -37,7 +36,7 @@ from jakstat_rules.errors import JakstatInputError, SimulationError
 from jakstat_rules.io import claim_output_dir, read_json, write_json, write_table
 
 from .objective import CompiledProblem, Objective, get_compiled
-from .parallel import check_scheduler, run_tasks
+from .parallel import Progress, check_scheduler, run_tasks
 from .petab_io import ProblemPayload, load_problem
 
 __all__ = ["FitSettings", "LocalFit", "StartResult", "starting_points", "local_fit",
@@ -367,30 +366,20 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
     if max_new_starts is not None:
         todo = todo[: int(max_new_starts)]
 
-    bar = None
-    if progress and todo:
-        from tqdm import tqdm
-
-        done = sum(i in records for i in range(settings.n_starts))
-        bar = tqdm(total=settings.n_starts, initial=done, desc="starts", unit="start",
-                   file=sys.stderr, dynamic_ncols=True)
-
     def on_result(rec: StartResult) -> None:
         write_json(start_dir / f"start_{rec.start:04d}.json", rec.to_dict())
         records[rec.start] = rec
-        if bar is not None:
-            fvals = [r.fval for r in records.values() if r.ok]
-            bar.update(1)
-            bar.set_postfix(best=f"{min(fvals, default=math.inf):.4g}",
-                            failed=sum(not r.ok for r in records.values()))
 
+    def postfix() -> dict:
+        fvals = [r.fval for r in records.values() if r.ok]
+        return {"best": f"{min(fvals, default=math.inf):.4g}",
+                "failed": sum(not r.ok for r in records.values())}
+
+    bar = Progress("starts", settings.n_starts, unit="start", postfix=postfix,
+                   done=sum(i in records for i in range(settings.n_starts)))
     tasks = [(asdict(settings), i, x0s[i]) for i in todo]
-    try:
-        run_tasks(run_start, payload, tasks, on_result, workers=workers,
-                  scheduler=scheduler, processes=processes)
-    finally:
-        if bar is not None:
-            bar.close()
+    run_tasks(run_start, payload, tasks, on_result, workers=workers, scheduler=scheduler,
+              processes=processes, progress=bar if progress else None)
     summary = write_fit_outputs(out, cp, ob, records, settings,
                                 wall_time_s=time.perf_counter() - t_start,
                                 problem_yaml=problem_yaml, plots=plots)

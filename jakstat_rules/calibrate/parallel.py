@@ -10,11 +10,13 @@ to a callback as soon as it arrives (so callers write it to disk at once).
 from __future__ import annotations
 
 import socket
-from typing import Callable
+import sys
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from jakstat_rules.errors import JakstatInputError
 
-__all__ = ["SCHEDULER_TIMEOUT", "check_scheduler", "run_tasks"]
+__all__ = ["SCHEDULER_TIMEOUT", "Progress", "check_scheduler", "run_tasks"]
 
 #: Seconds allowed to reach a dask scheduler.
 SCHEDULER_TIMEOUT = 3.0
@@ -52,9 +54,33 @@ def check_scheduler(address: str, timeout: float = SCHEDULER_TIMEOUT) -> None:
         raise _bad_scheduler(address, exc.strerror or type(exc).__name__) from None
 
 
+@dataclass(frozen=True)
+class Progress:
+    """A live progress line on stderr (tqdm) for :func:`run_tasks`.
+
+    Attributes
+    ----------
+    desc, unit
+        Label and unit of the line.
+    total
+        Number of tasks of the whole run.
+    done
+        Tasks finished before (a resumed run).
+    postfix
+        Called after each result; its items are shown after the counter.
+    """
+
+    desc: str
+    total: int
+    done: int = 0
+    unit: str = "it"
+    postfix: Callable[[], dict[str, Any]] | None = None
+
+
 def run_tasks(fn: Callable, payload, tasks: list[tuple],
-              on_result: Callable[[dict], None], workers: int = 1,
-              scheduler: str | None = None, processes: bool = True) -> None:
+              on_result: Callable[[Any], None], workers: int = 1,
+              scheduler: str | None = None, processes: bool = True,
+              progress: Progress | None = None) -> None:
     """Run ``fn(payload, *task)`` for every task, serially or on dask.
 
     Parameters
@@ -73,17 +99,42 @@ def run_tasks(fn: Callable, payload, tasks: list[tuple],
         Address of an existing dask scheduler (overrides ``workers``).
     processes
         Worker processes (True) or threads (False) for the LocalCluster.
+    progress
+        Show a progress line while tasks run.
 
     Raises
     ------
     JakstatInputError
         If the scheduler cannot be reached.
     """
+    if not tasks:
+        return
+    bar = None
+    if progress is not None:
+        from tqdm import tqdm
+
+        bar = tqdm(total=progress.total, initial=progress.done, desc=progress.desc,
+                   unit=progress.unit, file=sys.stderr, dynamic_ncols=True)
+
+    def deliver(result: Any) -> None:
+        on_result(result)
+        if bar is not None:
+            bar.update(1)
+            if progress.postfix is not None:
+                bar.set_postfix(**progress.postfix())
+
+    try:
+        _execute(fn, payload, tasks, deliver, workers, scheduler, processes)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _execute(fn: Callable, payload, tasks: list[tuple], deliver: Callable[[Any], None],
+             workers: int, scheduler: str | None, processes: bool) -> None:
     if scheduler is None and int(workers) <= 1:
         for task in tasks:
-            on_result(fn(payload, *task))
-        return
-    if not tasks:
+            deliver(fn(payload, *task))
         return
     from distributed import Client, LocalCluster, as_completed
 
@@ -102,7 +153,7 @@ def run_tasks(fn: Callable, payload, tasks: list[tuple],
         remote_payload = client.scatter(payload, broadcast=True)
         futures = [client.submit(fn, remote_payload, *task, pure=False) for task in tasks]
         for fut in as_completed(futures):
-            on_result(fut.result())
+            deliver(fut.result())
     finally:
         client.close()
         if cluster is not None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from jakstat_rules.io import claim_output_dir, read_json, write_json, write_tabl
 from .mapping import scale, unscale
 from .objective import Objective, get_compiled
 from .optimize import load_fit, local_fit, settings_of_fit
-from .parallel import check_scheduler, run_tasks
+from .parallel import Progress, check_scheduler, run_tasks
 from .petab_io import ProblemPayload, load_problem
 
 __all__ = ["THRESHOLD", "ProfileBranch", "profile", "profile_branch"]
@@ -242,25 +241,14 @@ def profile(problem_yaml: str | os.PathLike, fit_dir: str | os.PathLike,
     done = _load_branches(branch_dir)
     tasks = [(settings, pid, d, best, best_fval, max_steps)
              for pid in ids for d in (-1, 1) if (pid, d) not in done]
-    bar = None
-    if progress and tasks:
-        from tqdm import tqdm
-
-        bar = tqdm(total=2 * len(ids), initial=2 * len(ids) - len(tasks),
-                   desc="profile branches", file=sys.stderr)
-
     def on_result(rec: ProfileBranch) -> None:
         write_json(branch_dir / rec.file_name, rec.to_dict())
         done[(rec.parameter, rec.direction)] = rec
-        if bar is not None:
-            bar.update(1)
 
-    try:
-        run_tasks(profile_branch, payload, tasks, on_result, workers=workers,
-                  scheduler=scheduler, processes=processes)
-    finally:
-        if bar is not None:
-            bar.close()
+    bar = Progress("profile branches", 2 * len(ids), done=2 * len(ids) - len(tasks),
+                   unit="branch")
+    run_tasks(profile_branch, payload, tasks, on_result, workers=workers,
+              scheduler=scheduler, processes=processes, progress=bar if progress else None)
 
     result: dict = {"threshold": THRESHOLD, "best_fval": best_fval, "parameters": {}}
     rows, frames = [], {}
