@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
@@ -38,7 +39,7 @@ from .observables import ObservableGroup, compile_observables
 from .petab_io import ProblemPayload
 from .simulation import ConditionSimulator, plan_simulations
 
-__all__ = ["CompiledProblem", "get_compiled", "analytic_scalings", "Objective"]
+__all__ = ["CompiledProblem", "get_compiled", "analytic_scalings", "Evaluation", "Objective"]
 
 #: Constant that keeps sqrt(log(2 pi sigma^2) + C) real when sigma has no lower bound.
 SIGMA_RESIDUAL_FALLBACK = 60.0
@@ -258,6 +259,25 @@ def analytic_scalings(groups: list[ObservableGroup], table: ParameterTable,
     return {n: v for n, v in candidates.items() if n not in bad}
 
 
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """One evaluation of an :class:`Objective`.
+
+    Attributes
+    ----------
+    p
+        Linear values of all estimated parameters (analytic ones at their optimum).
+    h
+        Simulated observables, one per measurement.
+    sigma
+        Noise standard deviations, one per measurement.
+    """
+
+    p: np.ndarray
+    h: np.ndarray
+    sigma: np.ndarray
+
+
 class Objective:
     """The NLL of a compiled problem as a function of the free parameters.
 
@@ -321,8 +341,8 @@ class Objective:
             p[table.position(pid)] = 1.0
         return p
 
-    def evaluate(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return (p, h, sigma): full linear parameters, observables, SDs.
+    def evaluate(self, x: np.ndarray) -> Evaluation:
+        """Parameters, observables and noise SDs at scaled free parameters ``x``.
 
         Analytic scaling factors in ``p`` are set to their optimum (clipped
         to the bounds).
@@ -347,15 +367,15 @@ class Objective:
             val = float(np.clip(val, table.lb[k], table.ub[k]))
             p[k] = val
             h[rows] = h[rows] * val
-        return p, h, s
+        return Evaluation(p, h, s)
 
     def fval(self, x: np.ndarray) -> float:
         """NLL at scaled free parameters ``x`` (``inf`` if a simulation fails)."""
         try:
-            _, h, s = self.evaluate(x)
+            ev = self.evaluate(x)
         except SimulationError:
             return math.inf
-        v = float(np.sum(self.cp.nll_terms(h, s)))
+        v = float(np.sum(self.cp.nll_terms(ev.h, ev.sigma)))
         return v if math.isfinite(v) else math.inf
 
     def _sigma_constant(self) -> float | None:
@@ -413,21 +433,21 @@ class Objective:
         n = len(cp.y)
         size = n if self._sigma_const is None else 2 * n
         try:
-            _, h, s = self.evaluate(x)
+            ev = self.evaluate(x)
         except SimulationError:
             return np.full(size, 1e10)
-        r = weighted_residuals(cp.y, h, s, cp.groups)
+        r = weighted_residuals(cp.y, ev.h, ev.sigma, cp.groups)
         if self._sigma_const is not None:
             with np.errstate(all="ignore"):
-                extra = np.sqrt(np.maximum(np.log(2 * np.pi * s ** 2) + self._sigma_const, 0.0))
+                extra = np.sqrt(np.maximum(np.log(2 * np.pi * ev.sigma ** 2)
+                                           + self._sigma_const, 0.0))
             r = np.concatenate([r, extra])
         r[~np.isfinite(r)] = 1e10
         return r
 
     def full_parameters(self, x: np.ndarray) -> dict[str, float]:
         """All estimated parameters (linear) at free parameters ``x``."""
-        p, _, _ = self.evaluate(x)
-        return dict(zip(self.cp.estimated_ids, p.tolist()))
+        return dict(zip(self.cp.estimated_ids, self.evaluate(x).p.tolist()))
 
     def x_from_parameters(self, params: dict[str, float]) -> np.ndarray:
         """Scaled free-parameter vector from an id -> linear value dict."""
