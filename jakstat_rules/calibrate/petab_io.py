@@ -29,6 +29,7 @@ import pandas as pd
 import petab.v1 as petab
 from petab.v1 import C
 from petab.v1.models import MODEL_TYPE_SBML
+from petab.v1.models.sbml_model import SbmlModel
 
 from jakstat_rules.errors import JakstatInputError
 from jakstat_rules.io import atomic_write
@@ -229,9 +230,8 @@ class ProblemPayload:
                        hash=problem_hash(self.sbml, self.condition_df, self.measurement_df,
                                          self.observable_df, parameter_df))
 
-    def sbml_model(self):
+    def sbml_model(self) -> "SbmlModel":
         """The SBML model as libpetab's :class:`~petab.v1.models.sbml_model.SbmlModel`."""
-        from petab.v1.models.sbml_model import SbmlModel
 
         return SbmlModel.from_string(self.sbml)
 
