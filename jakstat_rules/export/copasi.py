@@ -299,6 +299,8 @@ def cps_text(sbml: str) -> str:
 
 
 _KEY_DEF = re.compile(r'\bkey="([A-Za-z]+)_(\d+)"')
+#: A whole key-shaped token (not part of a longer name or a dotted path).
+_KEY_TOKEN = re.compile(r"(?<![\w.])([A-Za-z]+_\d+)(?![\w])")
 
 
 def canonical_keys(text: str) -> str:
@@ -319,9 +321,7 @@ def canonical_keys(text: str) -> str:
             mapping[old] = f"{m.group(1)}_{counters[m.group(1)]}"
     if not mapping:
         return text
-    token = re.compile(r"(?<![\w.])(" + "|".join(sorted(map(re.escape, mapping), key=len, reverse=True))
-                       + r")(?![\w])")
-    return token.sub(lambda m: mapping[m.group(1)], text)
+    return _KEY_TOKEN.sub(lambda m: mapping.get(m.group(1), m.group(1)), text)
 
 
 _LI_RUN = re.compile(r"(?:^[ ]*<rdf:li rdf:resource=\"[^\"]*\"/>\n)+", re.M)
