@@ -1,12 +1,15 @@
-"""docs/copasi.md: the walkthrough's code blocks run in order and their numbers hold."""
+"""docs/copasi.md and docs/sbml.md: the walkthrough runs, the tables match the model and conditions."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_copasi_walkthrough_runs_step_by_step(monkeypatch, tmp_path):
     text = (ROOT / "docs" / "copasi.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
@@ -22,6 +25,20 @@ def test_copasi_doc_lists_every_input_and_readout():
     text = (ROOT / "docs" / "copasi.md").read_text()
     for name in list(INPUTS) + list(READOUTS):
         assert f"`{name}`" in text, name
+
+
+def test_copasi_doc_lists_the_parameter_sets_of_the_conditions_table():
+    """The guide's parameter-set table is the default-model part of the conditions table."""
+    from jakstat_rules.conditions import CONDITIONS
+
+    text = (ROOT / "docs" / "copasi.md").read_text()
+    rows = re.findall(r"^ *\| `(\w+)` \| ([^|]*) \| 0-(\d+) min", text, flags=re.M)
+    documented = {cid: (dict(re.findall(r"`(\w+)` = ([\d.]+)", inputs)), float(t_end))
+                  for cid, inputs, t_end in rows}
+    expected = {c.id: ({k: f"{v:g}" for k, v in c.inputs.items()}, c.t_end)
+                for c in CONDITIONS.values() if c.variant == "default"}
+    assert documented == expected
+    assert "300 nM" not in text and "300nM" not in text
 
 
 def test_sbml_doc_mentions_the_contracts():

@@ -40,6 +40,7 @@ def _cv(el) -> list[tuple[str, str]]:
 
 
 # ------------------------------------------------------------------ generated files
+@pytest.mark.slow
 def test_committed_files_are_up_to_date(tmp_path):
     """Regenerate everything into a temporary folder; the committed copies must be identical."""
     from jakstat_rules.export import export_all
@@ -261,6 +262,7 @@ def test_small_model_exports_clean():
     assert consistency_report(to_sbml(m)) == []
 
 
+@pytest.mark.slow
 def test_failed_export_leaves_no_file(tmp_path, monkeypatch):
     from jakstat_rules.export import SBMLExportError, export_all
     import jakstat_rules.export.formats as formats
@@ -274,14 +276,18 @@ def test_failed_export_leaves_no_file(tmp_path, monkeypatch):
 
 
 def test_atomic_write_cleans_up(tmp_path, monkeypatch):
-    import os
-    from jakstat_rules.export.sbml import atomic_write
+    """The exporters write through the IO module; a failed rename leaves no temporary file."""
+    import jakstat_rules.export.sbml as export_sbml
+    import jakstat_rules.io as io
+    from jakstat_rules.errors import JakstatInputError
+
+    assert export_sbml.atomic_write is io.atomic_write
 
     def fail(*a, **k):
-        raise OSError("disk full")
-    monkeypatch.setattr(os, "replace", fail)
-    with pytest.raises(OSError):
-        atomic_write(tmp_path / "f.xml", "x")
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(io.os, "replace", fail)
+    with pytest.raises(JakstatInputError, match="f.xml"):
+        io.atomic_write(tmp_path / "f.xml", "x")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -301,6 +307,7 @@ def test_cli_help(capsys):
     assert "--copasi" in out and "--variants" in out and "--out" in out
 
 
+@pytest.mark.slow
 def test_cli_writes_and_reports(tmp_path, capsys):
     args = _parser().parse_args(["export", "--out", str(tmp_path), "--variants", "socs1_loss"])
     assert args.func(args) == 0

@@ -1,21 +1,161 @@
-"""The committed model reference page is up to date."""
+"""docs/model_reference.md: up to date, and its tables agree with independent references.
+
+The page is generated from the PySB model (:mod:`jakstat_rules.reference`);
+these tests read the *committed* page and check it against what other
+tools make of the model: BioNetGen run directly on the exported rules
+(network sizes), and the committed SBML files read with libSBML (species,
+reactions, rule names, parameter values, units and sources, readouts,
+monomer annotations).  The staleness test ties the committed page to the
+generator.
+"""
+from __future__ import annotations
+
+import html
+import re
+import subprocess
 from pathlib import Path
 
-from jakstat_rules.reference import model_reference
+import libsbml
+import pytest
+
+from jakstat_rules.interface import INPUTS, READOUTS, VARIANTS
 
 ROOT = Path(__file__).resolve().parents[1]
+PAGE = ROOT / "docs" / "model_reference.md"
 
 
-def test_model_reference_is_not_stale():
-    committed = (ROOT / "docs" / "model_reference.md").read_text()
-    assert committed == model_reference(), "run `jakstat reference` and commit docs/model_reference.md"
+def _sbml_path(variant: str) -> Path:
+    return ROOT / "sbml" / ("jakstat_ifn.xml" if variant == "default" else f"jakstat_ifn_{variant}.xml")
 
 
-def test_reference_lists_every_monomer_and_parameter():
+def section(title: str) -> list[list[str]]:
+    """Rows (cells, stripped) of the table under ``## title`` of the committed page."""
+    text = PAGE.read_text(encoding="utf-8")
+    body = text.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in body.splitlines() if line.startswith("|")][2:]  # header, rule
+    return [[cell.strip() for cell in re.split(r"(?<!\\)\|", row)[1:-1]] for row in rows]
+
+
+@pytest.fixture(scope="module")
+def sbml() -> libsbml.Model:
+    doc = libsbml.readSBMLFromFile(str(_sbml_path("default")))
+    assert doc.getNumErrors(libsbml.LIBSBML_SEV_ERROR) == 0
+    return doc.getModel()
+
+
+def _notes(element) -> dict[str, str]:
+    """``Unit:`` / ``Source:`` lines of an SBML element's notes."""
+    out = {}
+    for para in re.findall(r"<p>(.*?)</p>", element.getNotesString(), flags=re.S):
+        key, _, value = html.unescape(para).partition(": ")
+        out[key] = value
+    return out
+
+
+# ----------------------------------------------------------------------------- the generator
+@pytest.mark.slow
+def test_committed_page_is_not_stale():
+    from jakstat_rules.reference import model_reference
+    assert PAGE.read_text(encoding="utf-8") == model_reference(), \
+        "run `jakstat reference` and commit docs/model_reference.md"
+
+
+# ----------------------------------------------------------------------------- network sizes
+def _bionetgen_counts(variant: str, folder: Path) -> tuple[int, int, int]:
+    """(rules, species, reactions) of BioNetGen's own network for the variant's rules."""
+    from pysb.pathfinder import get_path
+
+    from jakstat_rules.export.formats import to_bngl
     from jakstat_rules.model import build_model
-    page = model_reference()
-    model = build_model()
-    for mon in model.monomers:
-        assert f"| {mon.name} |" in page
-    for p in model.parameters:
-        assert f"| {p.name} |" in page
+
+    text = to_bngl(build_model(variant), actions=False)
+    text += "begin actions\ngenerate_network({overwrite=>1})\nend actions\n"
+    (folder / f"{variant}.bngl").write_text(text)
+    proc = subprocess.run(["perl", get_path("bng"), f"{variant}.bngl"], cwd=folder,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    rules = int(re.search(r"Read (\d+) reaction rule", proc.stdout).group(1))
+    net = (folder / f"{variant}.net").read_text()
+
+    def block(name: str) -> int:
+        body = net.split(f"begin {name}\n", 1)[1].split(f"end {name}\n", 1)[0]
+        return sum(1 for line in body.splitlines() if line.strip() and not line.lstrip().startswith("#"))
+    return rules, block("species"), block("reactions")
+
+
+@pytest.mark.slow
+def test_network_sizes_equal_an_independent_bionetgen_run_and_the_sbml(tmp_path):
+    """Rules, species and reactions of every variant as BNG2.pl counts them from the rules
+    (no PySB network cache involved); species as in the committed SBML file."""
+    rows = {r[0]: tuple(int(x) for x in r[1:]) for r in section("Network sizes")}
+    assert set(rows) == set(VARIANTS)
+    for variant, (rules, species, reactions) in rows.items():
+        assert _bionetgen_counts(variant, tmp_path) == (rules, species, reactions), variant
+        model = libsbml.readSBMLFromFile(str(_sbml_path(variant))).getModel()
+        assert model.getNumSpecies() == species, variant
+        # PySB writes a reversible pair (and reactions of the same reactants and products)
+        # as one SBML reaction
+        assert model.getNumReactions() <= reactions, variant
+
+
+# ----------------------------------------------------------------------------- tables vs the SBML
+def test_parameter_rows_equal_the_committed_sbml(sbml):
+    """Every constant parameter of the SBML has a row with its value, unit and source, and no other."""
+    rows = section("Parameters")
+    rules = {sbml.getRule(i).getVariable() for i in range(sbml.getNumRules())}
+    constants = {p.getId() for p in sbml.getListOfParameters() if p.getId() not in rules}
+    assert {r[0] for r in rows} == constants
+    assert len(rows) == len(constants)
+    for pid, value, unit, source in rows:
+        p = sbml.getParameter(pid)
+        assert float(value) == pytest.approx(p.getValue(), rel=1e-5, abs=0), pid
+        assert unit and source, pid
+        assert (unit, source) == (_notes(p)["Unit"], _notes(p)["Source"]), pid
+
+
+def test_derived_constants_are_sbml_assignment_rules_with_unit_and_source(sbml):
+    rows = section("Derived constants")
+    assert rows
+    for pid, formula, unit, source in rows:
+        assert sbml.getAssignmentRule(pid) is not None, pid
+        assert formula.strip("`") and unit and source, pid
+        assert _notes(sbml.getParameter(pid))["Source"] == source, pid
+
+
+def test_inputs_and_readouts_are_what_the_sbml_offers(sbml):
+    inputs = {r[0]: r[1] for r in section("Inputs")}
+    assert inputs == dict(INPUTS)
+    for pid, unit in inputs.items():
+        p = sbml.getParameter(pid)
+        assert p.getConstant() and p.getValue() == 0.0 and _notes(p)["Unit"] == unit, pid
+    readouts = [r[0] for r in section("Readouts")]
+    assert readouts == list(READOUTS)
+    for pid in readouts:
+        assert sbml.getAssignmentRule(pid) is not None, pid
+
+
+def test_rules_are_the_rules_behind_the_sbml_reactions(sbml):
+    """The rule table lists exactly the rules named by the SBML's reactions."""
+    page = [r[0] for r in section("Rules")]
+    from_sbml = set()
+    for reaction in sbml.getListOfReactions():
+        from_sbml.update(reaction.getName().split(" + "))
+    assert len(page) == len(set(page))
+    assert set(page) == from_sbml
+
+
+def test_monomers_and_identifiers_are_those_of_the_sbml_species(sbml):
+    """Monomers are the molecules of the SBML species; their identifiers annotate them there."""
+    rows = section("Monomers")
+    in_species: dict[str, set[str]] = {}
+    for s in sbml.getListOfSpecies():
+        names = set(re.findall(r"([A-Za-z_]\w*)\(", s.getName()))
+        uris = {s.getCVTerm(i).getResourceURI(j) for i in range(s.getNumCVTerms())
+                for j in range(s.getCVTerm(i).getNumResources())}
+        for name in names:
+            in_species.setdefault(name, set()).update(uris)
+    assert {r[0] for r in rows} == set(in_species)
+    for name, _sites, identifiers, description in rows:
+        uris = {entry.split(": ", 1)[1] for entry in identifiers.split("<br>")}
+        assert uris and uris <= in_species[name], name
+        assert description, name
