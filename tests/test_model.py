@@ -112,3 +112,29 @@ def test_variants_build(variant):
     assert ("SOCS1" in names) == (variant != "socs1_loss")
     assert ("USP18" in names) == (variant != "usp18_loss")
     assert any(r.name.startswith("JAK2V617F") for r in m.rules) == (variant == "jak2_v617f")
+
+
+def test_motifs_return_the_components_they_create():
+    """Each motif returns exactly what it adds; together they make up the model."""
+    from pysb import ComponentSet
+
+    from jakstat_rules.model import kinases, ligands, monomers
+    from jakstat_rules.model.builder import Builder
+
+    b = Builder("motifs")
+    created = monomers.add_monomers(b)
+    assert isinstance(created, ComponentSet) and set(created) == set(b.model.monomers)
+    seen = set(created)
+    binding = ligands.type_I_ifn_binds_ifnar(b)
+    assert {r.name for r in binding.filter(lambda c: c in b.model.rules)} == {
+        f"{lig}{step}" for lig in ("IFNA2", "IFNB1")
+        for step in ("_binds_IFNAR1", "_binds_IFNAR2", "IFNAR2_recruits_IFNAR1", "IFNAR1_recruits_IFNAR2")}
+    assert b.model.parameters["kon_IFNA2_IFNAR1"] in binding  # created on first use, here
+    seen |= set(binding)
+    for motif in (ligands.ligands_in_medium, ligands.receptors_at_rest, kinases.add):
+        before = set(b.model.all_components())
+        new = motif(b)
+        assert set(new) == set(b.model.all_components()) - before, motif.__name__
+        assert not set(new) & seen
+        seen |= set(new)
+    assert seen == set(b.model.all_components())

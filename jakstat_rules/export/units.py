@@ -256,7 +256,7 @@ def infer(expr: sympy.Expr, unit_of: Callable[[sympy.Symbol], Unit], where: str)
 
 def _fail(where: str, expr) -> Unit:
     raise SBMLExportError(f"{where}: cannot infer the unit of {expr} ({type(expr).__name__}); "
-                          "give the expression a unit in the model (Builder.e(..., unit=...))")
+                          "give the expression a unit in the model (Builder.expression(..., unit=...))")
 
 
 def show(u: Unit) -> str:

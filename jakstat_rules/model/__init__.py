@@ -75,7 +75,7 @@ def build_model(variant: str = "default", overrides: dict[str, float] | None = N
     for name_ in perturbations.KINASES:      # drug inputs exist in every variant
         perturbations.kinase_free_fraction(b, name_)
     for inp in INPUTS:
-        b.p(inp)
+        b.parameter(inp)
     ligands.add(b)
     kinases.add(b)
     stats.add(b)

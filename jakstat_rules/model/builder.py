@@ -6,7 +6,16 @@ rules, parameters and expressions through it.  The builder
 * creates parameters lazily from the registry in :mod:`.parameters`, so each
   parameter carries its value, unit and source;
 * records a unit and a source for every derived expression;
+* logs the components it creates, so each motif function returns what it
+  added (``start = b.mark()`` ... ``return b.created_since(start)``);
 * never touches PySB's global ``SelfExporter`` state.
+
+Helpers: :meth:`~Builder.monomer`, :meth:`~Builder.parameter`,
+:meth:`~Builder.expression`, :meth:`~Builder.observable`,
+:meth:`~Builder.rule`, :meth:`~Builder.initial` create (the middle three
+only on first use); :meth:`~Builder.monomer_named` and
+:meth:`~Builder.monomers_named` and :meth:`~Builder.component` look existing
+components up.
 """
 from __future__ import annotations
 
@@ -14,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sympy
-from pysb import (ANY, Expression, Initial, Model, Monomer, Observable,
-                  Parameter, Rule)
+from pysb import (ANY, Annotation, ComponentSet, Expression, Initial, Model, Monomer,
+                  Observable, Parameter, Rule)
 
 from ..errors import JakstatInputError
 from .parameters import PARAMETERS
@@ -48,6 +57,7 @@ class Builder:
     def __post_init__(self) -> None:
         self.model = Model(self.name, _export=False)
         self.provenance: dict[str, Provenance] = {}
+        self._created: list = []
         unknown = sorted(set(self.overrides) - set(PARAMETERS))
         if unknown:
             raise JakstatInputError(
@@ -66,8 +76,21 @@ class Builder:
 
     # -- components ------------------------------------------------------
     def add(self, component):
+        """Add a component to the model and to the creation log; returns it."""
         self.model.add_component(component)
+        self._created.append(component)
         return component
+
+    def mark(self) -> int:
+        """A position in the creation log, for :meth:`created_since`."""
+        return len(self._created)
+
+    def created_since(self, mark: int) -> ComponentSet:
+        """The components created since :meth:`mark` returned ``mark``, in creation order.
+
+        Motif functions return this, so a caller sees what each motif added.
+        """
+        return ComponentSet(self._created[mark:])
 
     def monomer(self, name: str, sites: list[str], states: dict | None = None,
                 annotations: list[tuple[str, str]] = (), doc: str = "") -> Monomer:
@@ -75,22 +98,26 @@ class Builder:
         mon = self.add(Monomer(name, sites, states or {}, _export=False))
         mon.__doc__ = doc
         for qual, uri in annotations:
-            from pysb import Annotation
             self.add_annotation(Annotation(mon, uri, qual, _export=False))
         return mon
 
-    def add_annotation(self, ann) -> None:
+    def add_annotation(self, ann: Annotation) -> None:
+        """Add an annotation (not a component) to the model."""
         self.model.add_annotation(ann)
 
-    def m(self, name: str) -> Monomer:
+    def monomer_named(self, name: str) -> Monomer:
         """Look a monomer up by name."""
         return self.model.monomers[name]
 
-    def c(self, name: str):
+    def monomers_named(self, *names: str) -> tuple[Monomer, ...]:
+        """Look several monomers up by name, in the order given."""
+        return tuple(self.model.monomers[name] for name in names)
+
+    def component(self, name: str):
         """Look any existing component up by name."""
         return self.model.components[name]
 
-    def p(self, name: str) -> Parameter:
+    def parameter(self, name: str) -> Parameter:
         """The parameter ``name``, created from the registry on first use."""
         comp = self.model.components.get(name)
         if comp is not None:
@@ -101,9 +128,9 @@ class Builder:
         self.provenance[name] = Provenance(spec.unit, spec.source, spec.description)
         return par
 
-    def e(self, name: str, expr: Any, unit: str | None = None,
-          source: str | None = None, description: str = "") -> Expression:
-        """Create an expression; constants must state a unit and a source."""
+    def expression(self, name: str, expr: Any, unit: str | None = None,
+                   source: str | None = None, description: str = "") -> Expression:
+        """The expression ``name`` (created on first use); constants must state a unit and a source."""
         comp = self.model.components.get(name)
         if comp is not None:
             return comp
@@ -112,18 +139,21 @@ class Builder:
             self.provenance[name] = Provenance(unit, source or "derived", description)
         return ex
 
-    def obs(self, name: str, pattern, match: str = "molecules") -> Observable:
+    def observable(self, name: str, pattern, match: str = "molecules") -> Observable:
+        """The observable ``name`` of ``pattern`` (created on first use)."""
         comp = self.model.components.get(name)
         if comp is not None:
             return comp
         return self.add(Observable(name, pattern, match=match, _export=False))
 
     def rule(self, name: str, rule_expr, kf, kr=None, **kw) -> Rule:
+        """Create a rule (reversible when ``kr`` is given)."""
         if kr is None:
             return self.add(Rule(name, rule_expr, kf, _export=False, **kw))
         return self.add(Rule(name, rule_expr, kf, kr, _export=False, **kw))
 
     def initial(self, pattern, value) -> None:
+        """Set the initial amount of ``pattern`` (initials are not components)."""
         self.model.add_initial(Initial(pattern, value, _export=False))
 
 

@@ -21,22 +21,24 @@ def bimolecular(b: Builder, name: str, kon: str, volume: str) -> Expression:
     --------
     >>> bimolecular(b, "kf_STAT1_dimer_cyt", "kf_pSTAT_dimer", "V_cyt")  # doctest: +SKIP
     """
-    return b.e(name, b.p(kon) * b.p("s_per_min") / (b.p("N_A") * b.p(volume)),
-               "1/(molecule*min)", f"{kon} converted with N_A and {volume}")
+    converted = b.parameter(kon) * b.parameter("s_per_min") / (b.parameter("N_A") * b.parameter(volume))
+    return b.expression(name, converted, "1/(molecule*min)", f"{kon} converted with N_A and {volume}")
 
 
 def per_minute(b: Builder, name: str, rate: str) -> Expression:
     """First-order rate in 1/min from ``rate`` [1/s]."""
-    return b.e(name, b.p(rate) * b.p("s_per_min"), "1/min", f"{rate} converted to 1/min")
+    return b.expression(name, b.parameter(rate) * b.parameter("s_per_min"), "1/min",
+                        f"{rate} converted to 1/min")
 
 
 def per_molecule_minute(b: Builder, name: str, rate: str) -> Expression:
     """Per-molecule rate in 1/(molecule*min) from ``rate`` [1/(molecule*s)]."""
-    return b.e(name, b.p(rate) * b.p("s_per_min"), "1/(molecule*min)",
-               f"{rate} converted to 1/(molecule*min)")
+    return b.expression(name, b.parameter(rate) * b.parameter("s_per_min"), "1/(molecule*min)",
+                        f"{rate} converted to 1/(molecule*min)")
 
 
 def pM_to_molecules(b: Builder, name: str, conc: str) -> Expression:
     """Molecules per cell in the medium for a concentration ``conc`` [pM]."""
-    return b.e(name, b.p(conc) * b.p("M_per_pM") * b.p("N_A") * b.p("V_medium"), "molecule",
-               f"{conc} converted to molecules per cell with N_A and V_medium")
+    amount = b.parameter(conc) * b.parameter("M_per_pM") * b.parameter("N_A") * b.parameter("V_medium")
+    return b.expression(name, amount, "molecule",
+                        f"{conc} converted to molecules per cell with N_A and V_medium")

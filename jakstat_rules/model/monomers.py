@@ -13,6 +13,8 @@ and are therefore created in complex with them; they never dissociate.
 """
 from __future__ import annotations
 
+from pysb import ComponentSet
+
 from .builder import Builder
 
 UNIPROT = "http://identifiers.org/uniprot/"
@@ -80,8 +82,16 @@ MONOMERS: dict[str, tuple] = {
 }
 
 
-def add_monomers(b: Builder, names: list[str] | None = None) -> None:
-    """Create the monomers ``names`` (all by default) with their annotations."""
+def add_monomers(b: Builder, names: list[str] | None = None) -> ComponentSet:
+    """Create the monomers ``names`` (all by default) with their annotations.
+
+    Returns
+    -------
+    ComponentSet
+        The monomers it creates.
+    """
+    start = b.mark()
     for name in names or MONOMERS:
         sites, states, anns, doc = MONOMERS[name]
         b.monomer(name, list(sites), dict(states), anns, doc)
+    return b.created_since(start)

@@ -30,7 +30,7 @@ JAK2 V617F
 """
 from __future__ import annotations
 
-from pysb import Expression
+from pysb import ComponentSet, Expression
 
 from .builder import Builder
 
@@ -45,43 +45,60 @@ def kinase_free_fraction(b: Builder, kinase: str) -> Expression:
         return b.model.components[name]
     occupancy = 0
     for drug in DRUGS:
-        kapp = b.e(f"Kapp_{drug}_{kinase}",
-                   b.p(f"IC50_{drug}_{kinase}") / 2 * (1 + b.p("ATP_cell_over_Km")), "nM",
-                   f"Cheng-Prusoff: IC50_{drug}_{kinase} / 2 * (1 + ATP_cell_over_Km)")
-        occupancy = occupancy + b.p(f"{drug}_nM") / kapp
-    return b.e(name, 1 / (1 + occupancy))
+        kapp = b.expression(f"Kapp_{drug}_{kinase}",
+                            b.parameter(f"IC50_{drug}_{kinase}") / 2 * (1 + b.parameter("ATP_cell_over_Km")),
+                            "nM", f"Cheng-Prusoff: IC50_{drug}_{kinase} / 2 * (1 + ATP_cell_over_Km)")
+        occupancy = occupancy + b.parameter(f"{drug}_nM") / kapp
+    return b.expression(name, 1 / (1 + occupancy))
 
 
-def radiation_induces_ifnb(b: Builder) -> None:
-    """IR -> DSB -> micronuclei -> cGAS -> STING -> IFNB1 mRNA -> secreted IFN-beta."""
-    DSB, MN, CGAS, STING1 = b.m("DSB"), b.m("MN"), b.m("CGAS"), b.m("STING1")
-    mIFNB1, IFNB1 = b.m("mRNA_IFNB1"), b.m("IFNB1")
-    b.initial(DSB(), b.e("DSB_0", b.p("IR_Gy") * b.p("DSB_per_Gy"), "molecule",
-                         "IR_Gy times DSB_per_Gy"))
-    b.initial(CGAS(act="i"), b.p("CGAS_0"))
-    b.initial(STING1(act="i"), b.p("STING1_0"))
-    b.rule("DSB_repaired", DSB() >> None, b.p("krep_DSB"))
-    b.rule("DSB_forms_micronucleus", DSB() >> MN(), b.p("kMN_DSB"))
-    b.rule("micronucleus_cleared", MN() >> None, b.p("kdeg_MN"))
+def radiation_induces_ifnb(b: Builder) -> ComponentSet:
+    """IR -> DSB -> micronuclei -> cGAS -> STING -> IFNB1 mRNA -> secreted IFN-beta.
+
+    Returns
+    -------
+    ComponentSet
+        The radiation rules, the break dose expression and the rate and amount parameters.
+    """
+    start = b.mark()
+    DSB, MN, CGAS, STING1 = b.monomers_named("DSB", "MN", "CGAS", "STING1")
+    mIFNB1, IFNB1 = b.monomers_named("mRNA_IFNB1", "IFNB1")
+    b.initial(DSB(), b.expression("DSB_0", b.parameter("IR_Gy") * b.parameter("DSB_per_Gy"), "molecule",
+                                  "IR_Gy times DSB_per_Gy"))
+    b.initial(CGAS(act="i"), b.parameter("CGAS_0"))
+    b.initial(STING1(act="i"), b.parameter("STING1_0"))
+    b.rule("DSB_repaired", DSB() >> None, b.parameter("krep_DSB"))
+    b.rule("DSB_forms_micronucleus", DSB() >> MN(), b.parameter("kMN_DSB"))
+    b.rule("micronucleus_cleared", MN() >> None, b.parameter("kdeg_MN"))
     b.rule("micronucleus_activates_CGAS", MN() + CGAS(act="i") >> MN() + CGAS(act="a"),
-           b.p("kact_CGAS_MN"))
-    b.rule("CGAS_inactivates", CGAS(act="a") >> CGAS(act="i"), b.p("kinact_CGAS"))
+           b.parameter("kact_CGAS_MN"))
+    b.rule("CGAS_inactivates", CGAS(act="a") >> CGAS(act="i"), b.parameter("kinact_CGAS"))
     b.rule("CGAS_activates_STING1", CGAS(act="a") + STING1(act="i") >> CGAS(act="a") + STING1(act="a"),
-           b.p("kact_STING1"))
-    b.rule("STING1_inactivates", STING1(act="a") >> STING1(act="i"), b.p("kinact_STING1"))
+           b.parameter("kact_STING1"))
+    b.rule("STING1_inactivates", STING1(act="a") >> STING1(act="i"), b.parameter("kinact_STING1"))
     b.rule("STING1_drives_IFNB1", STING1(act="a") >> STING1(act="a") + mIFNB1(),
-           b.p("vmax_IFNB1_mRNA"))
-    b.rule("IFNB1_mRNA_decays", mIFNB1() >> None, b.p("kdeg_IFNB1_mRNA"))
-    b.rule("IFNB1_secreted", mIFNB1() >> mIFNB1() + IFNB1(r1=None, r2=None), b.p("ksec_IFNB1"))
+           b.parameter("vmax_IFNB1_mRNA"))
+    b.rule("IFNB1_mRNA_decays", mIFNB1() >> None, b.parameter("kdeg_IFNB1_mRNA"))
+    b.rule("IFNB1_secreted", mIFNB1() >> mIFNB1() + IFNB1(r1=None, r2=None), b.parameter("ksec_IFNB1"))
+    return b.created_since(start)
 
 
-def jak2_v617f(b: Builder) -> None:
-    """Ligand-independent JAK2 activity of the V617F mutant."""
-    JAK2, IFNGR2, STAT1 = b.m("JAK2"), b.m("IFNGR2"), b.m("STAT1")
+def jak2_v617f(b: Builder) -> ComponentSet:
+    """Ligand-independent JAK2 activity of the V617F mutant.
+
+    Returns
+    -------
+    ComponentSet
+        The mutant's rules and their rate parameters and expressions.
+    """
+    start = b.mark()
+    JAK2, IFNGR2, STAT1 = b.monomers_named("JAK2", "IFNGR2", "STAT1")
     b.rule("JAK2V617F_autoactivates", JAK2(y1007="u") >> JAK2(y1007="p"),
-           b.e("kauto_JAK2V617F", b.p("V617F_activity") * kinase_free_fraction(b, "JAK2")))
+           b.expression("kauto_JAK2V617F", b.parameter("V617F_activity") * kinase_free_fraction(b, "JAK2")))
     b.rule("JAK2V617F_phosphorylates_STAT1",
            JAK2(y1007="p", box1=1) % IFNGR2(box1=1, lig=None)
            + STAT1(sh2=None, y701="u", loc="cyt")
            >> JAK2(y1007="p", box1=1) % IFNGR2(box1=1, lig=None) + STAT1(sh2=None, y701="p", loc="cyt"),
-           b.e("kcat_V617F_STAT1_eff", b.p("kcat_JAK2V617F_STAT1") * kinase_free_fraction(b, "JAK2")))
+           b.expression("kcat_V617F_STAT1_eff",
+                        b.parameter("kcat_JAK2V617F_STAT1") * kinase_free_fraction(b, "JAK2")))
+    return b.created_since(start)

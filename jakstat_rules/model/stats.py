@@ -12,7 +12,7 @@ Kok 2020 and Kirby 2021.
 """
 from __future__ import annotations
 
-from pysb import ANY
+from pysb import ANY, ComponentSet
 
 from .builder import Builder
 from .conversions import bimolecular
@@ -22,52 +22,76 @@ from .perturbations import kinase_free_fraction
 LOCATIONS = {"cyt": "V_cyt", "nuc": "V_nuc"}
 
 
-def stats_at_rest(b: Builder) -> None:
+def stats_at_rest(b: Builder) -> ComponentSet:
     """Unphosphorylated STAT1, STAT2, IRF9 shuttling between cytoplasm and nucleus.
 
     At rest import and export balance: nuclear fraction kimp/(kimp+kexp).
+
+    Returns
+    -------
+    ComponentSet
+        The amount parameters and the resting-split expressions.
     """
-    kimp, kexp = b.p("kimp_STAT"), b.p("kexp_STAT")
-    frac_nuc = b.e("fraction_nuclear_at_rest", kimp / (kimp + kexp), "dimensionless",
-                   "steady state of import and export")
+    start = b.mark()
+    kimp, kexp = b.parameter("kimp_STAT"), b.parameter("kexp_STAT")
+    frac_nuc = b.expression("fraction_nuclear_at_rest", kimp / (kimp + kexp), "dimensionless",
+                            "steady state of import and export")
     for name, total, free in [("STAT1", "STAT1_0", dict(sh2=None, y701="u", pias=None)),
                               ("STAT2", "STAT2_0", dict(sh2=None, y690="u", irf=None)),
                               ("IRF9", "IRF9_0", dict(stat=None))]:
-        M = b.m(name)
-        b.initial(M(loc="cyt", **free), b.e(f"{name}_cyt_0", b.p(total) * (1 - frac_nuc), "molecule",
-                                            f"{total} times the cytoplasmic fraction at rest"))
-        b.initial(M(loc="nuc", **free), b.e(f"{name}_nuc_0", b.p(total) * frac_nuc, "molecule",
-                                            f"{total} times the nuclear fraction at rest"))
+        M = b.monomer_named(name)
+        b.initial(M(loc="cyt", **free),
+                  b.expression(f"{name}_cyt_0", b.parameter(total) * (1 - frac_nuc), "molecule",
+                               f"{total} times the cytoplasmic fraction at rest"))
+        b.initial(M(loc="nuc", **free),
+                  b.expression(f"{name}_nuc_0", b.parameter(total) * frac_nuc, "molecule",
+                               f"{total} times the nuclear fraction at rest"))
+    return b.created_since(start)
 
 
-def stats_dock_on_receptors(b: Builder) -> None:
-    """SH2 docking of unphosphorylated STATs on receptor phospho-tyrosines."""
-    STAT1, STAT2 = b.m("STAT1"), b.m("STAT2")
+def stats_dock_on_receptors(b: Builder) -> ComponentSet:
+    """SH2 docking of unphosphorylated STATs on receptor phospho-tyrosines.
+
+    Returns
+    -------
+    ComponentSet
+        The docking rules and their rates.
+    """
+    start = b.mark()
+    STAT1, STAT2 = b.monomers_named("STAT1", "STAT2")
     kf = bimolecular(b, "kf_STAT_dock_cyt", "kf_STAT_dock", "V_cyt")
-    kr = b.p("kr_STAT_dock")
+    kr = b.parameter("kr_STAT_dock")
     sites = [("IFNAR2", "y512", STAT1(sh2=None, y701="u", loc="cyt"), "STAT1"),
              ("IFNAR2", "y512", STAT2(sh2=None, y690="u", irf=None, loc="cyt"), "STAT2"),
              ("IFNGR1", "y440", STAT1(sh2=None, y701="u", loc="cyt"), "STAT1")]
     for rec, site, stat, sname in sites:
-        R = b.m(rec)
+        R = b.monomer_named(rec)
         docked = stat.monomer(**{k: v for k, v in stat.site_conditions.items() if k != "sh2"}, sh2=1)
         b.rule(f"{sname}_docks_{rec}",
                R(**{site: "p"}) + stat | R(**{site: ("p", 1)}) % docked, kf, kr)
+    return b.created_since(start)
 
 
-def docked_stats_phosphorylated(b: Builder) -> None:
-    """Active complexes phosphorylate docked STATs, which are released."""
-    STAT1, STAT2 = b.m("STAT1"), b.m("STAT2")
-    IFNAR1, IFNAR2, IFNGR1, IFNGR2 = (b.m(n) for n in ("IFNAR1", "IFNAR2", "IFNGR1", "IFNGR2"))
-    JAK1, JAK2, TYK2, IFNG = b.m("JAK1"), b.m("JAK2"), b.m("TYK2"), b.m("IFNG")
-    kcat = b.p("kcat_STAT_phos")
-    k1 = b.e("kcat_STAT_by_JAK1", kcat * kinase_free_fraction(b, "JAK1"))
-    k2 = b.e("kcat_STAT_by_JAK2", kcat * kinase_free_fraction(b, "JAK2"))
+def docked_stats_phosphorylated(b: Builder) -> ComponentSet:
+    """Active complexes phosphorylate docked STATs, which are released.
+
+    Returns
+    -------
+    ComponentSet
+        The phosphorylation rules and their rates.
+    """
+    start = b.mark()
+    STAT1, STAT2 = b.monomers_named("STAT1", "STAT2")
+    IFNAR1, IFNAR2, IFNGR1, IFNGR2 = b.monomers_named("IFNAR1", "IFNAR2", "IFNGR1", "IFNGR2")
+    JAK1, JAK2, TYK2, IFNG = b.monomers_named("JAK1", "JAK2", "TYK2", "IFNG")
+    kcat = b.parameter("kcat_STAT_phos")
+    k1 = b.expression("kcat_STAT_by_JAK1", kcat * kinase_free_fraction(b, "JAK1"))
+    k2 = b.expression("kcat_STAT_by_JAK2", kcat * kinase_free_fraction(b, "JAK2"))
     stats = [("STAT1", "y701"), ("STAT2", "y690")]
     for lig in TYPE_I:
-        L = b.m(lig)
+        L = b.monomer_named(lig)
         for sname, site in stats:
-            S = b.m(sname)
+            S = b.monomer_named(sname)
             core = dict(r1=1, r2=2)
             b.rule(f"{lig}_complex_phosphorylates_{sname}",
                    L(**core) % IFNAR1(lig=1, box1=3) % TYK2(box1=3, y1054="p")
@@ -83,13 +107,21 @@ def docked_stats_phosphorylated(b: Builder) -> None:
            >> IFNG(r1=1, r2=2) % IFNGR1(lig=1, box1=3, y440="p") % JAK1(box1=3, y1034="p", socs=None)
            % IFNGR2(lig=2, box1=4) % JAK2(box1=4, y1007="p") + STAT1(sh2=None, y701="p"),
            k2)
+    return b.created_since(start)
 
 
-def pstats_dimerise(b: Builder) -> None:
-    """GAF (pSTAT1:pSTAT1), pSTAT1:pSTAT2, and ISGF3 (pSTAT1:pSTAT2:IRF9)."""
-    STAT1, STAT2, IRF9 = b.m("STAT1"), b.m("STAT2"), b.m("IRF9")
-    kr = b.p("kr_pSTAT_dimer")
-    kr9 = b.p("kr_IRF9_STAT2")
+def pstats_dimerise(b: Builder) -> ComponentSet:
+    """GAF (pSTAT1:pSTAT1), pSTAT1:pSTAT2, and ISGF3 (pSTAT1:pSTAT2:IRF9).
+
+    Returns
+    -------
+    ComponentSet
+        The dimerisation and IRF9 binding rules and their rates.
+    """
+    start = b.mark()
+    STAT1, STAT2, IRF9 = b.monomers_named("STAT1", "STAT2", "IRF9")
+    kr = b.parameter("kr_pSTAT_dimer")
+    kr9 = b.parameter("kr_IRF9_STAT2")
     for loc, vol in LOCATIONS.items():
         kf = bimolecular(b, f"kf_pSTAT_dimer_{loc}", "kf_pSTAT_dimer", vol)
         kf9 = bimolecular(b, f"kf_IRF9_STAT2_{loc}", "kf_IRF9_STAT2", vol)
@@ -105,11 +137,20 @@ def pstats_dimerise(b: Builder) -> None:
                STAT2(sh2=ANY, y690="p", irf=None, loc=loc) + IRF9(stat=None, loc=loc)
                | STAT2(sh2=ANY, y690="p", irf=1, loc=loc) % IRF9(stat=1, loc=loc),
                kf9, kr9)
+    return b.created_since(start)
 
 
-def add(b: Builder) -> None:
-    """All rules of this module."""
+def add(b: Builder) -> ComponentSet:
+    """All rules of this module.
+
+    Returns
+    -------
+    ComponentSet
+        Every component the module's motifs create.
+    """
+    start = b.mark()
     stats_at_rest(b)
     stats_dock_on_receptors(b)
     docked_stats_phosphorylated(b)
     pstats_dimerise(b)
+    return b.created_since(start)

@@ -21,27 +21,42 @@ rests at steady state with every input 0.
 """
 from __future__ import annotations
 
+from pysb import ComponentSet, Expression
 
 from .builder import Builder
 
 
-def _hill(b: Builder, name: str, activity) -> object:
-    n = b.p("n_hill")
-    return b.e(name, activity ** n / (1 + activity ** n))
+def _hill(b: Builder, name: str, activity) -> Expression:
+    """Expression ``name`` = activity^n / (1 + activity^n) with ``n_hill``."""
+    n = b.parameter("n_hill")
+    return b.expression(name, activity ** n / (1 + activity ** n))
 
 
-def promoter_activities(b: Builder) -> dict[str, object]:
-    """Hill activities of ISRE, GAS and IRF-E promoters (dimensionless)."""
+def promoter_activities(b: Builder) -> dict[str, Expression]:
+    """Hill activities of ISRE, GAS and IRF-E promoters (dimensionless).
+
+    Returns
+    -------
+    dict
+        Promoter (``ISRE``, ``GAS``, ``IRFE``) -> the activity expression it creates.
+    """
     obs = b.model.observables
     gaf, isgf3 = obs["GAF_active"], obs["ISGF3_active"]
-    h_isre = _hill(b, "ISRE_activity", (isgf3 + b.p("w_GAS_on_ISRE") * gaf) / b.p("K_ISRE"))
-    h_gas = _hill(b, "GAS_activity", (gaf + b.p("w_ISRE_on_GAS") * isgf3) / b.p("K_GAS"))
-    h_irf = _hill(b, "IRFE_activity", obs["IRF1_total"] / b.p("K_IRF1"))
+    h_isre = _hill(b, "ISRE_activity", (isgf3 + b.parameter("w_GAS_on_ISRE") * gaf) / b.parameter("K_ISRE"))
+    h_gas = _hill(b, "GAS_activity", (gaf + b.parameter("w_ISRE_on_GAS") * isgf3) / b.parameter("K_GAS"))
+    h_irf = _hill(b, "IRFE_activity", obs["IRF1_total"] / b.parameter("K_IRF1"))
     return {"ISRE": h_isre, "GAS": h_gas, "IRFE": h_irf}
 
 
-def genes_transcribed(b: Builder, with_socs1: bool = True, with_usp18: bool = True) -> None:
-    """Transcription, mRNA decay, translation and protein decay of the ISGs."""
+def genes_transcribed(b: Builder, with_socs1: bool = True, with_usp18: bool = True) -> ComponentSet:
+    """Transcription, mRNA decay, translation and protein decay of the ISGs.
+
+    Returns
+    -------
+    ComponentSet
+        The promoter activities, transcription, translation and decay rules and their rates.
+    """
+    start = b.mark()
     act = promoter_activities(b)
     drive = {
         "SOCS1": act["GAS"],
@@ -52,25 +67,28 @@ def genes_transcribed(b: Builder, with_socs1: bool = True, with_usp18: bool = Tr
         "ISG": act["ISRE"],
     }
     for gene, activity in drive.items():
-        mrna = b.m(f"mRNA_{gene}")
-        m0 = b.p(f"{gene}_mRNA_0")
-        kdeg = b.p(f"kdeg_{gene}_mRNA")
+        mrna = b.monomer_named(f"mRNA_{gene}")
+        m0 = b.parameter(f"{gene}_mRNA_0")
+        kdeg = b.parameter(f"kdeg_{gene}_mRNA")
         basal_decay = kdeg
         if gene == "STAT1":
-            basal_decay = kdeg + b.p("k_miRNA_STAT1_mRNA") * b.p("miRNA_0")
+            basal_decay = kdeg + b.parameter("k_miRNA_STAT1_mRNA") * b.parameter("miRNA_0")
         b.initial(mrna(), m0)
-        ksyn = b.e(f"ksyn_{gene}_mRNA", basal_decay * m0 + b.p(f"vmax_{gene}_mRNA") * activity)
+        ksyn = b.expression(f"ksyn_{gene}_mRNA",
+                            basal_decay * m0 + b.parameter(f"vmax_{gene}_mRNA") * activity)
         b.rule(f"{gene}_transcribed", None >> mrna(), ksyn)
         b.rule(f"{gene}_mRNA_decays", mrna() >> None, kdeg)
 
     # proteins with a resting amount set by the literature: translation derived
-    STAT1, IRF9 = b.m("STAT1"), b.m("IRF9")
+    STAT1, IRF9 = b.monomers_named("STAT1", "IRF9")
     for gene, prot, kdeg_name in [("STAT1", STAT1(sh2=None, y701="u", pias=None, loc="cyt"), "kdeg_STAT1"),
                                   ("IRF9", IRF9(stat=None, loc="cyt"), "kdeg_IRF9")]:
-        kdeg = b.p(kdeg_name)
-        ktl = b.e(f"ktl_{gene}", kdeg * b.model.components[f"{gene}_cyt_0"] / b.p(f"{gene}_mRNA_0"),
-                  "1/min", f"steady state at rest: {kdeg_name} * {gene}_cyt_0 / {gene}_mRNA_0")
-        b.rule(f"{gene}_translated", b.m(f"mRNA_{gene}")() >> b.m(f"mRNA_{gene}")() + prot, ktl)
+        kdeg = b.parameter(kdeg_name)
+        ktl = b.expression(f"ktl_{gene}",
+                           kdeg * b.component(f"{gene}_cyt_0") / b.parameter(f"{gene}_mRNA_0"),
+                           "1/min", f"steady state at rest: {kdeg_name} * {gene}_cyt_0 / {gene}_mRNA_0")
+        mrna = b.monomer_named(f"mRNA_{gene}")
+        b.rule(f"{gene}_translated", mrna() >> mrna() + prot, ktl)
         b.rule(f"{gene}_decays", prot >> None, kdeg)
 
     # feedback proteins: translation rate from the literature, resting amount derived
@@ -80,11 +98,13 @@ def genes_transcribed(b: Builder, with_socs1: bool = True, with_usp18: bool = Tr
     if with_usp18:
         feedback.append(("USP18", {"r2": None}))
     for gene, free in feedback:
-        P, mrna = b.m(gene), b.m(f"mRNA_{gene}")
-        ktl, kdeg = b.p(f"ktl_{gene}"), b.p(f"kdeg_{gene}")
-        b.initial(P(**free), b.e(f"{gene}_0", ktl * b.p(f"{gene}_mRNA_0") / kdeg, "molecule",
-                                 f"steady state at rest: ktl_{gene} * {gene}_mRNA_0 / kdeg_{gene}"))
+        P, mrna = b.monomer_named(gene), b.monomer_named(f"mRNA_{gene}")
+        ktl, kdeg = b.parameter(f"ktl_{gene}"), b.parameter(f"kdeg_{gene}")
+        b.initial(P(**free),
+                  b.expression(f"{gene}_0", ktl * b.parameter(f"{gene}_mRNA_0") / kdeg, "molecule",
+                               f"steady state at rest: ktl_{gene} * {gene}_mRNA_0 / kdeg_{gene}"))
         b.rule(f"{gene}_translated", mrna() >> mrna() + P(**free), ktl)
         b.rule(f"{gene}_decays", P() >> None, kdeg, delete_molecules=True)
+    return b.created_since(start)
 
 

@@ -9,14 +9,22 @@ apart, TC45 (PTPN2) dephosphorylates the monomers (Haspel 1999; ten Hoeve
 """
 from __future__ import annotations
 
+from pysb import ComponentSet
 
 from .builder import Builder
 
 
-def dimers_imported(b: Builder) -> None:
-    """Active import of GAF, pSTAT1:pSTAT2 and ISGF3."""
-    STAT1, STAT2, IRF9 = b.m("STAT1"), b.m("STAT2"), b.m("IRF9")
-    k = b.p("kimp_dimer")
+def dimers_imported(b: Builder) -> ComponentSet:
+    """Active import of GAF, pSTAT1:pSTAT2 and ISGF3.
+
+    Returns
+    -------
+    ComponentSet
+        The import rules and their rate parameter.
+    """
+    start = b.mark()
+    STAT1, STAT2, IRF9 = b.monomers_named("STAT1", "STAT2", "IRF9")
+    k = b.parameter("kimp_dimer")
     b.rule("GAF_imported",
            STAT1(sh2=1, y701="p", loc="cyt") % STAT1(sh2=1, y701="p", loc="cyt")
            >> STAT1(sh2=1, y701="p", loc="nuc") % STAT1(sh2=1, y701="p", loc="nuc"), k)
@@ -26,25 +34,41 @@ def dimers_imported(b: Builder) -> None:
     b.rule("ISGF3_imported",
            STAT1(sh2=1, loc="cyt") % STAT2(sh2=1, irf=2, loc="cyt") % IRF9(stat=2, loc="cyt")
            >> STAT1(sh2=1, loc="nuc") % STAT2(sh2=1, irf=2, loc="nuc") % IRF9(stat=2, loc="nuc"), k)
+    return b.created_since(start)
 
 
-def monomers_shuttle(b: Builder) -> None:
-    """Slow import and export of free unphosphorylated STAT1, STAT2, IRF9."""
-    kimp, kexp = b.p("kimp_STAT"), b.p("kexp_STAT")
+def monomers_shuttle(b: Builder) -> ComponentSet:
+    """Slow import and export of free unphosphorylated STAT1, STAT2, IRF9.
+
+    Returns
+    -------
+    ComponentSet
+        The shuttling rules and their rate parameters.
+    """
+    start = b.mark()
+    kimp, kexp = b.parameter("kimp_STAT"), b.parameter("kexp_STAT")
     free = {"STAT1": dict(sh2=None, y701="u", pias=None),
             "STAT2": dict(sh2=None, y690="u", irf=None),
             "IRF9": dict(stat=None)}
     for name, cond in free.items():
-        M = b.m(name)
+        M = b.monomer_named(name)
         b.rule(f"{name}_shuttles", M(loc="cyt", **cond) | M(loc="nuc", **cond), kimp, kexp)
+    return b.created_since(start)
 
 
-def stats_dephosphorylated(b: Builder) -> None:
-    """PTPN2 in the nucleus and PTPN11 in the cytoplasm dephosphorylate pSTAT monomers."""
-    STAT1, STAT2 = b.m("STAT1"), b.m("STAT2")
-    PTPN2, PTPN11 = b.m("PTPN2"), b.m("PTPN11")
-    b.initial(PTPN2(), b.p("PTPN2_0"))
-    k2, k11 = b.p("kdp_PTPN2_pSTAT1"), b.p("kdp_PTPN11_pSTAT1")
+def stats_dephosphorylated(b: Builder) -> ComponentSet:
+    """PTPN2 in the nucleus and PTPN11 in the cytoplasm dephosphorylate pSTAT monomers.
+
+    Returns
+    -------
+    ComponentSet
+        The dephosphorylation rules, PTPN2's amount and the rate parameters.
+    """
+    start = b.mark()
+    STAT1, STAT2 = b.monomers_named("STAT1", "STAT2")
+    PTPN2, PTPN11 = b.monomers_named("PTPN2", "PTPN11")
+    b.initial(PTPN2(), b.parameter("PTPN2_0"))
+    k2, k11 = b.parameter("kdp_PTPN2_pSTAT1"), b.parameter("kdp_PTPN11_pSTAT1")
     for S, site in ((STAT1, "y701"), (STAT2, "y690")):
         b.rule(f"PTPN2_dephosphorylates_{S.name}",
                PTPN2() + S(sh2=None, loc="nuc", **{site: "p"}) >> PTPN2() + S(sh2=None, loc="nuc", **{site: "u"}),
@@ -52,12 +76,21 @@ def stats_dephosphorylated(b: Builder) -> None:
         b.rule(f"PTPN11_dephosphorylates_{S.name}",
                PTPN11() + S(sh2=None, loc="cyt", **{site: "p"}) >> PTPN11() + S(sh2=None, loc="cyt", **{site: "u"}),
                k11)
+    return b.created_since(start)
 
 
-def add(b: Builder) -> None:
-    """All rules of this module."""
+def add(b: Builder) -> ComponentSet:
+    """All rules of this module.
+
+    Returns
+    -------
+    ComponentSet
+        Every component the module's motifs create.
+    """
+    start = b.mark()
     dimers_imported(b)
     monomers_shuttle(b)
     stats_dephosphorylated(b)
+    return b.created_since(start)
 
 
