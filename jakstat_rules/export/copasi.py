@@ -27,6 +27,7 @@ Parameter sets and time spans
 from __future__ import annotations
 
 import html
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
@@ -204,15 +205,21 @@ def load_sbml(sbml: str) -> CopasiModel:
     return CopasiModel(dm, msgs)
 
 
-def load_cps(path_or_text: str, is_text: bool = False) -> CopasiModel:
-    """Load a COPASI ``.cps`` file (or its text)."""
+def load_cps(path: str | os.PathLike) -> CopasiModel:
+    """Load a COPASI ``.cps`` file.
+
+    Raises
+    ------
+    SBMLExportError
+        When COPASI cannot load the file (the message names it).
+    """
     import COPASI as C
     dm = C.CRootContainer.addDatamodel()
     C.CCopasiMessage.clearDeque()
-    ok = dm.loadFromString(path_or_text) if is_text else dm.loadModel(str(path_or_text))
+    ok = dm.loadModel(str(path))
     msgs = _drain_messages()
     if not ok:
-        raise SBMLExportError(f"COPASI cannot load {'the file' if is_text else path_or_text}: "
+        raise SBMLExportError(f"COPASI cannot load {str(path)!r}: "
                               + "; ".join(m.text for m in msgs if m.severity == "error"))
     return CopasiModel(dm, msgs)
 

@@ -33,17 +33,17 @@ Constructs the exporter cannot write faithfully raise
 from __future__ import annotations
 
 import html
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import libsbml
 import sympy
-from pysb import Expression, Model, Observable, Parameter
+from pysb import Expression, Model, Observable
 from pysb.export import export
 
+from ..interface import INPUTS, READOUTS
 from ..io import atomic_write
+from ..model.parameters import CITATIONS
 from ..network import generate_network
 from . import units as U
 from .errors import SBMLExportError
@@ -55,11 +55,6 @@ CREATION_DATE = "2025-01-01T00:00:00Z"
 TIME_UNITS, SUBSTANCE_UNITS, VOLUME_UNITS = "min", "molecule", "pL"
 #: Length and area units: unused by the model, declared so no tool has to guess them.
 LENGTH_UNITS, AREA_UNITS = "metre", "um2"
-
-#: Units the SBML needs that differ from the registry's strings (none at present;
-#: the registry writes Avogadro's constant as molecule/mol, as SBML needs for
-#: the rate constants built from it to come out per molecule).
-UNIT_OVERRIDES: dict[str, str] = {}
 
 #: Papers describing the model as a whole (bqmodel:isDescribedBy).
 MODEL_PAPERS = ("Kirby2021", "Kok2020", "Yamada2003", "Liu2020")
@@ -211,7 +206,7 @@ def component_units(model: Model) -> dict[str, tuple[U.Unit, str | None]]:
     prov = getattr(model, "jakstat_provenance", {})
     out: dict[str, tuple[U.Unit, str | None]] = {}
     for p in model.parameters:
-        text = UNIT_OVERRIDES.get(p.name) or (prov[p.name].unit if p.name in prov else None)
+        text = prov[p.name].unit if p.name in prov else None
         if text is None:
             raise SBMLExportError(f"parameter {p.name!r} has no unit in model.jakstat_provenance; "
                                   "expected a registry entry with a unit string")
@@ -235,7 +230,7 @@ def component_units(model: Model) -> dict[str, tuple[U.Unit, str | None]]:
             return out[ex.name][0]
         inferred = U.infer(ex.expr, unit_of, f"expression {ex.name!r}")
         if ex.name in prov:
-            text = UNIT_OVERRIDES.get(ex.name) or prov[ex.name].unit
+            text = prov[ex.name].unit
             declared = U.parse(text)[0]
             if declared != inferred:
                 raise SBMLExportError(
@@ -457,8 +452,6 @@ def _parameters(sm: libsbml.Model, model: Model, comp_units) -> None:
     for unit, text in comp_units.values():  # declared units first: inferred ones reuse their ids
         if text is not None:
             reg.uid(unit, text)
-    from ..model.parameters import CITATIONS
-    readouts = _readouts()
     components = {c.name: c for c in model.all_components()}
     for i in range(sm.getNumParameters()):
         p = sm.getParameter(i)
@@ -474,19 +467,19 @@ def _parameters(sm: libsbml.Model, model: Model, comp_units) -> None:
         info = prov.get(pid)
         lines = []
         if isinstance(comp, Observable):
-            lines.append(f"Observable (molecules): {readouts.get(pid, str(comp.reaction_pattern))}")
+            lines.append(f"Observable (molecules): {READOUTS.get(pid, str(comp.reaction_pattern))}")
             p.setSBOTerm(361)  # amount of an entity pool
         elif isinstance(comp, Expression):
             lines.append(f"Expression: {comp.name} = {comp.expr}")
-            if pid in readouts:
-                lines.append(f"Readout: {readouts[pid]}")
+            if pid in READOUTS:
+                lines.append(f"Readout: {READOUTS[pid]}")
             p.setSBOTerm(_parameter_sbo(pid, text or "", expression=True))
         else:
             p.setSBOTerm(_parameter_sbo(pid, text or ""))
         if info is not None:
             if info.description:
                 lines.append(info.description)
-            lines.append(f"Unit: {text}" + (f" (registry: {info.unit})" if text != info.unit else ""))
+            lines.append(f"Unit: {text}")
             lines.append(f"Source: {info.source}")
             for key, ref in CITATIONS.items():
                 if re.search(rf"\b{re.escape(key)}\b", info.source):
@@ -500,11 +493,6 @@ def _parameters(sm: libsbml.Model, model: Model, comp_units) -> None:
         if info is not None and info.source == "input":
             lines.insert(0, "INPUT: set this parameter to apply the treatment; 0 = untreated.")
         _set_notes(p, *lines)
-
-
-def _readouts() -> dict[str, str]:
-    from ..model.observables import READOUTS
-    return READOUTS
 
 
 def _parameter_sbo(pid: str, unit: str, expression: bool = False) -> int:
@@ -615,7 +603,6 @@ def _dimensionless_numbers(sm: libsbml.Model) -> None:
 
 # ----------------------------------------------------------------------------- model annotation
 def _model_annotation(sm: libsbml.Model, model: Model) -> None:
-    from ..model.parameters import CITATIONS
     sm.setMetaId(f"meta_{model.name}")
     sm.setSBOTerm(62)  # continuous framework (ODE of the generated network)
     hist = libsbml.ModelHistory()
@@ -634,8 +621,6 @@ def _model_annotation(sm: libsbml.Model, model: Model) -> None:
         _add_cv(sm, "isDescribedBy", f"http://identifiers.org/doi/{m.group(1)}", model_qual=True)
     _add_cv(sm, "hasTaxon", TAXON)
     variant = getattr(model, "jakstat_variant", "default")
-    from ..model import INPUTS
-    from ..model.observables import READOUTS
     paras = [
         "Rule-based model of interferon (IFN-alpha2, IFN-beta, IFN-gamma) signalling through the "
         "JAK kinases to STAT1 in a human cell, written in PySB and expanded into this reaction "

@@ -2,7 +2,8 @@
 
 The public readout ids (stable; used in Python, the CLI and the SBML):
 ``pSTAT1_total``, ``pSTAT1_nuc``, ``GAF_nuc``, ``ISGF3_nuc``, ``SOCS1_mRNA``,
-``ISG_mRNA`` and the others listed in :data:`READOUTS`, all in molecules per
+``ISG_mRNA`` and the others listed in
+:data:`jakstat_rules.interface.READOUTS`, all in molecules per
 cell (``IFNb_medium_pM`` in pM).
 """
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 from pysb import ANY, ComponentSet
 
 from .builder import Builder
-
-from ..interface import READOUTS  # noqa: E402  (the public ids live in a light module)
 
 
 def add(b: Builder, with_socs1: bool = True, with_usp18: bool = True) -> ComponentSet:
