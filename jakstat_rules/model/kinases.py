@@ -22,10 +22,8 @@ from .perturbations import kinase_free_fraction
 def jaks_trans_activate(b: Builder) -> ComponentSet:
     """JAK trans-activation in type I and type II signalling complexes.
 
-    Returns
-    -------
-    ComponentSet
-        The trans-activation rules and their rate parameters and expressions.
+    Returns a ComponentSet: the trans-activation rules and their rate parameters and
+    expressions.
     """
     start = b.mark()
     IFNAR1, IFNAR2, IFNGR1, IFNGR2 = b.monomers_named("IFNAR1", "IFNAR2", "IFNGR1", "IFNGR2")
@@ -64,10 +62,7 @@ def jaks_trans_activate(b: Builder) -> ComponentSet:
 def jak1_phosphorylates_receptors(b: Builder) -> ComponentSet:
     """Active, SOCS1-free JAK1 phosphorylates the STAT docking tyrosines.
 
-    Returns
-    -------
-    ComponentSet
-        The receptor phosphorylation rules and their rates.
+    Returns a ComponentSet: the receptor phosphorylation rules and their rates.
     """
     start = b.mark()
     IFNAR2, IFNGR1 = b.monomers_named("IFNAR2", "IFNGR1")
@@ -89,10 +84,7 @@ def jak1_phosphorylates_receptors(b: Builder) -> ComponentSet:
 def shp2_dephosphorylates(b: Builder) -> ComponentSet:
     """PTPN11 (SHP-2) dephosphorylates JAKs and free receptor tyrosines.
 
-    Returns
-    -------
-    ComponentSet
-        The PTPN11 rules, its amount and rate parameters.
+    Returns a ComponentSet: the PTPN11 rules, its amount and rate parameters.
     """
     start = b.mark()
     PTPN11 = b.monomer_named("PTPN11")
@@ -112,10 +104,7 @@ def shp2_dephosphorylates(b: Builder) -> ComponentSet:
 def add(b: Builder) -> ComponentSet:
     """All rules of this module.
 
-    Returns
-    -------
-    ComponentSet
-        Every component the module's motifs create.
+    Returns a ComponentSet: every component the module's motifs create.
     """
     start = b.mark()
     jaks_trans_activate(b)

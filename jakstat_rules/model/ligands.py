@@ -32,10 +32,8 @@ TYPE_I = {"IFNA2": "IFNa_pM", "IFNB1": "IFNb_pM"}
 def ligands_in_medium(b: Builder) -> ComponentSet:
     """Doses of IFN-alpha2/beta/gamma as initial free ligand in the medium.
 
-    Returns
-    -------
-    ComponentSet
-        The dose conversions (``<ligand>_0``), the medium decay rate and the decay rules.
+    Returns a ComponentSet: the dose conversions (``<ligand>_0``), the medium decay rate and
+    the decay rules.
     """
     start = b.mark()
     for lig, dose in [("IFNA2", "IFNa_pM"), ("IFNB1", "IFNb_pM"), ("IFNG", "IFNg_pM")]:
@@ -49,10 +47,8 @@ def ligands_in_medium(b: Builder) -> ComponentSet:
 def receptors_at_rest(b: Builder) -> ComponentSet:
     """Receptor chains on the surface, each carrying its JAK.
 
-    Returns
-    -------
-    ComponentSet
-        The receptor amount parameters it creates (the initial amounts are not components).
+    Returns a ComponentSet: the receptor amount parameters it creates (the initial amounts are
+    not components).
     """
     start = b.mark()
     IFNAR1, IFNAR2, IFNGR1, IFNGR2 = b.monomers_named("IFNAR1", "IFNAR2", "IFNGR1", "IFNGR2")
@@ -72,11 +68,8 @@ def type_I_ifn_binds_ifnar(b: Builder) -> ComponentSet:
     USP18 on IFNAR2 prevents the ternary complex (Francois-Newton 2011):
     the recruitment steps require ``IFNAR2(usp=None)``.
 
-    Returns
-    -------
-    ComponentSet
-        The binding and recruitment rules, their rate parameters and the converted rate
-        expressions.
+    Returns a ComponentSet: the binding and recruitment rules, their rate parameters and the
+    converted rate expressions.
     """
     start = b.mark()
     IFNAR1, IFNAR2 = b.monomers_named("IFNAR1", "IFNAR2")
@@ -111,10 +104,8 @@ def type_I_ifn_binds_ifnar(b: Builder) -> ComponentSet:
 def type_II_ifn_binds_ifngr(b: Builder) -> ComponentSet:
     """IFN-gamma binds IFNGR1, then recruits IFNGR2 in the membrane.
 
-    Returns
-    -------
-    ComponentSet
-        The binding and recruitment rules, their rate parameters and expressions.
+    Returns a ComponentSet: the binding and recruitment rules, their rate parameters and
+    expressions.
     """
     start = b.mark()
     IFNG, IFNGR1, IFNGR2 = b.monomers_named("IFNG", "IFNGR1", "IFNGR2")
@@ -135,10 +126,7 @@ def complexes_internalise_and_recycle(b: Builder) -> ComponentSet:
     """Ligand-bridged complexes are internalised, the ligand degraded in
     endosomes, and the chains recycle to the plasma membrane.
 
-    Returns
-    -------
-    ComponentSet
-        The internalisation and recycling rules and their rate parameters.
+    Returns a ComponentSet: the internalisation and recycling rules and their rate parameters.
     """
     start = b.mark()
     kint, krec = b.parameter("kint_complex"), b.parameter("krec_receptor")
@@ -158,10 +146,7 @@ def complexes_internalise_and_recycle(b: Builder) -> ComponentSet:
 def add(b: Builder) -> ComponentSet:
     """All rules of this module.
 
-    Returns
-    -------
-    ComponentSet
-        Every component the module's motifs create.
+    Returns a ComponentSet: every component the module's motifs create.
     """
     start = b.mark()
     ligands_in_medium(b)

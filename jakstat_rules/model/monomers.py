@@ -85,10 +85,7 @@ MONOMERS: dict[str, tuple] = {
 def add_monomers(b: Builder, names: list[str] | None = None) -> ComponentSet:
     """Create the monomers ``names`` (all by default) with their annotations.
 
-    Returns
-    -------
-    ComponentSet
-        The monomers it creates.
+    Returns a ComponentSet: the monomers it creates.
     """
     start = b.mark()
     for name in names or MONOMERS:

@@ -16,10 +16,7 @@ from .builder import Builder
 def add(b: Builder, with_socs1: bool = True, with_usp18: bool = True) -> ComponentSet:
     """Create all readouts (and the activities transcription needs).
 
-    Returns
-    -------
-    ComponentSet
-        The observables and readout expressions it creates.
+    Returns a ComponentSet: the observables and readout expressions it creates.
     """
     start = b.mark()
     monomer = b.monomer_named

@@ -55,10 +55,8 @@ def kinase_free_fraction(b: Builder, kinase: str) -> Expression:
 def radiation_induces_ifnb(b: Builder) -> ComponentSet:
     """IR -> DSB -> micronuclei -> cGAS -> STING -> IFNB1 mRNA -> secreted IFN-beta.
 
-    Returns
-    -------
-    ComponentSet
-        The radiation rules, the break dose expression and the rate and amount parameters.
+    Returns a ComponentSet: the radiation rules, the break dose expression and the rate and
+    amount parameters.
     """
     start = b.mark()
     DSB, MN, CGAS, STING1 = b.monomers_named("DSB", "MN", "CGAS", "STING1")
@@ -86,10 +84,7 @@ def radiation_induces_ifnb(b: Builder) -> ComponentSet:
 def jak2_v617f(b: Builder) -> ComponentSet:
     """Ligand-independent JAK2 activity of the V617F mutant.
 
-    Returns
-    -------
-    ComponentSet
-        The mutant's rules and their rate parameters and expressions.
+    Returns a ComponentSet: the mutant's rules and their rate parameters and expressions.
     """
     start = b.mark()
     JAK2, IFNGR2, STAT1 = b.monomers_named("JAK2", "IFNGR2", "STAT1")

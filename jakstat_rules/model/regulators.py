@@ -23,10 +23,7 @@ from .ligands import TYPE_I
 def socs1_inhibits_jak1(b: Builder) -> ComponentSet:
     """SOCS1 binds phosphorylated JAK1 (blocks its kinase activity).
 
-    Returns
-    -------
-    ComponentSet
-        The SOCS1-JAK1 binding rule and its rates.
+    Returns a ComponentSet: the SOCS1-JAK1 binding rule and its rates.
     """
     start = b.mark()
     SOCS1, JAK1 = b.monomers_named("SOCS1", "JAK1")
@@ -39,10 +36,7 @@ def socs1_inhibits_jak1(b: Builder) -> ComponentSet:
 def usp18_binds_ifnar2(b: Builder) -> ComponentSet:
     """USP18 binds free or ligand-bound IFNAR2 and blocks IFNAR1 recruitment.
 
-    Returns
-    -------
-    ComponentSet
-        The USP18-IFNAR2 binding rules and their rates.
+    Returns a ComponentSet: the USP18-IFNAR2 binding rules and their rates.
     """
     start = b.mark()
     USP18, IFNAR2 = b.monomers_named("USP18", "IFNAR2")
@@ -61,10 +55,7 @@ def usp18_binds_ifnar2(b: Builder) -> ComponentSet:
 def pias1_blocks_stat1_dimers(b: Builder) -> ComponentSet:
     """PIAS1 binds nuclear pSTAT1 dimers (GAF and pSTAT1:pSTAT2) and blocks their DNA binding.
 
-    Returns
-    -------
-    ComponentSet
-        The PIAS1 binding rules, its amount and rates.
+    Returns a ComponentSet: the PIAS1 binding rules, its amount and rates.
     """
     start = b.mark()
     PIAS1, STAT1, STAT2 = b.monomers_named("PIAS1", "STAT1", "STAT2")
@@ -83,10 +74,7 @@ def pias1_blocks_stat1_dimers(b: Builder) -> ComponentSet:
 def mirna_degrades_stat1_mrna(b: Builder) -> ComponentSet:
     """A lumped microRNA (miR-146a) degrades STAT1 mRNA.
 
-    Returns
-    -------
-    ComponentSet
-        The degradation rule, the microRNA amount and rate parameters.
+    Returns a ComponentSet: the degradation rule, the microRNA amount and rate parameters.
     """
     start = b.mark()
     miRNA, mSTAT1 = b.monomers_named("miRNA", "mRNA_STAT1")

@@ -27,10 +27,7 @@ def stats_at_rest(b: Builder) -> ComponentSet:
 
     At rest import and export balance: nuclear fraction kimp/(kimp+kexp).
 
-    Returns
-    -------
-    ComponentSet
-        The amount parameters and the resting-split expressions.
+    Returns a ComponentSet: the amount parameters and the resting-split expressions.
     """
     start = b.mark()
     kimp, kexp = b.parameter("kimp_STAT"), b.parameter("kexp_STAT")
@@ -52,10 +49,7 @@ def stats_at_rest(b: Builder) -> ComponentSet:
 def stats_dock_on_receptors(b: Builder) -> ComponentSet:
     """SH2 docking of unphosphorylated STATs on receptor phospho-tyrosines.
 
-    Returns
-    -------
-    ComponentSet
-        The docking rules and their rates.
+    Returns a ComponentSet: the docking rules and their rates.
     """
     start = b.mark()
     STAT1, STAT2 = b.monomers_named("STAT1", "STAT2")
@@ -75,10 +69,7 @@ def stats_dock_on_receptors(b: Builder) -> ComponentSet:
 def docked_stats_phosphorylated(b: Builder) -> ComponentSet:
     """Active complexes phosphorylate docked STATs, which are released.
 
-    Returns
-    -------
-    ComponentSet
-        The phosphorylation rules and their rates.
+    Returns a ComponentSet: the phosphorylation rules and their rates.
     """
     start = b.mark()
     STAT1, STAT2 = b.monomers_named("STAT1", "STAT2")
@@ -113,10 +104,7 @@ def docked_stats_phosphorylated(b: Builder) -> ComponentSet:
 def pstats_dimerise(b: Builder) -> ComponentSet:
     """GAF (pSTAT1:pSTAT1), pSTAT1:pSTAT2, and ISGF3 (pSTAT1:pSTAT2:IRF9).
 
-    Returns
-    -------
-    ComponentSet
-        The dimerisation and IRF9 binding rules and their rates.
+    Returns a ComponentSet: the dimerisation and IRF9 binding rules and their rates.
     """
     start = b.mark()
     STAT1, STAT2, IRF9 = b.monomers_named("STAT1", "STAT2", "IRF9")
@@ -143,10 +131,7 @@ def pstats_dimerise(b: Builder) -> ComponentSet:
 def add(b: Builder) -> ComponentSet:
     """All rules of this module.
 
-    Returns
-    -------
-    ComponentSet
-        Every component the module's motifs create.
+    Returns a ComponentSet: every component the module's motifs create.
     """
     start = b.mark()
     stats_at_rest(b)

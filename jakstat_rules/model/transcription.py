@@ -51,10 +51,8 @@ def promoter_activities(b: Builder) -> dict[str, Expression]:
 def genes_transcribed(b: Builder, with_socs1: bool = True, with_usp18: bool = True) -> ComponentSet:
     """Transcription, mRNA decay, translation and protein decay of the ISGs.
 
-    Returns
-    -------
-    ComponentSet
-        The promoter activities, transcription, translation and decay rules and their rates.
+    Returns a ComponentSet: the promoter activities, transcription, translation and decay rules
+    and their rates.
     """
     start = b.mark()
     act = promoter_activities(b)

@@ -17,10 +17,7 @@ from .builder import Builder
 def dimers_imported(b: Builder) -> ComponentSet:
     """Active import of GAF, pSTAT1:pSTAT2 and ISGF3.
 
-    Returns
-    -------
-    ComponentSet
-        The import rules and their rate parameter.
+    Returns a ComponentSet: the import rules and their rate parameter.
     """
     start = b.mark()
     STAT1, STAT2, IRF9 = b.monomers_named("STAT1", "STAT2", "IRF9")
@@ -40,10 +37,7 @@ def dimers_imported(b: Builder) -> ComponentSet:
 def monomers_shuttle(b: Builder) -> ComponentSet:
     """Slow import and export of free unphosphorylated STAT1, STAT2, IRF9.
 
-    Returns
-    -------
-    ComponentSet
-        The shuttling rules and their rate parameters.
+    Returns a ComponentSet: the shuttling rules and their rate parameters.
     """
     start = b.mark()
     kimp, kexp = b.parameter("kimp_STAT"), b.parameter("kexp_STAT")
@@ -59,10 +53,8 @@ def monomers_shuttle(b: Builder) -> ComponentSet:
 def stats_dephosphorylated(b: Builder) -> ComponentSet:
     """PTPN2 in the nucleus and PTPN11 in the cytoplasm dephosphorylate pSTAT monomers.
 
-    Returns
-    -------
-    ComponentSet
-        The dephosphorylation rules, PTPN2's amount and the rate parameters.
+    Returns a ComponentSet: the dephosphorylation rules, PTPN2's amount and the rate
+    parameters.
     """
     start = b.mark()
     STAT1, STAT2 = b.monomers_named("STAT1", "STAT2")
@@ -82,10 +74,7 @@ def stats_dephosphorylated(b: Builder) -> ComponentSet:
 def add(b: Builder) -> ComponentSet:
     """All rules of this module.
 
-    Returns
-    -------
-    ComponentSet
-        Every component the module's motifs create.
+    Returns a ComponentSet: every component the module's motifs create.
     """
     start = b.mark()
     dimers_imported(b)
