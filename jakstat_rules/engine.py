@@ -35,7 +35,9 @@ Examples
 """
 from __future__ import annotations
 
+import ast
 import logging
+import math
 import os
 import threading
 from pathlib import Path
@@ -124,16 +126,18 @@ def _sbml_facts(sbml: str, rules: set[str]) -> dict:
     if model is None:
         return {"only_substance": [], "initial_assignments": []}
     only = sorted(s.getId() for s in model.getListOfSpecies() if s.getHasOnlySubstanceUnits())
-    pending = {ia.getSymbol(): ia.getMath() for ia in model.getListOfInitialAssignments()
+    pending = {ia.getSymbol(): libsbml.formulaToL3String(ia.getMath())
+               for ia in model.getListOfInitialAssignments()
                if ia.getSymbol() not in rules and ia.getMath()}
+    uses = {sym: _names(_parse_formula(text)) for sym, text in pending.items()}
     ordered: list[list[str]] = []
     while pending:
-        ready = [sym for sym, math in pending.items() if not (_names(math) & (set(pending) - {sym}))]
+        ready = [sym for sym in pending if not (uses[sym] & (set(pending) - {sym}))]
         if not ready:
             raise JakstatInputError(f"initial assignments of {sorted(pending)} depend on each other "
                                     f"in a cycle: expected an order")
         for sym in ready:
-            ordered.append([sym, libsbml.formulaToL3String(pending.pop(sym))])
+            ordered.append([sym, pending.pop(sym)])
     return {"only_substance": only, "initial_assignments": ordered}
 
 
@@ -194,11 +198,8 @@ class Engine:
         self._settable = set(self.settable_ids)
         self._species = set(self.species_ids) | set(self.boundary_species_ids)
         self.only_substance = set(facts["only_substance"])
-        self._assignments: list[tuple[str, object]] = []
-        if facts["initial_assignments"]:
-            import libsbml
-            self._assignments = [(sym, libsbml.parseL3Formula(formula))
-                                 for sym, formula in facts["initial_assignments"]]
+        self._assignments = [(sym, _parse_formula(formula))
+                             for sym, formula in facts["initial_assignments"]]
         params = set(self.parameter_ids)
         self._assigned_parameters = {sym for sym, _ in self._assignments if sym in params}
         # values as written in the SBML, to restore what set_values changed
@@ -268,11 +269,11 @@ class Engine:
             return
         explicit = bool(self._changed & self._assigned_parameters)
         model = self.rr.model
-        for sym, math in self._assignments:
+        for sym, tree in self._assignments:
             if sym in self._changed or not (explicit or sym in self._assigned_parameters):
                 continue
             key = f"[{sym}]" if sym in self._species and sym not in self.only_substance else sym
-            model.setValue(key, _evaluate(math, self._symbol_value))
+            model.setValue(key, _evaluate(tree, self._symbol_value))
 
     def _symbol_value(self, name: str) -> float:
         if name in self._species and name not in self.only_substance:
@@ -383,56 +384,53 @@ class Engine:
         return self.state
 
 
-# ----------------------------------------------------------------------------- MathML evaluation
-def _names(node) -> set[str]:
-    """Symbol names used by a libSBML AST."""
-    import libsbml
+# ----------------------------------------------------------------------------- formula evaluation
+# Initial assignments are kept as SBML L3 formula strings and evaluated with Python's ``ast``
+# module: walking libSBML's own AST breaks when other SWIG modules (COPASI, libroadrunner's
+# libSBML) share the process, which turns its node types into opaque pointers.
+_FUNCTIONS = {"exp": math.exp, "ln": math.log, "log10": math.log10, "sqrt": math.sqrt,
+              "abs": abs, "floor": math.floor, "ceil": math.ceil, "ceiling": math.ceil,
+              "pow": pow, "power": pow, "root": lambda n, x: x ** (1.0 / n),
+              "log": lambda *a: math.log10(a[0]) if len(a) == 1 else math.log(a[1], a[0]),
+              "min": min, "max": max}
+_CONSTANTS = {"pi": math.pi, "exponentiale": math.e, "time": 0.0, "avogadro": 6.02214076e23,
+              "true": 1.0, "false": 0.0}
+_OPERATORS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+              ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b,
+              ast.Pow: lambda a, b: a ** b}
 
-    out: set[str] = set()
-    if node.getType() == libsbml.AST_NAME:
-        out.add(node.getName())
-    for i in range(node.getNumChildren()):
-        out |= _names(node.getChild(i))
-    return out
+
+def _parse_formula(text: str) -> ast.Expression:
+    """An SBML L3 infix formula as a Python expression tree (``^`` is power)."""
+    try:
+        return ast.parse(text.replace("^", "**"), mode="eval")
+    except SyntaxError:
+        raise JakstatInputError(f"initial assignment {text!r} cannot be evaluated by this engine: "
+                                f"expected arithmetic and functions such as exp, ln, pow") from None
 
 
-def _evaluate(node, lookup) -> float:
-    """Evaluate a libSBML AST of an initial assignment (arithmetic and the usual functions)."""
-    import math
+def _names(tree: ast.AST) -> set[str]:
+    """Model ids a formula uses (function names and constants excluded)."""
+    calls = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    return {n.id for n in ast.walk(tree)
+            if isinstance(n, ast.Name) and id(n) not in calls and n.id not in _CONSTANTS}
 
-    import libsbml
 
-    t = node.getType()
-    args = [_evaluate(node.getChild(i), lookup) for i in range(node.getNumChildren())]
-    if t in (libsbml.AST_INTEGER, libsbml.AST_REAL, libsbml.AST_REAL_E, libsbml.AST_RATIONAL):
-        return float(node.getValue())
-    if t == libsbml.AST_NAME:
-        return lookup(node.getName())
-    if t == libsbml.AST_NAME_TIME:
-        return 0.0
-    if t == libsbml.AST_CONSTANT_PI:
-        return math.pi
-    if t == libsbml.AST_CONSTANT_E:
-        return math.e
-    if t == libsbml.AST_PLUS:
-        return float(sum(args))
-    if t == libsbml.AST_MINUS:
-        return -args[0] if len(args) == 1 else args[0] - args[1]
-    if t == libsbml.AST_TIMES:
-        return float(math.prod(args))
-    if t == libsbml.AST_DIVIDE:
-        return args[0] / args[1]
-    if t in (libsbml.AST_POWER, libsbml.AST_FUNCTION_POWER):
-        return args[0] ** args[1]
-    unary = {libsbml.AST_FUNCTION_EXP: math.exp, libsbml.AST_FUNCTION_LN: math.log,
-             libsbml.AST_FUNCTION_ABS: abs, libsbml.AST_FUNCTION_FLOOR: math.floor,
-             libsbml.AST_FUNCTION_CEILING: math.ceil}
-    if t in unary:
-        return float(unary[t](args[0]))
-    if t == libsbml.AST_FUNCTION_ROOT:
-        return args[-1] ** (1.0 / (args[0] if len(args) == 2 else 2.0))
-    if t == libsbml.AST_FUNCTION_LOG:
-        return math.log(args[-1], args[0]) if len(args) == 2 else math.log10(args[0])
-    raise JakstatInputError(f"initial assignment uses {libsbml.formulaToL3String(node)!r}, "
-                            f"which this engine cannot evaluate: expected arithmetic, exp, ln, "
-                            f"log, root, abs, floor or ceiling")
+def _evaluate(tree: ast.AST, lookup) -> float:
+    """Evaluate a tree from :func:`_parse_formula`; ``lookup(id)`` gives model values."""
+    node = tree.body if isinstance(tree, ast.Expression) else tree
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        return float(node.value)
+    if isinstance(node, ast.Name):
+        return _CONSTANTS[node.id] if node.id in _CONSTANTS else lookup(node.id)
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+        return float(_OPERATORS[type(node.op)](_evaluate(node.left, lookup), _evaluate(node.right, lookup)))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = _evaluate(node.operand, lookup)
+        return -value if isinstance(node.op, ast.USub) else value
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS
+            and not node.keywords):
+        return float(_FUNCTIONS[node.func.id](*[_evaluate(a, lookup) for a in node.args]))
+    raise JakstatInputError(f"initial assignment uses {ast.unparse(node)!r}, which this engine "
+                            f"cannot evaluate: expected arithmetic and exp, ln, log, pow, root, "
+                            f"sqrt, abs, floor, ceiling, min or max")

@@ -1,8 +1,15 @@
-"""Shared fixtures: PySB's self-export state is reset around every test."""
+"""Shared fixtures: PySB's self-export state is reset around every test; example
+calibration problems and a fit of one, built once per session."""
 import os
 import tempfile
+from pathlib import Path
 
 import pytest
+
+#: The Kirby 2021 data beside the project (tests may read ../shared).
+REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "kirby2021"
+needs_data = pytest.mark.skipif(not REAL_DATA.is_dir(),
+                                reason=f"Kirby 2021 data folder {REAL_DATA} missing")
 
 # keep the network cache of the test run away from the user's cache
 os.environ.setdefault("JAKSTAT_CACHE", os.path.join(tempfile.gettempdir(), "jakstat_test_cache"))
@@ -21,3 +28,27 @@ def sim():
     """The default-model simulator (compiled once per session)."""
     from jakstat_rules.simulate import get_simulator
     return get_simulator("default")
+
+
+@pytest.fixture(scope="session")
+def exact_problem(tmp_path_factory) -> Path:
+    """Noise-free data, fixed sigma: the optimum is the true parameters."""
+    from jakstat_rules.calibrate.example import write_example_problem
+    return write_example_problem(tmp_path_factory.mktemp("exact"), noise_sd=0.0)
+
+
+@pytest.fixture(scope="session")
+def noisy_problem(tmp_path_factory) -> Path:
+    """Noisy data with estimated sigma."""
+    from jakstat_rules.calibrate.example import write_example_problem
+    return write_example_problem(tmp_path_factory.mktemp("noisy"), noise_sd=0.1, seed=3,
+                                 estimate_sigma=True)
+
+
+@pytest.fixture(scope="session")
+def exact_fit(exact_problem, tmp_path_factory) -> Path:
+    """A finished 4-start fit of the exact problem (with plots)."""
+    from jakstat_rules.calibrate.optimize import calibrate
+    out = tmp_path_factory.mktemp("exact_fit")
+    calibrate(exact_problem, out, n_starts=4, seed=0, progress=False)
+    return out

@@ -13,8 +13,7 @@ import pytest
 
 from jakstat_rules.calibrate.example import write_standin_sbml
 from jakstat_rules.cli import main
-from test_calibrate_example import (REAL_DATA, exact_fit, exact_problem,  # noqa: F401
-                                    needs_data)
+from conftest import REAL_DATA, needs_data
 
 
 def one_error_line(capsys, *needles: str) -> str:

@@ -1,63 +1,13 @@
-"""Tests of jakstat_rules.calibrate.example, and the example problems other
-calibrate test modules share.
-
-The shared problems and the fit of the exact problem are built once per test
-session in the session's base temporary folder: every module imports the
-fixtures from here (``from test_calibrate_example import exact_fit``), and
-the first module that needs one builds it on disk, the next ones find it
-there.
-"""
+"""Tests of jakstat_rules.calibrate.example (its shared problems are fixtures in conftest.py)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import libsbml
 import numpy as np
 import pandas as pd
-import pytest
 
 from jakstat_rules.calibrate.example import (EXAMPLE_TRUE, write_example_problem,
                                              write_standin_sbml)
-
-REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "kirby2021"
-needs_data = pytest.mark.skipif(not REAL_DATA.is_dir(),
-                                reason=f"Kirby 2021 data folder {REAL_DATA} missing")
-
-
-def shared_folder(tmp_path_factory, name: str) -> Path:
-    """A folder of the session's base temp dir, the same for every test module."""
-    return tmp_path_factory.getbasetemp() / f"shared_{name}"
-
-
-@pytest.fixture(scope="session")
-def exact_problem(tmp_path_factory) -> Path:
-    """Noise-free data, fixed sigma: the optimum is the true parameters."""
-    folder = shared_folder(tmp_path_factory, "exact")
-    yaml_path = folder / "problem.yaml"
-    return yaml_path if yaml_path.is_file() else write_example_problem(folder, noise_sd=0.0)
-
-
-@pytest.fixture(scope="session")
-def noisy_problem(tmp_path_factory) -> Path:
-    """Noisy data with estimated sigma."""
-    folder = shared_folder(tmp_path_factory, "noisy")
-    yaml_path = folder / "problem.yaml"
-    if yaml_path.is_file():
-        return yaml_path
-    return write_example_problem(folder, noise_sd=0.1, seed=3, estimate_sigma=True)
-
-
-@pytest.fixture(scope="session")
-def exact_fit(exact_problem, tmp_path_factory) -> Path:
-    """A finished 4-start fit of the exact problem (with plots)."""
-    from jakstat_rules.calibrate.optimize import calibrate
-
-    out = shared_folder(tmp_path_factory, "exact_fit")
-    if not (out / "summary.json").is_file():
-        calibrate(exact_problem, out, n_starts=4, seed=0, progress=False)
-    return out
-
 
 def test_example_data_follow_the_analytic_solution(exact_problem):
     """A(t) = A0 exp(-k1 t), B(t) = A0 k1/(k2 - k1) (exp(-k1 t) - exp(-k2 t))."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from jakstat_rules.calibrate.optimize import calibrate
-from test_calibrate_example import exact_problem  # noqa: F401
 
 
 def test_export_sbml_and_copasi(exact_problem, tmp_path, monkeypatch):

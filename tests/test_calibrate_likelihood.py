@@ -20,7 +20,7 @@ from jakstat_rules.calibrate.example import write_example_problem, write_standin
 from jakstat_rules.calibrate.likelihood import nll_terms, weighted_residuals
 from jakstat_rules.calibrate.objective import CompiledProblem
 from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
-from test_calibrate_example import REAL_DATA, needs_data, noisy_problem  # noqa: F401
+from conftest import REAL_DATA, needs_data
 
 
 def _compiled(yaml_path: Path) -> CompiledProblem:

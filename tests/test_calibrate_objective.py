@@ -15,7 +15,6 @@ import pytest
 from jakstat_rules.calibrate.objective import CompiledProblem, Objective, get_compiled
 from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
 from jakstat_rules.errors import JakstatInputError
-from test_calibrate_example import exact_problem, noisy_problem  # noqa: F401
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,6 @@ from jakstat_rules.calibrate.optimize import StartResult, calibrate
 from jakstat_rules.calibrate.petab_io import write_problem
 from jakstat_rules.cli import main
 from jakstat_rules.errors import JakstatInputError
-from test_calibrate_example import exact_fit, exact_problem, noisy_problem  # noqa: F401
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

@@ -14,7 +14,6 @@ from jakstat_rules.calibrate.parallel import check_scheduler
 from jakstat_rules.cli import main
 from jakstat_rules.errors import JakstatInputError
 from test_calibrate_cli import one_error_line
-from test_calibrate_example import exact_fit, exact_problem  # noqa: F401
 
 
 def test_dask_local_cluster_matches_serial(exact_problem, tmp_path):

@@ -20,7 +20,6 @@ from jakstat_rules.calibrate.petab_io import (ProblemPayload, load_problem, prob
 from jakstat_rules.cli import main
 from jakstat_rules.errors import JakstatInputError
 from test_calibrate_cli import one_error_line
-from test_calibrate_example import exact_problem  # noqa: F401  (shared fixture)
 
 
 def test_missing_problem_file(tmp_path, capsys):

@@ -10,7 +10,6 @@ import pytest
 from jakstat_rules.calibrate.example import EXAMPLE_TRUE
 from jakstat_rules.calibrate.profile import THRESHOLD, profile
 from jakstat_rules.errors import JakstatInputError
-from test_calibrate_example import exact_fit, exact_problem, noisy_problem  # noqa: F401
 
 
 def test_profile_identifies_parameters(exact_problem, exact_fit, tmp_path):

@@ -13,7 +13,6 @@ from jakstat_rules.calibrate.report import plot_prediction
 from jakstat_rules.cli import main
 from jakstat_rules.errors import JakstatInputError
 from test_calibrate_cli import one_error_line
-from test_calibrate_example import exact_fit, exact_problem  # noqa: F401
 
 
 def test_plot_to_a_folder(tmp_path):

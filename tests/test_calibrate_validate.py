@@ -13,7 +13,6 @@ import pytest
 from jakstat_rules.calibrate.example import EXAMPLE_TRUE, write_example_problem
 from jakstat_rules.calibrate.validate import prediction_metrics, validate
 from jakstat_rules.errors import JakstatInputError
-from test_calibrate_example import exact_fit, exact_problem  # noqa: F401
 
 
 def _new_experiment(folder):
