@@ -149,8 +149,11 @@ def write_table(path: str | os.PathLike, table, sep: str | None = None) -> Path:
     return atomic_write(path, table.to_csv(sep=sep, index=False))
 
 
-def save_figure(fig, path: str | os.PathLike, dpi: int = 110) -> Path:
+def save_figure(fig, path: str | os.PathLike, dpi: int = 110, **savefig_kwargs) -> Path:
     """Save a matplotlib figure atomically (format from the suffix) and close it.
+
+    ``savefig_kwargs`` go to :meth:`matplotlib.figure.Figure.savefig` (e.g.
+    ``bbox_inches="tight"``).
 
     The temporary file has a unique name next to the target, so a kill while
     plotting leaves neither a 0-byte figure nor a fixed-name leftover.
@@ -167,7 +170,7 @@ def save_figure(fig, path: str | os.PathLike, dpi: int = 110) -> Path:
         except OSError as exc:
             raise _os_error(path, exc) from None
         try:
-            fig.savefig(tmp, dpi=dpi)
+            fig.savefig(tmp, dpi=dpi, **savefig_kwargs)
             os.replace(tmp, path)
         except OSError as exc:
             raise _os_error(path, exc) from None
