@@ -4,12 +4,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.slow
 def test_copasi_walkthrough_runs_step_by_step(monkeypatch, tmp_path):
     text = (ROOT / "docs" / "copasi.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)

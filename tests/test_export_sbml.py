@@ -262,7 +262,6 @@ def test_small_model_exports_clean():
     assert consistency_report(to_sbml(m)) == []
 
 
-@pytest.mark.slow
 def test_failed_export_leaves_no_file(tmp_path, monkeypatch):
     from jakstat_rules.export import SBMLExportError, export_all
     import jakstat_rules.export.formats as formats
@@ -307,7 +306,6 @@ def test_cli_help(capsys):
     assert "--copasi" in out and "--variants" in out and "--out" in out
 
 
-@pytest.mark.slow
 def test_cli_writes_and_reports(tmp_path, capsys):
     args = _parser().parse_args(["export", "--out", str(tmp_path), "--variants", "socs1_loss"])
     assert args.func(args) == 0

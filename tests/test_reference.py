@@ -53,7 +53,6 @@ def _notes(element) -> dict[str, str]:
 
 
 # ----------------------------------------------------------------------------- the generator
-@pytest.mark.slow
 def test_committed_page_is_not_stale():
     from jakstat_rules.reference import model_reference
     assert PAGE.read_text(encoding="utf-8") == model_reference(), \
@@ -83,7 +82,6 @@ def _bionetgen_counts(variant: str, folder: Path) -> tuple[int, int, int]:
     return rules, block("species"), block("reactions")
 
 
-@pytest.mark.slow
 def test_network_sizes_equal_an_independent_bionetgen_run_and_the_sbml(tmp_path):
     """Rules, species and reactions of every variant as BNG2.pl counts them from the rules
     (no PySB network cache involved); species as in the committed SBML file."""
