@@ -103,6 +103,9 @@ def latency(source: Path | None, repeats: int, work: Path) -> dict[str, float]:
     res["help"], _ = _run(cli + ["--help"], env, repeats)
     res["cold"], _ = _run(cli + ["simulate", "ifnb_100pM", "--out", out], env)
     res["warm"], _ = _run(cli + ["simulate", "ifnb_100pM", "--out", out], env, repeats)
+    if source is None:  # the option is new
+        res["warm_no_plot"], _ = _run(cli + ["simulate", "ifnb_100pM", "--no-plot", "--out", out],
+                                      env, repeats)
     res["api_first_call"] = statistics.median(
         float(_run([sys.executable, "-c", API_FIRST_CALL], env)[1].split()[-1]) for _ in range(repeats))
     conds = json.dumps([dict(CONDITIONS[c].inputs) for c in TIMED])
@@ -114,7 +117,8 @@ def latency(source: Path | None, repeats: int, work: Path) -> dict[str, float]:
 
 def print_latency(now: dict, before: dict | None) -> None:
     rows = [("jakstat --help", "help"), ("jakstat simulate, cold cache", "cold"),
-            ("jakstat simulate, warm", "warm"), ("Python API first call (warm cache)", "api_first_call"),
+            ("jakstat simulate, warm", "warm"), ("jakstat simulate --no-plot, warm", "warm_no_plot"),
+            ("Python API first call (warm cache)", "api_first_call"),
             ("time per condition, default tolerances", "per_condition"),
             ("time per condition, rtol = atol = 1e-8", "per_condition_1e-8")]
     head = f"{'measure (seconds)':42s} {'this checkout':>14s}"
@@ -123,8 +127,10 @@ def print_latency(now: dict, before: dict | None) -> None:
     print(head)
     for label, key in rows:
         line = f"{label:42s} {now[key]:14.3f}"
-        if before:
+        if before and key in before:
             line += f" {before[key]:15.3f} {before[key] / now[key]:10.1f}x"
+        elif before:
+            line += f" {'(new)':>15s}"
         print(line)
     if before:
         print(f"(default tolerances: now 1e-10 everywhere; before {BEFORE}: 1e-8 in the simulator)")

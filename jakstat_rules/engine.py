@@ -64,6 +64,9 @@ STEADY_STATE_TOL = 1e-9
 STEADY_STATE_MAX_TIME = 1e9
 
 _STATES: dict[str, tuple[bytes, dict]] = {}
+#: Version of the compiled-state cache format; part of every key, so entries written by
+#: another version of this module are never read.
+CACHE_FORMAT = "engine-2"
 #: Number of JIT compilations in this process (the caches avoid them; tests read this).
 COMPILATIONS = 0
 _LOCK = threading.Lock()
@@ -89,7 +92,7 @@ def compiled_state(sbml: str, use_cache: bool = True) -> tuple[bytes, dict]:
     """
     import json
 
-    key = sha256(sbml + "\0" + _rr_version() + "\0" + os.uname().machine)
+    key = sha256("\0".join([sbml, _rr_version(), os.uname().machine, CACHE_FORMAT]))
     with _LOCK:
         if use_cache and key in _STATES:
             return _STATES[key]
@@ -112,10 +115,27 @@ def compiled_state(sbml: str, use_cache: bool = True) -> tuple[bytes, dict]:
         write_cache_entry(folder / f"{key[:32]}.rrstate", key, state)
         write_cache_entry(folder / f"{key[:32]}.json", key, json.dumps(meta).encode())
     else:
-        meta = json.loads(meta_raw)
+        meta = _read_facts(meta_raw)
+        if meta is None:
+            log.warning("jakstat: cache entry %s holds unreadable SBML facts; regenerating it",
+                        folder / f"{key[:32]}.json")
+            return compiled_state(sbml, use_cache=False)
     with _LOCK:
         _STATES[key] = (state, meta)
     return state, meta
+
+
+def _read_facts(raw: bytes) -> dict | None:
+    """The cached SBML facts, or None if they are not in the expected form."""
+    import json
+
+    try:
+        meta = json.loads(raw)
+        ok = (isinstance(meta.get("only_substance"), list)
+              and all(isinstance(x, list) and len(x) == 2 for x in meta["initial_assignments"]))
+    except (ValueError, AttributeError, KeyError, TypeError):
+        return None
+    return meta if ok else None
 
 
 def _sbml_facts(sbml: str, rules: set[str]) -> dict:

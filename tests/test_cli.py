@@ -27,6 +27,12 @@ def test_simulate_writes_csv_and_png(tmp_path, capsys):
     assert (tmp_path / "ifnb_100pM.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_no_plot_writes_the_table_only(tmp_path):
+    assert main(["simulate", "rest", "--no-plot", "--points", "5", "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rest.csv"]
+    assert pd.read_csv(tmp_path / "rest.csv")["pSTAT1_total"].abs().max() == 0.0
+
+
 def test_a_variant_run_is_named_for_what_it_is(tmp_path):
     """`simulate ifnb_100pM --variant socs1_loss` is the standard SOCS1-loss condition, and says so."""
     assert main(["simulate", "ifnb_100pM", "--variant", "socs1_loss", "--out", str(tmp_path)]) == 0

@@ -173,6 +173,24 @@ def test_damaged_compiled_state_is_reported_and_recompiled(fresh_cache, caplog, 
     assert eng.simulate([0, 10], ["A"])[-1, 0] == pytest.approx(10 * math.exp(-3), rel=1e-6)
 
 
+def test_facts_of_another_format_are_regenerated(fresh_cache, caplog):
+    """An entry with a valid checksum but facts in another layout (an older version) is not used."""
+    from jakstat_rules.io import write_cache_entry
+
+    Engine(DECAY)
+    facts = next((fresh_cache / "compiled").glob("*.json"))
+    key = facts.read_bytes().split(b" ")[1].decode()
+    write_cache_entry(facts, key, b'{"only_substance": [], "parameter_assignments": []}')
+    engine_module.clear_memory_cache()
+    before = engine_module.COMPILATIONS
+    with caplog.at_level(logging.WARNING, logger="jakstat_rules"):
+        eng = Engine(DECAY)
+    assert engine_module.COMPILATIONS == before + 1
+    assert any("unreadable SBML facts" in r.getMessage() for r in caplog.records)
+    eng.start()
+    assert eng.value("A") == 10
+
+
 def test_only_the_engine_creates_a_roadrunner():
     offenders = [str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
                  if p.name != "engine.py" and re.search(r"RoadRunner\(", p.read_text())]
