@@ -88,7 +88,7 @@ def test_bad_input_one_line_exit_2(argv, needle, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("command", [["simulate", "ifnb_100pM"], ["dose-response", "IFNb_pM"],
-                                     ["demo"]])
+                                     ["demo"], ["export", "--copasi"]])
 @pytest.mark.parametrize("bad", ["file", "unwritable"])
 def test_bad_out_is_refused_before_any_computation(command, bad, tmp_path, capsys, monkeypatch):
     import jakstat_rules.simulate as simulate_module
@@ -96,7 +96,10 @@ def test_bad_out_is_refused_before_any_computation(command, bad, tmp_path, capsy
     def not_now(*args, **kwargs):
         raise AssertionError("simulated although --out was bad")
 
+    import jakstat_rules.export.cli as export_cli
+
     monkeypatch.setattr(simulate_module, "get_simulator", not_now)
+    monkeypatch.setattr(export_cli, "export_all", not_now)
     out = tmp_path / "out.txt" if bad == "file" else UNWRITABLE
     if bad == "file":
         out.write_text("a file, not a folder")

@@ -104,7 +104,10 @@ def export_all(out_dir: str | Path = "sbml", copasi: bool = False,
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Handler of ``jakstat export``: 0 on success, 2 on bad input (one line on stderr)."""
+    from ..io import check_output_dir
+
     try:
+        check_output_dir(args.out)  # before the minutes of building every file
         paths = export_all(args.out, copasi=args.copasi, variants=args.variants)
     except JakstatInputError as exc:
         print(f"jakstat export: error: {exc}", file=sys.stderr)
