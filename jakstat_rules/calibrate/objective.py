@@ -37,6 +37,7 @@ from .likelihood import nll_terms, weighted_residuals
 from .mapping import ParameterTable, condition_settings, scale, unscale
 from .observables import ObservableGroup, compile_observables
 from .petab_io import ProblemPayload
+from .priors import ObjectivePriors
 from .simulation import ConditionSimulator, plan_simulations
 
 __all__ = ["CompiledProblem", "get_compiled", "analytic_scalings", "Evaluation", "Objective"]
@@ -316,8 +317,10 @@ class Objective:
             if not table.is_estimated(pid):
                 raise JakstatInputError(f"cannot fix {pid!r}: not an estimated "
                                         f"parameter; expected one of {table.estimated_ids}")
+        self.priors = ObjectivePriors.from_table(cp.payload.parameter_df, table)
+        # a parameter with a prior is not solved in closed form (the closed form ignores it)
         self.analytic_ids = [pid for pid in cp.analytic_candidates
-                             if analytic and pid not in self.fixed]
+                             if analytic and pid not in self.fixed and pid not in self.priors.ids]
         self.free_ids = [pid for pid in table.estimated_ids
                          if pid not in self.fixed and pid not in self.analytic_ids]
         self.free_idx = np.array([table.position(i) for i in self.free_ids], dtype=int)
@@ -325,7 +328,8 @@ class Objective:
         self.lb = scale(table.lb[self.free_idx], self.free_scales)
         self.ub = scale(table.ub[self.free_idx], self.free_scales)
         self.n_eval = 0
-        self.least_squares = all(g.distribution == C.NORMAL for g in cp.groups)
+        self.least_squares = (all(g.distribution == C.NORMAL for g in cp.groups)
+                              and self.priors.least_squares)
         self._analytic_rows = {
             pid: np.concatenate([cp.groups[gi].rows for gi in cp.analytic_candidates[pid]])
             for pid in self.analytic_ids}
@@ -370,12 +374,15 @@ class Objective:
         return Evaluation(p, h, s)
 
     def fval(self, x: np.ndarray) -> float:
-        """NLL at scaled free parameters ``x`` (``inf`` if a simulation fails)."""
+        """NLL plus ``-log`` objective priors at scaled free parameters ``x``
+        (``inf`` if a simulation fails)."""
         try:
             ev = self.evaluate(x)
         except SimulationError:
             return math.inf
         v = float(np.sum(self.cp.nll_terms(ev.h, ev.sigma)))
+        if self.priors:
+            v += self.priors.neglogprior(ev.p)
         return v if math.isfinite(v) else math.inf
 
     def _sigma_constant(self) -> float | None:
@@ -426,12 +433,14 @@ class Objective:
 
         Weighted residuals ``(y - h) / sigma`` (on the observable's
         transformation scale) followed, if sigma depends on parameters, by
-        ``sqrt(log(2 pi sigma^2) + C)``.  Only for normal noise.  A failed
-        simulation gives large residuals (1e10).
+        ``sqrt(log(2 pi sigma^2) + C)``, then ``(value - mean) / sd`` of the
+        normal objective priors.  Only for normal noise and normal or uniform
+        priors.  A failed simulation gives large residuals (1e10).
         """
         cp = self.cp
         n = len(cp.y)
-        size = n if self._sigma_const is None else 2 * n
+        size = (n if self._sigma_const is None else 2 * n) + len(
+            self.priors.residuals(self.cp.parameters.nominal))
         try:
             ev = self.evaluate(x)
         except SimulationError:
@@ -442,6 +451,8 @@ class Objective:
                 extra = np.sqrt(np.maximum(np.log(2 * np.pi * ev.sigma ** 2)
                                            + self._sigma_const, 0.0))
             r = np.concatenate([r, extra])
+        if self.priors:
+            r = np.concatenate([r, self.priors.residuals(ev.p)])
         r[~np.isfinite(r)] = 1e10
         return r
 

@@ -133,8 +133,8 @@ def check_supported(problem: petab.Problem, name: str = "problem") -> None:
     Raises
     ------
     JakstatInputError
-        On a nominal value outside its bounds, an objective prior, or a
-        mapping table.
+        On a nominal value outside its bounds or a mapping table (objective
+        priors are supported: :mod:`jakstat_rules.calibrate.priors`).
     """
     pdf = problem.parameter_df
     for pid, row in pdf.iterrows():
@@ -147,12 +147,6 @@ def check_supported(problem: petab.Problem, name: str = "problem") -> None:
                 f"parameter {pid!r} in {name!r}: nominal value {nominal!r} "
                 f"lies outside its bounds [{lb!r}, {ub!r}]; expected "
                 f"{C.LOWER_BOUND} <= {C.NOMINAL_VALUE} <= {C.UPPER_BOUND}")
-        for col in (C.OBJECTIVE_PRIOR_TYPE, C.OBJECTIVE_PRIOR_PARAMETERS):
-            value = row.get(col)
-            if col in pdf.columns and pd.notna(value) and str(value).strip():
-                raise JakstatInputError(
-                    f"parameter {pid!r} in {name!r} has {col} {value!r}; priors "
-                    f"are not supported, expected no objective prior")
     if problem.mapping_df is not None and len(problem.mapping_df):
         raise JakstatInputError(f"{name!r} has a mapping table; mapping "
                                 f"tables are not supported, expected none")
