@@ -68,14 +68,17 @@ def test_bounds_exclude_nominal(tmp_path, capsys):
     one_error_line(capsys, "'k2'", "outside its bounds")
 
 
-def test_priors_are_refused(tmp_path):
+def test_priors_are_read_and_bad_ones_refused(tmp_path):
     d = tmp_path / "p"
     write_example_problem(d)
     par = pd.read_csv(d / "parameters.tsv", sep="\t")
     par["objectivePriorType"] = ["normal", "", ""]
     par["objectivePriorParameters"] = ["0.1;0.05", "", ""]
     par.to_csv(d / "parameters.tsv", sep="\t", index=False)
-    with pytest.raises(JakstatInputError, match="priors are not supported"):
+    load_problem(d / "problem.yaml")                      # supported now
+    par["objectivePriorType"] = ["cauchy", "", ""]
+    par.to_csv(d / "parameters.tsv", sep="\t", index=False)
+    with pytest.raises(JakstatInputError, match="linter"):   # libpetab's linter names the type
         load_problem(d / "problem.yaml")
 
 
