@@ -15,10 +15,14 @@ Every writer of the project goes through this module:
   entry's key and the SHA-256 of its content: a damaged, empty or foreign
   entry is detected, reported in one line and never used;
 * :func:`claim_output_dir` makes a result folder resumable: it holds a
-  ``run.json`` identity, and a second run with another identity is refused.
+  ``run.json`` identity, and a second run with another identity is refused;
+* :func:`lock_output_dir` holds an exclusive lock on a result folder while a
+  run writes into it, so a second run started into the same folder at the
+  same time is refused.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -50,7 +54,8 @@ def report_warnings_on_stderr() -> None:
 
 __all__ = ["atomic_write", "atomic_write_bytes", "write_json", "read_json", "write_table",
            "save_figure", "check_output_dir", "check_output_file", "cache_dir",
-           "write_cache_entry", "read_cache_entry", "claim_output_dir", "sha256"]
+           "write_cache_entry", "read_cache_entry", "claim_output_dir", "lock_output_dir",
+           "sha256"]
 
 
 # ----------------------------------------------------------------------------- atomic writes
@@ -329,3 +334,88 @@ def claim_output_dir(out: str | os.PathLike, kind: str, identity: dict[str, Any]
     check_output_dir(out)
     write_json(marker, {"kind": kind, **identity})
     return out
+
+
+# ----------------------------------------------------------------------------- folder locks
+#: Name of the lock file :func:`lock_output_dir` keeps in a result folder.
+LOCK_FILE = ".lock"
+
+
+@contextlib.contextmanager
+def lock_output_dir(out: str | os.PathLike, what: str = "output folder"):
+    """Hold an exclusive lock on the folder ``out`` while the ``with`` block runs.
+
+    The lock is an ``fcntl.flock`` on ``out/.lock`` (created if needed; the
+    file stays, it holds the process id of the last holder).  The kernel
+    releases it when the block ends, also on errors, ``KeyboardInterrupt``
+    and when the process is killed, so a stale lock never blocks a resume.
+    Take it after :func:`claim_output_dir` has written ``run.json`` (the lock
+    file would make a fresh folder look non-empty to it).
+
+    Parameters
+    ----------
+    out
+        The result folder (created if missing).
+    what
+        How the folder is named in messages.
+
+    Yields
+    ------
+    pathlib.Path
+        The folder.
+
+    Raises
+    ------
+    JakstatInputError
+        If another process (or another open of the lock in this process)
+        holds the lock: one line naming the folder and the holder; or if the
+        folder cannot be written.  On a file system without locks a warning
+        is logged and the block runs unlocked.
+
+    Examples
+    --------
+    >>> with lock_output_dir("results/fit"):          # doctest: +SKIP
+    ...     run_the_fit()
+    """
+    import errno
+    import fcntl
+    import socket
+    import time
+
+    out = check_output_dir(out, what)
+    path = out / LOCK_FILE
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise JakstatInputError(f"cannot lock {what} {str(out)!r} ({exc.strerror or exc}): "
+                                f"expected a writable folder") from None
+    locked = True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            log.warning("jakstat: cannot lock %s (%s); running without a lock", out,
+                        exc.strerror or exc)
+            locked = False
+        else:
+            try:
+                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+            except OSError:
+                holder = ""
+            os.close(fd)
+            raise JakstatInputError(
+                f"{what} {str(out)!r} is in use by another run"
+                f"{f' ({holder})' if holder else ''}: expected one run per folder at a "
+                f"time; wait for that run to end or use another --out") from None
+    try:
+        if locked:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since "
+                          f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode(), 0)
+        yield out
+    finally:
+        try:
+            if locked:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)

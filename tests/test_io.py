@@ -120,3 +120,41 @@ def test_json_keeps_non_finite_numbers_standard(tmp_path):
                                                 "n": np.int64(3)})
     data = json.loads(path.read_text())           # standard JSON: no Infinity / NaN tokens
     assert data == {"best": "inf", "x": [1.0, "nan"], "n": 3}
+
+
+def test_lock_output_dir_refuses_a_second_holder_and_is_released(tmp_path):
+    out = tmp_path / "fit"
+    with io.lock_output_dir(out):
+        with pytest.raises(JakstatInputError, match=r"'.*fit' is in use by another run \(pid "):
+            with io.lock_output_dir(out):
+                pass
+    for stop in (RuntimeError, KeyboardInterrupt):          # released on errors and ^C
+        with pytest.raises(stop):
+            with io.lock_output_dir(out):
+                raise stop()
+        with io.lock_output_dir(out):
+            pass
+    assert [p.name for p in out.iterdir()] == [".lock"]
+
+
+def test_lock_output_dir_across_processes(tmp_path):
+    """A lock held by another process refuses this one; it is free once that
+    process ends (even when it is killed)."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "fit"
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys\nfrom jakstat_rules.io import lock_output_dir\n"
+         f"with lock_output_dir({str(out)!r}):\n print('locked', flush=True)\n sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "locked"
+        with pytest.raises(JakstatInputError, match=f"pid {child.pid} "):
+            with io.lock_output_dir(out):
+                pass
+    finally:
+        child.kill()
+        child.wait()
+    with io.lock_output_dir(out):
+        pass
