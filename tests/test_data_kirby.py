@@ -94,7 +94,10 @@ def test_env_var_overrides_default(tmp_path, monkeypatch):
     monkeypatch.setenv(data.DATA_ENV_VAR, str(tmp_path))
     assert data.default_data_dir() == tmp_path
     monkeypatch.delenv(data.DATA_ENV_VAR)
-    assert data.default_data_dir().parts[-3:] == ("shared", "data", "kirby2021")
+    shipped = Path(data.__file__).resolve().parents[1] / "data" / "kirby2021"
+    assert data.default_data_dir() == shipped
+    assert sorted(f.name for f in shipped.glob("2019*_pSTAT1_IFN.csv")) == [
+        f"{e}_pSTAT1_IFN.csv" for e in ("20190108", "20190119", "20190121", "20190214")]
 
 
 def test_missing_data_dir(tmp_path, standin_sbml):
