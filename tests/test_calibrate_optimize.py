@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from jakstat_rules.calibrate.example import EXAMPLE_TRUE, write_example_problem
-from jakstat_rules.calibrate.optimize import StartResult, calibrate
+from jakstat_rules.calibrate.optimize import FitSettings, StartResult, calibrate
 from jakstat_rules.calibrate.petab_io import write_problem
 from jakstat_rules.cli import main
 from jakstat_rules.errors import JakstatInputError
@@ -116,11 +116,12 @@ def _blow_up_problem(folder: Path) -> Path:
 
 
 def test_failed_simulations_are_recorded(tmp_path):
-    """Blow-up within the measured 10 min for k > 0.1: those starts fail with
-    a reason, the others succeed."""
+    """Blow-up within the measured 10 min for k > 0.1: without redraws those
+    starts fail with a reason, the others succeed (redraws:
+    test_calibrate_reliability.py)."""
     yaml_path = _blow_up_problem(tmp_path / "blow")
     summary = calibrate(yaml_path, tmp_path / "fit", n_starts=6, seed=0,
-                        progress=False, plots=False)
+                        progress=False, plots=False, settings=FitSettings(max_redraws=0))
     starts = pd.read_csv(tmp_path / "fit" / "starts.tsv", sep="\t")
     assert len(starts) == 6
     assert summary["n_failed"] >= 1
@@ -146,13 +147,13 @@ def test_laplace_problem_uses_lbfgsb(tmp_path):
 
 def test_other_problem_in_output_dir(exact_fit, exact_problem, noisy_problem, capsys):
     before = _snapshot(exact_fit)
-    with pytest.raises(JakstatInputError, match="problem_hash"):
+    with pytest.raises(JakstatInputError, match="results of another problem"):
         calibrate(noisy_problem, exact_fit, n_starts=4, seed=0, progress=False)
     assert main(["calibrate", str(noisy_problem), "--out", str(exact_fit),
                  "--starts", "4", "--no-progress"]) == 2
-    assert "problem_hash" in capsys.readouterr().err
+    assert "another problem" in capsys.readouterr().err
     # a different seed for the same folder is refused as well
-    with pytest.raises(JakstatInputError, match="seed"):
+    with pytest.raises(JakstatInputError, match="seed 0; this run has seed 99"):
         calibrate(exact_problem, exact_fit, n_starts=4, seed=99, progress=False)
     assert _snapshot(exact_fit) == before
 

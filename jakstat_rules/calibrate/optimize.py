@@ -14,18 +14,43 @@ Starts run in-process (``workers=1``), on a dask.distributed
 ``LocalCluster`` (``workers=K``) or on an existing cluster (``scheduler``),
 see :mod:`.parallel`.
 Each finished start is written atomically to ``OUT/starts/start_NNNN.json``
-as it arrives; running the same command again skips finished starts, so a
-killed run loses only the starts in flight.
+as it arrives, and ``summary.json`` is brought up to date; running the same
+command again skips finished starts, so a killed run loses only the starts
+in flight.
+
+Long runs:
+
+* the output folder is locked while a run writes into it
+  (:func:`jakstat_rules.io.lock_output_dir`): a second run into the same
+  folder is refused;
+* every start record carries the run identity (problem hash, number of
+  starts, seed, settings), and ``run.json`` holds it: a resume with another
+  problem, ``--starts``, ``--seed`` or settings is refused with a message
+  naming what differs (the Latin hypercube of N points is another design
+  for every N, so starts of two designs must not mix);
+* a start whose first simulation fails is redrawn from a sequence seeded by
+  (seed, start index) and counted (``redraws``), so a run ends with the
+  number of starts asked for;
+* solver output goes to ``OUT/solver.log`` (:func:`.parallel.solver_log`);
+* ``wall_time_s`` in ``summary.json`` is the sum over invocations.
+
+Reusable outputs: ``simulations.tsv`` (the PEtab simulation table at the
+best parameters) and ``optimize_result.tsv`` (one row per start with
+pyPESTO's field names ``id, x, fval, n_fval, x0, time, message, exitflag``;
+:func:`pypesto_result` turns it into a ``pypesto.Result``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
 import math
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -33,18 +58,26 @@ from petab.v1 import C
 
 from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL
 from jakstat_rules.errors import JakstatInputError, SimulationError
-from jakstat_rules.io import claim_output_dir, read_json, write_json, write_table
+from jakstat_rules.io import (claim_output_dir, lock_output_dir, read_json, write_json,
+                              write_table)
 
+from .mapping import scale
 from .objective import CompiledProblem, Objective, get_compiled
-from .parallel import Progress, check_scheduler, run_tasks
+from .parallel import SOLVER_LOG, Progress, check_scheduler, run_tasks, solver_log
 from .petab_io import ProblemPayload, load_problem
 
-__all__ = ["FitSettings", "LocalFit", "StartResult", "starting_points", "local_fit",
-           "run_start", "calibrate", "write_fit_outputs", "load_fit", "settings_of_fit",
-           "CONVERGENCE_TOL"]
+__all__ = ["FitSettings", "LocalFit", "StartResult", "starting_points", "redraw_points",
+           "local_fit", "run_start", "calibrate", "write_fit_outputs", "load_fit",
+           "settings_of_fit", "run_identity", "claim_and_lock", "simulation_table",
+           "read_optimize_result", "pypesto_result", "CONVERGENCE_TOL"]
+
+log = logging.getLogger("jakstat_rules")
 
 #: A start counts as converged when its NLL is within this of the best.
 CONVERGENCE_TOL = 0.1
+#: Columns of ``optimize_result.tsv``: pyPESTO's ``OptimizerResult`` fields, then ours.
+OPTIMIZE_RESULT_COLUMNS = ["id", "fval", "x", "x0", "fval0", "n_fval", "time", "message",
+                           "exitflag", "optimizer", "status", "reason", "n_redraws"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +100,11 @@ class FitSettings:
         Relative finite-difference step (on the parameter scale).
     analytic_scaling
         Solve multiplicative scaling factors in closed form.
+    max_redraws
+        A start whose first evaluation fails (simulation error or
+        non-finite objective) is moved to a new point drawn uniformly in the
+        bounds, at most this many times (0: never; the start is then
+        recorded as failed).
     """
 
     n_starts: int = 50
@@ -77,6 +115,7 @@ class FitSettings:
     tol: float = 1e-10
     diff_step: float = 1e-5
     analytic_scaling: bool = True
+    max_redraws: int = 20
 
     def check(self) -> None:
         """Raise :class:`JakstatInputError` for impossible values."""
@@ -85,6 +124,9 @@ class FitSettings:
                                     f"positive integer")
         if int(self.seed) < 0:
             raise JakstatInputError(f"--seed {self.seed!r}: expected an "
+                                    f"integer >= 0")
+        if int(self.max_redraws) < 0:
+            raise JakstatInputError(f"max_redraws {self.max_redraws!r}: expected an "
                                     f"integer >= 0")
 
 
@@ -114,6 +156,32 @@ def starting_points(lb: np.ndarray, ub: np.ndarray, n: int, seed: int) -> np.nda
     return qmc.scale(sampler.random(n), lb, ub)
 
 
+def redraw_points(lb: np.ndarray, ub: np.ndarray, seed: int, start: int) -> Iterator[np.ndarray]:
+    """Replacement starting points of start ``start``: uniform in ``[lb, ub]``.
+
+    The sequence depends only on ``(seed, start)``, not on which worker runs
+    the start or in which order, so a redrawn run is reproducible.
+
+    Parameters
+    ----------
+    lb, ub
+        Bounds on the parameters' PEtab scale.
+    seed
+        Seed of the run.
+    start
+        Start index.
+
+    Yields
+    ------
+    numpy.ndarray
+        One point after the other.
+    """
+    rng = np.random.default_rng([int(seed), int(start)])
+    lb, ub = np.asarray(lb, float), np.asarray(ub, float)
+    while True:
+        yield rng.uniform(lb, ub)
+
+
 @dataclass(frozen=True)
 class LocalFit:
     """Result of one local optimisation.
@@ -126,11 +194,14 @@ class LocalFit:
         Objective (or residual) evaluations.
     message
         The optimiser's message.
+    exitflag
+        The optimiser's status code (scipy's ``status``, as pyPESTO records it).
     """
 
     x: np.ndarray
     n_fev: int
     message: str
+    exitflag: int = 0
 
 
 def local_fit(ob: Objective, x0: np.ndarray, settings: dict) -> LocalFit:
@@ -160,12 +231,12 @@ def local_fit(ob: Objective, x0: np.ndarray, settings: dict) -> LocalFit:
             x_scale="jac", ftol=settings["tol"], xtol=settings["tol"],
             gtol=settings["tol"], max_nfev=settings["max_nfev"],
             diff_step=settings["diff_step"])
-        return LocalFit(res.x, int(res.nfev), str(res.message))
+        return LocalFit(res.x, int(res.nfev), str(res.message), int(res.status))
     res = minimize(ob.fval, x0, method="L-BFGS-B",
                    bounds=list(zip(ob.lb, ob.ub)),
                    options={"maxfun": settings["max_nfev"], "ftol": settings["tol"],
                             "gtol": settings["tol"], "eps": settings["diff_step"]})
-    return LocalFit(res.x, int(res.nfev), str(res.message))
+    return LocalFit(res.x, int(res.nfev), str(res.message), int(res.status))
 
 
 @dataclass
@@ -177,7 +248,9 @@ class StartResult:
     start
         Start index.
     x0
-        Starting point (free parameters, PEtab scale).
+        The point the optimiser started from (free parameters, PEtab
+        scale): the start's point of the design, or the redrawn point that
+        replaced it.  For a failed start, the design point.
     status
         ``"ok"`` or ``"failed"``.
     reason
@@ -189,11 +262,21 @@ class StartResult:
     parameters
         All estimated parameters (linear) at the final point, or None.
     n_fev
-        Objective evaluations.
+        Objective evaluations counted by the optimiser.
     message
         The optimiser's message.
     time_s
         Wall time of the start.
+    exitflag
+        The optimiser's status code (None if it did not run).
+    fval0
+        Objective at ``x0`` (``inf`` if no point could be evaluated).
+    rejected
+        Starting points whose first evaluation failed, in the order tried
+        (the design point first), each ``{"x0": [...], "reason": "..."}``.
+    run
+        The run identity (:func:`run_identity`) the start belongs to; None
+        in records written before records carried it.
     """
 
     start: int
@@ -206,11 +289,25 @@ class StartResult:
     n_fev: int = 0
     message: str = ""
     time_s: float = 0.0
+    exitflag: int | None = None
+    fval0: float = math.inf
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    run: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
         """Whether the start finished with a finite NLL."""
         return self.status == "ok"
+
+    @property
+    def n_redraws(self) -> int:
+        """How many points were drawn to replace the design point."""
+        return len(self.rejected) if self.ok else max(len(self.rejected) - 1, 0)
+
+    @property
+    def design_x0(self) -> list[float]:
+        """The start's point of the Latin hypercube design."""
+        return self.rejected[0]["x0"] if self.rejected else self.x0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON record."""
@@ -218,19 +315,49 @@ class StartResult:
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> "StartResult":
-        """Read a JSON record (``fval`` may be stored as the string ``"inf"``)."""
+        """Read a JSON record (``fval`` may be stored as the string ``"inf"``).
+
+        Raises
+        ------
+        KeyError, TypeError, ValueError
+            If the record is not a start record (a damaged file).
+        """
+        if not isinstance(record, dict):
+            raise TypeError(f"expected a JSON object, found {type(record).__name__}")
         known = {k: record[k] for k in cls.__dataclass_fields__ if k in record}
-        try:
-            known["fval"] = float(known.get("fval", math.inf))
-        except (TypeError, ValueError):
-            known["fval"] = math.inf
+        for key in ("fval", "fval0"):
+            try:
+                known[key] = float(known.get(key, math.inf))
+            except (TypeError, ValueError):
+                known[key] = math.inf
         known["start"] = int(known["start"])
+        known["x0"] = [float(v) for v in known["x0"]]
+        rejected = known.get("rejected") or []
+        if not all(isinstance(r, dict) and "x0" in r for r in rejected):
+            raise ValueError("'rejected' is not a list of starting points")
+        if known.get("run") is not None and not isinstance(known["run"], dict):
+            raise ValueError("'run' is not a JSON object")
         return cls(**known)
+
+
+def _first_value(ob: Objective, x0: np.ndarray) -> tuple[float, str]:
+    """The objective at a starting point, and why it is not finite."""
+    try:
+        ob.evaluate(x0)
+    except SimulationError as exc:
+        return math.inf, f"simulation failed at the starting point: {exc}"
+    f = ob.fval(x0)
+    return f, "" if math.isfinite(f) else "objective is not finite at the starting point"
 
 
 def run_start(payload: ProblemPayload, settings: dict, start: int,
               x0: np.ndarray, fixed: dict[str, float] | None = None) -> StartResult:
     """Run one local optimisation; never raises for simulation failures.
+
+    When the objective cannot be evaluated at ``x0`` (a failed simulation
+    or a non-finite value), the point is replaced by the next point of
+    :func:`redraw_points` (``settings["seed"]``, ``start``), at most
+    ``settings["max_redraws"]`` times; the rejected points are recorded.
 
     Parameters
     ----------
@@ -256,16 +383,26 @@ def run_start(payload: ProblemPayload, settings: dict, start: int,
         cp = get_compiled(payload, settings["rtol"], settings["atol"])
         ob = Objective(cp, fixed=fixed, analytic=settings["analytic_scaling"])
         x0 = np.asarray(x0, float)
-        if not math.isfinite(ob.fval(x0)):
-            try:
-                ob.evaluate(x0)
-                rec.reason = "objective is not finite at the starting point"
-            except SimulationError as exc:
-                rec.reason = f"simulation failed at the starting point: {exc}"
+        points = None
+        f0, why = _first_value(ob, x0)
+        while not math.isfinite(f0):
+            rec.rejected.append({"x0": [float(v) for v in x0], "reason": why})
+            if len(rec.rejected) > int(settings.get("max_redraws", 0)):
+                break
+            if points is None:
+                points = redraw_points(ob.lb, ob.ub, settings.get("seed", 0), start)
+            x0 = next(points)
+            f0, why = _first_value(ob, x0)
+        if not math.isfinite(f0):
+            n = len(rec.rejected)
+            rec.reason = (rec.rejected[0]["reason"] if n == 1 else
+                          f"no starting point could be evaluated (the design point and "
+                          f"{n - 1} redrawn); first: {rec.rejected[0]['reason']}")
         else:
+            rec.x0, rec.fval0 = [float(v) for v in x0], f0
             fit = local_fit(ob, x0, settings)
             rec.x = [float(v) for v in fit.x]
-            rec.n_fev, rec.message = fit.n_fev, fit.message
+            rec.n_fev, rec.message, rec.exitflag = fit.n_fev, fit.message, fit.exitflag
             rec.fval = ob.fval(fit.x)
             if math.isfinite(rec.fval):
                 rec.parameters = ob.full_parameters(fit.x)
@@ -280,19 +417,154 @@ def run_start(payload: ProblemPayload, settings: dict, start: int,
     return rec
 
 
-def _load_records(folder: Path) -> dict[int, StartResult]:
-    """Finished starts of a fit folder; unreadable records are redone."""
-    out = {}
-    if folder.is_dir():
-        for f in sorted(folder.glob("start_*.json")):
-            try:
-                rec = StartResult.from_dict(read_json(f))
-            except (JakstatInputError, KeyError, TypeError, ValueError):
-                continue
-            out[rec.start] = rec
+# ----------------------------------------------------------------------------- run identity
+def run_identity(problem_hash: str, settings: FitSettings) -> dict[str, Any]:
+    """What ``run.json`` and every start record of a fit folder carry.
+
+    The problem hash and all :class:`FitSettings` (number of starts, seed,
+    tolerances, optimiser settings): a resume must agree on every one.
+    """
+    return {"problem_hash": problem_hash, **asdict(settings)}
+
+
+def _normalised(value: Any) -> Any:
+    return json.loads(json.dumps(value))
+
+
+def _other_run(where: str, key: str, theirs: Any, ours: Any) -> JakstatInputError:
+    """The message for a resume that differs from the stored run in ``key``."""
+    if key == "problem_hash":
+        text = (f"{where} holds results of another problem (hash {theirs}; this problem "
+                f"has {ours}): expected the problem that started it, or another --out")
+    elif key == "n_starts":
+        text = (f"{where} holds a run of {theirs} starts; this run asks for {ours} (the "
+                f"Latin hypercube of {ours} points is another design, its starts cannot be "
+                f"mixed with those): expected --starts {theirs} to resume it, or another --out")
+    elif key == "seed":
+        text = (f"{where} holds starts drawn with seed {theirs}; this run has seed {ours}: "
+                f"expected --seed {theirs} to resume it, or another --out")
+    else:
+        text = (f"{where} holds a run with {key} {theirs!r}; this run has {ours!r}: "
+                f"expected the same settings to resume it, or another --out")
+    return JakstatInputError(text)
+
+
+def _check_resume(out: Path, identity: dict[str, Any]) -> bool:
+    """Refuse a fit folder of another run, naming what differs.
+
+    Returns
+    -------
+    bool
+        True for a folder written before start records carried the run
+        identity (its ``run.json`` has no ``n_starts``).
+    """
+    marker = out / "run.json"
+    if not marker.is_file():
+        return False
+    stored = read_json(marker, what="run record")
+    if not isinstance(stored, dict) or stored.get("kind") != "fit":
+        return False  # claim_output_dir says what is wrong
+    earlier = "n_starts" not in stored
+    for key, value in identity.items():
+        if earlier and key not in stored:
+            continue
+        if _normalised(stored.get(key)) != _normalised(value):
+            raise _other_run(f"output folder {str(out)!r}", key, stored.get(key), value)
+    return earlier
+
+
+def _load_records(folder: Path, identity: dict[str, Any],
+                  design: np.ndarray) -> dict[int, StartResult]:
+    """Finished starts of a fit folder.
+
+    A damaged record (not JSON, not a start record) is reported in one
+    warning line naming the file and its start runs again.  A record of
+    another run (identity, or a starting point not of this design) is
+    refused: :class:`JakstatInputError` naming the file.
+    """
+    out: dict[int, StartResult] = {}
+    if not folder.is_dir():
+        return out
+    for f in sorted(folder.glob("start_*.json")):
+        try:
+            rec = StartResult.from_dict(read_json(f, what="start record"))
+        except JakstatInputError as exc:
+            log.warning("jakstat: %s; running that start again", exc)
+            continue
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("jakstat: start record %r is damaged (%s: %s); running that start "
+                        "again", str(f), type(exc).__name__, exc)
+            continue
+        where = f"start record {str(f)!r}"
+        if rec.run is not None:
+            for key, value in identity.items():
+                if _normalised(rec.run.get(key)) != _normalised(value):
+                    raise _other_run(where, key, rec.run.get(key), value)
+        point = np.asarray(rec.design_x0, float)
+        if not (0 <= rec.start < len(design) and point.shape == design[rec.start].shape
+                and np.allclose(point, design[rec.start], rtol=0, atol=1e-12)):
+            raise JakstatInputError(
+                f"{where} does not start from point {rec.start} of this run's design "
+                f"({identity['n_starts']} starts, seed {identity['seed']}): expected the "
+                f"records of this run only (the folder mixes runs; use another --out)")
+        out[rec.start] = rec
     return out
 
 
+def _adopt_earlier_run(out: Path, identity: dict[str, Any], design: np.ndarray) -> None:
+    """Let a folder written before records carried the run identity resume.
+
+    Its start records must start from this run's design points and its
+    summary (if any) must have these settings; ``run.json`` is then
+    completed with the full identity.
+    """
+    marker = out / "run.json"
+    stored = read_json(marker, what="run record")
+    summary = out / "summary.json"
+    try:
+        old = read_json(summary, what="fit summary").get("settings", {})
+    except (JakstatInputError, AttributeError):
+        old = {}
+    for key, value in identity.items():
+        if key in old and _normalised(old[key]) != _normalised(value):
+            raise _other_run(f"output folder {str(out)!r}", key, old[key], value)
+    _load_records(out / "starts", identity, design)
+    write_json(marker, {**stored, **identity})
+
+
+def claim_and_lock(out: str | os.PathLike, kind: str, identity: dict[str, Any],
+                   stack: contextlib.ExitStack,
+                   prepare: Callable[[], None] | None = None) -> Path:
+    """Claim ``out`` for a run and hold its lock until ``stack`` closes.
+
+    A fresh folder is claimed first (:func:`~jakstat_rules.io.claim_output_dir`
+    writes ``run.json``; the lock file would make the folder look
+    non-empty), then locked (:func:`~jakstat_rules.io.lock_output_dir`) and
+    its claim checked again under the lock; a folder with a run record is
+    locked first.  Of two runs started into one folder at once, one goes
+    on, the other is refused in one line.
+
+    Parameters
+    ----------
+    out
+        The result folder.
+    kind, identity
+        As for :func:`~jakstat_rules.io.claim_output_dir`.
+    stack
+        Holds the lock.
+    prepare
+        Called under the lock before the final claim.
+    """
+    out = Path(out)
+    if not (out / "run.json").is_file():
+        claim_output_dir(out, kind, identity)
+    stack.enter_context(lock_output_dir(out))
+    if prepare is not None:
+        prepare()
+    return claim_output_dir(out, kind, identity)
+
+
+# ----------------------------------------------------------------------------- the fit
 def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
               n_starts: int = 50, seed: int = 0, workers: int = 1,
               scheduler: str | None = None, processes: bool = True,
@@ -307,7 +579,8 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
         The PEtab problem (SBML model).
     out_dir
         Result folder.  An existing folder is resumed if it holds results of
-        the same problem and seed; otherwise :class:`JakstatInputError`.
+        the same run (problem, number of starts, seed, settings); otherwise
+        :class:`JakstatInputError`.  It is locked while the run lasts.
     n_starts, seed
         Number of starts and seed of their Latin hypercube.
     workers
@@ -336,8 +609,9 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
     Raises
     ------
     JakstatInputError
-        Bad settings, problem or output folder, or an unreachable scheduler:
-        all checked before the first start.
+        Bad settings, problem or output folder (another run's results, a
+        folder in use by another run), or an unreachable scheduler: all
+        checked before the first start.
     """
     base = settings or FitSettings()
     settings = FitSettings(**{**asdict(base), "n_starts": int(n_starts),
@@ -351,49 +625,156 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
     if scheduler is not None:
         check_scheduler(scheduler)
     out = Path(out_dir)
-    identity = {"problem_hash": payload.hash, "seed": settings.seed,
-                "analytic_scaling": settings.analytic_scaling,
-                "rtol": settings.rtol, "atol": settings.atol}
-    claim_output_dir(out, "fit", identity)
-    t_start = time.perf_counter()
+    identity = run_identity(payload.hash, settings)
+    earlier = _check_resume(out, identity)
     cp = get_compiled(payload, settings.rtol, settings.atol)
     ob = Objective(cp, analytic=settings.analytic_scaling)
-    x0s = starting_points(ob.lb, ob.ub, settings.n_starts, settings.seed)
-    start_dir = out / "starts"
-    start_dir.mkdir(exist_ok=True)
-    records = _load_records(start_dir)
-    todo = [i for i in range(settings.n_starts) if i not in records]
-    if max_new_starts is not None:
-        todo = todo[: int(max_new_starts)]
+    design = starting_points(ob.lb, ob.ub, settings.n_starts, settings.seed)
+    with contextlib.ExitStack() as stack:
+        claim_and_lock(out, "fit", identity, stack, prepare=(
+            (lambda: _adopt_earlier_run(out, identity, design)) if earlier else None))
+        stack.enter_context(solver_log(out / SOLVER_LOG, f"jakstat calibrate {problem_yaml}"))
+        start_dir = out / "starts"
+        start_dir.mkdir(exist_ok=True)
+        records = _load_records(start_dir, identity, design)
+        invocations = _earlier_invocations(out)
+        this = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "wall_time_s": 0.0,
+                "new_starts": 0}
+        invocations.append(this)
+        t_start = time.perf_counter()
+        todo = [i for i in range(settings.n_starts) if i not in records]
+        if max_new_starts is not None:
+            todo = todo[: int(max_new_starts)]
 
-    def on_result(rec: StartResult) -> None:
-        write_json(start_dir / f"start_{rec.start:04d}.json", rec.to_dict())
-        records[rec.start] = rec
+        def write_outputs(final: bool) -> dict:
+            this["wall_time_s"] = time.perf_counter() - t_start
+            return write_fit_outputs(out, cp, ob, records, settings, problem_yaml,
+                                     invocations=invocations, plots=plots, final=final)
 
-    def postfix() -> dict:
-        fvals = [r.fval for r in records.values() if r.ok]
-        return {"best": f"{min(fvals, default=math.inf):.4g}",
-                "failed": sum(not r.ok for r in records.values())}
+        def on_result(rec: StartResult) -> None:
+            rec.run = identity
+            write_json(start_dir / f"start_{rec.start:04d}.json", rec.to_dict())
+            records[rec.start] = rec
+            this["new_starts"] += 1
+            write_outputs(final=False)
 
-    bar = Progress("starts", settings.n_starts, unit="start", postfix=postfix,
-                   done=sum(i in records for i in range(settings.n_starts)))
-    tasks = [(asdict(settings), i, x0s[i]) for i in todo]
-    run_tasks(run_start, payload, tasks, on_result, workers=workers, scheduler=scheduler,
-              processes=processes, progress=bar if progress else None)
-    summary = write_fit_outputs(out, cp, ob, records, settings,
-                                wall_time_s=time.perf_counter() - t_start,
-                                problem_yaml=problem_yaml, plots=plots)
-    if export_sbml and summary.get("best_parameters"):
-        from .export import export_fit
+        def postfix() -> dict:
+            fvals = [r.fval for r in records.values() if r.ok]
+            return {"best": f"{min(fvals, default=math.inf):.4g}",
+                    "failed": sum(not r.ok for r in records.values())}
 
-        export_fit(problem_yaml, summary["best_parameters"], out)
+        bar = Progress("starts", settings.n_starts, unit="start", postfix=postfix,
+                       done=sum(i in records for i in range(settings.n_starts)))
+        tasks = [(asdict(settings), i, design[i]) for i in todo]
+        try:
+            run_tasks(run_start, payload, tasks, on_result, workers=workers,
+                      scheduler=scheduler, processes=processes,
+                      progress=bar if progress else None)
+        except BaseException:
+            with contextlib.suppress(Exception):  # keep this invocation's wall time
+                write_outputs(final=False)
+            raise
+        summary = write_outputs(final=True)
+        if export_sbml and summary.get("best_parameters"):
+            from .export import export_fit
+
+            export_fit(problem_yaml, summary["best_parameters"], out)
     return summary
+
+
+def _earlier_invocations(out: Path) -> list[dict[str, Any]]:
+    """Invocations recorded in ``summary.json`` (for the total wall time).
+
+    A damaged summary is reported in one warning line and rebuilt from the
+    start records (the time of earlier invocations is then unknown).
+    """
+    path = out / "summary.json"
+    if not path.is_file():
+        return []
+    try:
+        stored = read_json(path, what="fit summary")
+        if not isinstance(stored, dict):
+            raise JakstatInputError(f"fit summary {str(path)!r} is damaged (not a JSON object)")
+    except JakstatInputError as exc:
+        log.warning("jakstat: %s; rebuilding it from the start records (the wall time of "
+                    "earlier invocations is not counted)", exc)
+        return []
+    calls = stored.get("invocations")
+    if isinstance(calls, list) and all(
+            isinstance(c, dict) and isinstance(c.get("wall_time_s"), (int, float))
+            for c in calls):
+        return [dict(c) for c in calls]
+    wall = stored.get("wall_time_s")  # a summary of an earlier version: one invocation
+    if isinstance(wall, (int, float)) and math.isfinite(wall):
+        return [{"started": None, "wall_time_s": float(wall), "new_starts": None}]
+    return []
+
+
+def simulation_table(cp: CompiledProblem, p: np.ndarray) -> pd.DataFrame:
+    """The PEtab simulation table at linear parameters ``p`` (all estimated).
+
+    The measurement table with a ``simulation`` column (``petab.v1.C.SIMULATION``)
+    beside ``measurement``: the simulated observable, untransformed, as any
+    PEtab tool expects it (e.g. ``petab.v1.calculate_llh``).
+
+    Raises
+    ------
+    SimulationError
+        If a simulation fails.
+    """
+    h, _ = cp.observables(np.asarray(p, float))
+    table = cp.measurement_df.drop(columns=[C.SIMULATION], errors="ignore")
+    table.insert(int(table.columns.get_loc(C.MEASUREMENT)) + 1, C.SIMULATION, h)
+    return table
+
+
+def _vector(values: Any) -> str:
+    """A vector as a JSON list (null for NaN), '' for None."""
+    if values is None:
+        return ""
+    return json.dumps([float(v) if math.isfinite(float(v)) else None for v in values])
+
+
+def _optimize_result(records: dict[int, StartResult], cp: CompiledProblem, ob: Objective,
+                     optimizer: str) -> pd.DataFrame:
+    """``optimize_result.tsv``: one row per start with pyPESTO's field names.
+
+    ``x`` and ``x0`` run over all estimated parameters (``summary.json``
+    ``x_names``) on their PEtab scale; ``x0`` is NaN (null) for parameters
+    computed in closed form.  Sorted by ``fval`` like pyPESTO's results.
+    """
+    ids, scales = cp.estimated_ids, cp.parameters.scales
+    free = [ids.index(i) for i in ob.free_ids]
+    rows = []
+    for r in sorted(records.values(), key=lambda r: (r.fval, r.start)):
+        x = scale([r.parameters[i] for i in ids], scales) if r.parameters else None
+        x0 = np.full(len(ids), np.nan)
+        if len(r.x0) == len(free):
+            x0[free] = r.x0
+        rows.append({"id": str(r.start), "fval": r.fval, "x": _vector(x), "x0": _vector(x0),
+                     "fval0": r.fval0, "n_fval": r.n_fev, "time": r.time_s,
+                     "message": r.message if r.ok else r.reason,
+                     "exitflag": -1 if r.exitflag is None else r.exitflag,
+                     "optimizer": optimizer, "status": r.status, "reason": r.reason,
+                     "n_redraws": r.n_redraws})
+    return pd.DataFrame(rows, columns=OPTIMIZE_RESULT_COLUMNS)
 
 
 def write_fit_outputs(out: Path, cp: CompiledProblem, ob: Objective,
                       records: dict[int, StartResult], settings: FitSettings,
-                      wall_time_s: float, problem_yaml: Any, plots: bool = True) -> dict:
-    """Write ``summary.json``, ``best_parameters.tsv``, ``starts.tsv`` and the plots.
+                      problem_yaml: Any, *, invocations: list[dict[str, Any]],
+                      plots: bool = True, final: bool = True) -> dict:
+    """Write the result tables and ``summary.json``; when ``final``, also
+    ``simulations.tsv`` and the plots.
+
+    Called after every finished start (``final=False``: cheap tables only,
+    so a killed run has an up-to-date summary) and at the end of a run.
+
+    Parameters
+    ----------
+    invocations
+        Invocations of the run so far, each with ``wall_time_s``; their sum
+        is ``wall_time_s`` of the summary.
 
     Returns
     -------
@@ -404,7 +785,8 @@ def write_fit_outputs(out: Path, cp: CompiledProblem, ob: Objective,
     for i in sorted(records):
         r = records[i]
         row = {"start": i, "status": r.status, "fval": r.fval, "n_fev": r.n_fev,
-               "time_s": r.time_s, "reason": r.reason, "message": r.message}
+               "time_s": r.time_s, "reason": r.reason, "message": r.message,
+               "n_redraws": r.n_redraws}
         row.update(r.parameters or {})
         rows.append(row)
     table = pd.DataFrame(rows)
@@ -417,6 +799,9 @@ def write_fit_outputs(out: Path, cp: CompiledProblem, ob: Objective,
             table["fval"] <= best_fval + CONVERGENCE_TOL)
         table = table.sort_values(["fval", "start"], kind="stable")
     write_table(out / "starts.tsv", table)
+    optimizer = ("scipy.optimize.least_squares(trf)" if ob.least_squares
+                 else "scipy.optimize.minimize(L-BFGS-B)")
+    write_table(out / "optimize_result.tsv", _optimize_result(records, cp, ob, optimizer))
     estimated = cp.parameters.estimated_ids
     summary = {
         "problem": str(problem_yaml),
@@ -428,15 +813,20 @@ def write_fit_outputs(out: Path, cp: CompiledProblem, ob: Objective,
         "n_finished": len(records),
         "n_failed": sum(not r.ok for r in records.values()),
         "n_converged": n_conv,
+        "n_redraws": sum(r.n_redraws for r in records.values()),
+        "n_starts_redrawn": sum(r.n_redraws > 0 for r in records.values()),
         "convergence_tolerance": CONVERGENCE_TOL,
         "complete": len(records) >= settings.n_starts,
-        "wall_time_s": wall_time_s,
+        "wall_time_s": float(sum(c["wall_time_s"] for c in invocations)),
+        "invocations": invocations,
         "sum_start_time_s": float(sum(r.time_s for r in records.values())),
         "free_parameters": ob.free_ids,
         "analytic_parameters": ob.analytic_ids,
-        "optimizer": ("scipy.optimize.least_squares(trf)" if ob.least_squares
-                      else "scipy.optimize.minimize(L-BFGS-B)"),
+        "x_names": list(estimated),
+        "x_scales": list(cp.parameters.scales),
+        "optimizer": optimizer,
         "settings": asdict(settings),
+        "solver_log": SOLVER_LOG,
     }
     if best:
         write_table(out / "best_parameters.tsv", pd.DataFrame({
@@ -447,14 +837,27 @@ def write_fit_outputs(out: Path, cp: CompiledProblem, ob: Objective,
             "analytic": [i in ob.analytic_ids for i in estimated],
         }))
     write_json(out / "summary.json", summary)
-    if plots and best:
-        from . import report
-
-        report.plot_waterfall(table, out / "waterfall.png", CONVERGENCE_TOL)
+    if final and best:
         p = np.array([best.parameters[i] for i in estimated])
-        report.plot_fit(cp, p, out / "fit.png")
-        report.plot_parameters(ok, cp, out / "parameters.png", best_fval)
+        try:
+            write_table(out / "simulations.tsv", simulation_table(cp, p))
+        except SimulationError as exc:
+            log.warning("jakstat: no simulations.tsv: the simulation at the best "
+                        "parameters failed (%s)", exc)
+        if plots:
+            from . import report
+
+            report.plot_waterfall(table, out / "waterfall.png", CONVERGENCE_TOL)
+            report.plot_fit(cp, p, out / "fit.png")
+            report.plot_parameters(ok, cp, out / "parameters.png", best_fval)
     return summary
+
+
+# ----------------------------------------------------------------------------- reading fits
+def _damaged_summary(path: Path, what: str) -> JakstatInputError:
+    return JakstatInputError(f"fit summary {str(path)!r} is damaged ({what}): expected the "
+                             f"summary.json of 'jakstat calibrate'; re-run the calibrate "
+                             f"command of that folder to rewrite it from its start records")
 
 
 def load_fit(fit_dir: str | os.PathLike) -> dict:
@@ -463,17 +866,37 @@ def load_fit(fit_dir: str | os.PathLike) -> dict:
     Raises
     ------
     JakstatInputError
-        If the folder holds no fit summary with best parameters.
+        If the folder holds no fit summary with best parameters, or a
+        damaged one (one line naming the file).
     """
     path = Path(fit_dir) / "summary.json"
     if not path.is_file():
         raise JakstatInputError(f"fit folder {str(fit_dir)!r} has no "
                                 f"summary.json; expected the --out folder of "
                                 f"'jakstat calibrate'")
-    summary = read_json(path, what="fit summary")
-    if not isinstance(summary, dict) or not summary.get("best_parameters"):
+    try:
+        summary = read_json(path, what="fit summary")
+    except JakstatInputError as exc:
+        raise JakstatInputError(f"{exc}; re-run the calibrate command of that folder to "
+                                f"rewrite it from its start records") from None
+    if not isinstance(summary, dict):
+        raise _damaged_summary(path, "not a JSON object")
+    best = summary.get("best_parameters")
+    if not best:
         raise JakstatInputError(f"fit folder {str(fit_dir)!r} has no "
                                 f"successful start; expected a finished fit")
+    if not isinstance(best, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in best.values()):
+        raise _damaged_summary(path, "best_parameters is not a table of numbers")
+    try:
+        if not math.isfinite(float(summary.get("best_fval"))):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise _damaged_summary(path, "best_fval is not a finite number") from None
+    if not isinstance(summary.get("problem_hash"), str):
+        raise _damaged_summary(path, "no problem_hash")
+    if not isinstance(summary.get("settings", {}), dict):
+        raise _damaged_summary(path, "settings is not a JSON object")
     return summary
 
 
@@ -482,3 +905,61 @@ def settings_of_fit(fit: dict, **changes: Any) -> FitSettings:
     stored = {k: v for k, v in fit.get("settings", {}).items()
               if k in FitSettings.__dataclass_fields__}
     return FitSettings(**{**stored, **changes})
+
+
+def read_optimize_result(fit_dir: str | os.PathLike) -> list[dict[str, Any]]:
+    """The per-start records of ``optimize_result.tsv`` with pyPESTO's field names.
+
+    Returns
+    -------
+    list of dict
+        Sorted by ``fval``; ``x`` and ``x0`` as arrays over ``x_names`` of
+        ``summary.json`` (PEtab scale), None where the start has none.
+
+    Raises
+    ------
+    JakstatInputError
+        If the file is missing or damaged.
+    """
+    path = Path(fit_dir) / "optimize_result.tsv"
+    if not path.is_file():
+        raise JakstatInputError(f"fit folder {str(fit_dir)!r} has no optimize_result.tsv: "
+                                f"expected a folder of 'jakstat calibrate' (re-run its "
+                                f"command to write the file)")
+    try:
+        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+        out = []
+        for row in table.to_dict("records"):
+            rec: dict[str, Any] = dict(row)
+            for key in ("x", "x0"):
+                rec[key] = (None if not row[key] else np.array(
+                    [np.nan if v is None else v for v in json.loads(row[key])], float))
+            for key in ("fval", "fval0", "time"):
+                rec[key] = float(row[key])
+            for key in ("n_fval", "exitflag", "n_redraws"):
+                rec[key] = int(row[key])
+            out.append(rec)
+    except (KeyError, TypeError, ValueError, pd.errors.ParserError) as exc:
+        raise JakstatInputError(f"optimize result {str(path)!r} is damaged ({exc}): expected "
+                                f"the file written by 'jakstat calibrate'") from None
+    return out
+
+
+def pypesto_result(fit_dir: str | os.PathLike):
+    """The starts of a fit as a ``pypesto.Result`` (its ``optimize_result``).
+
+    For pyPESTO's plots and analyses, e.g.
+    ``pypesto.visualize.waterfall(pypesto_result("results/fit"))``.
+    Parameter vectors run over ``x_names`` of ``summary.json`` (all
+    estimated parameters, PEtab scale).
+    """
+    import pypesto
+    from pypesto.result import OptimizerResult
+
+    fields = ("id", "x", "fval", "n_fval", "x0", "fval0", "time", "message", "exitflag",
+              "optimizer")
+    result = pypesto.Result()
+    result.optimize_result.append(
+        [OptimizerResult(**{k: rec[k] for k in fields}) for rec in read_optimize_result(fit_dir)],
+        sort=True)
+    return result

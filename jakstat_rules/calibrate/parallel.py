@@ -4,22 +4,35 @@
 short TCP connection attempt, so a wrong address fails in about a second
 with one line, not after the fit was set up); :func:`run_tasks` runs a
 top-level function over a list of argument tuples and hands every result
-to a callback as soon as it arrives (so callers write it to disk at once).
+to a callback as soon as it arrives (so callers write it to disk at once);
+:func:`solver_log` sends what the solvers print (libroadrunner and SUNDIALS
+messages written by C code to the process's stdout/stderr, Python warnings
+such as numpy's ``RuntimeWarning``) to a log file of the result folder while
+a run lasts, so the terminal shows only the progress line and messages.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import os
 import socket
 import sys
+import time
+import warnings
 from dataclasses import dataclass
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
 from jakstat_rules.errors import JakstatInputError
 
-__all__ = ["SCHEDULER_TIMEOUT", "Progress", "check_scheduler", "run_tasks"]
+__all__ = ["SCHEDULER_TIMEOUT", "SOLVER_LOG", "Progress", "check_scheduler", "run_tasks",
+           "solver_log"]
 
 #: Seconds allowed to reach a dask scheduler.
 SCHEDULER_TIMEOUT = 3.0
+#: Name of the solver log in a result folder.
+SOLVER_LOG = "solver.log"
 
 
 def _bad_scheduler(address: str, reason: str) -> JakstatInputError:
@@ -158,3 +171,93 @@ def _execute(fn: Callable, payload, tasks: list[tuple], deliver: Callable[[Any],
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _flush_c_streams() -> None:
+    """Flush the C library's stdio buffers (SUNDIALS writes with ``fprintf``)."""
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):  # no C library handle on this platform
+        pass
+
+
+def _uses_fd(stream: Any, fd: int) -> bool:
+    try:
+        return stream.fileno() == fd
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        return False
+
+
+@contextlib.contextmanager
+def solver_log(path: str | os.PathLike, title: str = "") -> Iterator[Path]:
+    """Send solver output to the log file ``path`` while the block runs.
+
+    * File descriptors 1 and 2 of this process point to ``path`` (appended),
+      so what C code prints there -- libroadrunner's log, SUNDIALS/CVODE
+      warnings and errors -- lands in the log.  Worker processes of a dask
+      ``LocalCluster`` started inside the block inherit them.
+    * Python warnings (numpy ``RuntimeWarning``, ...) are written to the log.
+    * Python's ``sys.stdout``/``sys.stderr`` keep writing where they wrote
+      before (the terminal): the progress line, messages and the CLI's
+      error line stay visible.
+
+    Workers of a remote scheduler keep their own output.  Everything is
+    restored when the block ends, also on errors and ``KeyboardInterrupt``.
+
+    Parameters
+    ----------
+    path
+        The log file (created, or appended to).
+    title
+        Written as a header line with the date, to separate invocations.
+
+    Yields
+    ------
+    pathlib.Path
+        The log file.
+    """
+    path = Path(path)
+    log = open(path, "a", encoding="utf-8", buffering=1)
+    log.write(f"==== {time.strftime('%Y-%m-%d %H:%M:%S')} {title}".rstrip() + "\n")
+    saved: dict[int, int] = {}
+    streams: dict[str, tuple[Any, Any]] = {}
+    try:
+        with warnings.catch_warnings():
+            def to_log(message, category, filename, lineno, file=None, line=None):
+                log.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+            warnings.showwarning = to_log
+            for name, fd in (("stdout", 1), ("stderr", 2)):
+                stream = getattr(sys, name)
+                try:
+                    stream.flush()
+                except (AttributeError, OSError, ValueError):
+                    pass
+                if _uses_fd(stream, fd):
+                    # keep Python's stream on the terminal: a copy of the original descriptor
+                    copy = open(os.dup(fd), "w", buffering=1,
+                                encoding=getattr(stream, "encoding", None) or "utf-8",
+                                errors=getattr(stream, "errors", None) or "strict")
+                    streams[name] = (stream, copy)
+                    setattr(sys, name, copy)
+            _flush_c_streams()
+            for fd in (1, 2):
+                try:
+                    saved[fd] = os.dup(fd)
+                except OSError:  # descriptor closed (daemon): nothing to redirect
+                    continue
+                os.dup2(log.fileno(), fd)
+            yield path
+    finally:
+        _flush_c_streams()
+        for fd, copy in saved.items():
+            os.dup2(copy, fd)
+            os.close(copy)
+        for name, (original, copy) in streams.items():
+            if getattr(sys, name) is copy:
+                setattr(sys, name, original)
+            try:
+                copy.close()
+            except OSError:
+                pass
+        log.close()

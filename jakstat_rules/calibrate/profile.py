@@ -8,10 +8,16 @@ factors analytic).  The step adapts to the NLL increase.  A parameter is
 *identifiable* when the NLL rises above the best value by
 ``chi2.ppf(0.95, 1) / 2 = 1.92`` on both sides within its bounds
 (Raue et al. 2009); the crossing points give the 95 % confidence interval.
+
+The output folder is locked while a run lasts (a second run into it is
+refused), solver output goes to ``OUT/solver.log``, and a damaged branch
+record is reported in one line and traced again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import os
 from dataclasses import asdict, dataclass, field
@@ -24,15 +30,17 @@ from petab.v1 import C
 from scipy.stats import chi2
 
 from jakstat_rules.errors import JakstatInputError
-from jakstat_rules.io import claim_output_dir, read_json, write_json, write_table
+from jakstat_rules.io import read_json, write_json, write_table
 
 from .mapping import scale, unscale
 from .objective import Objective, get_compiled
-from .optimize import load_fit, local_fit, settings_of_fit
-from .parallel import Progress, check_scheduler, run_tasks
+from .optimize import claim_and_lock, load_fit, local_fit, settings_of_fit
+from .parallel import SOLVER_LOG, Progress, check_scheduler, run_tasks, solver_log
 from .petab_io import ProblemPayload, load_problem
 
 __all__ = ["THRESHOLD", "ProfileBranch", "profile", "profile_branch"]
+
+log = logging.getLogger("jakstat_rules")
 
 #: NLL increase defining the 95 % pointwise confidence interval.
 THRESHOLD = float(chi2.ppf(0.95, 1) / 2.0)
@@ -163,12 +171,23 @@ def _crossing(points: list[dict], best_fval: float) -> float | None:
 
 
 def _load_branches(folder: Path) -> dict[tuple[str, int], ProfileBranch]:
-    """Finished branches of a profile folder; unreadable records are redone."""
+    """Finished branches of a profile folder; a damaged record is reported in
+    one warning line naming the file, and its branch is traced again."""
     done = {}
     for f in sorted(folder.glob("*.json")):
         try:
-            rec = ProfileBranch.from_dict(read_json(f))
-        except (JakstatInputError, TypeError, ValueError):
+            raw = read_json(f, what="profile branch record")
+            if not isinstance(raw, dict):
+                raise TypeError("not a JSON object")
+            rec = ProfileBranch.from_dict(raw)
+            if rec.file_name != f.name or not all("x" in p and "fval" in p for p in rec.points):
+                raise ValueError("not the record its name says")
+        except JakstatInputError as exc:
+            log.warning("jakstat: %s; tracing that branch again", exc)
+            continue
+        except (TypeError, ValueError) as exc:
+            log.warning("jakstat: profile branch record %r is damaged (%s); tracing that "
+                        "branch again", str(f), exc)
             continue
         done[(rec.parameter, rec.direction)] = rec
     return done
@@ -228,11 +247,21 @@ def profile(problem_yaml: str | os.PathLike, fit_dir: str | os.PathLike,
                                     f"parameter; expected one of {estimated}")
     if scheduler is not None:
         check_scheduler(scheduler)
-    best = fit["best_parameters"]
     best_fval = float(fit["best_fval"])
     out = Path(out_dir)
-    claim_output_dir(out, "profile", {"problem_hash": payload.hash,
-                                      "best_fval": best_fval})
+    with contextlib.ExitStack() as stack:
+        claim_and_lock(out, "profile", {"problem_hash": payload.hash,
+                                        "best_fval": best_fval}, stack)
+        stack.enter_context(solver_log(out / SOLVER_LOG, f"jakstat profile {problem_yaml}"))
+        return _trace(payload, fit, ids, out, workers=workers, scheduler=scheduler,
+                      processes=processes, progress=progress, max_steps=max_steps)
+
+
+def _trace(payload: ProblemPayload, fit: dict, ids: list[str], out: Path, *, workers: int,
+           scheduler: str | None, processes: bool, progress: bool, max_steps: int) -> dict:
+    """Trace the missing branches, then write ``profiles.json``/``.tsv``/``.png``."""
+    best = fit["best_parameters"]
+    best_fval = float(fit["best_fval"])
     fs = settings_of_fit(fit)
     settings = asdict(fs)
     cp = get_compiled(payload, fs.rtol, fs.atol)

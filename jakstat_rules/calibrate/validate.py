@@ -8,10 +8,16 @@ measures (on the measurement scale):
 * R^2 = 1 - sum (y - h)^2 / sum (y - mean y)^2;
 * normalised RMSE = sqrt(mean (y - h)^2) / (max y - min y);
 * the PEtab negative log-likelihood.
+
+A fit that shares no parameter with the validation problem, or leaves a
+parameter that changes the simulations to be re-estimated, is refused: the
+R^2 of a re-fitted model is no prediction.  The output folder is locked
+while the run lasts and solver output goes to ``OUT/solver.log``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from dataclasses import asdict
@@ -21,11 +27,12 @@ import numpy as np
 from petab.v1 import C
 
 from jakstat_rules.errors import JakstatInputError
-from jakstat_rules.io import claim_output_dir, write_json, write_table
+from jakstat_rules.io import write_json, write_table
 
 from .mapping import ParameterTable
 from .objective import Objective, get_compiled
-from .optimize import load_fit, run_start, settings_of_fit, starting_points
+from .optimize import claim_and_lock, load_fit, run_start, settings_of_fit, starting_points
+from .parallel import SOLVER_LOG, solver_log
 from .petab_io import ProblemPayload, load_problem
 
 __all__ = ["validate", "prediction_metrics"]
@@ -81,7 +88,10 @@ def validate(fit_dir: str | os.PathLike, problem_yaml: str | os.PathLike,
     ------
     JakstatInputError
         Bad fit folder, problem, bounds or output folder (checked before
-        any simulation), or a problem the fitted model cannot simulate.
+        any simulation); a fit that shares no parameter with the problem, or
+        misses one of its estimated parameters that change the simulations
+        (they would be re-fitted, so R^2 would not measure a prediction); or
+        a problem the fitted model cannot simulate.
     """
     fit = load_fit(fit_dir)
     fitted = fit["best_parameters"]
@@ -96,6 +106,12 @@ def validate(fit_dir: str | os.PathLike, problem_yaml: str | os.PathLike,
     fs.check()
     table = ParameterTable.from_df(pdf)
     fixed = {pid: float(fitted[pid]) for pid in table.estimated_ids if pid in fitted}
+    if not any(pid in fitted for pid in pdf.index):
+        raise JakstatInputError(
+            f"fit folder {str(fit_dir)!r} shares no parameter with {str(problem_yaml)!r} "
+            f"(fit: {_few(fitted)}; validation problem: {_few(pdf.index)}): expected a fit "
+            f"of the model the validation problem uses (re-fitting every parameter would "
+            f"report a fit, not a prediction)")
     for pid, v in fixed.items():
         k = table.position(pid)
         if not table.lb[k] <= v <= table.ub[k]:
@@ -103,11 +119,32 @@ def validate(fit_dir: str | os.PathLike, problem_yaml: str | os.PathLike,
                 f"fitted value {v!r} of {pid!r} lies outside its bounds "
                 f"[{table.lb[k]!r}, {table.ub[k]!r}] in {str(problem_yaml)!r}; "
                 f"expected the validation bounds to contain the fit")
-    out = Path(out_dir)
-    claim_output_dir(out, "validation", {"problem_hash": payload.hash,
-                                         "fit_problem_hash": fit.get("problem_hash"),
-                                         "fit_best_fval": fit.get("best_fval")})
     cp = get_compiled(payload, fs.rtol, fs.atol)
+    refitted = [cp.estimated_ids[k] for k in cp.dynamic if cp.estimated_ids[k] not in fixed]
+    if refitted:
+        raise JakstatInputError(
+            f"{str(problem_yaml)!r} estimates {_few(refitted)}, which change the simulations "
+            f"but are not in the fit {str(fit_dir)!r}: expected a fit of every estimated "
+            f"model parameter (only observation parameters such as scales and noise are "
+            f"re-estimated; re-fitted model parameters would make R^2 no prediction)")
+    out = Path(out_dir)
+    with contextlib.ExitStack() as stack:
+        claim_and_lock(out, "validation", {"problem_hash": payload.hash,
+                                           "fit_problem_hash": fit.get("problem_hash"),
+                                           "fit_best_fval": fit.get("best_fval")}, stack)
+        stack.enter_context(solver_log(out / SOLVER_LOG, f"jakstat validate {fit_dir} "
+                                                         f"{problem_yaml}"))
+        return _predict(cp, payload, fs, fixed, fit_dir, problem_yaml, out, plots)
+
+
+def _few(ids, n: int = 6) -> str:
+    """Up to ``n`` ids for a message."""
+    ids = sorted(ids)
+    return ", ".join(ids[:n]) + (f", ... ({len(ids)} in all)" if len(ids) > n else "")
+
+
+def _predict(cp, payload, fs, fixed, fit_dir, problem_yaml, out: Path, plots: bool) -> dict:
+    """Re-estimate the parameters absent from the fit, predict, write the outputs."""
     ob = Objective(cp, fixed=fixed, analytic=fs.analytic_scaling)
     x0s = starting_points(ob.lb, ob.ub, fs.n_starts, fs.seed)
     recs = [run_start(payload, asdict(fs), i, x0s[i], fixed=fixed)
