@@ -345,10 +345,12 @@ LOCK_FILE = ".lock"
 def lock_output_dir(out: str | os.PathLike, what: str = "output folder"):
     """Hold an exclusive lock on the folder ``out`` while the ``with`` block runs.
 
-    The lock is an ``fcntl.flock`` on ``out/.lock`` (created if needed; the
-    file stays, it holds the process id of the last holder).  The kernel
-    releases it when the block ends, also on errors, ``KeyboardInterrupt``
-    and when the process is killed, so a stale lock never blocks a resume.
+    The lock is an ``fcntl.flock`` on ``out/.lock``, a file holding the
+    holder's process id, host and start time; it is removed when the block
+    ends, also on errors and ``KeyboardInterrupt``.  When the process is
+    killed the kernel releases the lock and the file stays behind with it
+    unlocked, so a stale file never blocks a resume.  (A lock taken on a file
+    that its holder removed meanwhile is detected and taken again.)
     Take it after :func:`claim_output_dir` has written ``run.json`` (the lock
     file would make a fresh folder look non-empty to it).
 
@@ -384,20 +386,21 @@ def lock_output_dir(out: str | os.PathLike, what: str = "output folder"):
 
     out = check_output_dir(out, what)
     path = out / LOCK_FILE
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError as exc:
-        raise JakstatInputError(f"cannot lock {what} {str(out)!r} ({exc.strerror or exc}): "
-                                f"expected a writable folder") from None
     locked = True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            log.warning("jakstat: cannot lock %s (%s); running without a lock", out,
-                        exc.strerror or exc)
-            locked = False
-        else:
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise JakstatInputError(f"cannot lock {what} {str(out)!r} ({exc.strerror or exc}): "
+                                    f"expected a writable folder") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                log.warning("jakstat: cannot lock %s (%s); running without a lock", out,
+                            exc.strerror or exc)
+                locked = False
+                break
             try:
                 holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
             except OSError:
@@ -407,6 +410,13 @@ def lock_output_dir(out: str | os.PathLike, what: str = "output folder"):
                 f"{what} {str(out)!r} is in use by another run"
                 f"{f' ({holder})' if holder else ''}: expected one run per folder at a "
                 f"time; wait for that run to end or use another --out") from None
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # its holder removed the file between our open and our lock: again
     try:
         if locked:
             os.ftruncate(fd, 0)
@@ -416,6 +426,8 @@ def lock_output_dir(out: str | os.PathLike, what: str = "output folder"):
     finally:
         try:
             if locked:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)  # still holding the lock: a waiter sees the removal
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)

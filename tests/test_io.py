@@ -133,8 +133,8 @@ def test_lock_output_dir_refuses_a_second_holder_and_is_released(tmp_path):
             with io.lock_output_dir(out):
                 raise stop()
         with io.lock_output_dir(out):
-            pass
-    assert [p.name for p in out.iterdir()] == [".lock"]
+            assert (out / ".lock").is_file()
+    assert list(out.iterdir()) == []                                 # removed on release
 
 
 def test_lock_output_dir_across_processes(tmp_path):
@@ -156,5 +156,7 @@ def test_lock_output_dir_across_processes(tmp_path):
     finally:
         child.kill()
         child.wait()
+    assert (out / ".lock").is_file()           # left by the killed holder, but not locked
     with io.lock_output_dir(out):
         pass
+    assert list(out.iterdir()) == []
