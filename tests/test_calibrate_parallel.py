@@ -74,3 +74,55 @@ def test_unreachable_scheduler_profile(exact_problem, exact_fit, tmp_path, capsy
                  "--scheduler", "nonsense", "--no-progress"]) == 2
     one_error_line(capsys, "'nonsense'", "scheduler")
     assert not out.exists()
+
+
+def test_solver_log_takes_c_output_and_warnings(tmp_path, capfd):
+    """What C code prints on descriptors 1 and 2 and Python warnings (numpy's
+    RuntimeWarning) go to the log; Python's own streams stay on the
+    terminal; everything is restored afterwards, also after ^C."""
+    import os
+    import sys
+    import warnings
+
+    import numpy as np
+
+    from jakstat_rules.calibrate.parallel import solver_log
+
+    log = tmp_path / "solver.log"
+    with pytest.raises(KeyboardInterrupt):
+        with solver_log(log, "first"):
+            os.write(1, b"CVODE on stdout\n")
+            os.write(2, b"CVODE on stderr\n")
+            with np.errstate(over="warn"):
+                np.exp(np.float64(1000.0))
+            warnings.warn("a solver warning", RuntimeWarning)
+            print("progress line", file=sys.stderr)
+            raise KeyboardInterrupt
+    os.write(2, b"after the block\n")
+    with solver_log(log, "second"):
+        pass
+    terminal = capfd.readouterr()
+    assert "CVODE" not in terminal.out + terminal.err and "RuntimeWarning" not in terminal.err
+    assert "progress line" in terminal.err and "after the block" in terminal.err
+    text = log.read_text()
+    for needle in ("first", "CVODE on stdout", "CVODE on stderr",
+                   "RuntimeWarning: overflow encountered in exp", "a solver warning", "second"):
+        assert needle in text
+    assert "progress line" not in text and "after the block" not in text
+
+
+def test_solver_log_keeps_a_real_terminal_stream(tmp_path):
+    """In a process whose sys.stderr is descriptor 2 itself (the CLI), the
+    progress line still reaches it while descriptor 2 points to the log."""
+    import subprocess
+    import sys
+
+    log = tmp_path / "solver.log"
+    code = ("import os, sys\nfrom jakstat_rules.calibrate.parallel import solver_log\n"
+            f"with solver_log({str(log)!r}):\n"
+            " os.write(2, b'CVODE message\\n')\n print('progress line', file=sys.stderr)\n"
+            "print('done', file=sys.stderr)\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert run.stderr.splitlines() == ["progress line", "done"]
+    assert "CVODE message" in log.read_text()

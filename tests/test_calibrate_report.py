@@ -32,6 +32,31 @@ def test_fit_png_is_a_folder(exact_problem, exact_fit, tmp_path, capsys):
     assert main(["calibrate", str(exact_problem), "--out", str(out), "--starts", "4",
                  "--no-progress"]) == 2
     one_error_line(capsys, str(out / "fit.png"), "is a folder")
-    # no temporary file; the folder's lock file (jakstat_rules.io.LOCK_FILE) stays
-    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [".lock"]
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
     assert (out / "fit.png").is_dir()
+
+
+def test_kill_while_plotting_keeps_the_previous_png(tmp_path):
+    """A process killed (SIGKILL) in the middle of writing a PNG leaves the
+    previous complete figure in place, never a 0-byte or half file."""
+    import signal
+    import subprocess
+    import sys
+
+    png = tmp_path / "fit.png"
+    code = (
+        "import os, signal\nimport numpy as np\nimport matplotlib.figure\n"
+        "from jakstat_rules.calibrate.report import plot_prediction\n"
+        f"plot_prediction(np.arange(3.0), np.arange(3.0), {str(png)!r}, 'complete')\n"
+        "def killed(self, fname, *args, **kwargs):\n"
+        "    with open(fname, 'wb') as fh:\n"
+        "        fh.write(b'\\x89PNG half')\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "matplotlib.figure.Figure.savefig = killed\n"
+        f"plot_prediction(np.arange(3.0), np.arange(3.0), {str(png)!r}, 'killed')\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True)
+    assert run.returncode == -signal.SIGKILL
+    data = png.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 1000 and data.endswith(
+        b"IEND\xaeB`\x82")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # the temp file

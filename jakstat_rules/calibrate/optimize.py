@@ -47,6 +47,7 @@ import json
 import logging
 import math
 import os
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -68,7 +69,8 @@ from .petab_io import ProblemPayload, load_problem
 
 __all__ = ["FitSettings", "LocalFit", "StartResult", "starting_points", "redraw_points",
            "local_fit", "run_start", "calibrate", "write_fit_outputs", "load_fit",
-           "settings_of_fit", "run_identity", "claim_and_lock", "simulation_table",
+           "settings_of_fit", "run_identity", "claim_and_lock", "remove_temporaries",
+           "simulation_table",
            "read_optimize_result", "pypesto_result", "CONVERGENCE_TOL"]
 
 log = logging.getLogger("jakstat_rules")
@@ -532,6 +534,27 @@ def _adopt_earlier_run(out: Path, identity: dict[str, Any], design: np.ndarray) 
     write_json(marker, {**stored, **identity})
 
 
+#: Temporary files of :mod:`jakstat_rules.io` writers (``.NAME.XXXXXXXX.tmp``, and
+#: ``.STEM.XXXXXXXX.png`` of ``save_figure``) that a killed process leaves behind.
+_TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.(tmp|png)$")
+
+
+def remove_temporaries(folder: Path) -> list[str]:
+    """Delete temporary files a killed writer left in ``folder`` (not below it).
+
+    Call it only while holding the folder's lock: then no writer of this
+    project is active there.  Returns the names removed.
+    """
+    removed = []
+    if folder.is_dir():
+        for f in folder.iterdir():
+            if f.is_file() and _TEMPORARY.match(f.name):
+                with contextlib.suppress(OSError):
+                    f.unlink()
+                    removed.append(f.name)
+    return removed
+
+
 def claim_and_lock(out: str | os.PathLike, kind: str, identity: dict[str, Any],
                    stack: contextlib.ExitStack,
                    prepare: Callable[[], None] | None = None) -> Path:
@@ -636,6 +659,8 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
         stack.enter_context(solver_log(out / SOLVER_LOG, f"jakstat calibrate {problem_yaml}"))
         start_dir = out / "starts"
         start_dir.mkdir(exist_ok=True)
+        remove_temporaries(out)
+        remove_temporaries(start_dir)
         records = _load_records(start_dir, identity, design)
         invocations = _earlier_invocations(out)
         this = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "wall_time_s": 0.0,

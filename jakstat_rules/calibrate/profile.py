@@ -34,7 +34,8 @@ from jakstat_rules.io import read_json, write_json, write_table
 
 from .mapping import scale, unscale
 from .objective import Objective, get_compiled
-from .optimize import claim_and_lock, load_fit, local_fit, settings_of_fit
+from .optimize import (claim_and_lock, load_fit, local_fit, remove_temporaries,
+                       settings_of_fit)
 from .parallel import SOLVER_LOG, Progress, check_scheduler, run_tasks, solver_log
 from .petab_io import ProblemPayload, load_problem
 
@@ -267,6 +268,8 @@ def _trace(payload: ProblemPayload, fit: dict, ids: list[str], out: Path, *, wor
     cp = get_compiled(payload, fs.rtol, fs.atol)
     branch_dir = out / "branches"
     branch_dir.mkdir(exist_ok=True)
+    remove_temporaries(out)
+    remove_temporaries(branch_dir)
     done = _load_branches(branch_dir)
     tasks = [(settings, pid, d, best, best_fval, max_steps)
              for pid in ids for d in (-1, 1) if (pid, d) not in done]

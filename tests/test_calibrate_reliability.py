@@ -1,0 +1,345 @@
+"""Long runs and reusable outputs of the calibrator (issue 8, items 7 and 8).
+
+Each reliability case of a long run has a test here: the output folder is
+locked, a resume must be the same run, damaged records are one line,
+``validate`` refuses a fit of another model, failed starting points are
+redrawn, solver output goes to a log, the summary is current after every
+start, wall time sums over invocations.  The reusable outputs are checked
+with other tools: ``simulations.tsv`` with libpetab, ``optimize_result.tsv``
+with pyPESTO.
+
+References are independent of the code under test: libpetab's likelihood,
+pyPESTO's result type, the Latin hypercube itself, the file system.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from jakstat_rules.calibrate import optimize
+from jakstat_rules.calibrate.example import EXAMPLE_TRUE
+from jakstat_rules.calibrate.optimize import (FitSettings, calibrate, pypesto_result,
+                                              read_optimize_result, starting_points)
+from jakstat_rules.calibrate.validate import validate
+from jakstat_rules.cli import main
+from jakstat_rules.errors import JakstatInputError
+from jakstat_rules.io import lock_output_dir
+from test_calibrate_cli import one_error_line
+from test_calibrate_optimize import _blow_up_problem, _snapshot
+from test_calibrate_validate import _new_experiment
+
+
+def _fit(problem, out, **kw):
+    kw.setdefault("n_starts", 3)
+    return calibrate(problem, out, seed=kw.pop("seed", 0), progress=False, plots=False, **kw)
+
+
+def _stderr_lines(capsys) -> list[str]:
+    return [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+
+
+# -- the lock ------------------------------------------------------------------------------
+
+def test_second_run_into_the_same_folder_is_refused(exact_problem, exact_fit, tmp_path,
+                                                    capsys):
+    """While a run holds the folder, calibrate, profile and validate into it
+    are refused in one line naming the folder; nothing is written."""
+    out = tmp_path / "fit"
+    shutil.copytree(exact_fit, out)
+    with lock_output_dir(out):                       # the first run, still running
+        before = _snapshot(out)
+        assert main(["calibrate", str(exact_problem), "--out", str(out), "--starts", "4",
+                     "--no-progress"]) == 2
+        one_error_line(capsys, repr(str(out)), "is in use by another run")
+        with pytest.raises(JakstatInputError, match="in use by another run"):
+            _fit(exact_problem, out, n_starts=4)
+        assert _snapshot(out) == before
+    assert _fit(exact_problem, out, n_starts=4)["n_finished"] == 4   # released: resumes
+
+
+def test_two_fresh_runs_at_once_one_goes_on(exact_problem, noisy_problem, tmp_path):
+    """Both runs find the folder empty: the first claims it and locks it;
+    the second, with the same problem, is refused by the lock, with another
+    problem, by the run record -- never do two runs write into one folder."""
+    import contextlib
+
+    from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+
+    out = tmp_path / "fit"
+    problem_hash = ProblemPayload.from_problem(load_problem(exact_problem)).hash
+    identity = optimize.run_identity(problem_hash, FitSettings(n_starts=2))
+
+    with contextlib.ExitStack() as stack:
+        optimize.claim_and_lock(out, "fit", identity, stack)
+        with pytest.raises(JakstatInputError, match="in use by another run"):
+            with contextlib.ExitStack() as other:
+                optimize.claim_and_lock(out, "fit", identity, other)
+        with pytest.raises(JakstatInputError, match="in use by another run"):
+            _fit(exact_problem, out, n_starts=2)
+    with pytest.raises(JakstatInputError, match="another problem"):
+        _fit(noisy_problem, out, n_starts=2)
+
+
+# -- the run identity ----------------------------------------------------------------------
+
+def test_resume_must_be_the_same_run(exact_problem, tmp_path, capsys):
+    out = tmp_path / "fit"
+    _fit(exact_problem, out, n_starts=3, max_new_starts=1)
+    record = json.loads((out / "starts" / "start_0000.json").read_text())
+    assert record["run"] == {"problem_hash": record["run"]["problem_hash"],
+                             **{k: v for k, v in record["run"].items()
+                                if k != "problem_hash"}}
+    assert {"problem_hash", "n_starts", "seed", "rtol", "atol", "tol", "max_nfev",
+            "diff_step", "analytic_scaling", "max_redraws"} <= set(record["run"])
+    assert record["run"]["n_starts"] == 3 and record["run"]["seed"] == 0
+    before = _snapshot(out)
+    assert main(["calibrate", str(exact_problem), "--out", str(out), "--starts", "5",
+                 "--no-progress"]) == 2
+    one_error_line(capsys, "a run of 3 starts; this run asks for 5", "--starts 3")
+    with pytest.raises(JakstatInputError, match="tol"):
+        _fit(exact_problem, out, n_starts=3, settings=FitSettings(tol=1e-6))
+    assert _snapshot(out) == before
+    # a start record of another run copied in is refused, naming the file
+    other = tmp_path / "other"
+    _fit(exact_problem, other, n_starts=4, seed=1, max_new_starts=2)
+    shutil.copy(other / "starts" / "start_0001.json", out / "starts" / "start_0001.json")
+    with pytest.raises(JakstatInputError, match="start_0001.json' holds a run of 4 starts"):
+        _fit(exact_problem, out, n_starts=3)
+
+
+def test_folder_of_an_earlier_version_resumes_or_is_refused(exact_problem, tmp_path):
+    """Folders written before records carried the identity (run.json without
+    n_starts, records without "run"): resumed when every record starts from
+    this run's design, refused when the design differs."""
+    out = tmp_path / "fit"
+    _fit(exact_problem, out, n_starts=4, max_new_starts=2)
+    run = json.loads((out / "run.json").read_text())
+    old_keys = ("kind", "problem_hash", "seed", "analytic_scaling", "rtol", "atol")
+    (out / "run.json").write_text(json.dumps({k: run[k] for k in old_keys}))
+    for f in (out / "starts").glob("start_*.json"):
+        rec = json.loads(f.read_text())
+        for key in ("run", "rejected", "fval0", "exitflag"):
+            rec.pop(key)
+        f.write_text(json.dumps(rec))
+    (out / "summary.json").unlink()                  # killed before the end
+    with pytest.raises(JakstatInputError, match="does not start from point 0 of this run's "
+                                                r"design \(5 starts"):
+        _fit(exact_problem, out, n_starts=5)
+    summary = _fit(exact_problem, out, n_starts=4)
+    assert summary["complete"] and summary["n_finished"] == 4
+    assert json.loads((out / "run.json").read_text())["n_starts"] == 4
+
+
+# -- damaged files -------------------------------------------------------------------------
+
+def test_damaged_start_record_runs_again_with_one_line(exact_problem, tmp_path, capsys):
+    out = tmp_path / "fit"
+    _fit(exact_problem, out, n_starts=3, max_new_starts=2)
+    (out / "starts" / "start_0001.json").write_text('{"start": 1, "x0": [0.1, ')
+    assert main(["calibrate", str(exact_problem), "--out", str(out), "--starts", "3",
+                 "--no-progress"]) == 0
+    lines = _stderr_lines(capsys)
+    assert len(lines) == 1 and "start_0001.json" in lines[0] and "damaged" in lines[0]
+    assert "running that start again" in lines[0]
+    rec = json.loads((out / "starts" / "start_0001.json").read_text())
+    assert rec["status"] == "ok" and rec["run"]["n_starts"] == 3
+
+
+def test_damaged_summary(exact_problem, exact_fit, tmp_path, capsys):
+    """calibrate rebuilds it from the start records (one warning line);
+    profile and validate refuse it in one line naming the file."""
+    out = tmp_path / "fit"
+    shutil.copytree(exact_fit, out)
+    summary = out / "summary.json"
+    summary.write_text('{"best_fval": 1.0, "best_par')
+    assert main(["profile", str(exact_problem), "--fit", str(out), "--out",
+                 str(tmp_path / "prof"), "--no-progress"]) == 2
+    one_error_line(capsys, repr(str(summary)), "damaged")
+    assert main(["validate", str(out), str(exact_problem), "--out",
+                 str(tmp_path / "val")]) == 2
+    one_error_line(capsys, repr(str(summary)), "damaged")
+    summary.write_text(json.dumps({"best_parameters": [1, 2], "best_fval": 0.0,
+                                   "problem_hash": "x"}))
+    with pytest.raises(JakstatInputError, match="damaged .best_parameters is not a table"):
+        validate(out, exact_problem, tmp_path / "val")
+    summary.write_text("")
+    assert main(["calibrate", str(exact_problem), "--out", str(out), "--starts", "4",
+                 "--no-progress"]) == 0
+    lines = _stderr_lines(capsys)
+    assert len(lines) == 1 and repr(str(summary)) in lines[0] and "rebuilding" in lines[0]
+    assert json.loads(summary.read_text())["n_finished"] == 4
+    assert not (tmp_path / "prof").exists() and not (tmp_path / "val").exists()
+
+
+def test_resume_removes_what_a_killed_writer_left(exact_problem, exact_fit, tmp_path):
+    """Temporary files of a process killed while writing (a PNG, a record)
+    are removed under the lock; other hidden files stay."""
+    out = tmp_path / "fit"
+    shutil.copytree(exact_fit, out)
+    left = [out / ".fit.k1ll3d_x.png", out / ".summary.json.abcd1234.tmp",
+            out / "starts" / ".start_0002.json.zz_9yy8x.tmp"]
+    for f in left:
+        f.write_bytes(b"")
+    (out / ".notes").write_text("mine")
+    _fit(exact_problem, out, n_starts=4)
+    assert not any(f.exists() for f in left) and (out / ".notes").read_text() == "mine"
+
+
+# -- validate: a fit of another model ------------------------------------------------------
+
+def test_validate_refuses_a_fit_of_another_model(exact_fit, tmp_path, capsys):
+    """A fit with no parameter in common, or missing a model parameter of
+    the validation problem, would give a re-fitted R^2: refused."""
+    blow = tmp_path / "blow"
+    _fit(_blow_up_problem(tmp_path / "blow_problem"), blow, n_starts=2)
+    val = _new_experiment(tmp_path / "val_problem")
+    assert main(["validate", str(blow), str(val), "--out", str(tmp_path / "out")]) == 2
+    one_error_line(capsys, "shares no parameter", repr(str(blow)))
+    partial = tmp_path / "partial"                   # k1 fitted, k2 not
+    shutil.copytree(exact_fit, partial)
+    summary = json.loads((partial / "summary.json").read_text())
+    del summary["best_parameters"]["k2"]
+    (partial / "summary.json").write_text(json.dumps(summary))
+    with pytest.raises(JakstatInputError, match="estimates k2, which change the simulations"):
+        validate(partial, val, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+# -- failed starting points ----------------------------------------------------------------
+
+def test_failed_first_simulation_is_redrawn(tmp_path):
+    """Blow-up for k > 0.1 within the measured times: those design points
+    are replaced by points drawn from (seed, start), so all 6 starts end;
+    the same seed redraws the same points."""
+    problem = _blow_up_problem(tmp_path / "blow")
+    summary = _fit(problem, tmp_path / "a", n_starts=6)
+    assert summary["n_finished"] == 6 and summary["n_failed"] == 0
+    assert summary["n_redraws"] >= 1 and summary["n_starts_redrawn"] >= 1
+    design = starting_points([-3.0], [0.0], 6, 0)
+    redrawn = []
+    for i in range(6):
+        rec = json.loads((tmp_path / "a" / "starts" / f"start_{i:04d}.json").read_text())
+        if rec["rejected"]:
+            redrawn.append(i)
+            assert rec["rejected"][0]["x0"] == pytest.approx(design[i])
+            assert all("simulation failed" in r["reason"] for r in rec["rejected"])
+            assert 10 ** rec["x0"][0] < 0.1 and rec["status"] == "ok"
+        else:
+            assert rec["x0"] == pytest.approx(design[i])
+        assert rec["parameters"]["k"] == pytest.approx(0.01, rel=1e-4)
+    again = _fit(problem, tmp_path / "b", n_starts=6)
+    assert again["n_redraws"] == summary["n_redraws"]
+    for i in redrawn:
+        a, b = (json.loads((tmp_path / d / "starts" / f"start_{i:04d}.json").read_text())
+                for d in ("a", "b"))
+        assert a["x0"] == b["x0"]
+    table = pd.read_csv(tmp_path / "a" / "optimize_result.tsv", sep="\t")
+    assert table["n_redraws"].sum() == summary["n_redraws"]
+
+
+# -- solver output -------------------------------------------------------------------------
+
+def test_solver_messages_go_to_the_log(tmp_path, capfd):
+    """CVODE's messages of the failing starting points land in solver.log,
+    not on the terminal (--no-progress)."""
+    problem = _blow_up_problem(tmp_path / "blow")
+    capfd.readouterr()
+    out = tmp_path / "fit"
+    assert main(["calibrate", str(problem), "--out", str(out), "--starts", "4",
+                 "--no-progress"]) == 0
+    terminal = capfd.readouterr()
+    for needle in ("CVode", "CVODE", "cvodes", "RuntimeWarning"):
+        assert needle not in terminal.out + terminal.err
+    assert "best_fval" in terminal.out                 # the CLI's own output is shown
+    text = (out / "solver.log").read_text()
+    assert "jakstat calibrate" in text and "CV_" in text
+
+
+# -- summary and wall time -----------------------------------------------------------------
+
+def test_summary_is_current_after_every_start_and_time_adds_up(exact_problem, tmp_path,
+                                                               monkeypatch):
+    out = tmp_path / "fit"
+    real = optimize.run_tasks
+    seen = []
+
+    def killed_after_two(fn, payload, tasks, on_result, **kw):
+        def check(rec):
+            on_result(rec)
+            seen.append(json.loads((out / "summary.json").read_text())["n_finished"])
+            if len(seen) == 2:
+                raise KeyboardInterrupt          # the run is stopped here
+        return real(fn, payload, tasks, check, **kw)
+
+    monkeypatch.setattr(optimize, "run_tasks", killed_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        _fit(exact_problem, out, n_starts=4)
+    monkeypatch.setattr(optimize, "run_tasks", real)
+    assert seen == [1, 2]
+    first = json.loads((out / "summary.json").read_text())
+    assert first["n_finished"] == 2 and not first["complete"]
+    assert len(first["invocations"]) == 1 and first["invocations"][0]["new_starts"] == 2
+    _fit(exact_problem, out, n_starts=4, max_new_starts=1)
+    final = _fit(exact_problem, out, n_starts=4)
+    calls = final["invocations"]
+    assert [c["new_starts"] for c in calls] == [2, 1, 1] and final["complete"]
+    assert final["wall_time_s"] == pytest.approx(sum(c["wall_time_s"] for c in calls))
+    assert calls[0]["wall_time_s"] == pytest.approx(first["wall_time_s"], rel=0.5)
+    assert final["wall_time_s"] > max(c["wall_time_s"] for c in calls)
+
+
+# -- outputs for other tools ---------------------------------------------------------------
+
+def test_simulation_table_reproduces_the_nll_with_libpetab(noisy_problem, tmp_path):
+    """libpetab's own likelihood of simulations.tsv, with the fitted
+    parameters as nominal values, is the fit's NLL."""
+    import petab.v1 as petab
+    from petab.v1 import C
+
+    summary = _fit(noisy_problem, tmp_path / "fit", n_starts=2)
+    sim = petab.get_simulation_df(tmp_path / "fit" / "simulations.tsv")
+    problem = petab.Problem.from_yaml(noisy_problem)
+    measurements = problem.measurement_df
+    assert list(sim.columns) == (lambda c: c[:c.index(C.MEASUREMENT) + 1] + [C.SIMULATION]
+                                 + c[c.index(C.MEASUREMENT) + 1:])(list(measurements.columns))
+    pd.testing.assert_frame_equal(sim.drop(columns=[C.SIMULATION]), measurements,
+                                  check_dtype=False)
+    # Python floats: sympy 1.11 cannot substitute numpy 2 scalars, which libpetab's
+    # noise-formula evaluation would hand it otherwise
+    parameters = problem.parameter_df.copy()
+    fitted = {**parameters[C.NOMINAL_VALUE].to_dict(), **summary["best_parameters"]}
+    parameters[C.NOMINAL_VALUE] = pd.Series({k: float(v) for k, v in fitted.items()},
+                                            dtype=object)
+    as_python = sim.assign(**{C.SIMULATION: pd.Series([float(v) for v in sim[C.SIMULATION]],
+                                                     index=sim.index, dtype=object)})
+    llh = petab.calculate_llh(measurements, as_python, problem.observable_df, parameters)
+    assert -llh == pytest.approx(summary["best_fval"], abs=1e-6)
+    assert np.abs(sim[C.SIMULATION] - sim[C.MEASUREMENT]).max() < 0.5   # a fit, not noise
+
+
+def test_optimize_result_for_pypesto(exact_fit):
+    """optimize_result.tsv: one row per start with pyPESTO's fields, read
+    into a pypesto.Result; the best start is the summary's."""
+    summary = json.loads((exact_fit / "summary.json").read_text())
+    rows = read_optimize_result(exact_fit)
+    assert len(rows) == 4 and [r["fval"] for r in rows] == sorted(r["fval"] for r in rows)
+    assert {"id", "x", "fval", "n_fval", "x0", "time", "message", "exitflag"} <= set(rows[0])
+    names = summary["x_names"]
+    best = rows[0]
+    assert best["fval"] == pytest.approx(summary["best_fval"], abs=1e-12)
+    assert 10 ** best["x"][names.index("k1")] == pytest.approx(EXAMPLE_TRUE["k1"], rel=1e-4)
+    start = json.loads((exact_fit / "starts" / f"start_{int(best['id']):04d}.json").read_text())
+    free = [names.index(i) for i in summary["free_parameters"]]
+    np.testing.assert_allclose(best["x0"][free], start["x0"], rtol=0, atol=1e-12)
+    assert np.isnan(best["x0"][names.index("scale")])      # computed in closed form
+    result = pypesto_result(exact_fit)
+    fvals = result.optimize_result.fval
+    assert len(fvals) == 4 and fvals[0] == pytest.approx(summary["best_fval"], abs=1e-12)
+    assert result.optimize_result.list[0]["n_fval"] == best["n_fval"] > 0
+    assert result.optimize_result.list[0]["exitflag"] in (1, 2, 3, 4)
+    assert result.optimize_result.list[0]["id"] == best["id"]
