@@ -48,3 +48,27 @@ def test_profile_resume_skips_finished_branches(exact_problem, exact_fit, tmp_pa
     again = profile(exact_problem, exact_fit, out, parameters=["k2"], progress=False)
     assert branch.read_bytes() == before and branch.stat().st_mtime_ns == mtime
     assert again["parameters"] == first["parameters"]
+
+
+def test_profile_damaged_branch_and_locked_folder(exact_problem, exact_fit, tmp_path, caplog):
+    """A damaged branch record is one warning line naming the file and is
+    traced again; a folder held by another run is refused."""
+    import json
+    import logging
+
+    from jakstat_rules.io import lock_output_dir
+
+    out = tmp_path / "prof"
+    first = profile(exact_problem, exact_fit, out, parameters=["k2"], progress=False)
+    branch = out / "branches" / "k2_upper.json"
+    branch.write_text('{"parameter": "k2", "direction": 1, "points": [{"x": ')
+    with lock_output_dir(out):
+        with pytest.raises(JakstatInputError, match="in use by another run"):
+            profile(exact_problem, exact_fit, out, parameters=["k2"], progress=False)
+    with caplog.at_level(logging.WARNING, logger="jakstat_rules"):
+        again = profile(exact_problem, exact_fit, out, parameters=["k2"], progress=False)
+    warned = [r.getMessage() for r in caplog.records if r.name == "jakstat_rules"]
+    assert len(warned) == 1 and str(branch) in warned[0] and "tracing that branch again" in warned[0]
+    assert json.loads(branch.read_text())["points"]
+    assert again["parameters"] == first["parameters"]
+    assert (out / "solver.log").is_file()

@@ -433,22 +433,27 @@ def _normalised(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
+#: How a stored run differs from this one, and what resumes it, by identity key.
+_DIFFERENCES = {
+    "problem_hash": ("results of another problem (hash {theirs}; this problem has {ours})",
+                     "the problem that started it"),
+    "n_starts": ("a run of {theirs} starts; this run asks for {ours} (the Latin hypercube of "
+                 "{ours} points is another design, its starts cannot be mixed with those)",
+                 "--starts {theirs} to resume it"),
+    "seed": ("starts drawn with seed {theirs}; this run has seed {ours}",
+             "--seed {theirs} to resume it"),
+    "max_nfev": ("a run with at most {theirs} evaluations per start; this run has {ours}",
+                 "--max-evaluations {theirs} to resume it"),
+}
+
+
 def _other_run(where: str, key: str, theirs: Any, ours: Any) -> JakstatInputError:
     """The message for a resume that differs from the stored run in ``key``."""
-    if key == "problem_hash":
-        text = (f"{where} holds results of another problem (hash {theirs}; this problem "
-                f"has {ours}): expected the problem that started it, or another --out")
-    elif key == "n_starts":
-        text = (f"{where} holds a run of {theirs} starts; this run asks for {ours} (the "
-                f"Latin hypercube of {ours} points is another design, its starts cannot be "
-                f"mixed with those): expected --starts {theirs} to resume it, or another --out")
-    elif key == "seed":
-        text = (f"{where} holds starts drawn with seed {theirs}; this run has seed {ours}: "
-                f"expected --seed {theirs} to resume it, or another --out")
-    else:
-        text = (f"{where} holds a run with {key} {theirs!r}; this run has {ours!r}: "
-                f"expected the same settings to resume it, or another --out")
-    return JakstatInputError(text)
+    held, wanted = _DIFFERENCES.get(key, ("a run with {key} {theirs!r}; this run has {ours!r}",
+                                          "the same settings to resume it"))
+    values = {"key": key, "theirs": theirs, "ours": ours}
+    return JakstatInputError(f"{where} holds {held.format(**values)}: expected "
+                             f"{wanted.format(**values)}, or another --out")
 
 
 def _check_resume(out: Path, identity: dict[str, Any]) -> bool:
@@ -879,6 +884,15 @@ def write_fit_outputs(out: Path, cp: CompiledProblem, ob: Objective,
 
 
 # ----------------------------------------------------------------------------- reading fits
+def _fit_file(fit_dir: str | os.PathLike, name: str, expected: str) -> Path:
+    """``fit_dir/name``, or :class:`JakstatInputError` if it is not a file."""
+    path = Path(fit_dir) / name
+    if not path.is_file():
+        raise JakstatInputError(f"fit folder {str(fit_dir)!r} has no {name}; expected "
+                                f"{expected}")
+    return path
+
+
 def _damaged_summary(path: Path, what: str) -> JakstatInputError:
     return JakstatInputError(f"fit summary {str(path)!r} is damaged ({what}): expected the "
                              f"summary.json of 'jakstat calibrate'; re-run the calibrate "
@@ -894,11 +908,7 @@ def load_fit(fit_dir: str | os.PathLike) -> dict:
         If the folder holds no fit summary with best parameters, or a
         damaged one (one line naming the file).
     """
-    path = Path(fit_dir) / "summary.json"
-    if not path.is_file():
-        raise JakstatInputError(f"fit folder {str(fit_dir)!r} has no "
-                                f"summary.json; expected the --out folder of "
-                                f"'jakstat calibrate'")
+    path = _fit_file(fit_dir, "summary.json", "the --out folder of 'jakstat calibrate'")
     try:
         summary = read_json(path, what="fit summary")
     except JakstatInputError as exc:
@@ -946,11 +956,8 @@ def read_optimize_result(fit_dir: str | os.PathLike) -> list[dict[str, Any]]:
     JakstatInputError
         If the file is missing or damaged.
     """
-    path = Path(fit_dir) / "optimize_result.tsv"
-    if not path.is_file():
-        raise JakstatInputError(f"fit folder {str(fit_dir)!r} has no optimize_result.tsv: "
-                                f"expected a folder of 'jakstat calibrate' (re-run its "
-                                f"command to write the file)")
+    path = _fit_file(fit_dir, "optimize_result.tsv", "a folder of 'jakstat calibrate' "
+                     "(re-run its command to write the file)")
     try:
         table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
         out = []
