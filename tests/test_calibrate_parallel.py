@@ -113,16 +113,19 @@ def test_solver_log_takes_c_output_and_warnings(tmp_path, capfd):
 
 def test_solver_log_keeps_a_real_terminal_stream(tmp_path):
     """In a process whose sys.stderr is descriptor 2 itself (the CLI), the
-    progress line still reaches it while descriptor 2 points to the log."""
+    progress line still reaches it while descriptor 2 points to the log; a
+    logging handler made meanwhile (dask makes one) still works afterwards."""
     import subprocess
     import sys
 
     log = tmp_path / "solver.log"
-    code = ("import os, sys\nfrom jakstat_rules.calibrate.parallel import solver_log\n"
+    code = ("import logging, os, sys\nfrom jakstat_rules.calibrate.parallel import solver_log\n"
             f"with solver_log({str(log)!r}):\n"
             " os.write(2, b'CVODE message\\n')\n print('progress line', file=sys.stderr)\n"
+            " logging.getLogger('dask-like').addHandler(logging.StreamHandler(sys.stderr))\n"
+            "logging.getLogger('dask-like').warning('worker closed')\n"
             "print('done', file=sys.stderr)\n")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
-    assert run.stderr.splitlines() == ["progress line", "done"]
+    assert run.stderr.splitlines() == ["progress line", "worker closed", "done"]
     assert "CVODE message" in log.read_text()

@@ -181,6 +181,50 @@ def _flush_c_streams() -> None:
         pass
 
 
+class _Terminal:
+    """Stands in for ``sys.stdout``/``sys.stderr`` while :func:`solver_log` runs.
+
+    Writes go to a copy of the original descriptor (the terminal) while the
+    descriptor itself points to the log; afterwards to the original stream,
+    so whatever kept a reference (a logging handler created meanwhile, e.g.
+    dask's) keeps working.
+    """
+
+    def __init__(self, original: Any, fd: int) -> None:
+        self._original = original
+        self._copy = open(os.dup(fd), "w", buffering=1,
+                          encoding=getattr(original, "encoding", None) or "utf-8",
+                          errors=getattr(original, "errors", None) or "strict")
+
+    @property
+    def _target(self) -> Any:
+        return self._copy if self._copy is not None else self._original
+
+    def write(self, text: str) -> int:
+        return self._target.write(text)
+
+    def flush(self) -> None:
+        self._target.flush()
+
+    def fileno(self) -> int:
+        return self._target.fileno()
+
+    def isatty(self) -> bool:
+        return self._target.isatty()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target, name)
+
+    def release(self) -> None:
+        """Write to the original stream from now on."""
+        if self._copy is not None:
+            copy, self._copy = self._copy, None
+            with contextlib.suppress(OSError, ValueError):
+                copy.flush()
+            with contextlib.suppress(OSError):
+                copy.close()
+
+
 def _uses_fd(stream: Any, fd: int) -> bool:
     try:
         return stream.fileno() == fd
@@ -220,7 +264,7 @@ def solver_log(path: str | os.PathLike, title: str = "") -> Iterator[Path]:
     log = open(path, "a", encoding="utf-8", buffering=1)
     log.write(f"==== {time.strftime('%Y-%m-%d %H:%M:%S')} {title}".rstrip() + "\n")
     saved: dict[int, int] = {}
-    streams: dict[str, tuple[Any, Any]] = {}
+    streams: dict[str, tuple[Any, _Terminal]] = {}
     try:
         with warnings.catch_warnings():
             def to_log(message, category, filename, lineno, file=None, line=None):
@@ -235,11 +279,9 @@ def solver_log(path: str | os.PathLike, title: str = "") -> Iterator[Path]:
                     pass
                 if _uses_fd(stream, fd):
                     # keep Python's stream on the terminal: a copy of the original descriptor
-                    copy = open(os.dup(fd), "w", buffering=1,
-                                encoding=getattr(stream, "encoding", None) or "utf-8",
-                                errors=getattr(stream, "errors", None) or "strict")
-                    streams[name] = (stream, copy)
-                    setattr(sys, name, copy)
+                    terminal = _Terminal(stream, fd)
+                    streams[name] = (stream, terminal)
+                    setattr(sys, name, terminal)
             _flush_c_streams()
             for fd in (1, 2):
                 try:
@@ -253,11 +295,8 @@ def solver_log(path: str | os.PathLike, title: str = "") -> Iterator[Path]:
         for fd, copy in saved.items():
             os.dup2(copy, fd)
             os.close(copy)
-        for name, (original, copy) in streams.items():
-            if getattr(sys, name) is copy:
+        for name, (original, terminal) in streams.items():
+            if getattr(sys, name) is terminal:
                 setattr(sys, name, original)
-            try:
-                copy.close()
-            except OSError:
-                pass
+            terminal.release()
         log.close()
