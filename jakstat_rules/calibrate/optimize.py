@@ -641,6 +641,7 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
         folder in use by another run), or an unreachable scheduler: all
         checked before the first start.
     """
+    t_start = time.perf_counter()  # wall time of this invocation, reading the problem included
     base = settings or FitSettings()
     settings = FitSettings(**{**asdict(base), "n_starts": int(n_starts),
                               "seed": int(seed)})
@@ -671,7 +672,6 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
         this = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "wall_time_s": 0.0,
                 "new_starts": 0}
         invocations.append(this)
-        t_start = time.perf_counter()
         todo = [i for i in range(settings.n_starts) if i not in records]
         if max_new_starts is not None:
             todo = todo[: int(max_new_starts)]
