@@ -245,7 +245,8 @@ def test_antimony_matches_pysb(reference):
     """libAntimony -> SBML -> Engine on ``jakstat_ifn.ant`` vs PySB: 1.4e-8 of the range.
 
     Reached: the figures of the SBML itself (1.4e-8 on radiation_10Gy, at
-    most 2.0e-9 on the 4 h conditions): the Antimony text loses nothing.
+    most 2.0e-9 on the 4 h conditions): the Antimony text loses nothing, the
+    compartment ``cell`` included.
     """
     import antimony
 
@@ -255,6 +256,7 @@ def test_antimony_matches_pysb(reference):
     assert antimony.loadAntimonyString((SBML_DIR / "jakstat_ifn.ant").read_text(encoding="utf-8")) >= 0, \
         antimony.getLastError()
     engine = Engine(antimony.getSBMLString(antimony.getMainModuleName()))
+    assert engine.compartment_ids == ["cell"]  # the compartment survives the Antimony text
     readouts = [r for r in READOUTS if r in engine.parameter_ids]
     tables = {}
     for c in DEFAULT_CONDITIONS:

@@ -13,8 +13,9 @@ KNOWN_UNITS = {"1/min", "1/(molecule*min)", "molecule", "molecule/min", "pM", "n
                "dimensionless"}
 PROTEINS = {"IFNA2", "IFNB1", "IFNG", "IFNAR1", "IFNAR2", "IFNGR1", "IFNGR2", "JAK1", "JAK2", "TYK2",
             "STAT1", "STAT2", "IRF9", "IRF1", "SOCS1", "USP18", "PTPN2", "PTPN11", "PIAS1", "CGAS", "STING1"}
-URI = re.compile(r"^http://identifiers\.org/(uniprot/[OPQ][0-9][A-Z0-9]{3}[0-9]|ncbigene/\d+|GO:\d{7}|"
-                 r"mirbase\.mature/MIMAT\d{7}|CHEBI:\d+)$")
+#: identifiers.org compact URIs, https://identifiers.org/<prefix>:<accession>
+URI = re.compile(r"^https://identifiers\.org/(uniprot:[OPQ][0-9][A-Z0-9]{3}[0-9]|ncbigene:\d+|GO:\d{7}|"
+                 r"mirbase\.mature:MIMAT\d{7}|CHEBI:\d+|ncit:C\d+)$")
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +34,11 @@ def test_every_monomer_is_annotated_with_a_database_id(model):
         assert uris, f"{mon.name} has no annotation"
         assert all(URI.match(u) for u in uris), (mon.name, uris)
         if mon.name in PROTEINS:
-            assert any("/uniprot/" in u for u in uris), f"protein {mon.name} lacks a UniProt id"
+            assert any("/uniprot:" in u for u in uris), f"protein {mon.name} lacks a UniProt id"
         if mon.name.startswith("mRNA_"):
-            assert all("/ncbigene/" in u for u in uris), f"transcript {mon.name} lacks NCBI gene ids"
+            assert all("/ncbigene:" in u for u in uris), f"transcript {mon.name} lacks NCBI gene ids"
+    # the micronucleus of irradiated human cells, not GO:0031040 (the ciliate germline micronucleus)
+    assert annotated["MN"] == ["https://identifiers.org/ncit:C121964", "https://identifiers.org/GO:0005634"]
 
 
 def test_every_parameter_has_a_unit_and_a_source(model):

@@ -44,7 +44,7 @@ def sbml() -> libsbml.Model:
 
 
 def _notes(element) -> dict[str, str]:
-    """``Unit:`` / ``Source:`` lines of an SBML element's notes."""
+    """``Unit:`` / ``Source:`` (``PySB rules:``, ``PySB pattern:``) lines of an SBML element's notes."""
     out = {}
     for para in re.findall(r"<p>(.*?)</p>", element.getNotesString(), flags=re.S):
         key, _, value = html.unescape(para).partition(": ")
@@ -133,21 +133,22 @@ def test_inputs_and_readouts_are_what_the_sbml_offers(sbml):
 
 
 def test_rules_are_the_rules_behind_the_sbml_reactions(sbml):
-    """The rule table lists exactly the rules named by the SBML's reactions."""
+    """The rule table lists exactly the rules named by the SBML's reactions (in their notes)."""
     page = [r[0] for r in section("Rules")]
     from_sbml = set()
     for reaction in sbml.getListOfReactions():
-        from_sbml.update(reaction.getName().split(" + "))
+        from_sbml.update(_notes(reaction)["PySB rules"].split(", "))
     assert len(page) == len(set(page))
     assert set(page) == from_sbml
 
 
 def test_monomers_and_identifiers_are_those_of_the_sbml_species(sbml):
-    """Monomers are the molecules of the SBML species; their identifiers annotate them there."""
+    """Monomers are the molecules of the SBML species (PySB patterns in their notes); their
+    identifiers annotate them there."""
     rows = section("Monomers")
     in_species: dict[str, set[str]] = {}
     for s in sbml.getListOfSpecies():
-        names = set(re.findall(r"([A-Za-z_]\w*)\(", s.getName()))
+        names = set(re.findall(r"([A-Za-z_]\w*)\(", _notes(s)["PySB pattern"]))
         uris = {s.getCVTerm(i).getResourceURI(j) for i in range(s.getNumCVTerms())
                 for j in range(s.getCVTerm(i).getNumResources())}
         for name in names:

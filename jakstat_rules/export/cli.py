@@ -29,7 +29,7 @@ and fails when these copies are stale.
 
 | file | what it is |
 |---|---|
-| `jakstat_ifn.xml` | SBML Level 3 Version 2 of the default model: the reaction network BioNetGen generates from the rules, with units, readable ids, MIRIAM/SBO annotations and notes. Opens in COPASI, libroadrunner/tellurium and any SBML tool. |
+| `jakstat_ifn.xml` | SBML Level 3 Version 2 of the default model: the reaction network BioNetGen generates from the rules, with units, readable ids and names, one reference per species (stoichiometry 2 for homodimers), MIRIAM (https://identifiers.org/prefix:accession) and SBO annotations and notes. Opens in COPASI, libroadrunner/tellurium and any SBML tool. |
 {variant_rows}| `jakstat_ifn.bngl` | The rules in the BioNetGen language (PySB export) with an actions block: `BNG2.pl jakstat_ifn.bngl` generates the network and runs a 0-240 min ODE time course. |
 | `jakstat_ifn.ant` | Antimony text of `jakstat_ifn.xml` (libAntimony), for reading and for `tellurium.loada`. |
 | `jakstat_ifn.cps` | COPASI file of `jakstat_ifn.xml` with the standard time courses as parameter sets, a 0-240 min time-course task and a readout report (written by `jakstat export --copasi`). |

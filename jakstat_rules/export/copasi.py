@@ -36,7 +36,7 @@ import pandas as pd
 
 from ..conditions import CONDITIONS, Condition
 from .errors import SBMLExportError
-from .sbml import CREATION_DATE
+from .revision import MODIFIED
 
 #: Readouts in the report and plot of the .cps file.
 CPS_READOUTS = ("pSTAT1_total", "pSTAT1_nuc", "GAF_nuc", "ISGF3_nuc", "SOCS1_mRNA", "ISG_mRNA")
@@ -47,6 +47,66 @@ CPS_DURATION, CPS_STEPS = 240.0, 240
 #: COPASI message numbers that are about COPASI's local list of annotation
 #: databases ("The MIRIAM resource ... is unknown to COPASI"), not about the model.
 MIRIAM_LIST_MESSAGES = (9304,)
+
+#: The annotation databases the model uses, as COPASI's MIRIAM resource list
+#: describes them (display name, URN, identifier pattern, namespace embedded
+#: in the identifier, deprecated URIs).  The COPASI GUI ships the full list;
+#: the pip bindings (``python-copasi``) start with an empty one, and then
+#: write every SBO term as ``urn:miriam:unknown:SBO:...`` into a ``.cps``
+#: and drop the SBO terms on SBML export.  :func:`ensure_miriam_resources`
+#: fills an empty list with these entries (same URNs as the GUI's list).
+MIRIAM_RESOURCES: tuple[tuple[str, str, str, bool, tuple[str, ...]], ...] = (
+    ("Systems Biology Ontology", "urn:miriam:sbo", r"^SBO:\d{7}$", True,
+     ("urn:miriam:biomodels.sbo", "urn:miriam:obo.sbo", "http://biomodels.net/SBO/")),
+    ("UniProt Knowledgebase", "urn:miriam:uniprot",
+     r"^([A-N,R-Z][0-9]([A-Z][A-Z, 0-9][A-Z, 0-9][0-9]){1,2})|"
+     r"([O,P,Q][0-9][A-Z, 0-9][A-Z, 0-9][A-Z, 0-9][0-9])(\.\d+)?$", False, ()),
+    ("ChEBI", "urn:miriam:chebi", r"^CHEBI:\d+$", True, ("urn:miriam:obo.chebi",)),
+    ("Gene Ontology", "urn:miriam:go", r"^GO:\d{7}$", True, ("urn:miriam:obo.go",)),
+    ("NCBI Gene", "urn:miriam:ncbigene", r"^\d+$", False, ()),
+    ("miRBase mature sequence", "urn:miriam:mirbase.mature", r"^MIMAT\d{7}$", False, ()),
+    ("NCIt", "urn:miriam:ncit", r"^C\d+$", False, ()),
+    ("Taxonomy", "urn:miriam:taxonomy", r"^\d+$", False, ()),
+    ("DOI", "urn:miriam:doi", r"^(doi\:)?\d{2}\.\d{4}.*$", False, ()),
+    ("PubMed", "urn:miriam:pubmed", r"^\d+$", False, ()),
+)
+
+
+def ensure_miriam_resources() -> int:
+    """Give COPASI the annotation databases of :data:`MIRIAM_RESOURCES` if it knows none.
+
+    COPASI maps an annotation URI to a database through this list; with an
+    empty list (the pip bindings) SBO terms become ``urn:miriam:unknown``.
+    A non-empty list (a COPASI configuration with the full list) is left
+    alone.  Called by :func:`load_sbml` and :func:`load_cps`.
+
+    Returns
+    -------
+    int
+        The number of resources COPASI knows afterwards.
+    """
+    import tempfile
+    from xml.sax.saxutils import escape, quoteattr
+
+    import COPASI as C
+    resources = C.CRootContainer.getMiriamResources()
+    if resources.getResourceList().size() > 0:
+        return resources.getResourceList().size()
+    items = []
+    for name, urn, pattern, embedded, deprecated in MIRIAM_RESOURCES:
+        uris = f"<uri>{escape(urn)}</uri>" + "".join(
+            f'<uri deprecated="true">{escape(u)}</uri>' for u in deprecated)
+        items.append(f"<datatype pattern={quoteattr(pattern)} "
+                     f"namespaceEmbeddedInPattern={quoteattr(str(embedded))}>"
+                     f"<name>{escape(name)}</name><uris>{uris}</uris></datatype>")
+    text = '<?xml version="1.0" encoding="UTF-8"?>\n<miriam>' + "".join(items) + "</miriam>\n"
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "MIRIAMResources.xml")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        if not resources.updateMIRIAMResourcesFromFile(None, path):
+            raise SBMLExportError("COPASI did not read the list of annotation databases")
+    return resources.getResourceList().size()
 
 
 @dataclass
@@ -195,6 +255,7 @@ def load_sbml(sbml: str) -> CopasiModel:
         When COPASI cannot import the file.
     """
     import COPASI as C
+    ensure_miriam_resources()
     dm = C.CRootContainer.addDatamodel()
     C.CCopasiMessage.clearDeque()
     ok = dm.importSBMLFromString(sbml)
@@ -214,6 +275,7 @@ def load_cps(path: str | os.PathLike) -> CopasiModel:
         When COPASI cannot load the file (the message names it).
     """
     import COPASI as C
+    ensure_miriam_resources()
     dm = C.CRootContainer.addDatamodel()
     C.CCopasiMessage.clearDeque()
     ok = dm.loadModel(str(path))
@@ -299,9 +361,9 @@ def cps_text(sbml: str) -> str:
             item.addChannel(C.CPlotDataChannelSpec(C.CCommonName(cn)))
     text = dm.saveModelToString()
     C.CRootContainer.removeDatamodel(dm)
-    # COPASI stamps the file with the time of saving: use the fixed creation date
+    # COPASI stamps the file with the time of saving: use the model's modification date
     text = re.sub(r"(<!-- generated with COPASI [^>]*? at )[0-9T:Z+-]+( -->)",
-                  rf"\g<1>{CREATION_DATE}\g<2>", text, count=1)
+                  rf"\g<1>{MODIFIED}\g<2>", text, count=1)
     return canonical_keys(canonical_rdf(text))
 
 
@@ -334,16 +396,32 @@ def canonical_keys(text: str) -> str:
 _LI_RUN = re.compile(r"(?:^[ ]*<rdf:li rdf:resource=\"[^\"]*\"/>\n)+", re.M)
 _DESC = re.compile(r"(^  <rdf:Description rdf:about=\"[^\"]*\">\n)(.*?\n)(  </rdf:Description>$)", re.M | re.S)
 _ITEM = re.compile(r"^    <([\w:]+)(?:[^\n]*?/>\n|[^\n]*?>\n.*?^    </\1>\n)", re.M | re.S)
+#: An rdf:Bag (its closing tag at the same indentation as the opening one).
+_BAG = re.compile(r"^( *)<rdf:Bag>\n(.*?)^\1</rdf:Bag>\n", re.M | re.S)
+
+
+def _sort_bag(m: re.Match) -> str:
+    """Sort the members of one rdf:Bag, simple (``<rdf:li rdf:resource=.../>``) or
+    compound (``<rdf:li>...</rdf:li>``, e.g. COPASI's bibliographic citations)."""
+    indent, body = m.group(1), m.group(2)
+    inner = re.escape(indent + "  ")
+    items = [i.group(0) for i in re.finditer(
+        rf"^{inner}<rdf:li[^\n]*?/>\n|^{inner}<rdf:li>\n.*?^{inner}</rdf:li>\n", body, re.M | re.S)]
+    if "".join(items) != body:  # not the simple layout: leave it
+        return m.group(0)
+    return f"{indent}<rdf:Bag>\n" + "".join(sorted(items)) + f"{indent}</rdf:Bag>\n"
 
 
 def canonical_rdf(text: str) -> str:
     """Sort COPASI's RDF annotation statements, which it writes in a run-dependent order.
 
     Within each annotation's top-level ``rdf:Description`` the statements,
-    and within each ``rdf:Bag`` the resources, are sorted; RDF gives no
+    and within each ``rdf:Bag`` the members (resources, or compound entries such as
+    COPASI's bibliographic citations), are sorted; RDF gives no
     meaning to their order, and sorting makes the ``.cps`` reproducible.
     """
     text = _LI_RUN.sub(lambda m: "".join(sorted(m.group(0).splitlines(keepends=True))), text)
+    text = _BAG.sub(_sort_bag, text)
 
     def desc(m: re.Match) -> str:
         body = m.group(2)

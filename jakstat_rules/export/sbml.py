@@ -10,18 +10,26 @@ turns it into a file a COPASI user can trust:
   extent ``molecule``, volume ``pL``) and ``sbml:units="dimensionless"`` on
   every number, so libSBML's unit and modelling-practice checks report
   nothing;
-* **readable ids**: the model id is the PySB model name (``jakstat_ifn`` or
-  ``jakstat_ifn_<variant>``); species ids are built from the PySB pattern
-  (``STAT1_py701_nuc__STAT1_py701_nuc``) with the pattern itself as name;
+* **readable ids and names**: the model id is the PySB model name
+  (``jakstat_ifn`` or ``jakstat_ifn_<variant>``); species ids are built from
+  the PySB pattern (``STAT1_py701_nuc__STAT1_py701_nuc``), species names are
+  short and readable (``STAT1(pY701):STAT1(pY701) [nucleus]``,
+  :mod:`.names`) with the PySB pattern in the notes; reactions get unique
+  names (rule and what it acts on) with their rules in the notes;
   observables and expressions keep their PySB names; every parameter keeps
   its PySB name as id and name and carries its unit, source and description
   as notes;
-* **annotations**: identifiers.org MIRIAM terms on every species
+* **one reference per species**: a reactant or product that occurs twice
+  (homodimerisation) is one ``speciesReference`` with ``stoichiometry="2"``,
+  and every ``speciesReference`` states its stoichiometry, so COPASI and
+  other tools read the same equation;
+* **annotations**: identifiers.org URIs in the compact form
+  (``https://identifiers.org/uniprot:P42224``) on every species
   (``bqbiol:is`` for one molecule, ``bqbiol:hasPart`` for complexes), SBO
   terms on species, reactions and parameters, the papers the model and
-  each parameter come from (DOIs), the taxon (human), a creator and a fixed
-  creation date (the output is byte-for-byte reproducible), ChEBI on the
-  drug inputs;
+  each parameter come from (DOIs), the taxon (human), the creator and the
+  creation and modification dates of :mod:`.revision` (the output is
+  byte-for-byte reproducible), ChEBI on the drug inputs;
 * **faithful maths**: inputs stay constant parameters (doses enter the
   species' initial amounts through initial assignments), expressions are
   written with observable ids instead of expanded species sums, no ``time``
@@ -44,12 +52,17 @@ from pysb.export import export
 from ..interface import INPUTS, READOUTS
 from ..io import atomic_write
 from ..model.parameters import CITATIONS
+from ..model.monomers import identifiers_org
 from ..network import generate_network
 from . import units as U
 from .errors import SBMLExportError
+from .names import PATTERN_NOTE, RULES_NOTE, reaction_names, species_names
+from .revision import CREATED, CREATOR, MODIFIED
 
-#: Creation (and modification) date written into every file: fixed, so exports are reproducible.
-CREATION_DATE = "2025-01-01T00:00:00Z"
+#: Creation date written into every file (see :mod:`.revision`; kept under this name for callers).
+CREATION_DATE = CREATED
+#: Modification date written into every file (see :mod:`.revision`).
+MODIFIED_DATE = MODIFIED
 
 #: Model time, substance/extent and volume units (ids of unit definitions).
 TIME_UNITS, SUBSTANCE_UNITS, VOLUME_UNITS = "min", "molecule", "pL"
@@ -60,19 +73,21 @@ LENGTH_UNITS, AREA_UNITS = "metre", "um2"
 MODEL_PAPERS = ("Kirby2021", "Kok2020", "Yamada2003", "Liu2020")
 
 #: NCBI taxon of the model (human).
-TAXON = "http://identifiers.org/taxonomy/9606"
+TAXON = identifiers_org("taxonomy", "9606")
 
 #: ChEBI terms of the drug inputs and UniProt terms of the ligand inputs.
 INPUT_TERMS: dict[str, str] = {
-    "ruxolitinib_nM": "http://identifiers.org/CHEBI:66919",
-    "tofacitinib_nM": "http://identifiers.org/CHEBI:71200",
-    "IFNa_pM": "http://identifiers.org/uniprot/P01563",
-    "IFNb_pM": "http://identifiers.org/uniprot/P01574",
-    "IFNg_pM": "http://identifiers.org/uniprot/P01579",
+    "ruxolitinib_nM": identifiers_org("CHEBI", "66919"),
+    "tofacitinib_nM": identifiers_org("CHEBI", "71200"),
+    "IFNa_pM": identifiers_org("uniprot", "P01563"),
+    "IFNb_pM": identifiers_org("uniprot", "P01574"),
+    "IFNg_pM": identifiers_org("uniprot", "P01579"),
 }
 
-CREATOR = {"given": "jakstat-rules", "family": "developers",
-           "organisation": "jakstat-rules project"}
+#: SBO term of the compartment: physical compartment.  Not 410 (implicit
+#: compartment): libAntimony drops a compartment carrying 410 and puts the
+#: species into its own default compartment.
+COMPARTMENT_SBO = 290
 
 _XHTML = "http://www.w3.org/1999/xhtml"
 _DOI = re.compile(r"doi:\s*(10\.\d{4,9}/[^\s;,]+[^\s;,.)])", re.I)
@@ -159,7 +174,7 @@ def to_sbml_document(model: Model) -> libsbml.SBMLDocument:
     _species(sm, model, species_ids)
     _expressions(sm, model)
     _parameters(sm, model, comp_units)
-    _reactions(sm, model)
+    _reactions(sm, model, species_ids)
     _dimensionless_numbers(sm)
     _model_annotation(sm, model)
     errors = [f for f in consistency_report(doc) if f[0] >= libsbml.LIBSBML_SEV_ERROR]
@@ -260,7 +275,7 @@ def _compartment_and_model_units(sm: libsbml.Model) -> None:
     c.setName("cell")
     c.setSize(1.0)
     c.setUnits(VOLUME_UNITS)
-    c.setSBOTerm(410)  # implicit compartment
+    c.setSBOTerm(COMPARTMENT_SBO)
     _set_notes(c, "Nominal compartment of size 1 pL.  Every species is an amount in molecules per "
                   "cell (hasOnlySubstanceUnits), so the size enters no rate law; cytoplasm, nucleus, "
                   "membrane and medium are sites of the molecules (loc=...), not compartments.")
@@ -343,10 +358,11 @@ def _species_terms(model: Model) -> dict[str, list[tuple[str, str]]]:
 
 def _species(sm: libsbml.Model, model: Model, species_ids: list[str]) -> None:
     terms = _species_terms(model)
-    for sp, sid in zip(model.species, species_ids):
+    for sp, sid, name in zip(model.species, species_ids, species_names(model)):
         s = sm.getSpecies(sid)
-        s.setName(str(sp))
+        s.setName(name)
         s.setMetaId(f"meta_{sid}")
+        _set_notes(s, f"{PATTERN_NOTE}{sp}")
         mons = [mp.monomer.name for mp in sp.monomer_patterns]
         if len(mons) == 1:
             name = mons[0]
@@ -354,7 +370,7 @@ def _species(sm: libsbml.Model, model: Model, species_ids: list[str]) -> None:
                 raise SBMLExportError(f"monomer {name!r} has no database annotation; expected "
                                       "identifiers.org URIs (UniProt, ChEBI, NCBI Gene, GO)")
             for qual, uri in terms[name]:
-                _add_cv(s, "hasPart" if qual == "hasPart" else "is", uri)
+                _add_cv(s, qual, uri)
             s.setSBOTerm(_species_sbo(name))
         else:
             uris = []
@@ -485,7 +501,7 @@ def _parameters(sm: libsbml.Model, model: Model, comp_units) -> None:
                 if re.search(rf"\b{re.escape(key)}\b", info.source):
                     m = _DOI.search(ref)
                     if m:
-                        _add_cv(p, "isDescribedBy", f"http://identifiers.org/doi/{m.group(1)}")
+                        _add_cv(p, "isDescribedBy", identifiers_org("doi", m.group(1)))
         elif text is None:
             lines.append(f"Unit (inferred from the formula): {U.show(unit)}")
         if pid in INPUT_TERMS:
@@ -546,14 +562,23 @@ def _reaction_sbo(rule_name: str) -> int:
     return 176  # biochemical reaction
 
 
-def _reactions(sm: libsbml.Model, model: Model) -> None:
+def _reactions(sm: libsbml.Model, model: Model, species_ids: list[str]) -> None:
+    """SBO terms, one reference per species with explicit stoichiometry, modifiers, names."""
     species = {sm.getSpecies(i).getId() for i in range(sm.getNumSpecies())}
     allowed = species | {sm.getParameter(i).getId() for i in range(sm.getNumParameters())}
+    readable = dict(zip(species_ids, species_names(model)))
+    rules, reactants, products = [], [], []
     for i in range(sm.getNumReactions()):
         r = sm.getReaction(i)
         r.setMetaId(f"meta_{r.getId()}")
-        rules = r.getName().split(" + ")
-        r.setSBOTerm(_reaction_sbo(rules[0]))
+        rule_names = r.getName().split(" + ")
+        rules.append(rule_names)
+        r.setSBOTerm(_reaction_sbo(rule_names[0]))
+        sides = []
+        for refs in (r.getListOfReactants(), r.getListOfProducts()):
+            sides.append(_merge_references(r.getId(), refs))
+        reactants.append([readable[s] for s, n in sides[0] for _ in range(n)])
+        products.append([readable[s] for s, n in sides[1] for _ in range(n)])
         mods = sorted({r.getModifier(j).getSpecies() for j in range(r.getNumModifiers())}
                       & species, key=_natural)
         while r.getNumModifiers():
@@ -563,6 +588,37 @@ def _reactions(sm: libsbml.Model, model: Model) -> None:
             m.setSpecies(sid)
         kl = r.getKineticLaw()
         _check_rate_law(r.getId(), kl.getMath(), allowed)
+    for i, name in enumerate(reaction_names(rules, reactants, products)):
+        r = sm.getReaction(i)
+        r.setName(name)
+        _set_notes(r, f"{RULES_NOTE}{', '.join(rules[i])}",
+                   f"Reaction: {' + '.join(reactants[i]) or 'nothing'} -> "
+                   f"{' + '.join(products[i]) or 'nothing'}")
+
+
+def _merge_references(rid: str, refs: libsbml.ListOfSpeciesReferences) -> list[tuple[str, int]]:
+    """Merge repeated species references into one with a stoichiometry; state it on every one.
+
+    Returns ``(species id, stoichiometry)`` in the order of first occurrence.
+    """
+    counts: dict[str, int] = {}
+    for j in range(refs.size()):
+        ref = refs.get(j)
+        if ref.isSetStoichiometry() and ref.getStoichiometry() != 1:
+            raise SBMLExportError(f"reaction {rid!r}: PySB wrote stoichiometry "
+                                  f"{ref.getStoichiometry()} for {ref.getSpecies()!r}; expected "
+                                  "repeated references of stoichiometry 1")
+        counts[ref.getSpecies()] = counts.get(ref.getSpecies(), 0) + 1
+    for j in reversed(range(refs.size())):
+        refs.remove(j)
+    for sid, n in counts.items():
+        ref = libsbml.SpeciesReference(3, 2)
+        ref.setSpecies(sid)
+        ref.setStoichiometry(float(n))
+        ref.setConstant(True)
+        if refs.append(ref) != libsbml.LIBSBML_OPERATION_SUCCESS:
+            raise SBMLExportError(f"reaction {rid!r}: cannot write the reference to {sid!r}")
+    return list(counts.items())
 
 
 def _natural(s: str):
@@ -611,14 +667,14 @@ def _model_annotation(sm: libsbml.Model, model: Model) -> None:
     mc.setFamilyName(CREATOR["family"])
     mc.setOrganisation(CREATOR["organisation"])
     hist.addCreator(mc)
-    hist.setCreatedDate(libsbml.Date(CREATION_DATE))
-    hist.setModifiedDate(libsbml.Date(CREATION_DATE))
+    hist.setCreatedDate(libsbml.Date(CREATED))
+    hist.setModifiedDate(libsbml.Date(MODIFIED))
     sm.setModelHistory(hist)
     for key in MODEL_PAPERS:
         m = _DOI.search(CITATIONS[key])
         if not m:
             raise SBMLExportError(f"citation {key!r} has no DOI; expected 'doi:10.xxxx/...'")
-        _add_cv(sm, "isDescribedBy", f"http://identifiers.org/doi/{m.group(1)}", model_qual=True)
+        _add_cv(sm, "isDescribedBy", identifiers_org("doi", m.group(1)), model_qual=True)
     _add_cv(sm, "hasTaxon", TAXON)
     variant = getattr(model, "jakstat_variant", "default")
     paras = [
@@ -627,13 +683,18 @@ def _model_annotation(sm: libsbml.Model, model: Model) -> None:
         "network by BioNetGen (jakstat-rules).  Covers receptor assembly and trafficking, JAK "
         "activation, STAT1/STAT2 phosphorylation, GAF and ISGF3 formation, nuclear transport, "
         "dephosphorylation, ISRE/GAS-driven genes with SOCS1, USP18, PIAS1 and microRNA feedback, "
-        "JAK inhibitors (ruxolitinib, tofacitinib) and ionising radiation (cGAS-STING -> IFN-beta).",
+        "JAK inhibitors (ruxolitinib, tofacitinib) and ionising radiation (cGAS-STING -> IFN-beta).  "
+        "The pathway follows Figure 1 of " + CITATIONS["Liu2020"].split("; the model")[0] + ".",
         f"Variant: {variant}." + (" The initial amounts are not the resting state of this variant: "
                                   "pre-equilibrate (simulate with all inputs 0) before applying a "
                                   "treatment." if getattr(model, "jakstat_needs_preequilibration", False)
                                   else " Time 0 with all inputs 0 is the resting steady state."),
         "Units: time in minutes, amounts in molecules per cell (species are amounts, "
         "hasOnlySubstanceUnits); the compartment is nominal.",
+        "Names: a species is named by its molecules joined by ':', with phosphorylated sites "
+        "(pY701) or activity in parentheses and its location in brackets, e.g. "
+        "'STAT1(pY701):STAT1(pY701) [nucleus]'; its notes give the PySB pattern.  A reaction is "
+        "named by its rule(s) and the species it acts on; its notes name the rules.",
         "Inputs (parameters, 0 by default): " + ", ".join(f"{k} [{v}]" for k, v in INPUTS.items())
         + ".  IFN doses become the initial amount of free ligand in the medium through initial "
           "assignments; drug concentrations scale the kinase rates.",

@@ -33,8 +33,9 @@ CITATIONS: dict[str, str] = {
                "signal transduction. Mol Syst Biol 2020;16:e8955. doi:10.15252/msb.20198955",
     "Yamada2003": "Yamada S et al. Control mechanism of JAK/STAT signal transduction pathway. FEBS Lett "
                   "2003;534:190-196. doi:10.1016/S0014-5793(02)03842-5",
-    "Liu2020": "Liu C et al. Radiotherapy activates the IFNs-JAK/STAT1 pathway in cancer cells (figure). "
-               "Onco Targets Ther 2020;13:6037. doi:10.2147/OTT.S256708",
+    "Liu2020": "Liu S et al. Targeting IFN/STAT1 pathway as a promising strategy to overcome "
+               "radioresistance. Onco Targets Ther 2020;13:6037-6050. doi:10.2147/OTT.S256708 "
+               "(PMC7321691); the model's pathway follows its Figure 1",
     "Thomas2011": "Thomas C et al. Structural linkage between ligand discrimination and receptor activation "
                   "by type I interferons. Cell 2011;146:621-632. doi:10.1016/j.cell.2011.06.048",
     "Lamken2004": "Lamken P et al. Ligand-induced assembling of the type I interferon receptor on supported "
