@@ -211,3 +211,99 @@ def test_default_design_fits_the_real_model(tmp_path):
     paths = data.write_kirby_petab(REAL_DATA, tmp_path / "petab")  # default SBML
     for path in paths.values():
         assert petab.lint_problem(petab.Problem.from_yaml(str(path))) is False
+
+
+# -- the Kirby writer through the tidy importer equals the writer it replaced ------
+
+#: Last commit with the Kirby writer that built the PEtab tables itself, before it
+#: became a layer over the tidy importer (jakstat_rules/data/tidy.py).
+OLD_WRITER_COMMIT = "8d4efd6894a4227d96827580b5bac434e25e73a7"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _old_writer():
+    """``write_kirby_petab`` of the old module, loaded from git history."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    try:
+        source = subprocess.run(
+            ["git", "-C", str(ROOT), "show",
+             f"{OLD_WRITER_COMMIT}:jakstat_rules/calibrate/data.py"],
+            capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip(f"git history with commit {OLD_WRITER_COMMIT[:7]} not available")
+    spec = importlib.util.spec_from_loader("jakstat_rules.calibrate._data_before_tidy",
+                                           loader=None)
+    module = importlib.util.module_from_spec(spec)
+    module.__package__ = "jakstat_rules.calibrate"  # its relative import of petab_io
+    module.__file__ = str(ROOT / "jakstat_rules" / "calibrate" / "data.py")
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    try:
+        exec(compile(source, f"data.py@{OLD_WRITER_COMMIT[:7]}", "exec"), module.__dict__)
+    finally:
+        del sys.modules[spec.name]
+    return module.write_kirby_petab
+
+
+@needs_data
+@pytest.mark.parametrize("kwargs", [
+    {},
+    {"cell_type": "CD8+ T cells", "estimated": {"kint_complex": 1.5, "kcat_STAT_phos": 3.0}},
+])
+def test_same_problem_as_the_old_writer(tmp_path, standin_sbml, kwargs):
+    """Every file of both problems (model, conditions, observables, measurements,
+    parameters, YAML) is byte-identical to what the old writer produces; the new
+    one reads the copy shipped with the package (data_dir=None)."""
+    old = _old_writer()(REAL_DATA, tmp_path / "old", standin_sbml, **kwargs)
+    new = data.write_kirby_petab(None, tmp_path / "new", standin_sbml, **kwargs)
+    assert set(old) == set(new) == {"train", "validation"}
+    for name in old:
+        files = sorted(p.name for p in (tmp_path / "old" / name).iterdir())
+        assert files == sorted(p.name for p in (tmp_path / "new" / name).iterdir())
+        assert len(files) == 6
+        for f in files:
+            assert (tmp_path / "new" / name / f).read_bytes() == \
+                (tmp_path / "old" / name / f).read_bytes(), f"{name}/{f}"
+
+
+def test_kirby_table_is_the_tidy_table(tmp_path):
+    """The Kirby files become tidy rows that remember file and line (checked
+    against the raw csv read independently)."""
+    table = data.kirby_table(None, ["20190119"], "B cells")
+    path = data.default_data_dir() / "20190119_pSTAT1_IFN.csv"
+    with open(path) as fh:
+        raw = list(csv.DictReader(fh))
+    assert len(table.rows) == len(raw) == 84
+    for row in table.rows:
+        rec = raw[row.line - 2]
+        assert row.source == str(path) and row.experiment == "20190119"
+        assert row.value == float(rec["pSTAT1 in B cells"])
+        assert row.time == float(rec["Time (min)"])
+        pm = float(rec["Concentration (Mol)"]) * 1e12
+        assert row.doses == ((pm, 0.0) if rec["Cytokine"] == "IFN-alpha" else (0.0, pm))
+
+
+def test_duplicate_well_names_the_kirby_file(tmp_path):
+    """A tidy check (duplicates) on Kirby data names the Kirby file and line."""
+    rows = [["f1.fcs", "B1", "1.00E-11", "IFN-alpha", "5", "10.5", "1", "2"],
+            ["f2.fcs", "B2", "1.00E-11", "IFN-alpha", "5", "11.0", "1", "2"]]
+    _write_csv(tmp_path / "20190108_pSTAT1_IFN.csv", rows)
+    with pytest.raises(JakstatInputError, match=r"20190108_pSTAT1_IFN.csv', line 3.*duplicates"):
+        data.kirby_table(tmp_path, ["20190108"])
+
+
+def test_cli_data_petab_without_shared_folder(tmp_path, standin_sbml, monkeypatch, capsys):
+    """`jakstat data petab` run from a folder with no ../shared and no
+    $JAKSTAT_DATA reads the shipped files."""
+    from jakstat_rules.cli import main
+
+    monkeypatch.delenv(data.DATA_ENV_VAR, raising=False)
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    assert main(["data", "petab", "--out", "petab", "--sbml", str(standin_sbml)]) == 0
+    assert "train: petab/train/problem.yaml" in capsys.readouterr().out
+    m = pd.read_csv(work / "petab" / "validation" / "measurements.tsv", sep="\t")
+    assert len(m) == 84

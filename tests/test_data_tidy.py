@@ -316,3 +316,20 @@ def test_bad_output_folder_writes_nothing(tmp_path, standin, capsys):
     assert main(["data", "import", str(table), "--out", str(target), "--sbml", str(standin)]) == 2
     one_error_line(capsys, str(target), "is a file")
     assert target.read_text() == "x"
+
+
+def test_measured_sds_varying_within_a_condition_are_flattened(tmp_path, standin):
+    """Per-row SDs would be time-point-specific noise overrides; the problem
+    gets one observable copy per (condition, SD) instead (libpetab's flattening)."""
+    import petab.v1 as petab
+    from petab.v1.lint import measurement_table_has_timepoint_specific_mappings
+
+    table = _write(tmp_path, "experiment,IFNb_pM,time_min,value,sd\n"
+                             "r1,10,5,1,0.1\nr1,10,10,2,0.2\nr2,10,5,3,0.3\n")
+    yaml = tidy.import_table(table, tmp_path / "out", tidy.ImportOptions(estimate={}),
+                             sbml=standin)["train"]
+    problem = petab.Problem.from_yaml(str(yaml))
+    assert petab.lint_problem(problem) is False
+    assert not measurement_table_has_timepoint_specific_mappings(problem.measurement_df)
+    assert len(problem.observable_df) == 3
+    assert sorted(problem.measurement_df["noiseParameters"]) == [0.1, 0.2, 0.3]

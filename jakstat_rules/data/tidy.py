@@ -915,6 +915,7 @@ def build_problems(table: TidyTable, options: ImportOptions | None = None, *,
     import pandas as pd
     import petab.v1 as petab
     from petab.v1 import C
+    from petab.v1.lint import measurement_table_has_timepoint_specific_mappings
     from petab.v1.models.sbml_model import SbmlModel
 
     options = options or ImportOptions()
@@ -1043,10 +1044,18 @@ def build_problems(table: TidyTable, options: ImportOptions | None = None, *,
         _apply_bounds(par_rows, options.bounds)
         all_ids.update(row[C.PARAMETER_ID] for row in par_rows)
         parameter_df = pd.DataFrame(par_rows).set_index(C.PARAMETER_ID)
-        problems[name] = BuiltProblem(petab.Problem(
-            model=SbmlModel.from_string(text), condition_df=condition_df,
-            observable_df=observable_df, measurement_df=measurement_df,
-            parameter_df=parameter_df), text)
+        problem = petab.Problem(model=SbmlModel.from_string(text), condition_df=condition_df,
+                                observable_df=observable_df, measurement_df=measurement_df,
+                                parameter_df=parameter_df)
+        if measurement_table_has_timepoint_specific_mappings(measurement_df):
+            # measured SDs differ within a condition: one observable copy per
+            # (condition, SD) (libpetab's flattening), as tools without
+            # time-point-specific overrides (pyPESTO's roadrunner objective) need
+            petab.flatten_timepoint_specific_output_overrides(problem)
+            problem.measurement_df = problem.measurement_df.sort_values(
+                [C.SIMULATION_CONDITION_ID, C.TIME, C.OBSERVABLE_ID], kind="stable"
+            ).reset_index(drop=True)
+        problems[name] = BuiltProblem(problem, text)
     unknown = [p for p in options.bounds if p not in all_ids]
     if unknown:
         raise JakstatInputError(f"--bounds {unknown[0]}: not an estimated parameter of the "
