@@ -65,6 +65,13 @@ def _os_error(path: Path, exc: OSError, what: str = "write") -> JakstatInputErro
                              f"inside a folder")
 
 
+def _apply_umask(path: str) -> None:
+    """Give a temporary file the permissions a plain ``open()`` would (mkstemp makes 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder.
 
@@ -84,9 +91,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        _apply_umask(tmp)
         os.replace(tmp, path)
     except BaseException as exc:
         if os.path.exists(tmp):
@@ -176,6 +181,7 @@ def save_figure(fig, path: str | os.PathLike, dpi: int = 110, **savefig_kwargs) 
             raise _os_error(path, exc) from None
         try:
             fig.savefig(tmp, dpi=dpi, **savefig_kwargs)
+            _apply_umask(tmp)
             os.replace(tmp, path)
         except OSError as exc:
             raise _os_error(path, exc) from None

@@ -160,3 +160,17 @@ def test_lock_output_dir_across_processes(tmp_path):
     with io.lock_output_dir(out):
         pass
     assert list(out.iterdir()) == []
+
+
+def test_written_files_follow_the_umask(tmp_path):
+    from matplotlib.figure import Figure
+
+    old = os.umask(0o022)
+    try:
+        text = io.atomic_write(tmp_path / "a.txt", "x")
+        fig = Figure()
+        fig.subplots()
+        png = io.save_figure(fig, tmp_path / "a.png")
+    finally:
+        os.umask(old)
+    assert (text.stat().st_mode & 0o777) == (png.stat().st_mode & 0o777) == 0o644

@@ -37,6 +37,7 @@ __all__ = [
     "compute_profiles", "validate_fit", "export_fit",
     "write_kirby_petab", "load_kirby", "read_kirby_csv", "ESTIMATED_PARAMETERS",
     "load_problem", "CompiledProblem", "Objective",
+    "read_optimize_result", "pypesto_result", "evaluate_nominal", "ObjectivePriors",
 ]
 
 _WHERE = {
@@ -46,6 +47,8 @@ _WHERE = {
     "write_kirby_petab": "data", "load_kirby": "data", "read_kirby_csv": "data",
     "ESTIMATED_PARAMETERS": "data", "load_problem": "petab_io",
     "CompiledProblem": "objective", "Objective": "objective",
+    "read_optimize_result": "optimize", "pypesto_result": "optimize",
+    "evaluate_nominal": "nominal", "ObjectivePriors": "priors",
 }
 
 
