@@ -436,6 +436,19 @@ def _number(cell: Any, errors: _Errors, where: str, *, minimum: float | None = N
     return value
 
 
+def _choice(cells: Sequence[Any], index: int | None, column: str, allowed: Iterable[str],
+            default: str, what: str, errors: _Errors, source: str, line: int) -> str | None:
+    """The cell of an id column (``default`` without the column), None if not allowed."""
+    if index is None:
+        return default
+    value = _text(cells[index])
+    if value not in allowed:
+        errors.add(f"{_where(source, line, column)}: value {value!r} is not {what}; expected "
+                   f"one of {list(allowed)}")
+        return None
+    return value
+
+
 Record = tuple[str, int, Sequence[Any]]
 
 
@@ -474,7 +487,7 @@ def table_from_records(header: Sequence[str], records: Iterable[Record], *, name
     lay = _layout(header, name, wide, masses)
     errors = _Errors()
     rows: list[Measurement] = []
-    first_line: dict[tuple, int] = {}
+    first_line: dict[tuple, tuple[str, int]] = {}
     exp_first: dict[str, tuple[str, int]] = {}
     exp_dosed: set[str] = set()
     n = 0
@@ -500,20 +513,12 @@ def table_from_records(header: Sequence[str], records: Iterable[Record], *, name
             doses.append(col.convert(v))
             if v != 0:
                 labels.append(f"{_LABELS[col.base]} {v:g} {col.unit}")
-        readout = DEFAULT_READOUT
-        if lay.readout is not None:
-            readout = _text(cells[lay.readout])
-            if readout not in READOUTS:
-                errors.add(f"{_where(source, line, COL_READOUT)}: value {readout!r} is not a "
-                           f"readout; expected one of {list(READOUTS)}")
-                ok = False
-        variant = "default"
-        if lay.variant is not None:
-            variant = _text(cells[lay.variant])
-            if variant not in VARIANTS:
-                errors.add(f"{_where(source, line, COL_VARIANT)}: value {variant!r} is not a "
-                           f"model variant; expected one of {list(VARIANTS)}")
-                ok = False
+        readout, variant = (
+            _choice(cells, index, column, allowed, default, what, errors, source, line)
+            for index, column, allowed, default, what in (
+                (lay.readout, COL_READOUT, READOUTS, DEFAULT_READOUT, "a readout"),
+                (lay.variant, COL_VARIANT, VARIANTS, "default", "a model variant")))
+        ok = ok and readout is not None and variant is not None
         if wide:
             points = []
             for t, vi, si, col_name in lay.times:
@@ -586,13 +591,13 @@ def _molar_masses(overrides: Mapping[str, float] | None) -> dict[str, float]:
             raise JakstatInputError(f"--molar-mass {key}: unknown input; expected one of "
                                     f"{sorted(masses)}")
         try:
-            value = float(value)
+            number = float(value)
         except (TypeError, ValueError):
-            value = math.nan
-        if not (math.isfinite(value) and value > 0):
+            number = math.nan
+        if not (math.isfinite(number) and number > 0):
             raise JakstatInputError(f"--molar-mass {key}={value!r}: expected a positive "
                                     f"number of g/mol")
-        masses[key] = value
+        masses[key] = number
     return masses
 
 
@@ -882,6 +887,131 @@ def _variant_of(rows: list[Measurement], name: str) -> str:
     return first.variant
 
 
+class _Design:
+    """The table-wide choices of a problem: parameter ids, names, observables."""
+
+    def __init__(self, table: TidyTable, options: ImportOptions) -> None:
+        self.table = table
+        self.options = options
+        self.lognormal = options.noise == "lognormal"
+        self.multi = len(table.readouts) > 1
+        self.names = {**_DEFAULT_NAMES, **options.parameter_names}
+        self.input_ids = [c.input_id for c in table.inputs]
+        self.observables = {ro: options.observables.get(ro, (f"obs_{ro}", f"measured {ro}"))
+                            for ro in table.readouts}
+
+    def pid(self, kind: str, exp: str, readout: str) -> str:
+        """Id of the ``kind`` (scale, offset, sigma) parameter of an experiment and readout."""
+        return f"{kind}_{exp}_{readout}" if self.multi else f"{kind}_{exp}"
+
+    def conditions(self, rows: list[Measurement], preeq: bool):
+        """Condition table and the condition id of each (experiment, doses)."""
+        import pandas as pd
+        from petab.v1 import C
+
+        labels: dict[tuple, tuple[str, ...]] = {}
+        for r in rows:
+            labels.setdefault((r.experiment, r.doses), r.labels)
+        ids: dict[tuple, str] = {}
+        table = []
+        for exp, doses in sorted(labels, key=lambda k: _condition_key(*k)):
+            parts = [f"{c.base}_{_format_dose(d)}{INPUTS[c.input_id]}"
+                     for c, d in zip(self.table.inputs, doses) if d != 0]
+            cid = base_id = f"{_lead(exp, 'e')}_{'_'.join(parts) or 'control'}"
+            k = 2
+            while cid in ids.values():
+                cid, k = f"{base_id}_{k}", k + 1
+            ids[(exp, doses)] = cid
+            table.append({C.CONDITION_ID: cid,
+                          C.CONDITION_NAME: ", ".join(labels[(exp, doses)]) or "no dose",
+                          **dict(zip(self.input_ids, doses))})
+        if preeq:
+            table.append({C.CONDITION_ID: "rest",
+                          C.CONDITION_NAME: "resting state (every input 0)",
+                          **{i: 0.0 for i in self.input_ids}})
+        return pd.DataFrame(table).set_index(C.CONDITION_ID), ids
+
+    def observable_table(self, readouts: list[str]):
+        import pandas as pd
+        from petab.v1 import C
+
+        rows = []
+        for ro in readouts:
+            oid, name = self.observables[ro]
+            offset = f" + observableParameter2_{oid}" if self.options.offset else ""
+            rows.append({C.OBSERVABLE_ID: oid, C.OBSERVABLE_NAME: name,
+                         C.OBSERVABLE_FORMULA: f"observableParameter1_{oid} * {ro}{offset}",
+                         C.OBSERVABLE_TRANSFORMATION: C.LOG if self.lognormal else C.LIN,
+                         C.NOISE_FORMULA: f"noiseParameter1_{oid}",
+                         C.NOISE_DISTRIBUTION: C.NORMAL})
+        return pd.DataFrame(rows).set_index(C.OBSERVABLE_ID)
+
+    def measurement_table(self, rows: list[Measurement], cond_ids: dict[tuple, str],
+                          preeq: bool):
+        import pandas as pd
+        from petab.v1 import C
+
+        def noise(r: Measurement) -> Any:
+            if r.sd is None:
+                return self.pid("sigma", r.experiment, r.readout)
+            if self.lognormal:  # SD of ln(value) of a log-normal with this mean and SD
+                return math.sqrt(math.log1p((r.sd / r.value) ** 2))
+            return r.sd
+
+        def dataset(r: Measurement) -> str:
+            given = [c.base for c, d in zip(self.table.inputs, r.doses) if d != 0]
+            return f"{_lead(r.experiment, 'exp')}_{'_'.join(given) or 'control'}"
+
+        kinds = ["scale"] + (["offset"] if self.options.offset else [])
+        table = {C.OBSERVABLE_ID: [self.observables[r.readout][0] for r in rows],
+                 C.SIMULATION_CONDITION_ID: [cond_ids[(r.experiment, r.doses)] for r in rows]}
+        if preeq:
+            table[C.PREEQUILIBRATION_CONDITION_ID] = ["rest"] * len(rows)
+        table.update({
+            C.MEASUREMENT: [r.value for r in rows],
+            C.TIME: [r.time for r in rows],
+            C.OBSERVABLE_PARAMETERS: [";".join(self.pid(k, r.experiment, r.readout)
+                                               for k in kinds) for r in rows],
+            C.NOISE_PARAMETERS: [noise(r) for r in rows],
+            C.DATASET_ID: [dataset(r) for r in rows],
+            C.REPLICATE_ID: [_lead(r.experiment, "exp") for r in rows],
+        })
+        # sorted by condition: pyPESTO 0.7's roadrunner objective pairs
+        # conditions with parameter mappings correctly only in sorted order
+        return _sorted_measurements(pd.DataFrame(table))
+
+    def parameter_rows(self, rows: list[Measurement], readouts: list[str],
+                       estimate: Mapping[str, float], facts: _ModelFacts,
+                       sbml_name: str) -> list[dict]:
+        from petab.v1 import C
+
+        table = _model_parameter_rows(estimate, facts, sbml_name)
+        values: dict[tuple[str, str], list[float]] = {}
+        for r in rows:
+            values.setdefault((r.experiment, r.readout), []).append(r.value)
+        kinds = (["scale"] + (["offset"] if self.options.offset else [])
+                 + ([] if self.table.has_sd else ["sigma"]))
+        for exp in sorted({r.experiment for r in rows}):
+            for ro in (ro for ro in readouts if (exp, ro) in values):
+                for kind in kinds:
+                    scale, lb, ub, nominal = _observation_bounds(kind, values[(exp, ro)],
+                                                                 self.options)
+                    table.append({
+                        C.PARAMETER_ID: self.pid(kind, exp, ro),
+                        C.PARAMETER_NAME: self.names[kind].format(experiment=exp, readout=ro),
+                        C.PARAMETER_SCALE: scale, C.LOWER_BOUND: lb, C.UPPER_BOUND: ub,
+                        C.NOMINAL_VALUE: nominal, C.ESTIMATE: 1})
+        _apply_bounds(table, self.options.bounds)
+        return table
+
+
+def _sorted_measurements(measurement_df):
+    from petab.v1 import C
+
+    return measurement_df.sort_values([C.SIMULATION_CONDITION_ID, C.TIME, C.OBSERVABLE_ID],
+                                      kind="stable").reset_index(drop=True)
+
+
 def build_problems(table: TidyTable, options: ImportOptions | None = None, *,
                    sbml: str | None = None, sbml_name: str | None = None,
                    sbml_of: Callable[[str], str] | None = None) -> dict[str, BuiltProblem]:
@@ -923,8 +1053,7 @@ def build_problems(table: TidyTable, options: ImportOptions | None = None, *,
         raise JakstatInputError(f"noise model {options.noise!r} unknown; expected one of "
                                 f"{list(_NOISES)}")
     estimate = dict(ESTIMATED_PARAMETERS if options.estimate is None else options.estimate)
-    lognormal = options.noise == "lognormal"
-    if lognormal:
+    if options.noise == "lognormal":
         errors = _Errors()
         for r in table.rows:
             if r.value <= 0:
@@ -932,15 +1061,7 @@ def build_problems(table: TidyTable, options: ImportOptions | None = None, *,
                            f"positive; expected values > 0 for log-normal noise (use the "
                            f"normal noise model for background-subtracted data)")
         errors.raise_if_any()
-    multi = len(table.readouts) > 1
-    names = {**_DEFAULT_NAMES, **options.parameter_names}
-    input_ids = [c.input_id for c in table.inputs]
-    observables = {ro: options.observables.get(ro, (f"obs_{ro}", f"measured {ro}"))
-                   for ro in table.readouts}
-
-    def pid(kind: str, exp: str, readout: str) -> str:
-        return f"{kind}_{exp}_{readout}" if multi else f"{kind}_{exp}"
-
+    design = _Design(table, options)
     problems: dict[str, BuiltProblem] = {}
     all_ids: set[str] = set()
     for name, rows in _split(table, options.validate).items():
@@ -951,110 +1072,23 @@ def build_problems(table: TidyTable, options: ImportOptions | None = None, *,
             text = sbml_of(variant) if sbml_of else _variant_sbml(variant)
             text_name = f"exported model of variant {variant!r}"
         readouts = sorted({r.readout for r in rows}, key=list(READOUTS).index)
-        check_model(text, text_name, input_ids, readouts)
-        facts = _model_facts(text, text_name)
+        check_model(text, text_name, design.input_ids, readouts)
         preeq = variant in NEEDS_PREEQUILIBRATION
-
-        # conditions
-        cond_ids: dict[tuple, str] = {}
-        cond_rows = []
-        labels = {}
-        for r in rows:
-            labels.setdefault((r.experiment, r.doses), r.labels)
-        for exp, doses in sorted(labels, key=lambda k: _condition_key(*k)):
-            parts = [f"{c.base}_{_format_dose(d)}{INPUTS[c.input_id]}"
-                     for c, d in zip(table.inputs, doses) if d != 0]
-            cid = base_id = f"{_lead(exp, 'e')}_{'_'.join(parts) or 'control'}"
-            k = 2
-            while cid in cond_ids.values():
-                cid, k = f"{base_id}_{k}", k + 1
-            cond_ids[(exp, doses)] = cid
-            row = {C.CONDITION_ID: cid,
-                   C.CONDITION_NAME: ", ".join(labels[(exp, doses)]) or "no dose"}
-            row.update(zip(input_ids, doses))
-            cond_rows.append(row)
-        if preeq:
-            cond_rows.append({C.CONDITION_ID: "rest",
-                              C.CONDITION_NAME: "resting state (every input 0)",
-                              **{i: 0.0 for i in input_ids}})
-        condition_df = pd.DataFrame(cond_rows).set_index(C.CONDITION_ID)
-
-        observable_df = pd.DataFrame([{
-            C.OBSERVABLE_ID: observables[ro][0],
-            C.OBSERVABLE_NAME: observables[ro][1],
-            C.OBSERVABLE_FORMULA: (f"observableParameter1_{observables[ro][0]} * {ro}"
-                                   + (f" + observableParameter2_{observables[ro][0]}"
-                                      if options.offset else "")),
-            C.OBSERVABLE_TRANSFORMATION: C.LOG if lognormal else C.LIN,
-            C.NOISE_FORMULA: f"noiseParameter1_{observables[ro][0]}",
-            C.NOISE_DISTRIBUTION: C.NORMAL,
-        } for ro in readouts]).set_index(C.OBSERVABLE_ID)
-
-        def noise(r: Measurement) -> Any:
-            if r.sd is None:
-                return pid("sigma", r.experiment, r.readout)
-            if lognormal:
-                return math.sqrt(math.log1p((r.sd / r.value) ** 2))
-            return r.sd
-
-        def dataset(r: Measurement) -> str:
-            given = [c.base for c, d in zip(table.inputs, r.doses) if d != 0]
-            return f"{_lead(r.experiment, 'exp')}_{'_'.join(given) or 'control'}"
-
-        meas = {C.OBSERVABLE_ID: [observables[r.readout][0] for r in rows],
-                C.SIMULATION_CONDITION_ID: [cond_ids[(r.experiment, r.doses)] for r in rows]}
-        if preeq:
-            meas[C.PREEQUILIBRATION_CONDITION_ID] = ["rest"] * len(rows)
-        meas.update({
-            C.MEASUREMENT: [r.value for r in rows],
-            C.TIME: [r.time for r in rows],
-            C.OBSERVABLE_PARAMETERS: [
-                ";".join([pid("scale", r.experiment, r.readout)]
-                         + ([pid("offset", r.experiment, r.readout)] if options.offset else []))
-                for r in rows],
-            C.NOISE_PARAMETERS: [noise(r) for r in rows],
-            C.DATASET_ID: [dataset(r) for r in rows],
-            C.REPLICATE_ID: [_lead(r.experiment, "exp") for r in rows],
-        })
-        measurement_df = pd.DataFrame(meas)
-        # sorted by condition: pyPESTO 0.7's roadrunner objective pairs
-        # conditions with parameter mappings correctly only in sorted order
-        measurement_df = measurement_df.sort_values(
-            [C.SIMULATION_CONDITION_ID, C.TIME, C.OBSERVABLE_ID], kind="stable"
-        ).reset_index(drop=True)
-
-        par_rows = _model_parameter_rows(estimate, facts, text_name)
-        groups: dict[tuple[str, str], list[float]] = {}
-        for r in rows:
-            groups.setdefault((r.experiment, r.readout), []).append(r.value)
-        for exp in sorted({r.experiment for r in rows}):
-            for ro in readouts:
-                if (exp, ro) not in groups:
-                    continue
-                kinds = ["scale"] + (["offset"] if options.offset else [])
-                if not table.has_sd:
-                    kinds.append("sigma")
-                for kind in kinds:
-                    scale, lb, ub, nominal = _observation_bounds(kind, groups[(exp, ro)], options)
-                    par_rows.append({
-                        C.PARAMETER_ID: pid(kind, exp, ro),
-                        C.PARAMETER_NAME: names[kind].format(experiment=exp, readout=ro),
-                        C.PARAMETER_SCALE: scale, C.LOWER_BOUND: lb, C.UPPER_BOUND: ub,
-                        C.NOMINAL_VALUE: nominal, C.ESTIMATE: 1})
-        _apply_bounds(par_rows, options.bounds)
-        all_ids.update(row[C.PARAMETER_ID] for row in par_rows)
-        parameter_df = pd.DataFrame(par_rows).set_index(C.PARAMETER_ID)
-        problem = petab.Problem(model=SbmlModel.from_string(text), condition_df=condition_df,
-                                observable_df=observable_df, measurement_df=measurement_df,
-                                parameter_df=parameter_df)
-        if measurement_table_has_timepoint_specific_mappings(measurement_df):
+        condition_df, cond_ids = design.conditions(rows, preeq)
+        parameters = design.parameter_rows(rows, readouts, estimate,
+                                           _model_facts(text, text_name), text_name)
+        all_ids.update(row[C.PARAMETER_ID] for row in parameters)
+        problem = petab.Problem(
+            model=SbmlModel.from_string(text), condition_df=condition_df,
+            observable_df=design.observable_table(readouts),
+            measurement_df=design.measurement_table(rows, cond_ids, preeq),
+            parameter_df=pd.DataFrame(parameters).set_index(C.PARAMETER_ID))
+        if measurement_table_has_timepoint_specific_mappings(problem.measurement_df):
             # measured SDs differ within a condition: one observable copy per
             # (condition, SD) (libpetab's flattening), as tools without
             # time-point-specific overrides (pyPESTO's roadrunner objective) need
             petab.flatten_timepoint_specific_output_overrides(problem)
-            problem.measurement_df = problem.measurement_df.sort_values(
-                [C.SIMULATION_CONDITION_ID, C.TIME, C.OBSERVABLE_ID], kind="stable"
-            ).reset_index(drop=True)
+            problem.measurement_df = _sorted_measurements(problem.measurement_df)
         problems[name] = BuiltProblem(problem, text)
     unknown = [p for p in options.bounds if p not in all_ids]
     if unknown:
