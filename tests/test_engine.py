@@ -193,5 +193,5 @@ def test_facts_of_another_format_are_regenerated(fresh_cache, caplog):
 
 def test_only_the_engine_creates_a_roadrunner():
     offenders = [str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
-                 if p.name != "engine.py" and re.search(r"RoadRunner\(", p.read_text())]
+                 if p.name != "engine.py" and re.search(r"RoadRunner\(", p.read_text(encoding="utf-8"))]
     assert offenders == []
