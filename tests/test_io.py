@@ -19,7 +19,7 @@ def test_atomic_write_replaces_whole_files_and_leaves_no_temp(tmp_path):
     target = tmp_path / "sub" / "a.txt"
     io.atomic_write(target, "one\n")
     io.atomic_write(target, "two\n")
-    assert target.read_text() == "two\n" and _leftovers(tmp_path) == []
+    assert target.read_text(encoding="utf-8") == "two\n" and _leftovers(tmp_path) == []
 
 
 def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
@@ -32,7 +32,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(KeyboardInterrupt):
         io.atomic_write(target, "new")
-    assert target.read_text() == "old" and _leftovers(tmp_path) == []
+    assert target.read_text(encoding="utf-8") == "old" and _leftovers(tmp_path) == []
 
 
 @pytest.mark.parametrize("make", ["folder_as_file", "file_as_folder", "unwritable"])
@@ -118,7 +118,7 @@ def test_json_keeps_non_finite_numbers_standard(tmp_path):
 
     path = io.write_json(tmp_path / "s.json", {"best": float("inf"), "x": np.array([1.0, np.nan]),
                                                 "n": np.int64(3)})
-    data = json.loads(path.read_text())           # standard JSON: no Infinity / NaN tokens
+    data = json.loads(path.read_text(encoding="utf-8"))           # standard JSON: no Infinity / NaN tokens
     assert data == {"best": "inf", "x": [1.0, "nan"], "n": 3}
 
 

@@ -34,11 +34,11 @@ def _bng2_counts(bngl: Path, workdir: Path) -> tuple[int, int]:
 
     bng = Path(bionetgen.defaults.bng_path) / "BNG2.pl"
     model = workdir / "model.bngl"
-    text = bngl.read_text()
+    text = bngl.read_text(encoding="utf-8")
     text = text[: text.index("\ngenerate_network")] + "\ngenerate_network({overwrite=>1})\nend actions\n"
     model.write_text(text)
     subprocess.run(["perl", str(bng), str(model)], cwd=workdir, check=True, capture_output=True)
-    net = (workdir / "model.net").read_text()
+    net = (workdir / "model.net").read_text(encoding="utf-8")
 
     def count(section):
         block = net.split(f"begin {section}")[1].split(f"end {section}")[0]
@@ -131,7 +131,7 @@ def test_generated_sbml_is_the_committed_file(private_cache):
     """What the simulator starts from is byte for byte the SBML users get in sbml/."""
     for variant, name in (("default", "jakstat_ifn.xml"), ("socs1_loss", "jakstat_ifn_socs1_loss.xml")):
         text = model_sbml(variant)
-        assert text == (ROOT / "sbml" / name).read_text(), name
+        assert text == (ROOT / "sbml" / name).read_text(encoding="utf-8"), name
         clear_memory_cache()
         assert model_sbml(variant) == text                 # from the disk cache: same text
     shutil.rmtree(private_cache / "sbml")
