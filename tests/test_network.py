@@ -36,7 +36,7 @@ def _bng2_counts(bngl: Path, workdir: Path) -> tuple[int, int]:
     model = workdir / "model.bngl"
     text = bngl.read_text(encoding="utf-8")
     text = text[: text.index("\ngenerate_network")] + "\ngenerate_network({overwrite=>1})\nend actions\n"
-    model.write_text(text)
+    model.write_text(text, encoding="utf-8")
     subprocess.run(["perl", str(bng), str(model)], cwd=workdir, check=True, capture_output=True)
     net = (workdir / "model.net").read_text(encoding="utf-8")
 
