@@ -77,7 +77,7 @@ NOISE = 0.02                                                    # SD / largest s
 
 @pytest.mark.slow
 def test_round_trip_recovers_known_parameters(tmp_path):
-    """~45 s: 2 model parameters, 2 experiments (scale, offset, noise SD each
+    """~25 s: 2 model parameters, 2 experiments (scale, offset, noise SD each
     estimated), 2 starts on the real model."""
     import libsbml
 
