@@ -109,5 +109,5 @@ def test_round_trip_recovers_known_parameters(tmp_path):
         assert best[pid] == pytest.approx(value, rel=0.15), pid
     for exp, (scale, offset) in EXPERIMENTS.items():
         assert best[f"scale_{exp}"] == pytest.approx(scale, rel=0.15)
-        assert abs(best[f"offset_{exp}"] - offset) < 100  # noise SD: 20 (A), 80 (B)
+        assert abs(best[f"offset_{exp}"] - offset) < 100  # noise SD: 20-28 (A), 80-110 (B)
     assert best["scale_B"] / best["scale_A"] == pytest.approx(4.0, rel=0.1)
