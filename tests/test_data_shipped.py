@@ -27,11 +27,11 @@ def test_kirby_files_are_byte_identical_to_the_shared_originals():
 
 
 def test_licence_and_citation_travel_with_the_data():
-    readme = (kirby2021_dir() / "README.md").read_text()
+    readme = (kirby2021_dir() / "README.md").read_text(encoding="utf-8")
     assert "doi:10.3389/fimmu.2021.748423" in readme and "MIT" in readme
     assert "5996de12c9071b0e54371da50bb031b80dc34050" in readme
-    assert (kirby2021_dir() / "LICENSE").read_text().startswith("MIT License")
-    assert "Kirby" in (DATA_ROOT / "examples" / "README.md").read_text()
+    assert (kirby2021_dir() / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
+    assert "Kirby" in (DATA_ROOT / "examples" / "README.md").read_text(encoding="utf-8")
 
 
 def test_example_values_come_from_the_kirby_files():

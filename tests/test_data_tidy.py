@@ -28,7 +28,7 @@ def standin(tmp_path_factory) -> Path:
 
 def _write(folder: Path, text: str, name: str = "table.csv") -> Path:
     path = folder / name
-    path.write_text(text.lstrip("\n"))
+    path.write_text(text.lstrip("\n"), encoding="utf-8")
     return path
 
 
@@ -44,7 +44,7 @@ rep2,100,10,62.0
 
 def _problems(table: Path, sbml: Path, **options) -> dict:
     return tidy.build_problems(tidy.read_table(table), tidy.ImportOptions(**options),
-                               sbml=sbml.read_text(), sbml_name=str(sbml))
+                               sbml=sbml.read_text(encoding="utf-8"), sbml_name=str(sbml))
 
 
 # ----------------------------------------------------------------------------- units
@@ -89,7 +89,7 @@ def test_problem_tables(tmp_path, standin):
                              sbml=standin)["train"]
     problem = petab.Problem.from_yaml(str(yaml))
     assert petab.lint_problem(problem) is False
-    assert (yaml.parent / "model.xml").read_text() == standin.read_text()
+    assert (yaml.parent / "model.xml").read_text(encoding="utf-8") == standin.read_text(encoding="utf-8")
     m, c, p = problem.measurement_df, problem.condition_df, problem.parameter_df
     assert len(m) == 5 and set(m["replicateId"]) == {"rep1", "rep2"}
     assert list(c.index) == ["rep1_IFNb_100pM", "rep1_control", "rep2_IFNb_100pM"]
@@ -315,7 +315,7 @@ def test_bad_output_folder_writes_nothing(tmp_path, standin, capsys):
     target.write_text("x")
     assert main(["data", "import", str(table), "--out", str(target), "--sbml", str(standin)]) == 2
     one_error_line(capsys, str(target), "is a file")
-    assert target.read_text() == "x"
+    assert target.read_text(encoding="utf-8") == "x"
 
 
 def test_measured_sds_varying_within_a_condition_are_flattened(tmp_path, standin):

@@ -25,7 +25,7 @@ FENCE = re.compile(r"^```(\w+)([^\n]*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 def _steps() -> list[tuple[str, str, str]]:
     """(kind, argument, text) of each fenced block, in page order."""
-    return [(m.group(1), m.group(2).strip(), m.group(3)) for m in FENCE.finditer(DOC.read_text())]
+    return [(m.group(1), m.group(2).strip(), m.group(3)) for m in FENCE.finditer(DOC.read_text(encoding="utf-8"))]
 
 
 def _small_budget(argv: list[str]) -> list[str]:
@@ -54,7 +54,7 @@ def test_walkthrough_commands(tmp_path, monkeypatch, capsys):
     for i, (kind, arg, text) in enumerate(steps):
         if kind == "csv" and arg:
             Path(arg).parent.mkdir(parents=True, exist_ok=True)
-            Path(arg).write_text(text)
+            Path(arg).write_text(text, encoding="utf-8")
             continue
         if kind == "python":
             exec(compile(text, f"{DOC.name} python block", "exec"), {})
@@ -82,14 +82,14 @@ def test_walkthrough_commands(tmp_path, monkeypatch, capsys):
     for f in ("summary.json", "best_parameters.tsv", "waterfall.png", "fit.png",
               "parameters.png"):
         assert (Path("fit") / f).is_file(), f
-    summary = json.loads(Path("fit/summary.json").read_text())
+    summary = json.loads(Path("fit/summary.json").read_text(encoding="utf-8"))
     assert set(summary["best_parameters"]) == {
         "kon_IFNA2_IFNAR2", "kon_IFNB1_IFNAR2", "kint_complex", "scale_exp20190108",
         "sigma_exp20190108", "scale_exp20190119", "sigma_exp20190119"}
-    validation = json.loads(Path("validation/validation.json").read_text())
+    validation = json.loads(Path("validation/validation.json").read_text(encoding="utf-8"))
     assert {"r2", "nrmse", "nll"} <= set(validation)
     assert Path("validation/prediction.png").is_file()
-    profiles = json.loads(Path("profile/profiles.json").read_text())
+    profiles = json.loads(Path("profile/profiles.json").read_text(encoding="utf-8"))
     assert set(profiles["parameters"]) == {"kint_complex"}
     assert Path("profile/profiles.png").is_file()
     for name in ("train", "validation"):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The reference fit of the model to Kirby et al. 2021 (B cells), step by step.
-# Data are read from ../shared/data/kirby2021 (or $JAKSTAT_DATA); nothing derived
+# Data: the copy shipped in jakstat_rules/data/kirby2021 (or $JAKSTAT_DATA); nothing derived
 # from them is committed except the summaries copied at the end.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
