@@ -50,3 +50,17 @@ def test_nominal_objective_matches_the_published_value(name):
     assert abs(result.data_nll - REFS[name]) < TOLERANCE.get(name, 1e-3), (result.data_nll, REFS[name])
     if name in ("Isensee_JCB2018", "Schwen_PONE2014"):   # the two problems with objective priors
         assert result.neg_log_prior != 0 and result.objective == result.data_nll + result.neg_log_prior
+
+
+def test_command_line_evaluates_and_refuses(capsys, tmp_path):
+    import json
+
+    from jakstat_rules.cli import main
+
+    name = "Bertozzi_PNAS2020"
+    assert main(["calibrate", str(_yaml(name)), "--evaluate-nominal", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert abs(out["data_nll"] - REFS[name]) < 1e-3 and out["n_measurements"] > 0
+    assert main(["calibrate", str(tmp_path / "missing.yaml"), "--evaluate-nominal"]) == 2
+    err = capsys.readouterr().err
+    assert "missing.yaml" in err and len(err.strip().splitlines()) == 1

@@ -130,6 +130,21 @@ def _cmd_data_example(args: argparse.Namespace) -> int:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
+    if args.evaluate_nominal:
+        from .nominal import evaluate_nominal
+
+        result = evaluate_nominal(args.problem)
+        if args.json:
+            print(json.dumps(result.as_dict()))
+        else:
+            print(f"{args.problem}: {result.n_measurements} measurements, "
+                  f"{result.n_estimated} estimated parameters, at the nominal values:\n"
+                  f"  negative log-likelihood of the data  {result.data_nll:.6f}\n"
+                  f"  -log objective priors               {result.neg_log_prior:.6f}\n"
+                  f"  objective (what a fit minimises)    {result.objective:.6f}\n"
+                  f"  ({result.seconds:.1f} s; benchmark collections list the data part "
+                  f"as -LLH)")
+        return 0
     from .optimize import FitSettings, calibrate
 
     settings = (FitSettings(max_nfev=args.max_evaluations)
@@ -256,6 +271,10 @@ def register(subparsers: Any) -> None:
                     "multistart, least-squares local optimisation, results "
                     "written per start (re-run to resume).")
     p.add_argument("problem", metavar="PROBLEM.yaml", help="PEtab YAML file")
+    p.add_argument("--evaluate-nominal", action="store_true",
+                   help="only evaluate the objective at the nominal parameters (no fit, "
+                        "nothing written): checks that the problem is read as meant")
+    p.add_argument("--json", action="store_true", help="with --evaluate-nominal: one JSON line")
     p.add_argument("--starts", type=_positive_int, default=50, metavar="N",
                    help="number of starts")
     p.add_argument("--seed", type=_nonneg_int, default=0, metavar="S",
