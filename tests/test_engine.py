@@ -141,7 +141,7 @@ def test_compiled_state_is_reused_across_processes(fresh_cache):
     Engine(DECAY)
     assert engine_module.COMPILATIONS >= 1
     path = fresh_cache / "model.xml"
-    path.write_text(DECAY)
+    path.write_text(DECAY, encoding="utf-8")
     code = ("import numpy as np; from jakstat_rules import engine; from jakstat_rules.engine import Engine;"
             f"e = Engine.from_file({str(path)!r}); e.start();"
             "print(engine.COMPILATIONS, e.simulate([0, 10], ['A'])[-1, 0])")
@@ -163,14 +163,20 @@ def test_damaged_compiled_state_is_reported_and_recompiled(fresh_cache, caplog, 
         entry.write_bytes(b"")
     else:
         entry.write_bytes(raw[:-10] + bytes(10))
+    eng = _recompiled_with_warning(caplog, "regenerating")
+    assert eng.simulate([0, 10], ["A"])[-1, 0] == pytest.approx(10 * math.exp(-3), rel=1e-6)
+
+
+def _recompiled_with_warning(caplog, needle):
+    """A fresh engine of DECAY (memory cache cleared): compiled again, with a warning line."""
     engine_module.clear_memory_cache()
     before = engine_module.COMPILATIONS
     with caplog.at_level(logging.WARNING, logger="jakstat_rules"):
         eng = Engine(DECAY)
     assert engine_module.COMPILATIONS == before + 1
-    assert any("regenerating" in r.getMessage() for r in caplog.records)
+    assert any(needle in r.getMessage() for r in caplog.records)
     eng.start()
-    assert eng.simulate([0, 10], ["A"])[-1, 0] == pytest.approx(10 * math.exp(-3), rel=1e-6)
+    return eng
 
 
 def test_facts_of_another_format_are_regenerated(fresh_cache, caplog):
@@ -181,14 +187,7 @@ def test_facts_of_another_format_are_regenerated(fresh_cache, caplog):
     facts = next((fresh_cache / "compiled").glob("*.json"))
     key = facts.read_bytes().split(b" ")[1].decode()
     write_cache_entry(facts, key, b'{"only_substance": [], "parameter_assignments": []}')
-    engine_module.clear_memory_cache()
-    before = engine_module.COMPILATIONS
-    with caplog.at_level(logging.WARNING, logger="jakstat_rules"):
-        eng = Engine(DECAY)
-    assert engine_module.COMPILATIONS == before + 1
-    assert any("unreadable SBML facts" in r.getMessage() for r in caplog.records)
-    eng.start()
-    assert eng.value("A") == 10
+    assert _recompiled_with_warning(caplog, "unreadable SBML facts").value("A") == 10
 
 
 def test_only_the_engine_creates_a_roadrunner():
