@@ -204,7 +204,8 @@ class ConditionSimulator:
                 if len(finite) < len(times):  # steady-state measurements
                     eng.preequilibrate()
                     res[len(finite):] = eng.simulate([0.0], self.selections)[0]
-            except Exception as exc:  # solver errors, libroadrunner's own types
+            except (SimulationError, RuntimeError) as exc:  # the engine's and libroadrunner's
+                # solver failures only: a bad id or setting is a bug to report, not an inf to fit
                 raise SimulationError(f"condition {unit.simulation_id!r}: {exc}") from None
             if not np.all(np.isfinite(res)):
                 raise SimulationError(f"condition {unit.simulation_id!r}: non-finite output")
