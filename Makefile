@@ -8,10 +8,12 @@ RESULTS ?= results
 
 setup: $(STAMP)
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml requirements-gradients.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --upgrade pip setuptools wheel
 	$(VENV)/bin/python -m pip install -e '.[test]'
+	$(VENV)/bin/python -m pip install -r requirements-gradients.txt
+	$(VENV)/bin/python -m pip install --no-deps 'amici==1.0.1'
 	touch $(STAMP)
 
 demo: $(STAMP)
