@@ -162,6 +162,7 @@ def _int(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from .calibrate.cli import register as register_calibrate
     from .export.cli import register as register_export
+    from .supplement.cli import register as register_supplement
 
     parser = argparse.ArgumentParser(
         prog="jakstat", description="Rule-based IFN -> JAK -> STAT1 model: network, simulation, "
@@ -217,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_export(sub)
     register_calibrate(sub)
+    register_supplement(sub)
     return parser
 
 

@@ -1,0 +1,42 @@
+"""The ``jakstat supplement`` subcommand (registered by :mod:`jakstat_rules.cli`)."""
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+__all__ = ["register"]
+
+
+def _cmd_supplement(args: argparse.Namespace) -> int:
+    from .build import build_supplement
+
+    omex = build_supplement(args.out, args.fit, args.validation, quiet=args.quiet,
+                            copasi_check=not args.no_copasi_check)
+    print(f"wrote {omex}\nwrote {omex.with_suffix('')}/ (the archive unpacked)")
+    return 0
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``supplement`` to the ``jakstat`` subcommands."""
+    p = subparsers.add_parser(
+        "supplement", help="publication supplement: COMBINE archive (SBML, SED-ML, PEtab, data, "
+                           "figures, report)",
+        description="Write OUT/jakstat_supplement.omex and the unpacked folder "
+                    "OUT/jakstat_supplement/: SBML of every variant and the fitted model, SED-ML "
+                    "L1V4 of the standard scenarios, dose responses, fit and validation "
+                    "prediction, PEtab problems with the fitted values, the Kirby 2021 data, "
+                    "figures (PNG, SVG) and tables (CSV), metadata.rdf and an HTML model report. "
+                    "An existing supplement in OUT is replaced only by a complete new one. "
+                    "See docs/supplement.md.")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--fit", metavar="FITDIR",
+                   help="folder of 'jakstat calibrate' on the Kirby 2021 training problem "
+                        "(default: calibration/kirby2021/results of a repository checkout)")
+    p.add_argument("--validation", metavar="VALDIR",
+                   help="folder of 'jakstat validate' on that fit (default: FITDIR if it holds "
+                        "validation.json, else the validation is run)")
+    p.add_argument("--no-copasi-check", action="store_true",
+                   help="skip the COPASI simulation of the standard conditions (about 15 s)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(func=_cmd_supplement)
+    return p

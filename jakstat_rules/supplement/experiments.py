@@ -1,0 +1,265 @@
+"""The simulation experiments of the supplement, described once.
+
+Each :class:`Run` is one simulation experiment behind a published figure:
+which model file, which model changes (inputs such as ``IFNb_pM`` and, for
+the fit, the fitted parameters), which time course, optionally a dose scan
+of one input, and which outputs.  The same description is written as SED-ML
+(:mod:`.sedml`) and simulated by the project's own
+:class:`~jakstat_rules.simulate.Simulator` (:mod:`.tables`), so the archive's
+CSV tables and its SED-ML say the same thing by construction, and an
+independent engine that runs the SED-ML must reproduce the tables.
+
+A :class:`Document` groups the runs of one figure family into one SED-ML
+file: the standard scenarios, the dose responses, the fit to the training
+data and the prediction of the validation experiment.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+from ..conditions import CONDITIONS, DOSE_RESPONSES, DOSE_SERIES
+from ..interface import DEFAULT_READOUTS, NEEDS_PREEQUILIBRATION, model_id
+
+__all__ = ["Run", "Document", "Observable", "model_file", "sedml_model_file", "FITTED_MODEL_FILE",
+           "scenario_document", "dose_response_document", "fit_document", "DOSE_RESPONSE_POINTS"]
+
+#: Folder of the model files inside the archive.
+MODEL_DIR = "models"
+#: The fitted model (default SBML with the fitted parameter values written in).
+FITTED_MODEL_FILE = f"{MODEL_DIR}/{model_id()}_fitted.xml"
+#: Output points of the dose-response time courses (0-240 min, every 5 min; as ``jakstat demo``).
+DOSE_RESPONSE_POINTS = 49
+
+
+def model_file(variant: str) -> str:
+    """Archive path of a variant's SBML (``models/jakstat_ifn[_<variant>].xml``)."""
+    return f"{MODEL_DIR}/{model_id(variant)}.xml"
+
+
+#: Folder of the variants' SBML prepared for the SED-ML (doses as initial amounts; see
+#: :func:`jakstat_rules.supplement.tables.sedml_model_sbml`).
+SEDML_MODEL_DIR = f"{MODEL_DIR}/sedml"
+
+
+def sedml_model_file(variant: str) -> str:
+    """Archive path of the SBML a run of ``variant`` starts from in the SED-ML.
+
+    ``models/sedml/jakstat_ifn[_<variant>].xml``; for variants that need a
+    pre-equilibration ``..._rest.xml``, whose initial state is the resting state.
+    """
+    rest = "_rest" if variant in NEEDS_PREEQUILIBRATION else ""
+    return f"{SEDML_MODEL_DIR}/{model_id(variant)}{rest}.xml"
+
+
+def _start_file(variant: str) -> str:
+    return sedml_model_file(variant)
+
+
+@dataclass(frozen=True)
+class Observable:
+    """An output computed from a readout: ``factor * readout`` (a fit observable).
+
+    Attributes
+    ----------
+    id
+        Output id (SED-ML data generator id, CSV column).
+    readout
+        The model quantity (an id of :data:`~jakstat_rules.interface.READOUTS`).
+    factor_id, factor
+        Name and value of the multiplying parameter (e.g. ``scale_20190108``).
+    """
+
+    id: str
+    readout: str
+    factor_id: str
+    factor: float
+
+
+@dataclass(frozen=True)
+class Run:
+    """One simulation experiment (a SED-ML task and its report; a CSV table).
+
+    Attributes
+    ----------
+    id
+        Task id and file stem.
+    title
+        One line for reports and plot titles.
+    variant
+        Model variant the run starts from (its file: :attr:`source`).
+    source
+        Archive path of the SBML file.
+    changes
+        Parameter id -> value set on the model before the run (inputs,
+        fitted parameters): SED-ML model changes.
+    t_end, n_points
+        Output times: ``n_points`` equally spaced from 0 to ``t_end`` minutes.
+    readouts
+        Model quantities reported.
+    scan
+        ``(input id, doses)`` for a dose response (a SED-ML repeated task), else None.
+    observables
+        Outputs ``factor * readout`` (fit observables) reported next to the readouts.
+    start_amounts
+        Species id -> initial amount(s) the inputs put into the model (one
+        value, or one per dose of the scan), where they differ from the
+        file's: e.g. the IFN-beta molecules that ``IFNb_pM = 100`` adds to
+        the medium.  The SBML computes them from the input by initial
+        assignments; the SED-ML also sets them explicitly, because some
+        engines do not re-evaluate initial assignments after a model change
+        (tellurium 2.2 keeps the amounts computed before the change).
+        Filled in by :func:`jakstat_rules.supplement.tables.add_start_amounts`.
+    table
+        Archive path of the project's own table of this run (CSV).
+    """
+
+    id: str
+    title: str
+    variant: str
+    source: str
+    changes: Mapping[str, float]
+    t_end: float
+    n_points: int
+    readouts: Sequence[str]
+    table: str
+    scan: tuple[str, tuple[float, ...]] | None = None
+    observables: Sequence[Observable] = ()
+    start_amounts: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> list[str]:
+        """Columns of the table (and labels of the SED-ML report): time, [dose,] outputs."""
+        lead = ["time"] if self.scan is None else ["dose", "time"]
+        return lead + list(self.readouts) + [o.id for o in self.observables]
+
+    @property
+    def inputs(self) -> dict[str, float]:
+        """The model changes that are inputs (the rest are parameter values)."""
+        from ..interface import INPUTS
+        return {k: v for k, v in self.changes.items() if k in INPUTS}
+
+    @property
+    def parameters(self) -> dict[str, float]:
+        """The model changes that are parameter values (not inputs)."""
+        from ..interface import INPUTS
+        return {k: v for k, v in self.changes.items() if k not in INPUTS}
+
+
+@dataclass(frozen=True)
+class Document:
+    """The runs of one SED-ML file.
+
+    Attributes
+    ----------
+    id
+        File stem (``<id>.sedml``) and figure-family id.
+    title
+        What the file reproduces.
+    runs
+        Its simulation experiments.
+    figures
+        Archive paths of the figures (PNG and SVG) the project drew from the same tables.
+    """
+
+    id: str
+    title: str
+    runs: tuple[Run, ...]
+    figures: tuple[str, ...] = field(default=())
+
+    @property
+    def file(self) -> str:
+        """Archive path of the SED-ML file."""
+        return f"{self.id}.sedml"
+
+
+def scenario_document() -> Document:
+    """The standard scenarios of :data:`~jakstat_rules.conditions.CONDITIONS`, every readout."""
+    from ..interface import READOUTS
+
+    runs = []
+    figures = []
+    for c in CONDITIONS.values():
+        stem = f"results/scenarios/{c.id}"
+        runs.append(Run(id=c.id, title=c.description or c.id, variant=c.variant,
+                        source=_start_file(c.variant), changes=dict(c.inputs), t_end=c.t_end,
+                        n_points=c.n_points, readouts=tuple(READOUTS), table=f"{stem}.csv"))
+        figures += [f"{stem}.png", f"{stem}.svg"]
+    return Document("scenarios", "Standard scenarios: time courses of every readout",
+                    tuple(runs), tuple(figures))
+
+
+def dose_response_document() -> Document:
+    """The dose responses of :data:`~jakstat_rules.conditions.DOSE_RESPONSES` (0-240 min)."""
+    runs = []
+    figures = []
+    for name, base in DOSE_RESPONSES:
+        rid = f"dose_response_{name}"
+        stem = f"results/dose_responses/{rid}"
+        held = ", ".join(f"{k} = {v:g}" for k, v in base.items())
+        runs.append(Run(id=rid, title=f"{name} dose response" + (f" with {held}" if held else ""),
+                        variant="default", source=_start_file("default"), changes=dict(base),
+                        t_end=240.0, n_points=DOSE_RESPONSE_POINTS,
+                        readouts=tuple(DEFAULT_READOUTS), table=f"{stem}.csv",
+                        scan=(name, tuple(float(d) for d in DOSE_SERIES[name]))))
+        figures += [f"{stem}.png", f"{stem}.svg"]
+    return Document("dose_responses", "Dose responses (pSTAT1 and the other default readouts)",
+                    tuple(runs), tuple(figures))
+
+
+def measurement_grid(times: Sequence[float]) -> tuple[float, int]:
+    """End time and number of points of a uniform grid from 0 that holds every time.
+
+    The smallest grid (at most 1001 points) whose step divides every
+    measurement time; 241 points when there is none.
+    """
+    t_end = float(max(times))
+    for n in range(2, 1002):
+        step = t_end / (n - 1)
+        if all(abs(t / step - round(t / step)) < 1e-9 for t in times):
+            return t_end, n
+    return t_end, 241
+
+
+def fit_document(doc_id: str, title: str, doses: Mapping[str, Sequence[float]],
+                 times: Sequence[float], parameters: Mapping[str, float],
+                 scales: Mapping[str, float], readout: str, figures: Sequence[str] = ()
+                 ) -> Document:
+    """Runs of a fit (or a prediction): the fitted model over the measured doses.
+
+    Parameters
+    ----------
+    doc_id, title
+        SED-ML file stem and what it reproduces.
+    doses
+        Input id -> doses measured (one run, a dose scan, per input).
+    times
+        Measurement times (min); the time course holds all of them.
+    parameters
+        Fitted model parameter values (model changes).
+    scales
+        Observable scale parameter id (one per experiment) -> value; each
+        gives an output ``<scale id> * readout``.
+    readout
+        The readout the observable scales.
+    """
+    t_end, n_points = measurement_grid(times)
+    obs = tuple(Observable(f"{readout}_x_{sid}", readout, sid, float(v))
+                for sid, v in sorted(scales.items()))
+    runs = []
+    for name, values in doses.items():
+        values = tuple(sorted({float(v) for v in values}))
+        if not values:
+            continue
+        rid = f"{doc_id}_{name}"
+        runs.append(Run(id=rid, title=f"{title}: {name} doses", variant="default",
+                        source=_start_file("default"), changes=dict(parameters), t_end=t_end,
+                        n_points=n_points, readouts=(readout,), table=f"results/{doc_id}/{rid}.csv",
+                        scan=(name, values), observables=obs))
+    return Document(doc_id, title, tuple(runs), tuple(figures))
+
+
+def finite(value: float) -> bool:
+    """Whether ``value`` is a finite number."""
+    return isinstance(value, (int, float)) and math.isfinite(value)

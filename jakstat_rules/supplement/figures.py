@@ -1,0 +1,70 @@
+"""Figures of the supplement, each as PNG and SVG, drawn from the runs' tables."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from ..io import save_figure
+from ..plots import plot_dose_response, plot_time_course
+from .experiments import Run
+
+__all__ = ["scenario_figures", "dose_response_figures", "fit_figure", "FORMATS"]
+
+#: Formats of every figure: a bitmap and a vector format.
+FORMATS = (".png", ".svg")
+
+
+def scenario_figures(run: Run, table: pd.DataFrame, root: Path) -> list[Path]:
+    """Time courses of a scenario (``results/scenarios/<id>.png`` and ``.svg``)."""
+    stem = root / Path(run.table).with_suffix("")
+    return [plot_time_course(table, stem.with_suffix(ext), title=f"{run.id}: {run.title}")
+            for ext in FORMATS]
+
+
+def dose_response_figures(run: Run, table: pd.DataFrame, root: Path) -> list[Path]:
+    """Dose response of pSTAT1_total (time courses and peak / final values against dose)."""
+    stem = root / Path(run.table).with_suffix("")
+    plotted = table.copy()
+    plotted.insert(0, "input", run.scan[0])
+    return [plot_dose_response(plotted, stem.with_suffix(ext), "pSTAT1_total", title=run.title)
+            for ext in FORMATS]
+
+
+def fit_figure(measurements: pd.DataFrame, runs: list[Run], tables: list[pd.DataFrame],
+               path_stem: Path, title: str) -> list[Path]:
+    """Model (lines: ``scale * pSTAT1_total`` of each experiment) against the data (points).
+
+    ``measurements`` has columns ``input``, ``dose``, ``experiment``,
+    ``time``, ``measurement``; one panel per dose.
+    """
+    panels = [(run, dose) for run in runs for dose in run.scan[1]]
+    ncol = 5
+    nrow = max(1, (len(panels) + ncol - 1) // ncol)
+    paths = []
+    for ext in FORMATS:
+        fig = Figure(figsize=(3.0 * ncol, 2.4 * nrow), layout="constrained")
+        axes = fig.subplots(nrow, ncol, squeeze=False)
+        for ax, (run, dose) in zip(axes.flat, panels):
+            table = tables[runs.index(run)]
+            sub = table[table["dose"] == dose]
+            name = run.scan[0]
+            for k, ob in enumerate(run.observables):
+                experiment = ob.factor_id.removeprefix("scale_")
+                ax.plot(sub["time"], sub[ob.id], color=f"C{k}", lw=1.2)
+                data = measurements[(measurements["input"] == name)
+                                    & (measurements["dose"] == dose)
+                                    & (measurements["experiment"] == experiment)]
+                ax.plot(data["time"], data["measurement"], "o", color=f"C{k}", ms=3,
+                        label=experiment)
+            ax.set_title(f"{name} = {dose:g}", fontsize=8)
+            ax.tick_params(labelsize=7)
+        for ax in list(axes.flat)[len(panels):]:
+            ax.axis("off")
+        axes.flat[0].legend(fontsize=6)
+        fig.supxlabel("time (min)")
+        fig.supylabel("pY701-STAT1 (MFI) = scale x pSTAT1_total")
+        fig.suptitle(title)
+        paths.append(save_figure(fig, path_stem.with_suffix(ext)))
+    return paths

@@ -1,0 +1,294 @@
+"""SED-ML Level 1 Version 4 of the supplement's simulation experiments (python-libsedml).
+
+One SED-ML file per :class:`~.experiments.Document`.  For every
+:class:`~.experiments.Run`:
+
+* a **model** (``model_<run>``): the SBML file, relative to the SED-ML file,
+  with one ``changeAttribute`` per input and fitted parameter (the
+  ``value`` attribute of the global parameter);
+* a **uniform time course** from 0 to ``t_end`` (CVODE, KISAO:0000019, with
+  the project's tolerances as algorithm parameters: relative and absolute
+  1e-10, KISAO:0000209 / KISAO:0000211, at most 200 000 steps, KISAO:0000415);
+* a **task**; for a dose response a **repeated task** over a vector range
+  of the doses that sets the input and resets the model before each dose;
+* **data generators** for time, the scanned input, every readout (the SBML
+  parameters defined by assignment rules, e.g. ``pSTAT1_total``) and every
+  fit observable ``scale * readout`` (the scale as a data-generator parameter);
+* a **report** whose dataset labels are the columns of the project's table
+  of the run (``results/.../<run>.csv`` in the archive) and a **2D plot**
+  of the readouts against time.
+
+Readers run the files with any SED-ML engine (tellurium, COPASI, the
+BioSimulators tools); ``docs/supplement.md`` shows how.
+"""
+from __future__ import annotations
+
+import posixpath
+from typing import Sequence
+
+from ..engine import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL
+from ..errors import JakstatInputError
+from .experiments import Document, Run
+
+__all__ = ["sedml_document", "sedml_text", "sedml_errors", "parameter_target", "species_target",
+           "KISAO_CVODE"]
+
+#: KiSAO terms: CVODE, relative and absolute tolerance, maximal number of steps.
+KISAO_CVODE = "KISAO:0000019"
+KISAO_RTOL, KISAO_ATOL, KISAO_MAX_STEPS = "KISAO:0000209", "KISAO:0000211", "KISAO:0000415"
+#: SED-ML URNs of the SBML language and of the time symbol.
+SBML_LANGUAGE = "urn:sedml:language:sbml.level-3.version-2"
+TIME_SYMBOL = "urn:sedml:symbol:time"
+#: Namespace of the SBML files (the ``sbml:`` prefix of the XPath targets).
+SBML_NAMESPACE = "http://www.sbml.org/sbml/level3/version2/core"
+#: Level and version written.
+LEVEL, VERSION = 1, 4
+
+
+def parameter_target(pid: str) -> str:
+    """XPath of an SBML global parameter (``.../sbml:parameter[@id='pid']``)."""
+    return f"/sbml:sbml/sbml:model/sbml:listOfParameters/sbml:parameter[@id='{pid}']"
+
+
+def species_target(sid: str) -> str:
+    """XPath of an SBML species (``.../sbml:species[@id='sid']``)."""
+    return f"/sbml:sbml/sbml:model/sbml:listOfSpecies/sbml:species[@id='{sid}']"
+
+
+def _check(code: int, what: str) -> None:
+    import libsedml
+    if code != libsedml.LIBSEDML_OPERATION_SUCCESS:
+        raise RuntimeError(f"libsedml refused {what} (code {code})")
+
+
+def _math(expr: str, where: str):
+    import libsedml
+    ast = libsedml.parseL3Formula(expr)
+    if ast is None:
+        raise RuntimeError(f"libsedml cannot parse {expr!r} ({where})")
+    return ast
+
+
+def _algorithm(sim) -> None:
+    alg = sim.createAlgorithm()
+    _check(alg.setKisaoID(KISAO_CVODE), "the algorithm")
+    for kisao, value in ((KISAO_RTOL, DEFAULT_RTOL), (KISAO_ATOL, DEFAULT_ATOL),
+                         (KISAO_MAX_STEPS, DEFAULT_MAX_STEPS)):
+        par = alg.createAlgorithmParameter()
+        _check(par.setKisaoID(kisao), kisao)
+        _check(par.setValue(repr(value) if isinstance(value, float) else str(value)), kisao)
+
+
+def _variable(dg, vid: str, task_id: str, model_id: str | None = None, *,
+              target: str | None = None, symbol: str | None = None):
+    var = dg.createVariable()
+    _check(var.setId(vid), vid)
+    _check(var.setTaskReference(task_id), vid)
+    if model_id:
+        _check(var.setModelReference(model_id), vid)
+    if target:
+        _check(var.setTarget(target), vid)
+    if symbol:
+        _check(var.setSymbol(symbol), vid)
+    return var
+
+
+def _data_generator(doc, dg_id: str, name: str, task_id: str, *, target: str | None = None,
+                    symbol: str | None = None, factor: tuple[str, float] | None = None) -> str:
+    dg = doc.createDataGenerator()
+    _check(dg.setId(dg_id), dg_id)
+    _check(dg.setName(name), dg_id)
+    var_id = f"{dg_id}_var"
+    _variable(dg, var_id, task_id, target=target, symbol=symbol)
+    expr = var_id
+    if factor is not None:
+        par = dg.createParameter()
+        _check(par.setId(factor[0]), factor[0])
+        _check(par.setValue(float(factor[1])), factor[0])
+        expr = f"{factor[0]} * {var_id}"
+    _check(dg.setMath(_math(expr, dg_id)), dg_id)
+    return dg_id
+
+
+def _relative(path: str, sedml_file: str) -> str:
+    """``path`` (archive path) relative to the folder of ``sedml_file``."""
+    return posixpath.relpath(path, posixpath.dirname(sedml_file) or ".")
+
+
+def _model(doc, run: Run, sedml_file: str, models: dict) -> str:
+    """The id of the SED-ML model of ``run`` (one per file and set of changes), created once."""
+    constant = {sid: v[0] for sid, v in run.start_amounts.items() if len(set(v)) == 1}
+    key = (run.source, tuple(run.changes.items()), tuple(constant.items()))
+    if key in models:
+        return models[key]
+    mid = f"model_{run.id}"
+    models[key] = mid
+    model = doc.createModel()
+    _check(model.setId(mid), mid)
+    _check(model.setName(f"{run.variant} model" + (" (fitted parameters)" if run.parameters else "")
+                         + "".join(f", {k} = {v:g}" for k, v in run.inputs.items())), mid)
+    _check(model.setLanguage(SBML_LANGUAGE), mid)
+    _check(model.setSource(_relative(run.source, sedml_file)), mid)
+    for pid, value in run.changes.items():
+        change = model.createChangeAttribute()
+        _check(change.setTarget(parameter_target(pid) + "/@value"), pid)
+        _check(change.setNewValue(repr(float(value))), pid)
+    for sid, amount in constant.items():  # the same for every dose: a change of the model
+        change = model.createChangeAttribute()
+        _check(change.setTarget(species_target(sid) + "/@initialAmount"), sid)
+        _check(change.setNewValue(repr(float(amount))), sid)
+    return mid
+
+
+def _add_run(doc, run: Run, sedml_file: str, models: dict) -> None:
+    import libsedml
+
+    sid, tid = f"sim_{run.id}", f"task_{run.id}"
+    mid = _model(doc, run, sedml_file, models)
+
+    sim = doc.createUniformTimeCourse()
+    _check(sim.setId(sid), sid)
+    _check(sim.setInitialTime(0.0), sid)
+    _check(sim.setOutputStartTime(0.0), sid)
+    _check(sim.setOutputEndTime(float(run.t_end)), sid)
+    _check(sim.setNumberOfSteps(int(run.n_points) - 1), sid)
+    _algorithm(sim)
+
+    task = doc.createTask()
+    inner = tid if run.scan is None else f"{tid}_time_course"
+    _check(task.setId(inner), inner)
+    _check(task.setModelReference(mid), inner)
+    _check(task.setSimulationReference(sid), inner)
+    top = inner
+    if run.scan is not None:
+        name, doses = run.scan
+        rep = doc.createRepeatedTask()
+        _check(rep.setId(tid), tid)
+        _check(rep.setName(f"{name} over {len(doses)} doses"), tid)
+        _check(rep.setResetModel(True), tid)
+        _check(rep.setConcatenate(False), tid)
+        rng = rep.createVectorRange()
+        rid = f"doses_{run.id}"
+        _check(rng.setId(rid), rid)
+        for dose in doses:
+            _check(rng.addValue(float(dose)), rid)
+        _check(rep.setRangeId(rid), tid)
+        change = rep.createTaskChange()
+        _check(change.setTarget(parameter_target(name)), name)
+        _check(change.setModelReference(mid), name)
+        _check(change.setRange(rid), name)
+        _check(change.setMath(_math(rid, name)), name)
+        for sid, amounts in run.start_amounts.items():
+            if len(set(amounts)) == 1:
+                continue
+            # lock-in range: the amount of the species each dose puts into the model
+            arng = rep.createVectorRange()
+            aid = f"{sid}_amounts_{run.id}"
+            _check(arng.setId(aid), aid)
+            for amount in amounts:
+                _check(arng.addValue(float(amount)), aid)
+            change = rep.createTaskChange()
+            _check(change.setTarget(species_target(sid)), sid)
+            _check(change.setModelReference(mid), sid)
+            _check(change.setRange(aid), sid)
+            _check(change.setMath(_math(aid, sid)), sid)
+        sub = rep.createSubTask()
+        _check(sub.setTask(inner), tid)
+        _check(sub.setOrder(1), tid)
+        top = tid
+
+    labels: list[tuple[str, str]] = []  # (data generator id, report label)
+    labels.append((_data_generator(doc, f"{run.id}__time", "time (min)", top, symbol=TIME_SYMBOL),
+                   "time"))
+    if run.scan is not None:
+        name = run.scan[0]
+        labels.insert(0, (_data_generator(doc, f"{run.id}__dose", name, top,
+                                          target=parameter_target(name)), "dose"))
+    for readout in run.readouts:
+        labels.append((_data_generator(doc, f"{run.id}__{readout}", readout, top,
+                                       target=parameter_target(readout)), readout))
+    for ob in run.observables:
+        labels.append((_data_generator(doc, f"{run.id}__{ob.id}", ob.id, top,
+                                       target=parameter_target(ob.readout),
+                                       factor=(ob.factor_id, ob.factor)), ob.id))
+    if [label for _, label in labels] != run.columns:  # pragma: no cover - construction error
+        raise RuntimeError(f"report of {run.id} does not follow its table columns")
+
+    report = doc.createReport()
+    _check(report.setId(f"report_{run.id}"), run.id)
+    _check(report.setName(f"{run.title} (the table {run.table})"), run.id)
+    for dg_id, label in labels:
+        ds = report.createDataSet()
+        _check(ds.setId(f"ds_{dg_id}"), dg_id)
+        _check(ds.setLabel(label), dg_id)
+        _check(ds.setName(label), dg_id)
+        _check(ds.setDataReference(dg_id), dg_id)
+
+    plot = doc.createPlot2D()
+    _check(plot.setId(f"plot_{run.id}"), run.id)
+    _check(plot.setName(run.title), run.id)
+    time_dg = labels[1 if run.scan is not None else 0][0]
+    for dg_id, label in labels:
+        if label in ("time", "dose"):
+            continue
+        curve = plot.createCurve()
+        _check(curve.setId(f"curve_{dg_id}"), dg_id)
+        _check(curve.setName(label), dg_id)
+        _check(curve.setXDataReference(time_dg), dg_id)
+        _check(curve.setYDataReference(dg_id), dg_id)
+        _check(curve.setType(libsedml.SEDML_CURVETYPE_POINTS), dg_id)
+        _check(curve.setLogX(False), dg_id)
+        _check(curve.setLogY(False), dg_id)
+
+
+def sedml_document(document: Document):
+    """The SED-ML L1V4 document (``libsedml.SedDocument``) of ``document``'s runs."""
+    import libsedml
+
+    doc = libsedml.SedDocument(LEVEL, VERSION)
+    # the prefix of the XPath targets into the SBML files
+    _check(doc.getNamespaces().add(SBML_NAMESPACE, "sbml"), "the sbml namespace")
+    models: dict = {}
+    for run in document.runs:
+        _add_run(doc, run, document.file, models)
+    return doc
+
+
+def sedml_errors(doc) -> list[str]:
+    """Messages of severity error (or fatal) libsedml logged for ``doc`` (reading it checks
+    required attributes, ids and math; this libsedml has no ``checkConsistency``, the
+    references are checked by :func:`jakstat_rules.supplement.checks.sedml_references`)."""
+    import libsedml
+
+    if hasattr(doc, "checkConsistency"):  # newer libsedml releases
+        doc.checkConsistency()
+    out = []
+    for i in range(doc.getNumErrors()):
+        err = doc.getError(i)
+        if err.getSeverity() >= libsedml.LIBSEDML_SEV_ERROR:
+            out.append(f"line {err.getLine()}: {err.getMessage().strip()}")
+    return out
+
+
+def sedml_text(document: Document) -> str:
+    """SED-ML text of ``document``, checked with libsedml (read back, no error).
+
+    Raises
+    ------
+    JakstatInputError
+        If libsedml finds an error in the document it wrote (names the first).
+    """
+    import libsedml
+
+    text = libsedml.writeSedMLToString(sedml_document(document))
+    errors = sedml_errors(libsedml.readSedMLFromString(text))
+    if errors:
+        raise JakstatInputError(f"SED-ML {document.file} has {len(errors)} error(s), first: "
+                                f"{errors[0]}: expected a valid SED-ML L1V4 document")
+    return text
+
+
+def describe(documents: Sequence[Document]) -> list[dict]:
+    """One row per run: SED-ML file, task, report, table (for the archive's README)."""
+    return [{"sedml": d.file, "task": f"task_{r.id}", "report": f"report_{r.id}", "table": r.table,
+             "title": r.title} for d in documents for r in d.runs]
