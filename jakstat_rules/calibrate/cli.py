@@ -10,7 +10,8 @@
     jakstat data example --out DIR
     jakstat calibrate PROBLEM.yaml [--starts N] [--seed S] [--out DIR]
                       [--workers K | --scheduler ADDRESS] [--export-sbml]
-                      [--max-evaluations N]
+                      [--max-evaluations N] [--optimizer trf|fides|lbfgsb]
+                      [--gradient exact|fd]
     jakstat profile PROBLEM.yaml --fit FIT_DIR --out DIR [--workers K]
     jakstat validate FIT_DIR VALIDATION.yaml --out DIR
 
@@ -24,6 +25,11 @@ import argparse
 import json
 import sys
 from typing import Any
+
+#: ``--optimizer`` and ``--gradient`` choices (equal to optimize.OPTIMIZERS and
+#: objective.GRADIENTS, tested; literal here so that ``--help`` imports nothing heavy).
+OPTIMIZER_CHOICES = ("trf", "fides", "lbfgsb")
+GRADIENT_CHOICES = ("exact", "fd")
 
 __all__ = ["register"]
 
@@ -147,8 +153,10 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         return 0
     from .optimize import FitSettings, calibrate
 
-    settings = (FitSettings(max_nfev=args.max_evaluations)
-                if args.max_evaluations is not None else None)
+    fit_options = {"optimizer": args.optimizer, "gradient": args.gradient}
+    if args.max_evaluations is not None:
+        fit_options["max_nfev"] = args.max_evaluations
+    settings = FitSettings(**fit_options)
     summary = calibrate(args.problem, args.out, n_starts=args.starts,
                         seed=args.seed, workers=args.workers,
                         scheduler=args.scheduler, progress=not args.no_progress,
@@ -288,6 +296,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-evaluations", type=_positive_int, default=None, metavar="N",
                    help="at most N objective evaluations per local optimisation "
                         "(default 1000; kept for validate and profile of this fit)")
+    p.add_argument("--optimizer", choices=OPTIMIZER_CHOICES, default="trf",
+                   help="local optimiser: trf (least-squares trust region on the residuals), "
+                        "fides (trust region, Gauss-Newton or BFGS Hessian), lbfgsb")
+    p.add_argument("--gradient", choices=GRADIENT_CHOICES, default="exact",
+                   help="exact (forward sensitivities with AMICI, compiled once per model and "
+                        "cached) or fd (finite differences on the simulation core)")
     _add_parallel(p)
     p.set_defaults(func=_cmd_calibrate)
 

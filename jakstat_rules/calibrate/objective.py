@@ -33,14 +33,18 @@ from petab.v1 import C
 from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL, Engine
 from jakstat_rules.errors import JakstatInputError, SimulationError
 
-from .likelihood import nll_terms, weighted_residuals
+from .likelihood import nll_partials, nll_terms, residual_partials, weighted_residuals
 from .mapping import ParameterTable, condition_settings, scale, unscale
 from .observables import ObservableGroup, compile_observables
 from .petab_io import ProblemPayload
 from .priors import ObjectivePriors
 from .simulation import ConditionSimulator, plan_simulations
 
-__all__ = ["CompiledProblem", "get_compiled", "analytic_scalings", "Evaluation", "Objective"]
+__all__ = ["CompiledProblem", "get_compiled", "analytic_scalings", "Evaluation", "Objective",
+           "GRADIENTS"]
+
+#: How derivatives are computed: exact forward sensitivities (AMICI) or finite differences.
+GRADIENTS = ("exact", "fd")
 
 #: Constant that keeps sqrt(log(2 pi sigma^2) + C) real when sigma has no lower bound.
 SIGMA_RESIDUAL_FALLBACK = 60.0
@@ -121,6 +125,17 @@ class CompiledProblem:
                                                      set(self.dynamic.tolist()))
 
     # -- simulation and observables -------------------------------------------
+    def sensitivities(self):
+        """The problem compiled for exact derivatives
+        (:class:`~jakstat_rules.calibrate.sensitivities.ObservableSensitivities`),
+        built on first use (AMICI; cached on disk by content)."""
+        if getattr(self, "_sensitivities", None) is None:
+            from .sensitivities import ObservableSensitivities
+
+            self._sensitivities = ObservableSensitivities(
+                self.payload, self.estimated_ids, self.measurement_df, self.rtol, self.atol)
+        return self._sensitivities
+
     def simulate(self, p: np.ndarray) -> list[np.ndarray]:
         """Model quantities at the measured times, per simulation unit (see
         :meth:`ConditionSimulator.simulate <jakstat_rules.calibrate.simulation.ConditionSimulator.simulate>`)."""
@@ -199,6 +214,18 @@ class CompiledProblem:
         h, s = self.observables(p)
         val = float(np.sum(self.nll_terms(h, s)))
         return val if math.isfinite(val) else math.inf
+
+
+def _unscale_derivative(values: np.ndarray, scales: list[str]) -> np.ndarray:
+    """d(linear value)/d(scaled value) at linear ``values`` (PEtab lin, log, log10)."""
+    values = np.asarray(values, float)
+    out = np.ones(len(values))
+    for k, sc in enumerate(scales):
+        if sc == C.LOG:
+            out[k] = values[k]
+        elif sc == C.LOG10:
+            out[k] = values[k] * math.log(10.0)
+    return out
 
 
 _COMPILED: dict[tuple, CompiledProblem] = {}
@@ -309,8 +336,12 @@ class Objective:
     """
 
     def __init__(self, cp: CompiledProblem, fixed: dict[str, float] | None = None,
-                 analytic: bool = True) -> None:
+                 analytic: bool = True, gradient: str = "fd") -> None:
+        if gradient not in GRADIENTS:
+            raise JakstatInputError(f"gradient {gradient!r}: expected one of {list(GRADIENTS)}")
         self.cp = cp
+        self.gradient_method = gradient
+        self._last: tuple[bytes, tuple] | None = None
         table = cp.parameters
         self.fixed = dict(fixed or {})
         for pid in self.fixed:
@@ -359,7 +390,7 @@ class Objective:
         cp, table = self.cp, self.cp.parameters
         self.n_eval += 1
         p = self._base(x)
-        h, s = cp.observables(p)
+        h, s = self._simulate(p)
         for pid, rows in self._analytic_rows.items():
             k = table.position(pid)
             w = 1.0 / s[rows] ** 2
@@ -372,6 +403,93 @@ class Objective:
             p[k] = val
             h[rows] = h[rows] * val
         return Evaluation(p, h, s)
+
+    def _simulate(self, p: np.ndarray, derivatives: bool = False) -> tuple:
+        """Observables and noise SDs at linear ``p`` (copies), plus their derivatives
+        by ``p`` with ``derivatives`` (exact mode only).
+
+        In exact mode every value comes from the sensitivity engine, so that
+        values and derivatives come from one simulator; the last result is
+        kept (a value call after a derivative call at the same point is free).
+        """
+        if self.gradient_method != "exact":
+            return self.cp.observables(p)
+        key = np.asarray(p, float).tobytes()
+        if self._last is None or self._last[0] != key or (derivatives and self._last[1][2] is None):
+            # values alone for value calls (rejected trial points need no sensitivities)
+            self._last = (key, self.cp.sensitivities().evaluate(p, derivatives=derivatives))
+        h, s, dh, ds = self._last[1]
+        if derivatives:
+            return h.copy(), s.copy(), dh.copy(), ds.copy()
+        return h.copy(), s.copy()
+
+    def _derivatives(self, x: np.ndarray) -> tuple[Evaluation, np.ndarray, np.ndarray]:
+        """Evaluation at ``x`` and derivatives of ``h`` and ``sigma`` by the free
+        parameters on their scale, at fixed inner (analytic) parameters.
+
+        The inner parameters are at their optimum, so the gradient of the
+        objective is its partial gradient there (envelope theorem).
+        """
+        if self.gradient_method != "exact":
+            raise JakstatInputError("exact derivatives need gradient='exact'")
+        ev = self.evaluate(x)
+        p0 = self._base(x)
+        _, _, dh, ds = self._simulate(p0, derivatives=True)
+        table = self.cp.parameters
+        for pid, rows in self._analytic_rows.items():
+            dh[rows] *= ev.p[table.position(pid)]
+        chain = _unscale_derivative(ev.p[self.free_idx], self.free_scales)
+        return ev, dh[:, self.free_idx] * chain, ds[:, self.free_idx] * chain
+
+    def fval_and_gradient(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        """Objective and its exact gradient by the scaled free parameters
+        (``(inf, zeros)`` if a simulation fails)."""
+        cp = self.cp
+        try:
+            ev, dh, ds = self._derivatives(x)
+        except SimulationError:
+            return math.inf, np.zeros(len(x))
+        f = float(np.sum(cp.nll_terms(ev.h, ev.sigma)))
+        a, b = nll_partials(cp.y, ev.h, ev.sigma, cp.groups)
+        g = dh.T @ a + ds.T @ b
+        if self.priors:
+            f += self.priors.neglogprior(ev.p)
+            chain = _unscale_derivative(ev.p[self.free_idx], self.free_scales)
+            g = g + self.priors.gradient(ev.p)[self.free_idx] * chain
+        if not (math.isfinite(f) and np.all(np.isfinite(g))):
+            return math.inf, np.zeros(len(x))
+        return f, g
+
+    def gradient(self, x: np.ndarray) -> np.ndarray:
+        """Exact gradient of :meth:`fval` by the scaled free parameters."""
+        return self.fval_and_gradient(x)[1]
+
+    def jacobian(self, x: np.ndarray) -> np.ndarray:
+        """Exact Jacobian of :meth:`residuals` by the scaled free parameters, at
+        fixed inner parameters (their derivative is left out, as in variable
+        projection after Kaufman 1975: ``J.T @ r`` is still the exact gradient).
+        Zeros if a simulation fails."""
+        cp = self.cp
+        n = len(cp.y)
+        size = (n if self._sigma_const is None else 2 * n) + len(
+            self.priors.residuals(self.cp.parameters.nominal))
+        try:
+            ev, dh, ds = self._derivatives(x)
+        except SimulationError:
+            return np.zeros((size, len(x)))
+        a, b = residual_partials(cp.y, ev.h, ev.sigma, cp.groups)
+        blocks = [a[:, None] * dh + b[:, None] * ds]
+        if self._sigma_const is not None:
+            with np.errstate(all="ignore"):
+                e = np.sqrt(np.maximum(np.log(2 * np.pi * ev.sigma ** 2) + self._sigma_const, 0.0))
+                de = np.where(e > 0, 1.0 / (ev.sigma * e), 0.0)
+            blocks.append(de[:, None] * ds)
+        if self.priors:
+            chain = _unscale_derivative(ev.p[self.free_idx], self.free_scales)
+            blocks.append(self.priors.residual_jacobian(ev.p)[:, self.free_idx] * chain)
+        jac = np.vstack(blocks)
+        jac[~np.isfinite(jac)] = 0.0
+        return jac
 
     def fval(self, x: np.ndarray) -> float:
         """NLL plus ``-log`` objective priors at scaled free parameters ``x``

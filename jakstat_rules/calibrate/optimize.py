@@ -63,7 +63,7 @@ from jakstat_rules.io import (claim_output_dir, lock_output_dir, read_json, writ
                               write_table)
 
 from .mapping import scale
-from .objective import CompiledProblem, Objective, get_compiled
+from .objective import GRADIENTS, CompiledProblem, Objective, get_compiled
 from .parallel import SOLVER_LOG, Progress, check_scheduler, run_tasks, solver_log
 from .petab_io import ProblemPayload, load_problem
 
@@ -80,6 +80,10 @@ CONVERGENCE_TOL = 0.1
 #: Columns of ``optimize_result.tsv``: pyPESTO's ``OptimizerResult`` fields, then ours.
 OPTIMIZE_RESULT_COLUMNS = ["id", "fval", "x", "x0", "fval0", "n_fval", "time", "message",
                            "exitflag", "optimizer", "status", "reason", "n_redraws"]
+
+
+#: Local optimisers (``--optimizer``); see :func:`local_fit`.
+OPTIMIZERS = ("trf", "fides", "lbfgsb")
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,15 @@ class FitSettings:
         Relative finite-difference step (on the parameter scale).
     analytic_scaling
         Solve multiplicative scaling factors in closed form.
+    optimizer
+        Local optimiser: ``trf`` (scipy's least-squares trust region on the
+        residuals), ``fides`` (trust region with gradient and Gauss-Newton
+        Hessian, or BFGS when the objective is no sum of squares) or
+        ``lbfgsb`` (scipy's L-BFGS-B); ``trf`` falls back to ``lbfgsb`` for
+        objectives that are no sum of squares.
+    gradient
+        ``exact`` (forward sensitivities, :mod:`.sensitivities`) or ``fd``
+        (finite differences on the simulation core).
     max_redraws
         A start whose first evaluation fails (simulation error or
         non-finite objective) is moved to a new point drawn uniformly in the
@@ -117,6 +130,8 @@ class FitSettings:
     tol: float = 1e-10
     diff_step: float = 1e-5
     analytic_scaling: bool = True
+    optimizer: str = "trf"
+    gradient: str = "exact"
     max_redraws: int = 20
 
     def check(self) -> None:
@@ -127,6 +142,17 @@ class FitSettings:
         if int(self.seed) < 0:
             raise JakstatInputError(f"--seed {self.seed!r}: expected an "
                                     f"integer >= 0")
+        if self.optimizer not in OPTIMIZERS:
+            raise JakstatInputError(f"--optimizer {self.optimizer!r}: expected one of "
+                                    f"{list(OPTIMIZERS)}")
+        if self.gradient not in GRADIENTS:
+            raise JakstatInputError(f"--gradient {self.gradient!r}: expected one of "
+                                    f"{list(GRADIENTS)}")
+        if self.gradient == "exact":
+            from .sensitivities import MISSING_MESSAGE, available
+
+            if not available():
+                raise JakstatInputError(MISSING_MESSAGE)
         if int(self.max_redraws) < 0:
             raise JakstatInputError(f"max_redraws {self.max_redraws!r}: expected an "
                                     f"integer >= 0")
@@ -209,10 +235,15 @@ class LocalFit:
 def local_fit(ob: Objective, x0: np.ndarray, settings: dict) -> LocalFit:
     """One local optimisation from ``x0``.
 
-    Least squares (trust-region reflective) on :meth:`Objective.residuals`
-    when every observable has normal noise, else L-BFGS-B on
-    :meth:`Objective.fval`; finite-difference derivatives with relative
-    step ``settings["diff_step"]``.
+    ``settings["optimizer"]``: ``trf`` runs scipy's least-squares trust
+    region on :meth:`Objective.residuals` (every observable with normal
+    noise; otherwise L-BFGS-B on :meth:`Objective.fval`); ``fides`` the Fides
+    trust-region optimiser (Fröhlich & Sorger 2022) with the gradient and the
+    Gauss-Newton Hessian ``J.T @ J`` of the residuals (BFGS updates when the
+    objective is no sum of squares); ``lbfgsb`` scipy's L-BFGS-B.  With
+    ``settings["gradient"] == "exact"`` the derivatives are the objective's
+    exact ones (forward sensitivities); with ``"fd"`` finite differences of
+    relative step ``settings["diff_step"]``.
 
     Parameters
     ----------
@@ -221,24 +252,79 @@ def local_fit(ob: Objective, x0: np.ndarray, settings: dict) -> LocalFit:
     x0
         Starting point (free parameters, PEtab scale).
     settings
-        :class:`FitSettings` as a dict (``tol``, ``max_nfev``, ``diff_step``).
+        :class:`FitSettings` as a dict.
     """
-    from scipy.optimize import least_squares, minimize
-
     if len(x0) == 0:
         return LocalFit(x0, 1, "no free parameters")
-    if ob.least_squares:
+    optimizer = settings.get("optimizer", "trf")
+    exact = settings.get("gradient", "fd") == "exact"
+    if optimizer == "fides":
+        return _fides_fit(ob, x0, settings, exact)
+    if optimizer == "trf" and ob.least_squares:
+        from scipy.optimize import least_squares
+
         res = least_squares(
-            ob.residuals, x0, bounds=(ob.lb, ob.ub), method="trf",
+            ob.residuals, x0, jac=ob.jacobian if exact else "2-point",
+            bounds=(ob.lb, ob.ub), method="trf",
             x_scale="jac", ftol=settings["tol"], xtol=settings["tol"],
             gtol=settings["tol"], max_nfev=settings["max_nfev"],
             diff_step=settings["diff_step"])
         return LocalFit(res.x, int(res.nfev), str(res.message), int(res.status))
-    res = minimize(ob.fval, x0, method="L-BFGS-B",
-                   bounds=list(zip(ob.lb, ob.ub)),
-                   options={"maxfun": settings["max_nfev"], "ftol": settings["tol"],
-                            "gtol": settings["tol"], "eps": settings["diff_step"]})
+    from scipy.optimize import minimize
+
+    options = {"maxfun": settings["max_nfev"], "ftol": settings["tol"], "gtol": settings["tol"]}
+    if exact:
+        res = minimize(ob.fval_and_gradient, x0, jac=True, method="L-BFGS-B",
+                       bounds=list(zip(ob.lb, ob.ub)), options=options)
+    else:
+        res = minimize(ob.fval, x0, method="L-BFGS-B", bounds=list(zip(ob.lb, ob.ub)),
+                       options={**options, "eps": settings["diff_step"]})
     return LocalFit(res.x, int(res.nfev), str(res.message), int(res.status))
+
+
+def _fides_fit(ob: Objective, x0: np.ndarray, settings: dict, exact: bool) -> LocalFit:
+    """Fides with the Gauss-Newton Hessian of the residuals, or BFGS updates."""
+    import logging
+
+    import fides
+    from scipy.optimize import approx_fprime
+
+    def gradient(x: np.ndarray) -> tuple[float, np.ndarray]:
+        if exact:
+            return ob.fval_and_gradient(x)
+        f = ob.fval(x)
+        step = settings["diff_step"] * np.maximum(1.0, np.abs(x))
+        return f, approx_fprime(x, ob.fval, step)
+
+    if ob.least_squares:
+        def fun(x):
+            f, g = gradient(x)
+            if exact:
+                jac = ob.jacobian(x)
+            else:
+                step = settings["diff_step"] * np.maximum(1.0, np.abs(x))
+                jac = approx_fprime(x, ob.residuals, step)
+            return f, g, jac.T @ jac
+        hessian = None
+    else:
+        fun = gradient
+        hessian = fides.BFGS()
+    logger = logging.getLogger("fides")
+    logger.setLevel(logging.WARNING)
+    opt = fides.Optimizer(fun, ub=np.asarray(ob.ub, float), lb=np.asarray(ob.lb, float),
+                          hessian_update=hessian, verbose=logging.WARNING,
+                          options={fides.Options.MAXITER: int(settings["max_nfev"]),
+                                   fides.Options.FATOL: 0.0,
+                                   fides.Options.FRTOL: float(settings["tol"]),
+                                   fides.Options.XTOL: float(settings["tol"]),
+                                   fides.Options.GATOL: 1e-8})
+    try:
+        opt.minimize(np.asarray(x0, float))
+    except Exception as exc:  # Fides raises on non-finite values at the start
+        return LocalFit(np.asarray(x0, float), 1, f"fides: {exc}", -1)
+    x = opt.x_min if opt.x_min is not None else np.asarray(x0, float)
+    return LocalFit(np.asarray(x, float), int(opt.iteration), str(opt.exitflag),
+                    int(getattr(opt.exitflag, "value", 0)))
 
 
 @dataclass
@@ -383,7 +469,8 @@ def run_start(payload: ProblemPayload, settings: dict, start: int,
     rec = StartResult(start=int(start), x0=[float(v) for v in x0])
     try:
         cp = get_compiled(payload, settings["rtol"], settings["atol"])
-        ob = Objective(cp, fixed=fixed, analytic=settings["analytic_scaling"])
+        ob = Objective(cp, fixed=fixed, analytic=settings["analytic_scaling"],
+                       gradient=settings.get("gradient", "fd"))
         x0 = np.asarray(x0, float)
         points = None
         f0, why = _first_value(ob, x0)
@@ -657,7 +744,7 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
     identity = run_identity(payload.hash, settings)
     earlier = _check_resume(out, identity)
     cp = get_compiled(payload, settings.rtol, settings.atol)
-    ob = Objective(cp, analytic=settings.analytic_scaling)
+    ob = Objective(cp, analytic=settings.analytic_scaling, gradient=settings.gradient)
     design = starting_points(ob.lb, ob.ub, settings.n_starts, settings.seed)
     with contextlib.ExitStack() as stack:
         claim_and_lock(out, "fit", identity, stack, prepare=(

@@ -92,6 +92,37 @@ class ParameterPrior:
         return self.type in (C.NORMAL, C.PARAMETER_SCALE_NORMAL, C.UNIFORM,
                              C.PARAMETER_SCALE_UNIFORM)
 
+    def _argument_derivative(self, value: float) -> float:
+        """d(argument)/d(linear value)."""
+        if not self.type.startswith("parameterScale") or self.parameter_scale == C.LIN:
+            return 1.0
+        if self.parameter_scale == C.LOG:
+            return 1.0 / value
+        return 1.0 / (value * math.log(10.0))
+
+    def neglogprior_derivative(self, value: float) -> float:
+        """d(-log prior)/d(linear value) (0 for uniform priors inside their bounds)."""
+        a, b = self.parameters
+        kind = self.type.replace("parameterScale", "").lower()
+        if kind in ("lognormal", "loglaplace"):
+            z = math.log(value) - a
+            inner = z / b ** 2 if kind == "lognormal" else math.copysign(1.0, z) / b
+            return (1.0 + inner) / value  # the density of the linear value includes 1/x
+        u = self._argument(value)
+        if kind == "normal":
+            du = (u - a) / b ** 2
+        elif kind == "laplace":
+            du = math.copysign(1.0, u - a) / b if u != a else 0.0
+        else:
+            du = 0.0
+        return du * self._argument_derivative(value)
+
+    def residual_derivative(self, value: float) -> float | None:
+        """d(residual)/d(linear value) for normal priors, None for uniform ones."""
+        if self.type in (C.UNIFORM, C.PARAMETER_SCALE_UNIFORM):
+            return None
+        return self._argument_derivative(value) / self.parameters[1]
+
     def residual(self, value: float) -> float | None:
         """``(v - mean) / sd`` for normal priors, None for uniform ones."""
         if self.type in (C.UNIFORM, C.PARAMETER_SCALE_UNIFORM):
@@ -162,3 +193,22 @@ class ObjectivePriors:
         up to a constant)."""
         values = [prior.residual(p[prior.position]) for prior in self.priors]
         return np.array([v for v in values if v is not None], dtype=float)
+
+    def gradient(self, p: np.ndarray) -> np.ndarray:
+        """d(-log priors)/dp at linear estimated parameters ``p`` (one entry per parameter)."""
+        out = np.zeros(len(p))
+        for prior in self.priors:
+            out[prior.position] += prior.neglogprior_derivative(p[prior.position])
+        return out
+
+    def residual_jacobian(self, p: np.ndarray) -> np.ndarray:
+        """Derivatives of :meth:`residuals` by the linear estimated parameters
+        (rows: residuals, columns: parameters)."""
+        rows = []
+        for prior in self.priors:
+            d = prior.residual_derivative(p[prior.position])
+            if d is not None:
+                row = np.zeros(len(p))
+                row[prior.position] = d
+                rows.append(row)
+        return np.array(rows, dtype=float).reshape(len(rows), len(p))

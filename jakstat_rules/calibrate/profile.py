@@ -136,7 +136,8 @@ def profile_branch(payload: ProblemPayload, settings: dict, pid: str,
             break
         x = float(np.clip(x + direction * step, lo, hi))
         value = float(unscale([x], scales)[0])
-        ob = Objective(cp, fixed={pid: value}, analytic=settings["analytic_scaling"])
+        ob = Objective(cp, fixed={pid: value}, analytic=settings["analytic_scaling"],
+                       gradient=settings.get("gradient", "fd"))
         x0 = np.clip(ob.x_from_parameters(current), ob.lb, ob.ub)
         try:
             fit = local_fit(ob, x0, local_settings)

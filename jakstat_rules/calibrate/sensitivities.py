@@ -1,0 +1,271 @@
+"""Exact derivatives of the simulated observables: forward sensitivities from AMICI.
+
+The objective's values come from the simulation core (libroadrunner, see
+:mod:`jakstat_rules.engine`).  Its derivatives cannot: libroadrunner's
+forward sensitivity solver (2.10) has no sensitivities of initial values
+(species set by initial assignments or after a pre-equilibration start with
+a zero sensitivity) and took 5.6 s for one condition of our model with six
+parameters at tolerance 1e-6 and more than ten minutes at 1e-8, against
+0.07 s for the plain simulation (docs/calibration.md).  AMICI (Fröhlich et
+al., Bioinformatics 2021;37:3676) generates the model's Jacobian and the
+sensitivity equations symbolically, including initial-value,
+pre-equilibration and event sensitivities; it is the engine behind
+pyPESTO's PEtab objective.
+
+:class:`ObservableSensitivities` compiles a PEtab problem with AMICI once
+(cached on disk by content under ``JAKSTAT_CACHE/amici``, see
+:func:`jakstat_rules.io.cache_dir`) and returns, for linear values ``p`` of
+the estimated parameters, the observables ``h`` and noise SDs ``sigma`` of
+every measurement row with their derivatives ``dh/dp`` and ``dsigma/dp``.
+The objective (:mod:`.objective`) applies the PEtab likelihood, the
+hierarchical inner problem and the priors to them with the chain rule.
+
+AMICI's model is built from the same PEtab tables, so the observable and
+noise formulas, overrides and condition settings are AMICI's reading of the
+problem; a test checks that its values equal the simulation core's on the
+problems it is used on.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+from petab.v1 import C
+
+from jakstat_rules.errors import JakstatInputError, SimulationError
+from jakstat_rules.io import cache_dir, sha256
+
+__all__ = ["available", "ObservableSensitivities", "MISSING_MESSAGE"]
+
+#: Message when AMICI is not installed (the package falls back to finite differences).
+MISSING_MESSAGE = ("exact gradients need AMICI (installed by `make setup`; elsewhere "
+                   "`pip install -r requirements-gradients.txt` and `pip install --no-deps "
+                   "amici==1.0.1`); use --gradient fd for finite differences")
+
+
+def available() -> bool:
+    """Whether AMICI can be imported."""
+    try:
+        import amici  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _wait_for_lock(folder: Path):
+    """Exclusive ``flock`` on ``folder.lock``, waiting for other compilers of the same model."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{folder}.lock", "a+", encoding="utf-8") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _output_to(path: Path):
+    """Send this process's stdout and stderr (file descriptors, so also compilers
+    run as subprocesses) to ``path`` while the block runs."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+
+
+def _quiet_amici() -> None:
+    """AMICI's modules log at DEBUG level on their own loggers; keep warnings only."""
+    import amici  # noqa: F401  (creates its loggers)
+
+    for name in list(logging.root.manager.loggerDict):
+        if name.split(".")[0] == "amici":
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def model_key(payload) -> str:
+    """Content key of the AMICI model of a problem: SBML, observable, parameter
+    and condition tables (not the measurements) and AMICI's version."""
+    import amici
+
+    parts = [payload.sbml, payload.observable_df.to_csv(), payload.parameter_df.to_csv(),
+             payload.condition_df.to_csv(), amici.__version__, sys.version.split()[0]]
+    return sha256("\x1e".join(parts))
+
+
+class ObservableSensitivities:
+    """Observables, noise SDs and their forward sensitivities of a PEtab problem.
+
+    Parameters
+    ----------
+    payload
+        The problem (:class:`~jakstat_rules.calibrate.petab_io.ProblemPayload`).
+    estimated_ids
+        Ids of the estimated parameters: the order of every vector ``p``.
+    measurement_df
+        The measurement table with a 0..n-1 index (rows of the results).
+    rtol, atol
+        Integrator tolerances (also of the sensitivities).
+
+    Raises
+    ------
+    JakstatInputError
+        If AMICI is missing or cannot compile the model (one line).
+    """
+
+    def __init__(self, payload, estimated_ids: list[str], measurement_df,
+                 rtol: float, atol: float) -> None:
+        if not available():
+            raise JakstatInputError(MISSING_MESSAGE)
+        _quiet_amici()
+        import petab.v1 as petab
+        from petab.v1.models.sbml_model import SbmlModel
+
+        self.estimated_ids = list(estimated_ids)
+        self._position = {pid: k for k, pid in enumerate(self.estimated_ids)}
+        mdf = measurement_df.reset_index(drop=True)
+        self.n_rows = len(mdf)
+        self.problem = petab.Problem(model=SbmlModel.from_string(payload.sbml),
+                                     condition_df=payload.condition_df,
+                                     measurement_df=mdf,
+                                     observable_df=payload.observable_df,
+                                     parameter_df=payload.parameter_df)
+        self.model = self._compile(payload)
+        _quiet_amici()  # loggers of the modules imported while compiling
+        self.solver = self.model.create_solver()
+        self._set_tolerances(rtol, atol)
+        self._prepare(mdf)
+
+    # -- building -------------------------------------------------------------
+    def _compile(self, payload):
+        import amici.sim.sundials  # noqa: F401  (loading a compiled model needs it imported)
+        from amici.importers.petab.v1 import import_petab_problem
+
+        key = model_key(payload)
+        folder = cache_dir("amici") / key[:32]
+        name = f"jakstat_{key[:12]}"
+        # AMICI's model build calls cmake, which must find swig (installed in the venv's bin)
+        bindir = os.path.dirname(sys.executable)
+        if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+            os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+        with _wait_for_lock(folder), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            build_log = folder.parent / f"{folder.name}.build.log"
+            if not (folder / name).is_dir():
+                print(f"compiling the model for exact gradients with AMICI (once per model, "
+                      f"about 20 s to 2 min; log {build_log}) ...", file=sys.stderr, flush=True)
+            try:
+                with _output_to(build_log):
+                    return import_petab_problem(self.problem, output_dir=folder,
+                                                model_name=name, compile_=None)
+            except Exception as exc:  # AMICI raises many kinds; one line for the user
+                raise JakstatInputError(f"AMICI could not build the model for exact gradients "
+                                        f"({type(exc).__name__}: {str(exc)[:300]}; log "
+                                        f"{build_log}); use --gradient fd") from None
+
+    def _set_tolerances(self, rtol: float, atol: float) -> None:
+        s = self.solver
+        s.set_relative_tolerance(rtol)
+        s.set_absolute_tolerance(atol)
+        s.set_relative_tolerance_fsa(rtol)
+        s.set_absolute_tolerance_fsa(atol)
+        s.set_max_steps(100_000)
+
+    def _prepare(self, mdf) -> None:
+        """Parameter mapping, experiment data and where every row's value is found."""
+        import petab.v1 as petab
+        from amici.sim.sundials.petab.v1 import create_edatas
+        from amici.sim.sundials.petab.v1._parameter_mapping import create_parameter_mapping
+
+        conditions = self.problem.get_simulation_conditions_from_measurement_df()
+        self.mapping = create_parameter_mapping(
+            petab_problem=self.problem, simulation_conditions=conditions,
+            scaled_parameters=False, amici_model=self.model)
+        # derivatives with respect to linear values: every variable parameter on lin scale
+        for m in self.mapping:
+            for pid in m.scale_map_sim_var:
+                m.scale_map_sim_var[pid] = C.LIN
+        self.edatas = create_edatas(amici_model=self.model, petab_problem=self.problem,
+                                    simulation_conditions=conditions)
+        observable_ids = list(self.model.get_observable_ids())
+        self.free_ids = list(self.model.get_free_parameter_ids())
+        self.where: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        covered = np.zeros(self.n_rows, dtype=bool)
+        for (_, cond), edata in zip(conditions.iterrows(), self.edatas):
+            rows = petab.get_rows_for_condition(mdf, cond)
+            ts = list(np.asarray(edata.get_timepoints(), float))
+            t_idx = np.array([ts.index(float(t)) for t in rows[C.TIME]], dtype=int)
+            o_idx = np.array([observable_ids.index(o) for o in rows[C.OBSERVABLE_ID]], dtype=int)
+            positions = rows.index.to_numpy(int)
+            covered[positions] = True
+            self.where.append((positions, t_idx, o_idx))
+        if not covered.all():
+            raise JakstatInputError("AMICI's conditions do not cover every measurement row")
+
+    # -- evaluation ------------------------------------------------------------
+    def evaluate(self, p: np.ndarray, derivatives: bool = True):
+        """Observables and noise SDs at linear parameters ``p``, and their derivatives.
+
+        Returns
+        -------
+        (h, sigma, dh, dsigma)
+            ``h``/``sigma`` one value per measurement row; ``dh``/``dsigma``
+            arrays (n_rows, len(p)) of derivatives with respect to the linear
+            values (None without ``derivatives``).
+
+        Raises
+        ------
+        SimulationError
+            If AMICI's integration fails for a condition.
+        """
+        import amici.sim.sundials as AS
+        from amici.sim.sundials.petab.v1 import fill_in_parameters
+
+        p = np.asarray(p, float)
+        values = {pid: float(p[k]) for k, pid in enumerate(self.estimated_ids)}
+        fill_in_parameters(self.edatas, values, scaled_parameters=False,
+                           parameter_mapping=self.mapping, amici_model=self.model,
+                           warn_unused=False)
+        order = AS.SensitivityOrder.first if derivatives else AS.SensitivityOrder.none
+        self.solver.set_sensitivity_order(order)
+        self.solver.set_sensitivity_method(AS.SensitivityMethod.forward)
+        rdatas = AS.run_simulations(self.model, self.solver, self.edatas)
+        n, m = self.n_rows, len(p)
+        h, sigma = np.empty(n), np.empty(n)
+        dh = np.zeros((n, m)) if derivatives else None
+        dsigma = np.zeros((n, m)) if derivatives else None
+        for (rows, t_idx, o_idx), rdata, edata, cmap in zip(self.where, rdatas, self.edatas,
+                                                            self.mapping):
+            if rdata.status != AS.AMICI_SUCCESS:
+                raise SimulationError(f"AMICI: condition {edata.id or '?'} failed with "
+                                      f"status {rdata.status}")
+            h[rows] = rdata.y[t_idx, o_idx]
+            sigma[rows] = rdata.sigmay[t_idx, o_idx]
+            if not derivatives:
+                continue
+            plist = list(edata.plist) or list(range(len(self.free_ids)))
+            for ip, model_index in enumerate(plist):
+                target = cmap.map_sim_var[self.free_ids[model_index]]
+                k = self._position.get(target) if isinstance(target, str) else None
+                if k is None:
+                    continue
+                dh[rows, k] += rdata.sy[t_idx, ip, o_idx]
+                dsigma[rows, k] += rdata.ssigmay[t_idx, ip, o_idx]
+        return h, sigma, dh, dsigma

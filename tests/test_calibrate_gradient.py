@@ -1,0 +1,127 @@
+"""Exact gradients (forward sensitivities with AMICI) against central finite differences.
+
+Every entry of the objective's gradient is compared with a central
+difference quotient of the objective computed on the simulation core
+(libroadrunner, finite differences of values only): an independent
+reference.  Both at tight tolerances (1e-12), so that the difference
+quotient's error is far below the 1e-4 asked for.  Problems: the Kirby
+problem (our model, analytic scalings, estimated sigmas), and three of the
+PEtab benchmark collection read in place from ../shared/petab_benchmarks:
+Brannmark (pre-equilibration, per-measurement overrides), Zheng
+(pre-equilibration), Fujita (log10 parameters and an input function).
+"""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jakstat_rules.calibrate.objective import CompiledProblem, Objective
+from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+
+from conftest import REAL_DATA, needs_data
+
+BENCHMARKS = Path(__file__).resolve().parents[1].parent / "shared" / "petab_benchmarks"
+needs_benchmarks = pytest.mark.skipif(not BENCHMARKS.is_dir(),
+                                      reason=f"{BENCHMARKS} missing")
+TOL = 1e-12
+#: relative agreement asked for by issue 8
+REL = 1e-4
+
+
+def _objectives(yaml_path):
+    payload = ProblemPayload.from_problem(load_problem(yaml_path))
+    cp = CompiledProblem(payload, rtol=TOL, atol=TOL)
+    return Objective(cp, gradient="exact"), Objective(cp, gradient="fd")
+
+
+def _point(ob, seed=1):
+    """A point near the nominal values, off the optimum (nonzero gradient)."""
+    table = ob.cp.parameters
+    x = ob.x_from_parameters(dict(zip(table.estimated_ids, table.nominal)))
+    rng = np.random.default_rng(seed)
+    x = x + 0.02 * rng.uniform(-1, 1, len(x)) * (ob.ub - ob.lb)
+    return np.clip(x, ob.lb, ob.ub)
+
+
+def _check_gradient(yaml_path, step=1e-4):
+    exact, fd = _objectives(yaml_path)
+    x = _point(exact)
+    f, g = exact.fval_and_gradient(x)
+    # the exact-mode value (AMICI) equals the simulation core's value
+    assert f == pytest.approx(fd.fval(x), rel=1e-6)
+    floor = 1e-3 * np.linalg.norm(g)  # entries below this are compared absolutely
+    bad = []
+    for k in range(len(x)):
+        e = np.zeros(len(x))
+        e[k] = step
+        quotient = (fd.fval(x + e) - fd.fval(x - e)) / (2 * step)
+        err = abs(g[k] - quotient) / max(abs(quotient), floor)
+        if err > REL:
+            bad.append((exact.free_ids[k], g[k], quotient, err))
+    assert not bad, bad
+    # the residual Jacobian gives the same gradient (J.T r), least-squares problems
+    if exact.least_squares:
+        jac = exact.jacobian(x)
+        r = exact.residuals(x)
+        assert np.allclose(jac.T @ r, g, rtol=1e-6, atol=1e-8 * np.linalg.norm(g))
+    return exact
+
+
+@needs_benchmarks
+@pytest.mark.slow
+def test_gradient_brannmark_with_preequilibration():
+    ob = _check_gradient(BENCHMARKS / "Brannmark_JBC2010" / "Brannmark_JBC2010.yaml")
+    assert any(u.switch is not None for u in ob.cp.plan.units)  # pre-equilibrated units
+
+
+@needs_benchmarks
+@pytest.mark.slow
+def test_gradient_zheng():
+    _check_gradient(BENCHMARKS / "Zheng_PNAS2012" / "Zheng_PNAS2012.yaml")
+
+
+@needs_benchmarks
+@pytest.mark.slow
+def test_gradient_fujita():
+    ob = _check_gradient(BENCHMARKS / "Fujita_SciSignal2010" / "Fujita_SciSignal2010.yaml")
+    assert len(ob.free_ids) > 10
+
+
+@needs_data
+@pytest.mark.slow
+def test_gradient_kirby(tmp_path):
+    from jakstat_rules.calibrate.data import write_kirby_petab
+
+    paths = write_kirby_petab(REAL_DATA, tmp_path / "petab")
+    ob = _check_gradient(paths["train"])
+    assert ob.analytic_ids  # the scalings are solved in closed form (envelope theorem)
+
+
+def test_prior_gradients_match_difference_quotients():
+    """d(-log prior)/dp of every PEtab v1 prior type against a central difference."""
+    import pandas as pd
+    from petab.v1 import C
+
+    from jakstat_rules.calibrate.mapping import ParameterTable
+    from jakstat_rules.calibrate.priors import PRIOR_TYPES, ObjectivePriors
+
+    rows = []
+    for i, kind in enumerate(PRIOR_TYPES):
+        for scale in (C.LIN, C.LOG10):
+            params = "0.5;2" if "niform" not in kind else "0.01;10"
+            rows.append({C.PARAMETER_ID: f"p{i}_{scale}", C.PARAMETER_SCALE: scale,
+                         C.LOWER_BOUND: 0.01, C.UPPER_BOUND: 10, C.NOMINAL_VALUE: 1.3,
+                         C.ESTIMATE: 1, C.OBJECTIVE_PRIOR_TYPE: kind,
+                         C.OBJECTIVE_PRIOR_PARAMETERS: params})
+    df = pd.DataFrame(rows).set_index(C.PARAMETER_ID)
+    table = ParameterTable.from_df(df)
+    priors = ObjectivePriors.from_table(df, table)
+    p = np.linspace(0.7, 3.1, len(table.estimated_ids))
+    g = priors.gradient(p)
+    for k in range(len(p)):
+        h = 1e-6 * p[k]
+        up, down = p.copy(), p.copy()
+        up[k] += h
+        down[k] -= h
+        quotient = (priors.neglogprior(up) - priors.neglogprior(down)) / (2 * h)
+        assert g[k] == pytest.approx(quotient, rel=1e-6, abs=1e-9), table.estimated_ids[k]
