@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
+from typing import Iterable
 
 import numpy as np
 import sympy as sp
@@ -33,6 +34,7 @@ from petab.v1 import C
 from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL, Engine
 from jakstat_rules.errors import JakstatInputError, SimulationError
 
+from .hierarchical import SCALING, InnerProblem
 from .likelihood import nll_partials, nll_terms, residual_partials, weighted_residuals
 from .mapping import ParameterTable, condition_settings, scale, unscale
 from .observables import ObservableGroup, compile_observables
@@ -248,43 +250,19 @@ def get_compiled(payload: ProblemPayload, rtol: float = DEFAULT_RTOL,
 
 def analytic_scalings(groups: list[ObservableGroup], table: ParameterTable,
                       dynamic: set[int]) -> dict[str, list[int]]:
-    """Estimated parameters that are pure multiplicative scalings of observables.
+    """Estimated parameters that scale observables and can be solved in closed form.
 
-    A parameter qualifies when, in every group it appears in, the noise is
-    normal on the linear scale, the observable is the parameter times an
-    expression free of it, it is not in the noise formula, no simulation
-    depends on it, and it is the only such parameter of the group.
+    The scalings of :class:`~jakstat_rules.calibrate.hierarchical.InnerProblem`
+    (before fixed parameters and priors are excluded); the offsets and sigmas
+    it may also solve are left out here.
 
     Returns
     -------
     dict
         Parameter id -> positions of the groups it scales.
     """
-    candidates: dict[str, list[int]] = {}
-    bad: set[str] = set()
-    for gi, g in enumerate(groups):
-        for name in g.parameter_symbols:
-            k = table.position(name)
-            if k is None:
-                continue
-            s = sp.Symbol(name, real=True)
-            if k in dynamic or s in g.noise_expr.free_symbols:
-                bad.add(name)
-                continue
-            if s not in g.observable_expr.free_symbols:
-                continue
-            ok = g.distribution == C.NORMAL and g.transformation == C.LIN
-            if ok:
-                ok = s not in sp.simplify(g.observable_expr / s).free_symbols
-            if not ok:
-                bad.add(name)
-                continue
-            candidates.setdefault(name, []).append(gi)
-    for gi in range(len(groups)):  # a group may carry one scaling parameter only
-        inside = [n for n in candidates if gi in candidates[n]]
-        if len(inside) > 1:
-            bad.update(inside)
-    return {n: v for n, v in candidates.items() if n not in bad}
+    inner = InnerProblem.from_groups(groups, table, dynamic, kinds=(SCALING,))
+    return {pid: inner.groups_of(pid) for pid in inner.ids}
 
 
 @dataclass(frozen=True, eq=False)
@@ -317,7 +295,10 @@ class Objective:
         Estimated parameters held fixed: id -> linear value (profiles,
         validation).
     analytic
-        Compute multiplicative scaling factors in closed form.
+        Solve inner parameters in closed form
+        (:class:`~jakstat_rules.calibrate.hierarchical.InnerProblem`): True
+        for scalings and offsets (the default), False for none, or some of
+        ``("scaling", "offset", "sigma")``.
 
     Attributes
     ----------
@@ -329,19 +310,22 @@ class Objective:
         Their bounds on that scale.
     analytic_ids
         Ids computed in closed form for every evaluation.
+    inner
+        The inner problem (:class:`~jakstat_rules.calibrate.hierarchical.InnerProblem`).
     least_squares
-        Whether every observable has normal noise (residuals available).
+        Whether every observable has normal noise, priors are quadratic and no
+        sigma is inner (residuals available).
     n_eval
         Number of evaluations so far.
     """
 
     def __init__(self, cp: CompiledProblem, fixed: dict[str, float] | None = None,
-                 analytic: bool = True, gradient: str = "fd") -> None:
+                 analytic: bool | Iterable[str] = True, gradient: str = "fd") -> None:
         if gradient not in GRADIENTS:
             raise JakstatInputError(f"gradient {gradient!r}: expected one of {list(GRADIENTS)}")
         self.cp = cp
         self.gradient_method = gradient
-        self._last: tuple[bytes, tuple] | None = None
+        self._recent: dict[bytes, tuple] = {}
         table = cp.parameters
         self.fixed = dict(fixed or {})
         for pid in self.fixed:
@@ -350,8 +334,9 @@ class Objective:
                                         f"parameter; expected one of {table.estimated_ids}")
         self.priors = ObjectivePriors.from_table(cp.payload.parameter_df, table)
         # a parameter with a prior is not solved in closed form (the closed form ignores it)
-        self.analytic_ids = [pid for pid in cp.analytic_candidates
-                             if analytic and pid not in self.fixed and pid not in self.priors.ids]
+        self.inner = InnerProblem.from_groups(cp.groups, table, cp.dynamic.tolist(),
+                                              set(self.fixed) | self.priors.ids, kinds=analytic)
+        self.analytic_ids = list(self.inner.ids)
         self.free_ids = [pid for pid in table.estimated_ids
                          if pid not in self.fixed and pid not in self.analytic_ids]
         self.free_idx = np.array([table.position(i) for i in self.free_ids], dtype=int)
@@ -360,10 +345,7 @@ class Objective:
         self.ub = scale(table.ub[self.free_idx], self.free_scales)
         self.n_eval = 0
         self.least_squares = (all(g.distribution == C.NORMAL for g in cp.groups)
-                              and self.priors.least_squares)
-        self._analytic_rows = {
-            pid: np.concatenate([cp.groups[gi].rows for gi in cp.analytic_candidates[pid]])
-            for pid in self.analytic_ids}
+                              and self.priors.least_squares and self.inner.least_squares)
         self._sigma_const = self._sigma_constant()
 
     def _base(self, x: np.ndarray) -> np.ndarray:
@@ -372,37 +354,41 @@ class Objective:
         for pid, v in self.fixed.items():
             p[table.position(pid)] = v
         p[self.free_idx] = unscale(np.asarray(x, float), self.free_scales)
-        for pid in self.analytic_ids:
-            p[table.position(pid)] = 1.0
-        return p
+        return self.inner.raw_parameters(p)
 
     def evaluate(self, x: np.ndarray) -> Evaluation:
         """Parameters, observables and noise SDs at scaled free parameters ``x``.
 
-        Analytic scaling factors in ``p`` are set to their optimum (clipped
-        to the bounds).
+        Inner parameters in ``p`` (:attr:`analytic_ids`) are set to their
+        optimum (clipped to the bounds).
 
         Raises
         ------
         SimulationError
             If a simulation fails.
         """
-        cp, table = self.cp, self.cp.parameters
+        cp, inner = self.cp, self.inner
         self.n_eval += 1
         p = self._base(x)
-        h, s = self._simulate(p)
-        for pid, rows in self._analytic_rows.items():
-            k = table.position(pid)
-            w = 1.0 / s[rows] ** 2
-            den = np.sum(w * h[rows] ** 2)
-            if den > 0 and np.isfinite(den):
-                val = np.sum(w * h[rows] * cp.y[rows]) / den
-            else:
-                val = table.nominal[k] if np.isfinite(table.nominal[k]) else table.lb[k]
-            val = float(np.clip(val, table.lb[k], table.ub[k]))
-            p[k] = val
-            h[rows] = h[rows] * val
-        return Evaluation(p, h, s)
+        if self.gradient_method == "exact":  # every value from the sensitivity engine
+            h, s = self._simulate(p)
+            if not inner.ids:
+                return Evaluation(p, h, s)
+            h_free = (self._simulate(inner.free_parameters(p))[0]
+                      if inner.free_term_groups else None)
+            return Evaluation(*inner.solve(cp.y, h, s, p, h_free))
+        if not inner.ids:
+            h, s = cp.observables(p)
+            return Evaluation(p, h, s)
+        sims = cp.simulate(p)
+        h, s, h_free = np.empty(len(cp.y)), np.empty(len(cp.y)), None
+        for g in cp.groups:
+            h[g.rows], s[g.rows] = cp.group_values(g, p, sims)
+        if inner.free_term_groups:  # observables with the scalings at 0 as well
+            p_free, h_free = inner.free_parameters(p), np.zeros(len(cp.y))
+            for gi in inner.free_term_groups:
+                h_free[cp.groups[gi].rows] = cp.group_values(cp.groups[gi], p_free, sims)[0]
+        return Evaluation(*inner.solve(cp.y, h, s, p, h_free))
 
     def _simulate(self, p: np.ndarray, derivatives: bool = False) -> tuple:
         """Observables and noise SDs at linear ``p`` (copies), plus their derivatives
@@ -415,10 +401,14 @@ class Objective:
         if self.gradient_method != "exact":
             return self.cp.observables(p)
         key = np.asarray(p, float).tobytes()
-        if self._last is None or self._last[0] != key or (derivatives and self._last[1][2] is None):
+        hit = self._recent.get(key)
+        if hit is None or (derivatives and hit[2] is None):
             # values alone for value calls (rejected trial points need no sensitivities)
-            self._last = (key, self.cp.sensitivities().evaluate(p, derivatives=derivatives))
-        h, s, dh, ds = self._last[1]
+            hit = self.cp.sensitivities().evaluate(p, derivatives=derivatives)
+            if len(self._recent) >= 4:
+                self._recent.pop(next(iter(self._recent)))
+            self._recent[key] = hit
+        h, s, dh, ds = hit
         if derivatives:
             return h.copy(), s.copy(), dh.copy(), ds.copy()
         return h.copy(), s.copy()
@@ -435,9 +425,19 @@ class Objective:
         ev = self.evaluate(x)
         p0 = self._base(x)
         _, _, dh, ds = self._simulate(p0, derivatives=True)
-        table = self.cp.parameters
-        for pid, rows in self._analytic_rows.items():
-            dh[rows] *= ev.p[table.position(pid)]
+        inner = self.inner
+        if inner.free_term_groups:
+            _, _, dh_free, _ = self._simulate(inner.free_parameters(p0), derivatives=True)
+        for link in inner.links:  # h = s*h_raw + b (offsets constant), sigma = sd*sigma_raw
+            rows = link.rows
+            if link.scaling is not None:
+                factor = ev.p[inner.positions[link.scaling]]
+                if link.free_term:
+                    dh[rows] = factor * (dh[rows] - dh_free[rows]) + dh_free[rows]
+                else:
+                    dh[rows] *= factor
+            if link.sigma is not None:
+                ds[rows] *= ev.p[inner.positions[link.sigma]]
         chain = _unscale_derivative(ev.p[self.free_idx], self.free_scales)
         return ev, dh[:, self.free_idx] * chain, ds[:, self.free_idx] * chain
 

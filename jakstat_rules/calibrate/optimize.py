@@ -49,7 +49,7 @@ import math
 import os
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -428,6 +428,21 @@ class StartResult:
         return cls(**known)
 
 
+def exact_or_fd(cp: CompiledProblem, settings: FitSettings) -> FitSettings:
+    """The settings to fit with: exact gradients if the sensitivity engine can
+    build the problem, else finite differences (with one warning line naming
+    the reason).  Builds (or loads) the AMICI model once, before any worker."""
+    if settings.gradient != "exact":
+        return settings
+    try:
+        cp.sensitivities()
+    except JakstatInputError as exc:
+        logging.getLogger(__name__).warning("exact gradients unavailable, using finite "
+                                            "differences: %s", exc)
+        return replace(settings, gradient="fd")
+    return settings
+
+
 def _first_value(ob: Objective, x0: np.ndarray) -> tuple[float, str]:
     """The objective at a starting point, and why it is not finite."""
     try:
@@ -741,9 +756,10 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
     if scheduler is not None:
         check_scheduler(scheduler)
     out = Path(out_dir)
+    cp = get_compiled(payload, settings.rtol, settings.atol)
+    settings = exact_or_fd(cp, settings)
     identity = run_identity(payload.hash, settings)
     earlier = _check_resume(out, identity)
-    cp = get_compiled(payload, settings.rtol, settings.atol)
     ob = Objective(cp, analytic=settings.analytic_scaling, gradient=settings.gradient)
     design = starting_points(ob.lb, ob.ub, settings.n_starts, settings.seed)
     with contextlib.ExitStack() as stack:

@@ -123,6 +123,9 @@ class ObservableSensitivities:
         The measurement table with a 0..n-1 index (rows of the results).
     rtol, atol
         Integrator tolerances (also of the sensitivities).
+    nominal
+        Linear values of the estimated parameters for a first trial
+        evaluation (default: the parameter table's nominal values).
 
     Raises
     ------
@@ -131,7 +134,7 @@ class ObservableSensitivities:
     """
 
     def __init__(self, payload, estimated_ids: list[str], measurement_df,
-                 rtol: float, atol: float) -> None:
+                 rtol: float, atol: float, nominal=None) -> None:
         if not available():
             raise JakstatInputError(MISSING_MESSAGE)
         _quiet_amici()
@@ -151,7 +154,17 @@ class ObservableSensitivities:
         _quiet_amici()  # loggers of the modules imported while compiling
         self.solver = self.model.create_solver()
         self._set_tolerances(rtol, atol)
-        self._prepare(mdf)
+        if nominal is None:
+            table = payload.parameter_df
+            nominal = [float(table.loc[pid, C.NOMINAL_VALUE]) for pid in self.estimated_ids]
+        try:
+            self._prepare(mdf)
+            self.evaluate(np.asarray(nominal, float), derivatives=False)
+        except SimulationError:
+            pass  # a solver failure at the nominal values is a property of the problem
+        except Exception as exc:  # AMICI's reading of the problem failed: not usable
+            raise JakstatInputError(f"AMICI cannot evaluate this problem ({type(exc).__name__}: "
+                                    f"{str(exc)[:200]}); use --gradient fd") from None
 
     # -- building -------------------------------------------------------------
     def _compile(self, payload):
