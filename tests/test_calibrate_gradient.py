@@ -144,3 +144,30 @@ def test_prior_gradients_match_difference_quotients():
         down[k] -= h
         quotient = (priors.neglogprior(up) - priors.neglogprior(down)) / (2 * h)
         assert g[k] == pytest.approx(quotient, rel=1e-6, abs=1e-9), table.estimated_ids[k]
+
+
+def test_cli_choices_are_the_calibrators():
+    from jakstat_rules.calibrate.cli import GRADIENT_CHOICES, OPTIMIZER_CHOICES
+    from jakstat_rules.calibrate.objective import GRADIENTS
+    from jakstat_rules.calibrate.optimize import OPTIMIZERS
+
+    assert OPTIMIZER_CHOICES == OPTIMIZERS and GRADIENT_CHOICES == GRADIENTS
+
+
+@pytest.mark.parametrize("optimizer", ["trf", "fides", "lbfgsb"])
+def test_every_optimizer_with_exact_gradients_recovers_the_truth(exact_problem, optimizer):
+    """Noise-free data simulated from known parameters: each optimiser, given the
+    exact derivatives, returns to them from the same start."""
+    from dataclasses import asdict
+
+    from jakstat_rules.calibrate.example import EXAMPLE_TRUE
+    from jakstat_rules.calibrate.optimize import FitSettings, local_fit
+
+    payload = ProblemPayload.from_problem(load_problem(exact_problem))
+    ob = Objective(CompiledProblem(payload), gradient="exact")
+    x0 = (ob.lb + ob.ub) / 2 + 0.1 * (ob.ub - ob.lb) * np.linspace(-1, 1, len(ob.lb))
+    fit = local_fit(ob, x0, asdict(FitSettings(optimizer=optimizer, gradient="exact",
+                                               max_nfev=500)))
+    got = ob.full_parameters(fit.x)
+    for pid in ob.free_ids:
+        assert got[pid] == pytest.approx(EXAMPLE_TRUE[pid], rel=1e-3), (optimizer, pid)

@@ -101,12 +101,14 @@ def _quiet_amici() -> None:
 
 
 def model_key(payload) -> str:
-    """Content key of the AMICI model of a problem: SBML, observable, parameter
-    and condition tables (not the measurements) and AMICI's version."""
+    """Content key of the AMICI model of a problem: SBML, observable and condition
+    tables and AMICI's version (not the measurements, nor the parameter table:
+    every parameter stays settable, so fits of the same model with other
+    estimated sets or bounds share one build)."""
     import amici
 
-    parts = [payload.sbml, payload.observable_df.to_csv(), payload.parameter_df.to_csv(),
-             payload.condition_df.to_csv(), amici.__version__, sys.version.split()[0]]
+    parts = [payload.sbml, payload.observable_df.to_csv(), payload.condition_df.to_csv(),
+             amici.__version__, sys.version.split()[0]]
     return sha256("\x1e".join(parts))
 
 
@@ -187,7 +189,8 @@ class ObservableSensitivities:
             try:
                 with _output_to(build_log):
                     return import_petab_problem(self.problem, output_dir=folder,
-                                                model_name=name, compile_=None)
+                                                model_name=name, compile_=None,
+                                                non_estimated_parameters_as_constants=False)
             except Exception as exc:  # AMICI raises many kinds; one line for the user
                 raise JakstatInputError(f"AMICI could not build the model for exact gradients "
                                         f"({type(exc).__name__}: {str(exc)[:300]}; log "
