@@ -21,7 +21,7 @@ __all__ = ["write_archive", "archive_problems", "FORMATS", "format_of"]
 SPEC = "http://identifiers.org/combine.specifications/"
 #: Format URIs by file suffix (COMBINE specifications or media types).
 FORMATS = {
-    ".sedml": SPEC + "sed-ml.level-1.version-4",
+    ".sedml": SPEC + "sed-ml",  # the forms libcombine's KnownFormats (and tellurium) recognise
     ".rdf": SPEC + "omex-metadata",
     ".csv": "http://purl.org/NET/mediatypes/text/csv",
     ".tsv": "http://purl.org/NET/mediatypes/text/tab-separated-values",
@@ -33,7 +33,7 @@ FORMATS = {
     ".md": "http://purl.org/NET/mediatypes/text/markdown",
     "": "http://purl.org/NET/mediatypes/text/plain",
 }
-SBML = SPEC + "sbml.level-3.version-2"
+SBML = SPEC + "sbml"
 
 
 def format_of(path: str) -> str:

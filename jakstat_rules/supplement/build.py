@@ -133,7 +133,6 @@ def _build(staging: Path, fit_path: Path, validation_dir, progress, copasi_check
     root = staging / FOLDER_NAME
     files: dict[str, str] = {}  # archive path -> what it is
 
-    progress("PEtab problems from the Kirby 2021 data; reading the fit")
     petab_dir = root / "petab"
     problems = write_kirby_petab(None, petab_dir)
     train = load_problem(problems["train"])
@@ -143,6 +142,8 @@ def _build(staging: Path, fit_path: Path, validation_dir, progress, copasi_check
     sbml_doc = libsbml.readSBMLFromString(default_sbml)  # kept alive while its model is read
     model_parameters = {p.getId() for p in sbml_doc.getModel().getListOfParameters()}
     fit = load_fit_results(fit_path, model_parameters, train_hash, validation_dir)
+    # no progress line before the inputs are checked: bad input gives one line only
+    progress(f"PEtab problems from the Kirby 2021 data built; fit read from {fit.folder}")
     if fit.validation is None:
         progress("predicting the validation experiment (jakstat validate)")
         from ..calibrate.validate import validate

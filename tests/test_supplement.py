@@ -1,0 +1,170 @@
+"""``jakstat supplement``: the archive, its checks, bad input, and independent re-execution.
+
+The fit the supplement reports is made here the cheap way (``jakstat
+calibrate`` with one start and one objective evaluation on the real Kirby
+training problem); the validation prediction is then run by the build.
+The re-execution test runs the archive's SED-ML in COPASI (and, with
+``JAKSTAT_TELLURIUM_SEDML=1``, in tellurium too; ``tests/supplement_engines.py``,
+one process each, at once) and compares every report with the project's own
+table in the archive.  tellurium is opt-in because it sets every dose's
+initial amount through ``RoadRunner.setValue('init(...)')``, which makes
+libroadrunner 2.10 regenerate this model each time (about 2 minutes; about
+60 times for the archive): see docs/supplement.md.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from jakstat_rules.cli import main
+
+HERE = Path(__file__).resolve().parent
+TOLERANCE = 1e-6  # of each readout's range (floor 1e-3 molecules for readouts that stay 0)
+ENGINES = ("copasi", "tellurium") if os.environ.get("JAKSTAT_TELLURIUM_SEDML") == "1" else ("copasi",)
+
+
+@pytest.fixture(scope="module")
+def fit_dir(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("fit")
+    assert main(["data", "petab", "--out", str(work / "petab")]) == 0
+    assert main(["calibrate", str(work / "petab" / "train" / "problem.yaml"), "--starts", "1",
+                 "--max-evaluations", "1", "--out", str(work / "fit"), "--no-progress"]) == 0
+    return work / "fit"
+
+
+@pytest.fixture(scope="module")
+def supplement(fit_dir, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("supplement")
+    assert main(["supplement", "--out", str(out), "--fit", str(fit_dir)]) == 0
+    return out
+
+
+@pytest.mark.slow
+def test_archive_holds_every_file_and_passes_the_validators(supplement):
+    from jakstat_rules.supplement.archive import archive_problems
+
+    omex = supplement / "jakstat_supplement.omex"
+    folder = supplement / "jakstat_supplement"
+    assert archive_problems(omex) == []
+    with zipfile.ZipFile(omex) as z:
+        members = sorted(n for n in z.namelist() if not n.endswith("/"))
+    on_disk = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    assert members == on_disk
+    for needed in ("models/jakstat_ifn.xml", "models/jakstat_ifn_jak2_v617f.xml",
+                   "models/jakstat_ifn_socs1_loss.xml", "models/jakstat_ifn_usp18_loss.xml",
+                   "models/jakstat_ifn_fitted.xml", "scenarios.sedml", "dose_responses.sedml",
+                   "fit_training.sedml", "validation_prediction.sedml", "metadata.rdf",
+                   "petab/train/problem.yaml", "petab/validation/problem.yaml",
+                   "data/kirby2021/LICENSE", "data/kirby2021/README.md", "fit/summary.json",
+                   "fit/validation.json", "report/model_report.html",
+                   "results/scenarios/ifnb_100pM.png", "results/scenarios/ifnb_100pM.svg",
+                   "results/fit_training/fit_training.svg"):
+        assert needed in members, needed
+    checks = json.loads((folder / "report" / "checks.json").read_text(encoding="utf-8"))
+    assert all(c["passed"] for c in checks)
+    copasi = [c for c in checks if c["check"].startswith("cross-simulator")]
+    assert copasi and copasi[0]["value"] < 1e-6
+    # the fitted values are the nominal values of the PEtab problem and set in the fitted model
+    summary = json.loads((fit_dir_of(supplement) / "summary.json").read_text(encoding="utf-8"))
+    params = pd.read_csv(folder / "petab/train/parameters.tsv", sep="\t").set_index("parameterId")
+    for pid, value in summary["best_parameters"].items():
+        assert params.at[pid, "nominalValue"] == pytest.approx(value, rel=1e-12)
+    import libsbml
+    doc = libsbml.readSBMLFromFile(str(folder / "models/jakstat_ifn_fitted.xml"))
+    assert doc.getModel().getParameter("kint_complex").getValue() == pytest.approx(
+        summary["best_parameters"]["kint_complex"], rel=1e-12)
+    html = (folder / "report/model_report.html").read_text(encoding="utf-8")
+    assert "identifiers.org/uniprot:P42224" in html and "Kirby2021" in html
+    rdf = (folder / "metadata.rdf").read_text(encoding="utf-8")
+    assert "taxonomy:9606" in rdf and "spdx.org/licenses/MIT" in rdf
+
+
+def fit_dir_of(supplement: Path) -> Path:
+    return supplement / "jakstat_supplement" / "fit"
+
+
+@pytest.mark.slow
+def test_sedml_reruns_in_copasi_and_tellurium_match_the_tables(supplement, tmp_path):
+    omex = supplement / "jakstat_supplement.omex"
+    folder = supplement / "jakstat_supplement"
+    procs = {engine: subprocess.Popen([sys.executable, str(HERE / "supplement_engines.py"), engine,
+                                       str(omex), str(tmp_path / f"{engine}.json")],
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+             for engine in ENGINES}
+    outputs = {engine: p.communicate(timeout=1800)[0].decode(errors="replace")
+               for engine, p in procs.items()}
+    import libsedml
+    tables = {}
+    for sedml in sorted(folder.glob("*.sedml")):
+        doc = libsedml.readSedMLFromFile(str(sedml))
+        for i in range(doc.getNumOutputs()):
+            out = doc.getOutput(i)
+            if out.getTypeCode() == libsedml.SEDML_OUTPUT_REPORT:
+                path = out.getName().rsplit("(the table ", 1)[1].rstrip(")")
+                tables[out.getId().removeprefix("report_")] = pd.read_csv(folder / path)
+    assert len(tables) == 17
+    worst = {}
+    for engine, proc in procs.items():
+        assert proc.returncode == 0, outputs[engine][-2000:]
+        result = json.loads((tmp_path / f"{engine}.json").read_text(encoding="utf-8"))
+        assert sorted(result) == sorted(tables)
+        for run, ours in tables.items():
+            theirs = result[run]
+            assert list(theirs) == list(ours.columns), run
+            for col in ours.columns:
+                a, b = ours[col].to_numpy(float), np.asarray(theirs[col], float)
+                assert a.shape == b.shape, (engine, run, col)
+                span = max(float(a.max() - a.min()), 1e-3)
+                d = float(np.max(np.abs(a - b))) / span
+                worst[engine] = max(worst.get(engine, (0, "")), (d, f"{run} {col}"))
+    print("largest differences:", worst)
+    for engine, (d, where) in worst.items():
+        assert d <= TOLERANCE, (engine, d, where)
+
+
+def _one_line_exit_2(argv, capsys, *words) -> str:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("jakstat: error:"), err
+    for w in words:
+        assert w in err, err
+    return err
+
+
+def test_missing_fit_folder_is_one_line(tmp_path, capsys):
+    _one_line_exit_2(["supplement", "--out", str(tmp_path / "o"), "--fit", str(tmp_path / "nofit")],
+                     capsys, "nofit", "does not exist")
+
+
+def test_output_path_that_is_a_file_is_one_line(tmp_path, capsys):
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    _one_line_exit_2(["supplement", "--out", str(tmp_path / "file"), "--fit", str(tmp_path)],
+                     capsys, "is a file")
+
+
+def test_a_folder_that_is_no_supplement_is_not_replaced(tmp_path, capsys):
+    (tmp_path / "jakstat_supplement").mkdir()
+    (tmp_path / "jakstat_supplement" / "mine.txt").write_text("keep", encoding="utf-8")
+    _one_line_exit_2(["supplement", "--out", str(tmp_path), "--fit", str(tmp_path)], capsys,
+                     "not a supplement")
+    assert (tmp_path / "jakstat_supplement" / "mine.txt").read_text(encoding="utf-8") == "keep"
+
+
+@pytest.mark.slow
+def test_fit_of_another_problem_is_refused(fit_dir, tmp_path, capsys):
+    other = tmp_path / "other_fit"
+    other.mkdir()
+    summary = json.loads((fit_dir / "summary.json").read_text(encoding="utf-8"))
+    summary["problem_hash"] = "0" * 16  # as a fit of any other PEtab problem carries
+    (other / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    _one_line_exit_2(["supplement", "--out", str(tmp_path / "o"), "--fit", str(other)], capsys,
+                     "another problem")
+    assert not (tmp_path / "o" / "jakstat_supplement").exists()
