@@ -36,7 +36,8 @@ def fit_dir(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("fit")
     assert main(["data", "petab", "--out", str(work / "petab")]) == 0
     assert main(["calibrate", str(work / "petab" / "train" / "problem.yaml"), "--starts", "1",
-                 "--max-evaluations", "1", "--out", str(work / "fit"), "--no-progress"]) == 0
+                 "--max-evaluations", "1", "--gradient", "fd", "--out", str(work / "fit"),
+                 "--no-progress"]) == 0
     return work / "fit"
 
 
