@@ -171,3 +171,39 @@ def test_every_optimizer_with_exact_gradients_recovers_the_truth(exact_problem, 
     got = ob.full_parameters(fit.x)
     for pid in ob.free_ids:
         assert got[pid] == pytest.approx(EXAMPLE_TRUE[pid], rel=1e-3), (optimizer, pid)
+
+
+def test_cli_fit_with_exact_gradients_and_fides(exact_problem, tmp_path):
+    """The whole command with --gradient exact --optimizer fides recovers the truth
+    and records its settings."""
+    import json
+
+    from jakstat_rules.calibrate.example import EXAMPLE_TRUE
+    from jakstat_rules.cli import main
+
+    out = tmp_path / "fit"
+    assert main(["calibrate", str(exact_problem), "--starts", "2", "--seed", "0",
+                 "--gradient", "exact", "--optimizer", "fides", "--out", str(out),
+                 "--no-progress"]) == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["settings"]["gradient"] == "exact"
+    assert summary["settings"]["optimizer"] == "fides"
+    for pid in ("k1", "k2"):
+        assert summary["best_parameters"][pid] == pytest.approx(EXAMPLE_TRUE[pid], rel=1e-3)
+
+
+def test_exact_gradients_fall_back_to_differences_when_amici_cannot_read_the_problem(
+        tmp_path, caplog):
+    """A parameter named ``k`` (reserved by AMICI): one warning, then finite differences."""
+    import logging
+
+    from test_calibrate_optimize import _blow_up_problem
+
+    from jakstat_rules.calibrate.optimize import FitSettings, calibrate
+
+    yaml_path = _blow_up_problem(tmp_path / "blow")
+    with caplog.at_level(logging.WARNING):
+        summary = calibrate(yaml_path, tmp_path / "fit", n_starts=2, seed=0, progress=False,
+                            plots=False, settings=FitSettings(gradient="exact"))
+    assert summary["settings"]["gradient"] == "fd"
+    assert any("exact gradients unavailable" in r.getMessage() for r in caplog.records)

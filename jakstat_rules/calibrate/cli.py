@@ -299,9 +299,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--optimizer", choices=OPTIMIZER_CHOICES, default="trf",
                    help="local optimiser: trf (least-squares trust region on the residuals), "
                         "fides (trust region, Gauss-Newton or BFGS Hessian), lbfgsb")
-    p.add_argument("--gradient", choices=GRADIENT_CHOICES, default="exact",
-                   help="exact (forward sensitivities with AMICI, compiled once per model and "
-                        "cached) or fd (finite differences on the simulation core)")
+    p.add_argument("--gradient", choices=GRADIENT_CHOICES, default="fd",
+                   help="fd (finite differences on the simulation core) or exact (forward "
+                        "sensitivities with AMICI, compiled once per model and cached; see "
+                        "docs/calibration.md for when it pays)")
     _add_parallel(p)
     p.set_defaults(func=_cmd_calibrate)
 
