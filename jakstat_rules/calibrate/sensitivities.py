@@ -31,6 +31,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -92,12 +93,15 @@ def _output_to(path: Path):
 
 
 def _quiet_amici() -> None:
-    """AMICI's modules log at DEBUG level on their own loggers; keep warnings only."""
+    """AMICI's modules log at DEBUG level on their own loggers, and its solver warns
+    for every non-finite intermediate value (millions of lines in a fit that
+    explores stiff regions); keep errors only: a failed simulation reaches the
+    optimiser as a :class:`SimulationError` anyway."""
     import amici  # noqa: F401  (creates its loggers)
 
     for name in list(logging.root.manager.loggerDict):
         if name.split(".")[0] == "amici":
-            logging.getLogger(name).setLevel(logging.WARNING)
+            logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def model_key(payload) -> str:
@@ -183,14 +187,21 @@ class ObservableSensitivities:
         with _wait_for_lock(folder), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             build_log = folder.parent / f"{folder.name}.build.log"
+            done = folder.parent / f"{folder.name}.complete"
+            if folder.exists() and not done.is_file():
+                # a build that was killed or failed half-way: AMICI refuses a non-empty
+                # folder, so remove it and build again
+                shutil.rmtree(folder, ignore_errors=True)
             if not (folder / name).is_dir():
                 print(f"compiling the model for exact gradients with AMICI (once per model, "
                       f"about 20 s to 2 min; log {build_log}) ...", file=sys.stderr, flush=True)
             try:
                 with _output_to(build_log):
-                    return import_petab_problem(self.problem, output_dir=folder,
-                                                model_name=name, compile_=None,
-                                                non_estimated_parameters_as_constants=False)
+                    model = import_petab_problem(self.problem, output_dir=folder,
+                                                 model_name=name, compile_=None,
+                                                 non_estimated_parameters_as_constants=False)
+                done.write_text("built\n", encoding="utf-8")
+                return model
             except Exception as exc:  # AMICI raises many kinds; one line for the user
                 raise JakstatInputError(f"AMICI could not build the model for exact gradients "
                                         f"({type(exc).__name__}: {str(exc)[:300]}; log "
