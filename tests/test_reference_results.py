@@ -1,0 +1,42 @@
+"""The reference fit's committed results: every file calibration/kirby2021/README.md
+names exists, is not ignored by git, and agrees with the numbers the README states."""
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDER = ROOT / "calibration" / "kirby2021"
+RESULTS = FOLDER / "results"
+#: what run.sh copies next to the README (besides the plots the README names)
+COPIED = ["summary.json", "best_parameters.tsv", "starts.tsv", "validation.json",
+          "profiles.json", "replicate_baseline.json"]
+
+
+def _named_in_readme() -> set[str]:
+    text = (FOLDER / "README.md").read_text(encoding="utf-8")
+    names = re.findall(r"`([^`\s]+\.(?:json|tsv|png|svg|csv))`", text)
+    return {Path(n).name for n in names}
+
+
+def test_readme_names_files():
+    assert {"profiles.json", "fit_training.png"} <= _named_in_readme()
+
+
+@pytest.mark.parametrize("name", sorted(_named_in_readme() | set(COPIED)))
+def test_every_named_result_is_committed(name):
+    path = RESULTS / name
+    assert path.is_file() and path.stat().st_size > 0, f"{path} missing or empty"
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(path)], cwd=ROOT)
+    assert ignored.returncode == 1, f"{path} is ignored by .gitignore"
+
+
+def test_readme_numbers_match_the_committed_summaries():
+    text = (FOLDER / "README.md").read_text(encoding="utf-8")
+    summary = json.loads((RESULTS / "summary.json").read_text(encoding="utf-8"))
+    validation = json.loads((RESULTS / "validation.json").read_text(encoding="utf-8"))
+    assert f"{summary['best_fval']:.2f}" in text
+    assert f"{summary['n_converged']} / {summary['n_starts']}" in text
+    assert f"R² = {validation['r2']:.3f}" in text
