@@ -44,6 +44,13 @@ def _log_jacobian(y: np.ndarray, transformation: str) -> np.ndarray | float:
     return 0.0
 
 
+def _differences(y: np.ndarray, h: np.ndarray, sigma: np.ndarray, groups: Iterable):
+    """Per group: its rows, ``d = f(y) - f(h)`` on its transformation scale and its SDs."""
+    for g in groups:
+        r = g.rows
+        yield g, r, transform(y[r], g.transformation) - transform(h[r], g.transformation), sigma[r]
+
+
 def nll_terms(y: np.ndarray, h: np.ndarray, sigma: np.ndarray, groups: Iterable) -> np.ndarray:
     """Negative log-likelihood of every measurement (PEtab v1 definition).
 
@@ -61,11 +68,8 @@ def nll_terms(y: np.ndarray, h: np.ndarray, sigma: np.ndarray, groups: Iterable)
     """
     out = np.empty(len(y))
     with np.errstate(all="ignore"):
-        for g in groups:
-            r = g.rows
-            d = transform(y[r], g.transformation) - transform(h[r], g.transformation)
+        for g, r, d, s in _differences(y, h, sigma, groups):
             jac = _log_jacobian(y[r], g.transformation)
-            s = sigma[r]
             if g.distribution == C.NORMAL:
                 out[r] = 0.5 * np.log(2 * np.pi * s ** 2) + 0.5 * (d / s) ** 2 + jac
             else:
@@ -78,10 +82,8 @@ def weighted_residuals(y: np.ndarray, h: np.ndarray, sigma: np.ndarray,
     """Residuals ``(f(y) - f(h)) / sigma`` on each observable's transformation scale."""
     out = np.empty(len(y))
     with np.errstate(all="ignore"):
-        for g in groups:
-            r = g.rows
-            d = transform(y[r], g.transformation) - transform(h[r], g.transformation)
-            out[r] = d / sigma[r]
+        for _, r, d, s in _differences(y, h, sigma, groups):
+            out[r] = d / s
     return out
 
 
@@ -106,11 +108,8 @@ def nll_partials(y: np.ndarray, h: np.ndarray, sigma: np.ndarray,
     dh = np.empty(len(y))
     ds = np.empty(len(y))
     with np.errstate(all="ignore"):
-        for g in groups:
-            r = g.rows
-            d = transform(y[r], g.transformation) - transform(h[r], g.transformation)
+        for g, r, d, s in _differences(y, h, sigma, groups):
             fprime = _transform_derivative(h[r], g.transformation)
-            s = sigma[r]
             if g.distribution == C.NORMAL:
                 dh[r] = -d / s ** 2 * fprime
                 ds[r] = 1.0 / s - d ** 2 / s ** 3
@@ -126,10 +125,7 @@ def residual_partials(y: np.ndarray, h: np.ndarray, sigma: np.ndarray,
     dh = np.empty(len(y))
     ds = np.empty(len(y))
     with np.errstate(all="ignore"):
-        for g in groups:
-            r = g.rows
-            d = transform(y[r], g.transformation) - transform(h[r], g.transformation)
-            s = sigma[r]
+        for g, r, d, s in _differences(y, h, sigma, groups):
             dh[r] = -_transform_derivative(h[r], g.transformation) / s
             ds[r] = -d / s ** 2
     return dh, ds
