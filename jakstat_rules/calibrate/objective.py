@@ -93,6 +93,7 @@ class CompiledProblem:
         self.hash = payload.hash
         self.rtol, self.atol = rtol, atol
         self.engine = Engine(payload.sbml, rtol=rtol, atol=atol)
+        self._sensitivities = None  # the AMICI build, made on first use (sensitivities())
         eng = self.engine
         self.parameters = ParameterTable.from_df(payload.parameter_df)
         self.estimated_ids = self.parameters.estimated_ids
@@ -131,7 +132,7 @@ class CompiledProblem:
         """The problem compiled for exact derivatives
         (:class:`~jakstat_rules.calibrate.sensitivities.ObservableSensitivities`),
         built on first use (AMICI; cached on disk by content)."""
-        if getattr(self, "_sensitivities", None) is None:
+        if self._sensitivities is None:
             from .sensitivities import ObservableSensitivities
 
             self._sensitivities = ObservableSensitivities(
