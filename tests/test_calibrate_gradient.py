@@ -147,11 +147,14 @@ def test_prior_gradients_match_difference_quotients():
 
 
 def test_cli_choices_are_the_calibrators():
-    from jakstat_rules.calibrate.cli import GRADIENT_CHOICES, OPTIMIZER_CHOICES
+    from jakstat_rules.calibrate.cli import (GRADIENT_CHOICES, OPTIMIZER_CHOICES,
+                                             PROFILE_MAX_STEPS)
+    from jakstat_rules.calibrate.profile import DEFAULT_MAX_STEPS
     from jakstat_rules.calibrate.objective import GRADIENTS
     from jakstat_rules.calibrate.optimize import OPTIMIZERS
 
     assert OPTIMIZER_CHOICES == OPTIMIZERS and GRADIENT_CHOICES == GRADIENTS
+    assert PROFILE_MAX_STEPS == DEFAULT_MAX_STEPS
 
 
 @pytest.mark.parametrize("optimizer", ["trf", "fides", "lbfgsb"])

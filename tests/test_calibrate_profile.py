@@ -72,3 +72,35 @@ def test_profile_damaged_branch_and_locked_folder(exact_problem, exact_fit, tmp_
     assert json.loads(branch.read_text())["points"]
     assert again["parameters"] == first["parameters"]
     assert (out / "solver.log").is_file()
+
+
+def test_profile_interval_ends_where_a_fresh_fit_crosses_the_threshold(exact_problem, exact_fit,
+                                                                        tmp_path):
+    """The CI endpoints come from the branch's predicted, warm-started
+    re-optimisations; fixing the parameter at an endpoint and fitting the others
+    from several unrelated starts with scipy's least squares must give an NLL
+    rise of the threshold (chi2(1) 95 % / 2)."""
+    import numpy as np
+    from scipy.optimize import least_squares
+
+    from jakstat_rules.calibrate.objective import Objective, get_compiled
+    from jakstat_rules.calibrate.optimize import load_fit
+    from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+
+    res = profile(exact_problem, exact_fit, tmp_path / "prof", parameters=["k1", "k2"],
+                  progress=False)
+    best = load_fit(exact_fit)["best_fval"]
+    cp = get_compiled(ProblemPayload.from_problem(load_problem(exact_problem)))
+    checked = 0
+    for pid in ("k1", "k2"):
+        info = res["parameters"][pid]
+        assert info["identifiability"] == "identifiable"
+        for end in (info["ci_lower"], info["ci_upper"]):
+            ob = Objective(cp, fixed={pid: end})
+            fits = [least_squares(ob.residuals, x0, bounds=(ob.lb, ob.ub), xtol=1e-12,
+                                  ftol=1e-12, gtol=1e-12)
+                    for x0 in np.linspace(ob.lb + 0.5, ob.ub - 0.5, 3)]
+            rise = min(ob.fval(f.x) for f in fits) - best
+            assert rise == pytest.approx(THRESHOLD, abs=0.05), (pid, end, rise)
+            checked += 1
+    assert checked == 4

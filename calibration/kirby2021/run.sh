@@ -19,9 +19,10 @@ $J calibrate "$WORK/petab/train/problem.yaml" --starts "$STARTS" --seed 1 --work
    --out "$WORK/fit" --export-sbml --gradient fd --optimizer trf --no-progress
 # 3. prediction of the validation experiment (only its scale and noise re-estimated)
 $J validate "$WORK/fit" "$WORK/petab/validation/problem.yaml" --out "$WORK/validation"
-# 4. profile likelihoods of the model parameters (budget: MAX_STEPS points per side)
+# 4. profile likelihoods of the model parameters (default budget: 20 points per side;
+#    MAX_STEPS=N overrides it)
 $J profile "$WORK/petab/train/problem.yaml" --fit "$WORK/fit" --out "$WORK/profiles" \
-   --workers "$WORKERS" --max-steps "${MAX_STEPS:-3}" \
+   --workers "$WORKERS" ${MAX_STEPS:+--max-steps "$MAX_STEPS"} \
    --parameters kon_IFNA2_IFNAR2 kon_IFNB1_IFNAR2 kcat_STAT_phos kdp_PTPN2_pSTAT1 kr_pSTAT_dimer kint_complex
 # 5. what replicate noise allows
 .venv/bin/python calibration/kirby2021/replicate_baseline.py > "$WORK/replicate_baseline.json"

@@ -30,6 +30,7 @@ from typing import Any
 #: objective.GRADIENTS, tested; literal here so that ``--help`` imports nothing heavy).
 OPTIMIZER_CHOICES = ("trf", "fides", "lbfgsb")
 GRADIENT_CHOICES = ("exact", "fd")
+PROFILE_MAX_STEPS = 20  # profile.DEFAULT_MAX_STEPS (a test checks they agree)
 
 __all__ = ["register"]
 
@@ -318,7 +319,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--parameters", nargs="+", default=None, metavar="ID",
                    help="parameters to profile (default: all estimated)")
-    p.add_argument("--max-steps", type=_positive_int, default=40, metavar="N",
+    p.add_argument("--max-steps", type=_positive_int, default=PROFILE_MAX_STEPS, metavar="N",
                    help="at most N re-optimised points per direction (a branch that stops "
                         "before the threshold is reported as not shown identifiable)")
     _add_parallel(p)

@@ -3,8 +3,9 @@
 For each parameter the profile is traced from the best fit towards each bound
 (two independent branches, run in parallel like the starts of a fit): the
 parameter is fixed at successive values on its PEtab scale and all other
-parameters are re-optimised from the previous point (least squares, scaling
-factors analytic).  The step adapts to the NLL increase.  A parameter is
+parameters are re-optimised from a predicted point (first the Gauss-Newton
+path from the optimum, then the secant through the last two points; least
+squares, scaling factors analytic).  The step adapts to the NLL increase.  A parameter is
 *identifiable* when the NLL rises above the best value by
 ``chi2.ppf(0.95, 1) / 2 = 1.92`` on both sides within its bounds
 (Raue et al. 2009); the crossing points give the 95 % confidence interval.
@@ -35,11 +36,11 @@ from jakstat_rules.io import read_json, write_json, write_table
 from .mapping import scale, unscale
 from .objective import Objective, get_compiled
 from .optimize import (claim_and_lock, load_fit, local_fit, remove_temporaries,
-                       settings_of_fit)
+                       residual_jacobian, settings_of_fit)
 from .parallel import SOLVER_LOG, Progress, check_scheduler, run_tasks, solver_log
 from .petab_io import ProblemPayload, load_problem
 
-__all__ = ["THRESHOLD", "ProfileBranch", "profile", "profile_branch"]
+__all__ = ["THRESHOLD", "DEFAULT_MAX_STEPS", "ProfileBranch", "profile", "profile_branch"]
 
 log = logging.getLogger("jakstat_rules")
 
@@ -89,10 +90,86 @@ class ProfileBranch:
         return f"{self.parameter}_{'lower' if self.direction < 0 else 'upper'}.json"
 
 
+#: Default number of re-optimised points per profile side.
+DEFAULT_MAX_STEPS = 20
+
+#: NLL rise aimed at between two profile points (a third of the threshold).
+TARGET_RISE = THRESHOLD / 3.0
+
+#: Relative tolerance of the re-optimisations along a profile (the NLL is
+#: then right to about 1e-6 of its value, far below the 1.92 threshold).
+PROFILE_TOL = 1e-6
+
+
+def _predictor(cp, pid: str, best: dict, settings: dict, width: float
+               ) -> tuple[np.ndarray | None, float]:
+    """First-order profile path and first step from the Gauss-Newton Hessian at the optimum.
+
+    With ``H = J.T J`` of the residuals at the best fit (exact or
+    finite-difference Jacobian, as the fit's ``gradient`` setting says), the
+    profile of parameter ``i`` rises like ``0.5 d**2 / (H^-1)_ii`` and the
+    other parameters move along ``(H^-1)_ji / (H^-1)_ii`` per unit step of
+    ``i`` (Venzon & Moolgavkar 1988; the predictor of integration-based
+    profiles, Chen & Jennrich 2002).
+
+    Returns
+    -------
+    (slope, step)
+        ``slope``: d(other free parameters)/d(parameter), in the order of the
+        objective with ``pid`` fixed (None when not available: no residuals,
+        ``pid`` solved in closed form, or a failed Jacobian); ``step``: the
+        step on the parameter's scale expected to raise the NLL by
+        :data:`TARGET_RISE`.
+    """
+    default = 0.02 * width
+    full = Objective(cp, analytic=settings["analytic_scaling"],
+                     gradient=settings.get("gradient", "fd"))
+    if not full.least_squares or pid not in full.free_ids:
+        return None, default
+    x = full.x_from_parameters(best)
+    try:
+        jac = residual_jacobian(full, x, settings)
+    except Exception:  # a failed simulation near the optimum: no predictor
+        return None, default
+    if not np.all(np.isfinite(jac)):
+        return None, default
+    cov = np.linalg.pinv(jac.T @ jac)
+    i = full.free_ids.index(pid)
+    if not cov[i, i] > 0:
+        return None, default
+    slope = np.delete(cov[:, i] / cov[i, i], i)
+    return slope, float(math.sqrt(2.0 * TARGET_RISE * cov[i, i]))
+
+
+def _next_step(step: float, distance: float, delta: float, rise: float) -> float:
+    """The step after one of length ``step`` that ended ``distance`` from the
+    optimum, ``delta`` above the best NLL after rising by ``rise``.
+
+    Near the optimum a profile is quadratic, ``delta = a * distance**2``:
+    the next point is put where that parabola is :data:`TARGET_RISE` higher.
+    Where the profile is flat (no rise), the step doubles; it changes by a
+    factor between 1/4 and 2.
+    """
+    if delta <= 1e-3 or rise <= 1e-3 or distance == 0:
+        return 2.0 * step
+    d = abs(distance)
+    quadratic = d * math.sqrt((delta + TARGET_RISE) / delta) - d
+    return min(2.0 * step, max(0.25 * step, quadratic))
+
+
 def profile_branch(payload: ProblemPayload, settings: dict, pid: str,
                    direction: int, best: dict, best_fval: float,
-                   max_steps: int = 40) -> ProfileBranch:
+                   max_steps: int = DEFAULT_MAX_STEPS) -> ProfileBranch:
     """Trace one side of the profile of ``pid``.
+
+    The parameter is moved on its PEtab scale; at every point the other
+    parameters are re-optimised (tolerance :data:`PROFILE_TOL`) from a
+    predicted start: the first step follows the Gauss-Newton path from the
+    best fit (:func:`_predictor`), later ones the secant through the last two
+    profile points.  The step adapts so that each one raises the NLL by about
+    :data:`TARGET_RISE` (doubling on flat stretches, at most a quarter of
+    the parameter's range); a step that overshoots the threshold by far is
+    taken again, shorter, to just before the interpolated crossing.
 
     Parameters
     ----------
@@ -109,7 +186,7 @@ def profile_branch(payload: ProblemPayload, settings: dict, pid: str,
     best_fval
         Best NLL.
     max_steps
-        Maximal number of profile points.
+        Maximal number of re-optimised points.
 
     Returns
     -------
@@ -123,52 +200,70 @@ def profile_branch(payload: ProblemPayload, settings: dict, pid: str,
     hi = float(scale([cp.parameters.ub[k]], scales)[0])
     x_hat = float(scale([best[pid]], scales)[0])
     width = hi - lo
-    step = 0.02 * width if scales[0] == C.LIN else min(0.05, 0.02 * width)
-    min_step, max_step = 1e-3 * width, 0.1 * width
-    current = dict(best)
+    min_step, max_step = 1e-6 * width, 0.25 * width
+    slope, step = _predictor(cp, pid, best, settings, width)
+    step = float(np.clip(step, min_step, max_step))
+    local_settings = dict(settings, max_nfev=min(settings["max_nfev"], 200),
+                          tol=max(settings["tol"], PROFILE_TOL))
     out = ProfileBranch(pid, int(direction), points=[{"x": x_hat, "fval": best_fval}])
-    prev = best_fval
-    x = x_hat
-    local_settings = dict(settings, max_nfev=min(settings["max_nfev"], 300))
+
+    def objective_at(x: float) -> Objective:
+        return Objective(cp, fixed={pid: float(unscale([x], scales)[0])},
+                         analytic=settings["analytic_scaling"],
+                         gradient=settings.get("gradient", "fd"))
+
+    def optimise(x: float, x_from: float, theta_from: np.ndarray) -> tuple[float, np.ndarray]:
+        ob = objective_at(x)
+        guess = theta_from + (slope * (x - x_from) if slope is not None else 0.0)
+        x0 = np.clip(guess, ob.lb, ob.ub)
+        fit = local_fit(ob, x0, local_settings)
+        f = ob.fval(fit.x)
+        if not math.isfinite(f):
+            raise RuntimeError(f"simulation failed at {pid} = {x:.6g} (scaled)")
+        return f, np.asarray(fit.x, float)
+
+    x, prev = x_hat, best_fval
+    theta = objective_at(x_hat).x_from_parameters(best)
     for _ in range(max_steps):
         if (direction < 0 and x <= lo) or (direction > 0 and x >= hi):
             out.at_bound = True
             break
-        x = float(np.clip(x + direction * step, lo, hi))
-        value = float(unscale([x], scales)[0])
-        ob = Objective(cp, fixed={pid: value}, analytic=settings["analytic_scaling"],
-                       gradient=settings.get("gradient", "fd"))
-        x0 = np.clip(ob.x_from_parameters(current), ob.lb, ob.ub)
+        x_new = float(np.clip(x + direction * step, lo, hi))
         try:
-            fit = local_fit(ob, x0, local_settings)
-            f = ob.fval(fit.x)
-            if not math.isfinite(f):
-                raise RuntimeError("simulation failed")
-            current = ob.full_parameters(fit.x)
+            f, theta_new = optimise(x_new, x, theta)
         except Exception as exc:  # recorded; the branch ends here
             out.error = f"{type(exc).__name__}: {exc}"
             break
-        out.points.append({"x": x, "fval": f})
+        if f - best_fval > 2.0 * THRESHOLD and prev - best_fval < THRESHOLD \
+                and abs(x_new - x) > 2 * min_step:
+            # far past the threshold in one step: step again, to just short of the
+            # crossing interpolated on the root scale, so that it is bracketed closely
+            ra, rb = math.sqrt(max(prev - best_fval, 0.0)), math.sqrt(f - best_fval)
+            step = max(min_step, 0.9 * abs(x_new - x) * (math.sqrt(THRESHOLD) - ra) / (rb - ra))
+            continue
+        out.points.append({"x": x_new, "fval": f})
         rise = f - prev
-        prev = f
+        slope = (theta_new - theta) / (x_new - x)
+        x, prev, theta = x_new, f, theta_new
         if f - best_fval > THRESHOLD + 0.5:
             out.crossed = True
             break
-        if rise > 0.3 * THRESHOLD:
-            step = max(min_step, step / 2)
-        elif rise < 0.1 * THRESHOLD:
-            step = min(max_step, step * 1.5)
+        step = float(np.clip(_next_step(step, x - x_hat, f - best_fval, rise),
+                             min_step, max_step))
     if not out.crossed and out.points[-1]["fval"] - best_fval > THRESHOLD:
         out.crossed = True
     return out
 
 
 def _crossing(points: list[dict], best_fval: float) -> float | None:
-    """Interpolated x where the NLL first exceeds best + THRESHOLD."""
+    """x where the NLL first exceeds best + THRESHOLD, interpolated linearly in
+    the root of the rise (exact where the profile is quadratic)."""
+    root = math.sqrt(THRESHOLD)
     for a, b in zip(points[:-1], points[1:]):
         da, db = a["fval"] - best_fval, b["fval"] - best_fval
         if da <= THRESHOLD < db:
-            return a["x"] + (THRESHOLD - da) * (b["x"] - a["x"]) / (db - da)
+            ra, rb = math.sqrt(max(da, 0.0)), math.sqrt(db)
+            return a["x"] + (root - ra) * (b["x"] - a["x"]) / (rb - ra)
     return None
 
 
@@ -199,7 +294,7 @@ def profile(problem_yaml: str | os.PathLike, fit_dir: str | os.PathLike,
             out_dir: str | os.PathLike, *, parameters: list[str] | None = None,
             workers: int = 1, scheduler: str | None = None,
             processes: bool = True, progress: bool = True,
-            max_steps: int = 40) -> dict:
+            max_steps: int = DEFAULT_MAX_STEPS) -> dict:
     """Compute profile likelihoods around the best fit of ``fit_dir``.
 
     Parameters

@@ -18,6 +18,7 @@ units on an :class:`~jakstat_rules.engine.Engine`:
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -32,6 +33,9 @@ from .mapping import ConditionSettings, switch_settings
 
 __all__ = ["SimulationUnit", "SimulationPlan", "plan_simulations", "engine_selection",
            "ConditionSimulator"]
+
+#: Simulation results kept per simulator (the least recently used is dropped first).
+CACHE_SIZE = 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,8 +159,10 @@ class ConditionSimulator:
         self.quantities = list(quantities)
         self.selections = [engine_selection(engine, q) for q in self.quantities]
         self.dynamic = np.asarray(dynamic, dtype=int)
-        self._cache_key: tuple | None = None
-        self._cache: list[np.ndarray] | None = None
+        # the last CACHE_SIZE results by dynamic parameters: a finite-difference
+        # Jacobian perturbs the dynamic parameters one by one and then the others
+        # (noise, scaling), which need the unperturbed simulation again
+        self._cache: OrderedDict[tuple, list[np.ndarray]] = OrderedDict()
 
     def _begin(self, unit: SimulationUnit, p: np.ndarray) -> None:
         """Start the unit: first condition, pre-equilibration and switch."""
@@ -187,8 +193,10 @@ class ConditionSimulator:
             message names the condition.
         """
         key = tuple(np.asarray(p, float)[self.dynamic].tolist())
-        if key == self._cache_key and self._cache is not None:
-            return self._cache
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
         out = []
         eng = self.engine
         for unit in self.plan.units:
@@ -210,7 +218,9 @@ class ConditionSimulator:
             if not np.all(np.isfinite(res)):
                 raise SimulationError(f"condition {unit.simulation_id!r}: non-finite output")
             out.append(res)
-        self._cache_key, self._cache = key, out
+        self._cache[key] = out
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
         return out
 
     def simulate_dense(self, p: np.ndarray, n: int = 120) -> list[tuple[np.ndarray, np.ndarray]]:
