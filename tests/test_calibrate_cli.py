@@ -69,14 +69,21 @@ def test_bad_cli_numbers(capsys):
             main(argv)
         assert err.value.code == 2
     assert "expected an integer" in capsys.readouterr().err
+    for bad in ("0", "2", "x"):
+        with pytest.raises(SystemExit) as err:
+            main(["calibrate", "p.yaml", "--rtol", bad])
+        assert err.value.code == 2
+        assert f"'{bad}'" in capsys.readouterr().err
 
 
 def test_cli_calibrate_runs(exact_problem, tmp_path, capsys):
     code = main(["calibrate", str(exact_problem), "--starts", "2", "--seed", "0",
-                 "--out", str(tmp_path / "o"), "--no-progress"])
+                 "--out", str(tmp_path / "o"), "--no-progress", "--rtol", "1e-8"])
     assert code == 0
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert summary["n_starts"] == 2 and summary["n_finished"] == 2
+    # the integrator tolerance asked for is the one used and kept for profile/validate
+    assert summary["settings"]["rtol"] == 1e-8 and summary["settings"]["atol"] == 1e-10
     assert f"results in {tmp_path / 'o'}" in capsys.readouterr().out
 
 

@@ -11,7 +11,7 @@
     jakstat calibrate PROBLEM.yaml [--starts N] [--seed S] [--out DIR]
                       [--workers K | --scheduler ADDRESS] [--export-sbml]
                       [--max-evaluations N] [--optimizer trf|fides|lbfgsb]
-                      [--gradient exact|fd]
+                      [--gradient exact|fd] [--rtol R] [--atol A]
     jakstat profile PROBLEM.yaml --fit FIT_DIR --out DIR [--workers K]
     jakstat validate FIT_DIR VALIDATION.yaml --out DIR
 
@@ -42,6 +42,17 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: expected an integer >= 1")
+    return value
+
+
+def _tolerance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a tolerance between 0 and 1, "
+                                         f"for example 1e-8")
     return value
 
 
@@ -157,6 +168,9 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     fit_options = {"optimizer": args.optimizer, "gradient": args.gradient}
     if args.max_evaluations is not None:
         fit_options["max_nfev"] = args.max_evaluations
+    for name in ("rtol", "atol"):
+        if getattr(args, name) is not None:
+            fit_options[name] = getattr(args, name)
     settings = FitSettings(**fit_options)
     summary = calibrate(args.problem, args.out, n_starts=args.starts,
                         seed=args.seed, workers=args.workers,
@@ -297,6 +311,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-evaluations", type=_positive_int, default=None, metavar="N",
                    help="at most N objective evaluations per local optimisation "
                         "(default 1000; kept for validate and profile of this fit)")
+    p.add_argument("--rtol", type=_tolerance, default=None, metavar="R",
+                   help="relative tolerance of the ODE integration (default 1e-10; kept "
+                        "for validate and profile of this fit)")
+    p.add_argument("--atol", type=_tolerance, default=None, metavar="A",
+                   help="absolute tolerance of the ODE integration (default 1e-10)")
     p.add_argument("--optimizer", choices=OPTIMIZER_CHOICES, default="trf",
                    help="local optimiser: trf (least-squares trust region on the residuals), "
                         "fides (trust region, Gauss-Newton or BFGS Hessian), lbfgsb")

@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 from petab.v1 import C
 
+from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL
 from jakstat_rules.errors import JakstatInputError, SimulationError
 from jakstat_rules.io import (claim_output_dir, lock_output_dir, read_json, write_json,
                               write_table)
@@ -84,13 +85,13 @@ OPTIMIZE_RESULT_COLUMNS = ["id", "fval", "x", "x0", "fval0", "n_fval", "time", "
 #: Local optimisers (``--optimizer``); see :func:`local_fit`.
 OPTIMIZERS = ("trf", "fides", "lbfgsb")
 
-#: Integrator tolerances of fits.  Looser than the engine's 1e-10 (which the
-#: nominal-value check and the scenarios use): on the Kirby problem rtol 1e-8
-#: makes an evaluation 1.6x faster and moves the NLL by 2e-4; finite
-#: differences of relative step 1e-5 stay accurate to about 1e-3
-#: (docs/calibration.md, "Speed of a fit").
-FIT_RTOL = 1e-8
-FIT_ATOL = 1e-10
+#: Integrator tolerances of fits (``--rtol``/``--atol``): the engine's.  Looser
+#: ones make an evaluation faster (Kirby: 1.6x at rtol 1e-8, same optimum)
+#: but make finite-difference derivatives noisy: on Brannmark (pre-equilibration)
+#: starts at rtol 1e-8 stopped early, at 154.0 and 207.1 instead of 143.3 and
+#: 145.8 (docs/calibration.md, "Fitting").
+FIT_RTOL = DEFAULT_RTOL
+FIT_ATOL = DEFAULT_ATOL
 
 
 @dataclass(frozen=True)
