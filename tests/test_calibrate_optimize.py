@@ -60,8 +60,9 @@ def test_noisy_fit_close_to_truth(noisy_problem, tmp_path):
         assert summary["best_parameters"][pid] == pytest.approx(true, rel=0.1)
     assert summary["best_parameters"]["sigma"] == pytest.approx(0.1, rel=0.35)
     assert summary["analytic_parameters"] == ["scale"]
-    from jakstat_rules.calibrate.optimize import FIT_ATOL, FIT_RTOL
-    assert (summary["settings"]["rtol"], summary["settings"]["atol"]) == (FIT_RTOL, FIT_ATOL)
+    from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL
+    assert (summary["settings"]["rtol"], summary["settings"]["atol"]) == (DEFAULT_RTOL,
+                                                                          DEFAULT_ATOL)
 
 
 def test_resume_gives_same_result(exact_problem, tmp_path):

@@ -85,14 +85,6 @@ OPTIMIZE_RESULT_COLUMNS = ["id", "fval", "x", "x0", "fval0", "n_fval", "time", "
 #: Local optimisers (``--optimizer``); see :func:`local_fit`.
 OPTIMIZERS = ("trf", "fides", "lbfgsb")
 
-#: Integrator tolerances of fits (``--rtol``/``--atol``): the engine's.  Looser
-#: ones make an evaluation faster (Kirby: 1.6x at rtol 1e-8, same optimum)
-#: but make finite-difference derivatives noisy: on Brannmark (pre-equilibration)
-#: starts at rtol 1e-8 stopped early, at 154.0 and 207.1 instead of 143.3 and
-#: 145.8 (docs/calibration.md, "Fitting").
-FIT_RTOL = DEFAULT_RTOL
-FIT_ATOL = DEFAULT_ATOL
-
 
 @dataclass(frozen=True)
 class FitSettings:
@@ -105,7 +97,12 @@ class FitSettings:
     seed
         Seed of the Latin hypercube of starting points.
     rtol, atol
-        CVODE tolerances of the fit (default :data:`FIT_RTOL`, :data:`FIT_ATOL`).
+        CVODE tolerances of the fit (``--rtol``/``--atol``; default the engine's
+        :data:`~jakstat_rules.engine.DEFAULT_RTOL`/``DEFAULT_ATOL``).  Looser ones
+        make an evaluation faster (Kirby: 1.6x at rtol 1e-8, same optimum) but
+        finite-difference derivatives noisy: on Brannmark (pre-equilibration)
+        starts at rtol 1e-8 stopped early, at 154.0 and 207.1 instead of 143.3
+        and 145.8 (docs/calibration.md, "Fitting").
     max_nfev
         Maximal objective evaluations per start.
     tol
@@ -136,8 +133,8 @@ class FitSettings:
 
     n_starts: int = 50
     seed: int = 0
-    rtol: float = FIT_RTOL
-    atol: float = FIT_ATOL
+    rtol: float = DEFAULT_RTOL
+    atol: float = DEFAULT_ATOL
     max_nfev: int = 1000
     tol: float = 1e-8
     diff_step: float = 1e-5
