@@ -11,8 +11,7 @@ file in the archive, the columns named by the reports' dataset labels:
   libsedml - model file and changes, uniform time course with the SED-ML's
   tolerances, repeated-task ranges and set-values, data generators - and
   every simulation runs in COPASI (LSODA).  COPASI 4.48's own SED-ML import
-  takes one model per file and turns a repeated task with lock-in ranges
-  into nested scans, so it cannot run these files as written.
+  takes one model per file, so it cannot run these files as written.
 
 Each engine runs in its own process (the test starts both at once), so
 their SWIG libraries never share a process with the project's.
@@ -64,9 +63,11 @@ def run_tellurium(folder: Path) -> dict:
     import tellurium as te
 
     results = te.executeCombineArchive(str(folder / "archive.omex"), createOutputs=False)
+    ours = {p.name: p for p in _sedml_files(folder)}
     out = {}
     for sedml_path, result in results.items():
-        doc = libsedml.readSedMLFromFile(sedml_path)
+        # tellurium runs a copy in a temporary folder it has deleted by now: read ours
+        doc = libsedml.readSedMLFromFile(str(ours[Path(sedml_path).name]))
         data = result["dataGenerators"]
         for rep in _reports(doc):
             columns = {}
@@ -210,8 +211,8 @@ def main(argv: list[str]) -> int:
             z.extractall(folder)
         result = run_tellurium(folder) if engine == "tellurium" else run_copasi(folder)
     Path(target).write_text(json.dumps(result), encoding="utf-8")
-    return 0 if all(all(math.isfinite(x) for col in r.values() for x in col)
-                    for r in result.values()) else 1
+    return 0 if result and all(all(math.isfinite(x) for col in r.values() for x in col)
+                               for r in result.values()) else 1
 
 
 if __name__ == "__main__":

@@ -3,18 +3,13 @@
 The fit the supplement reports is made here the cheap way (``jakstat
 calibrate`` with one start and one objective evaluation on the real Kirby
 training problem); the validation prediction is then run by the build.
-The re-execution test runs the archive's SED-ML in COPASI (and, with
-``JAKSTAT_TELLURIUM_SEDML=1``, in tellurium too; ``tests/supplement_engines.py``,
-one process each, at once) and compares every report with the project's own
-table in the archive.  tellurium is opt-in because it sets every dose's
-initial amount through ``RoadRunner.setValue('init(...)')``, which makes
-libroadrunner 2.10 regenerate this model each time (about 2 minutes; about
-60 times for the archive): see docs/supplement.md.
+The re-execution test runs the archive's SED-ML in tellurium and in COPASI
+(``tests/supplement_engines.py``, one process each, at once) and compares
+every report with the project's own table in the archive.
 """
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import zipfile
@@ -28,7 +23,7 @@ from jakstat_rules.cli import main
 
 HERE = Path(__file__).resolve().parent
 TOLERANCE = 1e-6  # of each readout's range (floor 1e-3 molecules for readouts that stay 0)
-ENGINES = ("copasi", "tellurium") if os.environ.get("JAKSTAT_TELLURIUM_SEDML") == "1" else ("copasi",)
+ENGINES = ("copasi", "tellurium")
 
 
 @pytest.fixture(scope="module")

@@ -167,12 +167,12 @@ def _build(staging: Path, fit_path: Path, validation_dir, progress, copasi_check
 
     documents = [ex.scenario_document(), ex.dose_response_document()]
     documents += _fit_documents(train, validation, fit)
-    documents = [_with_amounts(d) for d in documents]
+    documents = [_with_readouts(d) for d in documents]
     for variant in sorted({r.variant for d in documents for r in d.runs}):
         path = ex.sedml_model_file(variant)
         rest = path.endswith("_rest.xml")
         atomic_write(root / path, sedml_model_sbml(variant, rest=rest))
-        files[path] = (f"the {variant} model as the SED-ML starts it: doses as initial amounts"
+        files[path] = (f"the {variant} model as the SED-ML starts it: doses given by events"
                        + (", pre-equilibrated resting state" if rest else ""))
 
     progress("simulating every run with the project's simulator; tables and figures")
@@ -210,9 +210,9 @@ def _build(staging: Path, fit_path: Path, validation_dir, progress, copasi_check
     return omex
 
 
-def _with_amounts(document):
-    from .tables import add_start_amounts
-    return add_start_amounts(document)
+def _with_readouts(document):
+    from .tables import with_variant_readouts
+    return with_variant_readouts(document)
 
 
 def _experiment_of(scale_id: str) -> str:

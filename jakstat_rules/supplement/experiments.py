@@ -102,15 +102,6 @@ class Run:
         ``(input id, doses)`` for a dose response (a SED-ML repeated task), else None.
     observables
         Outputs ``factor * readout`` (fit observables) reported next to the readouts.
-    start_amounts
-        Species id -> initial amount(s) the inputs put into the model (one
-        value, or one per dose of the scan), where they differ from the
-        file's: e.g. the IFN-beta molecules that ``IFNb_pM = 100`` adds to
-        the medium.  The SBML computes them from the input by initial
-        assignments; the SED-ML also sets them explicitly, because some
-        engines do not re-evaluate initial assignments after a model change
-        (tellurium 2.2 keeps the amounts computed before the change).
-        Filled in by :func:`jakstat_rules.supplement.tables.add_start_amounts`.
     table
         Archive path of the project's own table of this run (CSV).
     """
@@ -126,7 +117,6 @@ class Run:
     table: str
     scan: tuple[str, tuple[float, ...]] | None = None
     observables: Sequence[Observable] = ()
-    start_amounts: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:

@@ -30,8 +30,7 @@ from ..engine import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL
 from ..errors import JakstatInputError
 from .experiments import Document, Run
 
-__all__ = ["sedml_document", "sedml_text", "sedml_errors", "parameter_target", "species_target",
-           "KISAO_CVODE"]
+__all__ = ["sedml_document", "sedml_text", "sedml_errors", "parameter_target", "KISAO_CVODE"]
 
 #: KiSAO terms: CVODE, relative and absolute tolerance, maximal number of steps.
 KISAO_CVODE = "KISAO:0000019"
@@ -48,11 +47,6 @@ LEVEL, VERSION = 1, 4
 def parameter_target(pid: str) -> str:
     """XPath of an SBML global parameter (``.../sbml:parameter[@id='pid']``)."""
     return f"/sbml:sbml/sbml:model/sbml:listOfParameters/sbml:parameter[@id='{pid}']"
-
-
-def species_target(sid: str) -> str:
-    """XPath of an SBML species (``.../sbml:species[@id='sid']``)."""
-    return f"/sbml:sbml/sbml:model/sbml:listOfSpecies/sbml:species[@id='{sid}']"
 
 
 def _check(code: int, what: str) -> None:
@@ -117,8 +111,7 @@ def _relative(path: str, sedml_file: str) -> str:
 
 def _model(doc, run: Run, sedml_file: str, models: dict) -> str:
     """The id of the SED-ML model of ``run`` (one per file and set of changes), created once."""
-    constant = {sid: v[0] for sid, v in run.start_amounts.items() if len(set(v)) == 1}
-    key = (run.source, tuple(run.changes.items()), tuple(constant.items()))
+    key = (run.source, tuple(run.changes.items()))
     if key in models:
         return models[key]
     mid = f"model_{run.id}"
@@ -133,10 +126,6 @@ def _model(doc, run: Run, sedml_file: str, models: dict) -> str:
         change = model.createChangeAttribute()
         _check(change.setTarget(parameter_target(pid) + "/@value"), pid)
         _check(change.setNewValue(repr(float(value))), pid)
-    for sid, amount in constant.items():  # the same for every dose: a change of the model
-        change = model.createChangeAttribute()
-        _check(change.setTarget(species_target(sid) + "/@initialAmount"), sid)
-        _check(change.setNewValue(repr(float(amount))), sid)
     return mid
 
 
@@ -178,20 +167,6 @@ def _add_run(doc, run: Run, sedml_file: str, models: dict) -> None:
         _check(change.setModelReference(mid), name)
         _check(change.setRange(rid), name)
         _check(change.setMath(_math(rid, name)), name)
-        for sid, amounts in run.start_amounts.items():
-            if len(set(amounts)) == 1:
-                continue
-            # lock-in range: the amount of the species each dose puts into the model
-            arng = rep.createVectorRange()
-            aid = f"{sid}_amounts_{run.id}"
-            _check(arng.setId(aid), aid)
-            for amount in amounts:
-                _check(arng.addValue(float(amount)), aid)
-            change = rep.createTaskChange()
-            _check(change.setTarget(species_target(sid)), sid)
-            _check(change.setModelReference(mid), sid)
-            _check(change.setRange(aid), sid)
-            _check(change.setMath(_math(aid, sid)), sid)
         sub = rep.createSubTask()
         _check(sub.setTask(inner), tid)
         _check(sub.setOrder(1), tid)
