@@ -10,6 +10,7 @@ every report with the project's own table in the archive.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -81,6 +82,22 @@ def test_archive_holds_every_file_and_passes_the_validators(supplement):
     assert "identifiers.org/uniprot:P42224" in html and "Kirby2021" in html
     rdf = (folder / "metadata.rdf").read_text(encoding="utf-8")
     assert "taxonomy:9606" in rdf and "spdx.org/licenses/MIT" in rdf
+
+
+@pytest.mark.slow
+def test_archive_passes_the_biosimulators_validator(supplement):
+    """BioSimulators' validator (biosimulators-utils, independent of the build's own checks)
+    reads the archive, its manifest and metadata, every SED-ML file against its models and
+    every SBML file, and finds no error (warnings are its heuristics: L1V4 features it does not
+    support, repeated tasks, step counts, statements outside the BioSimulations vocabulary)."""
+    tool = Path(sys.executable).parent / "biosimulators-utils"
+    env = dict(os.environ, PYTHONWARNINGS="ignore:pkg_resources is deprecated")
+    run = subprocess.run([str(tool), "validate-project", str(supplement / "jakstat_supplement.omex")],
+                         capture_output=True, text=True, env=env, timeout=600)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-3000:]
+    assert "is not a valid" not in output
+    assert "Archive contains 4 SED-ML documents" in output, output[-3000:]
 
 
 def fit_dir_of(supplement: Path) -> Path:

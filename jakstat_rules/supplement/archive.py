@@ -34,6 +34,7 @@ FORMATS = {
     "": "http://purl.org/NET/mediatypes/text/plain",
 }
 SBML = SPEC + "sbml"
+OMEX = SPEC + "omex"
 
 
 def format_of(path: str) -> str:
@@ -66,6 +67,9 @@ def write_archive(root: Path, path: Path, files: Mapping[str, str]) -> Path:
             fmt = FORMATS[".rdf"]
         if not archive.addFile(str(root / rel), rel, fmt, False):
             raise RuntimeError(f"libcombine could not add {rel}")
+    this = archive.getManifest().createContent()  # the archive itself, as the OMEX spec lists it
+    if this.setLocation(".") != 0 or this.setFormat(OMEX) != 0:  # pragma: no cover
+        raise RuntimeError("libcombine could not list the archive in its manifest")
     tmp = path.with_name(f".{path.name}.tmp")
     if not archive.writeToFile(str(tmp)):
         raise RuntimeError(f"libcombine could not write {path}")

@@ -27,6 +27,7 @@ __all__ = ["model_report_html", "metadata_rdf", "doi_of", "LICENSE_URI"]
 LICENSE_URI = "https://spdx.org/licenses/MIT"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 DCTERMS = "http://purl.org/dc/terms/"
+DC = "http://purl.org/dc/elements/1.1/"
 BQMODEL = "http://biomodels.net/model-qualifiers/"
 BQBIOL = "http://biomodels.net/biology-qualifiers/"
 _DOI = re.compile(r"doi:(\S+?)[.;,]?(?:\s|$)")
@@ -224,7 +225,7 @@ def metadata_rdf(title: str, description: str, created: str, modified: str,
     desc.addCreator(vcard)
     desc.setCreated(libcombine.Date(created))
     desc.addModification(libcombine.Date(modified))
-    for prefix, uri in (("rdf", RDF), ("dcterms", DCTERMS), ("bqmodel", BQMODEL),
+    for prefix, uri in (("rdf", RDF), ("dcterms", DCTERMS), ("dc", DC), ("bqmodel", BQMODEL),
                         ("bqbiol", BQBIOL), ("vCard", "http://www.w3.org/2006/vcard/ns#")):
         ET.register_namespace(prefix, uri)
     root = ET.fromstring(desc.toXML())
@@ -232,6 +233,8 @@ def metadata_rdf(title: str, description: str, created: str, modified: str,
     if about is None:  # pragma: no cover - libcombine always writes one
         raise RuntimeError("libcombine wrote no rdf:Description")
     ET.SubElement(about, f"{{{DCTERMS}}}title").text = title
+    # BioSimulations reads the title from Dublin Core elements (dc:title)
+    ET.SubElement(about, f"{{{DC}}}title").text = title
     ET.SubElement(about, f"{{{DCTERMS}}}license", {f"{{{RDF}}}resource": LICENSE_URI})
     for doi in papers:
         ET.SubElement(about, f"{{{BQMODEL}}}isDescribedBy",

@@ -95,11 +95,13 @@ def _data_generator(doc, dg_id: str, name: str, task_id: str, *, target: str | N
     var_id = f"{dg_id}_var"
     _variable(dg, var_id, task_id, target=target, symbol=symbol)
     expr = var_id
-    if factor is not None:
+    if factor is not None:  # ids are unique in the whole SED-ML document
+        par_id = f"{dg_id}_{factor[0]}"
         par = dg.createParameter()
-        _check(par.setId(factor[0]), factor[0])
-        _check(par.setValue(float(factor[1])), factor[0])
-        expr = f"{factor[0]} * {var_id}"
+        _check(par.setId(par_id), par_id)
+        _check(par.setName(factor[0]), par_id)
+        _check(par.setValue(float(factor[1])), par_id)
+        expr = f"{par_id} * {var_id}"
     _check(dg.setMath(_math(expr, dg_id)), dg_id)
     return dg_id
 
