@@ -40,7 +40,8 @@ from .optimize import (claim_and_lock, load_fit, local_fit, remove_temporaries,
 from .parallel import SOLVER_LOG, Progress, check_scheduler, run_tasks, solver_log
 from .petab_io import ProblemPayload, load_problem
 
-__all__ = ["THRESHOLD", "DEFAULT_MAX_STEPS", "ProfileBranch", "profile", "profile_branch"]
+__all__ = ["THRESHOLD", "DEFAULT_MAX_STEPS", "ProfileBranch", "profile", "profile_branch",
+           "gauss_newton_covariance"]
 
 log = logging.getLogger("jakstat_rules")
 
@@ -101,40 +102,53 @@ TARGET_RISE = THRESHOLD / 3.0
 PROFILE_TOL = 1e-6
 
 
-def _predictor(cp, pid: str, best: dict, settings: dict, width: float
+def gauss_newton_covariance(cp, best: dict, settings: dict
+                             ) -> tuple[np.ndarray, list[str]] | None:
+    """``(J.T J)^-1`` of the residuals at the best fit, and the free parameter ids of its rows.
+
+    ``J`` is the exact or finite-difference Jacobian, as the fit's
+    ``gradient`` setting says.  None when it is not available: no residuals
+    (a non-Gaussian likelihood or priors) or a failed simulation.  Computed
+    once per profile run and shared by all branches (:func:`_predictor`).
+    """
+    full = Objective(cp, analytic=settings["analytic_scaling"],
+                     gradient=settings.get("gradient", "fd"))
+    if not full.least_squares:
+        return None
+    x = full.x_from_parameters(best)
+    try:
+        jac = residual_jacobian(full, x, settings)
+    except Exception:  # a failed simulation near the optimum: no predictor
+        return None
+    if not np.all(np.isfinite(jac)):
+        return None
+    return np.linalg.pinv(jac.T @ jac), list(full.free_ids)
+
+
+def _predictor(covariance: tuple[np.ndarray, list[str]] | None, pid: str, width: float
                ) -> tuple[np.ndarray | None, float]:
     """First-order profile path and first step from the Gauss-Newton Hessian at the optimum.
 
-    With ``H = J.T J`` of the residuals at the best fit (exact or
-    finite-difference Jacobian, as the fit's ``gradient`` setting says), the
-    profile of parameter ``i`` rises like ``0.5 d**2 / (H^-1)_ii`` and the
-    other parameters move along ``(H^-1)_ji / (H^-1)_ii`` per unit step of
-    ``i`` (Venzon & Moolgavkar 1988; the predictor of integration-based
-    profiles, Chen & Jennrich 2002).
+    With ``H = J.T J`` (``covariance`` = ``H^-1``, see
+    :func:`gauss_newton_covariance`), the profile of parameter ``i`` rises
+    like ``0.5 d**2 / (H^-1)_ii`` and the other parameters move along
+    ``(H^-1)_ji / (H^-1)_ii`` per unit step of ``i`` (Venzon & Moolgavkar
+    1988; the predictor of integration-based profiles, Chen & Jennrich 2002).
 
     Returns
     -------
     (slope, step)
         ``slope``: d(other free parameters)/d(parameter), in the order of the
-        objective with ``pid`` fixed (None when not available: no residuals,
-        ``pid`` solved in closed form, or a failed Jacobian); ``step``: the
-        step on the parameter's scale expected to raise the NLL by
-        :data:`TARGET_RISE`.
+        objective with ``pid`` fixed (None when not available: no
+        covariance, or ``pid`` solved in closed form); ``step``: the step on
+        the parameter's scale expected to raise the NLL by
+        :data:`TARGET_RISE` (2 % of the bounds' width without a predictor).
     """
     default = 0.02 * width
-    full = Objective(cp, analytic=settings["analytic_scaling"],
-                     gradient=settings.get("gradient", "fd"))
-    if not full.least_squares or pid not in full.free_ids:
+    if covariance is None or pid not in covariance[1]:
         return None, default
-    x = full.x_from_parameters(best)
-    try:
-        jac = residual_jacobian(full, x, settings)
-    except Exception:  # a failed simulation near the optimum: no predictor
-        return None, default
-    if not np.all(np.isfinite(jac)):
-        return None, default
-    cov = np.linalg.pinv(jac.T @ jac)
-    i = full.free_ids.index(pid)
+    cov, free_ids = covariance
+    i = free_ids.index(pid)
     if not cov[i, i] > 0:
         return None, default
     slope = np.delete(cov[:, i] / cov[i, i], i)
@@ -159,7 +173,9 @@ def _next_step(step: float, distance: float, delta: float, rise: float) -> float
 
 def profile_branch(payload: ProblemPayload, settings: dict, pid: str,
                    direction: int, best: dict, best_fval: float,
-                   max_steps: int = DEFAULT_MAX_STEPS) -> ProfileBranch:
+                   max_steps: int = DEFAULT_MAX_STEPS,
+                   covariance: tuple[np.ndarray, list[str]] | None | str = "compute"
+                   ) -> ProfileBranch:
     """Trace one side of the profile of ``pid``.
 
     The parameter is moved on its PEtab scale; at every point the other
@@ -187,6 +203,10 @@ def profile_branch(payload: ProblemPayload, settings: dict, pid: str,
         Best NLL.
     max_steps
         Maximal number of re-optimised points.
+    covariance
+        :func:`gauss_newton_covariance` at the best fit, when the caller has
+        it (a profile run computes it once for all its branches); by default
+        computed here.
 
     Returns
     -------
@@ -194,6 +214,8 @@ def profile_branch(payload: ProblemPayload, settings: dict, pid: str,
         The points and how the branch ended.
     """
     cp = get_compiled(payload, settings["rtol"], settings["atol"])
+    if isinstance(covariance, str):
+        covariance = gauss_newton_covariance(cp, best, settings)
     k = cp.parameters.position(pid)
     scales = [cp.parameters.scales[k]]
     lo = float(scale([cp.parameters.lb[k]], scales)[0])
@@ -201,7 +223,7 @@ def profile_branch(payload: ProblemPayload, settings: dict, pid: str,
     x_hat = float(scale([best[pid]], scales)[0])
     width = hi - lo
     min_step, max_step = 1e-6 * width, 0.25 * width
-    slope, step = _predictor(cp, pid, best, settings, width)
+    slope, step = _predictor(covariance, pid, width)
     step = float(np.clip(step, min_step, max_step))
     local_settings = dict(settings, max_nfev=min(settings["max_nfev"], 200),
                           tol=max(settings["tol"], PROFILE_TOL))
@@ -367,8 +389,10 @@ def _trace(payload: ProblemPayload, fit: dict, ids: list[str], out: Path, *, wor
     remove_temporaries(out)
     remove_temporaries(branch_dir)
     done = _load_branches(branch_dir)
-    tasks = [(settings, pid, d, best, best_fval, max_steps)
-             for pid in ids for d in (-1, 1) if (pid, d) not in done]
+    missing = [(pid, d) for pid in ids for d in (-1, 1) if (pid, d) not in done]
+    covariance = gauss_newton_covariance(cp, best, settings) if missing else None
+    tasks = [(settings, pid, d, best, best_fval, max_steps, covariance) for pid, d in missing]
+
     def on_result(rec: ProfileBranch) -> None:
         write_json(branch_dir / rec.file_name, rec.to_dict())
         done[(rec.parameter, rec.direction)] = rec

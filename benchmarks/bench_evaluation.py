@@ -1,0 +1,100 @@
+"""Benchmark: cost of one objective evaluation and one Jacobian on a PEtab problem, by engine.
+
+At the parameters of a fit (its ``summary.json``), side by side in one run:
+
+* **core values**: the project's simulation core (libroadrunner) simulating
+  every distinct simulation of the problem (:meth:`CompiledProblem.simulate`);
+* **core FD Jacobian**: what a forward-difference Jacobian costs on the core,
+  one base simulation plus one per dynamic parameter (the columns of noise
+  and scale parameters re-use the base simulation);
+* **AMICI values / sensitivities**: :class:`ObservableSensitivities` (AMICI,
+  one simulation per PEtab condition, forward sensitivities), for all its
+  conditions and for as many as the core simulates (what deduplicating
+  AMICI's conditions would cost).
+
+Prints seconds (median of ``--repeats``) and the ratios to the core values.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_evaluation.py PROBLEM.yaml FIT_DIR [--rtol 1e-8] [--repeats 3]
+
+e.g. on the Kirby problem and the committed reference fit (docs/benchmarks.md)::
+
+    .venv/bin/jakstat data petab --out /tmp/kirby
+    .venv/bin/python benchmarks/bench_evaluation.py /tmp/kirby/train/problem.yaml \\
+        calibration/kirby2021/results --rtol 1e-8
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _median_time(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("problem")
+    ap.add_argument("fit", help="folder with the fit's summary.json")
+    ap.add_argument("--rtol", type=float, default=1e-8)
+    ap.add_argument("--atol", type=float, default=1e-8)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args(argv)
+
+    import amici.sim.sundials as AS
+
+    from jakstat_rules.calibrate.objective import CompiledProblem
+    from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+
+    payload = ProblemPayload.from_problem(load_problem(args.problem))
+    cp = CompiledProblem(payload, rtol=args.rtol, atol=args.atol)
+    best = json.loads((Path(args.fit) / "summary.json").read_text(encoding="utf-8"))
+    p = np.array([best["best_parameters"][pid] for pid in cp.estimated_ids], float)
+    n_units = len(cp.simulate(p))
+    n_dynamic = len(cp.dynamic)
+    rng = np.random.default_rng(0)
+
+    def core_values():  # a new point each time: no cached simulation
+        cp.simulate(p * (1.0 + 1e-6 * rng.random(p.size)))
+
+    sens = cp.sensitivities()
+    n_conditions = len(sens.edatas)
+
+    def amici(k: int, order):
+        sens.solver.set_sensitivity_order(order)
+        return lambda: AS.run_simulations(sens.model, sens.solver, sens.edatas[:k])
+
+    t_core = _median_time(core_values, args.repeats)
+    rows = [
+        (f"core values ({n_units} simulations)", t_core),
+        (f"core FD Jacobian (1 + {n_dynamic} x values)", (1 + n_dynamic) * t_core),
+        (f"AMICI values ({n_conditions} conditions)",
+         _median_time(amici(n_conditions, AS.SensitivityOrder.none), args.repeats)),
+        (f"AMICI values ({n_units} conditions)",
+         _median_time(amici(n_units, AS.SensitivityOrder.none), args.repeats)),
+        (f"AMICI sensitivities ({n_conditions} conditions)",
+         _median_time(amici(n_conditions, AS.SensitivityOrder.first), args.repeats)),
+        (f"AMICI sensitivities ({n_units} conditions)",
+         _median_time(amici(n_units, AS.SensitivityOrder.first), args.repeats)),
+    ]
+    print(f"{args.problem}: rtol {args.rtol:g}, atol {args.atol:g}, median of {args.repeats}")
+    print(f"{'':50s} {'s':>8s} {'/ core values':>14s}")
+    for name, t in rows:
+        print(f"{name:50s} {t:8.3f} {t / t_core:14.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
