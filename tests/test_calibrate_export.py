@@ -4,6 +4,8 @@ back with libSBML) and as a COPASI file (loaded and run by COPASI).
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from jakstat_rules.calibrate.optimize import calibrate
@@ -21,7 +23,14 @@ def test_export_sbml_and_copasi(exact_problem, tmp_path, monkeypatch):
     for pid in ("k1", "k2"):
         assert model.getParameter(pid).getValue() == pytest.approx(
             summary["best_parameters"][pid], rel=1e-12)
-    monkeypatch.chdir(tmp_path)  # data files are found relative to the .cps, not the cwd
+    # the folder moved elsewhere and COPASI run from a third folder: the experiment data
+    # files are found relative to the .cps, neither to the cwd nor to where it was written
+    moved = tmp_path / "elsewhere" / "fit_moved"
+    moved.parent.mkdir()
+    shutil.move(str(out), str(moved))
+    out = moved
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
     dm = COPASI.CRootContainer.addDatamodel()
     try:
         assert dm.loadModel(str(out / "fitted_model.cps"))
