@@ -7,10 +7,13 @@ At the parameters of a fit (its ``summary.json``), side by side in one run:
 * **core FD Jacobian**: what a forward-difference Jacobian costs on the core,
   one base simulation plus one per dynamic parameter (the columns of noise
   and scale parameters re-use the base simulation);
-* **AMICI values / sensitivities**: :class:`ObservableSensitivities` (AMICI,
-  one simulation per PEtab condition, forward sensitivities), for all its
-  conditions and for as many as the core simulates (what deduplicating
-  AMICI's conditions would cost).
+* **AMICI per PEtab condition** (:class:`ObservableSensitivities` on the
+  problem as given, as pyPESTO's AMICI objective simulates it): values, and
+  values with forward sensitivities;
+* **AMICI per simulation unit** (:class:`UnitSensitivities`, what
+  ``--gradient exact`` uses): values, and values with the derivatives of
+  every observable and noise SD (forward sensitivities and the chain rule
+  through the observable formulas).
 
 Prints seconds (median of ``--repeats``) and the ratios to the core values.
 
@@ -53,10 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
 
-    import amici.sim.sundials as AS
-
     from jakstat_rules.calibrate.objective import CompiledProblem
     from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+    from jakstat_rules.calibrate.sensitivities import ObservableSensitivities
 
     payload = ProblemPayload.from_problem(load_problem(args.problem))
     cp = CompiledProblem(payload, rtol=args.rtol, atol=args.atol)
@@ -69,25 +71,23 @@ def main(argv: list[str] | None = None) -> int:
     def core_values():  # a new point each time: no cached simulation
         cp.simulate(p * (1.0 + 1e-6 * rng.random(p.size)))
 
-    sens = cp.sensitivities()
-    n_conditions = len(sens.edatas)
-
-    def amici(k: int, order):
-        sens.solver.set_sensitivity_order(order)
-        return lambda: AS.run_simulations(sens.model, sens.solver, sens.edatas[:k])
+    per_condition = ObservableSensitivities(payload, cp.estimated_ids, cp.measurement_df,
+                                            args.rtol, args.atol)
+    per_unit = cp.sensitivities()
+    n_conditions = len(per_condition.edatas)
 
     t_core = _median_time(core_values, args.repeats)
     rows = [
         (f"core values ({n_units} simulations)", t_core),
         (f"core FD Jacobian (1 + {n_dynamic} x values)", (1 + n_dynamic) * t_core),
-        (f"AMICI values ({n_conditions} conditions)",
-         _median_time(amici(n_conditions, AS.SensitivityOrder.none), args.repeats)),
-        (f"AMICI values ({n_units} conditions)",
-         _median_time(amici(n_units, AS.SensitivityOrder.none), args.repeats)),
-        (f"AMICI sensitivities ({n_conditions} conditions)",
-         _median_time(amici(n_conditions, AS.SensitivityOrder.first), args.repeats)),
-        (f"AMICI sensitivities ({n_units} conditions)",
-         _median_time(amici(n_units, AS.SensitivityOrder.first), args.repeats)),
+        (f"AMICI per condition, values ({n_conditions})",
+         _median_time(lambda: per_condition.evaluate(p, derivatives=False), args.repeats)),
+        (f"AMICI per condition, + sensitivities ({n_conditions})",
+         _median_time(lambda: per_condition.evaluate(p, derivatives=True), args.repeats)),
+        (f"AMICI per unit, values ({n_units})",
+         _median_time(lambda: per_unit.evaluate(p, derivatives=False), args.repeats)),
+        (f"AMICI per unit, + derivatives ({n_units})",
+         _median_time(lambda: per_unit.evaluate(p, derivatives=True), args.repeats)),
     ]
     print(f"{args.problem}: rtol {args.rtol:g}, atol {args.atol:g}, median of {args.repeats}")
     print(f"{'':50s} {'s':>8s} {'/ core values':>14s}")

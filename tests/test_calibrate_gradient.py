@@ -215,14 +215,14 @@ def test_exact_gradients_fall_back_to_differences_when_amici_cannot_read_the_pro
 def test_a_half_built_amici_model_is_rebuilt(exact_problem, tmp_path, monkeypatch):
     """A build killed half-way leaves a non-empty folder without the completion
     mark: the next use removes it and builds again."""
-    from jakstat_rules.calibrate.sensitivities import model_key
+    from jakstat_rules.calibrate.sensitivities import model_key, unit_problem
 
     monkeypatch.setenv("JAKSTAT_CACHE", str(tmp_path / "cache"))
     payload = ProblemPayload.from_problem(load_problem(exact_problem))
-    folder = tmp_path / "cache" / "amici" / model_key(payload)[:32]
+    cp = CompiledProblem(payload)
+    folder = tmp_path / "cache" / "amici" / model_key(unit_problem(cp)[0])[:32]
     (folder / "half").mkdir(parents=True)
     (folder / "half" / "setup.py").write_text("# interrupted\n", encoding="utf-8")
-    cp = CompiledProblem(payload)
     h, sigma, dh, _ = cp.sensitivities().evaluate(cp.parameters.nominal)
     assert np.allclose(h, cp.observables(cp.parameters.nominal)[0], rtol=1e-6)
     assert not (folder / "half").exists()

@@ -129,14 +129,13 @@ class CompiledProblem:
 
     # -- simulation and observables -------------------------------------------
     def sensitivities(self):
-        """The problem compiled for exact derivatives
-        (:class:`~jakstat_rules.calibrate.sensitivities.ObservableSensitivities`),
+        """The problem compiled for exact derivatives, one AMICI simulation per
+        simulation unit (:class:`~jakstat_rules.calibrate.sensitivities.UnitSensitivities`),
         built on first use (AMICI; cached on disk by content)."""
         if self._sensitivities is None:
-            from .sensitivities import ObservableSensitivities
+            from .sensitivities import UnitSensitivities
 
-            self._sensitivities = ObservableSensitivities(
-                self.payload, self.estimated_ids, self.measurement_df, self.rtol, self.atol)
+            self._sensitivities = UnitSensitivities(self)
         return self._sensitivities
 
     def simulate(self, p: np.ndarray) -> list[np.ndarray]:

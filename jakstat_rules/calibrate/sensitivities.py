@@ -16,14 +16,20 @@ pyPESTO's PEtab objective.
 (cached on disk by content under ``JAKSTAT_CACHE/amici``, see
 :func:`jakstat_rules.io.cache_dir`) and returns, for linear values ``p`` of
 the estimated parameters, the observables ``h`` and noise SDs ``sigma`` of
-every measurement row with their derivatives ``dh/dp`` and ``dsigma/dp``.
-The objective (:mod:`.objective`) applies the PEtab likelihood, the
-hierarchical inner problem and the priors to them with the chain rule.
+every measurement row with their derivatives ``dh/dp`` and ``dsigma/dp``,
+simulating every PEtab condition (as pyPESTO's AMICI objective does).
 
-AMICI's model is built from the same PEtab tables, so the observable and
-noise formulas, overrides and condition settings are AMICI's reading of the
-problem; a test checks that its values equal the simulation core's on the
-problems it is used on.
+:class:`UnitSensitivities` is what the objective uses: it gives AMICI a
+derived problem with one condition per *simulation unit* of the core's plan
+(conditions that simulate the same thing counted once: 14 instead of 42 on
+the Kirby problem) and the model quantities as observables, and computes
+``h``, ``sigma`` and their derivatives with the project's own observable
+code (the same as the value path) and the chain rule.  The objective
+(:mod:`.objective`) applies the PEtab likelihood, the hierarchical inner
+problem and the priors to them with the chain rule.
+
+Tests compare every derivative with central differences of the simulation
+core's objective, and the values with the core's.
 """
 from __future__ import annotations
 
@@ -42,7 +48,7 @@ from petab.v1 import C
 from jakstat_rules.errors import JakstatInputError, SimulationError
 from jakstat_rules.io import cache_dir, sha256
 
-__all__ = ["available", "ObservableSensitivities", "MISSING_MESSAGE"]
+__all__ = ["available", "ObservableSensitivities", "UnitSensitivities", "MISSING_MESSAGE"]
 
 #: Message when AMICI is not installed (the package falls back to finite differences).
 MISSING_MESSAGE = ("exact gradients need AMICI (installed by `make setup`; elsewhere "
@@ -295,4 +301,147 @@ class ObservableSensitivities:
                     continue
                 dh[rows, k] += rdata.sy[t_idx, ip, o_idx]
                 dsigma[rows, k] += rdata.ssigmay[t_idx, ip, o_idx]
+        return h, sigma, dh, dsigma
+
+
+def unit_problem(cp):
+    """The derived PEtab problem :class:`UnitSensitivities` gives AMICI, and where its rows go.
+
+    Returns
+    -------
+    (payload, cells)
+        ``payload``: observables ``jakstat_quantity_<j>`` = the model
+        quantities the problem's observables read (``cp``'s columns), noise 1;
+        one measurement row per unit, time and quantity (the unit's
+        representative conditions); the parameters the model or the condition
+        table use.  ``cells``: per measurement row, (unit, time index, quantity
+        index), an int array (rows, 3).
+    """
+    import pandas as pd
+    from petab.v1 import C as PC
+
+    from .petab_io import ProblemPayload, problem_hash
+
+    payload = cp.payload
+    quantities = list(cp._column)
+    obs_ids = [f"jakstat_quantity_{k}" for k in range(len(quantities))]
+    observable_df = pd.DataFrame({PC.OBSERVABLE_ID: obs_ids,
+                                  PC.OBSERVABLE_FORMULA: quantities,
+                                  PC.NOISE_FORMULA: ["1"] * len(obs_ids)}
+                                 ).set_index(PC.OBSERVABLE_ID)
+    rows, cells = [], []
+    for u, unit in enumerate(cp.plan.units):
+        for i, t in enumerate(unit.times):
+            for j, oid in enumerate(obs_ids):
+                rows.append({PC.OBSERVABLE_ID: oid,
+                             PC.PREEQUILIBRATION_CONDITION_ID: unit.preequilibration_id,
+                             PC.SIMULATION_CONDITION_ID: unit.simulation_id,
+                             PC.TIME: float(t), PC.MEASUREMENT: 0.0})
+                cells.append((u, i, j))
+    mdf = pd.DataFrame(rows)
+    if not any(unit.preequilibration_id for unit in cp.plan.units):
+        mdf = mdf.drop(columns=[PC.PREEQUILIBRATION_CONDITION_ID])
+    used = set(cp.model_values)  # parameters of the model or the condition table
+    for col in payload.condition_df.columns:
+        used |= {str(v) for v in payload.condition_df[col] if isinstance(v, str)}
+    pdf = payload.parameter_df[payload.parameter_df.index.isin(used)]
+    derived = ProblemPayload(payload.sbml, payload.condition_df, mdf, observable_df, pdf,
+                             hash=problem_hash(payload.sbml, payload.condition_df, mdf,
+                                               observable_df, pdf))
+    return derived, np.array(cells, dtype=int).reshape(-1, 3)
+
+
+class UnitSensitivities:
+    """Observables, noise SDs and their derivatives, one AMICI simulation per simulation unit.
+
+    A PEtab problem often simulates the same thing under several condition
+    ids (the Kirby problem: 42 (experiment, dose) conditions, 14 distinct
+    doses; the experiments differ only in their scale and noise parameters).
+    :class:`ObservableSensitivities` on the problem as given simulates each
+    of them.  Here AMICI simulates each unit of the core's plan
+    (:attr:`CompiledProblem.plan <jakstat_rules.calibrate.objective.CompiledProblem.plan>`)
+    once: a derived PEtab problem whose observables are the model quantities
+    the observables read (``pSTAT1_total``, ...), measured at every time of
+    the unit, with the parameters the model or the condition table use.
+    AMICI returns those quantities ``q`` and ``dq/dp`` (forward
+    sensitivities); the project's own observable code
+    (:meth:`CompiledProblem.group_values`, with every override, transformation
+    and noise formula the value path uses) then gives ``h`` and ``sigma``.
+    Their derivatives follow by the chain rule: for each parameter ``k``,
+    ``d h/d p_k = (h(q + e S_k, p + e u_k) - h(q - e S_k, p - e u_k)) / 2e``
+    with ``S_k = dq/dp_k``: a central difference of the *algebraic*
+    observable formulas along the exact tangent, no simulation (error of
+    order ``e**2`` times the formula's third derivative; ``e`` is 1e-5 of
+    ``p_k``).
+
+    Parameters
+    ----------
+    cp
+        The compiled problem (values of ``p`` in the order of its ``estimated_ids``).
+    nominal
+        Linear values of all estimated parameters for a first trial evaluation.
+    """
+
+    #: Relative step of the central difference through the observable formulas.
+    STEP = 1e-5
+
+    def __init__(self, cp, nominal=None) -> None:
+        self.cp = cp
+        self.quantities = list(cp._column)
+        derived, cells = unit_problem(cp)
+        payload, pdf = cp.payload, derived.parameter_df
+        self.dynamic_ids = [pid for pid in cp.estimated_ids if pid in pdf.index]
+        self._dyn = np.array([cp.estimated_ids.index(pid) for pid in self.dynamic_ids], dtype=int)
+        if nominal is None:
+            table = payload.parameter_df
+            nominal = [float(table.loc[pid, C.NOMINAL_VALUE]) for pid in cp.estimated_ids]
+        self.amici = ObservableSensitivities(derived, self.dynamic_ids, derived.measurement_df,
+                                             cp.rtol, cp.atol,
+                                             nominal=np.asarray(nominal, float)[self._dyn])
+        self._by_unit = [np.flatnonzero(cells[:, 0] == u) for u in range(len(cp.plan.units))]
+        self._cells = cells
+
+    def _arrays(self, values: np.ndarray) -> list[np.ndarray]:
+        """Per unit, ``values`` (one per derived row, trailing axes kept) as (time, quantity, ...)."""
+        out = []
+        for u, unit in enumerate(self.cp.plan.units):
+            idx = self._by_unit[u]
+            arr = np.empty((len(unit.times), len(self.quantities)) + values.shape[1:])
+            arr[self._cells[idx, 1], self._cells[idx, 2]] = values[idx]
+            out.append(arr)
+        return out
+
+    def _observables(self, p: np.ndarray, sims: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        cp = self.cp
+        h, s = np.empty(len(cp.y)), np.empty(len(cp.y))
+        for g in cp.groups:
+            h[g.rows], s[g.rows] = cp.group_values(g, p, sims)
+        return h, s
+
+    def evaluate(self, p: np.ndarray, derivatives: bool = True):
+        """As :meth:`ObservableSensitivities.evaluate`, for linear values ``p`` of all
+        estimated parameters of the problem."""
+        p = np.asarray(p, float)
+        q, _, dq, _ = self.amici.evaluate(p[self._dyn], derivatives=derivatives)
+        sims = self._arrays(q)
+        h, sigma = self._observables(p, sims)
+        if not derivatives:
+            return h, sigma, None, None
+        tangents = self._arrays(dq)  # per unit (time, quantity, dynamic parameter)
+        n, m = len(h), len(p)
+        dh, dsigma = np.zeros((n, m)), np.zeros((n, m))
+        dyn_column = {int(k): c for c, k in enumerate(self._dyn)}
+        for k in range(m):
+            e = self.STEP * abs(p[k]) if p[k] != 0.0 else self.STEP * 1e-3
+            c = dyn_column.get(k)
+            step = np.zeros(m)
+            step[k] = e
+            moved = []
+            for sign in (1.0, -1.0):
+                sims_k = sims if c is None else [a + sign * e * t[:, :, c]
+                                                 for a, t in zip(sims, tangents)]
+                moved.append(self._observables(p + sign * step, sims_k))
+            (hp, sp), (hm, sm) = moved
+            dh[:, k] = (hp - hm) / (2.0 * e)
+            dsigma[:, k] = (sp - sm) / (2.0 * e)
         return h, sigma, dh, dsigma
