@@ -78,6 +78,9 @@ class CompiledProblem:
         The measurement table (0..n-1 index); ``y`` and ``t`` its values and times.
     dynamic
         Positions in ``p`` of parameters that change the simulations.
+    quantities
+        Model quantities the observables read, in the column order of
+        :meth:`simulate`'s arrays.
     analytic_candidates
         Scaling factors that may be computed in closed form: id -> group positions.
 
@@ -118,6 +121,7 @@ class CompiledProblem:
         self.groups: list[ObservableGroup] = compile_observables(
             mdf, payload.observable_df, model_ids, self.parameters)
         quantities = list(dict.fromkeys(n for g in self.groups for n in g.model_symbols))
+        self.quantities = quantities  # the model quantities simulated, in column order
         self._column = {n: k for k, n in enumerate(quantities)}
         positions: set[int] = set()
         for s in self.condition_settings.values():

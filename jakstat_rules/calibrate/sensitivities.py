@@ -323,7 +323,7 @@ def unit_problem(cp):
     from .petab_io import ProblemPayload, problem_hash
 
     payload = cp.payload
-    quantities = list(cp._column)
+    quantities = list(cp.quantities)
     obs_ids = [f"jakstat_quantity_{k}" for k in range(len(quantities))]
     observable_df = pd.DataFrame({PC.OBSERVABLE_ID: obs_ids,
                                   PC.OBSERVABLE_FORMULA: quantities,
@@ -387,7 +387,7 @@ class UnitSensitivities:
 
     def __init__(self, cp, nominal=None) -> None:
         self.cp = cp
-        self.quantities = list(cp._column)
+        self.quantities = list(cp.quantities)
         derived, cells = unit_problem(cp)
         payload, pdf = cp.payload, derived.parameter_df
         self.dynamic_ids = [pid for pid in cp.estimated_ids if pid in pdf.index]
