@@ -334,7 +334,7 @@ def unit_problem(cp):
         for i, t in enumerate(unit.times):
             for j, oid in enumerate(obs_ids):
                 rows.append({PC.OBSERVABLE_ID: oid,
-                             PC.PREEQUILIBRATION_CONDITION_ID: unit.preequilibration_id,
+                             PC.PREEQUILIBRATION_CONDITION_ID: unit.preequilibration_id or np.nan,
                              PC.SIMULATION_CONDITION_ID: unit.simulation_id,
                              PC.TIME: float(t), PC.MEASUREMENT: 0.0})
                 cells.append((u, i, j))
