@@ -187,8 +187,12 @@ class CompiledProblem:
         pars = [self.parameters.value(n, p) for n in group.parameter_symbols]
         return group.evaluate(model_values, pars, times)
 
-    def observables(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def observables(self, p: np.ndarray, sims: list[np.ndarray] | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
         """Simulated observables and noise SDs for all measurements.
+
+        ``sims``: model quantities per unit as :meth:`simulate` returns them
+        (default: simulated here at ``p``).
 
         Returns
         -------
@@ -200,7 +204,8 @@ class CompiledProblem:
         SimulationError
             If a simulation fails.
         """
-        sims = self.simulate(p)
+        if sims is None:
+            sims = self.simulate(p)
         h = np.empty(len(self.y))
         s = np.empty(len(self.y))
         for g in self.groups:
@@ -385,9 +390,7 @@ class Objective:
             h, s = cp.observables(p)
             return Evaluation(p, h, s)
         sims = cp.simulate(p)
-        h, s, h_free = np.empty(len(cp.y)), np.empty(len(cp.y)), None
-        for g in cp.groups:
-            h[g.rows], s[g.rows] = cp.group_values(g, p, sims)
+        (h, s), h_free = cp.observables(p, sims), None
         if inner.free_term_groups:  # observables with the scalings at 0 as well
             p_free, h_free = inner.free_parameters(p), np.zeros(len(cp.y))
             for gi in inner.free_term_groups:

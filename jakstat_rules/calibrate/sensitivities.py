@@ -365,7 +365,7 @@ class UnitSensitivities:
     the unit, with the parameters the model or the condition table use.
     AMICI returns those quantities ``q`` and ``dq/dp`` (forward
     sensitivities); the project's own observable code
-    (:meth:`CompiledProblem.group_values`, with every override, transformation
+    (:meth:`CompiledProblem.observables`, with every override, transformation
     and noise formula the value path uses) then gives ``h`` and ``sigma``.
     Their derivatives follow by the chain rule: for each parameter ``k``,
     ``d h/d p_k = (h(q + e S_k, p + e u_k) - h(q - e S_k, p - e u_k)) / 2e``
@@ -387,7 +387,6 @@ class UnitSensitivities:
 
     def __init__(self, cp, nominal=None) -> None:
         self.cp = cp
-        self.quantities = list(cp.quantities)
         derived, cells = unit_problem(cp)
         payload, pdf = cp.payload, derived.parameter_df
         self.dynamic_ids = [pid for pid in cp.estimated_ids if pid in pdf.index]
@@ -406,17 +405,10 @@ class UnitSensitivities:
         out = []
         for u, unit in enumerate(self.cp.plan.units):
             idx = self._by_unit[u]
-            arr = np.empty((len(unit.times), len(self.quantities)) + values.shape[1:])
+            arr = np.empty((len(unit.times), len(self.cp.quantities)) + values.shape[1:])
             arr[self._cells[idx, 1], self._cells[idx, 2]] = values[idx]
             out.append(arr)
         return out
-
-    def _observables(self, p: np.ndarray, sims: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        cp = self.cp
-        h, s = np.empty(len(cp.y)), np.empty(len(cp.y))
-        for g in cp.groups:
-            h[g.rows], s[g.rows] = cp.group_values(g, p, sims)
-        return h, s
 
     def evaluate(self, p: np.ndarray, derivatives: bool = True):
         """As :meth:`ObservableSensitivities.evaluate`, for linear values ``p`` of all
@@ -424,7 +416,7 @@ class UnitSensitivities:
         p = np.asarray(p, float)
         q, _, dq, _ = self.amici.evaluate(p[self._dyn], derivatives=derivatives)
         sims = self._arrays(q)
-        h, sigma = self._observables(p, sims)
+        h, sigma = self.cp.observables(p, sims)
         if not derivatives:
             return h, sigma, None, None
         tangents = self._arrays(dq)  # per unit (time, quantity, dynamic parameter)
@@ -440,7 +432,7 @@ class UnitSensitivities:
             for sign in (1.0, -1.0):
                 sims_k = sims if c is None else [a + sign * e * t[:, :, c]
                                                  for a, t in zip(sims, tangents)]
-                moved.append(self._observables(p + sign * step, sims_k))
+                moved.append(self.cp.observables(p + sign * step, sims_k))
             (hp, sp), (hm, sm) = moved
             dh[:, k] = (hp - hm) / (2.0 * e)
             dsigma[:, k] = (sp - sm) / (2.0 * e)
