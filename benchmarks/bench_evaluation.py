@@ -31,20 +31,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 from pathlib import Path
 
 import numpy as np
-
-
-def _median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+from timing import median_time
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,18 +66,18 @@ def main(argv: list[str] | None = None) -> int:
     per_unit = cp.sensitivities()
     n_conditions = len(per_condition.edatas)
 
-    t_core = _median_time(core_values, args.repeats)
+    t_core = median_time(core_values, args.repeats)
     rows = [
         (f"core values ({n_units} simulations)", t_core),
         (f"core FD Jacobian (1 + {n_dynamic} x values)", (1 + n_dynamic) * t_core),
         (f"AMICI per condition, values ({n_conditions})",
-         _median_time(lambda: per_condition.evaluate(p, derivatives=False), args.repeats)),
+         median_time(lambda: per_condition.evaluate(p, derivatives=False), args.repeats)),
         (f"AMICI per condition, + sensitivities ({n_conditions})",
-         _median_time(lambda: per_condition.evaluate(p, derivatives=True), args.repeats)),
+         median_time(lambda: per_condition.evaluate(p, derivatives=True), args.repeats)),
         (f"AMICI per unit, values ({n_units})",
-         _median_time(lambda: per_unit.evaluate(p, derivatives=False), args.repeats)),
+         median_time(lambda: per_unit.evaluate(p, derivatives=False), args.repeats)),
         (f"AMICI per unit, + derivatives ({n_units})",
-         _median_time(lambda: per_unit.evaluate(p, derivatives=True), args.repeats)),
+         median_time(lambda: per_unit.evaluate(p, derivatives=True), args.repeats)),
     ]
     print(f"{args.problem}: rtol {args.rtol:g}, atol {args.atol:g}, median of {args.repeats}")
     print(f"{'':50s} {'s':>8s} {'/ core values':>14s}")

@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from timing import median_time
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The last commit before the one simulation core (issue 7).
@@ -147,12 +148,7 @@ def engines(repeats: int) -> None:
     conditions = [dict(CONDITIONS[c].inputs) for c in TIMED]
 
     def timed(fn):
-        out = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            fn()
-            out.append(time.perf_counter() - t0)
-        return statistics.median(out)
+        return median_time(fn, repeats)
 
     t0 = time.perf_counter()
     rr_sim = Simulator(rtol=1e-8, atol=1e-8)
