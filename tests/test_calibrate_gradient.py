@@ -187,7 +187,7 @@ def test_every_optimizer_with_exact_gradients_recovers_the_truth(exact_problem, 
 
 
 def test_cli_fit_with_exact_gradients_and_fides(exact_problem, tmp_path):
-    """The whole command with --gradient exact --optimizer fides recovers the truth
+    """The whole command with --gradient exact --optimizer fides --tol recovers the truth
     and records its settings."""
     import json
 
@@ -196,11 +196,12 @@ def test_cli_fit_with_exact_gradients_and_fides(exact_problem, tmp_path):
 
     out = tmp_path / "fit"
     assert main(["calibrate", str(exact_problem), "--starts", "2", "--seed", "0",
-                 "--gradient", "exact", "--optimizer", "fides", "--out", str(out),
-                 "--no-progress"]) == 0
+                 "--gradient", "exact", "--optimizer", "fides", "--tol", "1e-9",
+                 "--out", str(out), "--no-progress"]) == 0
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["settings"]["gradient"] == "exact"
     assert summary["settings"]["optimizer"] == "fides"
+    assert summary["settings"]["tol"] == 1e-9
     for pid in ("k1", "k2"):
         assert summary["best_parameters"][pid] == pytest.approx(EXAMPLE_TRUE[pid], rel=1e-3)
 

@@ -168,7 +168,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     fit_options = {"optimizer": args.optimizer, "gradient": args.gradient}
     if args.max_evaluations is not None:
         fit_options["max_nfev"] = args.max_evaluations
-    for name in ("rtol", "atol"):
+    for name in ("rtol", "atol", "tol"):
         if getattr(args, name) is not None:
             fit_options[name] = getattr(args, name)
     settings = FitSettings(**fit_options)
@@ -316,6 +316,10 @@ def register(subparsers: Any) -> None:
                         "for validate and profile of this fit)")
     p.add_argument("--atol", type=_tolerance, default=None, metavar="A",
                    help="absolute tolerance of the ODE integration (default 1e-10)")
+    p.add_argument("--tol", type=_tolerance, default=None, metavar="T",
+                   help="stopping tolerance of the local optimiser (trf's ftol, xtol and "
+                        "gtol; fides's relative function and step tolerances; L-BFGS-B's "
+                        "ftol and gtol; default 1e-8)")
     p.add_argument("--optimizer", choices=OPTIMIZER_CHOICES, default="trf",
                    help="local optimiser: trf (least-squares trust region on the residuals), "
                         "fides (trust region, Gauss-Newton or BFGS Hessian), lbfgsb")
