@@ -14,10 +14,13 @@ $J data petab --out "$WORK/petab"
 # 2. multistart fit (resumable: re-run the same command to continue). Exact derivatives (AMICI
 #    forward sensitivities, one simulation per distinct dose): about 3x faster per start than
 #    finite differences on the core, same optima (docs/calibration.md, "Exact gradients").
-#    --rtol 1e-8: 1.6x faster evaluations than the default 1e-10 and, on this problem (no
-#    pre-equilibration), the same optimum and the same split of the 16 starts.
+#    --rtol 1e-6 --atol 1e-6 (integration) and --tol 1e-6 (optimiser): 2.3x faster than
+#    --rtol 1e-8 --tol 1e-8 and, on this problem (no pre-equilibration; amounts of 1e2-1e5
+#    molecules per cell), the same optimum (to 5e-5 in the NLL, checked at rtol 1e-10) and the
+#    same split of the 16 starts (docs/benchmarks.md, target 1).
 $J calibrate "$WORK/petab/train/problem.yaml" --starts "$STARTS" --seed 1 --workers "$WORKERS" \
-   --out "$WORK/fit" --export-sbml --gradient exact --optimizer trf --rtol 1e-8 --no-progress
+   --out "$WORK/fit" --export-sbml --gradient exact --optimizer trf \
+   --rtol 1e-6 --atol 1e-6 --tol 1e-6 --no-progress
 # 3. prediction of the validation experiment (only its scale and noise re-estimated)
 $J validate "$WORK/fit" "$WORK/petab/validation/problem.yaml" --out "$WORK/validation"
 # 4. profile likelihoods of the model parameters (default budget: 20 points per side;
