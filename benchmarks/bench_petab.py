@@ -815,14 +815,17 @@ def print_table(rows: list[dict]) -> None:
 
 
 def code_state() -> str:
-    """Short hash of the calibrator's code as it is now (HEAD, diff, untracked files).
+    """Short hash of the calibrator's code as it is now (the committed tree of
+    ``jakstat_rules``, its uncommitted diff and untracked files; commits that
+    change only other folders keep the state).
 
     Others may change the checkout while the benchmark runs; each run of ours
     records the state it ran with.
     """
     h = hashlib.sha256()
     try:
-        for cmd in (["git", "rev-parse", "HEAD"], ["git", "diff", "HEAD", "--", "jakstat_rules"],
+        for cmd in (["git", "rev-parse", "HEAD:jakstat_rules"],
+                    ["git", "diff", "HEAD", "--", "jakstat_rules"],
                     ["git", "ls-files", "--others", "--exclude-standard", "--",
                      "jakstat_rules"]):
             res = subprocess.run(cmd, capture_output=True, cwd=ROOT)
