@@ -147,13 +147,11 @@ def engines(repeats: int) -> None:
 
     conditions = [dict(CONDITIONS[c].inputs) for c in TIMED]
 
-    def timed(fn):
-        return median_time(fn, repeats)
-
     t0 = time.perf_counter()
     rr_sim = Simulator(rtol=1e-8, atol=1e-8)
     rr_setup = time.perf_counter() - t0
-    rr_time = statistics.mean(timed(lambda c=c: rr_sim.run(c, T)) for c in conditions)
+    rr_time = statistics.mean(median_time(lambda c=c: rr_sim.run(c, T), repeats)
+                              for c in conditions)
 
     from pysb.simulator import ScipyOdeSimulator
     model = build_model()
@@ -163,7 +161,8 @@ def engines(repeats: int) -> None:
                                integrator_options={"rtol": 1e-8, "atol": 1e-8})
     py_setup = time.perf_counter() - t0
     py_time = statistics.mean(
-        timed(lambda c=c: py_sim.run(param_values={k: c.get(k, 0.0) for k in INPUTS}))
+        median_time(lambda c=c: py_sim.run(param_values={k: c.get(k, 0.0) for k in INPUTS}),
+                    repeats)
         for c in conditions[:2])
 
     import basico
@@ -177,7 +176,8 @@ def engines(repeats: int) -> None:
             basico.set_parameters(k, initial_value=c.get(k, 0.0), model=dm)
         basico.run_time_course(duration=240, intervals=48, model=dm, r_tol=1e-8, a_tol=1e-8,
                                use_initial_values=True)
-    cp_time = statistics.mean(timed(lambda c=c: run_copasi(c)) for c in conditions)
+    cp_time = statistics.mean(median_time(lambda c=c: run_copasi(c), repeats)
+                              for c in conditions)
 
     rows = [("libroadrunner (engine, SBML)", rr_setup, rr_time),
             ("PySB ScipyOdeSimulator", py_setup, py_time),
