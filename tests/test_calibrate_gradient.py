@@ -170,7 +170,8 @@ def test_cli_choices_are_the_calibrators():
 @pytest.mark.parametrize("optimizer", ["trf", "fides", "lbfgsb"])
 def test_every_optimizer_with_exact_gradients_recovers_the_truth(exact_problem, optimizer):
     """Noise-free data simulated from known parameters: each optimiser, given the
-    exact derivatives, returns to them from the same start."""
+    exact derivatives, returns to them from the same start.  Its stopping tolerance
+    (``FitSettings.tol``, ``--tol``) reaches it: a loose one stops sooner."""
     from dataclasses import asdict
 
     from jakstat_rules.calibrate.example import EXAMPLE_TRUE
@@ -179,8 +180,10 @@ def test_every_optimizer_with_exact_gradients_recovers_the_truth(exact_problem, 
     payload = ProblemPayload.from_problem(load_problem(exact_problem))
     ob = Objective(CompiledProblem(payload), gradient="exact")
     x0 = (ob.lb + ob.ub) / 2 + 0.1 * (ob.ub - ob.lb) * np.linspace(-1, 1, len(ob.lb))
-    fit = local_fit(ob, x0, asdict(FitSettings(optimizer=optimizer, gradient="exact",
-                                               max_nfev=500)))
+    fit, loose = (local_fit(ob, x0, asdict(FitSettings(optimizer=optimizer, gradient="exact",
+                                                       max_nfev=500, tol=tol)))
+                  for tol in (1e-10, 1e-1))
+    assert loose.n_fev < fit.n_fev, (optimizer, loose.n_fev, fit.n_fev)
     got = ob.full_parameters(fit.x)
     for pid in ob.free_ids:
         assert got[pid] == pytest.approx(EXAMPLE_TRUE[pid], rel=1e-3), (optimizer, pid)

@@ -167,23 +167,3 @@ def test_unrelated_nonempty_output_dir(exact_problem, tmp_path):
     assert (tmp_path / "mine.txt").read_text() == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
 
-
-@pytest.mark.parametrize("optimizer", ["trf", "fides", "lbfgsb"])
-def test_optimizer_tolerance_is_what_stops_a_start(exact_problem, optimizer):
-    """``FitSettings.tol`` (``--tol``) reaches each optimiser: from the same start a
-    loose tolerance stops after fewer evaluations than a tight one, and the tight one
-    returns to the true parameters."""
-    from dataclasses import asdict
-
-    from jakstat_rules.calibrate.objective import CompiledProblem, Objective
-    from jakstat_rules.calibrate.optimize import local_fit
-    from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
-
-    ob = Objective(CompiledProblem(ProblemPayload.from_problem(load_problem(exact_problem))))
-    x0 = (ob.lb + ob.ub) / 2 + 0.1 * (ob.ub - ob.lb) * np.linspace(-1, 1, len(ob.lb))
-    fits = {tol: local_fit(ob, x0, asdict(FitSettings(optimizer=optimizer, tol=tol)))
-            for tol in (1e-1, 1e-10)}
-    assert fits[1e-1].n_fev < fits[1e-10].n_fev, {t: f.n_fev for t, f in fits.items()}
-    got = ob.full_parameters(fits[1e-10].x)
-    for pid in ob.free_ids:
-        assert got[pid] == pytest.approx(EXAMPLE_TRUE[pid], rel=1e-3), (optimizer, pid)
