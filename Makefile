@@ -11,12 +11,13 @@ PYTEST_ARGS ?= -n 2 --dist loadscope
 
 setup: $(STAMP)
 
-$(STAMP): setup.cfg pyproject.toml requirements-gradients.txt
+# AMICI (exact derivatives) cannot be resolved by pip together with PySB: `jakstat
+# setup-gradients` installs it in a second step, the same command a pip user runs
+$(STAMP): setup.cfg pyproject.toml jakstat_rules/calibrate/requirements-gradients.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --upgrade pip setuptools wheel
 	$(VENV)/bin/python -m pip install -e '.[test]'
-	$(VENV)/bin/python -m pip install -r requirements-gradients.txt
-	$(VENV)/bin/python -m pip install --no-deps 'amici==1.0.1'
+	$(VENV)/bin/jakstat setup-gradients
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -224,13 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``jakstat`` console script."""
-    from .io import report_warnings_on_stderr
+    from .io import report_warnings_on_stderr, status_on_stderr
 
     parser = build_parser()
     args = parser.parse_args(argv)
     report_warnings_on_stderr()
     try:
-        return int(args.func(args) or 0)
+        with status_on_stderr():
+            return int(args.func(args) or 0)
     except JakstatInputError as exc:
         print(f"jakstat: error: {exc}", file=sys.stderr)
         return 2

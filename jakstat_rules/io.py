@@ -45,6 +45,10 @@ class StderrHandler(logging.Handler):
         print(self.format(record), file=sys.stderr)
 
 
+#: Logger of the status lines (what a command is doing while it takes time).
+status_log = logging.getLogger("jakstat_rules.status")
+
+
 def report_warnings_on_stderr() -> None:
     """Show the package's warnings (damaged cache entries, ...) as one line each on stderr."""
     if not any(isinstance(h, StderrHandler) for h in log.handlers):
@@ -52,7 +56,35 @@ def report_warnings_on_stderr() -> None:
         handler.setFormatter(logging.Formatter("%(message)s"))
         log.addHandler(handler)
 
-__all__ = ["atomic_write", "atomic_write_bytes", "write_json", "read_json", "write_table",
+
+@contextlib.contextmanager
+def status_on_stderr():
+    """Show the status lines (:func:`status`) as ``jakstat: ...`` on stderr while the
+    block runs (the command line wraps every command in it)."""
+    handler = StderrHandler(level=logging.INFO)
+    handler.setFormatter(logging.Formatter("jakstat: %(message)s"))
+    level, propagate = status_log.level, status_log.propagate
+    status_log.addHandler(handler)
+    status_log.setLevel(logging.INFO)
+    status_log.propagate = False
+    try:
+        yield
+    finally:
+        status_log.removeHandler(handler)
+        status_log.setLevel(level)
+        status_log.propagate = propagate
+
+
+def status(message: str, *args: Any) -> None:
+    """One status line: what the program is doing now, or what it chose.
+
+    Shown on stderr by the command line (``jakstat: message``); silent for
+    library users unless they configure the ``jakstat_rules.status`` logger.
+    """
+    status_log.info(message, *args)
+
+__all__ = ["status", "status_on_stderr", "report_warnings_on_stderr", "atomic_write", "atomic_write_bytes",
+           "write_json", "read_json", "write_table",
            "save_figure", "check_output_dir", "check_output_file", "cache_dir",
            "write_cache_entry", "read_cache_entry", "claim_output_dir", "lock_output_dir",
            "sha256"]

@@ -160,10 +160,11 @@ def test_cli_choices_are_the_calibrators():
     from jakstat_rules.calibrate.cli import (GRADIENT_CHOICES, OPTIMIZER_CHOICES,
                                              PROFILE_MAX_STEPS)
     from jakstat_rules.calibrate.profile import DEFAULT_MAX_STEPS
+    from jakstat_rules.calibrate.defaults import AUTO
     from jakstat_rules.calibrate.objective import GRADIENTS
     from jakstat_rules.calibrate.optimize import OPTIMIZERS
 
-    assert OPTIMIZER_CHOICES == OPTIMIZERS and GRADIENT_CHOICES == GRADIENTS
+    assert OPTIMIZER_CHOICES == OPTIMIZERS and GRADIENT_CHOICES == (AUTO, *GRADIENTS)
     assert PROFILE_MAX_STEPS == DEFAULT_MAX_STEPS
 
 

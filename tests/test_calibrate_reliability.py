@@ -40,7 +40,11 @@ def _fit(problem, out, **kw):
 
 
 def _stderr_lines(capsys) -> list[str]:
-    return [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    """What a run printed on stderr besides the line of the settings it chose."""
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    settings = [line for line in lines if line.startswith("jakstat: settings: ")]
+    assert len(settings) <= 1, lines
+    return [line for line in lines if line not in settings]
 
 
 # -- the lock ------------------------------------------------------------------------------
@@ -68,11 +72,14 @@ def test_two_fresh_runs_at_once_one_goes_on(exact_problem, noisy_problem, tmp_pa
     problem, by the run record -- never do two runs write into one folder."""
     import contextlib
 
+    from jakstat_rules.calibrate.defaults import choose_settings
     from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
 
     out = tmp_path / "fit"
-    problem_hash = ProblemPayload.from_problem(load_problem(exact_problem)).hash
-    identity = optimize.run_identity(problem_hash, FitSettings(n_starts=2))
+    payload = ProblemPayload.from_problem(load_problem(exact_problem))
+    # the identity a run of this problem records: its settings as the run resolves them
+    settings = choose_settings(payload, FitSettings(n_starts=2, seed=0)).settings
+    identity = optimize.run_identity(payload.hash, settings)
 
     with contextlib.ExitStack() as stack:
         optimize.claim_and_lock(out, "fit", identity, stack)
@@ -98,6 +105,7 @@ def test_resume_must_be_the_same_run(exact_problem, tmp_path, capsys):
             "diff_step", "analytic_scaling", "max_redraws"} <= set(record["run"])
     assert record["run"]["n_starts"] == 3 and record["run"]["seed"] == 0
     before = _snapshot(out)
+    capsys.readouterr()  # what the first run printed
     assert main(["calibrate", str(exact_problem), "--out", str(out), "--starts", "5",
                  "--no-progress"]) == 2
     one_error_line(capsys, "a run of 3 starts; this run asks for 5", "--starts 3")

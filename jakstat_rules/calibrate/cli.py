@@ -27,9 +27,10 @@ import sys
 from typing import Any
 
 #: ``--optimizer`` and ``--gradient`` choices (equal to optimize.OPTIMIZERS and
-#: objective.GRADIENTS, tested; literal here so that ``--help`` imports nothing heavy).
+#: (defaults.AUTO, *objective.GRADIENTS), tested; literal here so that ``--help``
+#: imports nothing heavy).
 OPTIMIZER_CHOICES = ("trf", "fides", "lbfgsb")
-GRADIENT_CHOICES = ("exact", "fd")
+GRADIENT_CHOICES = ("auto", "exact", "fd")
 PROFILE_MAX_STEPS = 20  # profile.DEFAULT_MAX_STEPS (a test checks they agree)
 
 __all__ = ["register"]
@@ -68,9 +69,10 @@ def _nonneg_int(text: str) -> int:
 
 def _add_parallel(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--workers", type=_positive_int, default=1, metavar="K",
-                   help="run on a local dask cluster with K worker processes "
-                        "(default 1: in this process)")
+    g.add_argument("--workers", type=_positive_int, default=None, metavar="K",
+                   help="run on a local dask cluster with K worker processes (1: in this "
+                        "process; default: all cores when the work is expected to take "
+                        "over a minute, else 1)")
     g.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="address of a running dask scheduler, e.g. tcp://host:8786")
     p.add_argument("--no-progress", action="store_true",
@@ -181,6 +183,12 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
                              "n_converged", "n_failed", "wall_time_s"])
     print(f"results in {args.out}")
     return 0
+
+
+def _cmd_setup_gradients(args: argparse.Namespace) -> int:
+    from .install import setup_gradients
+
+    return setup_gradients(dry_run=args.dry_run)
 
 
 def _cmd_profile(args: argparse.Namespace) -> int:
@@ -312,23 +320,37 @@ def register(subparsers: Any) -> None:
                    help="at most N objective evaluations per local optimisation "
                         "(default 1000; kept for validate and profile of this fit)")
     p.add_argument("--rtol", type=_tolerance, default=None, metavar="R",
-                   help="relative tolerance of the ODE integration (default 1e-10; kept "
-                        "for validate and profile of this fit)")
+                   help="relative tolerance of the ODE integration (default: 1e-6 with exact "
+                        "derivatives, 1e-10 with finite differences; the best fit is "
+                        "re-checked at 1e-10; kept for validate and profile of this fit)")
     p.add_argument("--atol", type=_tolerance, default=None, metavar="A",
-                   help="absolute tolerance of the ODE integration (default 1e-10)")
+                   help="absolute tolerance of the ODE integration (default: with exact "
+                        "derivatives 1e-9 times the model's median initial amount, at most "
+                        "1e-6; with finite differences 1e-10)")
     p.add_argument("--tol", type=_tolerance, default=None, metavar="T",
                    help="stopping tolerance of the local optimiser (trf's ftol, xtol and "
                         "gtol; fides's relative function and step tolerances; L-BFGS-B's "
-                        "ftol and gtol; default 1e-8)")
+                        "ftol and gtol; default 1e-6 with exact derivatives, else 1e-8)")
     p.add_argument("--optimizer", choices=OPTIMIZER_CHOICES, default="trf",
                    help="local optimiser: trf (least-squares trust region on the residuals), "
                         "fides (trust region, Gauss-Newton or BFGS Hessian), lbfgsb")
-    p.add_argument("--gradient", choices=GRADIENT_CHOICES, default="fd",
-                   help="fd (finite differences on the simulation core) or exact (forward "
-                        "sensitivities with AMICI, compiled once per model and cached; see "
-                        "docs/calibration.md for when it pays)")
+    p.add_argument("--gradient", choices=GRADIENT_CHOICES, default="auto",
+                   help="auto (measure what one derivative costs each way and take the "
+                        "cheaper), fd (finite differences on the simulation core) or exact "
+                        "(forward sensitivities with AMICI, compiled once per model and "
+                        "cached; `jakstat setup-gradients` installs AMICI)")
     _add_parallel(p)
     p.set_defaults(func=_cmd_calibrate)
+
+    p = subparsers.add_parser(
+        "setup-gradients", formatter_class=fmt,
+        help="install AMICI (exact derivatives for calibrate) into this Python",
+        description="Install AMICI's requirements (shipped with the package) and AMICI "
+                    "1.0.1 with --no-deps into the Python that runs jakstat: pip cannot "
+                    "resolve AMICI together with PySB's sympy pin in one step. `make "
+                    "setup` runs it; after `pip install jakstat-rules`, run it once.")
+    p.add_argument("--dry-run", action="store_true", help="print the pip commands only")
+    p.set_defaults(func=_cmd_setup_gradients)
 
     p = subparsers.add_parser(
         "profile", formatter_class=fmt,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import sympy as sp
@@ -326,6 +326,9 @@ class Objective:
         sigma is inner (residuals available).
     n_eval
         Number of evaluations so far.
+    monitor
+        None, or called as ``monitor(n_eval, nll)`` after every evaluation
+        (progress of a running fit).
     """
 
     def __init__(self, cp: CompiledProblem, fixed: dict[str, float] | None = None,
@@ -353,6 +356,7 @@ class Objective:
         self.lb = scale(table.lb[self.free_idx], self.free_scales)
         self.ub = scale(table.ub[self.free_idx], self.free_scales)
         self.n_eval = 0
+        self.monitor: Callable[[int, float], None] | None = None
         self.least_squares = (all(g.distribution == C.NORMAL for g in cp.groups)
                               and self.priors.least_squares and self.inner.least_squares)
         self._sigma_const = self._sigma_constant()
@@ -369,15 +373,22 @@ class Objective:
         """Parameters, observables and noise SDs at scaled free parameters ``x``.
 
         Inner parameters in ``p`` (:attr:`analytic_ids`) are set to their
-        optimum (clipped to the bounds).
+        optimum (clipped to the bounds).  When :attr:`monitor` is set, it is
+        called with the number of evaluations and the NLL of the data.
 
         Raises
         ------
         SimulationError
             If a simulation fails.
         """
-        cp, inner = self.cp, self.inner
         self.n_eval += 1
+        ev = self._evaluate(x)
+        if self.monitor is not None:
+            self.monitor(self.n_eval, float(np.sum(self.cp.nll_terms(ev.h, ev.sigma))))
+        return ev
+
+    def _evaluate(self, x: np.ndarray) -> Evaluation:
+        cp, inner = self.cp, self.inner
         p = self._base(x)
         if self.gradient_method == "exact":  # every value from the sensitivity engine
             h, s = self._simulate(p)

@@ -59,12 +59,14 @@ from petab.v1 import C
 
 from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL
 from jakstat_rules.errors import JakstatInputError, SimulationError
-from jakstat_rules.io import (claim_output_dir, lock_output_dir, read_json, write_json,
-                              write_table)
+from jakstat_rules.io import (claim_output_dir, lock_output_dir, read_json, status,
+                              write_json, write_table)
 
+from .defaults import AUTO, FD_TOL, choose_settings, choose_workers, recheck, start_seconds
 from .mapping import scale
 from .objective import GRADIENTS, CompiledProblem, Objective, get_compiled
-from .parallel import SOLVER_LOG, Progress, check_scheduler, run_tasks, solver_log
+from .parallel import (REPORT_INTERVAL, SOLVER_LOG, Progress, check_scheduler,
+                       report_progress, run_tasks, solver_log)
 from .petab_io import ProblemPayload, load_problem
 
 __all__ = ["FitSettings", "LocalFit", "StartResult", "starting_points", "redraw_points",
@@ -97,17 +99,17 @@ class FitSettings:
     seed
         Seed of the Latin hypercube of starting points.
     rtol, atol
-        CVODE tolerances of the fit (``--rtol``/``--atol``; default the engine's
-        :data:`~jakstat_rules.engine.DEFAULT_RTOL`/``DEFAULT_ATOL``).  Looser ones
-        make an evaluation faster (Kirby: 1.6x at rtol 1e-8, same optimum) but
-        finite-difference derivatives noisy: on Brannmark (pre-equilibration)
-        starts at rtol 1e-8 stopped early, at 154.0 and 207.1 instead of 143.3
-        and 145.8 (docs/calibration.md, "Fitting").
+        CVODE tolerances of the fit (``--rtol``/``--atol``); None: chosen by
+        :func:`~jakstat_rules.calibrate.defaults.choose_settings` (1e-6 and a
+        thousandth of that times the model's median initial amount with exact
+        derivatives, the engine's 1e-10 with finite differences, whose
+        difference quotients looser tolerances make noisy).
     max_nfev
         Maximal objective evaluations per start.
     tol
-        ``ftol``/``xtol``/``gtol`` of the local optimiser (1e-8: the NLL is then
-        settled to about 1e-8 of its value, far below the 0.1 that counts a
+        ``ftol``/``xtol``/``gtol`` of the local optimiser; None: chosen (1e-6
+        with exact derivatives, 1e-8 with finite differences: the NLL is then
+        settled to 1e-6 of its value or better, far below the 0.1 that counts a
         start as converged).
     diff_step
         Relative finite-difference step (on the parameter scale).
@@ -120,10 +122,10 @@ class FitSettings:
         ``lbfgsb`` (scipy's L-BFGS-B); ``trf`` falls back to ``lbfgsb`` for
         objectives that are no sum of squares.
     gradient
-        ``fd`` (finite differences on the simulation core; the default,
-        measured as fast as ``exact`` on the Kirby problem and with no
-        per-model build) or ``exact`` (forward sensitivities,
-        :mod:`.sensitivities`).
+        ``auto`` (the default: chosen by what one derivative costs each way,
+        :func:`~jakstat_rules.calibrate.defaults.choose_settings`), ``fd``
+        (finite differences on the simulation core) or ``exact`` (forward
+        sensitivities, :mod:`.sensitivities`).
     max_redraws
         A start whose first evaluation fails (simulation error or
         non-finite objective) is moved to a new point drawn uniformly in the
@@ -133,14 +135,14 @@ class FitSettings:
 
     n_starts: int = 50
     seed: int = 0
-    rtol: float = DEFAULT_RTOL
-    atol: float = DEFAULT_ATOL
+    rtol: float | None = None
+    atol: float | None = None
     max_nfev: int = 1000
-    tol: float = 1e-8
+    tol: float | None = None
     diff_step: float = 1e-5
     analytic_scaling: bool = True
     optimizer: str = "trf"
-    gradient: str = "fd"
+    gradient: str = AUTO
     max_redraws: int = 20
 
     def check(self) -> None:
@@ -154,9 +156,15 @@ class FitSettings:
         if self.optimizer not in OPTIMIZERS:
             raise JakstatInputError(f"--optimizer {self.optimizer!r}: expected one of "
                                     f"{list(OPTIMIZERS)}")
-        if self.gradient not in GRADIENTS:
+        if self.gradient not in (AUTO, *GRADIENTS):
             raise JakstatInputError(f"--gradient {self.gradient!r}: expected one of "
-                                    f"{list(GRADIENTS)}")
+                                    f"{[AUTO, *GRADIENTS]}")
+        for name in ("rtol", "atol", "tol"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float))
+                                          and 0.0 < float(value) < 1.0):
+                raise JakstatInputError(f"{name} {value!r}: expected a tolerance between 0 "
+                                        f"and 1, for example 1e-8")
         if self.gradient == "exact":
             from .sensitivities import MISSING_MESSAGE, available
 
@@ -460,6 +468,28 @@ def exact_or_fd(cp: CompiledProblem, settings: FitSettings) -> FitSettings:
     return settings
 
 
+class StartMonitor:
+    """Reports a running start's progress (evaluations, best NLL so far, elapsed
+    time) through :func:`~jakstat_rules.calibrate.parallel.report_progress`, at most
+    every :data:`~jakstat_rules.calibrate.parallel.REPORT_INTERVAL` seconds."""
+
+    def __init__(self, task: Any, t0: float | None = None) -> None:
+        self.task = task
+        self.t0 = time.perf_counter() if t0 is None else t0
+        self.best = math.inf
+        self._last = self.t0
+
+    def __call__(self, n_eval: int, value: float) -> None:
+        if math.isfinite(value) and value < self.best:
+            self.best = value
+        now = time.perf_counter()
+        if now - self._last >= REPORT_INTERVAL:
+            self._last = now
+            report_progress({"task": self.task, "evaluations": int(n_eval),
+                             "best": self.best if math.isfinite(self.best) else None,
+                             "elapsed": now - self.t0})
+
+
 def _first_value(ob: Objective, x0: np.ndarray) -> tuple[float, str]:
     """The objective at a starting point, and why it is not finite."""
     try:
@@ -503,6 +533,7 @@ def run_start(payload: ProblemPayload, settings: dict, start: int,
         cp = get_compiled(payload, settings["rtol"], settings["atol"])
         ob = Objective(cp, fixed=fixed, analytic=settings["analytic_scaling"],
                        gradient=settings.get("gradient", "fd"))
+        ob.monitor = StartMonitor(start, t0)
         x0 = np.asarray(x0, float)
         points = None
         f0, why = _first_value(ob, x0)
@@ -713,7 +744,7 @@ def claim_and_lock(out: str | os.PathLike, kind: str, identity: dict[str, Any],
 
 # ----------------------------------------------------------------------------- the fit
 def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
-              n_starts: int = 50, seed: int = 0, workers: int = 1,
+              n_starts: int = 50, seed: int = 0, workers: int | None = None,
               scheduler: str | None = None, processes: bool = True,
               progress: bool = True, max_new_starts: int | None = None,
               export_sbml: bool = False, plots: bool = True,
@@ -731,7 +762,10 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
     n_starts, seed
         Number of starts and seed of their Latin hypercube.
     workers
-        1 runs in this process; K > 1 starts a dask ``LocalCluster``.
+        1 runs in this process; K > 1 starts a dask ``LocalCluster``; None
+        (the default) chooses: all cores when the starts to run are
+        expected to take over a minute, else 1
+        (:func:`~jakstat_rules.calibrate.defaults.choose_workers`).
     scheduler
         Address of an existing dask scheduler.
     processes
@@ -773,6 +807,8 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
     if scheduler is not None:
         check_scheduler(scheduler)
     out = Path(out_dir)
+    choice = choose_settings(payload, settings, out)
+    settings = choice.settings
     cp = get_compiled(payload, settings.rtol, settings.atol)
     settings = exact_or_fd(cp, settings)
     identity = run_identity(payload.hash, settings)
@@ -795,11 +831,20 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
         todo = [i for i in range(settings.n_starts) if i not in records]
         if max_new_starts is not None:
             todo = todo[: int(max_new_starts)]
+        if scheduler is None:
+            workers, why = choose_workers(workers, len(todo), start_seconds(choice))
+        else:
+            why = f"dask scheduler {scheduler}"
+        status(choice.line(workers, why))
+
+        extra: dict[str, Any] = {"choice": {"notes": choice.notes,
+                                            "measured": choice.measured}}
 
         def write_outputs(final: bool) -> dict:
             this["wall_time_s"] = time.perf_counter() - t_start
             return write_fit_outputs(out, cp, ob, records, settings, problem_yaml,
-                                     invocations=invocations, plots=plots, final=final)
+                                     invocations=invocations, plots=plots, final=final,
+                                     extra=extra)
 
         def on_result(rec: StartResult) -> None:
             rec.run = identity
@@ -810,7 +855,9 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
 
         def postfix() -> dict:
             fvals = [r.fval for r in records.values() if r.ok]
-            return {"best": f"{min(fvals, default=math.inf):.4g}",
+            best = min(fvals, default=math.inf)
+            return {"best NLL": f"{best:.6g}",
+                    "converged": sum(f <= best + CONVERGENCE_TOL for f in fvals),
                     "failed": sum(not r.ok for r in records.values())}
 
         bar = Progress("starts", settings.n_starts, unit="start", postfix=postfix,
@@ -819,17 +866,45 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
         try:
             run_tasks(run_start, payload, tasks, on_result, workers=workers,
                       scheduler=scheduler, processes=processes,
-                      progress=bar if progress else None)
+                      progress=bar if progress else None, key=lambda task: task[1])
         except BaseException:
             with contextlib.suppress(Exception):  # keep this invocation's wall time
                 write_outputs(final=False)
             raise
+        extra["recheck"] = _recheck_best(payload, settings, ob, records)
         summary = write_outputs(final=True)
         if export_sbml and summary.get("best_parameters"):
             from .export import export_fit
 
             export_fit(problem_yaml, summary["best_parameters"], out)
     return summary
+
+
+def _recheck_best(payload: ProblemPayload, settings: FitSettings, ob: Objective,
+                  records: dict[int, StartResult]) -> dict[str, Any] | None:
+    """Re-evaluate the best fit at the engine's tight tolerances and say so in one line
+    (a warning when the difference would change which starts count as converged)."""
+    ok = [r for r in records.values() if r.ok and r.parameters]
+    if not ok:
+        return None
+    best = min(ok, key=lambda r: r.fval)
+    try:
+        result = recheck(payload, settings, ob.x_from_parameters(best.parameters), best.fval)
+    except SimulationError as exc:
+        log.warning("jakstat: the best fit could not be re-evaluated at tight tolerances "
+                    "(%s)", exc)
+        return None
+    if result is None:
+        return None
+    diff = result["difference"]
+    status("best NLL %.6g; re-evaluated at rtol %g, atol %g: %.6g (difference %+.2g)",
+           best.fval, result["rtol"], result["atol"], result["fval"], diff)
+    if not math.isfinite(diff) or abs(diff) > CONVERGENCE_TOL:
+        log.warning("jakstat: the fit's tolerances (rtol %g, atol %g) change the best NLL by "
+                    "%.3g, more than the %.2g that counts a start as converged: re-run with "
+                    "tighter --rtol/--atol (e.g. 1e-8) into another --out", settings.rtol,
+                    settings.atol, diff, CONVERGENCE_TOL)
+    return result
 
 
 def _earlier_invocations(out: Path) -> list[dict[str, Any]]:
@@ -913,7 +988,8 @@ def _optimize_result(records: dict[int, StartResult], cp: CompiledProblem, ob: O
 def write_fit_outputs(out: Path, cp: CompiledProblem, ob: Objective,
                       records: dict[int, StartResult], settings: FitSettings,
                       problem_yaml: Any, *, invocations: list[dict[str, Any]],
-                      plots: bool = True, final: bool = True) -> dict:
+                      plots: bool = True, final: bool = True,
+                      extra: dict[str, Any] | None = None) -> dict:
     """Write the result tables and ``summary.json``; when ``final``, also
     ``simulations.tsv`` and the plots.
 
@@ -925,6 +1001,9 @@ def write_fit_outputs(out: Path, cp: CompiledProblem, ob: Objective,
     invocations
         Invocations of the run so far, each with ``wall_time_s``; their sum
         is ``wall_time_s`` of the summary.
+    extra
+        Further entries of ``summary.json`` (the automatic choices and the
+        re-check of the best fit at tight tolerances).
 
     Returns
     -------
@@ -977,6 +1056,7 @@ def write_fit_outputs(out: Path, cp: CompiledProblem, ob: Objective,
         "optimizer": optimizer,
         "settings": asdict(settings),
         "solver_log": SOLVER_LOG,
+        **(extra or {}),
     }
     if best:
         write_table(out / "best_parameters.tsv", pd.DataFrame({
@@ -1059,7 +1139,13 @@ def settings_of_fit(fit: dict, **changes: Any) -> FitSettings:
     """The :class:`FitSettings` stored in a fit summary, with ``changes`` applied."""
     stored = {k: v for k, v in fit.get("settings", {}).items()
               if k in FitSettings.__dataclass_fields__}
-    return FitSettings(**{**stored, **changes})
+    settings = FitSettings(**{**stored, **changes})
+    # a fit records resolved settings; fill what a hand-made summary may lack
+    return replace(settings,
+                   rtol=DEFAULT_RTOL if settings.rtol is None else settings.rtol,
+                   atol=DEFAULT_ATOL if settings.atol is None else settings.atol,
+                   tol=FD_TOL if settings.tol is None else settings.tol,
+                   gradient="fd" if settings.gradient == AUTO else settings.gradient)
 
 
 def read_optimize_result(fit_dir: str | os.PathLike) -> list[dict[str, Any]]:

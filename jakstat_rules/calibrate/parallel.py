@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import logging
 import os
 import socket
 import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -26,8 +28,8 @@ from typing import Any, Callable, Iterator
 
 from jakstat_rules.errors import JakstatInputError
 
-__all__ = ["SCHEDULER_TIMEOUT", "SOLVER_LOG", "Progress", "check_scheduler", "run_tasks",
-           "solver_log"]
+__all__ = ["SCHEDULER_TIMEOUT", "SOLVER_LOG", "Progress", "ProgressDisplay", "check_scheduler",
+           "report_progress", "run_tasks", "solver_log", "PROGRESS_TOPIC"]
 
 #: Seconds allowed to reach a dask scheduler.
 SCHEDULER_TIMEOUT = 3.0
@@ -69,7 +71,7 @@ def check_scheduler(address: str, timeout: float = SCHEDULER_TIMEOUT) -> None:
 
 @dataclass(frozen=True)
 class Progress:
-    """A live progress line on stderr (tqdm) for :func:`run_tasks`.
+    """What :func:`run_tasks` shows while tasks run.
 
     Attributes
     ----------
@@ -90,10 +92,128 @@ class Progress:
     postfix: Callable[[], dict[str, Any]] | None = None
 
 
+#: Topic of the in-task progress events (dask worker events, see :func:`report_progress`).
+PROGRESS_TOPIC = "jakstat-progress"
+#: Seconds between two in-task progress reports of one task.
+REPORT_INTERVAL = 2.0
+#: Seconds between two plain progress lines when stderr is not a terminal.
+PLAIN_INTERVAL = 30.0
+
+_LISTENER: Callable[[dict], None] | None = None
+
+
+def report_progress(message: dict[str, Any]) -> None:
+    """Send an in-task progress message (e.g. evaluations of a running start).
+
+    In the process that runs :func:`run_tasks` serially the message goes to
+    its display directly; in a dask worker it is sent as a worker event on
+    :data:`PROGRESS_TOPIC`, which the client's display subscribes to.  Outside
+    both it is dropped.
+    """
+    if _LISTENER is not None:
+        _LISTENER(message)
+        return
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):
+        return
+    with contextlib.suppress(Exception):  # progress must never fail a task
+        worker.log_event(PROGRESS_TOPIC, message)
+
+
+class ProgressDisplay:
+    """Progress of a run: finished tasks with an estimate of the time left, and
+    the running tasks' own progress (evaluations, best value so far).
+
+    On a terminal a tqdm line that is redrawn; otherwise plain lines
+    (``jakstat: ...``): one per finished task, and the running tasks at most
+    every :data:`PLAIN_INTERVAL` seconds, so logs stay short.
+    """
+
+    def __init__(self, progress: Progress, stream: Any = None) -> None:
+        self.progress = progress
+        self.stream = stream if stream is not None else sys.stderr
+        self.finished = 0
+        self.t0 = time.perf_counter()
+        self.running: dict[Any, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+        self._last_plain = 0.0
+        self.terminal = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.bar = None
+        if self.terminal:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=progress.total, initial=progress.done, desc=progress.desc,
+                            unit=progress.unit, file=self.stream, dynamic_ncols=True)
+
+    def _left(self) -> str:
+        left = self.progress.total - self.progress.done - self.finished
+        if self.finished == 0 or left <= 0:
+            return ""
+        seconds = (time.perf_counter() - self.t0) / self.finished * left
+        return f"about {_duration(seconds)} left"
+
+    def _running_text(self) -> str:
+        parts = []
+        for key, msg in sorted(self.running.items(), key=lambda kv: str(kv[0])):
+            best = msg.get("best")
+            parts.append(f"{self.progress.unit} {key}: {msg.get('evaluations', 0)} evaluations"
+                         + (f", best {best:.6g}" if isinstance(best, float) else "")
+                         + f", {_duration(msg.get('elapsed', 0.0))}")
+        return "; ".join(parts)
+
+    def update(self, message: dict[str, Any]) -> None:
+        """An in-task progress message (``task``, ``evaluations``, ``best``, ``elapsed``)."""
+        with self._lock:
+            self.running[message.get("task")] = message
+            if self.bar is not None:
+                self.bar.set_postfix_str(self._postfix_text(), refresh=True)
+            elif time.perf_counter() - self._last_plain >= PLAIN_INTERVAL:
+                self._last_plain = time.perf_counter()
+                print(f"jakstat: running {self._running_text()}", file=self.stream,
+                      flush=True)
+
+    def _postfix_text(self) -> str:
+        items = self.progress.postfix() if self.progress.postfix else {}
+        text = ", ".join(f"{k} {v}" for k, v in items.items())
+        extra = [t for t in (self._left(), self._running_text()) if t]
+        return "; ".join([text] + extra) if text else "; ".join(extra)
+
+    def task_done(self, key: Any) -> None:
+        """A task finished (after its result was handled)."""
+        with self._lock:
+            self.finished += 1
+            self.running.pop(key, None)
+            if self.bar is not None:
+                self.bar.update(1)
+                self.bar.set_postfix_str(self._postfix_text(), refresh=True)
+                return
+            done = self.progress.done + self.finished
+            print(f"jakstat: {done}/{self.progress.total} {self.progress.desc} finished"
+                  + (f"; {self._postfix_text()}" if self._postfix_text() else ""),
+                  file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _duration(seconds: float) -> str:
+    seconds = float(seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def run_tasks(fn: Callable, payload, tasks: list[tuple],
               on_result: Callable[[Any], None], workers: int = 1,
               scheduler: str | None = None, processes: bool = True,
-              progress: Progress | None = None) -> None:
+              progress: Progress | None = None,
+              key: Callable[[tuple], Any] | None = None) -> None:
     """Run ``fn(payload, *task)`` for every task, serially or on dask.
 
     Parameters
@@ -113,41 +233,45 @@ def run_tasks(fn: Callable, payload, tasks: list[tuple],
     processes
         Worker processes (True) or threads (False) for the LocalCluster.
     progress
-        Show a progress line while tasks run.
+        Show progress while tasks run (:class:`ProgressDisplay`); tasks may
+        report their own progress with :func:`report_progress`.
+    key
+        The task's name in the display, from its argument tuple (default:
+        its position).
 
     Raises
     ------
     JakstatInputError
         If the scheduler cannot be reached.
     """
+    global _LISTENER
     if not tasks:
         return
-    bar = None
-    if progress is not None:
-        from tqdm import tqdm
+    display = ProgressDisplay(progress) if progress is not None else None
+    names = [key(t) if key is not None else k for k, t in enumerate(tasks)]
 
-        bar = tqdm(total=progress.total, initial=progress.done, desc=progress.desc,
-                   unit=progress.unit, file=sys.stderr, dynamic_ncols=True)
-
-    def deliver(result: Any) -> None:
+    def deliver(index: int, result: Any) -> None:
         on_result(result)
-        if bar is not None:
-            bar.update(1)
-            if progress.postfix is not None:
-                bar.set_postfix(**progress.postfix())
+        if display is not None:
+            display.task_done(names[index])
 
+    if display is not None and scheduler is None and int(workers) <= 1:
+        _LISTENER = display.update
     try:
-        _execute(fn, payload, tasks, deliver, workers, scheduler, processes)
+        _execute(fn, payload, tasks, deliver, workers, scheduler, processes,
+                 display.update if display is not None else None)
     finally:
-        if bar is not None:
-            bar.close()
+        _LISTENER = None
+        if display is not None:
+            display.close()
 
 
-def _execute(fn: Callable, payload, tasks: list[tuple], deliver: Callable[[Any], None],
-             workers: int, scheduler: str | None, processes: bool) -> None:
+def _execute(fn: Callable, payload, tasks: list[tuple], deliver: Callable[[int, Any], None],
+             workers: int, scheduler: str | None, processes: bool,
+             listener: Callable[[dict], None] | None = None) -> None:
     if scheduler is None and int(workers) <= 1:
-        for task in tasks:
-            deliver(fn(payload, *task))
+        for index, task in enumerate(tasks):
+            deliver(index, fn(payload, *task))
         return
     from distributed import Client, LocalCluster, as_completed
 
@@ -159,14 +283,22 @@ def _execute(fn: Callable, payload, tasks: list[tuple], deliver: Callable[[Any],
         except (OSError, TimeoutError, ValueError) as exc:
             raise _bad_scheduler(scheduler, str(exc)) from None
     else:
+        # our own cluster: its nanny's shutdown notices ("still alive after 4 s, killing")
+        # are no news to the user
+        quiet = logging.getLogger("distributed.nanny")
+        if quiet.level < logging.ERROR:
+            quiet.setLevel(logging.ERROR)
         cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1,
                                processes=processes, dashboard_address=None)
         client = Client(cluster)
     try:
+        if listener is not None:
+            client.subscribe_topic(PROGRESS_TOPIC, lambda event: listener(event[1]))
         remote_payload = client.scatter(payload, broadcast=True)
         futures = [client.submit(fn, remote_payload, *task, pure=False) for task in tasks]
+        index = {fut.key: k for k, fut in enumerate(futures)}
         for fut in as_completed(futures):
-            deliver(fut.result())
+            deliver(index[fut.key], fut.result())
     finally:
         client.close()
         if cluster is not None:

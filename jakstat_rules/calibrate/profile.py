@@ -32,7 +32,9 @@ from scipy.stats import chi2
 
 from jakstat_rules.errors import JakstatInputError
 from jakstat_rules.io import read_json, write_json, write_table
+from jakstat_rules.io import status as status_line
 
+from .defaults import choose_workers
 from .mapping import scale, unscale
 from .objective import Objective, get_compiled
 from .optimize import (claim_and_lock, load_fit, local_fit, remove_temporaries,
@@ -314,7 +316,7 @@ def _load_branches(folder: Path) -> dict[tuple[str, int], ProfileBranch]:
 
 def profile(problem_yaml: str | os.PathLike, fit_dir: str | os.PathLike,
             out_dir: str | os.PathLike, *, parameters: list[str] | None = None,
-            workers: int = 1, scheduler: str | None = None,
+            workers: int | None = None, scheduler: str | None = None,
             processes: bool = True, progress: bool = True,
             max_steps: int = DEFAULT_MAX_STEPS) -> dict:
     """Compute profile likelihoods around the best fit of ``fit_dir``.
@@ -330,7 +332,9 @@ def profile(problem_yaml: str | os.PathLike, fit_dir: str | os.PathLike,
     parameters
         Parameters to profile; default all estimated parameters.
     workers, scheduler, processes
-        Parallel execution as in ``calibrate``.
+        Parallel execution as in ``calibrate`` (``workers=None``: all cores when
+        the branches are expected to take over a minute in one process, from
+        the fit's time per start).
     progress
         Live progress line.
     max_steps
@@ -376,7 +380,8 @@ def profile(problem_yaml: str | os.PathLike, fit_dir: str | os.PathLike,
                       processes=processes, progress=progress, max_steps=max_steps)
 
 
-def _trace(payload: ProblemPayload, fit: dict, ids: list[str], out: Path, *, workers: int,
+def _trace(payload: ProblemPayload, fit: dict, ids: list[str], out: Path, *,
+           workers: int | None,
            scheduler: str | None, processes: bool, progress: bool, max_steps: int) -> dict:
     """Trace the missing branches, then write ``profiles.json``/``.tsv``/``.png``."""
     best = fit["best_parameters"]
@@ -397,10 +402,18 @@ def _trace(payload: ProblemPayload, fit: dict, ids: list[str], out: Path, *, wor
         write_json(branch_dir / rec.file_name, rec.to_dict())
         done[(rec.parameter, rec.direction)] = rec
 
+    if scheduler is None:
+        # a branch re-optimises up to max_steps points from nearby (cheaper than a start)
+        per_start = float(fit.get("sum_start_time_s", 0.0)) / max(int(fit.get("n_finished", 1)), 1)
+        workers, why = choose_workers(workers, len(tasks), per_start * max_steps / 4)
+        if why:
+            status_line("%d branches on %d worker%s (%s)", len(tasks), workers,
+                        "s" if workers != 1 else "", why)
     bar = Progress("profile branches", 2 * len(ids), done=2 * len(ids) - len(tasks),
                    unit="branch")
     run_tasks(profile_branch, payload, tasks, on_result, workers=workers,
-              scheduler=scheduler, processes=processes, progress=bar if progress else None)
+              scheduler=scheduler, processes=processes, progress=bar if progress else None,
+              key=lambda task: f"{task[1]} {'down' if task[2] < 0 else 'up'}")
 
     result: dict = {"threshold": THRESHOLD, "best_fval": best_fval, "parameters": {}}
     rows, frames = [], {}

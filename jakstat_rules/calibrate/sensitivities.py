@@ -46,14 +46,16 @@ import numpy as np
 from petab.v1 import C
 
 from jakstat_rules.errors import JakstatInputError, SimulationError
-from jakstat_rules.io import cache_dir, sha256
+from jakstat_rules.io import cache_dir, sha256, status
 
-__all__ = ["available", "ObservableSensitivities", "UnitSensitivities", "MISSING_MESSAGE"]
+__all__ = ["available", "ObservableSensitivities", "UnitSensitivities", "MISSING_MESSAGE",
+           "INSTALL_HINT"]
 
-#: Message when AMICI is not installed (the package falls back to finite differences).
-MISSING_MESSAGE = ("exact gradients need AMICI (installed by `make setup`; elsewhere "
-                   "`pip install -r requirements-gradients.txt` and `pip install --no-deps "
-                   "amici==1.0.1`); use --gradient fd for finite differences")
+#: What installs AMICI (``make setup`` runs it; see :mod:`.install`).
+INSTALL_HINT = "`jakstat setup-gradients` installs AMICI for exact derivatives"
+#: Message when AMICI is not installed and exact derivatives were asked for.
+MISSING_MESSAGE = (f"exact gradients need AMICI: {INSTALL_HINT} (once, into this Python); "
+                   f"or use --gradient fd for finite differences")
 
 
 def available() -> bool:
@@ -199,8 +201,8 @@ class ObservableSensitivities:
                 # folder, so remove it and build again
                 shutil.rmtree(folder, ignore_errors=True)
             if not (folder / name).is_dir():
-                print(f"compiling the model for exact gradients with AMICI (once per model, "
-                      f"about 20 s to 2 min; log {build_log}) ...", file=sys.stderr, flush=True)
+                status("compiling the model for exact derivatives with AMICI (once per "
+                       "model, about 20 s to 5 min; log %s) ...", build_log)
             try:
                 with _output_to(build_log):
                     model = import_petab_problem(self.problem, output_dir=folder,

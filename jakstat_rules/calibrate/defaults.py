@@ -1,0 +1,301 @@
+"""The settings a fit runs with when the user leaves them to the program.
+
+``jakstat calibrate`` with no flags measures the problem and chooses:
+
+* **derivatives**: a difference quotient costs ``n + 1`` simulations of the
+  problem (``n`` free parameters).  When that costs less than
+  :data:`CHEAP_FD_SECONDS` the problem is small and finite differences are
+  used (no AMICI build).  Otherwise, when AMICI is installed, the problem is
+  built for forward sensitivities (once; cached on disk) and one exact
+  derivative is timed: exact derivatives are used when they cost less than
+  the difference quotient.  Measured on the PEtab benchmark collection and
+  the Kirby problem (docs/benchmarks.md): the difference quotient of the
+  small models (Bertozzi, Blasi, Borghans, Crauste, Fiedler: under 0.03 s)
+  beats AMICI per start; on the Kirby problem an exact derivative costs a
+  fraction of the 10 simulations of a difference quotient.
+* **tolerances**: with exact derivatives, integration at relative tolerance
+  :data:`EXACT_RTOL` and absolute tolerance a thousandth of that times the
+  median initial amount of the model's species (1e-6 molecules per cell on
+  the Kirby model, whose amounts run from 1e2 to 1e5), and an optimiser
+  tolerance :data:`EXACT_TOL`: the Kirby reference settings, 2.3x faster per
+  start than 1e-8 with the same optimum.  With finite differences the
+  engine's tight defaults (1e-10), because looser ones make difference
+  quotients noisy (Brannmark stopped early at 1e-8).  The best fit is then
+  re-evaluated at the tight tolerances and the difference reported
+  (:func:`recheck_note`).
+* **workers**: the available cores, when the starts still to run are
+  expected to take longer than :data:`PARALLEL_SECONDS` in one process (a
+  local dask cluster costs a few seconds to start); else one.
+
+Every choice is printed in one line, stored in the fit's settings, and
+overridden by the corresponding option (``--gradient``, ``--rtol``,
+``--atol``, ``--tol``, ``--workers``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL
+from jakstat_rules.errors import JakstatInputError, SimulationError
+from jakstat_rules.io import read_json
+
+from .objective import CompiledProblem, Objective, get_compiled
+from .petab_io import ProblemPayload
+
+__all__ = ["AUTO", "Choice", "available_cores", "choose_settings", "choose_workers",
+           "recheck", "EXACT_RTOL", "EXACT_TOL", "FD_TOL", "CHEAP_FD_SECONDS",
+           "PARALLEL_SECONDS"]
+
+#: Value of ``FitSettings.gradient`` (and ``--gradient``) that lets the program choose.
+AUTO = "auto"
+#: Integration tolerance with exact derivatives (relative).
+EXACT_RTOL = 1e-6
+#: Optimiser tolerance with exact derivatives.
+EXACT_TOL = 1e-6
+#: Optimiser tolerance with finite differences.
+FD_TOL = 1e-8
+#: A difference quotient cheaper than this (seconds) is not worth an AMICI build.
+CHEAP_FD_SECONDS = 0.05
+#: Starts expected to take longer than this (seconds, one process) run on all cores.
+PARALLEL_SECONDS = 60.0
+#: Evaluations of a typical local fit, for the time estimate of a start
+#: (Kirby: 25-60 with exact derivatives; collection problems 20-100).
+TYPICAL_ITERATIONS = 40
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class Choice:
+    """What :func:`choose_settings` decided, and why.
+
+    Attributes
+    ----------
+    settings
+        The resolved settings (no ``auto`` left).
+    notes
+        One short phrase per automatic choice, for the one-line report.
+    gradient_seconds
+        Measured (or estimated) time of one derivative with the chosen
+        method, for the time estimate of a start.
+    measured
+        The measurements behind the choice (stored in ``summary.json``).
+    """
+
+    settings: Any
+    notes: list[str]
+    gradient_seconds: float
+    measured: dict[str, Any]
+
+    def line(self, workers: int, workers_note: str) -> str:
+        """The one line printed before a fit starts."""
+        s = self.settings
+        grad = "exact derivatives (AMICI)" if s.gradient == "exact" else "finite differences"
+        why = "; ".join(self.notes + ([workers_note] if workers_note else []))
+        return (f"settings: {grad}, rtol {s.rtol:g}, atol {s.atol:g}, optimizer tol {s.tol:g}, "
+                f"{workers} worker{'s' if workers != 1 else ''}"
+                + (f" ({why})" if why else ""))
+
+
+def _median_amount(cp: CompiledProblem) -> float:
+    """Median positive initial amount of the model's species (1 if none)."""
+    eng = cp.engine
+    eng.reset()
+    values = np.abs(np.asarray(eng.state, float))
+    values = values[np.isfinite(values) & (values > 0)]
+    return float(np.median(values)) if values.size else 1.0
+
+
+def _time_value(ob: Objective, x: np.ndarray, repeats: int = 2) -> float:
+    """Seconds of one objective value near ``x`` (points moved so no cache answers)."""
+    ob.fval(x)  # first call: warm-up (pre-equilibration caches, memory)
+    t0 = time.perf_counter()
+    for k in range(repeats):
+        ob.fval(x + 1e-4 * (k + 1))
+    return (time.perf_counter() - t0) / repeats
+
+
+def _time_exact(cp: CompiledProblem, x: np.ndarray) -> float:
+    """Seconds of one exact derivative (Jacobian, or gradient) at ``x``."""
+    ob = Objective(cp, gradient="exact")
+    take = ob.jacobian if ob.least_squares else ob.fval_and_gradient
+    take(x)  # warm-up: loads the compiled module
+    t0 = time.perf_counter()
+    take(x + 1e-4)
+    return time.perf_counter() - t0
+
+
+def stored_settings(out: Path, problem_hash: str) -> dict[str, Any] | None:
+    """The settings of the fit already in ``out`` (same problem), or None.
+
+    A resumed run keeps what its first invocation chose, so that timing
+    noise cannot make two invocations of one command disagree.
+    """
+    marker = Path(out) / "run.json"
+    if not marker.is_file():
+        return None
+    try:
+        stored = read_json(marker, what="run record")
+    except JakstatInputError:
+        return None  # the resume checks report it
+    if not isinstance(stored, dict) or stored.get("problem_hash") != problem_hash:
+        return None
+    return stored
+
+
+def choose_settings(payload: ProblemPayload, settings: Any, out: Path | None = None
+                    ) -> Choice:
+    """Resolve the automatic fields of ``settings`` for ``payload``.
+
+    Parameters
+    ----------
+    payload
+        The problem.
+    settings
+        :class:`~jakstat_rules.calibrate.optimize.FitSettings`; ``gradient ==
+        "auto"`` and ``rtol``/``atol``/``tol`` of None are chosen here, any
+        other value is kept.
+    out
+        The fit folder: a run already there keeps its earlier choices.
+
+    Returns
+    -------
+    Choice
+        The resolved settings with the reasons.
+    """
+    previous = stored_settings(out, payload.hash) if out is not None else None
+    if previous is not None:
+        keep = {}
+        for name in ("gradient", "rtol", "atol", "tol"):
+            ours = getattr(settings, name)
+            if (ours is None or ours == AUTO) and previous.get(name) not in (None, AUTO):
+                keep[name] = previous[name]
+        if keep:
+            settings = replace(settings, **keep)
+    notes: list[str] = []
+    measured: dict[str, Any] = {}
+    cp = get_compiled(payload, DEFAULT_RTOL, DEFAULT_ATOL)
+    ob = Objective(cp, analytic=settings.analytic_scaling)
+    x = (np.asarray(ob.lb, float) + np.asarray(ob.ub, float)) / 2
+    n_free = len(ob.free_ids)
+    try:
+        t_value = _time_value(ob, x) if n_free else 0.0
+    except SimulationError:
+        t_value = math.nan
+    fd_seconds = t_value * (n_free + 1)
+    measured.update(seconds_per_value=t_value, free_parameters=n_free,
+                    fd_gradient_seconds=fd_seconds)
+    median = _median_amount(cp)
+    exact_tolerances = (EXACT_RTOL if settings.rtol is None else settings.rtol,
+                        min(EXACT_RTOL, 1e-3 * EXACT_RTOL * median)
+                        if settings.atol is None else settings.atol)
+    gradient, grad_seconds = settings.gradient, fd_seconds
+    if gradient == AUTO:
+        gradient, grad_seconds, why = _choose_gradient(payload, exact_tolerances, x,
+                                                       fd_seconds, measured)
+        notes.append(why)
+    exact = gradient == "exact"
+    rtol, atol, tol = settings.rtol, settings.atol, settings.tol
+    if rtol is None:
+        rtol = exact_tolerances[0] if exact else DEFAULT_RTOL
+    if atol is None:
+        atol = exact_tolerances[1] if exact else DEFAULT_ATOL
+        measured["median_initial_amount"] = median
+    if tol is None:
+        tol = EXACT_TOL if exact else FD_TOL
+    if (settings.rtol, settings.atol, settings.tol) == (None, None, None):
+        notes.append("tolerances for " + ("exact derivatives" if exact
+                                          else "difference quotients"))
+    resolved = replace(settings, gradient=gradient, rtol=float(rtol), atol=float(atol),
+                       tol=float(tol))
+    return Choice(resolved, notes, grad_seconds, measured)
+
+
+def _choose_gradient(payload: ProblemPayload, tolerances: tuple[float, float], x: np.ndarray,
+                     fd_seconds: float, measured: dict[str, Any]) -> tuple[str, float, str]:
+    """Exact or finite differences, by what one derivative costs each way."""
+    from .sensitivities import INSTALL_HINT, available
+
+    if not math.isfinite(fd_seconds):
+        return "fd", fd_seconds, "the first simulation failed: finite differences"
+    if fd_seconds < CHEAP_FD_SECONDS:
+        return "fd", fd_seconds, (f"a difference quotient takes {fd_seconds:.3g} s: "
+                                  f"finite differences")
+    if not available():
+        return "fd", fd_seconds, f"finite differences: {INSTALL_HINT}"
+    cp = get_compiled(payload, *tolerances)
+    try:
+        cp.sensitivities()  # the AMICI build (cached on disk)
+        exact_seconds = _time_exact(cp, x)
+    except (JakstatInputError, SimulationError) as exc:
+        return "fd", fd_seconds, f"finite differences (exact derivatives unavailable: {exc})"
+    measured["exact_gradient_seconds"] = exact_seconds
+    if exact_seconds < fd_seconds:
+        return "exact", exact_seconds, (f"one exact derivative {exact_seconds:.3g} s against "
+                                        f"{fd_seconds:.3g} s by finite differences")
+    return "fd", fd_seconds, (f"a difference quotient {fd_seconds:.3g} s against "
+                              f"{exact_seconds:.3g} s exact")
+
+
+def choose_workers(workers: int | None, n_tasks: int, seconds_per_task: float
+                   ) -> tuple[int, str]:
+    """Worker processes for ``n_tasks`` tasks of about ``seconds_per_task`` each.
+
+    ``workers`` given: kept.  Else all available cores when the tasks would
+    take longer than :data:`PARALLEL_SECONDS` in one process and there is
+    more than one task, else 1.
+
+    Returns
+    -------
+    tuple
+        The number of workers and a short reason ('' when given).
+    """
+    if workers is not None:
+        return int(workers), ""
+    cores = available_cores()
+    total = n_tasks * seconds_per_task
+    if cores > 1 and n_tasks > 1 and math.isfinite(total) and total > PARALLEL_SECONDS:
+        return min(cores, n_tasks), f"{cores} cores, about {total / 60:.0f} min of work"
+    if cores > 1 and n_tasks > 1:
+        return 1, f"about {total:.0f} s of work: one process"
+    return 1, ""
+
+
+def start_seconds(choice: Choice) -> float:
+    """Expected seconds of one local fit (for the worker choice and estimates)."""
+    return TYPICAL_ITERATIONS * choice.gradient_seconds
+
+
+def recheck(payload: ProblemPayload, settings: Any, x: np.ndarray, fval: float,
+            fixed: dict[str, float] | None = None) -> dict[str, Any] | None:
+    """The best fit re-evaluated at the engine's tight tolerances.
+
+    Only when the fit ran at looser tolerances than the engine's defaults.
+
+    Returns
+    -------
+    dict or None
+        ``{"rtol", "atol", "fval", "difference"}`` (difference = tight minus
+        fit), or None when the fit already ran at the tight tolerances.
+    """
+    if settings.rtol <= DEFAULT_RTOL and settings.atol <= DEFAULT_ATOL:
+        return None
+    cp = get_compiled(payload, DEFAULT_RTOL, DEFAULT_ATOL)
+    ob = Objective(cp, fixed=fixed, analytic=settings.analytic_scaling)
+    tight = ob.fval(np.asarray(x, float))
+    return {"rtol": DEFAULT_RTOL, "atol": DEFAULT_ATOL, "fval": tight,
+            "difference": tight - fval}
