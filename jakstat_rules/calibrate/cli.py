@@ -179,8 +179,8 @@ def _evaluate_nominal(args: argparse.Namespace) -> int:
               f"  objective (what a fit minimises)    {result.objective:.6f}\n"
               f"  ({result.seconds:.1f} s; benchmark collections list the data part "
               f"as -LLH)")
-    if args.simulations:
-        print(f"simulation table: {args.simulations}")
+        if args.simulations:
+            print(f"simulation table: {args.simulations}")
     return 0
 
 
