@@ -102,3 +102,14 @@ def test_a_v2_problem_is_refused_in_one_line_naming_the_version(capsys):
                  "--evaluate-nominal"]) == 2
     err = capsys.readouterr().err.strip()
     assert "PEtab v2 is not supported yet" in err and len(err.splitlines()) == 1
+
+
+def test_the_coverage_table_of_the_docs_lists_every_case_with_its_status():
+    import re
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "calibration.md").read_text()
+    rows = dict(re.findall(r"^\| (v\d\.\d\.\d/\w+ \d{4}) \| .+ \| (.+) \|$", docs, flags=re.M))
+    expected = {f"{folder} {case.name}": (f"refused (xfail): {UNSUPPORTED[folder]}"
+                                          if folder in UNSUPPORTED else "passes")
+                for folder in FOLDERS for case in (SUITE / folder).iterdir() if case.is_dir()}
+    assert rows == expected
