@@ -16,6 +16,10 @@ a ``RoadRunner``.
   and of parameters (evaluated here: ``RoadRunner.reset()`` does not
   re-evaluate parameter initial assignments, and ``RoadRunner.setValue`` on
   ``init(...)`` ids recompiles the whole model, about 10 s to a minute).
+  Initial values libroadrunner cannot set (species with an initial
+  assignment, targets of rate rules) replace the assignment and are applied
+  after it; a compartment size set this way keeps the initial concentration
+  of species given as concentrations, as SBML defines.
 * **One pre-equilibration.** :meth:`Engine.preequilibrate` integrates in
   doubling windows until every rate of change is below
   ``STEADY_STATE_TOL * (1 + max |x|)``.
