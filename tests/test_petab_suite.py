@@ -93,6 +93,12 @@ def test_command_line_writes_what_the_suite_compares(tmp_path, capsys):
     assert list(written.columns) == list(expected.columns)
     np.testing.assert_allclose(written[C.SIMULATION], expected[C.SIMULATION],
                                rtol=0, atol=solution["tol_simulations"])
+    for bad, needle in ((["--evaluate-nominal", "--parameter", "nope=1"], "'nope'"),
+                        (["--evaluate-nominal", "--parameter", "k1=fast"], "'fast'"),
+                        (["--simulations", str(out)], "--evaluate-nominal")):
+        assert main(["calibrate", str(SUITE / folder / case / f"_{case}.yaml"), *bad]) == 2
+        err = capsys.readouterr().err.strip()
+        assert needle in err and len(err.splitlines()) == 1, err
 
 
 def test_a_v2_problem_is_refused_in_one_line_naming_the_version(capsys):
