@@ -16,6 +16,10 @@ a ``RoadRunner``.
   and of parameters (evaluated here: ``RoadRunner.reset()`` does not
   re-evaluate parameter initial assignments, and ``RoadRunner.setValue`` on
   ``init(...)`` ids recompiles the whole model, about 10 s to a minute).
+  Initial values libroadrunner cannot set (species with an initial
+  assignment, targets of rate rules) replace the assignment and are applied
+  after it; a compartment size set this way keeps the initial concentration
+  of species given as concentrations, as SBML defines.
 * **One pre-equilibration.** :meth:`Engine.preequilibrate` integrates in
   doubling windows until every rate of change is below
   ``STEADY_STATE_TOL * (1 + max |x|)``.
@@ -66,7 +70,7 @@ STEADY_STATE_MAX_TIME = 1e9
 _STATES: dict[str, tuple[bytes, dict]] = {}
 #: Version of the compiled-state cache format; part of every key, so entries written by
 #: another version of this module are never read.
-CACHE_FORMAT = "engine-2"
+CACHE_FORMAT = "engine-3"
 #: Number of JIT compilations in this process (the caches avoid them; tests read this).
 COMPILATIONS = 0
 _LOCK = threading.Lock()
@@ -132,6 +136,7 @@ def _read_facts(raw: bytes) -> dict | None:
     try:
         meta = json.loads(raw)
         ok = (isinstance(meta.get("only_substance"), list)
+              and isinstance(meta.get("concentration_species"), dict)
               and all(isinstance(x, list) and len(x) == 2 for x in meta["initial_assignments"]))
     except (ValueError, AttributeError, KeyError, TypeError):
         return None
@@ -139,13 +144,23 @@ def _read_facts(raw: bytes) -> dict | None:
 
 
 def _sbml_facts(sbml: str, rules: set[str]) -> dict:
-    """Species with only substance units; every initial assignment, dependencies first."""
+    """SBML facts libroadrunner does not expose.
+
+    Species with only substance units; species whose initial value is a
+    concentration (``initialConcentration`` or an initial assignment, not
+    defined by a rule) with their compartment; every initial assignment,
+    dependencies first.
+    """
     import libsbml
 
     model = libsbml.readSBMLFromString(sbml).getModel()
     if model is None:
-        return {"only_substance": [], "initial_assignments": []}
+        return {"only_substance": [], "concentration_species": {}, "initial_assignments": []}
     only = sorted(s.getId() for s in model.getListOfSpecies() if s.getHasOnlySubstanceUnits())
+    assigned = {ia.getSymbol() for ia in model.getListOfInitialAssignments()}
+    concentration = {s.getId(): s.getCompartment() for s in model.getListOfSpecies()
+                     if not s.getHasOnlySubstanceUnits() and s.getId() not in rules
+                     and (s.isSetInitialConcentration() or s.getId() in assigned)}
     pending = {ia.getSymbol(): libsbml.formulaToL3String(ia.getMath())
                for ia in model.getListOfInitialAssignments()
                if ia.getSymbol() not in rules and ia.getMath()}
@@ -158,7 +173,8 @@ def _sbml_facts(sbml: str, rules: set[str]) -> dict:
                                     f"in a cycle: expected an order")
         for sym in ready:
             ordered.append([sym, pending.pop(sym)])
-    return {"only_substance": only, "initial_assignments": ordered}
+    return {"only_substance": only, "concentration_species": concentration,
+            "initial_assignments": ordered}
 
 
 def clear_memory_cache() -> None:
@@ -186,7 +202,8 @@ class Engine:
     species_ids, boundary_species_ids, compartment_ids, parameter_ids
         SBML ids by kind (parameters: all global parameters).
     settable_ids
-        Ids whose value may be set (no assignment or rate rule defines them).
+        Ids whose value may be set: parameters, compartments and species no
+        assignment rule defines (for a rate rule's target, its initial value).
     only_substance
         Species ids with ``hasOnlySubstanceUnits`` (their id means amount).
     """
@@ -210,20 +227,28 @@ class Engine:
         self.boundary_species_ids = list(model.getBoundarySpeciesIds())
         self.compartment_ids = list(model.getCompartmentIds())
         self.parameter_ids = list(model.getGlobalParameterIds())
-        rules = set(rr.getAssignmentRuleIds()) | set(rr.getRateRuleIds())
+        self.rate_rule_ids = set(rr.getRateRuleIds())
+        rules = set(rr.getAssignmentRuleIds()) | self.rate_rule_ids
         self.rule_ids = rules
         self.settable_ids = [i for i in (self.parameter_ids + self.compartment_ids
                                          + self.species_ids + self.boundary_species_ids)
-                             if i not in rules]
+                             if i not in rules or i in self.rate_rule_ids]
         self._settable = set(self.settable_ids)
         self._species = set(self.species_ids) | set(self.boundary_species_ids)
         self.only_substance = set(facts["only_substance"])
+        self._concentration_species = dict(facts["concentration_species"])
         self._assignments = [(sym, _parse_formula(formula))
                              for sym, formula in facts["initial_assignments"]]
         params = set(self.parameter_ids)
         self._assigned_parameters = {sym for sym, _ in self._assignments if sym in params}
+        # initial values libroadrunner cannot set (species with an initial assignment,
+        # rate-rule targets): set_values keeps them, reset sets them as current values
+        self._late = ({sym for sym, _ in self._assignments if sym in self._species}
+                      | (self.rate_rule_ids & self._settable))
+        self._overrides: dict[str, float] = {}
         # values as written in the SBML, to restore what set_values changed
-        self._defaults = {i: float(rr.model.getValue(self._set_key(i))) for i in self.settable_ids}
+        self._defaults = {i: float(rr.model.getValue(self._set_key(i)))
+                          for i in self.settable_ids if i not in self._late}
         self._changed: set[str] = set()
 
     # ------------------------------------------------------------------ construction
@@ -250,8 +275,10 @@ class Engine:
 
         Parameters and compartments take the value at once; species values
         are initial values (amounts for ``hasOnlySubstanceUnits`` species,
-        else concentrations).  Call :meth:`reset` afterwards: it re-evaluates
-        every initial assignment that depends on them.
+        else concentrations), replacing the species' initial assignment if
+        it has one; for the target of a rate rule the value is its initial
+        value.  Call :meth:`reset` afterwards: it re-evaluates every initial
+        assignment that depends on them and applies the initial values.
 
         Raises
         ------
@@ -264,6 +291,9 @@ class Engine:
                 what = "defined by a rule" if sid in self.rule_ids else "not in the model"
                 raise JakstatInputError(f"cannot set {sid!r}: it is {what}; expected a parameter, "
                                         f"compartment or species id of the model")
+            if sid in self._late:
+                self._overrides[sid] = float(value)
+                continue
             model.setValue(self._set_key(sid), float(value))
             self._changed.add(sid)
 
@@ -273,32 +303,50 @@ class Engine:
         for sid in self._changed:
             model.setValue(self._set_key(sid), self._defaults[sid])
         self._changed.clear()
+        self._overrides.clear()
 
     def reset(self) -> None:
         """Time 0, species at their initial values, initial assignments re-evaluated.
 
         Parameters keep the values set by :meth:`set_values`; parameters that
         carry an initial assignment in the SBML and were not set explicitly
-        are recomputed from the current values.  When such a parameter *was*
-        set explicitly, the initial assignments of species and compartments
-        are evaluated here too (libroadrunner inlines the parameter's formula
-        into them).
+        are recomputed from the current values.  When such a parameter or a
+        compartment *was* set explicitly, the initial assignments of species
+        and compartments are evaluated here too (libroadrunner inlines the
+        parameter's formula into them and evaluates them at the SBML's
+        compartment sizes).
+
+        A species whose initial value is a concentration keeps that
+        concentration when its compartment's size was set (its amount
+        follows the size, as SBML defines); a species with an initial amount
+        keeps the amount.  Initial values set for species with an initial
+        assignment and for rate-rule targets are applied last.
         """
-        self.rr.reset()
-        if not self._assigned_parameters:
-            return
-        explicit = bool(self._changed & self._assigned_parameters)
-        model = self.rr.model
+        rr = self.rr
+        rr.reset()
+        model = rr.model
+        resized = {c for c in self._changed if c in self._defaults and c in self.compartment_ids}
+        if resized:
+            for sid, comp in self._concentration_species.items():
+                if comp in resized and sid not in self._changed:
+                    # after reset, libroadrunner's amount is the concentration times the SBML size
+                    model.setValue(f"[{sid}]", float(rr.getValue(sid)) / self._defaults[comp])
+        explicit = bool(self._changed & (self._assigned_parameters | resized))
         for sym, tree in self._assignments:
-            if sym in self._changed or not (explicit or sym in self._assigned_parameters):
+            if sym in self._changed or sym in self._overrides or not (
+                    explicit or sym in self._assigned_parameters):
                 continue
-            key = f"[{sym}]" if sym in self._species and sym not in self.only_substance else sym
-            model.setValue(key, _evaluate(tree, self._symbol_value))
+            model.setValue(self._current_key(sym), _evaluate(tree, self._symbol_value))
+        for sid, value in self._overrides.items():
+            model.setValue(self._current_key(sid), value)
+
+    def _current_key(self, sid: str) -> str:
+        """The libroadrunner id of the current value of ``sid`` (concentration for species
+        without ``hasOnlySubstanceUnits``)."""
+        return f"[{sid}]" if sid in self._species and sid not in self.only_substance else sid
 
     def _symbol_value(self, name: str) -> float:
-        if name in self._species and name not in self.only_substance:
-            return float(self.rr.getValue(f"[{name}]"))
-        return float(self.rr.getValue(name))
+        return float(self.rr.getValue(self._current_key(name)))
 
     def start(self, values: Mapping[str, float] | None = None) -> None:
         """SBML defaults, then ``values``, then :meth:`reset`: a fresh condition."""
@@ -316,8 +364,7 @@ class Engine:
         for sid, value in values.items():
             if sid not in self._settable:
                 raise JakstatInputError(f"cannot set {sid!r}: not a settable id of the model")
-            key = sid if (sid not in self._species or sid in self.only_substance) else f"[{sid}]"
-            self.rr.setValue(key, float(value))
+            self.rr.setValue(self._current_key(sid), float(value))
 
     @property
     def state(self) -> np.ndarray:

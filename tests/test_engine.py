@@ -194,3 +194,52 @@ def test_only_the_engine_creates_a_roadrunner():
     offenders = [str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
                  if p.name != "engine.py" and re.search(r"RoadRunner\(", p.read_text(encoding="utf-8"))]
     assert offenders == []
+
+
+def _resizable() -> str:
+    """Species A given as a concentration (2), B as an amount (2), in c = 1; S by an initial
+    assignment; q follows a rate rule."""
+    import libsbml
+
+    doc = libsbml.readSBMLFromString(_sbml("""
+    model resizable
+      compartment c = 1
+      k = 0.5; s0 = 3
+      species A in c, B in c, S in c
+      A = 2; B = 2
+      q = 5
+      q' = -k * q
+    end
+    """))
+    model = doc.getModel()
+    b = model.getSpecies("B")
+    b.unsetInitialConcentration()
+    b.setInitialAmount(2.0)
+    s = model.getSpecies("S")
+    s.unsetInitialConcentration()
+    ia = model.createInitialAssignment()
+    ia.setSymbol("S")
+    ia.setMath(libsbml.parseL3Formula("s0"))
+    return libsbml.writeSBMLToString(doc)
+
+
+def test_a_compartment_size_keeps_initial_concentrations_and_initial_amounts(fresh_cache):
+    """SBML: a species given as a concentration keeps it (its amount follows the size),
+    one given as an amount keeps the amount."""
+    eng = Engine(_resizable())
+    eng.start({"c": 4.0})
+    assert eng.value("[A]") == pytest.approx(2.0) and eng.value("A") == pytest.approx(8.0)
+    assert eng.value("B") == pytest.approx(2.0) and eng.value("[B]") == pytest.approx(0.5)
+    assert eng.value("[S]") == pytest.approx(3.0)          # by its initial assignment
+    eng.start()
+    assert eng.value("A") == pytest.approx(2.0) and eng.value("c") == 1.0
+
+
+def test_initial_values_replace_initial_assignments_and_start_rate_rules(fresh_cache):
+    eng = Engine(_resizable())
+    eng.start({"S": 7.0, "q": 2.0, "s0": 4.0})
+    assert eng.value("[S]") == 7.0                          # the value, not s0
+    t = np.array([0.0, 1.0, 2.0])
+    assert np.allclose(eng.simulate(t, ["q"])[:, 0], 2.0 * np.exp(-0.5 * t), rtol=1e-6)
+    eng.start({"s0": 4.0})                                  # back to the initial assignment
+    assert eng.value("[S]") == pytest.approx(4.0) and eng.value("q") == 5.0

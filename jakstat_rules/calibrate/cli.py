@@ -12,6 +12,8 @@
                       [--workers K | --scheduler ADDRESS] [--export-sbml]
                       [--max-evaluations N] [--optimizer trf|fides|lbfgsb]
                       [--gradient exact|fd] [--rtol R] [--atol A]
+    jakstat calibrate PROBLEM.yaml --evaluate-nominal [--json] [--simulations OUT.tsv]
+                      [--parameter ID=VALUE ...] [--rtol R] [--atol A]
     jakstat profile PROBLEM.yaml --fit FIT_DIR --out DIR [--workers K]
     jakstat validate FIT_DIR VALIDATION.yaml --out DIR
 
@@ -149,22 +151,49 @@ def _cmd_data_example(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate_nominal(args: argparse.Namespace) -> int:
+    from jakstat_rules.errors import JakstatInputError
+    from jakstat_rules.io import atomic_write
+
+    from .nominal import evaluate_nominal
+
+    values = {}
+    for pid, text in _pairs(args.parameter, "--parameter", "k1=0.5").items():
+        try:
+            values[pid] = float(text)
+        except ValueError:
+            raise JakstatInputError(f"--parameter {pid}={text!r}: expected a number "
+                                    f"(linear scale), e.g. --parameter {pid}=0.5") from None
+    tolerances = {name: getattr(args, name) for name in ("rtol", "atol")
+                  if getattr(args, name) is not None}
+    result = evaluate_nominal(args.problem, values=values, **tolerances)
+    if args.simulations:
+        atomic_write(args.simulations, result.simulations.to_csv(sep="\t", index=False))
+    if args.json:
+        print(json.dumps(result.as_dict()))
+    else:
+        where = "the nominal values" + (f" ({len(values)} replaced)" if values else "")
+        print(f"{args.problem}: {result.n_measurements} measurements, "
+              f"{result.n_estimated} estimated parameters, at {where}:\n"
+              f"  negative log-likelihood of the data  {result.data_nll:.6f}\n"
+              f"  chi-square of the weighted residuals {result.chi2:.6f}\n"
+              f"  -log objective priors               {result.neg_log_prior:.6f}\n"
+              f"  objective (what a fit minimises)    {result.objective:.6f}\n"
+              f"  ({result.seconds:.1f} s; benchmark collections list the data part "
+              f"as -LLH)")
+        if args.simulations:
+            print(f"simulation table: {args.simulations}")
+    return 0
+
+
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     if args.evaluate_nominal:
-        from .nominal import evaluate_nominal
+        return _evaluate_nominal(args)
+    if args.simulations or args.parameter:
+        from jakstat_rules.errors import JakstatInputError
 
-        result = evaluate_nominal(args.problem)
-        if args.json:
-            print(json.dumps(result.as_dict()))
-        else:
-            print(f"{args.problem}: {result.n_measurements} measurements, "
-                  f"{result.n_estimated} estimated parameters, at the nominal values:\n"
-                  f"  negative log-likelihood of the data  {result.data_nll:.6f}\n"
-                  f"  -log objective priors               {result.neg_log_prior:.6f}\n"
-                  f"  objective (what a fit minimises)    {result.objective:.6f}\n"
-                  f"  ({result.seconds:.1f} s; benchmark collections list the data part "
-                  f"as -LLH)")
-        return 0
+        raise JakstatInputError("--simulations and --parameter belong to --evaluate-nominal; "
+                                "expected them together with --evaluate-nominal")
     from .optimize import FitSettings, calibrate
 
     fit_options = {"optimizer": args.optimizer, "gradient": args.gradient}
@@ -306,6 +335,11 @@ def register(subparsers: Any) -> None:
                    help="only evaluate the objective at the nominal parameters (no fit, "
                         "nothing written): checks that the problem is read as meant")
     p.add_argument("--json", action="store_true", help="with --evaluate-nominal: one JSON line")
+    p.add_argument("--simulations", default=None, metavar="OUT.tsv",
+                   help="with --evaluate-nominal: write the PEtab simulation table")
+    p.add_argument("--parameter", action="append", default=None, metavar="ID=VALUE",
+                   help="with --evaluate-nominal: evaluate with this linear value of an "
+                        "estimated parameter instead of its nominal value (repeatable)")
     p.add_argument("--starts", type=_positive_int, default=50, metavar="N",
                    help="number of starts")
     p.add_argument("--seed", type=_nonneg_int, default=0, metavar="S",

@@ -211,7 +211,8 @@ def condition_settings(condition_ids: Iterable[str], *, condition_df: pd.DataFra
         Settable model parameters and their values in the model: the
         parameters libpetab maps, and the reference for "changed".
     state_ids
-        Species and compartment ids of the model.
+        Ids of the model whose initial values a condition sets: species,
+        compartments and targets of rate rules.
 
     Returns
     -------
@@ -230,7 +231,7 @@ def condition_settings(condition_ids: Iterable[str], *, condition_df: pd.DataFra
             raise JakstatInputError(
                 f"condition table column {col!r} is not a parameter, species or "
                 f"compartment of the model that can be set; expected a model id "
-                f"not defined by a rule")
+                f"not defined by an assignment rule")
     out = {}
     for cid in dict.fromkeys(condition_ids):
         if cid not in condition_df.index:

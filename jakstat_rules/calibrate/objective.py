@@ -110,7 +110,9 @@ class CompiledProblem:
         used = set(mdf[C.SIMULATION_CONDITION_ID].astype(str))
         if C.PREEQUILIBRATION_CONDITION_ID in mdf:
             used |= {c for c in mdf[C.PREEQUILIBRATION_CONDITION_ID].dropna().astype(str) if c}
-        states = set(eng.species_ids) | set(eng.boundary_species_ids) | set(eng.compartment_ids)
+        # initial values set by conditions: species, compartments and rate-rule targets
+        states = (set(eng.species_ids) | set(eng.boundary_species_ids)
+                  | set(eng.compartment_ids) | eng.rate_rule_ids)
         self.condition_settings = condition_settings(
             sorted(used), condition_df=payload.condition_df,
             parameter_df=payload.parameter_df, table=self.parameters,

@@ -30,6 +30,7 @@ import petab.v1 as petab
 from petab.v1 import C
 from petab.v1.models import MODEL_TYPE_SBML
 from petab.v1.models.sbml_model import SbmlModel
+from petab.versions import get_major_version
 
 from jakstat_rules.errors import JakstatInputError
 from jakstat_rules.io import atomic_write
@@ -64,24 +65,40 @@ class _ErrorCollector(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+def _one_line(exc: Exception) -> str:
+    """An exception as ``Type: message`` on one line."""
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
 def read_problem(yaml_path: str | os.PathLike) -> petab.Problem:
     """Read a PEtab v1 problem with an SBML model (no checks beyond reading).
 
     Raises
     ------
     JakstatInputError
-        If the file is missing, cannot be read, or has no SBML model.
+        If the file is missing, cannot be read, is not PEtab v1 (PEtab v2 is
+        not supported yet), or has no SBML model.
     """
     path = Path(yaml_path)
     if not path.is_file():
         raise JakstatInputError(f"PEtab problem file {str(path)!r} not found; "
                                 f"expected a PEtab v1 YAML file")
     try:
+        major = get_major_version(str(path))
+    except Exception as exc:  # unreadable YAML or no format_version
+        raise JakstatInputError(
+            f"PEtab problem {str(path)!r} could not be read ({_one_line(exc)}); "
+            f"expected a PEtab v1 YAML file with format_version 1") from None
+    if major != 1:
+        raise JakstatInputError(
+            f"PEtab problem {str(path)!r} is PEtab v{major}: PEtab v{major} is not "
+            f"supported yet; expected a PEtab v1 problem (format_version 1)")
+    try:
         problem = petab.Problem.from_yaml(str(path))
     except Exception as exc:  # libpetab raises many types for damaged tables
         raise JakstatInputError(
             f"PEtab problem {str(path)!r} could not be read "
-            f"({type(exc).__name__}: {exc}); expected a PEtab v1 YAML file "
+            f"({_one_line(exc)}); expected a PEtab v1 YAML file "
             f"with SBML model and TSV tables") from None
     if problem.model is None or problem.model.type_id != MODEL_TYPE_SBML:
         raise JakstatInputError(f"PEtab problem {str(path)!r} has no SBML "
