@@ -123,7 +123,8 @@ def _import_options(args: argparse.Namespace):
     elif args.decades != 2.0:
         from jakstat_rules.data.tidy import ESTIMATED_PARAMETERS
         estimate = {pid: args.decades for pid in ESTIMATED_PARAMETERS}
-    return ImportOptions(estimate=estimate, bounds=bounds, offset=args.offset,
+    # neither --offset nor --no-offset: None, decided from the table's baseline
+    return ImportOptions(estimate=estimate, bounds=bounds, offset=getattr(args, "offset", None),
                          noise=args.noise, validate=tuple(args.validate or ()),
                          molar_masses=_pairs(args.molar_mass, "--molar-mass", "IFNb=22500"))
 
@@ -271,11 +272,12 @@ def register(subparsers: Any) -> None:
                     help="linear bounds of one estimated parameter (model, scale_*, "
                          "offset_* or sigma_*); repeatable")
     og = pi.add_mutually_exclusive_group()
-    og.add_argument("--offset", action="store_true", default=None,
+    og.add_argument("--offset", action="store_true", default=argparse.SUPPRESS,
                     help="fit an additive offset (baseline) per experiment (default: when "
                          "the t = 0 or untreated values' median exceeds 5%% of the "
                          "experiment's largest value)")
-    og.add_argument("--no-offset", dest="offset", action="store_false", default=None,
+    og.add_argument("--no-offset", dest="offset", action="store_false",
+                    default=argparse.SUPPRESS,
                     help="never fit an offset")
     pi.add_argument("--noise", choices=["normal", "lognormal"], default="normal",
                     help="measurement noise: additive normal, or normal on log(value)")

@@ -275,7 +275,7 @@ def kirby_table(data_dir: str | os.PathLike | None = None,
 
 def kirby_options(estimated: dict[str, float] | None = None,
                   cell_type: str = "B cells") -> ImportOptions:
-    """The import options of the Kirby problems (observable, names, bounds in MFI).
+    """The import options of the Kirby problems (no offset; observable, names, bounds in MFI).
 
     Parameters
     ----------
