@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from jakstat_rules.calibrate.example import write_standin_sbml
 from jakstat_rules.cli import main
-from jakstat_rules.data import tidy
+from jakstat_rules.data import example_path, tidy
 from jakstat_rules.errors import JakstatInputError
 from test_calibrate_cli import one_error_line
 
@@ -203,6 +204,13 @@ BAD_ROWS = {
                         2, "variant", "'mutant'", "expected one of"),
     "zero sd": ("experiment,IFNb_pM,time_min,value,sd\nr1,10,5,1,0\n",
                 2, "sd", "'0'", "expected a number > 0"),
+    "negative sd": ("experiment,IFNb_pM,time_min,value,sd\nr1,10,5,1,0.2\nr1,10,10,2,-0.3\n",
+                    3, "sd", "'-0.3'", "expected a number > 0"),
+    "text sd": ("experiment,IFNb_pM,time_min,value,sd\nr1,10,5,1,n/a\n",
+                2, "sd", "'n/a'", "expected a number"),
+    "wide negative sd": ("experiment,IFNb_pM,5 min,10 min,sd 5 min,sd 10 min\n"
+                         "r1,10,1.0,2.0,0.1,-0.2\n", 2, "sd 10 min", "'-0.2'",
+                         "expected a number > 0"),
     "bad experiment id": ("experiment,IFNb_pM,time_min,value\nrep 1,10,5,1\n",
                           2, "experiment", "'rep 1'", "letters, digits and '_'"),
     "ragged row": ("experiment,IFNb_pM,time_min,value\nr1,10,5\n",
@@ -318,18 +326,165 @@ def test_bad_output_folder_writes_nothing(tmp_path, standin, capsys):
     assert target.read_text(encoding="utf-8") == "x"
 
 
-def test_measured_sds_varying_within_a_condition_are_flattened(tmp_path, standin):
-    """Per-row SDs would be time-point-specific noise overrides; the problem
-    gets one observable copy per (condition, SD) instead (libpetab's flattening)."""
-    import petab.v1 as petab
-    from petab.v1.lint import measurement_table_has_timepoint_specific_mappings
+# ----------------------------------------------------------------------------- problem design
+#: The stand-in readout's factor and the baseline of the table shaped like a
+#: user's report (pSTAT1 time courses with an SD column, t = 0 values ~300).
+USER_SCALE, USER_BASELINE = 0.05, 300.0
 
-    table = _write(tmp_path, "experiment,IFNb_pM,time_min,value,sd\n"
-                             "r1,10,5,1,0.1\nr1,10,10,2,0.2\nr2,10,5,3,0.3\n")
-    yaml = tidy.import_table(table, tmp_path / "out", tidy.ImportOptions(estimate={}),
-                             sbml=standin)["train"]
-    problem = petab.Problem.from_yaml(str(yaml))
+
+@pytest.fixture(scope="module")
+def user_table(tmp_path_factory, standin) -> Path:
+    """The shipped example's experiments, doses and times plus t = 0, values
+    simulated from the stand-in model (roadrunner directly, at its parameter
+    values) as ``USER_SCALE * pSTAT1_total + USER_BASELINE`` plus normal noise
+    of a different SD on every row, given in column ``sd``."""
+    import pandas as pd
+    import roadrunner
+
+    design = pd.read_csv(example_path())
+    rr = roadrunner.RoadRunner(str(standin))
+    rng = np.random.default_rng(3)
+    rows = []
+    for (exp, a, b), group in design.groupby(["experiment", "IFNa_pM", "IFNb_pM"]):
+        times = [0.0, *sorted(group["time_min"])]
+        rr.resetAll()
+        rr["IFNa_pM"], rr["IFNb_pM"] = a, b
+        signal = USER_SCALE * rr.simulate(times=times, selections=["pSTAT1_total"])[:, 0]
+        for t, x in zip(times, signal):
+            sd = 10 + 0.02 * x + 0.1 * len(rows)
+            value = x + USER_BASELINE + sd * rng.standard_normal()
+            rows.append(f"{exp},{a},{b},{t},{value:.6g},{sd:.6g}")
+    path = tmp_path_factory.mktemp("user") / "user.csv"
+    path.write_text("experiment,IFNa_pM,IFNb_pM,time_min,value,sd\n" + "\n".join(rows) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def _cli_problem(table: Path, out: Path, sbml: Path, *argv: str):
+    import petab.v1 as petab
+
+    assert main(["data", "import", str(table), "--out", str(out), "--sbml", str(sbml),
+                 *argv]) == 0
+    return petab.Problem.from_yaml(str(out / "train" / "problem.yaml"))
+
+
+def test_measured_sds_are_numeric_noise_values_of_one_observable(tmp_path, standin,
+                                                                 user_table):
+    """84 measurements, each with its own SD: one observable, the SDs as
+    numbers in noiseParameters, lint-clean; no sigma_ parameter."""
+    import pandas as pd
+    import petab.v1 as petab
+
+    problem = _cli_problem(user_table, tmp_path / "p", standin)
     assert petab.lint_problem(problem) is False
-    assert not measurement_table_has_timepoint_specific_mappings(problem.measurement_df)
-    assert len(problem.observable_df) == 3
-    assert sorted(problem.measurement_df["noiseParameters"]) == [0.1, 0.2, 0.3]
+    table = pd.read_csv(user_table)
+    assert table["sd"].nunique() == len(table) == 84
+    obs = problem.observable_df
+    assert list(obs.index) == ["obs_pSTAT1_total"]
+    assert obs.at["obs_pSTAT1_total", "noiseFormula"] == "noiseParameter1_obs_pSTAT1_total"
+    m = problem.measurement_df
+    assert len(m) == len(table)
+    noise = dict(zip(m["measurement"], m["noiseParameters"]))
+    assert noise == dict(zip(table["value"], table["sd"]))
+    assert all(isinstance(v, float) for v in noise.values())
+    assert not any(pid.startswith("sigma_") for pid in problem.parameter_df.index)
+
+
+def test_baseline_offset_estimated_by_default(tmp_path, standin, user_table, capsys):
+    """t = 0 values ~300 against a peak ~2300: offset_<experiment> is estimated
+    (nominal: the experiment's median t = 0 value) and announced; --no-offset
+    refuses it, --offset still forces it."""
+    import pandas as pd
+
+    table = pd.read_csv(user_table)
+    capsys.readouterr()
+    problem = _cli_problem(user_table, tmp_path / "auto", standin)
+    out = capsys.readouterr().out
+    (line,) = [ln for ln in out.splitlines() if ln.startswith("baseline:")]
+    assert "t = 0 values" in line and "estimating offset_<experiment>" in line
+    assert "--no-offset to refuse" in line
+    exps = sorted(table["experiment"].unique())
+    par = problem.parameter_df
+    assert [pid for pid in par.index if pid.startswith("offset_")] == [f"offset_{e}" for e in exps]
+    for exp in exps:
+        t0 = table[(table["experiment"] == exp) & (table["time_min"] == 0)]["value"]
+        assert par.at[f"offset_{exp}", "nominalValue"] == pytest.approx(t0.median())
+    assert problem.observable_df.iloc[0]["observableFormula"].endswith(
+        "+ observableParameter2_obs_pSTAT1_total")
+    assert set(problem.measurement_df["observableParameters"]) == {
+        f"scale_{e};offset_{e}" for e in exps}
+
+    refused = _cli_problem(user_table, tmp_path / "no", standin, "--no-offset")
+    assert "no offset estimated (--no-offset)" in capsys.readouterr().out
+    assert not any(pid.startswith("offset_") for pid in refused.parameter_df.index)
+    assert "observableParameter2" not in refused.observable_df.iloc[0]["observableFormula"]
+
+    table.loc[table["time_min"] == 0, "value"] = 1.0  # no baseline left: nothing by default
+    flat = tmp_path / "flat.csv"
+    table.to_csv(flat, index=False)
+    assert not any(p.startswith("offset_") for p in
+                   _cli_problem(flat, tmp_path / "flat", standin).parameter_df.index)
+    assert "baseline:" not in capsys.readouterr().out
+    forced = _cli_problem(flat, tmp_path / "forced", standin, "--offset")
+    assert "offset_exp20190108" in forced.parameter_df.index
+
+
+def test_offset_lowers_the_nominal_nll(tmp_path, standin, user_table):
+    """At the parameters the table was simulated with (the stand-in's values,
+    scale USER_SCALE), the NLL with the default offset is that of the noise
+    alone; without it, every row misses its baseline of ~300."""
+    import pandas as pd
+
+    from jakstat_rules.calibrate.nominal import evaluate_nominal
+
+    table = pd.read_csv(user_table)
+    n = len(table)
+    floor = float(np.sum(0.5 * np.log(2 * np.pi * table["sd"] ** 2)))
+    nll = {}
+    for offset in (None, False):
+        yaml = tidy.import_table(user_table, tmp_path / str(offset), tidy.ImportOptions(
+            offset=offset, scale_bounds=(1e-4, 10.0), scale_nominal=USER_SCALE),
+            sbml=standin)["train"]
+        nll[offset] = evaluate_nominal(yaml).data_nll - floor
+    assert 0 < nll[None] < n            # half a chi-square of n rows: about n / 2
+    assert nll[False] > 20 * n          # (300 / SD)^2 / 2 per row, SD 10 to 60
+
+
+@pytest.mark.parametrize("baseline, offset", [(0.04, False), (0.06, True)])
+def test_baseline_criterion(tmp_path, standin, baseline, offset):
+    """The median of the t = 0 / untreated values against BASELINE_FRACTION of
+    the experiment's largest |value| (here 100)."""
+    assert tidy.BASELINE_FRACTION == 0.05
+    b = 100 * baseline
+    table = _write(tmp_path, f"""
+experiment,IFNb_pM,time_min,value
+r1,10,0,{b}
+r1,0,30,{b + 1}
+r1,0,60,{b - 1}
+r1,10,30,100
+""")
+    found = tidy.baseline_check(tidy.read_table(table))
+    assert (found.experiment, found.kinds) == ("r1", ("t = 0", "untreated"))
+    assert found.median == pytest.approx(b) and found.fraction == pytest.approx(baseline)
+    params = _problems(table, standin, estimate={})["train"].problem.parameter_df
+    assert ("offset_r1" in params.index) is offset
+
+
+@pytest.mark.parametrize("n_rows, warned", [(6, False), (5, True)])
+def test_warning_when_parameters_outnumber_the_data(tmp_path, standin, capsys, n_rows,
+                                                    warned):
+    """One model parameter and one scale (SDs given, no baseline rows): 6
+    measurements are 3 per parameter, 5 are fewer."""
+    rows = "".join(f"r1,10,{t},{t + 1},0.5\n" for t in range(1, n_rows + 1))
+    table = _write(tmp_path, "experiment,IFNb_pM,time_min,value,sd\n" + rows)
+    capsys.readouterr()
+    problem = _cli_problem(table, tmp_path / "p", standin, "--estimate", "kint_complex")
+    assert list(problem.parameter_df.index) == ["kint_complex", "scale_r1"]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == ("baseline: no t = 0 or untreated measurements to check; no offset "
+                        "estimated (--offset to estimate offset_<experiment>)")
+    warning = [ln for ln in lines if ln.startswith("warning:")]
+    assert bool(warning) is warned
+    if warned:
+        assert warning[0].startswith("warning: 2 estimated parameters (1 of the model, 1 "
+                                     "scale/offset/noise) for 5 measurements, fewer than 3")

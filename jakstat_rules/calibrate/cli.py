@@ -5,7 +5,8 @@
     jakstat data petab [--data DIR] --out OUT [--sbml PATH]
     jakstat data import TABLE.csv --out DIR [--wide] [--validate EXP ...]
                       [--estimate ID ...] [--decades D] [--bounds ID=LOW:HIGH ...]
-                      [--offset] [--noise normal|lognormal] [--molar-mass NAME=G_PER_MOL ...]
+                      [--offset | --no-offset] [--noise normal|lognormal]
+                      [--molar-mass NAME=G_PER_MOL ...]
                       [--sbml PATH]
     jakstat data example --out DIR
     jakstat calibrate PROBLEM.yaml [--starts N] [--seed S] [--out DIR]
@@ -126,7 +127,8 @@ def _import_options(args: argparse.Namespace):
     elif args.decades != 2.0:
         from jakstat_rules.data.tidy import ESTIMATED_PARAMETERS
         estimate = {pid: args.decades for pid in ESTIMATED_PARAMETERS}
-    return ImportOptions(estimate=estimate, bounds=bounds, offset=args.offset,
+    # neither --offset nor --no-offset: None, decided from the table's baseline
+    return ImportOptions(estimate=estimate, bounds=bounds, offset=getattr(args, "offset", None),
                          noise=args.noise, validate=tuple(args.validate or ()),
                          molar_masses=_pairs(args.molar_mass, "--molar-mass", "IFNb=22500"))
 
@@ -135,7 +137,7 @@ def _cmd_data_import(args: argparse.Namespace) -> int:
     from jakstat_rules.data.tidy import import_table
 
     paths = import_table(args.table, args.out, _import_options(args), sbml=args.sbml,
-                         wide=args.wide)
+                         wide=args.wide, report=print)
     for name, path in paths.items():
         print(f"{name}: {path}")
     return 0
@@ -306,8 +308,14 @@ def register(subparsers: Any) -> None:
     pi.add_argument("--bounds", action="append", default=None, metavar="ID=LOW:HIGH",
                     help="linear bounds of one estimated parameter (model, scale_*, "
                          "offset_* or sigma_*); repeatable")
-    pi.add_argument("--offset", action="store_true",
-                    help="fit an additive offset (baseline) per experiment")
+    og = pi.add_mutually_exclusive_group()
+    og.add_argument("--offset", action="store_true", default=argparse.SUPPRESS,
+                    help="fit an additive offset (baseline) per experiment (default: when "
+                         "the t = 0 or untreated values' median exceeds 5%% of the "
+                         "experiment's largest value)")
+    og.add_argument("--no-offset", dest="offset", action="store_false",
+                    default=argparse.SUPPRESS,
+                    help="never fit an offset")
     pi.add_argument("--noise", choices=["normal", "lognormal"], default="normal",
                     help="measurement noise: additive normal, or normal on log(value)")
     pi.add_argument("--molar-mass", action="append", default=None, metavar="NAME=G_PER_MOL",

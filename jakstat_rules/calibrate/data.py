@@ -275,7 +275,7 @@ def kirby_table(data_dir: str | os.PathLike | None = None,
 
 def kirby_options(estimated: dict[str, float] | None = None,
                   cell_type: str = "B cells") -> ImportOptions:
-    """The import options of the Kirby problems (observable, names, bounds in MFI).
+    """The import options of the Kirby problems (no offset; observable, names, bounds in MFI).
 
     Parameters
     ----------
@@ -287,7 +287,7 @@ def kirby_options(estimated: dict[str, float] | None = None,
     obs_id = "pSTAT1_" + cell_type.split()[0].replace("+", "")
     return ImportOptions(
         estimate=dict(ESTIMATED_PARAMETERS if estimated is None else estimated),
-        validate=VALIDATION_EXPERIMENTS,
+        validate=VALIDATION_EXPERIMENTS, offset=False,
         observables={READOUT: (obs_id, f"pY701-STAT1 MFI in {cell_type}")},
         parameter_names={"scale": "MFI per pSTAT1 molecule, {experiment}",
                          "sigma": "noise SD (MFI), {experiment}"},

@@ -8,8 +8,8 @@ user's guide; the layout in short:
 Long table (one row per measurement, csv or tsv)
     ``experiment``
         A replicate or batch: letters, digits and ``_``.  Each experiment
-        has its own scale factor (and offset with ``--offset``; its noise SD
-        when there is no ``sd`` column).
+        has its own scale factor (and offset when one is estimated; its noise
+        SD when there is no ``sd`` column).
     input columns, ``<input>_<unit>``
         ``IFNa``, ``IFNb``, ``IFNg`` (interferons), ``ruxolitinib``,
         ``tofacitinib`` (drugs), ``IR`` (radiation) followed by the unit of
@@ -45,14 +45,22 @@ experiments):
   units), simulated from the model's resting state; variants that are not at
   rest (:data:`jakstat_rules.interface.NEEDS_PREEQUILIBRATION`) are
   pre-equilibrated with every input 0;
-* one observable per readout: ``scale * readout`` (``+ offset`` with
-  ``offset=True``), normal noise on the linear scale or, with
-  ``noise="lognormal"``, on the natural log (PEtab transformation ``log``);
+* one observable per readout: ``scale * readout`` (``+ offset`` when an
+  offset is estimated: with ``offset=True``, or by default when the median of
+  an experiment's t = 0 or untreated values exceeds :data:`BASELINE_FRACTION`
+  of its largest value, :func:`baseline_check`), normal noise on the linear
+  scale or, with ``noise="lognormal"``, on the natural log (PEtab
+  transformation ``log``); noise formula ``noiseParameter1_<observable>``,
+  whose value in each measurement row is the row's ``sd`` (a number) or the
+  experiment's ``sigma_`` parameter;
 * parameters: the model parameters of :data:`ESTIMATED_PARAMETERS` (or
   ``estimate``) on log10 scale, ``decades`` around the model's value;
-  ``scale_<experiment>`` (log10), ``offset_<experiment>`` (lin),
+  ``scale_<experiment>`` (log10), ``offset_<experiment>`` (lin, nominal
+  value the median of the experiment's baseline values),
   ``sigma_<experiment>`` (log10) with bounds derived from the experiment's
-  values (``_<readout>`` is appended when the table has several readouts).
+  values (``_<readout>`` is appended when the table has several readouts);
+  a warning when there are fewer than :data:`MEASUREMENTS_PER_PARAMETER`
+  measurements per estimated parameter.
 
 Every bad row gets one message naming the file, line, column and value and
 what was expected; :class:`~jakstat_rules.errors.JakstatInputError` carries
@@ -76,8 +84,9 @@ from jakstat_rules.io import check_output_dir
 
 __all__ = [
     "ESTIMATED_PARAMETERS", "DEFAULT_DECADES", "DEFAULT_READOUT", "MOLAR_MASSES",
-    "ImportOptions", "TidyTable", "Measurement", "InputColumn", "BuiltProblem",
-    "read_table", "table_from_records", "build_problems", "check_model",
+    "BASELINE_FRACTION", "MEASUREMENTS_PER_PARAMETER",
+    "ImportOptions", "TidyTable", "Measurement", "InputColumn", "BuiltProblem", "Baseline",
+    "read_table", "table_from_records", "baseline_check", "build_problems", "check_model",
     "lint_problems", "write_problems", "import_table",
 ]
 
@@ -100,6 +109,13 @@ ESTIMATED_PARAMETERS: dict[str, float] = {
 
 #: Default half-width (decades) of the bounds of estimated model parameters.
 DEFAULT_DECADES = 2.0
+
+#: An offset is estimated by default when the median of the t = 0 or untreated
+#: values of an experiment exceeds this fraction of its largest value.
+BASELINE_FRACTION = 0.05
+
+#: Fewer measurements per estimated parameter than this draw a warning.
+MEASUREMENTS_PER_PARAMETER = 3
 
 #: Readout of rows without a ``readout`` column.
 DEFAULT_READOUT = "pSTAT1_total"
@@ -720,7 +736,9 @@ class ImportOptions:
         parameter (model or ``scale_``/``offset_``/``sigma_``); the nominal
         value moves to the bounds' (geometric) middle if it lies outside.
     offset
-        Fit an additive offset (baseline) per experiment.
+        Fit an additive offset (baseline) per experiment: True (always),
+        False (never) or None (the default: when the table's baseline says
+        so, see :func:`baseline_check`).
     noise
         ``"normal"`` (additive) or ``"lognormal"`` (normal on the natural
         log; ``sd`` values are converted: ``sqrt(ln(1 + (sd/value)^2))``).
@@ -742,7 +760,7 @@ class ImportOptions:
 
     estimate: Mapping[str, float] | None = None
     bounds: Mapping[str, tuple[float, float]] = field(default_factory=dict)
-    offset: bool = False
+    offset: bool | None = None
     noise: str = "normal"
     validate: Sequence[str] = ()
     molar_masses: Mapping[str, float] = field(default_factory=dict)
@@ -752,6 +770,78 @@ class ImportOptions:
     scale_nominal: float | None = None
     sigma_bounds: tuple[float, float] | None = None
     sigma_nominal: float | None = None
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The baseline of the (experiment, readout) whose baseline is largest.
+
+    Attributes
+    ----------
+    experiment, readout
+        Where it is.
+    kinds
+        Which rows are baseline rows: ``"t = 0"``, ``"untreated"`` or both.
+    median
+        Median of the baseline values.
+    fraction
+        ``|median|`` over the largest ``|value|`` of that experiment and readout.
+    """
+
+    experiment: str
+    readout: str
+    kinds: tuple[str, ...]
+    median: float
+    fraction: float
+
+    @property
+    def large(self) -> bool:
+        """Whether the baseline exceeds :data:`BASELINE_FRACTION` of the signal."""
+        return self.fraction > BASELINE_FRACTION
+
+
+def _is_baseline(row: Measurement) -> bool:
+    return row.time == 0 or all(d == 0 for d in row.doses)
+
+
+def _baseline_medians(rows: Iterable[Measurement]) -> dict[tuple[str, str], float]:
+    """Median of the baseline values of each (experiment, readout) that has some."""
+    import numpy as np
+
+    values: dict[tuple[str, str], list[float]] = {}
+    for r in rows:
+        if _is_baseline(r):
+            values.setdefault((r.experiment, r.readout), []).append(r.value)
+    return {key: float(np.median(v)) for key, v in values.items()}
+
+
+def baseline_check(table: TidyTable) -> Baseline | None:
+    """The largest baseline of a table relative to its signal (None: no baseline rows).
+
+    Baseline rows are the measurements at t = 0 or without any dose (every
+    input 0), where the model is at rest and its readouts are (close to) 0.
+    For each experiment and readout with baseline rows, the median of their
+    values is compared with the largest ``|value|`` of that experiment and
+    readout; the (experiment, readout) with the largest fraction is returned.
+    ``jakstat data import`` estimates an offset per experiment when that
+    fraction exceeds :data:`BASELINE_FRACTION`.
+    """
+    medians = _baseline_medians(table.rows)
+    if not medians:
+        return None
+    span: dict[tuple[str, str], float] = {}
+    kinds: dict[tuple[str, str], set[str]] = {}
+    for r in table.rows:
+        key = (r.experiment, r.readout)
+        span[key] = max(span.get(key, 0.0), abs(r.value))
+        if key in medians and r.time == 0:
+            kinds.setdefault(key, set()).add("t = 0")
+        if key in medians and all(d == 0 for d in r.doses):
+            kinds.setdefault(key, set()).add("untreated")
+    fractions = {key: abs(m) / span[key] if span[key] else 0.0 for key, m in medians.items()}
+    exp, ro = max(fractions, key=lambda key: (fractions[key], key))
+    return Baseline(exp, ro, tuple(k for k in ("t = 0", "untreated") if k in kinds[(exp, ro)]),
+                    medians[(exp, ro)], fractions[(exp, ro)])
 
 
 @dataclass(frozen=True)
@@ -888,7 +978,11 @@ def _variant_of(rows: list[Measurement], name: str) -> str:
 
 
 class _Design:
-    """The table-wide choices of a problem: parameter ids, names, observables."""
+    """The table-wide choices of a problem: parameter ids, names, observables, offset.
+
+    ``notes`` are the lines that tell the user about choices made for them
+    (the baseline offset).
+    """
 
     def __init__(self, table: TidyTable, options: ImportOptions) -> None:
         self.table = table
@@ -899,6 +993,32 @@ class _Design:
         self.input_ids = [c.input_id for c in table.inputs]
         self.observables = {ro: options.observables.get(ro, (f"obs_{ro}", f"measured {ro}"))
                             for ro in table.readouts}
+        self.baselines = _baseline_medians(table.rows)
+        self.notes: list[str] = []
+        self.offset = self._decide_offset()
+
+    def _decide_offset(self) -> bool:
+        if self.options.offset:
+            return True
+        found = baseline_check(self.table)
+        offset_id = self.pid("offset", "<experiment>", "<readout>")
+        if found is None:
+            if self.options.offset is None:
+                self.notes.append(f"baseline: no t = 0 or untreated measurements to check; "
+                                  f"no offset estimated (--offset to estimate {offset_id})")
+            return False
+        where = f"experiment {found.experiment}" + (f", {found.readout}" if self.multi else "")
+        seen = (f"baseline: {' and '.join(found.kinds)} values of {where} have median "
+                f"{found.median:.3g} ({100 * found.fraction:.0f}% of its largest |value|")
+        if not found.large:
+            return False
+        if self.options.offset is None:
+            self.notes.append(f"{seen}, above {100 * BASELINE_FRACTION:g}%): estimating "
+                              f"{offset_id}; --no-offset to refuse")
+            return True
+        self.notes.append(f"{seen}, above {100 * BASELINE_FRACTION:g}%): no offset estimated "
+                          f"(--no-offset)")
+        return False
 
     def pid(self, kind: str, exp: str, readout: str) -> str:
         """Id of the ``kind`` (scale, offset, sigma) parameter of an experiment and readout."""
@@ -938,7 +1058,7 @@ class _Design:
         rows = []
         for ro in readouts:
             oid, name = self.observables[ro]
-            offset = f" + observableParameter2_{oid}" if self.options.offset else ""
+            offset = f" + observableParameter2_{oid}" if self.offset else ""
             rows.append({C.OBSERVABLE_ID: oid, C.OBSERVABLE_NAME: name,
                          C.OBSERVABLE_FORMULA: f"observableParameter1_{oid} * {ro}{offset}",
                          C.OBSERVABLE_TRANSFORMATION: C.LOG if self.lognormal else C.LIN,
@@ -962,7 +1082,7 @@ class _Design:
             given = [c.base for c, d in zip(self.table.inputs, r.doses) if d != 0]
             return f"{_lead(r.experiment, 'exp')}_{'_'.join(given) or 'control'}"
 
-        kinds = ["scale"] + (["offset"] if self.options.offset else [])
+        kinds = ["scale"] + (["offset"] if self.offset else [])
         table = {C.OBSERVABLE_ID: [self.observables[r.readout][0] for r in rows],
                  C.SIMULATION_CONDITION_ID: [cond_ids[(r.experiment, r.doses)] for r in rows]}
         if preeq:
@@ -980,6 +1100,18 @@ class _Design:
         # conditions with parameter mappings correctly only in sorted order
         return _sorted_measurements(pd.DataFrame(table))
 
+    def check_size(self, rows: list[Measurement], parameters: list[dict],
+                   n_model: int) -> None:
+        """Warn (a note) when the estimated parameters outnumber what the rows inform."""
+        n = len(parameters)
+        if n * MEASUREMENTS_PER_PARAMETER <= len(rows):
+            return
+        self.notes.append(
+            f"warning: {n} estimated parameters ({n_model} of the model, {n - n_model} "
+            f"scale/offset/noise) for {len(rows)} measurements, fewer than "
+            f"{MEASUREMENTS_PER_PARAMETER} per parameter: the data cannot inform them all "
+            f"(expect flat profiles); estimate fewer (--estimate, --no-offset) or add data")
+
     def parameter_rows(self, rows: list[Measurement], readouts: list[str],
                        estimate: Mapping[str, float], facts: _ModelFacts,
                        sbml_name: str) -> list[dict]:
@@ -989,13 +1121,15 @@ class _Design:
         values: dict[tuple[str, str], list[float]] = {}
         for r in rows:
             values.setdefault((r.experiment, r.readout), []).append(r.value)
-        kinds = (["scale"] + (["offset"] if self.options.offset else [])
+        kinds = (["scale"] + (["offset"] if self.offset else [])
                  + ([] if self.table.has_sd else ["sigma"]))
         for exp in sorted({r.experiment for r in rows}):
             for ro in (ro for ro in readouts if (exp, ro) in values):
                 for kind in kinds:
                     scale, lb, ub, nominal = _observation_bounds(kind, values[(exp, ro)],
                                                                  self.options)
+                    if kind == "offset":  # the experiment's baseline, if measured
+                        nominal = self.baselines.get((exp, ro), nominal)
                     table.append({
                         C.PARAMETER_ID: self.pid(kind, exp, ro),
                         C.PARAMETER_NAME: self.names[kind].format(experiment=exp, readout=ro),
@@ -1014,8 +1148,17 @@ def _sorted_measurements(measurement_df):
 
 def build_problems(table: TidyTable, options: ImportOptions | None = None, *,
                    sbml: str | None = None, sbml_name: str | None = None,
-                   sbml_of: Callable[[str], str] | None = None) -> dict[str, BuiltProblem]:
+                   sbml_of: Callable[[str], str] | None = None,
+                   report: Callable[[str], None] | None = None) -> dict[str, BuiltProblem]:
     """The PEtab problems of a table (in memory, not yet linted).
+
+    Measured SDs are the numeric ``noiseParameters`` of their rows (one
+    observable per readout, noise formula ``noiseParameter1_<observable>``).
+    An offset is estimated when ``options.offset`` is True, or when it is
+    None and :func:`baseline_check` finds a baseline above
+    :data:`BASELINE_FRACTION`.  A training problem with fewer than
+    :data:`MEASUREMENTS_PER_PARAMETER` measurements per estimated parameter
+    draws a warning.
 
     Parameters
     ----------
@@ -1029,6 +1172,9 @@ def build_problems(table: TidyTable, options: ImportOptions | None = None, *,
         (:func:`jakstat_rules.network.model_sbml`).
     sbml_of
         Alternative source of the SBML text of a variant (tests).
+    report
+        Called with each line telling the user about a choice made for them
+        (the baseline offset) or a warning (``"warning: ..."``); None: silent.
 
     Returns
     -------
@@ -1045,7 +1191,6 @@ def build_problems(table: TidyTable, options: ImportOptions | None = None, *,
     import pandas as pd
     import petab.v1 as petab
     from petab.v1 import C
-    from petab.v1.lint import measurement_table_has_timepoint_specific_mappings
     from petab.v1.models.sbml_model import SbmlModel
 
     options = options or ImportOptions()
@@ -1083,17 +1228,15 @@ def build_problems(table: TidyTable, options: ImportOptions | None = None, *,
             observable_df=design.observable_table(readouts),
             measurement_df=design.measurement_table(rows, cond_ids, preeq),
             parameter_df=pd.DataFrame(parameters).set_index(C.PARAMETER_ID))
-        if measurement_table_has_timepoint_specific_mappings(problem.measurement_df):
-            # measured SDs differ within a condition: one observable copy per
-            # (condition, SD) (libpetab's flattening), as tools without
-            # time-point-specific overrides (pyPESTO's roadrunner objective) need
-            petab.flatten_timepoint_specific_output_overrides(problem)
-            problem.measurement_df = _sorted_measurements(problem.measurement_df)
+        if name == "train":
+            design.check_size(rows, parameters, len(estimate))
         problems[name] = BuiltProblem(problem, text)
     unknown = [p for p in options.bounds if p not in all_ids]
     if unknown:
         raise JakstatInputError(f"--bounds {unknown[0]}: not an estimated parameter of the "
                                 f"problem; expected one of {sorted(all_ids)}")
+    for line in design.notes if report else ():
+        report(line)
     return problems
 
 
@@ -1147,7 +1290,8 @@ def read_sbml(path: str | os.PathLike) -> str:
 
 def import_table(path: str | os.PathLike, out_dir: str | os.PathLike,
                  options: ImportOptions | None = None, *, sbml: str | os.PathLike | None = None,
-                 wide: bool = False) -> dict[str, Path]:
+                 wide: bool = False,
+                 report: Callable[[str], None] | None = None) -> dict[str, Path]:
     """Read a table, build, lint and write its PEtab problem(s).
 
     Parameters
@@ -1164,6 +1308,9 @@ def import_table(path: str | os.PathLike, out_dir: str | os.PathLike,
         SBML file to use instead of the exported model of the table's variant.
     wide
         The table has one column per time point.
+    report
+        Called with each line about the baseline offset and each warning
+        (``jakstat data import`` prints them); None: silent.
 
     Returns
     -------
@@ -1182,6 +1329,6 @@ def import_table(path: str | os.PathLike, out_dir: str | os.PathLike,
     sbml_text = read_sbml(sbml) if sbml is not None else None
     table = read_table(path, wide=wide, molar_masses=options.molar_masses)
     problems = build_problems(table, options, sbml=sbml_text,
-                              sbml_name=str(sbml) if sbml is not None else None)
+                              sbml_name=str(sbml) if sbml is not None else None, report=report)
     lint_problems(problems, out)
     return write_problems(problems, out)
