@@ -1,196 +1,177 @@
-"""Benchmark: our calibrator vs plain pyPESTO (roadrunner, L-BFGS-B) vs COPASI.
+"""Benchmark: what `jakstat calibrate` gives with no flags, against tuned flags and pyPESTO.
 
-The same PEtab problem is fitted by
+One run on one machine, for two problems:
 
-1. ``jakstat_rules.calibrate.calibrate`` (least squares on residuals,
-   analytic scaling factors, model compiled once);
-2. pyPESTO's plain roadrunner pipeline: ``PetabImporter(simulator_type=
-   "roadrunner")`` + ``ScipyOptimizer("L-BFGS-B")`` (finite-difference
-   gradients, every parameter optimised numerically);
-3. COPASI's Levenberg-Marquardt on the exported ``.cps`` (python-copasi),
-   noise SDs then re-estimated by us so that its result is scored with the
-   same PEtab NLL.
+* **Kirby**: the Kirby 2021 training problem (``jakstat data petab``);
+* **example**: the shipped example table imported as a new user would
+  (``jakstat data example`` then ``jakstat data import pstat1_example.csv``:
+  12 conditions, 72 measurements).
 
-All three get Latin-hypercube starting points with the same seed and the same
-integrator tolerances.  A start is *converged* when its NLL is within 0.1 of
-the best NLL found by any method.  Printed: time per start, fraction of
-converged starts, converged starts per minute, and ratios to pyPESTO (target:
->= 2x converged starts per minute).
+and four ways of fitting each, all with the same seed (so the same Latin
+hypercube of start points):
+
+1. ``defaults``: ``jakstat calibrate PROBLEM --starts N`` and nothing else;
+2. ``tuned``: the Kirby reference run's flags (``--gradient exact --rtol 1e-6
+   --atol 1e-6 --tol 1e-6 --workers 2``, calibration/kirby2021/run.sh);
+3. ``fd 1e-10``: the settings that were the defaults before the program
+   chose them (``--gradient fd --rtol 1e-10 --atol 1e-10 --tol 1e-8
+   --workers 1``), with a wall-time budget (it takes minutes per start on the
+   Kirby model);
+4. ``pyPESTO``: pyPESTO + AMICI + Fides from the start points of the
+   ``defaults`` run (the harness of ``bench_petab.py``: same points, AMICI
+   compilation untimed).
+
+A start is converged when its NLL is within 0.1 of the best NLL any run
+reached on that problem.  Printed (and written to ``OUT/bench_calibration.md``):
+starts finished, seconds per start (wall time of the command / starts; the
+model caches are warmed first, untimed), converged starts, converged per hour
+and the ratios of the defaults to the others.
 
 Usage::
 
-    python benchmarks/bench_calibration.py [--problem YAML] [--starts N]
-                                           [--seed S] [--no-copasi] [--standin]
+    .venv/bin/python benchmarks/bench_calibration.py [--starts 20] [--seed 1]
+        [--problems Kirby example] [--budget SECONDS] [--out results/bench_calibration]
+        [--skip-pypesto]
 
-Without ``--problem`` the Kirby training problem is built from
-``sbml/jakstat_ifn.xml`` (with ``--standin``, or while that file is missing,
-from the stand-in model of ``jakstat_rules.calibrate.example``).  On the real
-model plain pyPESTO needs hours for a few starts; ``--standin`` runs in about
-three minutes.
+Finished runs are kept in ``OUT`` and skipped when the command is re-run.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import math
 import sys
-import tempfile
 import time
-import warnings
-from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from jakstat_rules.calibrate.mapping import scale, unscale  # noqa: E402
-from jakstat_rules.calibrate.objective import Objective, get_compiled  # noqa: E402
-from jakstat_rules.calibrate.optimize import (CONVERGENCE_TOL, FitSettings, calibrate,  # noqa: E402
-                                              run_start, starting_points)
-from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem  # noqa: E402
-from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL  # noqa: E402
+import bench_petab as harness  # noqa: E402  (the one peer harness of the benchmarks)
 
-#: The same integrator tolerances for every method: the engine's default.
-RTOL, ATOL = DEFAULT_RTOL, DEFAULT_ATOL
-
-
-def default_problem(work: Path, standin: bool = False) -> Path:
-    """Kirby training problem with the real model or the stand-in."""
-    from jakstat_rules.calibrate.data import write_kirby_petab
-    from jakstat_rules.calibrate.example import write_standin_sbml
-
-    sbml = ROOT / "sbml" / "jakstat_ifn.xml"
-    if standin or not sbml.is_file():
-        print("model: the stand-in of jakstat_rules.calibrate.example")
-        sbml = write_standin_sbml(work / "standin.xml")
-    else:
-        print(f"model: {sbml}")
-    return write_kirby_petab(None, work / "petab", sbml)["train"]
+CONFIGS = {
+    "defaults": [],
+    "tuned": ["--gradient", "exact", "--rtol", "1e-6", "--atol", "1e-6", "--tol", "1e-6",
+              "--workers", "2"],
+    "fd 1e-10": ["--gradient", "fd", "--rtol", "1e-10", "--atol", "1e-10", "--tol", "1e-8",
+                 "--workers", "1"],
+}
+#: Configurations that run under the wall-time budget (``--budget``).
+BUDGETED = {"fd 1e-10"}
+CONVERGENCE = 0.1
 
 
-def run_ours(problem: Path, work: Path, n: int, seed: int) -> dict:
-    t0 = time.perf_counter()
-    calibrate(problem, work / "ours", n_starts=n, seed=seed, progress=False,
-              plots=False, settings=FitSettings(rtol=RTOL, atol=ATOL))
-    wall = time.perf_counter() - t0
-    import pandas as pd
-
-    starts = pd.read_csv(work / "ours" / "starts.tsv", sep="\t")
-    return {"name": "jakstat calibrate", "fvals": starts["fval"].to_numpy(float),
-            "wall": wall}
-
-
-def run_pypesto(problem: Path, n: int, seed: int) -> dict:
-    import petab.v1 as petab
-    import pypesto.optimize
-    import pypesto.petab
-    from pypesto.objective.roadrunner import SolverOptions
-
-    pp = petab.Problem.from_yaml(str(problem))
-    # pyPESTO 0.7's roadrunner objective needs conditions in sorted order
-    pp.measurement_df = pp.measurement_df.sort_values(
-        ["simulationConditionId", "time"], kind="stable").reset_index(drop=True)
-    t0 = time.perf_counter()
-    pyp = pypesto.petab.PetabImporter(pp, simulator_type="roadrunner").create_problem()
-    pyp.objective.solver_options = SolverOptions(
-        relative_tolerance=RTOL, absolute_tolerance=ATOL, maximum_num_steps=200000)
-    x0 = starting_points(pyp.lb, pyp.ub, n, seed)
-    pyp.set_x_guesses(x0)
-    res = pypesto.optimize.minimize(
-        pyp, optimizer=pypesto.optimize.ScipyOptimizer(method="L-BFGS-B"),
-        n_starts=n, progress_bar=False)
-    wall = time.perf_counter() - t0
-    fvals = np.array([r.fval for r in res.optimize_result.list], float)
-    return {"name": "pyPESTO roadrunner L-BFGS-B", "fvals": fvals, "wall": wall}
+def example_problem(out: Path) -> Path:
+    """The shipped example table imported with the defaults: ``train/problem.yaml``."""
+    folder = out / "example_petab"
+    yaml = folder / "train" / "problem.yaml"
+    if not yaml.is_file():
+        tables = out / "example_tables"
+        for argv, log in ((["data", "example", "--out", str(tables)], "example.log"),
+                          (["data", "import", str(tables / "pstat1_example.csv"), "--out",
+                            str(folder)], "import.log")):
+            rc, _ = harness.run_killable(harness.jakstat_argv() + argv, 900,
+                                         out / "logs" / log, env=harness.tool_env(), cwd=ROOT)
+            if rc != 0:
+                raise RuntimeError(f"jakstat {' '.join(argv[:2])} failed: "
+                                   f"{harness.tail(out / 'logs' / log)}")
+    return yaml
 
 
-def run_copasi(problem: Path, work: Path, n: int, seed: int) -> dict:
-    import COPASI
+def run_config(name: str, yaml: Path, config: str, args: argparse.Namespace) -> dict:
+    """One ``jakstat calibrate`` run of a configuration (skipped when done)."""
+    rundir = args.out / "runs" / name / config.replace(" ", "_")
+    rundir.mkdir(parents=True, exist_ok=True)
+    ns = argparse.Namespace(starts=args.starts, seed=args.seed,
+                            timeout_per_problem=args.budget if config in BUDGETED else None,
+                            compile_timeout=args.compile_timeout)
+    return harness.run_ours(name, yaml, rundir, ns, list(CONFIGS[config]))
 
-    from jakstat_rules.calibrate.export import export_fit
 
-    prob = load_problem(problem)
-    payload = ProblemPayload.from_problem(prob)
-    cp = get_compiled(payload, RTOL, ATOL)
-    table = cp.parameters
-    nominal = dict(zip(table.estimated_ids, table.nominal))
-    export_fit(problem, nominal, work / "copasi")
-    dm = COPASI.CRootContainer.addDatamodel()
-    assert dm.loadModel(str(work / "copasi" / "fitted_model.cps"))
-    task = dm.getTask("Parameter Estimation")
-    task.setMethodType(COPASI.CTaskEnum.Method_LevenbergMarquardt)
-    cprob = task.getProblem()
-    cprob.setCalculateStatistics(False)
-    dm.getTask("Time-Course").getProblem()
-    items = [cprob.getOptItemList()[i] for i in range(cprob.getOptItemSize())]
-    names = [it.getObjectDisplayName().split("[", 1)[1].split("]", 1)[0] for it in items]
-    idx = [table.position(nm) for nm in names]
-    scales = [table.scales[i] for i in idx]
-    lb = scale(table.lb[idx], scales)
-    ub = scale(table.ub[idx], scales)
-    x0s = starting_points(lb, ub, n, seed)
-    settings = asdict(FitSettings(rtol=RTOL, atol=ATOL))
-    fvals = []
-    t0 = time.perf_counter()
-    for x0 in x0s:
-        for it, v in zip(items, unscale(x0, scales)):
-            it.setStartValue(float(v))
-        ok = task.process(True)
-        sol = cprob.getSolutionVariables()
-        fitted = {nm: float(sol.get(k)) for k, nm in enumerate(names)}
-        if not ok:
-            fvals.append(math.inf)
-            continue
-        # score with the PEtab NLL: noise parameters re-estimated given COPASI's fit
-        ob = Objective(cp, fixed=fitted)
-        rec = run_start(payload, settings, 0, (ob.lb + ob.ub) / 2, fixed=fitted)
-        fvals.append(float(rec.fval))
-    wall = time.perf_counter() - t0
-    return {"name": "COPASI Levenberg-Marquardt", "fvals": np.array(fvals), "wall": wall}
+def run_peer(name: str, yaml: Path, ours: dict, args: argparse.Namespace) -> dict:
+    rundir = args.out / "runs" / name / "pypesto"
+    rundir.mkdir(parents=True, exist_ok=True)
+    ns = argparse.Namespace(starts=args.starts, seed=args.seed, fill="inner",
+                            timeout_per_problem=args.budget,
+                            compile_timeout=args.compile_timeout, amici_cache=None)
+    return harness.run_pypesto(name, yaml, rundir, args.out, "fides", ours, ns)
+
+
+def row(label: str, rec: dict, best: float, wall: float | None = None) -> dict:
+    """Starts, seconds per start, converged, converged per hour of one run."""
+    fvals = [harness.num(s.get("fval")) for s in rec.get("starts", [])]
+    finished = [f for f in fvals if math.isfinite(f)] if label == "pyPESTO" else fvals
+    n = len(fvals)
+    if wall is None:
+        wall = harness.num(rec.get("wall_s"))
+        if not math.isfinite(wall):
+            wall = harness.num(rec.get("process_wall_s"))
+    converged = sum(f <= best + CONVERGENCE for f in finished)
+    hours = wall / 3600.0 if math.isfinite(wall) and wall > 0 else math.nan
+    return {"run": label, "starts": n, "s_per_start": wall / n if n else math.nan,
+            "best": min(finished, default=math.inf), "converged": converged,
+            "per_hour": converged / hours if hours and math.isfinite(hours) else math.nan,
+            "status": rec.get("status", "")}
+
+
+def peer_wall(rec: dict) -> float:
+    """pyPESTO's optimisation time (the sum of its starts' times, as bench_petab counts)."""
+    times = [harness.num(s.get("time")) for s in rec.get("starts", [])]
+    times = [t for t in times if math.isfinite(t)]
+    return sum(times) if times else math.nan
+
+
+def ratio(a: float, b: float) -> str:
+    if not (math.isfinite(a) and math.isfinite(b)) or b <= 0:
+        return "–" if not (math.isfinite(a) and a > 0) else "∞"
+    return f"{a / b:.2f}x"
+
+
+def table(name: str, rows: list[dict]) -> str:
+    head = ("| problem | run | starts | s/start | best NLL | converged | per hour | "
+            "defaults per hour vs this |\n|---|---|---|---|---|---|---|---|\n")
+    base = rows[0]["per_hour"]
+    lines = [f"| {name} | {r['run']} | {r['starts']} | {r['s_per_start']:.1f} | "
+             f"{r['best']:.6g} | {r['converged']}/{r['starts']} | {r['per_hour']:.1f} | "
+             f"{'–' if r is rows[0] else ratio(base, r['per_hour'])} |" for r in rows]
+    return head + "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--problem", type=Path, default=None)
-    ap.add_argument("--starts", type=int, default=10)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--no-copasi", action="store_true")
-    ap.add_argument("--standin", action="store_true",
-                    help="use the small stand-in model (minutes instead of hours)")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--problems", nargs="+", default=["Kirby", "example"],
+                    choices=["Kirby", "example"])
+    ap.add_argument("--starts", type=int, default=20)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--budget", type=float, default=900.0, metavar="SECONDS",
+                    help="wall-time budget of the 'fd 1e-10' and pyPESTO runs per problem")
+    ap.add_argument("--compile-timeout", type=float, default=1800.0, metavar="SECONDS")
+    ap.add_argument("--out", type=Path, default=ROOT / "results" / "bench_calibration")
+    ap.add_argument("--skip-pypesto", action="store_true")
     args = ap.parse_args(argv)
-    logging.getLogger("petab").setLevel(logging.ERROR)
-    logging.getLogger("pypesto").setLevel(logging.ERROR)
-    warnings.simplefilter("ignore")
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        problem = args.problem or default_problem(work, args.standin)
-        print(f"problem: {problem}, {args.starts} starts, seed {args.seed}")
-        results = [run_ours(problem, work, args.starts, args.seed),
-                   run_pypesto(problem, args.starts, args.seed)]
-        if not args.no_copasi:
-            results.append(run_copasi(problem, work, args.starts, args.seed))
-    best = min(float(np.min(r["fvals"])) for r in results)
-    print(f"\nbest NLL over all methods: {best:.6g} (converged: within {CONVERGENCE_TOL})")
-    print(f"{'method':32s} {'s/start':>9s} {'conv.frac':>9s} {'conv/min':>9s} "
-          f"{'best NLL':>12s} {'speed x':>8s} {'conv/min x':>10s}")
-    ref = results[1]
-    for r in results:
-        r["per_start"] = r["wall"] / len(r["fvals"])
-        r["conv"] = int(np.sum(r["fvals"] <= best + CONVERGENCE_TOL))
-        r["frac"] = r["conv"] / len(r["fvals"])
-        r["cpm"] = r["conv"] / (r["wall"] / 60.0)
-    for r in results:
-        cpm_ratio = r["cpm"] / ref["cpm"] if ref["cpm"] > 0 else math.inf
-        print(f"{r['name']:32s} {r['per_start']:9.2f} {r['frac']:9.2f} {r['cpm']:9.2f} "
-              f"{np.min(r['fvals']):12.6g} {ref['per_start'] / r['per_start']:8.2f} "
-              f"{cpm_ratio:10.2f}")
-    print("ratios are relative to pyPESTO (x > 1: better than pyPESTO; inf: pyPESTO "
-          "had no converged start)")
-    print("note: COPASI minimises its own weighted sum of squares (SD weights), so "
-          "its optimum can differ slightly from the PEtab-NLL optimum")
+    args.out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    command = "benchmarks/bench_calibration.py " + " ".join(argv)
+    parts = [f"`{command.strip()}` (load average at start {harness.load_avg():.1f}, "
+             f"{time.strftime('%Y-%m-%d %H:%M')})\n"]
+    for name in args.problems:
+        yaml = harness.kirby_problem(args.out) if name == "Kirby" else example_problem(args.out)
+        runs = {config: run_config(name, yaml, config, args) for config in CONFIGS}
+        peer = None if args.skip_pypesto else run_peer(name, yaml, runs["defaults"], args)
+        fvals = [harness.num(s.get("fval")) for rec in [*runs.values(), peer or {}]
+                 for s in rec.get("starts", [])]
+        best = min((f for f in fvals if math.isfinite(f)), default=math.inf)
+        rows = [row(config, rec, best) for config, rec in runs.items()]
+        if peer is not None:
+            rows.append(row("pyPESTO", peer, best, wall=peer_wall(peer)))
+        text = table(name, rows)
+        print(text, flush=True)
+        parts.append(text)
+    parts.append(f"\n(benchmark wall time {(time.perf_counter() - t0) / 60:.0f} min)\n")
+    harness.write_text_atomic(args.out / "bench_calibration.md", "\n".join(parts))
+    print(f"written: {args.out / 'bench_calibration.md'}")
     return 0
 
 

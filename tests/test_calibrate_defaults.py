@@ -1,0 +1,168 @@
+"""Tests of jakstat_rules.calibrate.defaults (the settings a fit chooses itself) and of
+the progress a fit shows (calibrate.parallel.ProgressDisplay)."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pytest
+from petab.v1 import C
+
+from jakstat_rules.calibrate import defaults, parallel
+from jakstat_rules.calibrate.defaults import choose_settings, choose_workers
+from jakstat_rules.calibrate.optimize import FitSettings, calibrate
+from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+from jakstat_rules.cli import main
+from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL
+
+
+def _payload(yaml):
+    return ProblemPayload.from_problem(load_problem(yaml))
+
+
+def test_small_problem_gets_finite_differences_at_tight_tolerances(exact_problem):
+    """The stand-in problem (two species) simulates in well under a millisecond: a
+    difference quotient is cheap, so no AMICI build and the engine's tolerances."""
+    choice = choose_settings(_payload(exact_problem), FitSettings())
+    s = choice.settings
+    assert (s.gradient, s.rtol, s.atol, s.tol) == ("fd", DEFAULT_RTOL, DEFAULT_ATOL,
+                                                   defaults.FD_TOL)
+    assert choice.measured["free_parameters"] == 2  # k1, k2 (the scale is closed-form)
+    assert choice.measured["fd_gradient_seconds"] < defaults.CHEAP_FD_SECONDS
+    assert "finite differences" in choice.notes[0]
+
+
+def test_explicit_settings_are_kept(exact_problem):
+    choice = choose_settings(_payload(exact_problem),
+                             FitSettings(gradient="fd", rtol=1e-7, atol=1e-9, tol=1e-5))
+    assert (choice.settings.gradient, choice.settings.rtol, choice.settings.atol,
+            choice.settings.tol) == ("fd", 1e-7, 1e-9, 1e-5)
+    assert choice.notes == []
+
+
+def test_costly_difference_quotient_chooses_the_cheaper_derivative(exact_problem, monkeypatch):
+    """Above the cheap threshold the measured costs decide, and the exact tolerances
+    follow the model's amounts (atol = 1e-9 x median initial amount, at most 1e-6)."""
+    payload = _payload(exact_problem)
+    monkeypatch.setattr(defaults, "CHEAP_FD_SECONDS", 0.0)
+    monkeypatch.setattr(defaults, "_time_value", lambda ob, x: 1.0)  # fd: 3 x 1 s
+    monkeypatch.setattr("jakstat_rules.calibrate.sensitivities.available", lambda: True)
+    monkeypatch.setattr(defaults.CompiledProblem, "sensitivities", lambda self: None)
+    monkeypatch.setattr(defaults, "_time_exact", lambda cp, x: 0.5)
+    choice = choose_settings(payload, FitSettings())
+    s = choice.settings
+    # the stand-in's species start at A0 = 10 (a parameter sets it) and B = 0
+    median = choice.measured["median_initial_amount"]
+    assert median > 0
+    assert (s.gradient, s.rtol, s.tol) == ("exact", defaults.EXACT_RTOL, defaults.EXACT_TOL)
+    assert s.atol == pytest.approx(min(1e-6, 1e-9 * median))
+    assert "0.5 s against 3 s" in choice.notes[0]
+    monkeypatch.setattr(defaults, "_time_exact", lambda cp, x: 5.0)
+    assert choose_settings(payload, FitSettings()).settings.gradient == "fd"
+
+
+def test_without_amici_the_line_names_the_install_command(exact_problem, monkeypatch):
+    monkeypatch.setattr(defaults, "CHEAP_FD_SECONDS", 0.0)
+    monkeypatch.setattr("jakstat_rules.calibrate.sensitivities.available", lambda: False)
+    choice = choose_settings(_payload(exact_problem), FitSettings())
+    assert choice.settings.gradient == "fd"
+    assert "jakstat setup-gradients" in choice.notes[0]
+
+
+def test_workers(monkeypatch):
+    monkeypatch.setattr(defaults, "available_cores", lambda: 4)
+    assert choose_workers(3, 10, 100.0) == (3, "")          # given: kept
+    assert choose_workers(None, 10, 100.0)[0] == 4          # 1000 s of work: all cores
+    assert choose_workers(None, 2, 100.0)[0] == 2           # not more than the tasks
+    assert choose_workers(None, 10, 1.0)[0] == 1            # 10 s: one process
+    assert choose_workers(None, 1, 1e6)[0] == 1             # one task
+    monkeypatch.setattr(defaults, "available_cores", lambda: 1)
+    assert choose_workers(None, 10, 100.0)[0] == 1
+
+
+def test_fit_records_its_choice_and_rechecks_the_best_at_tight_tolerances(exact_problem,
+                                                                       tmp_path):
+    """Noise-free data with a fixed sigma: at the optimum every residual is 0, so the
+    NLL there is sum(log(2 pi sigma^2) / 2) -- the value the re-check must find."""
+    summary = calibrate(exact_problem, tmp_path / "fit", n_starts=2, seed=0, progress=False,
+                        plots=False, settings=FitSettings(rtol=1e-6, atol=1e-8))
+    assert summary["settings"]["rtol"] == 1e-6 and summary["settings"]["gradient"] == "fd"
+    assert summary["choice"]["measured"]["free_parameters"] == 2
+    sigma = load_problem(exact_problem).measurement_df[C.NOISE_PARAMETERS].astype(float)
+    optimum = float(np.sum(0.5 * np.log(2 * math.pi * sigma ** 2)))
+    check = summary["recheck"]
+    assert check["rtol"] == DEFAULT_RTOL and check["fval"] == pytest.approx(optimum, abs=1e-6)
+    assert check["difference"] == pytest.approx(check["fval"] - summary["best_fval"])
+    # a fit at the tight tolerances needs no re-check
+    tight = calibrate(exact_problem, tmp_path / "tight", n_starts=1, seed=0, progress=False,
+                      plots=False)
+    assert tight["recheck"] is None
+
+
+def test_resume_keeps_the_first_choice(exact_problem, tmp_path, monkeypatch):
+    """The second invocation of one command resumes with what the first chose, even
+    if its own measurement would choose otherwise."""
+    out = tmp_path / "fit"
+    calibrate(exact_problem, out, n_starts=2, seed=0, progress=False, plots=False,
+              max_new_starts=1)
+    monkeypatch.setattr(defaults, "CHEAP_FD_SECONDS", 0.0)
+    monkeypatch.setattr("jakstat_rules.calibrate.sensitivities.available", lambda: False)
+    summary = calibrate(exact_problem, out, n_starts=2, seed=0, progress=False, plots=False)
+    assert summary["n_finished"] == 2 and summary["settings"]["tol"] == defaults.FD_TOL
+
+
+def test_cli_prints_the_settings_line_and_plain_progress(exact_problem, tmp_path, capsys):
+    """stderr is not a terminal here: plain lines, one per finished start."""
+    assert main(["calibrate", str(exact_problem), "--starts", "3", "--out",
+                 str(tmp_path / "fit")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("jakstat: settings: finite differences, rtol 1e-10")
+    finished = [line for line in err if " starts finished" in line]
+    assert [line.split()[1] for line in finished] == ["1/3", "2/3", "3/3"]
+    assert "best NLL" in finished[-1] and "converged 3" in finished[-1]
+    assert not any("\r" in line for line in err)
+
+
+def test_progress_within_a_start_reaches_the_display_from_dask_workers(exact_problem,
+                                                                        tmp_path, capsys,
+                                                                        monkeypatch):
+    """Worker threads report evaluations and the best NLL of their running start as
+    dask events; the display prints them (throttling off for the test)."""
+    monkeypatch.setattr("jakstat_rules.calibrate.optimize.REPORT_INTERVAL", 0.0)
+    monkeypatch.setattr(parallel, "PLAIN_INTERVAL", 0.0)
+    calibrate(exact_problem, tmp_path / "fit", n_starts=2, seed=0, workers=2,
+              processes=False, plots=False)
+    running = [line for line in capsys.readouterr().err.splitlines()
+               if line.startswith("jakstat: running start")]
+    assert running, "no in-start progress line"
+    assert any("evaluations, best" in line for line in running)
+
+
+def test_display_plain_lines_and_time_left():
+    stream = io.StringIO()
+    display = parallel.ProgressDisplay(parallel.Progress("starts", 4, done=1, unit="start"),
+                                       stream=stream)
+    assert not display.terminal
+    display.update({"task": 2, "evaluations": 7, "best": 12.5, "elapsed": 3.0})
+    display.task_done(2)
+    display.close()
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "jakstat: running start 2: 7 evaluations, best 12.5, 3 s"
+    assert lines[1].startswith("jakstat: 2/4 starts finished; about ")
+    assert lines[1].endswith(" left")
+
+
+def test_setup_gradients_installs_from_the_packaged_list(capsys):
+    """The requirement list travels inside the package (a wheel has no top-level
+    files), and AMICI itself comes with --no-deps (PySB's sympy pin)."""
+    from pathlib import Path
+
+    assert main(["setup-gradients", "--dry-run"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    first, second = (line.split() for line in lines)
+    listed = Path(first[first.index("-r") + 1])
+    assert listed.is_file() and "jakstat_rules" in listed.parts
+    assert "sympy>=1.12.1" in listed.read_text()
+    assert second[-2:] == ["--no-deps", "amici==1.0.1"]
