@@ -13,8 +13,8 @@ labels its axes and legends through these functions, so that
 * an experiment is a word and, where its id is a date, the date
   (``experiment 2019-01-08``, :func:`experiment_label`);
 * data are points with error bars (the noise SD) against model lines
-  (:func:`model_and_data`), explained once in a legend
-  (:func:`model_data_handles`).
+  (:func:`model_and_data`), explained once in a legend below the panels
+  (:func:`model_data_legend`).
 
 The figures are :class:`matplotlib.figure.Figure` objects without pyplot (no
 GUI backend, no global figure state).
@@ -34,8 +34,8 @@ from .interface import INPUTS, READOUT_NAMES
 
 __all__ = ["TIME_LABEL", "MODEL_UNIT", "INPUT_NAMES", "input_name", "input_axis_label", "dose_label", "doses_label",
            "dose_sort_key", "experiment_label", "readout_name", "readout_unit",
-           "readout_axis_label", "unit_text", "panel_grid", "model_and_data",
-           "model_data_handles", "legend_entries"]
+           "readout_axis_label", "unit_text", "panel_figure", "model_and_data",
+           "model_data_legend", "legend_entries"]
 
 #: Label of every time axis (the model's time unit).
 TIME_LABEL = "time (min)"
@@ -154,14 +154,35 @@ def unit_text(unit: str) -> str:
     return f"{num} per {den}" if den else num
 
 
-def panel_grid(fig: Figure, n: int, ncol: int = 5) -> np.ndarray:
-    """``n`` panels on a grid of at most ``ncol`` columns; the unused ones hidden."""
+def panel_figure(n: int, panel: tuple[float, float] = (3.0, 2.4), ncol: int = 5,
+                 legend_height: float = 0.8) -> tuple[Figure, np.ndarray]:
+    """A figure of ``n`` panels on a grid of at most ``ncol`` columns (constrained layout).
+
+    Parameters
+    ----------
+    n
+        Number of panels (at least one is made).
+    panel
+        Width and height of one panel (inches).
+    ncol
+        Maximal number of columns.
+    legend_height
+        Height added for a legend below the panels (inches).
+
+    Returns
+    -------
+    (Figure, numpy.ndarray)
+        The figure and its ``n`` axes in reading order; unused grid cells are hidden.
+    """
+    n = max(1, n)
     ncol = max(1, min(ncol, n))
-    nrow = max(1, -(-n // ncol))
+    nrow = -(-n // ncol)
+    fig = Figure(figsize=(panel[0] * ncol, panel[1] * nrow + legend_height),
+                 layout="constrained")
     axes = fig.subplots(nrow, ncol, squeeze=False)
     for ax in axes.flat[n:]:
         ax.axis("off")
-    return axes.flat[:n]
+    return fig, axes.flat[:n]
 
 
 def model_and_data(ax: Axes, color, model: tuple[np.ndarray, np.ndarray] | None = None,
@@ -194,10 +215,15 @@ def model_and_data(ax: Axes, color, model: tuple[np.ndarray, np.ndarray] | None 
                     capsize=1.5, label=label)
 
 
-def model_data_handles(data_label: str = "data ± noise SD") -> list[Line2D]:
-    """Legend entries that explain the marks: a grey line (model), grey points (data)."""
-    return [Line2D([], [], color="0.35", lw=1.2, label="model"),
-            Line2D([], [], color="0.35", marker="o", ms=3, ls="none", label=data_label)]
+def model_data_legend(fig: Figure, axes: Sequence[Axes], data_label: str = "data ± noise SD",
+                      ncol: int = 5) -> None:
+    """One legend below the panels: every series once, then what lines and points are."""
+    handles, labels = legend_entries(axes)
+    handles += [Line2D([], [], color="0.35", lw=1.2),
+                Line2D([], [], color="0.35", marker="o", ms=3, ls="none")]
+    labels += ["model", data_label]
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(ncol, len(labels)),
+               fontsize=8)
 
 
 def legend_entries(axes: Sequence[Axes]) -> tuple[list, list[str]]:

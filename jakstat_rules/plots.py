@@ -18,25 +18,18 @@ PLOTTED = ("pSTAT1_total", "pSTAT1_nuc", "GAF_nuc", "ISGF3_nuc", "SOCS1_mRNA", "
            "pJAK1_total", "SOCS1_total", "IFNb_medium_pM")
 
 
-def plot_time_course(table: pd.DataFrame, path: str | Path, title: str = "",
-                     readouts: Sequence[str] | None = None) -> Path:
+def time_course_figure(table: pd.DataFrame, title: str = "",
+                       readouts: Sequence[str] | None = None) -> Figure:
     """One panel per readout against time (minutes, or hours past 6 h).
 
     Parameters
     ----------
     table
         Columns ``time`` (min) and one per readout.
-    path
-        Output file (format from the suffix).
     title
         Figure title.
     readouts
         Readouts shown (default :data:`PLOTTED`, those in ``table``).
-
-    Returns
-    -------
-    pathlib.Path
-        The written file.
     """
     readouts = [r for r in (readouts or PLOTTED) if r != "time" and r in table]
     ncol = 3
@@ -57,11 +50,17 @@ def plot_time_course(table: pd.DataFrame, path: str | Path, title: str = "",
     # fixed margins: a layout engine would double the drawing time of the figure
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.07, top=1 - 0.8 / (2.8 * nrow),
                         wspace=0.38, hspace=0.5)
-    return save_figure(fig, path)
+    return fig
 
 
-def plot_dose_response(table: pd.DataFrame, path: str | Path, readout: str = "pSTAT1_total",
-                       title: str = "") -> Path:
+def plot_time_course(table: pd.DataFrame, path: str | Path, title: str = "",
+                     readouts: Sequence[str] | None = None) -> Path:
+    """Save :func:`time_course_figure` to ``path`` (format from the suffix); return the path."""
+    return save_figure(time_course_figure(table, title, readouts), path)
+
+
+def dose_response_figure(table: pd.DataFrame, readout: str = "pSTAT1_total",
+                         title: str = "") -> Figure:
     """Time courses per dose (left) and the peak / final value against dose (right).
 
     Parameters
@@ -69,17 +68,10 @@ def plot_dose_response(table: pd.DataFrame, path: str | Path, readout: str = "pS
     table
         Long table with columns ``input`` (an input id such as ``IFNb_pM``),
         ``dose`` (in the input's unit), ``time`` (min) and ``readout``.
-    path
-        Output file (format from the suffix).
     readout
         The readout shown.
     title
         Figure title (default: the readout's name).
-
-    Returns
-    -------
-    pathlib.Path
-        The written file.
     """
     from matplotlib import colormaps
 
@@ -103,7 +95,13 @@ def plot_dose_response(table: pd.DataFrame, path: str | Path, readout: str = "pS
     a2.set_ylabel(readout_axis_label(readout))
     a2.legend()
     fig.suptitle(title or f"{readout_name(readout)}: dose response")
-    return save_figure(fig, path)
+    return fig
+
+
+def plot_dose_response(table: pd.DataFrame, path: str | Path, readout: str = "pSTAT1_total",
+                       title: str = "") -> Path:
+    """Save :func:`dose_response_figure` to ``path`` (format from the suffix); return the path."""
+    return save_figure(dose_response_figure(table, readout, title), path)
 
 
 def dose_summary(table: pd.DataFrame, readout: str = "pSTAT1_total") -> pd.DataFrame:
@@ -116,4 +114,5 @@ def dose_summary(table: pd.DataFrame, readout: str = "pSTAT1_total") -> pd.DataF
     return pd.DataFrame(rows)
 
 
-__all__ = ["plot_time_course", "plot_dose_response", "dose_summary", "READOUTS"]
+__all__ = ["time_course_figure", "plot_time_course", "dose_response_figure", "plot_dose_response",
+           "dose_summary", "READOUTS"]

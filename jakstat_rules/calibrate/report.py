@@ -34,8 +34,8 @@ from matplotlib.ticker import MaxNLocator
 from petab.v1 import C
 
 from jakstat_rules.figures import (TIME_LABEL, dose_sort_key, doses_label, experiment_label,
-                                   legend_entries, model_and_data, model_data_handles,
-                                   panel_grid, readout_name, readout_unit, unit_text)
+                                   legend_entries, model_and_data, model_data_legend,
+                                   panel_figure, readout_name, readout_unit, unit_text)
 from jakstat_rules.interface import INPUTS, READOUTS
 from jakstat_rules.io import save_figure
 
@@ -232,9 +232,7 @@ def fit_figure(cp, p: np.ndarray, title: str = "best fit vs data") -> Figure:
         panels.setdefault(key, text)
         unit_panel.append(key)
     order = sorted(panels)
-    fig = Figure(figsize=(2.9 * min(5, len(order)), 2.3 * -(-len(order) // 5) + 0.9),
-                 layout="constrained")
-    axes = panel_grid(fig, len(order))
+    fig, axes = panel_figure(len(order), panel=(2.9, 2.3))
     for ax, key in zip(axes, order):
         ax.set_title(panels[key], fontsize=8)
     several_observables = len({g.observable_id for g in cp.groups}) > 1
@@ -258,10 +256,7 @@ def fit_figure(cp, p: np.ndarray, title: str = "best fit vs data") -> Figure:
         ax.set_xlabel(TIME_LABEL, fontsize=8)
         ax.tick_params(labelsize=7)
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
-    handles, labels = legend_entries(axes)
-    extra = model_data_handles()
-    fig.legend(handles + extra, labels + [h.get_label() for h in extra], loc="outside lower center",
-               ncol=min(5, len(labels) + 2), fontsize=8)
+    model_data_legend(fig, axes)
     fig.supylabel(data_axis_label(cp), fontsize=9)
     fig.suptitle(title)
     return fig
@@ -338,9 +333,7 @@ def profiles_figure(profiles: dict[str, pd.DataFrame], best_fval: float, thresho
         :func:`parameter_axis_label` gives name, scale and unit).
     """
     labels = labels or {}
-    fig = Figure(figsize=(3.2 * min(3, max(1, len(profiles))),
-                          2.7 * max(1, -(-len(profiles) // 3)) + 0.6), layout="constrained")
-    axes = panel_grid(fig, max(1, len(profiles)), ncol=3)
+    fig, axes = panel_figure(len(profiles), panel=(3.2, 2.7), ncol=3, legend_height=0.6)
     for ax, (pid, df) in zip(axes, profiles.items()):
         d = df.sort_values("x")
         ax.plot(d["x"], d["fval"] - best_fval, "-o", ms=2.5, color="C0", label="profile")
