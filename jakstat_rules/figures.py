@@ -216,9 +216,15 @@ def model_and_data(ax: Axes, color, model: tuple[np.ndarray, np.ndarray] | None 
 
 
 def model_data_legend(fig: Figure, axes: Sequence[Axes], data_label: str = "data ± noise SD",
-                      ncol: int = 5) -> None:
-    """One legend below the panels: every series once, then what lines and points are."""
+                      ncol: int = 5, order: Sequence[str] = ()) -> None:
+    """One legend below the panels: every series once, then what lines and points are.
+
+    ``order``: labels of the series in the order wanted (default: as they appear).
+    """
     handles, labels = legend_entries(axes)
+    rank = {label: i for i, label in enumerate(order)}
+    pairs = sorted(zip(handles, labels), key=lambda hl: rank.get(hl[1], len(rank)))
+    handles, labels = [h for h, _ in pairs], [lab for _, lab in pairs]
     handles += [Line2D([], [], color="0.35", lw=1.2),
                 Line2D([], [], color="0.35", marker="o", ms=3, ls="none")]
     labels += ["model", data_label]

@@ -210,7 +210,7 @@ def fit_figure(cp, p: np.ndarray, title: str = "best fit vs data") -> Figure:
 
     One panel per dose (conditions of different experiments with the same
     doses share a panel), ordered by input and numerically by dose; one
-    colour per experiment (and observable).
+    colour per experiment (and readout), in the legend by date or name.
 
     Parameters
     ----------
@@ -235,28 +235,34 @@ def fit_figure(cp, p: np.ndarray, title: str = "best fit vs data") -> Figure:
     fig, axes = panel_figure(len(order), panel=(2.9, 2.3))
     for ax, key in zip(axes, order):
         ax.set_title(panels[key], fontsize=8)
-    several_observables = len({g.observable_id for g in cp.groups}) > 1
-    series: dict[tuple[str, str], int] = {}
+    several_readouts = len({_readout(g) for g in cp.groups}) > 1
+
+    def series_label(g, exp: str) -> str:
+        words = [readout_name(_readout(g))] if several_readouts or not exp else []
+        return ", ".join(words + ([experiment_label(exp)] if exp else []))
+
+    pieces = []  # (series label, unit, group, measurement rows)
     for g in cp.groups:
-        for k, unit in enumerate(units):
+        for k in range(len(units)):
             rows = g.rows[cp.plan.row_unit[g.rows] == k]
-            if not len(rows):
-                continue
-            ax = axes[order.index(unit_panel[k])]
-            h, _ = cp.group_values(g, p, dense=dense[k])
             for exp in dict.fromkeys(experiments[rows]):
-                mine = rows[experiments[rows] == exp]
-                colour = f"C{series.setdefault((g.observable_id, exp), len(series)) % 10}"
-                words = [readout_name(_readout(g))] if several_observables or not exp else []
-                words += [experiment_label(exp)] if exp else []
-                y = cp.y[mine]
-                model_and_data(ax, colour, model=(dense[k][0], h), data=(cp.t[mine], y),
-                               sd=_error_bars(y, sd[mine], g), label=", ".join(words))
+                pieces.append((series_label(g, exp), k, g, rows[experiments[rows] == exp]))
+    labels = sorted({piece[0] for piece in pieces})
+    drawn = set()  # one model line per series, unit and formula (groups may share them)
+    for label, k, g, rows in sorted(pieces, key=lambda piece: labels.index(piece[0])):
+        model = None
+        if (label, k, str(g.observable_expr)) not in drawn:
+            drawn.add((label, k, str(g.observable_expr)))
+            model = (dense[k][0], cp.group_values(g, p, dense=dense[k])[0])
+        y = cp.y[rows]
+        model_and_data(axes[order.index(unit_panel[k])], f"C{labels.index(label) % 10}",
+                       model=model, data=(cp.t[rows], y), sd=_error_bars(y, sd[rows], g),
+                       label=label)
     for ax in axes:
         ax.set_xlabel(TIME_LABEL, fontsize=8)
         ax.tick_params(labelsize=7)
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
-    model_data_legend(fig, axes)
+    model_data_legend(fig, axes, order=labels)
     fig.supylabel(data_axis_label(cp), fontsize=9)
     fig.suptitle(title)
     return fig
