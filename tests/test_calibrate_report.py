@@ -206,3 +206,17 @@ def test_axis_labels_of_parameters_and_data(own_problem):
     assert parameter_axis_label(cp, "scale_20190119") == \
         "log₁₀ scale of pSTAT1_total, experiment 20190119"
     assert data_axis_label(cp) == "pY701-STAT1 (MFI)"
+
+
+def test_fit_of_a_problem_without_doses_orders_settings_numerically(exact_problem):
+    """The example problem (A -> B, conditions A0 = 10 and A0 = 4, no replicateId, one
+    observable parameter ``scale``): panels by A0 as numbers, series by readout only."""
+    from jakstat_rules.calibrate.objective import get_compiled
+    from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+
+    cp = get_compiled(ProblemPayload.from_problem(load_problem(exact_problem)))
+    fig = fit_figure(cp, np.array([cp.parameters.nominal_all[i] for i in cp.estimated_ids]))
+    assert [ax.get_title() for ax in fig.axes if ax.axison] == ["A0 = 4", "A0 = 10"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "A", "B", "model", "data ± noise SD"]
+    assert fig._supylabel.get_text() == "A (molecules per cell) / B (a.u.)"

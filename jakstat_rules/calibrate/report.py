@@ -101,8 +101,8 @@ def plot_waterfall(table: pd.DataFrame, path: Path, tol: float = 0.1) -> Path:
 
 
 # ----------------------------------------------------------------------------- names
-def _condition_values(cp, condition_id: str) -> tuple[dict[str, float], dict[str, str]]:
-    """Doses (model inputs, numeric) and the other settings of a condition."""
+def _condition_values(cp, condition_id: str) -> tuple[dict[str, float], dict[str, float | str]]:
+    """Doses (model inputs, numeric) and the other settings of a condition (numbers or ids)."""
     if not condition_id:
         return {}, {}
     row = cp.payload.condition_df.loc[condition_id]
@@ -117,30 +117,36 @@ def _condition_values(cp, condition_id: str) -> tuple[dict[str, float], dict[str
         if col in INPUTS and number is not None:
             doses[col] = number
         else:
-            other[col] = f"{number:.6g}" if number is not None else str(val)
+            other[col] = number if number is not None else str(val)
     return doses, other
 
 
 def _panel(cp, unit) -> tuple[tuple, str]:
     """Sort key and title of the panel of a simulation unit: its doses in words."""
     doses, other = _condition_values(cp, unit.simulation_id)
-    title = doses_label(doses)
-    if other:
-        title += ", " + ", ".join(f"{k} = {v}" for k, v in sorted(other.items()))
+    words = [f"{k} = {v:.6g}" if isinstance(v, float) else f"{k} = {v}"
+             for k, v in sorted(other.items())]
+    title = ", ".join(([doses_label(doses)] if any(doses.values()) or not words else []) + words)
     pre_doses, _ = _condition_values(cp, unit.preequilibration_id)
     if any(pre_doses.values()):
         title = f"{doses_label(pre_doses)}, then {title}"
-    return (dose_sort_key(doses), tuple(sorted(other.items())),
-            tuple(sorted(pre_doses.items()))), title
+    settings = tuple((k, isinstance(v, str), v) for k, v in sorted(other.items()))  # numerically
+    return (dose_sort_key(pre_doses), dose_sort_key(doses), settings), title
 
 
 def _row_experiments(cp) -> np.ndarray:
-    """Experiment of each measurement row: ``replicateId``, else the observable parameters."""
+    """Experiment of each measurement row: ``replicateId``, else the observable
+    parameters where they tell rows of one observable apart (``scale_20190108``), else ""."""
     mdf = cp.measurement_df
-    for col in (C.REPLICATE_ID, C.OBSERVABLE_PARAMETERS):
-        if col in mdf:
-            return mdf[col].fillna("").astype(str).to_numpy()
-    return np.full(len(mdf), "", dtype=object)
+    if C.REPLICATE_ID in mdf:
+        return mdf[C.REPLICATE_ID].fillna("").astype(str).to_numpy()
+    out = np.full(len(mdf), "", dtype=object)
+    if C.OBSERVABLE_PARAMETERS in mdf:
+        pars = mdf[C.OBSERVABLE_PARAMETERS].fillna("").astype(str)
+        for _, rows in pars.groupby(mdf[C.OBSERVABLE_ID]):
+            if rows.nunique() > 1:
+                out[rows.index] = rows.to_numpy()
+    return out
 
 
 def _readout(group) -> str:
