@@ -39,6 +39,33 @@ READOUTS: dict[str, str] = {
     "IFNb_medium_pM": "free IFN-beta in the medium (pM), exogenous plus secreted",
 }
 
+#: Short readable names of the readouts, for axis labels and legends.
+READOUT_NAMES: dict[str, str] = {
+    "pSTAT1_total": "pY701-STAT1",
+    "pSTAT1_nuc": "nuclear pY701-STAT1",
+    "pSTAT1_cyt": "cytoplasmic pY701-STAT1",
+    "GAF_nuc": "nuclear GAF",
+    "ISGF3_nuc": "nuclear ISGF3",
+    "pSTAT2_total": "pY690-STAT2",
+    "STAT1_total": "STAT1",
+    "SOCS1_mRNA": "SOCS1 mRNA",
+    "USP18_mRNA": "USP18 mRNA",
+    "IRF1_mRNA": "IRF1 mRNA",
+    "STAT1_mRNA": "STAT1 mRNA",
+    "ISG_mRNA": "ISG signature mRNA",
+    "SOCS1_total": "SOCS1",
+    "USP18_total": "USP18",
+    "IRF1_total": "IRF1",
+    "IRF9_total": "IRF9",
+    "pJAK1_total": "active JAK1",
+    "pJAK2_total": "active JAK2",
+    "pTYK2_total": "active TYK2",
+    "IFNAR_complex": "IFNAR1:IFNAR2 complexes",
+    "IFNGR_complex": "IFNGR1:IFNGR2 complexes",
+    "IFNAR1_surface": "surface IFNAR1",
+    "IFNb_medium_pM": "IFN-β in the medium",
+}
+
 #: Readouts returned by default by the simulator and shown in reports.
 DEFAULT_READOUTS = ("pSTAT1_total", "pSTAT1_nuc", "GAF_nuc", "ISGF3_nuc", "SOCS1_mRNA", "ISG_mRNA")
 
@@ -59,4 +86,4 @@ def model_id(variant: str = "default") -> str:
     return "jakstat_ifn" if variant == "default" else f"jakstat_ifn_{variant}"
 
 
-__all__ = ["INPUTS", "READOUTS", "DEFAULT_READOUTS", "VARIANTS", "NEEDS_PREEQUILIBRATION", "model_id"]
+__all__ = ["INPUTS", "READOUTS", "READOUT_NAMES", "DEFAULT_READOUTS", "VARIANTS", "NEEDS_PREEQUILIBRATION", "model_id"]

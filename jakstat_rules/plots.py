@@ -7,8 +7,10 @@ from typing import Sequence
 import pandas as pd
 from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global figure state
 
-from .interface import READOUTS  # noqa: E402
-from .io import save_figure  # noqa: E402
+from .figures import (TIME_LABEL, dose_label, input_axis_label, readout_axis_label,
+                      readout_name, readout_unit)
+from .interface import READOUTS
+from .io import save_figure
 
 
 #: Readouts shown in time-course figures by default.
@@ -16,9 +18,19 @@ PLOTTED = ("pSTAT1_total", "pSTAT1_nuc", "GAF_nuc", "ISGF3_nuc", "SOCS1_mRNA", "
            "pJAK1_total", "SOCS1_total", "IFNb_medium_pM")
 
 
-def plot_time_course(table: pd.DataFrame, path: str | Path, title: str = "",
-                     readouts: Sequence[str] | None = None) -> Path:
-    """One panel per readout against time (minutes, or hours past 6 h)."""
+def time_course_figure(table: pd.DataFrame, title: str = "",
+                       readouts: Sequence[str] | None = None) -> Figure:
+    """One panel per readout against time (minutes, or hours past 6 h).
+
+    Parameters
+    ----------
+    table
+        Columns ``time`` (min) and one per readout.
+    title
+        Figure title.
+    readouts
+        Readouts shown (default :data:`PLOTTED`, those in ``table``).
+    """
     readouts = [r for r in (readouts or PLOTTED) if r != "time" and r in table]
     ncol = 3
     nrow = (len(readouts) + ncol - 1) // ncol
@@ -28,42 +40,68 @@ def plot_time_course(table: pd.DataFrame, path: str | Path, title: str = "",
     t = table["time"] / 60 if hours else table["time"]
     for ax, r in zip(axes.flat, readouts):
         ax.plot(t, table[r], color="C0")
-        ax.set_title(r, fontsize=9)
+        ax.set_title(readout_name(r), fontsize=9)
         ax.ticklabel_format(axis="y", useOffset=False)
-        ax.set_xlabel("time (h)" if hours else "time (min)")
-        ax.set_ylabel("pM" if r.endswith("_pM") else "molecules per cell")
+        ax.set_xlabel("time (h)" if hours else TIME_LABEL)
+        ax.set_ylabel(readout_unit(r))
     for ax in list(axes.flat)[len(readouts):]:
         ax.axis("off")
     fig.suptitle(title)
     # fixed margins: a layout engine would double the drawing time of the figure
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.07, top=1 - 0.8 / (2.8 * nrow),
                         wspace=0.38, hspace=0.5)
-    return save_figure(fig, path)
+    return fig
+
+
+def plot_time_course(table: pd.DataFrame, path: str | Path, title: str = "",
+                     readouts: Sequence[str] | None = None) -> Path:
+    """Save :func:`time_course_figure` to ``path`` (format from the suffix); return the path."""
+    return save_figure(time_course_figure(table, title, readouts), path)
+
+
+def dose_response_figure(table: pd.DataFrame, readout: str = "pSTAT1_total",
+                         title: str = "") -> Figure:
+    """Time courses per dose (left) and the peak / final value against dose (right).
+
+    Parameters
+    ----------
+    table
+        Long table with columns ``input`` (an input id such as ``IFNb_pM``),
+        ``dose`` (in the input's unit), ``time`` (min) and ``readout``.
+    readout
+        The readout shown.
+    title
+        Figure title (default: the readout's name).
+    """
+    from matplotlib import colormaps
+
+    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    a1, a2 = fig.subplots(1, 2)
+    input_id = str(table["input"].iloc[0])
+    doses = sorted(table["dose"].astype(float).unique())
+    cmap = colormaps["viridis"]
+    for i, dose in enumerate(doses):
+        sub = table[table["dose"] == dose]
+        a1.plot(sub["time"], sub[readout], color=cmap(i / max(1, len(doses) - 1)),
+                label=dose_label(input_id, dose))
+    a1.set_xlabel(TIME_LABEL)
+    a1.set_ylabel(readout_axis_label(readout))
+    a1.legend(fontsize=7, ncol=2)
+    summary = dose_summary(table, readout)
+    positive = summary[summary["dose"] > 0]
+    a2.semilogx(positive["dose"], positive["peak"], "o-", label="peak")
+    a2.semilogx(positive["dose"], positive["final"], "s--", label="at the end")
+    a2.set_xlabel(input_axis_label(input_id))
+    a2.set_ylabel(readout_axis_label(readout))
+    a2.legend()
+    fig.suptitle(title or f"{readout_name(readout)}: dose response")
+    return fig
 
 
 def plot_dose_response(table: pd.DataFrame, path: str | Path, readout: str = "pSTAT1_total",
                        title: str = "") -> Path:
-    """Time courses per dose (left) and the peak / final value against dose (right)."""
-    fig = Figure(figsize=(10, 3.6), layout="constrained")
-    a1, a2 = fig.subplots(1, 2)
-    doses = sorted(table["dose"].unique())
-    from matplotlib import colormaps
-    cmap = colormaps["viridis"]
-    for i, dose in enumerate(doses):
-        sub = table[table["dose"] == dose]
-        a1.plot(sub["time"], sub[readout], color=cmap(i / max(1, len(doses) - 1)), label=f"{dose:g}")
-    a1.set_xlabel("time (min)")
-    a1.set_ylabel(f"{readout} (molecules per cell)")
-    a1.legend(title=table["input"].iloc[0], fontsize=7, ncol=2)
-    summary = dose_summary(table, readout)
-    positive = summary[summary["dose"] > 0]
-    a2.semilogx(positive["dose"], positive["peak"], "o-", label="peak")
-    a2.semilogx(positive["dose"], positive["final"], "s--", label="at end")
-    a2.set_xlabel(f"{table['input'].iloc[0]}")
-    a2.set_ylabel(readout)
-    a2.legend()
-    fig.suptitle(title or f"{readout} dose response")
-    return save_figure(fig, path)
+    """Save :func:`dose_response_figure` to ``path`` (format from the suffix); return the path."""
+    return save_figure(dose_response_figure(table, readout, title), path)
 
 
 def dose_summary(table: pd.DataFrame, readout: str = "pSTAT1_total") -> pd.DataFrame:
@@ -76,4 +114,5 @@ def dose_summary(table: pd.DataFrame, readout: str = "pSTAT1_total") -> pd.DataF
     return pd.DataFrame(rows)
 
 
-__all__ = ["plot_time_course", "plot_dose_response", "dose_summary", "READOUTS"]
+__all__ = ["time_course_figure", "plot_time_course", "dose_response_figure", "plot_dose_response",
+           "dose_summary", "READOUTS"]

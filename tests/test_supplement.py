@@ -181,3 +181,36 @@ def test_fit_of_another_problem_is_refused(fit_dir, tmp_path, capsys):
     _one_line_exit_2(["supplement", "--out", str(tmp_path / "o"), "--fit", str(other)], capsys,
                      "another problem")
     assert not (tmp_path / "o" / "jakstat_supplement").exists()
+
+
+def test_fit_figure_panels_by_numeric_dose_and_legend_by_experiment(tmp_path):
+    """Doses of a scan given out of order come out in numeric order with their unit; the
+    legend names the experiments by date; the axes carry time and the data's unit."""
+    import pandas as pd
+
+    from jakstat_rules.supplement.experiments import Observable, Run
+    from jakstat_rules.supplement.figures import fit_figure, fit_panels
+
+    obs = [Observable(f"pSTAT1_{e}", "pSTAT1_total", f"scale_{e}", 2.0)
+           for e in ("20190108", "20190119")]
+    run = Run("fit_ifnb", "IFN-β fit", "default", "model.xml", {}, 60.0, 3, ["pSTAT1_total"],
+              "fit_ifnb.csv", scan=("IFNb_pM", (600.0, 20.0, 2000.0)), observables=obs)
+    model = pd.DataFrame([(d, t, d * t, 2 * d * t, 3 * d * t) for d in (600.0, 20.0, 2000.0)
+                          for t in (0.0, 30.0, 60.0)],
+                         columns=["dose", "time", "pSTAT1_total", "pSTAT1_20190108",
+                                  "pSTAT1_20190119"])
+    data = pd.DataFrame([("IFNb_pM", d, e, 30.0, 7.0) for d in (20.0, 600.0, 2000.0)
+                         for e in ("20190108", "20190119")],
+                        columns=["input", "dose", "experiment", "time", "measurement"])
+    paths = fit_figure(data, [run], [model], tmp_path / "fit", "fit")
+    assert [p.name for p in paths] == ["fit.png", "fit.svg"] and all(p.is_file() for p in paths)
+    fig = fit_panels(data, [run], [model], "fit")
+    shown = [ax for ax in fig.axes if ax.axison]
+    assert [ax.get_title() for ax in shown] == ["IFN-β 20 pM", "IFN-β 600 pM", "IFN-β 2000 pM"]
+    assert {ax.get_xlabel() for ax in shown} == {"time (min)"}
+    assert fig._supylabel.get_text() == "pY701-STAT1 (MFI)\n= scale × pSTAT1_total"
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "experiment 2019-01-08", "experiment 2019-01-19", "model", "data"]
+    # the model line of 2019-01-19 in the 600 pM panel is that dose's column
+    lines = [ln for ln in shown[1].get_lines() if ln.get_linestyle() == "-"]
+    assert list(lines[1].get_ydata()) == [0, 3 * 600 * 30, 3 * 600 * 60]

@@ -1079,7 +1079,8 @@ def write_fit_outputs(out: Path, cp: CompiledProblem, ob: Objective,
 
             report.plot_waterfall(table, out / "waterfall.png", CONVERGENCE_TOL)
             report.plot_fit(cp, p, out / "fit.png")
-            report.plot_parameters(ok, cp, out / "parameters.png", best_fval)
+            report.plot_parameters(ok, cp, out / "parameters.png", best_fval,
+                                   tol=CONVERGENCE_TOL)
     return summary
 
 

@@ -459,7 +459,8 @@ def _trace(payload: ProblemPayload, fit: dict, ids: list[str], out: Path, *,
     write_table(out / "profiles.tsv", pd.DataFrame(rows))
     write_json(out / "profiles.json", result)
     if frames:
-        from .report import plot_profiles
+        from .report import parameter_axis_label, plot_profiles
 
-        plot_profiles(frames, best_fval, THRESHOLD, out / "profiles.png")
+        plot_profiles(frames, best_fval, THRESHOLD, out / "profiles.png",
+                      labels={pid: parameter_axis_label(cp, pid) for pid in frames})
     return result

@@ -176,10 +176,10 @@ def _predict(cp, payload, fs, fixed, fit_dir, problem_yaml, out: Path, plots: bo
     write_table(out / "predictions.tsv", predictions)
     write_json(out / "validation.json", result)
     if plots:
-        from .report import plot_fit, plot_prediction
+        from .report import data_axis_label, plot_fit, plot_prediction
 
         plot_prediction(cp.y, h, out / "prediction.png",
-                        f"validation: R2 = {metrics['r2']:.3f}, "
-                        f"NRMSE = {metrics['nrmse']:.3f}")
+                        f"validation: R² = {metrics['r2']:.3f}, "
+                        f"NRMSE = {metrics['nrmse']:.3f}", unit_label=data_axis_label(cp))
         plot_fit(cp, p, out / "fit.png", title="validation prediction vs data")
     return result

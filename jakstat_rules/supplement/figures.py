@@ -6,11 +6,13 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..figures import (TIME_LABEL, dose_label, experiment_label, model_and_data,
+                       model_data_legend, panel_figure, readout_name)
 from ..io import save_figure
 from ..plots import plot_dose_response, plot_time_course
 from .experiments import Run
 
-__all__ = ["scenario_figures", "dose_response_figures", "fit_figure", "FORMATS"]
+__all__ = ["scenario_figures", "dose_response_figures", "fit_panels", "fit_figure", "FORMATS"]
 
 #: Formats of every figure: a bitmap and a vector format.
 FORMATS = (".png", ".svg")
@@ -32,39 +34,40 @@ def dose_response_figures(run: Run, table: pd.DataFrame, root: Path) -> list[Pat
             for ext in FORMATS]
 
 
-def fit_figure(measurements: pd.DataFrame, runs: list[Run], tables: list[pd.DataFrame],
-               path_stem: Path, title: str) -> list[Path]:
+def fit_panels(measurements: pd.DataFrame, runs: list[Run], tables: list[pd.DataFrame],
+               title: str) -> Figure:
     """Model (lines: ``scale * pSTAT1_total`` of each experiment) against the data (points).
 
     ``measurements`` has columns ``input``, ``dose``, ``experiment``,
-    ``time``, ``measurement``; one panel per dose.
+    ``time``, ``measurement``; one panel per dose (``IFN-β 20 pM``, in
+    numeric order), one colour per experiment (``experiment 2019-01-08``).
     """
-    panels = [(run, dose) for run in runs for dose in run.scan[1]]
-    ncol = 5
-    nrow = max(1, (len(panels) + ncol - 1) // ncol)
-    paths = []
-    for ext in FORMATS:
-        fig = Figure(figsize=(3.0 * ncol, 2.4 * nrow), layout="constrained")
-        axes = fig.subplots(nrow, ncol, squeeze=False)
-        for ax, (run, dose) in zip(axes.flat, panels):
-            table = tables[runs.index(run)]
-            sub = table[table["dose"] == dose]
-            name = run.scan[0]
-            for k, ob in enumerate(run.observables):
-                experiment = ob.factor_id.removeprefix("scale_")
-                ax.plot(sub["time"], sub[ob.id], color=f"C{k}", lw=1.2)
-                data = measurements[(measurements["input"] == name)
-                                    & (measurements["dose"] == dose)
-                                    & (measurements["experiment"] == experiment)]
-                ax.plot(data["time"], data["measurement"], "o", color=f"C{k}", ms=3,
-                        label=experiment)
-            ax.set_title(f"{name} = {dose:g}", fontsize=8)
-            ax.tick_params(labelsize=7)
-        for ax in list(axes.flat)[len(panels):]:
-            ax.axis("off")
-        axes.flat[0].legend(fontsize=6)
-        fig.supxlabel("time (min)")
-        fig.supylabel("pY701-STAT1 (MFI) = scale x pSTAT1_total")
-        fig.suptitle(title)
-        paths.append(save_figure(fig, path_stem.with_suffix(ext)))
-    return paths
+    panels = [(run, dose) for run in runs for dose in sorted(run.scan[1])]
+    fig, axes = panel_figure(len(panels))
+    for ax, (run, dose) in zip(axes, panels):
+        table = tables[runs.index(run)]
+        sub = table[table["dose"] == dose]
+        name = run.scan[0]
+        for k, ob in enumerate(run.observables):
+            experiment = ob.factor_id.removeprefix("scale_")
+            data = measurements[(measurements["input"] == name)
+                                & (measurements["dose"] == dose)
+                                & (measurements["experiment"] == experiment)]
+            model_and_data(ax, f"C{k}", model=(sub["time"], sub[ob.id]),
+                           data=(data["time"], data["measurement"]),
+                           label=experiment_label(experiment))
+        ax.set_title(dose_label(name, dose), fontsize=8)
+        ax.set_xlabel(TIME_LABEL, fontsize=8)
+        ax.tick_params(labelsize=7)
+    model_data_legend(fig, axes, "data")
+    readout = runs[0].observables[0].readout if runs and runs[0].observables else ""
+    fig.supylabel(f"{readout_name(readout)} (MFI)\n= scale × {readout}", fontsize=9)
+    fig.suptitle(title)
+    return fig
+
+
+def fit_figure(measurements: pd.DataFrame, runs: list[Run], tables: list[pd.DataFrame],
+               path_stem: Path, title: str) -> list[Path]:
+    """:func:`fit_panels` written in every format of :data:`FORMATS`."""
+    fig = fit_panels(measurements, runs, tables, title)
+    return [save_figure(fig, path_stem.with_suffix(ext)) for ext in FORMATS]
