@@ -1113,14 +1113,18 @@ def lint_problems(problems: Mapping[str, BuiltProblem], out: str | os.PathLike) 
         check_supported(built.problem, where)
 
 
-def write_problems(problems: Mapping[str, BuiltProblem], out: str | os.PathLike
-                   ) -> dict[str, Path]:
+def write_problems(problems: Mapping[str, BuiltProblem], out: str | os.PathLike,
+                   study: Mapping[str, Any] | None = None) -> dict[str, Path]:
     """Write each problem to ``OUT/<name>/`` (model.xml, four tables, problem.yaml).
 
     Every output folder is checked before the first file is written; files
     are written atomically (:func:`jakstat_rules.calibrate.petab_io.write_problem`).
+    A non-empty ``study`` (:func:`jakstat_rules.data.study.study_record`: organism,
+    cell type) is written next to each ``problem.yaml`` as ``study.json``.
     """
     from jakstat_rules.calibrate.petab_io import write_problem
+    from jakstat_rules.data.study import STUDY_FILE
+    from jakstat_rules.io import write_json
 
     out = Path(out)
     for name in problems:
@@ -1130,6 +1134,8 @@ def write_problems(problems: Mapping[str, BuiltProblem], out: str | os.PathLike
         p = built.problem
         result[name] = write_problem(out / name, built.sbml, p.condition_df, p.observable_df,
                                      p.measurement_df, p.parameter_df)
+        if study:
+            write_json(out / name / STUDY_FILE, dict(study))
     return result
 
 
@@ -1147,7 +1153,7 @@ def read_sbml(path: str | os.PathLike) -> str:
 
 def import_table(path: str | os.PathLike, out_dir: str | os.PathLike,
                  options: ImportOptions | None = None, *, sbml: str | os.PathLike | None = None,
-                 wide: bool = False) -> dict[str, Path]:
+                 wide: bool = False, study: Mapping[str, Any] | None = None) -> dict[str, Path]:
     """Read a table, build, lint and write its PEtab problem(s).
 
     Parameters
@@ -1164,6 +1170,10 @@ def import_table(path: str | os.PathLike, out_dir: str | os.PathLike,
         SBML file to use instead of the exported model of the table's variant.
     wide
         The table has one column per time point.
+    study
+        Organism and cell type of the data
+        (:func:`jakstat_rules.data.study.study_record`), written as
+        ``study.json`` next to each ``problem.yaml``.
 
     Returns
     -------
@@ -1184,4 +1194,4 @@ def import_table(path: str | os.PathLike, out_dir: str | os.PathLike,
     problems = build_problems(table, options, sbml=sbml_text,
                               sbml_name=str(sbml) if sbml is not None else None)
     lint_problems(problems, out)
-    return write_problems(problems, out)
+    return write_problems(problems, out, study)

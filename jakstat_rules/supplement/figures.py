@@ -34,14 +34,17 @@ def dose_response_figures(run: Run, table: pd.DataFrame, root: Path) -> list[Pat
 
 def fit_figure(measurements: pd.DataFrame, runs: list[Run], tables: list[pd.DataFrame],
                path_stem: Path, title: str) -> list[Path]:
-    """Model (lines: ``scale * pSTAT1_total`` of each experiment) against the data (points).
+    """Model (lines: each output ``factor * readout [+ offset]``) against the data (points).
 
-    ``measurements`` has columns ``input``, ``dose``, ``experiment``,
-    ``time``, ``measurement``; one panel per dose.
+    ``measurements`` has columns ``run``, ``dose``, ``output``, ``time``,
+    ``measurement``; one panel per run and dose, one colour per output
+    measured in it.
     """
     panels = [(run, dose) for run in runs for dose in run.scan[1]]
-    ncol = 5
+    ncol = min(5, max(1, len(panels)))
     nrow = max(1, (len(panels) + ncol - 1) // ncol)
+    outputs = sorted({ob.id for run in runs for ob in run.observables})
+    readouts = sorted({ob.readout for run in runs for ob in run.observables})
     paths = []
     for ext in FORMATS:
         fig = Figure(figsize=(3.0 * ncol, 2.4 * nrow), layout="constrained")
@@ -49,22 +52,24 @@ def fit_figure(measurements: pd.DataFrame, runs: list[Run], tables: list[pd.Data
         for ax, (run, dose) in zip(axes.flat, panels):
             table = tables[runs.index(run)]
             sub = table[table["dose"] == dose]
-            name = run.scan[0]
-            for k, ob in enumerate(run.observables):
-                experiment = ob.factor_id.removeprefix("scale_")
-                ax.plot(sub["time"], sub[ob.id], color=f"C{k}", lw=1.2)
-                data = measurements[(measurements["input"] == name)
-                                    & (measurements["dose"] == dose)
-                                    & (measurements["experiment"] == experiment)]
-                ax.plot(data["time"], data["measurement"], "o", color=f"C{k}", ms=3,
-                        label=experiment)
-            ax.set_title(f"{name} = {dose:g}", fontsize=8)
+            here = measurements[(measurements["run"] == run.id) & (measurements["dose"] == dose)]
+            for ob in run.observables:
+                data = here[here["output"] == ob.id]
+                if data.empty:
+                    continue
+                color = f"C{outputs.index(ob.id) % 10}"
+                ax.plot(sub["time"], sub[ob.id], color=color, lw=1.2)
+                ax.plot(data["time"], data["measurement"], "o", color=color, ms=3,
+                        label=ob.factor_id)
+            held = "".join(f", {k} = {v:g}" for k, v in run.inputs.items() if k != run.scan[0])
+            ax.set_title(f"{run.scan[0]} = {dose:g}{held}", fontsize=8)
             ax.tick_params(labelsize=7)
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize=5)
         for ax in list(axes.flat)[len(panels):]:
             ax.axis("off")
-        axes.flat[0].legend(fontsize=6)
         fig.supxlabel("time (min)")
-        fig.supylabel("pY701-STAT1 (MFI) = scale x pSTAT1_total")
+        fig.supylabel(f"data; model: scale x {', '.join(readouts)}")
         fig.suptitle(title)
         paths.append(save_figure(fig, path_stem.with_suffix(ext)))
     return paths
