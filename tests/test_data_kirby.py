@@ -255,13 +255,14 @@ def _old_writer():
 def test_same_problem_as_the_old_writer(tmp_path, standin_sbml, kwargs):
     """Every file of both problems (model, conditions, observables, measurements,
     parameters, YAML) is byte-identical to what the old writer produces; the new
-    one reads the copy shipped with the package (data_dir=None)."""
+    one reads the copy shipped with the package (data_dir=None) and adds study.json."""
     old = _old_writer()(REAL_DATA, tmp_path / "old", standin_sbml, **kwargs)
     new = data.write_kirby_petab(None, tmp_path / "new", standin_sbml, **kwargs)
     assert set(old) == set(new) == {"train", "validation"}
     for name in old:
         files = sorted(p.name for p in (tmp_path / "old" / name).iterdir())
-        assert files == sorted(p.name for p in (tmp_path / "new" / name).iterdir())
+        assert sorted(files + ["study.json"]) == sorted(
+            p.name for p in (tmp_path / "new" / name).iterdir())
         assert len(files) == 6
         for f in files:
             assert (tmp_path / "new" / name / f).read_bytes() == \

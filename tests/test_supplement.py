@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -81,7 +82,12 @@ def test_archive_holds_every_file_and_passes_the_validators(supplement):
     html = (folder / "report/model_report.html").read_text(encoding="utf-8")
     assert "identifiers.org/uniprot:P42224" in html and "Kirby2021" in html
     rdf = (folder / "metadata.rdf").read_text(encoding="utf-8")
-    assert "taxonomy:9606" in rdf and "spdx.org/licenses/MIT" in rdf
+    # the data are mouse B cells (study.json of 'jakstat data petab'), not the model's human
+    # annotation; no --author: no creator statement at all
+    assert "taxonomy:10090" in rdf and "taxonomy:9606" not in rdf
+    assert "spdx.org/licenses/MIT" in rdf and "creator" not in rdf
+    assert json.loads((folder / "petab/train/study.json").read_text(encoding="utf-8")) == {
+        "organism": "Mus musculus", "ncbi_taxon": 10090, "cell_type": "B cell"}
 
 
 @pytest.mark.slow
@@ -199,18 +205,143 @@ def test_fit_figure_panels_by_numeric_dose_and_legend_by_experiment(tmp_path):
                           for t in (0.0, 30.0, 60.0)],
                          columns=["dose", "time", "pSTAT1_total", "pSTAT1_20190108",
                                   "pSTAT1_20190119"])
-    data = pd.DataFrame([("IFNb_pM", d, e, 30.0, 7.0) for d in (20.0, 600.0, 2000.0)
-                         for e in ("20190108", "20190119")],
-                        columns=["input", "dose", "experiment", "time", "measurement"])
+    data = pd.DataFrame([("fit_ifnb", d, f"pSTAT1_{e}", 30.0, 7.0)
+                         for d in (20.0, 600.0, 2000.0) for e in ("20190108", "20190119")],
+                        columns=["run", "dose", "output", "time", "measurement"])
     paths = fit_figure(data, [run], [model], tmp_path / "fit", "fit")
     assert [p.name for p in paths] == ["fit.png", "fit.svg"] and all(p.is_file() for p in paths)
     fig = fit_panels(data, [run], [model], "fit")
     shown = [ax for ax in fig.axes if ax.axison]
     assert [ax.get_title() for ax in shown] == ["IFN-β 20 pM", "IFN-β 600 pM", "IFN-β 2000 pM"]
     assert {ax.get_xlabel() for ax in shown} == {"time (min)"}
-    assert fig._supylabel.get_text() == "pY701-STAT1 (MFI)\n= scale × pSTAT1_total"
+    assert fig._supylabel.get_text() == ("pY701-STAT1 (data units)\n"
+                                         "= scale × pSTAT1_total")
     assert [t.get_text() for t in fig.legends[0].get_texts()] == [
         "experiment 2019-01-08", "experiment 2019-01-19", "model", "data"]
     # the model line of 2019-01-19 in the 600 pM panel is that dose's column
     lines = [ln for ln in shown[1].get_lines() if ln.get_linestyle() == "-"]
     assert list(lines[1].get_ydata()) == [0, 3 * 600 * 30, 3 * 600 * 60]
+
+
+# ----------------------------------------------------------------------------- own data
+AUTHORS = ("Josiah Carberry <0000-0002-1825-0097>", "Ada Lovelace")
+
+
+@pytest.fixture(scope="module")
+def own_fit(tmp_path_factory) -> Path:
+    """A one-start fit of the shipped example table imported as the user's own data."""
+    work = tmp_path_factory.mktemp("own")
+    assert main(["data", "example", "--out", str(work / "x")]) == 0
+    assert main(["data", "import", str(work / "x" / "pstat1_example.csv"), "--out",
+                 str(work / "p"), "--validate", "exp20190214", "--organism", "mouse",
+                 "--cell-type", "B cell"]) == 0
+    assert main(["calibrate", str(work / "p" / "train" / "problem.yaml"), "--starts", "1",
+                 "--max-evaluations", "2", "--out", str(work / "fit"), "--no-progress"]) == 0
+    return work
+
+
+@pytest.mark.slow
+def test_supplement_of_a_fit_of_own_data(own_fit, tmp_path):
+    from jakstat_rules.export.revision import CREATED, MODIFIED
+    from jakstat_rules.supplement.archive import archive_problems
+
+    before = pd.Timestamp.now(tz="UTC").floor("s")
+    argv = ["supplement", "--out", str(tmp_path), "--fit", str(own_fit / "fit"),
+            "--no-copasi-check", "--quiet"]
+    for a in AUTHORS:
+        argv += ["--author", a]
+    assert main(argv) == 0
+    folder = tmp_path / "jakstat_supplement"
+    assert archive_problems(tmp_path / "jakstat_supplement.omex") == []
+    # the problem's own files, data and held-out data; no Kirby files
+    for name in ("train", "validation"):
+        ours = pd.read_csv(own_fit / "p" / name / "measurements.tsv", sep="\t")
+        theirs = pd.read_csv(folder / "petab" / name / "measurements.tsv", sep="\t")
+        pd.testing.assert_frame_equal(theirs, ours)
+    assert not (folder / "data" / "kirby2021").exists()
+    # the SED-ML scans the problem's doses: IFN-alpha 100 and 10000 pM, IFN-beta 20 and 600 pM
+    import libsedml
+    doc = libsedml.readSedMLFromFile(str(folder / "fit_training.sedml"))
+    ranges = {}
+    for i in range(doc.getNumTasks()):
+        task = doc.getTask(i)
+        if task.getTypeCode() == libsedml.SEDML_TASK_REPEATEDTASK:
+            ranges[task.getTaskChange(0).getTarget()] = list(task.getRange(0).getValues())
+    assert sorted(ranges.values()) == [[20.0, 600.0], [100.0, 10000.0]]
+    data = pd.read_csv(folder / "results/validation_prediction/measurements_and_model.csv")
+    assert len(data) == 24 and set(data["output"]) == {"pSTAT1_total_x_scale_exp20190214"}
+    assert np.isfinite(data["model"]).all()
+    # metadata: mouse, the authors with the ORCID iD, build time, the models' own dates
+    rdf = (folder / "metadata.rdf").read_text(encoding="utf-8")
+    assert "https://identifiers.org/taxonomy:10090" in rdf and "9606" not in rdf
+    assert 'dc:creator rdf:resource="https://identifiers.org/orcid:0000-0002-1825-0097"' in rdf
+    assert "<vCard:family-name>Carberry</vCard:family-name>" in rdf
+    assert "<vCard:family-name>Lovelace</vCard:family-name>" in rdf
+    assert "B cell" in rdf and "Kirby et al. 2021 pSTAT1 data" not in rdf
+    import libcombine
+    archive = libcombine.CombineArchive()
+    assert archive.initializeFromArchive(str(tmp_path / "jakstat_supplement.omex"))
+    try:
+        meta = archive.getMetadataForLocation(".")
+        created = pd.Timestamp(meta.getCreated().getDateAsString())
+        assert before <= created <= pd.Timestamp.now(tz="UTC")
+        assert meta.getNumModified() == 0
+        # libcombine reads the vCards and, as a third creator without a name, the ORCID URI
+        names = {meta.getCreator(i).getFamilyName() for i in range(meta.getNumCreators())}
+        assert names - {""} == {"Carberry", "Lovelace"}
+    finally:
+        archive.cleanUp()
+    import xml.etree.ElementTree as ET
+    rdf_ns, dcterms = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}", "{http://purl.org/dc/terms/}"
+    about = {d.get(f"{rdf_ns}about"): d for d in ET.fromstring(rdf).iter(f"{rdf_ns}Description")}
+
+    def date(path, what):
+        return about[path].find(f"{dcterms}{what}/{dcterms}W3CDTF").text
+
+    # the exported model keeps its own dates; the fitted model was derived at build time
+    assert (date("./models/jakstat_ifn.xml", "created"),
+            date("./models/jakstat_ifn.xml", "modified")) == (CREATED, MODIFIED)
+    assert pd.Timestamp(date("./models/jakstat_ifn_fitted.xml", "modified")) == created
+
+
+@pytest.mark.slow
+def test_a_fit_of_a_problem_on_another_model_is_refused(own_fit, tmp_path, capsys):
+    import libsbml
+
+    from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+
+    problem = tmp_path / "foreign"
+    shutil.copytree(own_fit / "p" / "train", problem)
+    doc = libsbml.readSBMLFromFile(str(problem / "model.xml"))
+    doc.getModel().getParameter("STAT1_0").setValue(1.0)  # another model, same ids
+    libsbml.writeSBMLToFile(doc, str(problem / "model.xml"))
+    fit = tmp_path / "fit"
+    fit.mkdir()
+    summary = json.loads((own_fit / "fit" / "summary.json").read_text(encoding="utf-8"))
+    summary["problem"] = str(problem / "problem.yaml")
+    summary["problem_hash"] = ProblemPayload.from_problem(load_problem(problem / "problem.yaml")).hash
+    (fit / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    _one_line_exit_2(["supplement", "--out", str(tmp_path / "o"), "--fit", str(fit)], capsys,
+                     "foreign", "not this project's model")
+    assert not (tmp_path / "o" / "jakstat_supplement").exists()
+
+
+@pytest.mark.parametrize("author, words", [
+    ("Josiah Carberry <0000-0002-1825-0098>", ("0000-0002-1825-0098", "check digit")),
+    ("Josiah Carberry <0000-0002-1825>", ("0000-0002-1825", "0000-0000-0000-000X")),
+    ("<0000-0002-1825-0097>", ("expected 'Given Family <ORCID>'",)),
+])
+def test_a_bad_author_is_refused_before_any_work(author, words, tmp_path, capsys):
+    _one_line_exit_2(["supplement", "--out", str(tmp_path / "o"), "--fit", str(tmp_path / "nofit"),
+                      "--author", author], capsys, *words)
+    assert not (tmp_path / "o").exists()
+
+
+def test_orcid_check_digit_follows_iso_7064_mod_11_2():
+    from jakstat_rules.supplement.report import parse_author
+
+    # published examples of orcid.org: one ends in a digit, one in X (check value 10)
+    assert parse_author("Josiah Carberry <https://orcid.org/0000-0002-1825-0097>").orcid == \
+        "0000-0002-1825-0097"
+    assert parse_author("A Person <0000-0002-1694-233x>").orcid == "0000-0002-1694-233X"
+    assert parse_author("  Ada Lovelace ").orcid is None

@@ -134,10 +134,12 @@ def _import_options(args: argparse.Namespace):
 
 
 def _cmd_data_import(args: argparse.Namespace) -> int:
+    from jakstat_rules.data.study import study_record
     from jakstat_rules.data.tidy import import_table
 
     paths = import_table(args.table, args.out, _import_options(args), sbml=args.sbml,
-                         wide=args.wide, report=print)
+                         wide=args.wide, report=print,
+                         study=study_record(args.organism, args.cell_type))
     for name, path in paths.items():
         print(f"{name}: {path}")
     return 0
@@ -322,6 +324,12 @@ def register(subparsers: Any) -> None:
                     help="molar mass for mass units (ng/mL), e.g. IFNb=22500; repeatable")
     pi.add_argument("--sbml", default=None, metavar="PATH",
                     help="SBML model (default: the exported model of the table's variant)")
+    pi.add_argument("--organism", default=None, metavar="NAME",
+                    help="organism the data come from: human, mouse, rat, a Latin name or "
+                         "NCBITaxon:ID (written to study.json next to problem.yaml; "
+                         "'jakstat supplement' reports it)")
+    pi.add_argument("--cell-type", default=None, metavar="TEXT",
+                    help="cell type the data come from, e.g. 'B cell' (written to study.json)")
     pi.set_defaults(func=_cmd_data_import)
 
     pe = dsub.add_parser(

@@ -38,6 +38,7 @@ from pathlib import Path
 import pandas as pd
 
 from jakstat_rules.data import kirby2021_dir
+from jakstat_rules.data.study import study_record
 from jakstat_rules.data.tidy import (ESTIMATED_PARAMETERS, ImportOptions, TidyTable,
                                      build_problems, check_model, lint_problems, read_sbml,
                                      table_from_records, write_problems)
@@ -317,8 +318,8 @@ def write_kirby_petab(data_dir: str | os.PathLike | None,
     out_dir
         Output folder; ``OUT/train/problem.yaml`` and
         ``OUT/validation/problem.yaml`` are written, each next to a copy of
-        the SBML model and its condition, observable, measurement and
-        parameter tables.
+        the SBML model, its condition, observable, measurement and
+        parameter tables and ``study.json`` (Mus musculus, the cell type).
     sbml_path
         The model (default: the exported SBML of the default variant,
         :func:`jakstat_rules.network.model_sbml`, the text of
@@ -362,4 +363,5 @@ def write_kirby_petab(data_dir: str | os.PathLike | None,
     problems = build_problems(table, kirby_options(estimated, cell_type), sbml=sbml_text,
                               sbml_name=sbml_name)
     lint_problems(problems, out)
-    return write_problems(problems, out)
+    # mouse splenocytes (README.md of the data); "B cells" -> "B cell"
+    return write_problems(problems, out, study_record("mouse", cell_type.removesuffix("s")))

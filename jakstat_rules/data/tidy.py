@@ -1256,14 +1256,18 @@ def lint_problems(problems: Mapping[str, BuiltProblem], out: str | os.PathLike) 
         check_supported(built.problem, where)
 
 
-def write_problems(problems: Mapping[str, BuiltProblem], out: str | os.PathLike
-                   ) -> dict[str, Path]:
+def write_problems(problems: Mapping[str, BuiltProblem], out: str | os.PathLike,
+                   study: Mapping[str, Any] | None = None) -> dict[str, Path]:
     """Write each problem to ``OUT/<name>/`` (model.xml, four tables, problem.yaml).
 
     Every output folder is checked before the first file is written; files
     are written atomically (:func:`jakstat_rules.calibrate.petab_io.write_problem`).
+    A non-empty ``study`` (:func:`jakstat_rules.data.study.study_record`: organism,
+    cell type) is written next to each ``problem.yaml`` as ``study.json``.
     """
     from jakstat_rules.calibrate.petab_io import write_problem
+    from jakstat_rules.data.study import STUDY_FILE
+    from jakstat_rules.io import write_json
 
     out = Path(out)
     for name in problems:
@@ -1273,6 +1277,8 @@ def write_problems(problems: Mapping[str, BuiltProblem], out: str | os.PathLike
         p = built.problem
         result[name] = write_problem(out / name, built.sbml, p.condition_df, p.observable_df,
                                      p.measurement_df, p.parameter_df)
+        if study:
+            write_json(out / name / STUDY_FILE, dict(study))
     return result
 
 
@@ -1291,7 +1297,8 @@ def read_sbml(path: str | os.PathLike) -> str:
 def import_table(path: str | os.PathLike, out_dir: str | os.PathLike,
                  options: ImportOptions | None = None, *, sbml: str | os.PathLike | None = None,
                  wide: bool = False,
-                 report: Callable[[str], None] | None = None) -> dict[str, Path]:
+                 report: Callable[[str], None] | None = None,
+                 study: Mapping[str, Any] | None = None) -> dict[str, Path]:
     """Read a table, build, lint and write its PEtab problem(s).
 
     Parameters
@@ -1311,6 +1318,10 @@ def import_table(path: str | os.PathLike, out_dir: str | os.PathLike,
     report
         Called with each line about the baseline offset and each warning
         (``jakstat data import`` prints them); None: silent.
+    study
+        Organism and cell type of the data
+        (:func:`jakstat_rules.data.study.study_record`), written as
+        ``study.json`` next to each ``problem.yaml``.
 
     Returns
     -------
@@ -1331,4 +1342,4 @@ def import_table(path: str | os.PathLike, out_dir: str | os.PathLike,
     problems = build_problems(table, options, sbml=sbml_text,
                               sbml_name=str(sbml) if sbml is not None else None, report=report)
     lint_problems(problems, out)
-    return write_problems(problems, out)
+    return write_problems(problems, out, study)

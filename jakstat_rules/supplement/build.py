@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Sequence
 
 import pandas as pd
 
@@ -25,6 +26,8 @@ from ..interface import VARIANTS, model_id
 from ..io import atomic_write, atomic_write_bytes, check_output_dir, lock_output_dir, write_json
 from ..io import write_table
 from . import experiments as ex
+from .problem import problem_values
+from .report import Author
 
 __all__ = ["build_supplement", "ARCHIVE_NAME", "FOLDER_NAME"]
 
@@ -57,7 +60,9 @@ def _check_target(out: Path) -> None:
 
 def build_supplement(out: str | os.PathLike, fit_dir: str | os.PathLike | None = None,
                      validation_dir: str | os.PathLike | None = None,
-                     quiet: bool = False, copasi_check: bool = True) -> Path:
+                     quiet: bool = False, copasi_check: bool = True,
+                     problem: str | os.PathLike | None = None,
+                     authors: Sequence[str] = ()) -> Path:
     """Write the supplement into ``out``; return the path of the ``.omex``.
 
     Parameters
@@ -65,22 +70,34 @@ def build_supplement(out: str | os.PathLike, fit_dir: str | os.PathLike | None =
     out
         Output folder (created; must be writable).
     fit_dir
-        Folder of ``jakstat calibrate`` (default: the committed reference
-        results ``calibration/kirby2021/results`` of a repository checkout).
+        Folder of ``jakstat calibrate`` on a PEtab problem on the model
+        (default: the committed reference results
+        ``calibration/kirby2021/results`` of a repository checkout).
     validation_dir
         Folder of ``jakstat validate`` on that fit (default: ``fit_dir`` if it
-        holds ``validation.json``; else the validation is run here).
+        holds ``validation.json``; else the validation is run here when the
+        problem has a held-out sibling ``validation/problem.yaml``).
     quiet
         No progress lines.
     copasi_check
         Simulate the standard conditions of the default model in COPASI as
         well and report the largest difference (about 15 s).
+    problem
+        The fitted problem's ``problem.yaml`` (default: the path the fit
+        recorded, or the Kirby 2021 training problem built now).
+    authors
+        Creators of the archive, ``"Name <ORCID iD>"`` (the iD optional);
+        none: the metadata names no creator.
 
     Raises
     ------
     JakstatInputError
-        Bad output path, missing or foreign fit (checked before any long step).
+        Bad output path or author, missing fit, a fit of a problem not found,
+        changed or not on the model (checked before any long step).
     """
+    from .report import parse_author
+
+    parsed = [parse_author(a) for a in authors]
     out = check_output_dir(out)
     _check_target(out)
     if fit_dir is None:
@@ -99,7 +116,8 @@ def build_supplement(out: str | os.PathLike, fit_dir: str | os.PathLike | None =
     with lock_output_dir(out, "supplement output folder"):
         staging = Path(tempfile.mkdtemp(dir=out, prefix=".jakstat_supplement.build-"))
         try:
-            omex = _build(staging, fit_path, validation_dir, progress, copasi_check)
+            omex = _build(staging, fit_path, validation_dir, progress, copasi_check,
+                          problem, parsed)
             progress("moving the archive and its folder into place")
             return _install(staging, out, omex)
         finally:
@@ -124,35 +142,52 @@ def _install(staging: Path, out: Path, omex: Path) -> Path:
 
 
 # ----------------------------------------------------------------------------- the build
-def _build(staging: Path, fit_path: Path, validation_dir, progress, copasi_check: bool) -> Path:
+def _inputs(staging: Path, fit_path: Path, validation_dir, problem_yaml):
+    """The fit, its problem and its validation problem, checked (no progress line yet)."""
+    import libsbml
+
     from ..calibrate.data import write_kirby_petab
-    from ..calibrate.petab_io import ProblemPayload, load_problem
+    from ..calibrate.optimize import load_fit
+    from ..network import model_sbml
+    from .fit import load_fit_results
+    from .problem import dose_series, fit_outputs, training_problem, validation_problem
+
+    summary = load_fit(fit_path)
+    kirby = write_kirby_petab(None, staging / "kirby")
+    train = training_problem(summary, fit_path, problem_yaml, kirby)
+    sbml_doc = libsbml.readSBMLFromString(model_sbml(train.variant))  # alive while read
+    model_parameters = {p.getId() for p in sbml_doc.getModel().getListOfParameters()}
+    fit = load_fit_results(fit_path, model_parameters, train.hash, validation_dir)
+    validation = validation_problem(train, fit.validation, kirby)
+    for supplied in (train, validation):  # observables and conditions the SED-ML can state
+        if supplied is not None:
+            fit_outputs(supplied.problem, problem_values(supplied.problem))
+            dose_series(supplied.problem)
+    return train, validation, fit, model_parameters
+
+
+def _build(staging: Path, fit_path: Path, validation_dir, progress, copasi_check: bool,
+           problem_yaml=None, authors: Sequence[Author] = ()) -> Path:
     from ..network import model_sbml
     from .fit import load_fit_results
 
     root = staging / FOLDER_NAME
     files: dict[str, str] = {}  # archive path -> what it is
 
-    petab_dir = root / "petab"
-    problems = write_kirby_petab(None, petab_dir)
-    train = load_problem(problems["train"])
-    train_hash = ProblemPayload.from_problem(train).hash
-    default_sbml = model_sbml("default")
-    import libsbml
-    sbml_doc = libsbml.readSBMLFromString(default_sbml)  # kept alive while its model is read
-    model_parameters = {p.getId() for p in sbml_doc.getModel().getListOfParameters()}
-    fit = load_fit_results(fit_path, model_parameters, train_hash, validation_dir)
+    train, validation, fit, model_parameters = _inputs(staging, fit_path, validation_dir,
+                                                       problem_yaml)
     # no progress line before the inputs are checked: bad input gives one line only
-    progress(f"PEtab problems from the Kirby 2021 data built; fit read from {fit.folder}")
-    if fit.validation is None:
-        progress("predicting the validation experiment (jakstat validate)")
+    progress(f"fit read from {fit.folder}: a fit of {train.yaml} ({train.variant} model)")
+    if validation is not None and fit.validation is None:
+        progress(f"predicting the validation problem {validation.yaml} (jakstat validate)")
         from ..calibrate.validate import validate
         val_dir = staging / "validation"
-        validate(fit.folder, problems["validation"], val_dir)
-        fit = load_fit_results(fit.folder, model_parameters, train_hash, val_dir)
-    else:
+        validate(fit.folder, validation.yaml, val_dir)
+        fit = load_fit_results(fit.folder, model_parameters, train.hash, val_dir)
+    elif validation is not None:
         progress(f"validation results read from {fit.validation_folder}")
-    validation = load_problem(problems["validation"])
+    else:
+        progress("no validation: the fit has none and its problem no validation/problem.yaml")
 
     progress("model files (SBML of every variant, SED-ML-ready copies, fitted model)")
     from ..calibrate.export import fitted_sbml
@@ -161,13 +196,15 @@ def _build(staging: Path, fit_path: Path, validation_dir, progress, copasi_check
         path = ex.model_file(variant)
         atomic_write(root / path, model_sbml(variant))
         files[path] = f"SBML L3V2 of the {variant} model (as 'jakstat export' writes it)"
-    fitted_text = fitted_sbml(default_sbml, fit.parameters)
-    atomic_write(root / ex.FITTED_MODEL_FILE, fitted_text)
-    files[ex.FITTED_MODEL_FILE] = "the default model with the fitted parameter values"
+    fitted = ex.fitted_model_file(train.variant)
+    atomic_write(root / fitted, fitted_sbml(model_sbml(train.variant), fit.parameters))
+    files[fitted] = f"the {train.variant} model with the fitted parameter values"
 
+    fits = _fit_documents(train, validation, fit)
     documents = [ex.scenario_document(), ex.dose_response_document()]
-    documents += _fit_documents(train, validation, fit)
+    documents += [d for d, _ in fits]
     documents = [_with_readouts(d) for d in documents]
+    fits = [(documents[2 + k], data) for k, (_, data) in enumerate(fits)]
     for variant in sorted({r.variant for d in documents for r in d.runs}):
         path = ex.sedml_model_file(variant)
         rest = path.endswith("_rest.xml")
@@ -176,7 +213,7 @@ def _build(staging: Path, fit_path: Path, validation_dir, progress, copasi_check
                        + (", pre-equilibrated resting state" if rest else ""))
 
     progress("simulating every run with the project's simulator; tables and figures")
-    tables = _tables_and_figures(root, documents, train, validation, fit, files)
+    tables = _tables_and_figures(root, documents, fits, files)
 
     progress("SED-ML L1V4 files")
     from .sedml import sedml_text
@@ -184,12 +221,10 @@ def _build(staging: Path, fit_path: Path, validation_dir, progress, copasi_check
         atomic_write(root / d.file, sedml_text(d))
         files[d.file] = f"SED-ML: {d.title}"
 
-    progress("PEtab problems with the fitted values, data with licence, fit summaries")
-    _petab_nominals(petab_dir, fit)
-    for path in sorted(petab_dir.rglob("*")):
-        if path.is_file():
-            files[path.relative_to(root).as_posix()] = "PEtab problem file (nominal values: the fit)"
-    _copy_data(root, files)
+    progress("PEtab problems with the fitted values, data, fit summaries")
+    _write_problems(root, files, fit, train=train, validation=validation)
+    if train.kirby:
+        _copy_data(root, files)
     for src, name in fit.files():
         dest = f"fit/{name}"
         atomic_write_bytes(root / dest, src.read_bytes())
@@ -206,8 +241,7 @@ def _build(staging: Path, fit_path: Path, validation_dir, progress, copasi_check
                                 f"{failed[0]['result']}")
 
     progress("model report, metadata, COMBINE archive")
-    omex = _report_and_archive(staging, root, default_sbml, fit, checks, files)
-    return omex
+    return _report_and_archive(staging, root, train, fit, checks, files, authors)
 
 
 def _with_readouts(document):
@@ -215,65 +249,61 @@ def _with_readouts(document):
     return with_variant_readouts(document)
 
 
-def _experiment_of(scale_id: str) -> str:
-    return scale_id.removeprefix("scale_")
+def data_label(supplied) -> str:
+    """Where a problem's data come from, for titles (``Kirby et al. 2021; B cell, Mus musculus``)."""
+    study = supplied.study or {}
+    cells = ", ".join(str(study[k]) for k in ("cell_type", "organism") if k in study)
+    parts = (["Kirby et al. 2021"] if supplied.kirby else []) + ([cells] if cells else [])
+    return "; ".join(parts) or supplied.yaml.parent.name
 
 
-def _doses_and_times(problem) -> tuple[dict[str, list[float]], list[float]]:
-    """Doses per input (one input non-zero per condition) and measurement times of a problem."""
+def _fit_documents(train, validation, fit) -> list[tuple[ex.Document, pd.DataFrame]]:
+    """The fit (and prediction) documents of the problems, each with its measurement table."""
+    best = fit.summary["best_parameters"]
+    out = [_fit_document("fit_training", f"Fit to the training data ({data_label(train)})",
+                         train, problem_values(train.problem, best), fit.parameters,
+                         ("results/fit_training/fit_training.png",
+                          "results/fit_training/fit_training.svg"))]
+    if validation is not None:
+        values = problem_values(validation.problem, best, fit.validation["reestimated"])
+        out.append(_fit_document(
+            "validation_prediction",
+            f"Prediction of the held-out data ({data_label(validation)})", validation, values,
+            fit.parameters, ("results/validation_prediction/prediction.png",
+                             "results/validation_prediction/prediction.svg")))
+    return out
+
+
+def _fit_document(doc_id: str, title: str, supplied, values, parameters, figures):
+    """One fit document and its measurements (condition, output, run, input, dose, time, ...)."""
     from petab.v1 import C
 
-    conditions = problem.condition_df
-    doses: dict[str, list[float]] = {}
-    for cid in problem.measurement_df[C.SIMULATION_CONDITION_ID].unique():
-        row = conditions.loc[cid]
-        given = {k: float(row[k]) for k in conditions.columns
-                 if k != C.CONDITION_NAME and float(row[k]) != 0.0}
-        if len(given) != 1:
-            raise JakstatInputError(f"condition {cid!r} sets {sorted(given)}: expected exactly "
-                                    f"one dosed input per condition")
-        (name, value), = given.items()
-        doses.setdefault(name, []).append(value)
-    times = sorted({float(t) for t in problem.measurement_df[C.TIME]})
-    return doses, times
+    from .problem import dose_series, fit_outputs
 
-
-def _fit_documents(train, validation, fit) -> list[ex.Document]:
-    readout = "pSTAT1_total"
-    doses, times = _doses_and_times(train)
-    scales = {k: v for k, v in fit.observation.items() if k.startswith("scale_")}
-    docs = [ex.fit_document("fit_training", "Fit to the training data (Kirby 2021, B cells)",
-                            doses, times, fit.parameters, scales, readout,
-                            figures=("results/fit_training/fit_training.png",
-                                     "results/fit_training/fit_training.svg"))]
-    vdoses, vtimes = _doses_and_times(validation)
-    vscales = {k: float(v) for k, v in fit.validation["reestimated"].items()
-               if k.startswith("scale_")}
-    docs.append(ex.fit_document("validation_prediction",
-                                "Prediction of the validation experiment (Kirby 2021, 20190214)",
-                                vdoses, vtimes, fit.parameters, vscales, readout,
-                                figures=("results/validation_prediction/prediction.png",
-                                         "results/validation_prediction/prediction.svg")))
-    return docs
-
-
-def _measurements(problem) -> pd.DataFrame:
-    """The measurements as ``input, dose, experiment, time, measurement``."""
-    from petab.v1 import C
-
-    conditions = problem.condition_df
+    problem = supplied.problem
+    mdf = problem.measurement_df
+    outputs = fit_outputs(problem, values)
+    series = dose_series(problem)
+    by_condition = {cid: s for s in series for cid in s.doses}
+    scans = []
+    for s in series:
+        measured = [o for o, cid in zip(outputs, mdf[C.SIMULATION_CONDITION_ID]) if cid in s.doses]
+        scans.append((s.slug(), s.input, dict(s.held), list(s.doses.values()),
+                      [ex.Observable(o.id, o.readout, o.factor[0], o.factor[1],
+                                     *(o.offset or (None, 0.0))) for o in measured]))
+    times = sorted({float(t) for t in mdf[C.TIME]})
+    document = ex.fit_document(doc_id, title, scans, times, parameters, supplied.variant, figures)
     rows = []
-    for _, m in problem.measurement_df.iterrows():
-        row = conditions.loc[m[C.SIMULATION_CONDITION_ID]]
-        (name, dose), = {k: float(row[k]) for k in conditions.columns
-                         if k != C.CONDITION_NAME and float(row[k]) != 0.0}.items()
-        scale = str(m[C.OBSERVABLE_PARAMETERS]).split(";")[0]
-        rows.append({"input": name, "dose": dose, "experiment": _experiment_of(scale),
-                     "time": float(m[C.TIME]), "measurement": float(m[C.MEASUREMENT])})
-    return pd.DataFrame(rows)
+    for o, (_, m) in zip(outputs, mdf.iterrows()):
+        s = by_condition[m[C.SIMULATION_CONDITION_ID]]
+        rows.append({"condition": m[C.SIMULATION_CONDITION_ID], "observable": m[C.OBSERVABLE_ID],
+                     "output": o.id, "run": f"{doc_id}_{s.slug()}", "input": s.input,
+                     "dose": s.doses[m[C.SIMULATION_CONDITION_ID]], "time": float(m[C.TIME]),
+                     "measurement": float(m[C.MEASUREMENT])})
+    return document, pd.DataFrame(rows)
 
 
-def _tables_and_figures(root: Path, documents, train, validation, fit, files) -> dict:
+def _tables_and_figures(root: Path, documents, fits, files) -> dict:
     from .figures import dose_response_figures, fit_figure, scenario_figures
     from .tables import run_table
 
@@ -292,45 +322,54 @@ def _tables_and_figures(root: Path, documents, train, validation, fit, files) ->
                 paths = []
             for p in paths:
                 files[p.relative_to(root).as_posix()] = f"figure of {run.id}"
-    for d, problem in ((documents[2], train), (documents[3], validation)):
-        data = _measurements(problem)
-        data["model"] = [_model_value(tables, d, r) for r in data.itertuples()]
+    for d, data in fits:
+        data = data.copy()
+        data["model"] = [_model_value(tables[r.run], r) for r in data.itertuples()]
         path = f"results/{d.id}/measurements_and_model.csv"
         write_table(root / path, data)
-        files[path] = ("the measurements and the model's value (scale x pSTAT1_total) at each "
-                       "of them")
+        files[path] = ("the measurements and the model's value (the output of the measurement's "
+                       "observable, a column of the run's table) at each of them")
         stem = root / Path(d.figures[0]).with_suffix("")
         for p in fit_figure(data, list(d.runs), [tables[r.id] for r in d.runs], stem, d.title):
             files[p.relative_to(root).as_posix()] = f"figure: {d.title}"
     return tables
 
 
-def _model_value(tables, document, row) -> float:
-    for run in document.runs:
-        if run.scan[0] != row.input:
-            continue
-        table = tables[run.id]
-        sub = table[(table["dose"] == row.dose) & ((table["time"] - row.time).abs() < 1e-9)]
-        column = f"pSTAT1_total_x_scale_{row.experiment}"
-        if len(sub) == 1 and column in sub:
-            return float(sub[column].iloc[0])
+def _model_value(table: pd.DataFrame, row) -> float:
+    sub = table[(table["dose"] == row.dose) & ((table["time"] - row.time).abs() < 1e-9)]
+    if len(sub) == 1 and row.output in sub:
+        return float(sub[row.output].iloc[0])
     return float("nan")
 
 
-def _petab_nominals(petab_dir: Path, fit) -> None:
-    """Set the fitted values as nominal values of both PEtab problems."""
-    import petab.v1 as petab
+def _write_problems(root: Path, files: dict, fit, **problems) -> None:
+    """Write the problems to ``petab/<name>/`` with the fitted values as nominal values."""
     from petab.v1 import C
 
-    values = {**fit.parameters, **fit.observation,
+    from ..calibrate.petab_io import write_problem
+    from ..data.study import STUDY_FILE
+    from ..network import model_sbml
+
+    values = {**fit.summary["best_parameters"],
               **{k: float(v) for k, v in (fit.validation or {}).get("reestimated", {}).items()}}
-    for name in ("train", "validation"):
-        path = petab_dir / name / "parameters.tsv"
-        df = petab.get_parameter_df(str(path))
-        for pid in df.index:
+    for name, supplied in problems.items():
+        if supplied is None:
+            continue
+        p = supplied.problem
+        parameters = p.parameter_df.copy()
+        for pid in parameters.index:
             if pid in values:
-                df.at[pid, C.NOMINAL_VALUE] = values[pid]
-        atomic_write(path, df.reset_index().to_csv(sep="\t", index=False))
+                parameters.at[pid, C.NOMINAL_VALUE] = float(values[pid])
+        folder = root / "petab" / name
+        write_problem(folder, model_sbml(supplied.variant), p.condition_df, p.observable_df,
+                      p.measurement_df, parameters)
+        if supplied.study:
+            write_json(folder / STUDY_FILE, supplied.study)
+        for path in sorted(folder.iterdir()):
+            files[path.relative_to(root).as_posix()] = {
+                "measurements.tsv": "PEtab measurement table: the data",
+                STUDY_FILE: "organism and cell type of the data",
+            }.get(path.name, "PEtab problem file (nominal values: the fit)")
 
 
 def _copy_data(root: Path, files: dict) -> None:
@@ -345,29 +384,45 @@ def _copy_data(root: Path, files: dict) -> None:
                            "README.md": "provenance and citation"}.get(path.name, "measurements"))
 
 
-def _report_and_archive(staging: Path, root: Path, default_sbml: str, fit, checks, files) -> Path:
-    from ..export.revision import CREATED, CREATOR, MODIFIED
-    from ..export.sbml import MODEL_PAPERS, TAXON
+def _report_and_archive(staging: Path, root: Path, train, fit, checks, files,
+                        authors: Sequence[Author]) -> Path:
+    from ..export.revision import CREATED, MODIFIED
+    from ..export.sbml import MODEL_PAPERS
     from ..model.parameters import CITATIONS
+    from ..network import model_sbml
     from .archive import write_archive
-    from .report import doi_of, metadata_rdf, model_report_html
+    from .report import build_time, doi_of, metadata_rdf, model_report_html
 
+    study = train.study or {}
+    known = "; ".join([study["organism"]] * ("organism" in study)
+                      + [f"cell type {study['cell_type']}"] * ("cell_type" in study))
+    data = (f"The fit's data: the PEtab problem {train.yaml.parent.name}/{train.yaml.name} "
+            f"({len(train.problem.measurement_df)} measurements; "
+            f"{known or 'organism and cell type not stated'}).")
     files["report/model_report.html"] = ("the model report: species, reactions, parameters, "
                                          "sources, checks")
     listing = sorted(files.items())
-    html = model_report_html(default_sbml, fit.parameters, checks, fit.summary, fit.validation,
-                             listing)
+    html = model_report_html(model_sbml("default"), fit.parameters, checks, fit.summary,
+                             fit.validation, listing, data)
     atomic_write(root / "report" / "model_report.html", html)
     papers = [d for d in (doi_of(CITATIONS[k]) for k in MODEL_PAPERS) if d]
-    data_doi = doi_of(CITATIONS["Kirby2021"])
+    now = build_time()
+    # the exported models keep their own dates; the fitted model and the SED-ML copies
+    # were derived from them now
+    exported = {ex.model_file(v) for v in VARIANTS}
+    models = {path: (CREATED, MODIFIED if path in exported else now) for path in sorted(files)
+              if path.startswith(f"{ex.MODEL_DIR}/") and path.endswith(".xml")}
+    data_doi = doi_of(CITATIONS["Kirby2021"]) if train.kirby else None
+    source = "Kirby et al. 2021 pSTAT1 data" if train.kirby else "data"
     rdf = metadata_rdf(
         title="jakstat-rules: interferon -> JAK -> STAT1 model, simulation experiments and fit",
         description=("Publication supplement of the rule-based IFN/JAK/STAT1 model "
                      f"({model_id()}): SBML models, SED-ML of the standard scenarios, dose "
-                     "responses, the fit to Kirby et al. 2021 pSTAT1 data and the prediction of "
-                     "a held-out experiment; PEtab problems, data, figures and tables."),
-        created=CREATED, modified=MODIFIED, creator=CREATOR, papers=papers,
-        data_dois=[data_doi] if data_doi else [], taxon=TAXON)
+                     f"responses, the fit to {source} ({data_label(train)})"
+                     + (" and the prediction of held-out data" if fit.validation else "")
+                     + "; PEtab problems, data, figures and tables."),
+        created=now, authors=authors, papers=papers,
+        data_dois=[data_doi] if data_doi else [], taxon=study.get("ncbi_taxon"),
+        models=models)
     atomic_write(root / "metadata.rdf", rdf)
     return write_archive(root, staging / ARCHIVE_NAME, dict(files))
-

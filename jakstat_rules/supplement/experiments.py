@@ -22,13 +22,14 @@ from typing import Mapping, Sequence
 from ..conditions import CONDITIONS, DOSE_RESPONSES, DOSE_SERIES
 from ..interface import DEFAULT_READOUTS, NEEDS_PREEQUILIBRATION, model_id
 
-__all__ = ["Run", "Document", "Observable", "model_file", "sedml_model_file", "FITTED_MODEL_FILE",
+__all__ = ["Run", "Document", "Observable", "model_file", "sedml_model_file", "fitted_model_file",
            "scenario_document", "dose_response_document", "fit_document", "DOSE_RESPONSE_POINTS"]
 
 #: Folder of the model files inside the archive.
 MODEL_DIR = "models"
-#: The fitted model (default SBML with the fitted parameter values written in).
-FITTED_MODEL_FILE = f"{MODEL_DIR}/{model_id()}_fitted.xml"
+def fitted_model_file(variant: str = "default") -> str:
+    """Archive path of the fitted model (the variant's SBML with the fitted values written in)."""
+    return f"{MODEL_DIR}/{model_id(variant)}_fitted.xml"
 #: Output points of the dose-response time courses (0-240 min, every 5 min; as ``jakstat demo``).
 DOSE_RESPONSE_POINTS = 49
 
@@ -59,7 +60,7 @@ def _start_file(variant: str) -> str:
 
 @dataclass(frozen=True)
 class Observable:
-    """An output computed from a readout: ``factor * readout`` (a fit observable).
+    """An output computed from a readout: ``factor * readout + offset`` (a fit observable).
 
     Attributes
     ----------
@@ -69,12 +70,16 @@ class Observable:
         The model quantity (an id of :data:`~jakstat_rules.interface.READOUTS`).
     factor_id, factor
         Name and value of the multiplying parameter (e.g. ``scale_20190108``).
+    offset_id, offset
+        Name and value of the added parameter (``offset_<experiment>``); None, 0 without one.
     """
 
     id: str
     readout: str
     factor_id: str
     factor: float
+    offset_id: str | None = None
+    offset: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -212,41 +217,42 @@ def measurement_grid(times: Sequence[float]) -> tuple[float, int]:
     return t_end, 241
 
 
-def fit_document(doc_id: str, title: str, doses: Mapping[str, Sequence[float]],
+def fit_document(doc_id: str, title: str,
+                 scans: Sequence[tuple[str, str, Mapping[str, float], Sequence[float],
+                                       Sequence[Observable]]],
                  times: Sequence[float], parameters: Mapping[str, float],
-                 scales: Mapping[str, float], readout: str, figures: Sequence[str] = ()
-                 ) -> Document:
+                 variant: str = "default", figures: Sequence[str] = ()) -> Document:
     """Runs of a fit (or a prediction): the fitted model over the measured doses.
 
     Parameters
     ----------
     doc_id, title
         SED-ML file stem and what it reproduces.
-    doses
-        Input id -> doses measured (one run, a dose scan, per input).
+    scans
+        One run per dose scan: ``(id part, scanned input, held values, doses,
+        outputs)``; held values (other inputs given with it) are model changes
+        of the run, the outputs are the fit observables measured in it.
     times
         Measurement times (min); the time course holds all of them.
     parameters
         Fitted model parameter values (model changes).
-    scales
-        Observable scale parameter id (one per experiment) -> value; each
-        gives an output ``<scale id> * readout``.
-    readout
-        The readout the observable scales.
+    variant
+        The model variant the problem uses.
     """
     t_end, n_points = measurement_grid(times)
-    obs = tuple(Observable(f"{readout}_x_{sid}", readout, sid, float(v))
-                for sid, v in sorted(scales.items()))
     runs = []
-    for name, values in doses.items():
+    for slug, name, held, values, outputs in scans:
         values = tuple(sorted({float(v) for v in values}))
         if not values:
             continue
-        rid = f"{doc_id}_{name}"
-        runs.append(Run(id=rid, title=f"{title}: {name} doses", variant="default",
-                        source=_start_file("default"), changes=dict(parameters), t_end=t_end,
-                        n_points=n_points, readouts=(readout,), table=f"results/{doc_id}/{rid}.csv",
-                        scan=(name, values), observables=obs))
+        rid = f"{doc_id}_{slug}"
+        with_ = "".join(f", {k} = {v:g}" for k, v in held.items())
+        readouts = tuple(sorted({o.readout for o in outputs}))
+        runs.append(Run(id=rid, title=f"{title}: {name} doses{with_}", variant=variant,
+                        source=_start_file(variant), changes={**parameters, **held},
+                        t_end=t_end, n_points=n_points, readouts=readouts,
+                        table=f"results/{doc_id}/{rid}.csv", scan=(name, values),
+                        observables=tuple(sorted(set(outputs), key=lambda o: o.id))))
     return Document(doc_id, title, tuple(runs), tuple(figures))
 
 

@@ -36,32 +36,37 @@ def dose_response_figures(run: Run, table: pd.DataFrame, root: Path) -> list[Pat
 
 def fit_panels(measurements: pd.DataFrame, runs: list[Run], tables: list[pd.DataFrame],
                title: str) -> Figure:
-    """Model (lines: ``scale * pSTAT1_total`` of each experiment) against the data (points).
+    """Model (lines: each output ``factor * readout [+ offset]``) against the data (points).
 
-    ``measurements`` has columns ``input``, ``dose``, ``experiment``,
-    ``time``, ``measurement``; one panel per dose (``IFN-β 20 pM``, in
-    numeric order), one colour per experiment (``experiment 2019-01-08``).
+    ``measurements`` has columns ``run``, ``dose``, ``output``, ``time``,
+    ``measurement``; one panel per run and dose (``IFN-β 20 pM``, doses in
+    numeric order, inputs held alongside named after it), one colour per
+    output measured in it, named by its experiment (``experiment 2019-01-08``).
     """
     panels = [(run, dose) for run in runs for dose in sorted(run.scan[1])]
+    outputs = sorted({ob.id for run in runs for ob in run.observables})
+    readouts = sorted({ob.readout for run in runs for ob in run.observables})
     fig, axes = panel_figure(len(panels))
     for ax, (run, dose) in zip(axes, panels):
         table = tables[runs.index(run)]
         sub = table[table["dose"] == dose]
-        name = run.scan[0]
-        for k, ob in enumerate(run.observables):
-            experiment = ob.factor_id.removeprefix("scale_")
-            data = measurements[(measurements["input"] == name)
-                                & (measurements["dose"] == dose)
-                                & (measurements["experiment"] == experiment)]
-            model_and_data(ax, f"C{k}", model=(sub["time"], sub[ob.id]),
+        here = measurements[(measurements["run"] == run.id) & (measurements["dose"] == dose)]
+        for ob in run.observables:
+            data = here[here["output"] == ob.id]
+            if data.empty:
+                continue
+            model_and_data(ax, f"C{outputs.index(ob.id) % 10}",
+                           model=(sub["time"], sub[ob.id]),
                            data=(data["time"], data["measurement"]),
-                           label=experiment_label(experiment))
-        ax.set_title(dose_label(name, dose), fontsize=8)
+                           label=experiment_label(ob.factor_id.removeprefix("scale_")))
+        held = "".join(f", {dose_label(k, v)}" for k, v in run.inputs.items()
+                       if k != run.scan[0])
+        ax.set_title(dose_label(run.scan[0], dose) + held, fontsize=8)
         ax.set_xlabel(TIME_LABEL, fontsize=8)
         ax.tick_params(labelsize=7)
     model_data_legend(fig, axes, "data")
-    readout = runs[0].observables[0].readout if runs and runs[0].observables else ""
-    fig.supylabel(f"{readout_name(readout)} (MFI)\n= scale × {readout}", fontsize=9)
+    names = ", ".join(readout_name(r) for r in readouts)
+    fig.supylabel(f"{names} (data units)\n= scale × {', '.join(readouts)}", fontsize=9)
     fig.suptitle(title)
     return fig
 

@@ -4,10 +4,9 @@
 ``best_parameters.tsv``, plots ...) and, when present, the prediction of
 the validation experiment (``validation.json`` of ``jakstat validate``, in
 the fit folder as in the committed reference results, or in a folder of its
-own).  The fit must be one of the training problem the supplement ships:
-its ``problem_hash`` must equal the hash of the problem ``jakstat data
-petab`` builds now, so the SED-ML, the PEtab files and the fitted values
-belong together.
+own).  The fit must be one of the training problem the supplement ships
+(:mod:`.problem` finds it): its ``problem_hash`` must equal that problem's
+hash, so the SED-ML, the PEtab files and the fitted values belong together.
 """
 from __future__ import annotations
 
@@ -114,8 +113,7 @@ def load_fit_results(fit_dir: str | os.PathLike, model_parameters: set[str],
         raise JakstatInputError(
             f"fit folder {str(folder)!r} is a fit of another problem (problem hash "
             f"{summary.get('problem_hash')!r}, problem {summary.get('problem')!r}): expected a fit "
-            f"of the Kirby 2021 training problem that 'jakstat data petab' writes for this model "
-            f"(hash {train_hash!r})")
+            f"of the problem the supplement ships (hash {train_hash!r})")
     best = {k: float(v) for k, v in summary["best_parameters"].items()}
     parameters = {k: v for k, v in best.items() if k in model_parameters}
     if not parameters:

@@ -24,6 +24,7 @@ BioSimulators tools); ``docs/supplement.md`` shows how.
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import Sequence
 
 from ..engine import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL
@@ -88,20 +89,27 @@ def _variable(dg, vid: str, task_id: str, model_id: str | None = None, *,
 
 
 def _data_generator(doc, dg_id: str, name: str, task_id: str, *, target: str | None = None,
-                    symbol: str | None = None, factor: tuple[str, float] | None = None) -> str:
+                    symbol: str | None = None, factor: tuple[str, float] | None = None,
+                    offset: tuple[str, float] | None = None) -> str:
     dg = doc.createDataGenerator()
     _check(dg.setId(dg_id), dg_id)
     _check(dg.setName(name), dg_id)
     var_id = f"{dg_id}_var"
     _variable(dg, var_id, task_id, target=target, symbol=symbol)
     expr = var_id
-    if factor is not None:  # ids are unique in the whole SED-ML document
-        par_id = f"{dg_id}_{factor[0]}"
+
+    def parameter(name: str, value: float) -> str:
+        par_id = re.sub(r"[^A-Za-z0-9_]", "_", f"{dg_id}_{name}")  # unique in the document
         par = dg.createParameter()
         _check(par.setId(par_id), par_id)
-        _check(par.setName(factor[0]), par_id)
-        _check(par.setValue(float(factor[1])), par_id)
-        expr = f"{par_id} * {var_id}"
+        _check(par.setName(name), par_id)
+        _check(par.setValue(float(value)), par_id)
+        return par_id
+
+    if factor is not None:
+        expr = f"{parameter(*factor)} * {var_id}"
+    if offset is not None:
+        expr = f"{expr} + {parameter(*offset)}"
     _check(dg.setMath(_math(expr, dg_id)), dg_id)
     return dg_id
 
@@ -187,7 +195,9 @@ def _add_run(doc, run: Run, sedml_file: str, models: dict) -> None:
     for ob in run.observables:
         labels.append((_data_generator(doc, f"{run.id}__{ob.id}", ob.id, top,
                                        target=parameter_target(ob.readout),
-                                       factor=(ob.factor_id, ob.factor)), ob.id))
+                                       factor=(ob.factor_id, ob.factor),
+                                       offset=None if ob.offset_id is None
+                                       else (ob.offset_id, ob.offset)), ob.id))
     if [label for _, label in labels] != run.columns:  # pragma: no cover - construction error
         raise RuntimeError(f"report of {run.id} does not follow its table columns")
 

@@ -62,7 +62,7 @@ def run_table(run: Run) -> pd.DataFrame:
             frames.append(part)
         table = pd.concat(frames, ignore_index=True)
     for ob in run.observables:
-        table[ob.id] = ob.factor * table[ob.readout]
+        table[ob.id] = ob.factor * table[ob.readout] + ob.offset
     return table[run.columns]
 
 
