@@ -95,8 +95,10 @@ def cmd_simulate(args) -> int:
     table = get_simulator(variant).run(inputs, times, readouts)
     print(f"wrote {write_table(out / f'{name}.csv', table)}")
     if not args.no_plot:
+        from .figures import doses_label
         from .plots import plot_time_course
-        title = f"{name}: {inputs or 'no input'} ({variant})"
+        model = "default model" if variant == "default" else f"{variant} variant"
+        title = f"{doses_label(inputs)} ({model}; {name})"
         print(f"wrote {plot_time_course(table, out / f'{name}.png', title=title)}")
     return 0
 

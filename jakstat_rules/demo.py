@@ -13,6 +13,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from .conditions import CONDITIONS, DOSE_RESPONSES, DOSE_SERIES, time_grid
+from .figures import doses_label, input_name, readout_name
 from .interface import VARIANTS, model_id
 from .io import atomic_write, check_output_dir, write_table
 from .model import build_model
@@ -45,11 +46,13 @@ def run_demo(out: Path) -> dict:
 
     # 3. standard scenarios
     peaks = []
-    for sc in tqdm(list(CONDITIONS.values()), desc="conditions", unit="condition"):
+    for sc in tqdm(list(CONDITIONS.values()), desc="conditions", unit="condition",
+                   disable=None):  # no bar when stderr is not a terminal
         t0 = time.perf_counter()
         table = get_simulator(sc.variant).run(sc.inputs, sc.times)
         write_table(out / "scenarios" / f"{sc.name}.csv", table)
-        plot_time_course(table, out / "scenarios" / f"{sc.name}.png", title=f"{sc.name}: {sc.description}")
+        plot_time_course(table, out / "scenarios" / f"{sc.name}.png",
+                         title=f"{sc.description} ({sc.name})")
         i = table["pSTAT1_total"].idxmax()
         peaks.append({"scenario": sc.name, "variant": sc.variant, "inputs": dict(sc.inputs),
                       "pSTAT1_peak": round(float(table["pSTAT1_total"].max()), 1),
@@ -72,7 +75,8 @@ def run_demo(out: Path) -> dict:
         write_table(out / "dose_responses" / f"{stem}.csv", table)
         summ = dose_summary(table)
         write_table(out / "dose_responses" / f"{stem}_summary.csv", summ)
-        title = f"pSTAT1_total vs {inp}" + (f" (with {base})" if base else "")
+        title = (f"{readout_name('pSTAT1_total')} against {input_name(inp)} dose"
+                 + (f" (with {doses_label(base)})" if base else ""))
         plot_dose_response(table, out / "dose_responses" / f"{stem}.png", title=title)
         summ.insert(0, "input", inp)
         dr_rows.append(summ)

@@ -50,7 +50,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from .errors import JakstatInputError, SimulationError
-from .io import cache_dir, read_cache_entry, sha256, write_cache_entry
+from .io import cache_dir, read_cache_entry, sha256, status, write_cache_entry
 
 __all__ = ["Engine", "DEFAULT_RTOL", "DEFAULT_ATOL", "DEFAULT_MAX_STEPS", "STEADY_STATE_TOL",
            "compiled_state", "clear_memory_cache"]
@@ -108,6 +108,7 @@ def compiled_state(sbml: str, use_cache: bool = True) -> tuple[bytes, dict]:
 
         global COMPILATIONS
         COMPILATIONS += 1
+        status("compiling the model with libroadrunner (once per model, then cached) ...")
         try:
             rr = roadrunner.RoadRunner(sbml)
         except Exception as exc:  # libroadrunner raises RuntimeError / its own types

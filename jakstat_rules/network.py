@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import JakstatInputError
-from .io import cache_dir, read_cache_entry, write_cache_entry
+from .io import cache_dir, read_cache_entry, status, write_cache_entry
 
 if TYPE_CHECKING:  # pragma: no cover
     from pysb import Model
@@ -157,6 +157,8 @@ def generate_network(model: "Model", use_cache: bool = True) -> NetworkReport:
             if _complete(text):
                 netfile, where = text, "disk"
     if netfile is None:
+        status("generating the reaction network of %s with BioNetGen (%d rules; once per "
+               "model structure, then cached) ...", model.name, len(model.rules))
         netfile = _run_bionetgen(model)
         write_cache_entry(path, key, netfile.encode("utf-8"))
     _MEMORY[key] = netfile
@@ -210,6 +212,8 @@ def model_sbml(variant: str = "default", use_cache: bool = True) -> str:
         from .export.sbml import to_sbml
         from .model import build_model
 
+        status("building the %s model and exporting it as SBML (once per model version, "
+               "then cached) ...", variant)
         text = to_sbml(build_model(variant))
         write_cache_entry(path, key, text.encode("utf-8"))
     _SBML[key] = text

@@ -162,7 +162,8 @@ class Simulator:
         iterator: Iterable[float] = doses
         if progress:
             from tqdm import tqdm
-            iterator = tqdm(doses, desc=f"{input_name} doses", unit="dose")
+            # disable=None: no bar when stderr is not a terminal (logs stay short)
+            iterator = tqdm(doses, desc=f"{input_name} doses", unit="dose", disable=None)
         for dose in iterator:
             table = self.run({**base, input_name: dose}, times, readouts)
             table.insert(0, "dose", dose)

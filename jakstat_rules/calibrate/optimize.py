@@ -835,7 +835,8 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
             workers, why = choose_workers(workers, len(todo), start_seconds(choice))
         else:
             why = f"dask scheduler {scheduler}"
-        status(choice.line(workers, why))
+        if todo:
+            status(choice.line(workers, why))
 
         extra: dict[str, Any] = {"choice": {"notes": choice.notes,
                                             "measured": choice.measured}}

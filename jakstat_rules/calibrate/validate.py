@@ -27,7 +27,7 @@ import numpy as np
 from petab.v1 import C
 
 from jakstat_rules.errors import JakstatInputError
-from jakstat_rules.io import write_json, write_table
+from jakstat_rules.io import status, write_json, write_table
 
 from .mapping import ParameterTable
 from .objective import Objective, get_compiled
@@ -150,6 +150,9 @@ def _predict(cp, payload, fs, fixed, fit_dir, problem_yaml, out: Path, plots: bo
     fs = replace(fs, gradient="fd", optimizer="trf")
     ob = Objective(cp, fixed=fixed, analytic=fs.analytic_scaling, gradient=fs.gradient)
     x0s = starting_points(ob.lb, ob.ub, fs.n_starts, fs.seed)
+    status("predicting %d measurements with the fitted model parameters; re-estimating "
+           "%s (%d starts) ...", len(cp.y), _few(ob.free_ids + ob.analytic_ids) or "nothing",
+           fs.n_starts)
     recs = [run_start(payload, asdict(fs), i, x0s[i], fixed=fixed)
             for i in range(fs.n_starts)]
     ok = sorted((r for r in recs if r.ok), key=lambda r: r.fval)

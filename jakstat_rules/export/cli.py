@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..errors import JakstatInputError
+from ..io import status
 
 README = """# Exported model files
 
@@ -81,12 +82,15 @@ def export_all(out_dir: str | Path = "sbml", copasi: bool = False,
     out = Path(out_dir)
     # build every text first: a failure leaves the folder untouched
     texts: dict[str, str] = {}
+    status("exporting the default model as SBML ...")
     default = build_model("default")
     sbml = to_sbml(default)
     texts["jakstat_ifn.xml"] = sbml
     for v in chosen:
         if v != "default":
+            status("exporting the %s variant as SBML ...", v)
             texts[f"jakstat_ifn_{v}.xml"] = to_sbml(build_model(v))
+    status("writing BNGL and Antimony ...")
     texts["jakstat_ifn.bngl"] = to_bngl(default)
     texts["jakstat_ifn.ant"] = to_antimony(sbml)
     rows = "".join(f"| `jakstat_ifn_{v}.xml` | SBML of the `{v}` variant (same conventions). |\n"
@@ -95,6 +99,7 @@ def export_all(out_dir: str | Path = "sbml", copasi: bool = False,
     cps = None
     if copasi:
         from .copasi import cps_text
+        status("writing the COPASI file (standard time courses) ...")
         cps = cps_text(sbml)
     written = [atomic_write(out / name, text) for name, text in texts.items()]
     if cps is not None:
