@@ -424,13 +424,18 @@ class Engine:
         scale = 1.0 + float(np.max(np.abs(self.state), initial=0.0))
         return rates.size == 0 or float(rates.max()) <= tol * scale
 
+    def set_time(self, time: float) -> None:
+        """Set the model time (the start of a simulation that does not begin at 0)."""
+        self.rr.model.setTime(float(time))
+
     def preequilibrate(self, tol: float = STEADY_STATE_TOL,
-                       max_time: float = STEADY_STATE_MAX_TIME) -> np.ndarray:
+                       max_time: float = STEADY_STATE_MAX_TIME,
+                       time: float = 0.0) -> np.ndarray:
         """Integrate from the current state to a steady state; return the amounts.
 
         Windows of 10, 20, 40, ... time units until :meth:`is_steady`; model
-        time is set back to 0 afterwards, so a condition can start from the
-        steady state.
+        time is set to ``time`` afterwards (default 0), so a condition can
+        start from the steady state.
 
         Raises
         ------
@@ -447,7 +452,7 @@ class Engine:
             self.simulate([t, t + window], ["time"])
             t += window
             window *= 2.0
-        rr.model.setTime(0.0)
+        rr.model.setTime(float(time))
         return self.state
 
 
