@@ -28,8 +28,7 @@ SUITE = Path(__file__).resolve().parents[1].parent / "shared" / "petab_test_suit
 #: Case folders of the suite and how many cases each holds (its README).
 FOLDERS = {"v1.0.0/sbml": 20, "v2.0.0/sbml": 31, "v2.0.0/pysb": 16}
 #: Features not supported yet, by folder (every case of the folder).
-UNSUPPORTED = {"v2.0.0/sbml": "PEtab v2 not supported yet",
-               "v2.0.0/pysb": "PEtab v2 not supported yet"}
+UNSUPPORTED = {}
 
 
 def _cases() -> list:
