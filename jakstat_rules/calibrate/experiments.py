@@ -111,7 +111,8 @@ def _settings(name: str, changes: list[Assignment], model_values: Mapping[str, f
 
 def plan_experiments(problem, measurement_times: np.ndarray, table: ParameterTable,
                      model_values: Mapping[str, float], state_ids: set[str],
-                     model_ids: set[str], aliases: Mapping[str, str]) -> SimulationPlan:
+                     model_ids: set[str], aliases: Mapping[str, str],
+                     events: bool = False) -> SimulationPlan:
     """Simulation units of the experiments of a PEtab v2 problem.
 
     Parameters
@@ -130,13 +131,16 @@ def plan_experiments(problem, measurement_times: np.ndarray, table: ParameterTab
         Every id a formula may read.
     aliases
         Mapping table: PEtab id -> model id.
+    events
+        Whether the model has SBML events.
 
     Raises
     ------
     JakstatInputError
         For an unknown experiment or condition, a target that is not a
-        settable model id, or a formula symbol that is neither a parameter
-        nor a model id.
+        settable model id, a formula symbol that is neither a parameter
+        nor a model id, or conditions changed during a simulation of a model
+        with SBML events (an event the change triggers would not fire).
     """
     changes = _condition_changes(problem, table, model_values, state_ids, model_ids, aliases)
     base = [Assignment(pid, 0.0, table.position(pid)) if table.is_estimated(pid)
@@ -171,5 +175,11 @@ def plan_experiments(problem, measurement_times: np.ndarray, table: ParameterTab
             out.append(Period(time, _settings(name, applied, model_values)))
         if not out:
             out.append(Period(0.0, _settings(f"experiment {eid!r}", base, model_values)))
+        if events and any(math.isfinite(a.time) for a in out[:-1]):
+            raise JakstatInputError(
+                f"experiment {eid!r} changes conditions during the simulation of a model with "
+                f"SBML events: events triggered by a PEtab condition change are not supported "
+                f"yet; expected no events, or changes only at the start or after "
+                f"pre-equilibration")
         periods[("", eid)] = tuple(out)
     return group_units(row_members, periods, measurement_times)
