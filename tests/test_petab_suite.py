@@ -80,10 +80,10 @@ def test_case_matches_its_solution(folder, case):
     assert difference.max() < solution["tol_simulations"], difference
 
 
-def test_command_line_writes_what_the_suite_compares(tmp_path, capsys):
+@pytest.mark.parametrize(("folder", "case"), [("v1.0.0/sbml", "0012"), ("v2.0.0/sbml", "0001")])
+def test_command_line_writes_what_the_suite_compares(tmp_path, capsys, folder, case):
     from jakstat_rules.cli import main
 
-    folder, case = "v1.0.0/sbml", "0012"
     solution, expected = _solution(folder, case)
     out = tmp_path / "simulations.tsv"
     assert main(["calibrate", str(SUITE / folder / case / f"_{case}.yaml"),
