@@ -1,11 +1,11 @@
 """The objective function: a PEtab problem compiled once, and what optimisers call.
 
-:class:`CompiledProblem` assembles the pieces of one PEtab v1 problem:
+:class:`CompiledProblem` assembles the pieces of one PEtab v1 or v2 problem:
 
 * the SBML model on the simulation core (:class:`~jakstat_rules.engine.Engine`,
   compiled once per process and reused across processes through its cache);
 * the parameter table and the condition settings (:mod:`.mapping`);
-* the simulation units (:mod:`.simulation`);
+* the simulation units (:mod:`.simulation`; PEtab v2 experiments: :mod:`.experiments`);
 * the compiled observable and noise formulas (:mod:`.observables`);
 * the PEtab likelihood (:mod:`.likelihood`).
 
@@ -54,7 +54,7 @@ SIGMA_RESIDUAL_FALLBACK = 60.0
 
 
 class CompiledProblem:
-    """A PEtab v1 problem with its SBML model compiled once.
+    """A PEtab v1 or v2 problem with its SBML model compiled once.
 
     Parameters
     ----------
