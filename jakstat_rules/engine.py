@@ -70,7 +70,7 @@ STEADY_STATE_MAX_TIME = 1e9
 _STATES: dict[str, tuple[bytes, dict]] = {}
 #: Version of the compiled-state cache format; part of every key, so entries written by
 #: another version of this module are never read.
-CACHE_FORMAT = "engine-3"
+CACHE_FORMAT = "engine-4"
 #: Number of JIT compilations in this process (the caches avoid them; tests read this).
 COMPILATIONS = 0
 _LOCK = threading.Lock()
@@ -138,6 +138,7 @@ def _read_facts(raw: bytes) -> dict | None:
         meta = json.loads(raw)
         ok = (isinstance(meta.get("only_substance"), list)
               and isinstance(meta.get("concentration_species"), dict)
+              and isinstance(meta.get("compartment_of"), dict)
               and all(isinstance(x, list) and len(x) == 2 for x in meta["initial_assignments"]))
     except (ValueError, AttributeError, KeyError, TypeError):
         return None
@@ -147,8 +148,8 @@ def _read_facts(raw: bytes) -> dict | None:
 def _sbml_facts(sbml: str, rules: set[str]) -> dict:
     """SBML facts libroadrunner does not expose.
 
-    Species with only substance units; species whose initial value is a
-    concentration (``initialConcentration`` or an initial assignment, not
+    Species with only substance units; the compartment of every species;
+    species whose initial value is a concentration (``initialConcentration`` or an initial assignment, not
     defined by a rule) with their compartment; every initial assignment,
     dependencies first.
     """
@@ -156,7 +157,8 @@ def _sbml_facts(sbml: str, rules: set[str]) -> dict:
 
     model = libsbml.readSBMLFromString(sbml).getModel()
     if model is None:
-        return {"only_substance": [], "concentration_species": {}, "initial_assignments": []}
+        return {"only_substance": [], "concentration_species": {}, "compartment_of": {},
+                "initial_assignments": []}
     only = sorted(s.getId() for s in model.getListOfSpecies() if s.getHasOnlySubstanceUnits())
     assigned = {ia.getSymbol() for ia in model.getListOfInitialAssignments()}
     concentration = {s.getId(): s.getCompartment() for s in model.getListOfSpecies()
@@ -175,6 +177,7 @@ def _sbml_facts(sbml: str, rules: set[str]) -> dict:
         for sym in ready:
             ordered.append([sym, pending.pop(sym)])
     return {"only_substance": only, "concentration_species": concentration,
+            "compartment_of": {s.getId(): s.getCompartment() for s in model.getListOfSpecies()},
             "initial_assignments": ordered}
 
 
@@ -207,6 +210,9 @@ class Engine:
         assignment rule defines (for a rate rule's target, its initial value).
     only_substance
         Species ids with ``hasOnlySubstanceUnits`` (their id means amount).
+    event_ids
+        SBML events (libroadrunner fires them when their trigger turns true
+        during integration; a value set between integrations does not fire them).
     """
 
     def __init__(self, sbml: str, *, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
@@ -229,6 +235,7 @@ class Engine:
         self.compartment_ids = list(model.getCompartmentIds())
         self.parameter_ids = list(model.getGlobalParameterIds())
         self.rate_rule_ids = set(rr.getRateRuleIds())
+        self.event_ids = list(model.getEventIds())
         rules = set(rr.getAssignmentRuleIds()) | self.rate_rule_ids
         self.rule_ids = rules
         self.settable_ids = [i for i in (self.parameter_ids + self.compartment_ids
@@ -238,6 +245,7 @@ class Engine:
         self._species = set(self.species_ids) | set(self.boundary_species_ids)
         self.only_substance = set(facts["only_substance"])
         self._concentration_species = dict(facts["concentration_species"])
+        self._compartment_of = dict(facts["compartment_of"])
         self._assignments = [(sym, _parse_formula(formula))
                              for sym, formula in facts["initial_assignments"]]
         params = set(self.parameter_ids)
@@ -361,11 +369,26 @@ class Engine:
         return float(self.rr.getValue(sid))
 
     def set_current(self, values: Mapping[str, float]) -> None:
-        """Set current values (not initial values), e.g. after pre-equilibration."""
-        for sid, value in values.items():
+        """Set current values (not initial values), e.g. after pre-equilibration.
+
+        Compartment sizes are set first; a species given as a concentration
+        (``hasOnlySubstanceUnits`` false) in a resized compartment keeps its
+        concentration (its amount follows the size), a species with only
+        substance units keeps its amount, as PEtab v2 defines a change of
+        compartment size; species values given with it are set after it.
+        """
+        for sid in values:
             if sid not in self._settable:
                 raise JakstatInputError(f"cannot set {sid!r}: not a settable id of the model")
-            self.rr.setValue(self._current_key(sid), float(value))
+        resized = [c for c in values if c in self.compartment_ids]
+        kept = {sid: self.value(f"[{sid}]") for sid, comp in self._compartment_of.items()
+                if comp in resized and sid not in self.only_substance and sid not in values
+                and sid in self._settable}
+        for sid in resized:
+            self.rr.setValue(sid, float(values[sid]))
+        for sid, value in {**kept, **values}.items():
+            if sid not in resized:
+                self.rr.setValue(self._current_key(sid), float(value))
 
     @property
     def state(self) -> np.ndarray:
@@ -425,13 +448,18 @@ class Engine:
         scale = 1.0 + float(np.max(np.abs(self.state), initial=0.0))
         return rates.size == 0 or float(rates.max()) <= tol * scale
 
+    def set_time(self, time: float) -> None:
+        """Set the model time (the start of a simulation that does not begin at 0)."""
+        self.rr.model.setTime(float(time))
+
     def preequilibrate(self, tol: float = STEADY_STATE_TOL,
-                       max_time: float = STEADY_STATE_MAX_TIME) -> np.ndarray:
+                       max_time: float = STEADY_STATE_MAX_TIME,
+                       time: float = 0.0) -> np.ndarray:
         """Integrate from the current state to a steady state; return the amounts.
 
         Windows of 10, 20, 40, ... time units until :meth:`is_steady`; model
-        time is set back to 0 afterwards, so a condition can start from the
-        steady state.
+        time is set to ``time`` afterwards (default 0), so a condition can
+        start from the steady state.
 
         Raises
         ------
@@ -448,7 +476,7 @@ class Engine:
             self.simulate([t, t + window], ["time"])
             t += window
             window *= 2.0
-        rr.model.setTime(0.0)
+        rr.model.setTime(float(time))
         return self.state
 
 

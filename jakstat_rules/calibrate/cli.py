@@ -342,8 +342,9 @@ def register(subparsers: Any) -> None:
 
     p = subparsers.add_parser(
         "calibrate", formatter_class=fmt,
-        help="fit a PEtab v1 problem by multistart optimisation",
-        description="Fit any PEtab v1 problem with an SBML model: Latin-hypercube "
+        help="fit a PEtab v1 or v2 problem by multistart optimisation",
+        description="Fit a PEtab v1 problem with an SBML model or a PEtab v2 problem "
+                    "with an SBML or PySB model: Latin-hypercube "
                     "multistart, least-squares local optimisation, results "
                     "written per start (re-run to resume).")
     p.add_argument("problem", metavar="PROBLEM.yaml", help="PEtab YAML file")

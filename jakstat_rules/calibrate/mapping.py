@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -34,7 +34,7 @@ from petab.v1.parameters import map_scale, map_unscale
 
 from jakstat_rules.errors import JakstatInputError
 
-__all__ = ["ParameterTable", "scale", "unscale", "Assignment", "ConditionSettings",
+__all__ = ["ParameterTable", "scale", "unscale", "Formula", "Assignment", "ConditionSettings",
            "condition_settings", "switch_settings"]
 
 
@@ -112,6 +112,50 @@ class ParameterTable:
         return float(p[k]) if k is not None else self.nominal_all[pid]
 
 
+#: Looks up the current value of a model quantity by id (species: as SBML means the id).
+Lookup = Callable[[str], float]
+
+
+@dataclass(frozen=True, eq=False)
+class Formula:
+    """A value given as a math expression of parameters, model quantities and time.
+
+    Attributes
+    ----------
+    text
+        The expression as libpetab parsed it (for equality and messages).
+    fn
+        The compiled expression, called as ``fn(*parameter_values, *model_values, time)``.
+    parameters
+        Per parameter symbol, the :class:`Assignment` that gives its value.
+    model_symbols
+        Model quantities the expression reads at the time it is applied.
+    """
+
+    text: str
+    fn: Callable
+    parameters: tuple["Assignment", ...]
+    model_symbols: tuple[str, ...]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Formula) and (self.text, self.parameters, self.model_symbols) == (
+            other.text, other.parameters, other.model_symbols)
+
+    def __hash__(self) -> int:
+        return hash((self.text, self.parameters, self.model_symbols))
+
+    def value(self, p: np.ndarray, lookup: Lookup | None) -> float:
+        """The value at ``p``, model quantities read through ``lookup`` (``"time"`` too)."""
+        if lookup is None and self.model_symbols:
+            raise JakstatInputError(f"{self.text!r} reads model quantities "
+                                    f"{list(self.model_symbols)}: expected a running simulation")
+        args = [a.value(p) for a in self.parameters]
+        args += [lookup(name) for name in self.model_symbols]
+        args.append(lookup("time") if lookup is not None else 0.0)
+        with np.errstate(all="ignore"):
+            return float(self.fn(*args))
+
+
 @dataclass(frozen=True)
 class Assignment:
     """One model quantity set by a condition.
@@ -121,18 +165,30 @@ class Assignment:
     target
         SBML id of a parameter, compartment or species.
     constant
-        The value, if it is fixed (0 when ``estimated`` gives it).
+        The value, if it is fixed (0 when ``estimated`` or ``formula`` gives it).
     estimated
         Position of the estimated parameter giving the value in ``p``, or -1.
+    formula
+        A math expression giving the value (PEtab v2 target values), or None.
     """
 
     target: str
     constant: float
     estimated: int = -1
+    formula: Formula | None = None
 
-    def value(self, p: np.ndarray) -> float:
-        """The value at estimated parameters ``p``."""
+    def value(self, p: np.ndarray, lookup: Lookup | None = None) -> float:
+        """The value at estimated parameters ``p`` (model quantities of a formula
+        read through ``lookup``)."""
+        if self.formula is not None:
+            return self.formula.value(p, lookup)
         return float(p[self.estimated]) if self.estimated >= 0 else self.constant
+
+    def positions(self) -> set[int]:
+        """Positions in ``p`` of the estimated parameters the value depends on."""
+        if self.formula is not None:
+            return {a.estimated for a in self.formula.parameters if a.estimated >= 0}
+        return {self.estimated} if self.estimated >= 0 else set()
 
 
 @dataclass(frozen=True)
@@ -162,15 +218,21 @@ class ConditionSettings:
 
     def estimated_positions(self) -> set[int]:
         """Positions in ``p`` of the estimated parameters this condition uses."""
-        return {a.estimated for a in self.parameters + self.states if a.estimated >= 0}
+        return set().union(*(a.positions() for a in self.parameters + self.states))
 
-    def parameter_values(self, p: np.ndarray) -> dict[str, float]:
-        """Parameter id -> value at ``p``."""
-        return {a.target: a.value(p) for a in self.parameters}
+    @property
+    def reads_model(self) -> bool:
+        """Whether a value is a formula of model quantities (evaluated when applied)."""
+        return any(a.formula is not None and a.formula.model_symbols
+                   for a in self.parameters + self.states)
 
-    def state_values(self, p: np.ndarray) -> dict[str, float]:
+    def parameter_values(self, p: np.ndarray, lookup: Lookup | None = None) -> dict[str, float]:
+        """Parameter id -> value at ``p`` (formulas read the model through ``lookup``)."""
+        return {a.target: a.value(p, lookup) for a in self.parameters}
+
+    def state_values(self, p: np.ndarray, lookup: Lookup | None = None) -> dict[str, float]:
         """Species / compartment id -> value at ``p`` (non-finite values left out)."""
-        values = {a.target: a.value(p) for a in self.states}
+        values = {a.target: a.value(p, lookup) for a in self.states}
         return {k: v for k, v in values.items() if math.isfinite(v)}
 
 

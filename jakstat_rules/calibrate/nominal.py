@@ -133,8 +133,8 @@ def evaluate_nominal(yaml_path: str | os.PathLike, rtol: float = DEFAULT_RTOL,
     data = float(np.sum(cp.nll_terms(h, sigma)))
     data = data if math.isfinite(data) else math.inf
     chi2 = float(np.sum(weighted_residuals(cp.y, h, sigma, cp.groups) ** 2))
-    priors = ObjectivePriors.from_table(problem.parameter_df, cp.parameters, str(yaml_path))
+    priors = ObjectivePriors.from_payload(cp.payload, cp.parameters, str(yaml_path))
     prior = priors.neglogprior(p) if priors else 0.0
     return NominalEvaluation(str(yaml_path), data, prior, data + prior, chi2, len(cp.y),
                              len(cp.estimated_ids), time.perf_counter() - start,
-                             simulation_table(problem.measurement_df, h))
+                             simulation_table(cp.payload.measurement_df, h))

@@ -1,11 +1,11 @@
 """The objective function: a PEtab problem compiled once, and what optimisers call.
 
-:class:`CompiledProblem` assembles the pieces of one PEtab v1 problem:
+:class:`CompiledProblem` assembles the pieces of one PEtab v1 or v2 problem:
 
 * the SBML model on the simulation core (:class:`~jakstat_rules.engine.Engine`,
   compiled once per process and reused across processes through its cache);
 * the parameter table and the condition settings (:mod:`.mapping`);
-* the simulation units (:mod:`.simulation`);
+* the simulation units (:mod:`.simulation`; PEtab v2 experiments: :mod:`.experiments`);
 * the compiled observable and noise formulas (:mod:`.observables`);
 * the PEtab likelihood (:mod:`.likelihood`).
 
@@ -37,7 +37,8 @@ from jakstat_rules.errors import JakstatInputError, SimulationError
 from .hierarchical import SCALING, InnerProblem
 from .likelihood import nll_partials, nll_terms, residual_partials, weighted_residuals
 from .mapping import ParameterTable, condition_settings, scale, unscale
-from .observables import ObservableGroup, compile_observables
+from .experiments import plan_experiments
+from .observables import ObservableGroup, compile_observables, observable_specs_v2
 from .petab_io import ProblemPayload
 from .priors import ObjectivePriors
 from .simulation import ConditionSimulator, plan_simulations
@@ -53,7 +54,7 @@ SIGMA_RESIDUAL_FALLBACK = 60.0
 
 
 class CompiledProblem:
-    """A PEtab v1 problem with its SBML model compiled once.
+    """A PEtab v1 or v2 problem with its SBML model compiled once.
 
     Parameters
     ----------
@@ -107,27 +108,39 @@ class CompiledProblem:
         # settable parameters and their values in the model (nothing set yet)
         self.model_values = {pid: eng.value(pid) for pid in eng.parameter_ids
                              if pid not in eng.rule_ids}
-        used = set(mdf[C.SIMULATION_CONDITION_ID].astype(str))
-        if C.PREEQUILIBRATION_CONDITION_ID in mdf:
-            used |= {c for c in mdf[C.PREEQUILIBRATION_CONDITION_ID].dropna().astype(str) if c}
         # initial values set by conditions: species, compartments and rate-rule targets
         states = (set(eng.species_ids) | set(eng.boundary_species_ids)
                   | set(eng.compartment_ids) | eng.rate_rule_ids)
-        self.condition_settings = condition_settings(
-            sorted(used), condition_df=payload.condition_df,
-            parameter_df=payload.parameter_df, table=self.parameters,
-            sbml_model=payload.sbml_model(), model_values=self.model_values,
-            state_ids=states)
-        self.plan = plan_simulations(mdf, self.condition_settings, self.model_values)
         model_ids = states | set(eng.parameter_ids)
+        if payload.v2 is None:
+            used = set(mdf[C.SIMULATION_CONDITION_ID].astype(str))
+            if C.PREEQUILIBRATION_CONDITION_ID in mdf:
+                used |= {c for c in mdf[C.PREEQUILIBRATION_CONDITION_ID].dropna().astype(str)
+                         if c}
+            self.condition_settings = condition_settings(
+                sorted(used), condition_df=payload.condition_df,
+                parameter_df=payload.parameter_df, table=self.parameters,
+                sbml_model=payload.sbml_model(), model_values=self.model_values,
+                state_ids=states)
+            self.plan = plan_simulations(mdf, self.condition_settings, self.model_values)
+            observables = payload.observable_df
+        else:  # PEtab v2: experiments of periods
+            aliases = dict(payload.aliases)
+            self.plan = plan_experiments(payload.v2, self.t, self.parameters, self.model_values,
+                                         states, model_ids | eng.rule_ids, aliases,
+                                         events=bool(eng.event_ids))
+            self.condition_settings = {f"{period.settings.condition_id}": period.settings
+                                       for unit in self.plan.units for period in unit.periods}
+            observables = observable_specs_v2(payload.v2.observables, aliases)
         self.groups: list[ObservableGroup] = compile_observables(
-            mdf, payload.observable_df, model_ids, self.parameters)
+            mdf, observables, model_ids | eng.rule_ids, self.parameters)
         quantities = list(dict.fromkeys(n for g in self.groups for n in g.model_symbols))
         self.quantities = quantities  # the model quantities simulated, in column order
         self._column = {n: k for k, n in enumerate(quantities)}
         positions: set[int] = set()
-        for s in self.condition_settings.values():
-            positions |= s.estimated_positions()
+        for unit in self.plan.units:
+            for period in unit.periods:
+                positions |= period.settings.estimated_positions()
         self.dynamic = np.array(sorted(positions), dtype=int)
         self.simulator = ConditionSimulator(eng, self.plan, quantities, self.dynamic)
         self.analytic_candidates = analytic_scalings(self.groups, self.parameters,
@@ -346,7 +359,7 @@ class Objective:
             if not table.is_estimated(pid):
                 raise JakstatInputError(f"cannot fix {pid!r}: not an estimated "
                                         f"parameter; expected one of {table.estimated_ids}")
-        self.priors = ObjectivePriors.from_table(cp.payload.parameter_df, table)
+        self.priors = ObjectivePriors.from_payload(cp.payload, table)
         # a parameter with a prior is not solved in closed form (the closed form ignores it)
         self.inner = InnerProblem.from_groups(cp.groups, table, cp.dynamic.tolist(),
                                               set(self.fixed) | self.priors.ids, kinds=analytic)

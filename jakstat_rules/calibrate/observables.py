@@ -2,14 +2,20 @@
 
 Measurements sharing an observable and the same ``observableParameters``
 and ``noiseParameters`` overrides form an :class:`ObservableGroup`.  For each
-group the PEtab formulas (``petab.v1.math.sympify_petab``) are specialised:
-the placeholders ``observableParameter<n>_<id>`` / ``noiseParameter<n>_<id>``
-are replaced by the overrides of the measurement table (split with libpetab's
+group the PEtab formulas are specialised: the placeholders are replaced by
+the overrides of the measurement table (split with libpetab's
 :func:`~petab.v1.split_parameter_replacement_list`), an observable id inside
 its noise formula by the observable's formula, and the result is compiled
 once with :func:`sympy.lambdify`.  Every symbol left is either a model
 quantity (read from the simulation), a parameter of the parameter table
 (estimated or fixed) or the time.
+
+PEtab v1 formulas are parsed by :func:`petab.v1.math.sympify_petab` and
+their placeholders are ``observableParameter<n>_<id>`` /
+``noiseParameter<n>_<id>``; PEtab v2 observables come parsed by libpetab
+(:class:`petab.v2.Observable`) with their placeholders listed, and their
+noise distribution (``log-normal``, ``log-laplace``) names the
+transformation too.
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ from jakstat_rules.errors import JakstatInputError
 
 from .mapping import ParameterTable
 
-__all__ = ["ObservableGroup", "compile_observables", "TIME_SYMBOLS"]
+__all__ = ["ObservableGroup", "ObservableSpec", "observable_specs", "observable_specs_v2",
+           "compile_observables", "TIME_SYMBOLS"]
 
 #: Names that mean the time in a formula (unless the model defines them).
 TIME_SYMBOLS = ("time", "t")
@@ -92,10 +99,14 @@ class ObservableGroup:
         return h, s
 
 
-def _override_symbols(prefix: str, observable_id: str, overrides: list) -> dict:
+def _override_symbols(names: tuple[str, ...], observable_id: str, overrides: list) -> dict:
+    if len(overrides) > len(names):
+        raise JakstatInputError(f"observable {observable_id!r}: {len(overrides)} overrides "
+                                f"{overrides} for placeholders {list(names)}; expected at most "
+                                f"one per placeholder")
     out = {}
-    for n, value in enumerate(overrides, start=1):
-        out[sp.Symbol(f"{prefix}{n}_{observable_id}", real=True)] = (
+    for name, value in zip(names, overrides):
+        out[sp.Symbol(name, real=True)] = (
             sp.Float(float(value)) if isinstance(value, numbers.Number)
             else sp.Symbol(value, real=True))
     return out
@@ -107,11 +118,92 @@ def _substitute(expr: sp.Expr, subs: dict) -> sp.Expr:
     return expr.xreplace(subs).xreplace(plain)
 
 
+@dataclass(frozen=True)
+class ObservableSpec:
+    """One observable as read from a PEtab observable table.
+
+    Attributes
+    ----------
+    formula, noise
+        Observable and noise formulas.
+    placeholders, noise_placeholders
+        Names of the observable and noise placeholders, in override order.
+    transformation, distribution
+        ``lin``/``log``/``log10`` and ``normal``/``laplace``.
+    """
+
+    formula: sp.Expr
+    noise: sp.Expr
+    placeholders: tuple[str, ...]
+    noise_placeholders: tuple[str, ...]
+    transformation: str
+    distribution: str
+
+
+#: PEtab v2 noise distributions as (transformation, distribution) of PEtab v1.
+V2_DISTRIBUTIONS = {"normal": (C.LIN, C.NORMAL), "laplace": (C.LIN, C.LAPLACE),
+                    "log-normal": (C.LOG, C.NORMAL), "log-laplace": (C.LOG, C.LAPLACE)}
+
+
+def observable_specs(observable_df: pd.DataFrame, n_placeholders: int = 0
+                     ) -> dict[str, ObservableSpec]:
+    """The observables of a PEtab v1 observable table (placeholders numbered
+    up to ``n_placeholders``).
+
+    Raises
+    ------
+    JakstatInputError
+        For an unsupported noise model or transformation.
+    """
+    out = {}
+    for oid, orow in observable_df.iterrows():
+        noise = orow.get(C.NOISE_FORMULA, 1.0)
+        trans = str(orow.get(C.OBSERVABLE_TRANSFORMATION, C.LIN))
+        trans = C.LIN if trans in ("nan", "") else trans
+        dist = str(orow.get(C.NOISE_DISTRIBUTION, C.NORMAL))
+        dist = C.NORMAL if dist in ("nan", "") else dist
+        if dist not in C.NOISE_MODELS or trans not in C.OBSERVABLE_TRANSFORMATIONS:
+            raise JakstatInputError(
+                f"observable {oid!r}: noise {dist!r} / transformation {trans!r} "
+                f"unsupported; expected one of {C.NOISE_MODELS} and one of "
+                f"{C.OBSERVABLE_TRANSFORMATIONS}")
+        numbers_ = range(1, n_placeholders + 1)
+        out[oid] = ObservableSpec(
+            sympify_petab(orow[C.OBSERVABLE_FORMULA]),
+            sympify_petab(noise if pd.notna(noise) else 1.0),
+            tuple(f"observableParameter{n}_{oid}" for n in numbers_),
+            tuple(f"noiseParameter{n}_{oid}" for n in numbers_), trans, dist)
+    return out
+
+
+def observable_specs_v2(observables: list, aliases: dict[str, str] | None = None
+                        ) -> dict[str, ObservableSpec]:
+    """The observables of a PEtab v2 problem (:class:`petab.v2.Observable` s),
+    mapping-table ids replaced by the model ids they stand for."""
+    aliases = aliases or {}
+
+    def rename(expr) -> sp.Expr:
+        expr = sp.sympify(expr)
+        return expr.xreplace({s: sp.Symbol(aliases[s.name]) for s in expr.free_symbols
+                              if s.name in aliases})
+
+    out = {}
+    for o in observables:
+        dist = str(getattr(o.noise_distribution, "value", o.noise_distribution) or "normal")
+        trans, kind = V2_DISTRIBUTIONS[dist]
+        out[o.id] = ObservableSpec(
+            rename(o.formula), rename(o.noise_formula if o.noise_formula is not None else 1.0),
+            tuple(str(x) for x in o.observable_placeholders),
+            tuple(str(x) for x in o.noise_placeholders), trans, kind)
+    return out
+
+
 def _column(df: pd.DataFrame, name: str) -> pd.Series:
     return df[name] if name in df else pd.Series(np.nan, index=df.index)
 
 
-def compile_observables(measurement_df: pd.DataFrame, observable_df: pd.DataFrame,
+def compile_observables(measurement_df: pd.DataFrame,
+                        observables: pd.DataFrame | dict[str, ObservableSpec],
                         model_ids: set[str], table: ParameterTable) -> list[ObservableGroup]:
     """Compile the observables of every measurement row.
 
@@ -119,8 +211,9 @@ def compile_observables(measurement_df: pd.DataFrame, observable_df: pd.DataFram
     ----------
     measurement_df
         PEtab measurement table with a 0..n-1 index.
-    observable_df
-        PEtab observable table.
+    observables
+        PEtab v1 observable table, or the observables as
+        :func:`observable_specs_v2` reads them.
     model_ids
         Ids of the model's species, compartments and parameters.
     table
@@ -144,28 +237,26 @@ def compile_observables(measurement_df: pd.DataFrame, observable_df: pd.DataFram
                                 noise_par.astype(str))):
         key_rows.setdefault(key, []).append(i)
     groups = []
+    if isinstance(observables, pd.DataFrame):
+        n = max([len(split_parameter_replacement_list(v)) for v in pd.concat([obs_par, noise_par])]
+                + [0])
+        observables = observable_specs(observables, n)
     for (oid, _, _), rows in key_rows.items():
-        orow = observable_df.loc[oid]
+        if oid not in observables:
+            raise JakstatInputError(f"observable {oid!r} of the measurement table is not in the "
+                                    f"observable table; expected one of {sorted(observables)}")
+        spec = observables[oid]
         first = rows[0]
-        subs = {**_override_symbols("observableParameter", oid,
+        subs = {**_override_symbols(spec.placeholders, oid,
                                     split_parameter_replacement_list(obs_par.iloc[first])),
-                **_override_symbols("noiseParameter", oid,
+                **_override_symbols(spec.noise_placeholders, oid,
                                     split_parameter_replacement_list(noise_par.iloc[first]))}
-        obs_expr = _substitute(sympify_petab(orow[C.OBSERVABLE_FORMULA]), subs)
-        noise = orow.get(C.NOISE_FORMULA, 1.0)
-        noise_expr = _substitute(sympify_petab(noise if pd.notna(noise) else 1.0), subs)
+        obs_expr = _substitute(spec.formula, subs)
+        noise_expr = _substitute(spec.noise, subs)
         # an observable id inside a noise formula means its value
         noise_expr = noise_expr.subs(sp.Symbol(oid, real=True), obs_expr).subs(
             sp.Symbol(oid), obs_expr)
-        trans = str(orow.get(C.OBSERVABLE_TRANSFORMATION, C.LIN))
-        trans = C.LIN if trans in ("nan", "") else trans
-        dist = str(orow.get(C.NOISE_DISTRIBUTION, C.NORMAL))
-        dist = C.NORMAL if dist in ("nan", "") else dist
-        if dist not in C.NOISE_MODELS or trans not in C.OBSERVABLE_TRANSFORMATIONS:
-            raise JakstatInputError(
-                f"observable {oid!r}: noise {dist!r} / transformation {trans!r} "
-                f"unsupported; expected one of {C.NOISE_MODELS} and one of "
-                f"{C.OBSERVABLE_TRANSFORMATIONS}")
+        trans, dist = spec.transformation, spec.distribution
         # free symbols may come unflagged from sympify_petab: flag them all
         flagged = {sp.Symbol(s.name): sp.Symbol(s.name, real=True)
                    for s in obs_expr.free_symbols | noise_expr.free_symbols}

@@ -1,15 +1,20 @@
-"""PEtab v1 problems in and out: reading, the linter, supported features, hash, writing.
+"""PEtab problems in and out: reading, the linter, supported features, hash, writing.
 
-* :func:`load_problem` reads a problem with :mod:`petab.v1` (YAML, SBML
-  model, TSV tables), runs the PEtab linter (:func:`lint_or_raise`) and
-  refuses features this calibrator does not support
-  (:func:`check_supported`: priors, mapping tables, a nominal value outside
-  its bounds).  Every failure is a
+* :func:`load_problem` reads a PEtab v1 problem with :mod:`petab.v1` or a
+  PEtab v2 problem with :class:`petab.v2.Problem` (YAML, SBML or PySB
+  model, TSV tables), runs the PEtab linter of its version
+  (:func:`lint_or_raise`) and refuses features this calibrator does not
+  support (:func:`check_supported`: v1 mapping tables, a v1 nominal value
+  outside its bounds; :func:`read_problem`: several models).  Every failure is a
   :class:`~jakstat_rules.errors.JakstatInputError` naming the file and what
   was expected.
 * :class:`ProblemPayload` is everything a worker process needs to rebuild
-  the problem (SBML text and the four tables), identified by
-  :func:`problem_hash`, which also keys resumable result folders.
+  the problem (SBML text and the tables; for PEtab v2 also the model-less
+  :class:`petab.v2.Problem` with its experiments and mapping table),
+  identified by :func:`problem_hash`, which also keys resumable result
+  folders.  A PySB model file is loaded with PySB, its network generated
+  and exported to SBML by the project's own path
+  (:mod:`jakstat_rules.calibrate.pysb_models`).
 * :func:`write_problem` writes a problem folder (``model.xml``, the four
   tables, ``problem.yaml``) atomically through :mod:`jakstat_rules.io`.
 
@@ -27,8 +32,9 @@ from pathlib import Path
 
 import pandas as pd
 import petab.v1 as petab
+import petab.v2 as petab2
 from petab.v1 import C
-from petab.v1.models import MODEL_TYPE_SBML
+from petab.v1.models import MODEL_TYPE_PYSB, MODEL_TYPE_SBML
 from petab.v1.models.sbml_model import SbmlModel
 from petab.versions import get_major_version
 
@@ -70,29 +76,32 @@ def _one_line(exc: Exception) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
-def read_problem(yaml_path: str | os.PathLike) -> petab.Problem:
-    """Read a PEtab v1 problem with an SBML model (no checks beyond reading).
+def read_problem(yaml_path: str | os.PathLike) -> petab.Problem | petab2.Problem:
+    """Read a PEtab v1 problem with an SBML model, or a PEtab v2 problem with
+    an SBML or PySB model (no checks beyond reading).
 
     Raises
     ------
     JakstatInputError
-        If the file is missing, cannot be read, is not PEtab v1 (PEtab v2 is
-        not supported yet), or has no SBML model.
+        If the file is missing, cannot be read, is neither PEtab v1 nor v2,
+        or has no supported model.
     """
     path = Path(yaml_path)
     if not path.is_file():
         raise JakstatInputError(f"PEtab problem file {str(path)!r} not found; "
-                                f"expected a PEtab v1 YAML file")
+                                f"expected a PEtab v1 or v2 YAML file")
     try:
         major = get_major_version(str(path))
     except Exception as exc:  # unreadable YAML or no format_version
         raise JakstatInputError(
             f"PEtab problem {str(path)!r} could not be read ({_one_line(exc)}); "
-            f"expected a PEtab v1 YAML file with format_version 1") from None
+            f"expected a PEtab YAML file with format_version 1 or 2") from None
+    if major == 2:
+        return _read_v2(path)
     if major != 1:
         raise JakstatInputError(
-            f"PEtab problem {str(path)!r} is PEtab v{major}: PEtab v{major} is not "
-            f"supported yet; expected a PEtab v1 problem (format_version 1)")
+            f"PEtab problem {str(path)!r} is PEtab v{major}, which is not supported; "
+            f"expected PEtab v1 or v2 (format_version 1 or 2.0.0)")
     try:
         problem = petab.Problem.from_yaml(str(path))
     except Exception as exc:  # libpetab raises many types for damaged tables
@@ -106,13 +115,46 @@ def read_problem(yaml_path: str | os.PathLike) -> petab.Problem:
     return problem
 
 
-def lint_or_raise(problem: petab.Problem | str | os.PathLike, name: str | None = None) -> None:
-    """Run the PEtab v1 linter and raise on any error.
+def _read_v2(path: Path) -> petab2.Problem:
+    """Read a PEtab v2 problem with libpetab's v2 API."""
+    try:
+        problem = petab2.Problem.from_yaml(str(path))
+    except Exception as exc:  # libpetab raises many types for damaged tables
+        raise JakstatInputError(
+            f"PEtab problem {str(path)!r} could not be read ({_one_line(exc)}); "
+            f"expected a PEtab v2 YAML file with an SBML or PySB model and TSV tables") from None
+    if len(problem.models) != 1 or problem.model.type_id not in (MODEL_TYPE_SBML, MODEL_TYPE_PYSB):
+        kinds = [m.type_id for m in problem.models]
+        raise JakstatInputError(f"PEtab problem {str(path)!r} has models {kinds}; expected "
+                                f"one SBML or PySB model")
+    return problem
+
+
+def _lint_v2(problem: petab2.Problem, name: str) -> None:
+    """Run libpetab's PEtab v2 validation and raise on any error."""
+    try:
+        issues = problem.validate()
+    except Exception as exc:  # the validator itself choked on the tables
+        raise JakstatInputError(
+            f"PEtab problem {name!r} could not be checked by the PEtab v2 linter "
+            f"({_one_line(exc)}); expected a valid PEtab v2 problem") from None
+    if issues.has_errors():
+        errors = [i.message for i in issues
+                  if i.level >= petab2.lint.ValidationIssueSeverity.ERROR]
+        raise JakstatInputError(f"PEtab problem {name!r} fails the PEtab v2 linter: "
+                                f"{'; '.join(errors[:5])}; expected a problem that passes "
+                                f"petablint")
+
+
+def lint_or_raise(problem: petab.Problem | petab2.Problem | str | os.PathLike,
+                  name: str | None = None) -> None:
+    """Run the PEtab linter of the problem's version and raise on any error.
 
     Parameters
     ----------
     problem
-        A :class:`petab.v1.Problem` or the path of its YAML file.
+        A :class:`petab.v1.Problem`, a :class:`petab.v2.Problem` or the path
+        of its YAML file.
     name
         How the problem is named in messages (default: its path).
 
@@ -125,6 +167,8 @@ def lint_or_raise(problem: petab.Problem | str | os.PathLike, name: str | None =
         name = name or str(problem)
         problem = read_problem(problem)
     name = name or "problem"
+    if isinstance(problem, petab2.Problem):
+        return _lint_v2(problem, name)
     handler = _ErrorCollector()
     logger = logging.getLogger("petab")
     logger.addHandler(handler)
@@ -144,15 +188,18 @@ def lint_or_raise(problem: petab.Problem | str | os.PathLike, name: str | None =
             f"expected a problem that passes petablint")
 
 
-def check_supported(problem: petab.Problem, name: str = "problem") -> None:
+def check_supported(problem: petab.Problem | petab2.Problem, name: str = "problem") -> None:
     """Refuse what this calibrator does not support.
 
     Raises
     ------
     JakstatInputError
-        On a nominal value outside its bounds or a mapping table (objective
-        priors are supported: :mod:`jakstat_rules.calibrate.priors`).
+        On a PEtab v1 nominal value outside its bounds or a PEtab v1 mapping
+        table (objective priors are supported:
+        :mod:`jakstat_rules.calibrate.priors`).
     """
+    if isinstance(problem, petab2.Problem):
+        return  # PEtab v2 lets nominal values lie outside the bounds (test suite case 0026)
     pdf = problem.parameter_df
     for pid, row in pdf.iterrows():
         if int(row[C.ESTIMATE]) != 1:
@@ -169,8 +216,9 @@ def check_supported(problem: petab.Problem, name: str = "problem") -> None:
                                 f"tables are not supported, expected none")
 
 
-def load_problem(yaml_path: str | os.PathLike, *, lint: bool = True) -> petab.Problem:
-    """Read a PEtab v1 problem with an SBML model and check it.
+def load_problem(yaml_path: str | os.PathLike, *, lint: bool = True
+                 ) -> petab.Problem | petab2.Problem:
+    """Read a PEtab v1 or v2 problem (see :func:`read_problem`) and check it.
 
     Parameters
     ----------
@@ -181,7 +229,7 @@ def load_problem(yaml_path: str | os.PathLike, *, lint: bool = True) -> petab.Pr
 
     Returns
     -------
-    petab.v1.Problem
+    petab.v1.Problem or petab.v2.Problem
         The problem.
 
     Raises
@@ -199,9 +247,11 @@ def load_problem(yaml_path: str | os.PathLike, *, lint: bool = True) -> petab.Pr
 
 # ----------------------------------------------------------------------------- payload
 def problem_hash(sbml: str, *tables: pd.DataFrame) -> str:
-    """SHA-256 of the SBML text and the PEtab tables (first 16 hex digits)."""
+    """SHA-256 of the SBML text and the PEtab tables (first 16 hex digits; None skipped)."""
     h = hashlib.sha256(sbml.encode())
     for t in tables:
+        if t is None:
+            continue
         h.update(t.to_csv(sep="\t", float_format="%.17g").encode())
     return h.hexdigest()[:16]
 
@@ -215,9 +265,16 @@ class ProblemPayload:
     sbml
         The SBML document as a string.
     condition_df, measurement_df, observable_df, parameter_df
-        The PEtab tables.
+        The PEtab tables (for PEtab v2, libpetab's v2 tables; the parameter
+        table with ``estimate`` as 0/1).
     hash
         :func:`problem_hash` of the above.
+    v2
+        For PEtab v2, the problem without its model (conditions, experiments,
+        observables, measurements, parameters and mapping as libpetab's v2
+        objects); None for PEtab v1.
+    aliases
+        PEtab v2 mapping table: PEtab id -> SBML id of the model entity it stands for.
     """
 
     sbml: str
@@ -226,25 +283,76 @@ class ProblemPayload:
     observable_df: pd.DataFrame
     parameter_df: pd.DataFrame
     hash: str
+    v2: petab2.Problem | None = None
+    aliases: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def version(self) -> int:
+        """The PEtab major version of the problem."""
+        return 1 if self.v2 is None else 2
 
     @classmethod
-    def from_problem(cls, problem: petab.Problem) -> "ProblemPayload":
-        """The payload of a :class:`petab.v1.Problem` with an SBML model."""
+    def from_problem(cls, problem: petab.Problem | petab2.Problem) -> "ProblemPayload":
+        """The payload of a PEtab v1 problem with an SBML model or a PEtab v2
+        problem with an SBML or PySB model."""
+        if isinstance(problem, petab2.Problem):
+            return cls._from_v2(problem)
         sbml = problem.model.to_sbml_str()
         tables = (problem.condition_df, problem.measurement_df,
                   problem.observable_df, problem.parameter_df)
         return cls(sbml, *[t.copy() for t in tables], hash=problem_hash(sbml, *tables))
 
+    @classmethod
+    def _from_v2(cls, problem: petab2.Problem) -> "ProblemPayload":
+        aliases = {m.petab_id: m.model_id for m in problem.mappings
+                   if m.model_id is not None and m.model_id != m.petab_id}
+        if problem.model.type_id == MODEL_TYPE_PYSB:
+            from .pysb_models import pysb_to_sbml
+
+            sbml, aliases = pysb_to_sbml(problem.model, aliases)
+        else:
+            sbml = problem.model.to_sbml_str()
+        bare = petab2.Problem(
+            condition_tables=problem.condition_tables,
+            experiment_tables=problem.experiment_tables,
+            observable_tables=problem.observable_tables,
+            measurement_tables=problem.measurement_tables,
+            parameter_tables=problem.parameter_tables,
+            mapping_tables=problem.mapping_tables, config=problem.config)
+        mdf = _written_measurements(problem)
+        pdf = problem.parameter_df.drop(columns="index", errors="ignore")
+        pdf[C.ESTIMATE] = [int(par.estimate) for par in problem.parameters]
+        tables = (problem.condition_df, mdf, problem.observable_df, pdf,
+                  problem.experiment_df, problem.mapping_df)
+        return cls(sbml, *tables[:4], hash=problem_hash(sbml, *tables), v2=bare,
+                   aliases=tuple(sorted(aliases.items())))
+
     def with_parameter_df(self, parameter_df: pd.DataFrame) -> "ProblemPayload":
         """The same problem with another parameter table (and its own hash)."""
+        extra = ((self.v2.experiment_df, self.v2.mapping_df, pd.Series(dict(self.aliases)))
+                 if self.v2 is not None else ())
         return replace(self, parameter_df=parameter_df.copy(),
                        hash=problem_hash(self.sbml, self.condition_df, self.measurement_df,
-                                         self.observable_df, parameter_df))
+                                         self.observable_df, parameter_df, *extra))
 
     def sbml_model(self) -> "SbmlModel":
         """The SBML model as libpetab's :class:`~petab.v1.models.sbml_model.SbmlModel`."""
 
         return SbmlModel.from_string(self.sbml)
+
+
+def _written_measurements(problem: petab2.Problem) -> pd.DataFrame:
+    """The measurement table of a PEtab v2 problem with the columns its files have
+    (libpetab's table adds the optional ones)."""
+    config = problem.config
+    files = list(getattr(config, "measurement_files", None) or [])
+    if files and getattr(config, "base_path", None) is not None:
+        table = pd.concat([petab2.get_measurement_df(Path(config.base_path) / f) for f in files],
+                          ignore_index=True)
+        if len(table) == len(problem.measurements):
+            return table
+    table = problem.measurement_df.drop(columns="index", errors="ignore")
+    return table.replace({None: math.nan, "": math.nan})
 
 
 # ----------------------------------------------------------------------------- writing

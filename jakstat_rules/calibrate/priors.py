@@ -53,13 +53,17 @@ class ParameterPrior:
         The two prior parameters (mean and SD, location and scale, or bounds).
     parameter_scale
         The parameter's ``parameterScale`` (used by ``parameterScale*`` types).
+    distribution
+        PEtab v2: libpetab's distribution (:attr:`petab.v2.Parameter.prior_dist`,
+        truncated to the bounds), a density of the linear value; None for v1.
     """
 
     parameter_id: str
     position: int
     type: str
-    parameters: tuple[float, float]
+    parameters: tuple[float, ...]
     parameter_scale: str
+    distribution: object = None
 
     def _argument(self, value: float) -> float:
         """The value the density is of: scaled for parameterScale*, else linear."""
@@ -68,6 +72,8 @@ class ParameterPrior:
         return float(value)
 
     def _distribution(self):
+        if self.distribution is not None:
+            return self.distribution
         a, b = self.parameters
         kind = self.type.replace("parameterScale", "").lower()
         if kind == "normal":
@@ -89,8 +95,8 @@ class ParameterPrior:
     @property
     def quadratic(self) -> bool:
         """Whether ``-log`` prior is a constant plus half a square (a residual)."""
-        return self.type in (C.NORMAL, C.PARAMETER_SCALE_NORMAL, C.UNIFORM,
-                             C.PARAMETER_SCALE_UNIFORM)
+        return self.distribution is None and self.type in (
+            C.NORMAL, C.PARAMETER_SCALE_NORMAL, C.UNIFORM, C.PARAMETER_SCALE_UNIFORM)
 
     def _argument_derivative(self, value: float) -> float:
         """d(argument)/d(linear value)."""
@@ -101,7 +107,11 @@ class ParameterPrior:
         return 1.0 / (value * math.log(10.0))
 
     def neglogprior_derivative(self, value: float) -> float:
-        """d(-log prior)/d(linear value) (0 for uniform priors inside their bounds)."""
+        """d(-log prior)/d(linear value) (0 for uniform priors inside their bounds;
+        PEtab v2 priors: a central difference of libpetab's density)."""
+        if self.distribution is not None:
+            step = 1e-6 * max(1.0, abs(value))
+            return (self.neglogprior(value + step) - self.neglogprior(value - step)) / (2 * step)
         a, b = self.parameters
         kind = self.type.replace("parameterScale", "").lower()
         if kind in ("lognormal", "loglaplace"):
@@ -136,6 +146,49 @@ class ObjectivePriors:
     """Every objective prior of a problem's estimated parameters."""
 
     priors: tuple[ParameterPrior, ...]
+
+    @classmethod
+    def from_payload(cls, payload, table: ParameterTable, name: str = "problem"
+                     ) -> "ObjectivePriors":
+        """The priors of a problem (:class:`~jakstat_rules.calibrate.petab_io.ProblemPayload`),
+        PEtab v1 or v2."""
+        if payload.v2 is not None:
+            return cls.from_v2_table(payload.parameter_df, table, name)
+        return cls.from_table(payload.parameter_df, table, name)
+
+    @classmethod
+    def from_v2_table(cls, parameter_df: pd.DataFrame, table: ParameterTable,
+                      name: str = "problem") -> "ObjectivePriors":
+        """Read the priors of a PEtab v2 parameter table (``priorDistribution``,
+        ``priorParameters``) as libpetab's v2 distributions, truncated to the
+        bounds.  Parameters without a prior have none (the implicit uniform
+        prior of PEtab v2 is a constant inside the bounds).
+
+        Raises
+        ------
+        JakstatInputError
+            For a prior libpetab cannot build.
+        """
+        import petab.v2 as petab2
+
+        if "priorDistribution" not in parameter_df:
+            return cls(())
+        df = parameter_df.reset_index()
+        df[C.ESTIMATE] = ["true" if int(v) else "false" for v in df[C.ESTIMATE]]
+        out = []
+        for par in petab2.ParameterTable.from_df(df).elements:
+            if not par.estimate or par.prior_distribution is None or not table.is_estimated(par.id):
+                continue
+            try:
+                dist = par.prior_dist
+            except (ValueError, TypeError) as exc:
+                raise JakstatInputError(f"parameter {par.id!r} in {name!r}: prior "
+                                        f"{par.prior_distribution!r} {par.prior_parameters}: "
+                                        f"{exc}; expected a PEtab v2 prior") from None
+            kind = str(getattr(par.prior_distribution, "value", par.prior_distribution))
+            out.append(ParameterPrior(par.id, table.position(par.id), kind,
+                                      tuple(map(float, par.prior_parameters)), C.LIN, dist))
+        return cls(tuple(out))
 
     @classmethod
     def from_table(cls, parameter_df: pd.DataFrame, table: ParameterTable,

@@ -389,6 +389,11 @@ class UnitSensitivities:
 
     def __init__(self, cp, nominal=None) -> None:
         self.cp = cp
+        if cp.payload.v2 is not None:
+            raise JakstatInputError(
+                "PEtab v2 problems: the AMICI build here reads PEtab v1 condition tables and "
+                "cannot replay experiments of periods, so derivatives come from finite "
+                "differences on the simulation core")
         derived, cells = unit_problem(cp)
         payload, pdf = cp.payload, derived.parameter_df
         self.dynamic_ids = [pid for pid in cp.estimated_ids if pid in pdf.index]

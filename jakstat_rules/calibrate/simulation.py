@@ -1,23 +1,32 @@
-"""Simulation of the PEtab conditions of a problem on the one simulation core.
+"""Simulation of the PEtab conditions and experiments of a problem on the one simulation core.
 
-:func:`plan_simulations` groups the measurement rows by their
-(pre-equilibration, simulation) condition pair; pairs whose conditions set
-the same values (e.g. the same dose in several experiments) are simulated
-once, as one :class:`SimulationUnit`.  :class:`ConditionSimulator` runs the
-units on an :class:`~jakstat_rules.engine.Engine`:
+A :class:`SimulationUnit` is one simulation: an ordered list of
+:class:`Period` s, each a start time and what changes then
+(:class:`~jakstat_rules.calibrate.mapping.ConditionSettings`).  PEtab v2
+experiments are such lists (:mod:`.experiments`); a PEtab v1
+(pre-equilibration, simulation) condition pair is the special case of a
+period at ``-inf`` followed by one at 0 (:func:`plan_simulations`).  Units
+whose periods set the same values are simulated once.
 
-1. :meth:`Engine.start <jakstat_rules.engine.Engine.start>` with the values
-   of the first condition (pre-equilibration if any, else simulation);
-2. with a pre-equilibration condition, :meth:`Engine.preequilibrate
-   <jakstat_rules.engine.Engine.preequilibrate>`, then the simulation
-   condition's values (:func:`~jakstat_rules.calibrate.mapping.switch_settings`);
-3. integration through the measured times; measurements at ``t = inf``
-   (steady-state data) are read after a further
-   :meth:`~jakstat_rules.engine.Engine.preequilibrate` from the last time.
+:class:`ConditionSimulator` runs a unit on an
+:class:`~jakstat_rules.engine.Engine`, period by period:
+
+1. the first period's values are initial values
+   (:meth:`Engine.start <jakstat_rules.engine.Engine.start>`);
+2. a period at ``-inf`` integrates to a steady state
+   (:meth:`Engine.preequilibrate <jakstat_rules.engine.Engine.preequilibrate>`)
+   and the model time becomes the next period's start (0 if none);
+3. every later period's values are evaluated together at its start (a
+   formula reads the model before any of them is applied), then set as
+   current values; integration runs through the measured times of the
+   period, up to the next period's start;
+4. measurements at ``t = inf`` (steady-state data) are read after a further
+   pre-equilibration from the end of the last period.
 """
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Mapping
@@ -31,37 +40,72 @@ from jakstat_rules.errors import SimulationError
 
 from .mapping import ConditionSettings, switch_settings
 
-__all__ = ["SimulationUnit", "SimulationPlan", "plan_simulations", "engine_selection",
-           "ConditionSimulator"]
+__all__ = ["Period", "SimulationUnit", "SimulationPlan", "plan_simulations", "group_units",
+           "engine_selection", "ConditionSimulator"]
 
 #: Simulation results kept per simulator (the least recently used is dropped first).
 CACHE_SIZE = 2
 
 
+@dataclass(frozen=True)
+class Period:
+    """A start time and what changes at it.
+
+    Attributes
+    ----------
+    time
+        The start (``-inf``: pre-equilibration, integrated to a steady state).
+    settings
+        The values set at the start.
+    """
+
+    time: float
+    settings: ConditionSettings
+
+    @property
+    def key(self) -> tuple:
+        """What the period does, without condition ids."""
+        return self.time, self.settings.key
+
+
 @dataclass(frozen=True, eq=False)
 class SimulationUnit:
-    """One simulation standing for one or more PEtab condition pairs.
+    """One simulation standing for one or more PEtab condition pairs or experiments.
 
     Attributes
     ----------
     preequilibration_id, simulation_id
-        The representative pair (``preequilibration_id`` is ``""`` if none).
-    start
-        Values set at time 0 (the first condition's).
-    switch
-        Values set after pre-equilibration, or None.
+        The representative PEtab v1 pair (``preequilibration_id`` is ``""``
+        if none); for a PEtab v2 experiment ``""`` and the experiment id.
+    periods
+        The periods, in time order (at most the first at ``-inf``).
     times
         Sorted distinct measurement times (``inf`` last).
     members
-        Every (pre-equilibration, simulation) pair this unit simulates.
+        Every (pre-equilibration, simulation) pair or ``("", experiment)``
+        this unit simulates.
     """
 
     preequilibration_id: str
     simulation_id: str
-    start: ConditionSettings
-    switch: ConditionSettings | None
+    periods: tuple[Period, ...]
     times: np.ndarray
     members: tuple[tuple[str, str], ...]
+
+    @property
+    def start(self) -> ConditionSettings:
+        """Values set at the start (the first period's)."""
+        return self.periods[0].settings
+
+    @property
+    def switch(self) -> ConditionSettings | None:
+        """Values set after pre-equilibration (PEtab v1 units), or None."""
+        return self.periods[1].settings if self.periods[0].time == -math.inf else None
+
+    @property
+    def name(self) -> str:
+        """How messages name the unit."""
+        return self.simulation_id
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,35 +139,64 @@ def plan_simulations(measurement_df: pd.DataFrame, settings: Mapping[str, Condit
         :class:`ConditionSettings` of every condition used.
     model_values
         Model values of the settable parameters (see :func:`switch_settings`).
+
+    Returns
+    -------
+    SimulationPlan
+        Units of periods ``(-inf, pre-equilibration), (0, simulation)`` or
+        ``(0, simulation)``.
     """
     pre = (measurement_df[C.PREEQUILIBRATION_CONDITION_ID].astype("string").fillna("").astype(str)
            if C.PREEQUILIBRATION_CONDITION_ID in measurement_df
            else pd.Series("", index=measurement_df.index))
     sim = measurement_df[C.SIMULATION_CONDITION_ID].astype(str)
-    pairs = list(dict.fromkeys(zip(pre, sim)))
+    periods = {}
+    for p_id, s_id in dict.fromkeys(zip(pre, sim)):
+        periods[(p_id, s_id)] = (
+            (Period(-math.inf, settings[p_id]),
+             Period(0.0, switch_settings(settings[p_id], settings[s_id], model_values)))
+            if p_id else (Period(0.0, settings[s_id]),))
+    return group_units(list(zip(pre, sim)), periods, measurement_df[C.TIME].to_numpy(float))
+
+
+def group_units(row_members: list[tuple[str, str]],
+                periods: Mapping[tuple[str, str], tuple[Period, ...]],
+                times: np.ndarray) -> SimulationPlan:
+    """Simulation units from the periods of every measurement row.
+
+    Parameters
+    ----------
+    row_members
+        Per measurement row, its (pre-equilibration, simulation) pair or
+        ``("", experiment)``.
+    periods
+        The periods of every such member; members with periods of equal
+        :attr:`Period.key` share one unit.
+    times
+        Per measurement row, its time.
+    """
     index_of: dict[tuple, int] = {}
-    pair_unit: dict[tuple[str, str], int] = {}
+    member_unit: dict[tuple[str, str], int] = {}
     representative: list[tuple[str, str]] = []
     members: list[list[tuple[str, str]]] = []
-    for pair in pairs:
-        key = (settings[pair[0]].key if pair[0] else None, settings[pair[1]].key)
+    for member in dict.fromkeys(row_members):
+        key = tuple(period.key for period in periods[member])
         if key not in index_of:
             index_of[key] = len(representative)
-            representative.append(pair)
+            representative.append(member)
             members.append([])
-        pair_unit[pair] = index_of[key]
-        members[index_of[key]].append(pair)
-    row_unit = np.array([pair_unit[x] for x in zip(pre, sim)], dtype=int)
-    times_all = measurement_df[C.TIME].to_numpy(float)
-    row_time = np.zeros(len(measurement_df), dtype=int)
+        member_unit[member] = index_of[key]
+        members[index_of[key]].append(member)
+    row_unit = np.array([member_unit[x] for x in row_members], dtype=int)
+    times_all = np.asarray(times, float)
+    row_time = np.zeros(len(times_all), dtype=int)
     units = []
     for k, (p_id, s_id) in enumerate(representative):
         rows = np.flatnonzero(row_unit == k)
-        times = np.unique(times_all[rows])
-        row_time[rows] = np.searchsorted(times, times_all[rows])
-        start = settings[p_id or s_id]
-        switch = switch_settings(settings[p_id], settings[s_id], model_values) if p_id else None
-        units.append(SimulationUnit(p_id, s_id, start, switch, times, tuple(members[k])))
+        unit_times = np.unique(times_all[rows])
+        row_time[rows] = np.searchsorted(unit_times, times_all[rows])
+        units.append(SimulationUnit(p_id, s_id, periods[(p_id, s_id)], unit_times,
+                                    tuple(members[k])))
     return SimulationPlan(units, row_unit, row_time)
 
 
@@ -158,20 +231,65 @@ class ConditionSimulator:
         self.plan = plan
         self.quantities = list(quantities)
         self.selections = [engine_selection(engine, q) for q in self.quantities]
+        self._model_ids = set(engine.settable_ids) | engine.rule_ids
         self.dynamic = np.asarray(dynamic, dtype=int)
         # the last CACHE_SIZE results by dynamic parameters: a finite-difference
         # Jacobian perturbs the dynamic parameters one by one and then the others
         # (noise, scaling), which need the unperturbed simulation again
         self._cache: OrderedDict[tuple, list[np.ndarray]] = OrderedDict()
 
-    def _begin(self, unit: SimulationUnit, p: np.ndarray) -> None:
-        """Start the unit: first condition, pre-equilibration and switch."""
+    def _lookup(self, name: str) -> float:
+        """Current value of a model quantity as SBML means its id (``time``: model time)."""
         eng = self.engine
-        eng.start({**unit.start.parameter_values(p), **unit.start.state_values(p)})
-        if unit.switch is not None:
+        if name == "time" and name not in self._model_ids:
+            return float(eng.rr.model.getTime())
+        return eng.value(engine_selection(eng, name))
+
+    def _apply(self, settings: ConditionSettings, p: np.ndarray, first: bool) -> None:
+        """Set a period's values: initial values for the first period, else current values.
+
+        Every value is evaluated before any is set (a formula sees the model as
+        it was at the period's start).
+        """
+        eng = self.engine
+        if first:
+            eng.start({**settings.parameter_values(p), **settings.state_values(p)}
+                      if not settings.reads_model else None)
+            if not settings.reads_model:
+                return
+        parameters = settings.parameter_values(p, self._lookup)
+        states = settings.state_values(p, self._lookup)
+        if first:  # formulas of the model's initial values: set them as initial values
+            eng.start({**parameters, **states})
+            return
+        eng.set_values(parameters)
+        eng.set_current(states)
+
+    def _run(self, unit: SimulationUnit, p: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """Simulate one unit period by period; values at ``times`` (sorted, ``inf`` last)."""
+        eng = self.engine
+        res = np.empty((len(times), len(self.selections)))
+        periods = unit.periods
+        done = 0
+        for k, period in enumerate(periods):
+            self._apply(period.settings, p, first=k == 0)
+            end = periods[k + 1].time if k + 1 < len(periods) else math.inf
+            if period.time == -math.inf:
+                eng.preequilibrate(time=end if math.isfinite(end) else 0.0)
+                continue
+            now = float(eng.rr.model.getTime()) if k else period.time
+            if k == 0:
+                eng.set_time(now)
+            inside = times[(times >= now) & (times < end)]
+            grid = np.unique(np.concatenate([[now], inside, [end] if math.isfinite(end) else []]))
+            if len(grid) > 1 or len(inside):
+                data = eng.simulate(grid, self.selections)
+                res[done: done + len(inside)] = data[np.searchsorted(grid, inside)]
+            done += len(inside)
+        if done < len(times):  # steady-state measurements
             eng.preequilibrate()
-            eng.set_values(unit.switch.parameter_values(p))
-            eng.set_current(unit.switch.state_values(p))
+            res[done:] = eng.simulate([0.0], self.selections)[0]
+        return res
 
     def simulate(self, p: np.ndarray) -> list[np.ndarray]:
         """Simulate every unit at its measurement times; cached on the dynamic parameters.
@@ -198,25 +316,14 @@ class ConditionSimulator:
             self._cache.move_to_end(key)
             return hit
         out = []
-        eng = self.engine
         for unit in self.plan.units:
-            times = unit.times
-            finite = times[np.isfinite(times)]
-            res = np.empty((len(times), len(self.selections)))
             try:
-                self._begin(unit, p)
-                if len(finite):
-                    grid = np.unique(np.concatenate([[0.0], finite]))
-                    data = eng.simulate(grid, self.selections)
-                    res[: len(finite)] = data[np.searchsorted(grid, finite)]
-                if len(finite) < len(times):  # steady-state measurements
-                    eng.preequilibrate()
-                    res[len(finite):] = eng.simulate([0.0], self.selections)[0]
+                res = self._run(unit, p, unit.times)
             except (SimulationError, RuntimeError) as exc:  # the engine's and libroadrunner's
                 # solver failures only: a bad id or setting is a bug to report, not an inf to fit
-                raise SimulationError(f"condition {unit.simulation_id!r}: {exc}") from None
+                raise SimulationError(f"condition {unit.name!r}: {exc}") from None
             if not np.all(np.isfinite(res)):
-                raise SimulationError(f"condition {unit.simulation_id!r}: non-finite output")
+                raise SimulationError(f"condition {unit.name!r}: non-finite output")
             out.append(res)
         self._cache[key] = out
         while len(self._cache) > CACHE_SIZE:
@@ -233,8 +340,10 @@ class ConditionSimulator:
         """
         out = []
         for unit in self.plan.units:
-            tmax = float(np.max(unit.times[np.isfinite(unit.times)], initial=1.0))
-            grid = np.linspace(0.0, tmax, n)
-            self._begin(unit, p)
-            out.append((grid, self.engine.simulate(grid, self.selections)))
+            finite = unit.times[np.isfinite(unit.times)]
+            first = unit.periods[0].time
+            start = first if math.isfinite(first) else (unit.periods[1].time
+                                                        if len(unit.periods) > 1 else 0.0)
+            grid = np.linspace(start, float(np.max(finite, initial=start + 1.0)), n)
+            out.append((grid, self._run(unit, p, grid)))
         return out

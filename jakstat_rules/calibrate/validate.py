@@ -97,11 +97,12 @@ def validate(fit_dir: str | os.PathLike, problem_yaml: str | os.PathLike,
     fitted = fit["best_parameters"]
     problem = load_problem(problem_yaml)
     # non-estimated parameters that were fitted take the fitted value
-    pdf = problem.parameter_df.copy()
+    payload = ProblemPayload.from_problem(problem)  # PEtab v1 or v2
+    pdf = payload.parameter_df.copy()
     for pid in pdf.index:
         if pid in fitted and int(pdf.at[pid, C.ESTIMATE]) != 1:
             pdf.at[pid, C.NOMINAL_VALUE] = float(fitted[pid])
-    payload = ProblemPayload.from_problem(problem).with_parameter_df(pdf)
+    payload = payload.with_parameter_df(pdf)
     fs = settings_of_fit(fit, n_starts=int(n_starts), seed=int(seed))
     fs.check()
     table = ParameterTable.from_df(pdf)

@@ -151,15 +151,8 @@ def consistency_report(doc: libsbml.SBMLDocument | str) -> list[tuple[int, int, 
 def to_sbml_document(model: Model) -> libsbml.SBMLDocument:
     """The post-processed :class:`libsbml.SBMLDocument` (see :func:`to_sbml`)."""
     _check_supported(model)
-    generate_network(model)
     comp_units = component_units(model)
-    species_ids = readable_species_ids(model)
-
-    text = export(model, "sbml")
-    obs_ids = {f"__obs{i}": o.name for i, o in enumerate(model.observables)}
-    sp_ids = {f"__s{i}": sid for i, sid in enumerate(species_ids)}
-    text = re.sub(r"(?<![A-Za-z0-9_])(__s\d+|__obs\d+)(?![A-Za-z0-9_])",
-                  lambda m: sp_ids.get(m.group(1)) or obs_ids[m.group(1)], text)
+    text, species_ids = network_sbml(model)
     text = text.replace('compartment="default"', 'compartment="cell"').replace(
         '<compartment id="default"', '<compartment id="cell"')
     doc = libsbml.readSBMLFromString(text)
@@ -183,6 +176,30 @@ def to_sbml_document(model: Model) -> libsbml.SBMLDocument:
         raise SBMLExportError(f"the SBML of {model.name!r} fails libSBML's checks "
                               f"({len(errors)} errors): {msgs}")
     return doc
+
+
+def network_sbml(model: Model) -> tuple[str, list[str]]:
+    """PySB's SBML of a model's reaction network, with readable ids.
+
+    The network comes from :func:`~jakstat_rules.network.generate_network`
+    (BioNetGen, cached by content); species are named by
+    :func:`readable_species_ids` and observables by their PySB names.  Any
+    PySB model can be written this way (compartments included); :func:`to_sbml`
+    adds the annotations, units and checks of the project's own model.
+
+    Returns
+    -------
+    (str, list of str)
+        The SBML text and the id of every species of ``model.species``.
+    """
+    generate_network(model)
+    species_ids = readable_species_ids(model)
+    text = export(model, "sbml")
+    obs_ids = {f"__obs{i}": o.name for i, o in enumerate(model.observables)}
+    sp_ids = {f"__s{i}": sid for i, sid in enumerate(species_ids)}
+    text = re.sub(r"(?<![A-Za-z0-9_])(__s\d+|__obs\d+)(?![A-Za-z0-9_])",
+                  lambda m: sp_ids.get(m.group(1)) or obs_ids[m.group(1)], text)
+    return text, species_ids
 
 
 def _check_supported(model: Model) -> None:
