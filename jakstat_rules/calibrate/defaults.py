@@ -34,6 +34,7 @@ overridden by the corresponding option (``--gradient``, ``--rtol``,
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
@@ -53,6 +54,8 @@ from .petab_io import ProblemPayload
 __all__ = ["AUTO", "Choice", "available_cores", "choose_settings", "choose_workers",
            "recheck", "EXACT_RTOL", "EXACT_TOL", "FD_TOL", "CHEAP_FD_SECONDS",
            "PARALLEL_SECONDS"]
+
+log = logging.getLogger("jakstat_rules")
 
 #: Value of ``FitSettings.gradient`` (and ``--gradient``) that lets the program choose.
 AUTO = "auto"
@@ -208,6 +211,14 @@ def choose_settings(payload: ProblemPayload, settings: Any, out: Path | None = N
         gradient, grad_seconds, why = _choose_gradient(payload, exact_tolerances, x,
                                                        fd_seconds, measured)
         notes.append(why)
+    elif gradient == "exact":
+        try:  # built here, once, before any worker
+            get_compiled(payload, *exact_tolerances).sensitivities()
+        except JakstatInputError as exc:
+            log.warning("jakstat: exact derivatives unavailable, using finite differences: %s",
+                        exc)
+            gradient = "fd"
+            notes.append("finite differences: exact derivatives unavailable")
     exact = gradient == "exact"
     rtol, atol, tol = settings.rtol, settings.atol, settings.tol
     if rtol is None:

@@ -453,21 +453,6 @@ class StartResult:
         return cls(**known)
 
 
-def exact_or_fd(cp: CompiledProblem, settings: FitSettings) -> FitSettings:
-    """The settings to fit with: exact gradients if the sensitivity engine can
-    build the problem, else finite differences (with one warning line naming
-    the reason).  Builds (or loads) the AMICI model once, before any worker."""
-    if settings.gradient != "exact":
-        return settings
-    try:
-        cp.sensitivities()
-    except JakstatInputError as exc:
-        logging.getLogger(__name__).warning("exact gradients unavailable, using finite "
-                                            "differences: %s", exc)
-        return replace(settings, gradient="fd")
-    return settings
-
-
 class StartMonitor:
     """Reports a running start's progress (evaluations, best NLL so far, elapsed
     time) through :func:`~jakstat_rules.calibrate.parallel.report_progress`, at most
@@ -810,7 +795,6 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
     choice = choose_settings(payload, settings, out)
     settings = choice.settings
     cp = get_compiled(payload, settings.rtol, settings.atol)
-    settings = exact_or_fd(cp, settings)
     identity = run_identity(payload.hash, settings)
     earlier = _check_resume(out, identity)
     ob = Objective(cp, analytic=settings.analytic_scaling, gradient=settings.gradient)
