@@ -383,7 +383,9 @@ def solver_log(path: str | os.PathLike, title: str = "") -> Iterator[Path]:
     Parameters
     ----------
     path
-        The log file (created, or appended to).
+        The log file (created, or appended to; a symbolic link there is
+        refused with :class:`JakstatInputError`, so the log never writes
+        outside the result folder).
     title
         Written as a header line with the date, to separate invocations.
 
@@ -392,8 +394,16 @@ def solver_log(path: str | os.PathLike, title: str = "") -> Iterator[Path]:
     pathlib.Path
         The log file.
     """
+    from jakstat_rules.io import open_no_follow
+
     path = Path(path)
-    log = open(path, "a", encoding="utf-8", buffering=1)
+    try:
+        fd = open_no_follow(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    except OSError as exc:
+        raise JakstatInputError(f"cannot write the solver log {str(path)!r} "
+                                f"({exc.strerror or exc}): expected a writable result "
+                                f"folder") from None
+    log = open(fd, "a", encoding="utf-8", buffering=1)
     log.write(f"==== {time.strftime('%Y-%m-%d %H:%M:%S')} {title}".rstrip() + "\n")
     saved: dict[int, int] = {}
     streams: dict[str, tuple[Any, _Terminal]] = {}

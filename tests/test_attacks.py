@@ -1,0 +1,216 @@
+"""The red-team cases of issue 21, each through the command line (or the API
+where no command exists): no silent wrong result, nothing outside the output
+folder touched, one ``jakstat: error:`` line and exit code 2 for bad input.
+
+References are independent of the code under test: the bytes of files outside
+the output folder, the stored records themselves, the file system.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from jakstat_rules.cli import main
+from jakstat_rules.io import record_checksum
+from test_calibrate_cli import one_error_line
+from test_calibrate_optimize import _snapshot
+
+
+def _calibrate(problem: Path, out: Path, *extra: str) -> int:
+    return main(["calibrate", str(problem), "--out", str(out), "--starts", "4",
+                 "--no-progress", *extra])
+
+
+def _warnings(capsys) -> list[str]:
+    """The lines a run printed on stderr besides its status lines."""
+    return [line for line in capsys.readouterr().err.splitlines()
+            if line.strip() and not line.startswith("jakstat: settings: ")
+            and "re-evaluated at" not in line]
+
+
+# -- start records: checksum and re-evaluation ---------------------------------------------
+
+def _edit_record(path: Path, fval: float, checksum: bool) -> None:
+    record = json.loads(path.read_text())
+    record["fval"] = fval
+    if checksum:
+        record["checksum"] = record_checksum(record)
+    path.write_text(json.dumps(record, indent=2))
+
+
+@pytest.mark.parametrize("checksum, why", [(False, "does not match its checksum"),
+                                           (True, "is not reproduced")])
+def test_an_edited_start_record_is_run_again_never_the_best(exact_problem, exact_fit,
+                                                            tmp_path, capsys, checksum, why):
+    """A start record whose fval was edited (a one-byte edit, or an edit with
+    its checksum recomputed) is damaged: one warning line naming it, the start
+    runs again, and the edited value never becomes the best fit."""
+    out = tmp_path / "fit"
+    shutil.copytree(exact_fit, out)
+    true_best = json.loads((out / "summary.json").read_text())["best_fval"]
+    record = out / "starts" / "start_0002.json"
+    _edit_record(record, true_best - 1000.0, checksum)
+    capsys.readouterr()
+    assert _calibrate(exact_problem, out) == 0
+    lines = _warnings(capsys)
+    damaged = [line for line in lines if "damaged" in line]
+    assert len(damaged) == 1 and str(record) in damaged[0] and why in damaged[0], lines
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["best_fval"] == pytest.approx(true_best, abs=1e-6)
+    assert json.loads(record.read_text())["fval"] == pytest.approx(true_best, abs=0.1)
+
+
+# -- nothing outside the output folder -------------------------------------------------------
+
+@pytest.mark.parametrize("name", [".lock", "solver.log"])
+def test_a_symlink_in_the_result_folder_is_never_followed(exact_problem, exact_fit, tmp_path,
+                                                          capsys, name):
+    """A ``.lock`` or ``solver.log`` planted as a symbolic link to a file
+    outside the folder is refused in one line; the target keeps its bytes."""
+    out = tmp_path / "fit"
+    shutil.copytree(exact_fit, out)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (out / name).unlink(missing_ok=True)
+    (out / name).symlink_to(victim)
+    capsys.readouterr()
+    assert _calibrate(exact_problem, out) == 2
+    one_error_line(capsys, repr(str(out / name)), "symbolic link")
+    assert victim.read_text() == "precious\n"
+
+
+# -- profile and validate go on from a finished, finite fit within its bounds ----------------
+
+def _damage_summary(fit: Path, change) -> None:
+    path = fit / "summary.json"
+    summary = json.loads(path.read_text())
+    change(summary)
+    path.write_text(json.dumps(summary))       # Python writes NaN/Infinity as bare literals
+
+
+def _set_best(pid: str, value: float):
+    def change(summary: dict) -> None:
+        summary["best_parameters"][pid] = value
+    return change
+
+
+def _drop_best(pid: str):
+    def change(summary: dict) -> None:
+        del summary["best_parameters"][pid]
+    return change
+
+
+def _unfinished(summary: dict) -> None:
+    summary["complete"], summary["n_finished"] = False, 2
+
+
+def _bad_rtol(summary: dict) -> None:
+    summary["settings"]["rtol"] = -1.0
+
+
+@pytest.mark.parametrize("command", ["profile", "validate"])
+@pytest.mark.parametrize("change, needle", [
+    (_set_best("k1", float("nan")), "finite numbers"),
+    (_set_best("k1", float("inf")), "finite numbers"),
+    (_set_best("k1", 1e12), "outside its bounds"),
+    (_drop_best("k1"), "k1"),
+    (_unfinished, "unfinished fit (2 of 4 starts)"),
+    (_bad_rtol, "rtol -1.0"),
+], ids=["nan", "inf", "out-of-bounds", "missing", "unfinished", "bad-rtol"])
+def test_profile_and_validate_refuse_a_fit_they_cannot_go_on_from(
+        exact_problem, exact_fit, tmp_path, capsys, command, change, needle):
+    fit = tmp_path / "fit"
+    shutil.copytree(exact_fit, fit)
+    _damage_summary(fit, change)
+    out = tmp_path / "out"
+    args = (["profile", str(exact_problem), "--fit", str(fit), "--out", str(out)]
+            if command == "profile" else ["validate", str(fit), str(exact_problem),
+                                          "--out", str(out)])
+    capsys.readouterr()
+    assert main(args) == 2
+    one_error_line(capsys, needle)
+    assert not out.exists()
+
+
+# -- values PEtab cannot mean are refused before anything runs --------------------------------
+
+def _edited_problem(src: Path, dst: Path, table: str, edit) -> Path:
+    import pandas as pd
+
+    shutil.copytree(src.parent, dst)
+    path = dst / table
+    df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    edit(df)
+    df.to_csv(path, sep="\t", index=False)
+    return dst / src.name
+
+
+def _negative_time(df) -> None:
+    df.loc[0, "time"] = "-3"
+
+
+def _infinite_measurement(df) -> None:
+    df.loc[1, "measurement"] = "inf"
+
+
+def _equal_bounds(df) -> None:
+    df.loc[df.parameterId == "k2", "upperBound"] = "0.001"
+
+
+def _infinite_bound(df) -> None:
+    df.loc[df.parameterId == "k2", "upperBound"] = "inf"
+
+
+def _fixed_nan(df) -> None:
+    df.loc[df.parameterId == "k2", ["nominalValue", "estimate"]] = ["nan", "0"]
+
+
+@pytest.mark.parametrize("table, edit, needles", [
+    ("measurements.tsv", _negative_time, ["row 1", "time -3.0", "expected a time >= 0"]),
+    ("measurements.tsv", _infinite_measurement, ["row 2", "measurement inf",
+                                                 "expected a finite number"]),
+    ("parameters.tsv", _equal_bounds, ["'k2'", "[0.001, 0.001]", "lowerBound < upperBound"]),
+    ("parameters.tsv", _infinite_bound, ["'k2'", "[0.001, inf]", "finite bounds"]),
+    ("parameters.tsv", _fixed_nan, ["'k2'", "nominal value nan", "expected a finite number"]),
+], ids=["negative-time", "inf-measurement", "equal-bounds", "inf-bound", "fixed-nan"])
+def test_calibrate_refuses_values_petab_cannot_mean(exact_problem, tmp_path, capsys, table,
+                                                    edit, needles):
+    """A measurement at a negative time would shift its whole condition (the
+    simulation would start there); the other values made every start fail or
+    silently used the SBML default: each is one line, before any output."""
+    problem = _edited_problem(exact_problem, tmp_path / "problem", table, edit)
+    out = tmp_path / "fit"
+    capsys.readouterr()
+    assert _calibrate(problem, out) == 2
+    one_error_line(capsys, *needles)
+    assert not out.exists()
+
+
+# -- a run whose every start fails ------------------------------------------------------------
+
+def test_a_run_whose_every_start_fails_exits_with_the_first_reason(tmp_path, capsys):
+    """Every k of the bounds blows the model up before the measurements: the
+    run records its starts, then exits 2 with one line giving start 0's reason
+    (it used to end with best_fval Infinity and exit 0)."""
+    import pandas as pd
+
+    from test_calibrate_optimize import _blow_up_problem
+
+    problem = _blow_up_problem(tmp_path / "blow")
+    parameters = problem.parent / "parameters.tsv"
+    table = pd.read_csv(parameters, sep="\t")
+    table.loc[0, ["lowerBound", "nominalValue"]] = [0.5, 0.7]
+    table.to_csv(parameters, sep="\t", index=False)
+    out = tmp_path / "fit"
+    capsys.readouterr()
+    assert main(["calibrate", str(problem), "--out", str(out), "--starts", "2",
+                 "--no-progress"]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines()
+           if line.strip() and not line.startswith("jakstat: settings: ")]
+    assert len(err) == 1 and err[0].startswith("jakstat: error: every start failed (2 of 2 "), err
+    assert "start 0: no starting point could be evaluated" in err[0]
+    assert json.loads((out / "summary.json").read_text())["n_failed"] == 2
