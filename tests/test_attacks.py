@@ -214,3 +214,110 @@ def test_a_run_whose_every_start_fails_exits_with_the_first_reason(tmp_path, cap
     assert len(err) == 1 and err[0].startswith("jakstat: error: every start failed (2 of 2 "), err
     assert "start 0: no starting point could be evaluated" in err[0]
     assert json.loads((out / "summary.json").read_text())["n_failed"] == 2
+
+
+# -- data import: a new folder, whole or not at all -------------------------------------------
+
+def _import(table: Path, out: Path) -> int:
+    return main(["data", "import", str(table), "--out", str(out), "--validate",
+                 "exp20190214"])
+
+
+@pytest.fixture(scope="module")
+def example_table(tmp_path_factory) -> Path:
+    from jakstat_rules.data import example_path
+
+    return example_path()
+
+
+@pytest.mark.parametrize("kind", ["non-empty", "symlink"])
+def test_data_import_never_overwrites_an_existing_out(example_table, tmp_path, capsys, kind):
+    """An --out holding files (an earlier import: train/ and a stale
+    validation/), or a symbolic link to one, is refused in one line before
+    any work; its files keep their bytes."""
+    earlier = tmp_path / "earlier"
+    (earlier / "validation").mkdir(parents=True)
+    (earlier / "validation" / "problem.yaml").write_text("stale\n")
+    out = earlier if kind == "non-empty" else tmp_path / "link"
+    if kind == "symlink":
+        out.symlink_to(earlier)
+    before = _snapshot(earlier)
+    capsys.readouterr()
+    assert _import(example_table, out) == 2
+    one_error_line(capsys, repr(str(out)),
+                   "is not empty" if kind == "non-empty" else "symbolic link")
+    assert _snapshot(earlier) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["earlier"] + (["link"] if kind == "symlink" else []))
+
+
+def test_data_import_appears_whole_or_not_at_all(example_table, tmp_path, capsys,
+                                                 monkeypatch):
+    """A write failing half-way (a full disk on the validation problem) leaves
+    no --out and no staging folder; a staging folder left by a killed import
+    is removed by the next import, which writes the whole output."""
+    import os
+
+    from jakstat_rules import io
+    from jakstat_rules.calibrate import petab_io
+
+    out = tmp_path / "petab"
+    real = petab_io.atomic_write
+
+    def full_disk(path, text):  # what atomic_write raises when the disk is full
+        if "validation" in str(path):
+            raise io._os_error(path, OSError(28, "No space left on device"))
+        return real(path, text)
+
+    monkeypatch.setattr(petab_io, "atomic_write", full_disk)
+    capsys.readouterr()
+    assert _import(example_table, out) == 2
+    one_error_line(capsys, "No space left on device")
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    killed = tmp_path / ".petab.import-999999999.tmp" / "train"     # no such process
+    killed.mkdir(parents=True)
+    (killed / "model.xml").write_text("<half")
+    capsys.readouterr()
+    assert _import(example_table, out) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["petab"]
+    assert sorted(p.name for p in out.iterdir()) == ["train", "validation"]
+    assert os.path.isfile(out / "validation" / "problem.yaml")
+
+
+# -- supplement: a build killed during its install step ---------------------------------------
+
+def _supplement_folder(path: Path, tag: str) -> Path:
+    path.mkdir(parents=True)
+    (path / "manifest.xml").write_text(f"<omexManifest>{tag}</omexManifest>\n")
+    return path
+
+
+@pytest.mark.parametrize("killed_after", ["old moved out", "new moved in"])
+def test_supplement_install_killed_is_restored_by_the_next_run(tmp_path, killed_after):
+    """A kill between the renames of the install step left the old
+    supplement only in a staging folder (or the new folder beside the old
+    archive); the next run, under the folder's lock, restores a matching
+    folder and archive and removes the staging folder."""
+    from jakstat_rules.io import lock_output_dir
+    from jakstat_rules.supplement.build import (ARCHIVE_NAME, FOLDER_NAME, STAGING_PREFIX,
+                                                recover_interrupted_install)
+
+    out = tmp_path / "supplement"
+    staging = out / f"{STAGING_PREFIX}x1y2z3"
+    _supplement_folder(staging / "previous", "old")
+    if killed_after == "old moved out":
+        (out / ARCHIVE_NAME).write_text("old archive")
+        _supplement_folder(staging / FOLDER_NAME, "new")
+        (staging / ARCHIVE_NAME).write_text("new archive")
+        expected = ("old", "old archive")
+    else:
+        (out / ARCHIVE_NAME).write_text("old archive")
+        _supplement_folder(out / FOLDER_NAME, "new")
+        (staging / ARCHIVE_NAME).write_text("new archive")
+        expected = ("new", "new archive")
+    with lock_output_dir(out):
+        assert len(recover_interrupted_install(out)) == 1
+    assert sorted(p.name for p in out.iterdir()) == sorted([FOLDER_NAME, ARCHIVE_NAME])
+    manifest = (out / FOLDER_NAME / "manifest.xml").read_text()
+    assert expected[0] in manifest and (out / ARCHIVE_NAME).read_text() == expected[1]
