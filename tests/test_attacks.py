@@ -321,3 +321,54 @@ def test_supplement_install_killed_is_restored_by_the_next_run(tmp_path, killed_
     assert sorted(p.name for p in out.iterdir()) == sorted([FOLDER_NAME, ARCHIVE_NAME])
     manifest = (out / FOLDER_NAME / "manifest.xml").read_text()
     assert expected[0] in manifest and (out / ARCHIVE_NAME).read_text() == expected[1]
+
+
+# -- Dask ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("address, needle", [
+    ("tcp://127.0.0.1:99999999999999999999", "port"),
+    ("tcp://[::1", "scheduler"),
+    ("ucx://127.0.0.1:8786", "protocol 'ucx'"),
+    ("tcp://" + "a" * 5000 + ":1", "at most 1000 characters"),
+    ("tcp://127.0.0.1", "scheduler"),
+], ids=["huge-port", "bad-host", "other-transport", "huge-address", "no-port"])
+def test_bad_scheduler_addresses_are_one_line_before_the_folder_is_claimed(
+        exact_problem, tmp_path, capsys, address, needle):
+    out = tmp_path / "fit"
+    capsys.readouterr()
+    assert main(["calibrate", str(exact_problem), "--out", str(out), "--starts", "2",
+                 "--scheduler", address, "--no-progress"]) == 2
+    one_error_line(capsys, "cannot connect to dask scheduler", needle)
+    assert not out.exists()
+
+
+def test_a_start_whose_worker_is_lost_runs_again(exact_problem, tmp_path):
+    """The only worker dies while it runs a start (as if killed): dask runs
+    the start again on a new worker instead of ending the run with
+    FutureCancelledError."""
+    from distributed import LocalCluster
+
+    from jakstat_rules.calibrate import optimize
+
+    flag = tmp_path / "killed-once"
+    real = optimize.run_start
+
+    def dies_once(payload, settings, start, x0, fixed=None):
+        import os
+
+        if start == 1 and not flag.exists():
+            flag.write_text("x")
+            os._exit(1)                                    # the worker process is gone
+        return real(payload, settings, start, x0, fixed)
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        import jakstat_rules.calibrate.optimize as module
+        original, module.run_start = module.run_start, dies_once
+        try:
+            summary = optimize.calibrate(exact_problem, tmp_path / "fit", n_starts=2,
+                                         seed=0, scheduler=cluster.scheduler_address,
+                                         progress=False, plots=False)
+        finally:
+            module.run_start = original
+    assert flag.exists() and summary["n_finished"] == 2 and summary["n_failed"] == 0
