@@ -372,3 +372,21 @@ def test_a_start_whose_worker_is_lost_runs_again(exact_problem, tmp_path):
         finally:
             module.run_start = original
     assert flag.exists() and summary["n_finished"] == 2 and summary["n_failed"] == 0
+
+
+# -- bounded simulations ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, needles", [
+    (["simulate", "--set", "IFNb_pM=100", "--points", "100000000"], ["100000000", "<= 100000"]),
+    (["simulate", "--set", "IFNb_pM=100", "--t-end", "1e300"], ["1e+300", "<= 1e+06"]),
+    (["simulate", "--set", "IFNb_pM=1e30"], ["IFNb_pM=", "<= 1e+09 pM"]),
+    (["dose-response", "IFNa_pM", "--doses", "1e30"], ["IFNa_pM=", "<= 1e+09 pM"]),
+], ids=["points", "t-end", "dose", "dose-series"])
+def test_simulations_are_bounded(tmp_path, capsys, args, needles):
+    """A run without bound (10^8 output times, an end time of 10^300 min, a
+    dose of 10^30 pM) is one line before anything is simulated or written."""
+    out = tmp_path / "out"
+    capsys.readouterr()
+    assert main([*args, "--out", str(out)]) == 2
+    one_error_line(capsys, *needles)
+    assert not out.exists()
