@@ -28,6 +28,11 @@ Long runs:
   problem, ``--starts``, ``--seed`` or settings is refused with a message
   naming what differs (the Latin hypercube of N points is another design
   for every N, so starts of two designs must not mix);
+* every start record carries a checksum (SHA-256 of its canonical JSON);
+  on resume a record whose checksum fails, or whose NLL is not reproduced
+  by evaluating its parameters again, is reported in one warning line and
+  its start runs again, so an edited record never becomes the best fit;
+* a run whose every start failed ends with an error naming start 0's reason;
 * a start whose first simulation fails is redrawn from a sequence seeded by
   (seed, start index) and counted (``redraws``), so a run ends with the
   number of starts asked for;
