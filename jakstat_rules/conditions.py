@@ -124,7 +124,7 @@ def condition_table():
 
 # ----------------------------------------------------------------------------- checks
 def check_inputs(inputs: Mapping[str, object]) -> dict[str, float]:
-    """Validate input values: known ids, finite non-negative numbers.
+    """Validate input values: known ids, numbers from 0 to :data:`MAX_DOSE` of their unit.
 
     Raises
     ------
@@ -140,9 +140,11 @@ def check_inputs(inputs: Mapping[str, object]) -> dict[str, float]:
         except (TypeError, ValueError):
             raise JakstatInputError(
                 f"input {name}={value!r} is not a number: expected a dose in {INPUTS[name]}") from None
-        if not math.isfinite(number) or number < 0:
+        high = MAX_DOSE.get(INPUTS[name], math.inf)
+        if not math.isfinite(number) or not 0 <= number <= high:
             raise JakstatInputError(
-                f"input {name}={value!r} is invalid: expected a finite dose >= 0 {INPUTS[name]}")
+                f"input {name}={value!r} is invalid: expected a finite dose >= 0 and <= "
+                f"{high:g} {INPUTS[name]}")
         clean[name] = number
     return clean
 
@@ -154,13 +156,22 @@ def check_variant(variant: str) -> str:
     return variant
 
 
+#: Largest end time of a simulation (minutes, about two years).
+MAX_T_END = 1e6
+#: Most output times of one simulation.
+MAX_POINTS = 100_000
+#: Largest dose by unit (1 mM of a ligand or drug; 1000 Gy, far above any lethal dose).
+MAX_DOSE = {"pM": 1e9, "nM": 1e6, "Gy": 1e3}
+
+
 def time_grid(t_end: float, n_points: int):
     """``n_points`` equally spaced times from 0 to ``t_end`` minutes, checked.
 
     Raises
     ------
     JakstatInputError
-        If ``t_end`` is not a positive finite number or ``n_points`` < 2.
+        If ``t_end`` is not a positive number up to :data:`MAX_T_END`, or
+        ``n_points`` is not an integer from 2 to :data:`MAX_POINTS`.
     """
     import numpy as np
 
@@ -168,10 +179,13 @@ def time_grid(t_end: float, n_points: int):
         t_end = float(t_end)
     except (TypeError, ValueError):
         raise JakstatInputError(f"end time {t_end!r} is not a number: expected minutes > 0") from None
-    if not (math.isfinite(t_end) and t_end > 0):
-        raise JakstatInputError(f"end time {t_end!r} is invalid: expected a finite number of minutes > 0")
-    if isinstance(n_points, bool) or not isinstance(n_points, int) or n_points < 2:
-        raise JakstatInputError(f"number of time points {n_points!r} is invalid: expected an integer >= 2")
+    if not (math.isfinite(t_end) and 0 < t_end <= MAX_T_END):
+        raise JakstatInputError(f"end time {t_end!r} is invalid: expected a finite number of "
+                                f"minutes > 0 and <= {MAX_T_END:g}")
+    if (isinstance(n_points, bool) or not isinstance(n_points, int)
+            or not 2 <= n_points <= MAX_POINTS):
+        raise JakstatInputError(f"number of time points {n_points!r} is invalid: expected an "
+                                f"integer >= 2 and <= {MAX_POINTS}")
     return np.linspace(0.0, t_end, n_points)
 
 

@@ -87,7 +87,7 @@ __all__ = ["status", "status_on_stderr", "report_warnings_on_stderr", "atomic_wr
            "write_json", "read_json", "write_table",
            "save_figure", "check_output_dir", "check_output_file", "cache_dir",
            "write_cache_entry", "read_cache_entry", "claim_output_dir", "lock_output_dir",
-           "sha256"]
+           "sha256", "open_no_follow", "write_record", "read_record", "record_checksum"]
 
 
 # ----------------------------------------------------------------------------- atomic writes
@@ -325,6 +325,50 @@ def read_cache_entry(path: str | os.PathLike, key: str) -> bytes | None:
     return payload
 
 
+# ----------------------------------------------------------------------------- checksummed records
+#: Key of the checksum in a record written by :func:`write_record`.
+CHECKSUM = "checksum"
+
+
+def record_checksum(record: dict[str, Any]) -> str:
+    """SHA-256 of a record's canonical JSON (sorted keys, compact), its checksum left out.
+
+    The record is taken as it reads back from its file (non-finite floats as
+    strings), so the checksum of a written record and of the same record read
+    again agree.
+    """
+    body = json.loads(json.dumps(_finite({k: v for k, v in record.items() if k != CHECKSUM}),
+                                 default=_json_default))
+    return sha256(json.dumps(body, sort_keys=True, separators=(",", ":")))
+
+
+def write_record(path: str | os.PathLike, record: dict[str, Any]) -> Path:
+    """Write a result record (a start, a profile branch) as JSON with its checksum."""
+    return write_json(path, {**record, CHECKSUM: record_checksum(record)})
+
+
+def read_record(path: str | os.PathLike, what: str = "record") -> dict[str, Any]:
+    """Read a record of :func:`write_record`, its checksum checked and removed.
+
+    A record without a checksum (written by an earlier version) is returned
+    as it is.
+
+    Raises
+    ------
+    JakstatInputError
+        If the file is missing, not JSON, not a JSON object, or its content
+        does not match its checksum (an edited or damaged record).
+    """
+    record = read_json(path, what=what)
+    if not isinstance(record, dict):
+        raise JakstatInputError(f"{what} {str(path)!r} is damaged (not a JSON object)")
+    stored = record.pop(CHECKSUM, None)
+    if stored is not None and stored != record_checksum(record):
+        raise JakstatInputError(f"{what} {str(path)!r} is damaged (its content does not "
+                                f"match its checksum)")
+    return record
+
+
 # ----------------------------------------------------------------------------- resumable folders
 def claim_output_dir(out: str | os.PathLike, kind: str, identity: dict[str, Any]) -> Path:
     """Make sure ``out`` is empty or holds results of the same run, and claim it.
@@ -370,8 +414,73 @@ def claim_output_dir(out: str | os.PathLike, kind: str, identity: dict[str, Any]
             f"output folder {str(out)!r} is not empty and holds no run.json: "
             f"expected an empty folder or a previous {kind} output")
     check_output_dir(out)
-    write_json(marker, {"kind": kind, **identity})
+    if not _create_json(marker, {"kind": kind, **identity}):
+        return claim_output_dir(out, kind, identity)  # another run claimed it meanwhile
     return out
+
+
+def _create_json(path: Path, data: Any) -> bool:
+    """Write ``data`` as a new JSON file ``path``, whole, unless ``path`` exists.
+
+    The content goes to a temporary file that is then hard-linked to
+    ``path`` (``os.link`` never replaces a file): of two runs claiming one
+    folder at the same instant, exactly one writes its record.
+
+    Returns
+    -------
+    bool
+        False if ``path`` existed (nothing written).
+    """
+    text = json.dumps(_finite(data), indent=2, default=_json_default) + "\n"
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _os_error(path, exc) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        _apply_umask(tmp)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links: the check is then not atomic
+            if path.exists():
+                return False
+            os.replace(tmp, path)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise _os_error(path, exc) from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    return True
+
+
+# ----------------------------------------------------------------------------- no symlinks
+def open_no_follow(path: str | os.PathLike, flags: int, mode: int = 0o666) -> int:
+    """``os.open`` that refuses a symbolic link at ``path`` (``O_NOFOLLOW``).
+
+    For the files a run keeps open in its result folder (the lock, the
+    solver log): a link planted there must not make the run truncate or
+    append to a file outside the folder.
+
+    Raises
+    ------
+    JakstatInputError
+        If ``path`` is a symbolic link (names it).
+    OSError
+        For other refusals of the operating system.
+    """
+    path = Path(path)
+    try:
+        return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), mode)
+    except OSError:
+        if path.is_symlink():
+            raise JakstatInputError(f"{str(path)!r} is a symbolic link: expected a plain file "
+                                    f"in the result folder (remove the link)") from None
+        raise
 
 
 # ----------------------------------------------------------------------------- folder locks
@@ -427,7 +536,7 @@ def lock_output_dir(out: str | os.PathLike, what: str = "output folder"):
     locked = True
     while True:
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            fd = open_no_follow(path, os.O_RDWR | os.O_CREAT)
         except OSError as exc:
             raise JakstatInputError(f"cannot lock {what} {str(out)!r} ({exc.strerror or exc}): "
                                     f"expected a writable folder") from None

@@ -8,6 +8,7 @@ run.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -89,11 +90,15 @@ def test_resume_gives_same_result(exact_problem, tmp_path):
 
 
 def test_start_record_round_trip(exact_fit):
-    """The stored JSON record reads back into the same StartResult."""
+    """The stored JSON record reads back into the same StartResult; its checksum is
+    the SHA-256 of its canonical JSON (sorted keys, compact) without the checksum."""
     raw = json.loads((exact_fit / "starts" / "start_0000.json").read_text())
     rec = StartResult.from_dict(raw)
     assert rec.ok and rec.start == 0 and set(rec.parameters) == set(EXAMPLE_TRUE)
+    checksum = raw.pop("checksum")
     assert json.loads(json.dumps(rec.to_dict())) == raw
+    assert checksum == hashlib.sha256(json.dumps(raw, sort_keys=True, separators=(",", ":"))
+                                      .encode()).hexdigest()
     failed = StartResult.from_dict({"start": 3, "x0": [0.0], "fval": "inf", "status": "failed"})
     assert failed.fval == math.inf and not failed.ok
 

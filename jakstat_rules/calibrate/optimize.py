@@ -28,6 +28,11 @@ Long runs:
   problem, ``--starts``, ``--seed`` or settings is refused with a message
   naming what differs (the Latin hypercube of N points is another design
   for every N, so starts of two designs must not mix);
+* every start record carries a checksum (SHA-256 of its canonical JSON);
+  on resume a record whose checksum fails, or whose NLL is not reproduced
+  by evaluating its parameters again, is reported in one warning line and
+  its start runs again, so an edited record never becomes the best fit;
+* a run whose every start failed ends with an error naming start 0's reason;
 * a start whose first simulation fails is redrawn from a sequence seeded by
   (seed, start index) and counted (``redraws``), so a run ends with the
   number of starts asked for;
@@ -59,8 +64,8 @@ from petab.v1 import C
 
 from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL
 from jakstat_rules.errors import JakstatInputError, SimulationError
-from jakstat_rules.io import (claim_output_dir, lock_output_dir, read_json, status,
-                              write_json, write_table)
+from jakstat_rules.io import (claim_output_dir, lock_output_dir, read_json, read_record,
+                              status, write_json, write_record, write_table)
 
 from .defaults import AUTO, FD_TOL, choose_settings, choose_workers, recheck, start_seconds
 from .mapping import scale
@@ -71,7 +76,7 @@ from .petab_io import ProblemPayload, load_problem
 
 __all__ = ["FitSettings", "LocalFit", "StartResult", "starting_points", "redraw_points",
            "local_fit", "run_start", "calibrate", "write_fit_outputs", "load_fit",
-           "settings_of_fit", "run_identity", "claim_and_lock", "remove_temporaries",
+           "settings_of_fit", "check_best_parameters", "run_identity", "claim_and_lock", "remove_temporaries",
            "simulation_table",
            "read_optimize_result", "pypesto_result", "CONVERGENCE_TOL"]
 
@@ -629,7 +634,7 @@ def _load_records(folder: Path, identity: dict[str, Any],
         return out
     for f in sorted(folder.glob("start_*.json")):
         try:
-            rec = StartResult.from_dict(read_json(f, what="start record"))
+            rec = StartResult.from_dict(read_record(f, what="start record"))
         except JakstatInputError as exc:
             log.warning("jakstat: %s; running that start again", exc)
             continue
@@ -651,6 +656,51 @@ def _load_records(folder: Path, identity: dict[str, Any],
                 f"records of this run only (the folder mixes runs; use another --out)")
         out[rec.start] = rec
     return out
+
+
+#: A stored start's NLL must be reproduced to this (relative to ``1 + |NLL|``) on resume.
+REPRODUCE_TOL = 1e-6
+
+
+def _reproduced(ob: Objective, rec: StartResult) -> str:
+    """Why the stored result of a finished start is not reproduced, or ''.
+
+    Its parameters must be complete, finite and within the bounds, and the
+    objective there, evaluated again at the run's tolerances, must equal the
+    stored NLL to :data:`REPRODUCE_TOL`.
+    """
+    try:
+        x = ob.x_from_parameters(rec.parameters or {})
+    except (KeyError, TypeError, ValueError):
+        return "its parameters are incomplete or not numbers"
+    slack = 1e-9 * (1.0 + np.abs(ob.ub - ob.lb))
+    if not (np.all(np.isfinite(x)) and np.all(x >= ob.lb - slack) and np.all(x <= ob.ub + slack)):
+        return "its parameters are not finite or outside the bounds"
+    try:
+        value = ob.fval(np.clip(x, ob.lb, ob.ub))
+    except SimulationError as exc:
+        return f"the simulation at its parameters failed ({exc})"
+    if not (math.isfinite(value) and abs(value - rec.fval) <= REPRODUCE_TOL * (1 + abs(value))):
+        return f"its NLL {rec.fval:.10g} is not reproduced (evaluated again: {value:.10g})"
+    return ""
+
+
+def _verify_records(ob: Objective, records: dict[int, StartResult],
+                    folder: Path) -> dict[int, StartResult]:
+    """The finished starts whose result is reproduced (:func:`_reproduced`).
+
+    A start that is not is reported in one warning line naming its file and
+    runs again, so an edited or foreign record never becomes the best fit.
+    """
+    kept = {}
+    for i, rec in records.items():
+        why = _reproduced(ob, rec) if rec.ok else ""
+        if why:
+            log.warning("jakstat: start record %r is damaged (%s); running that start again",
+                        str(folder / f"start_{i:04d}.json"), why)
+            continue
+        kept[i] = rec
+    return kept
 
 
 def _adopt_earlier_run(out: Path, identity: dict[str, Any], design: np.ndarray) -> None:
@@ -777,7 +827,8 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
     JakstatInputError
         Bad settings, problem or output folder (another run's results, a
         folder in use by another run), or an unreachable scheduler: all
-        checked before the first start.
+        checked before the first start.  After the run (its records and
+        summary written), when every start failed: the first start's reason.
     """
     t_start = time.perf_counter()  # wall time of this invocation, reading the problem included
     base = settings or FitSettings()
@@ -807,7 +858,7 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
         start_dir.mkdir(exist_ok=True)
         remove_temporaries(out)
         remove_temporaries(start_dir)
-        records = _load_records(start_dir, identity, design)
+        records = _verify_records(ob, _load_records(start_dir, identity, design), start_dir)
         invocations = _earlier_invocations(out)
         this = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "wall_time_s": 0.0,
                 "new_starts": 0}
@@ -833,7 +884,7 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
 
         def on_result(rec: StartResult) -> None:
             rec.run = identity
-            write_json(start_dir / f"start_{rec.start:04d}.json", rec.to_dict())
+            write_record(start_dir / f"start_{rec.start:04d}.json", rec.to_dict())
             records[rec.start] = rec
             this["new_starts"] += 1
             write_outputs(final=False)
@@ -858,6 +909,13 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
             raise
         extra["recheck"] = _recheck_best(payload, settings, ob, records)
         summary = write_outputs(final=True)
+        if records and not any(r.ok for r in records.values()):
+            first = records[min(records)]
+            raise JakstatInputError(
+                f"every start failed ({len(records)} of {settings.n_starts} run; the start "
+                f"records are in {str(out / 'starts')!r}); start {first.start}: "
+                f"{' '.join(first.reason.split())}: expected a problem whose objective can "
+                f"be evaluated (the solvers' messages are in {str(out / SOLVER_LOG)!r})")
         if export_sbml and summary.get("best_parameters"):
             from .export import export_fit
 
@@ -1085,14 +1143,26 @@ def _damaged_summary(path: Path, what: str) -> JakstatInputError:
                              f"command of that folder to rewrite it from its start records")
 
 
-def load_fit(fit_dir: str | os.PathLike) -> dict:
-    """Read ``summary.json`` of a finished fit.
+def load_fit(fit_dir: str | os.PathLike, finished: bool = False) -> dict:
+    """Read ``summary.json`` of a fit.
+
+    Parameters
+    ----------
+    fit_dir
+        Output folder of :func:`calibrate`.
+    finished
+        Also require that every start of the fit has run (``complete``: not a
+        run still going, killed or time-boxed, whose best fit is an
+        intermediate one) and that its stored settings are valid
+        (:meth:`FitSettings.check`): for the commands that go on from the
+        best fit (``profile``, ``validate``).
 
     Raises
     ------
     JakstatInputError
-        If the folder holds no fit summary with best parameters, or a
-        damaged one (one line naming the file).
+        If the folder holds no fit summary with finite best parameters, or a
+        damaged one (one line naming the file); with ``finished``, an
+        unfinished fit or invalid stored settings.
     """
     path = _fit_file(fit_dir, "summary.json", "the --out folder of 'jakstat calibrate'")
     try:
@@ -1107,8 +1177,9 @@ def load_fit(fit_dir: str | os.PathLike) -> dict:
         raise JakstatInputError(f"fit folder {str(fit_dir)!r} has no "
                                 f"successful start; expected a finished fit")
     if not isinstance(best, dict) or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in best.values()):
-        raise _damaged_summary(path, "best_parameters is not a table of numbers")
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            for v in best.values()):
+        raise _damaged_summary(path, "best_parameters is not a table of finite numbers")
     try:
         if not math.isfinite(float(summary.get("best_fval"))):
             raise ValueError
@@ -1118,7 +1189,49 @@ def load_fit(fit_dir: str | os.PathLike) -> dict:
         raise _damaged_summary(path, "no problem_hash")
     if not isinstance(summary.get("settings", {}), dict):
         raise _damaged_summary(path, "settings is not a JSON object")
+    if finished:
+        if summary.get("complete") is not True:
+            raise JakstatInputError(
+                f"fit folder {str(fit_dir)!r} holds an unfinished fit "
+                f"({summary.get('n_finished')!r} of {summary.get('n_starts')!r} starts): "
+                f"expected a finished fit; run its calibrate command again to finish it")
+        try:
+            settings_of_fit(summary).check()
+        except (JakstatInputError, TypeError, ValueError) as exc:
+            raise _damaged_summary(path, f"settings: {exc}") from None
     return summary
+
+
+def check_best_parameters(fit: dict, fit_dir: str | os.PathLike, ids: list[str],
+                          lb: np.ndarray, ub: np.ndarray, problem_yaml: Any) -> None:
+    """Refuse a fit whose best parameters miss one of ``ids`` or leave their bounds.
+
+    Parameters
+    ----------
+    fit
+        The summary (:func:`load_fit`).
+    fit_dir, problem_yaml
+        Named in the message.
+    ids, lb, ub
+        The problem's estimated parameters and their bounds (linear).
+
+    Raises
+    ------
+    JakstatInputError
+        One line naming the parameter and what was expected.
+    """
+    best = fit["best_parameters"]
+    for pid, low, high in zip(ids, lb, ub):
+        if pid not in best:
+            raise JakstatInputError(f"fit folder {str(fit_dir)!r} has no best value of "
+                                    f"{pid!r}: expected a fit of {str(problem_yaml)!r}, "
+                                    f"which estimates it")
+        # a value at a bound of a log-scale parameter may differ from it in the last digit
+        if not low - 1e-9 * abs(low) <= float(best[pid]) <= high + 1e-9 * abs(high):
+            raise JakstatInputError(f"best value {best[pid]!r} of {pid!r} in fit folder "
+                                    f"{str(fit_dir)!r} lies outside its bounds "
+                                    f"[{low!r}, {high!r}]: expected a fit of "
+                                    f"{str(problem_yaml)!r}")
 
 
 def settings_of_fit(fit: dict, **changes: Any) -> FitSettings:

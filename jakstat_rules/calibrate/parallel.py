@@ -33,6 +33,10 @@ __all__ = ["SCHEDULER_TIMEOUT", "SOLVER_LOG", "Progress", "ProgressDisplay", "ch
 
 #: Seconds allowed to reach a dask scheduler.
 SCHEDULER_TIMEOUT = 3.0
+#: Transports of a scheduler address (all over TCP, so reachability is checked first).
+NETWORK_PROTOCOLS = ("tcp", "tls", "ws", "wss")
+#: How often dask runs a task again whose worker was lost (killed, out of memory).
+TASK_RETRIES = 3
 #: Name of the solver log in a result folder.
 SOLVER_LOG = "solver.log"
 
@@ -49,24 +53,35 @@ def check_scheduler(address: str, timeout: float = SCHEDULER_TIMEOUT) -> None:
     Raises
     ------
     JakstatInputError
-        For a malformed address or one that refuses or does not answer
-        within ``timeout`` seconds.
+        For a malformed address (a transport other than
+        :data:`NETWORK_PROTOCOLS` or ``inproc``, no port, a port out of
+        range) or one
+        that refuses or does not answer within ``timeout`` seconds.
     """
     from distributed.comm.addressing import parse_address, parse_host_port
 
+    if not isinstance(address, str) or len(address) > 1000 or not address.isprintable():
+        raise _bad_scheduler(str(address)[:80], "not a printable address of at most 1000 "
+                             "characters")
     try:
         protocol, location = parse_address(address)
-        if protocol in ("tcp", "tls"):
-            host, port = parse_host_port(location)
-    except (ValueError, TypeError) as exc:
+        if protocol == "inproc":
+            return  # a scheduler of this very process (LocalCluster(processes=False))
+        if protocol not in NETWORK_PROTOCOLS:
+            raise ValueError(f"protocol {protocol!r} is not one of "
+                             f"{list(NETWORK_PROTOCOLS)} (or inproc)")
+        host, port = parse_host_port(location)
+        port = int(port)
+        if not 0 < port < 65536:
+            raise ValueError(f"port {port} is not between 1 and 65535")
+    except (ValueError, TypeError, OverflowError, MemoryError) as exc:
         raise _bad_scheduler(address, str(exc)) from None
-    if protocol not in ("tcp", "tls"):
-        return  # other transports are checked when the client connects
     try:
-        with socket.create_connection((host, int(port)), timeout=timeout):
+        with socket.create_connection((host, port), timeout=timeout):
             pass
-    except OSError as exc:
-        raise _bad_scheduler(address, exc.strerror or type(exc).__name__) from None
+    except (OSError, UnicodeError, ValueError) as exc:
+        raise _bad_scheduler(address, getattr(exc, "strerror", None) or str(exc)
+                             or type(exc).__name__) from None
 
 
 @dataclass(frozen=True)
@@ -294,15 +309,53 @@ def _execute(fn: Callable, payload, tasks: list[tuple], deliver: Callable[[int, 
     try:
         if listener is not None:
             client.subscribe_topic(PROGRESS_TOPIC, lambda event: listener(event[1]))
-        remote_payload = client.scatter(payload, broadcast=True)
-        futures = [client.submit(fn, remote_payload, *task, pure=False) for task in tasks]
-        index = {fut.key: k for k, fut in enumerate(futures)}
-        for fut in as_completed(futures):
-            deliver(index[fut.key], fut.result())
+        _run_resubmitting(client, fn, payload, tasks, deliver, as_completed)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _run_resubmitting(client: Any, fn: Callable, payload, tasks: list[tuple],
+                      deliver: Callable[[int, Any], None], as_completed: Any) -> None:
+    """Run the tasks on ``client``'s cluster; a task whose worker was lost runs again.
+
+    The payload is scattered to the workers once.  A worker that dies (killed,
+    out of memory) takes its copy of the payload and its task with it: dask
+    then cancels the task (``FutureCancelledError``) or gives up on it
+    (``KilledWorker``).  Such a task is submitted again, with the payload
+    scattered again once a worker is there, at most :data:`TASK_RETRIES`
+    times; then the error is raised.
+    """
+    from distributed import KilledWorker
+    from distributed.client import FutureCancelledError
+
+    remote = {"payload": client.scatter(payload, broadcast=True)}
+    index: dict[Any, int] = {}
+    lost = [0] * len(tasks)
+    pending = as_completed()
+
+    def submit(k: int) -> None:
+        fut = client.submit(fn, remote["payload"], *tasks[k], pure=False, retries=TASK_RETRIES)
+        index[fut.key] = k
+        pending.add(fut)
+
+    for k in range(len(tasks)):
+        submit(k)
+    for fut in pending:
+        k = index.pop(fut.key)
+        try:
+            result = fut.result()
+        except (FutureCancelledError, KilledWorker):
+            lost[k] += 1
+            if lost[k] > TASK_RETRIES:
+                raise
+            if remote["payload"].status != "finished":  # lost with its worker: again
+                client.wait_for_workers(1)
+                remote["payload"] = client.scatter(payload, broadcast=True)
+            submit(k)
+            continue
+        deliver(k, result)
 
 
 def _flush_c_streams() -> None:
@@ -383,7 +436,9 @@ def solver_log(path: str | os.PathLike, title: str = "") -> Iterator[Path]:
     Parameters
     ----------
     path
-        The log file (created, or appended to).
+        The log file (created, or appended to; a symbolic link there is
+        refused with :class:`JakstatInputError`, so the log never writes
+        outside the result folder).
     title
         Written as a header line with the date, to separate invocations.
 
@@ -392,8 +447,16 @@ def solver_log(path: str | os.PathLike, title: str = "") -> Iterator[Path]:
     pathlib.Path
         The log file.
     """
+    from jakstat_rules.io import open_no_follow
+
     path = Path(path)
-    log = open(path, "a", encoding="utf-8", buffering=1)
+    try:
+        fd = open_no_follow(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    except OSError as exc:
+        raise JakstatInputError(f"cannot write the solver log {str(path)!r} "
+                                f"({exc.strerror or exc}): expected a writable result "
+                                f"folder") from None
+    log = open(fd, "a", encoding="utf-8", buffering=1)
     log.write(f"==== {time.strftime('%Y-%m-%d %H:%M:%S')} {title}".rstrip() + "\n")
     saved: dict[int, int] = {}
     streams: dict[str, tuple[Any, _Terminal]] = {}

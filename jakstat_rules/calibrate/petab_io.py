@@ -194,17 +194,33 @@ def check_supported(problem: petab.Problem | petab2.Problem, name: str = "proble
     Raises
     ------
     JakstatInputError
-        On a PEtab v1 nominal value outside its bounds or a PEtab v1 mapping
-        table (objective priors are supported:
-        :mod:`jakstat_rules.calibrate.priors`).
+        On a PEtab v1 problem: a nominal value outside its bounds, bounds that
+        are not finite or leave no room (``lowerBound >= upperBound``), a fixed
+        parameter without a finite nominal value, a measurement at a negative
+        or undefined time, a measurement that is not a finite number, or a
+        mapping table (objective priors are supported:
+        :mod:`jakstat_rules.calibrate.priors`).  PEtab v2 problems are checked
+        by libpetab's v2 validation when they are read.
     """
     if isinstance(problem, petab2.Problem):
         return  # PEtab v2 lets nominal values lie outside the bounds (test suite case 0026)
+    _check_measurements(problem.measurement_df, name)
     pdf = problem.parameter_df
     for pid, row in pdf.iterrows():
         if int(row[C.ESTIMATE]) != 1:
+            nominal = pd.to_numeric(pd.Series([row.get(C.NOMINAL_VALUE, math.nan)]),
+                                    errors="coerce").iloc[0]
+            if not math.isfinite(nominal):
+                raise JakstatInputError(
+                    f"parameter {pid!r} in {name!r} is fixed (estimate 0) with nominal value "
+                    f"{row.get(C.NOMINAL_VALUE, math.nan)}: expected a finite number")
             continue
         lb, ub = float(row[C.LOWER_BOUND]), float(row[C.UPPER_BOUND])
+        if not (math.isfinite(lb) and math.isfinite(ub) and lb < ub):
+            raise JakstatInputError(
+                f"parameter {pid!r} in {name!r} is estimated within [{lb!r}, {ub!r}]: "
+                f"expected finite bounds with {C.LOWER_BOUND} < {C.UPPER_BOUND} (fix a "
+                f"parameter with {C.ESTIMATE} 0 and its {C.NOMINAL_VALUE})")
         nominal = row.get(C.NOMINAL_VALUE, math.nan)
         if pd.notna(nominal) and not lb <= float(nominal) <= ub:
             raise JakstatInputError(
@@ -214,6 +230,21 @@ def check_supported(problem: petab.Problem | petab2.Problem, name: str = "proble
     if problem.mapping_df is not None and len(problem.mapping_df):
         raise JakstatInputError(f"{name!r} has a mapping table; mapping "
                                 f"tables are not supported, expected none")
+
+
+def _check_measurements(measurement_df: pd.DataFrame, name: str) -> None:
+    """Refuse measurement times below 0 or undefined (``inf``, a steady state, is
+    allowed) and measured values that are not finite numbers."""
+    for column, what in ((C.TIME, "a time >= 0 (or inf for a steady state)"),
+                         (C.MEASUREMENT, "a finite number")):
+        values = pd.to_numeric(measurement_df[column], errors="coerce")
+        bad = values.isna() | (values < 0) if column == C.TIME else ~values.map(
+            lambda v: math.isfinite(v) if pd.notna(v) else False).astype(bool)
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0])
+            raise JakstatInputError(
+                f"measurement table of {name!r}, row {row + 1}: {column} "
+                f"{measurement_df[column].iloc[row]}: expected {what}")
 
 
 def load_problem(yaml_path: str | os.PathLike, *, lint: bool = True

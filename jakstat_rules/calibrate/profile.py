@@ -35,10 +35,10 @@ from jakstat_rules.io import read_json, write_json, write_table
 from jakstat_rules.io import status as status_line
 
 from .defaults import choose_workers
-from .mapping import scale, unscale
+from .mapping import ParameterTable, scale, unscale
 from .objective import Objective, get_compiled
-from .optimize import (claim_and_lock, load_fit, local_fit, remove_temporaries,
-                       residual_jacobian, settings_of_fit)
+from .optimize import (check_best_parameters, claim_and_lock, load_fit, local_fit,
+                       remove_temporaries, residual_jacobian, settings_of_fit)
 from .parallel import SOLVER_LOG, Progress, check_scheduler, run_tasks, solver_log
 from .petab_io import ProblemPayload, load_problem
 
@@ -356,12 +356,14 @@ def profile(problem_yaml: str | os.PathLike, fit_dir: str | os.PathLike,
     """
     problem = load_problem(problem_yaml)
     payload = ProblemPayload.from_problem(problem)
-    fit = load_fit(fit_dir)
+    fit = load_fit(fit_dir, finished=True)
     if fit.get("problem_hash") != payload.hash:
         raise JakstatInputError(
             f"fit folder {str(fit_dir)!r} holds results for problem hash "
             f"{fit.get('problem_hash')!r}, but {str(problem_yaml)!r} has hash "
             f"{payload.hash!r}; expected the fit of this problem")
+    table = ParameterTable.from_df(payload.parameter_df)
+    check_best_parameters(fit, fit_dir, table.estimated_ids, table.lb, table.ub, problem_yaml)
     estimated = list(fit["best_parameters"])
     ids = list(parameters) if parameters else estimated
     for pid in ids:

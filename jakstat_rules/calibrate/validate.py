@@ -93,7 +93,7 @@ def validate(fit_dir: str | os.PathLike, problem_yaml: str | os.PathLike,
         (they would be re-fitted, so R^2 would not measure a prediction); or
         a problem the fitted model cannot simulate.
     """
-    fit = load_fit(fit_dir)
+    fit = load_fit(fit_dir, finished=True)
     fitted = fit["best_parameters"]
     problem = load_problem(problem_yaml)
     # non-estimated parameters that were fitted take the fitted value

@@ -74,6 +74,7 @@ import csv
 import math
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -1306,9 +1307,12 @@ def import_table(path: str | os.PathLike, out_dir: str | os.PathLike,
     path
         The table (see the module docstring).
     out_dir
-        Output folder: ``OUT/train/problem.yaml`` and, with
-        ``options.validate``, ``OUT/validation/problem.yaml``, each next to a
-        copy of the model SBML and the four tables.
+        Output folder, new or empty (not a symbolic link):
+        ``OUT/train/problem.yaml`` and, with ``options.validate``,
+        ``OUT/validation/problem.yaml``, each next to a copy of the model
+        SBML and the four tables.  They are written into a staging folder
+        beside it that is then renamed to ``OUT``: the output appears whole
+        or not at all.
     options
         :class:`ImportOptions`.
     sbml
@@ -1331,15 +1335,71 @@ def import_table(path: str | os.PathLike, out_dir: str | os.PathLike,
     Raises
     ------
     JakstatInputError
-        Bad table, options, model or output folder; nothing is written then.
+        Bad table, options, model or output folder (a link, a file, a
+        non-empty folder); nothing is written then.
     """
     options = options or ImportOptions()
     out = Path(out_dir)
-    if out.exists():  # a file or a read-only folder fails before any work
-        check_output_dir(out)
+    _check_import_out(out)  # before any work
     sbml_text = read_sbml(sbml) if sbml is not None else None
     table = read_table(path, wide=wide, molar_masses=options.molar_masses)
     problems = build_problems(table, options, sbml=sbml_text,
                               sbml_name=str(sbml) if sbml is not None else None, report=report)
     lint_problems(problems, out)
-    return write_problems(problems, out, study)
+    return _write_whole(problems, out, study)
+
+
+#: Staging folders of :func:`_write_whole`: ``.<OUT name>.import-<pid>.tmp`` beside OUT.
+_STAGING = re.compile(r"^\.(?P<name>.+)\.import-(?P<pid>\d+)\.tmp$")
+
+
+def _check_import_out(out: Path) -> None:
+    """Refuse an ``--out`` that is a symbolic link, a file or a non-empty folder, and
+    one whose parent folder cannot be written (nothing is written then)."""
+    if out.is_symlink():
+        raise JakstatInputError(f"output folder {str(out)!r} is a symbolic link: expected a "
+                                f"new or empty folder (the import never writes through a link)")
+    if out.exists() and not out.is_dir():
+        raise JakstatInputError(f"output folder {str(out)!r} is a file: expected a folder")
+    if out.is_dir() and any(out.iterdir()):
+        raise JakstatInputError(f"output folder {str(out)!r} is not empty: expected a new or "
+                                f"empty folder (import into another --out, or remove it)")
+    check_output_dir(out.parent, what=f"folder of the output folder {str(out)!r}")
+
+
+def _remove_stale_staging(out: Path) -> None:
+    """Delete staging folders of imports into ``out`` whose process is gone (killed)."""
+    for entry in out.parent.iterdir():
+        match = _STAGING.match(entry.name)
+        if not (match and match["name"] == out.name and entry.is_dir()
+                and not entry.is_symlink()):
+            continue
+        try:
+            os.kill(int(match["pid"]), 0)
+            continue  # its import is still running
+        except ProcessLookupError:
+            shutil.rmtree(entry, ignore_errors=True)
+        except (PermissionError, OverflowError):
+            continue
+
+
+def _write_whole(problems: Mapping[str, BuiltProblem], out: Path,
+                 study: Mapping[str, Any] | None = None) -> dict[str, Path]:
+    """Write the problems into a staging folder beside ``out``, then rename it to ``out``:
+    the output appears whole or not at all (a failure or a full disk removes the
+    staging folder; one left by a killed import is removed by the next import)."""
+    _remove_stale_staging(out)
+    staging = out.parent / f".{out.name}.import-{os.getpid()}.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        written = write_problems(problems, staging, study)
+        _check_import_out(out)  # still new or empty (another import may have finished)
+        try:
+            os.rename(staging, out)  # replaces an empty folder, atomically
+        except OSError as exc:
+            raise JakstatInputError(f"cannot write output folder {str(out)!r} "
+                                    f"({exc.strerror or exc}): expected a new or empty "
+                                    f"folder") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {name: out / path.relative_to(staging) for name, path in written.items()}

@@ -33,6 +33,8 @@ __all__ = ["build_supplement", "ARCHIVE_NAME", "FOLDER_NAME"]
 
 #: Names of the archive and of its unpacked folder inside the output folder.
 ARCHIVE_NAME, FOLDER_NAME = "jakstat_supplement.omex", "jakstat_supplement"
+#: Name prefix of the staging folders a build writes in its output folder.
+STAGING_PREFIX = ".jakstat_supplement.build-"
 #: Standard conditions the build also simulates in COPASI (cross-simulator check).
 COPASI_CHECK_TOLERANCE = 1e-6
 
@@ -114,7 +116,8 @@ def build_supplement(out: str | os.PathLike, fit_dir: str | os.PathLike | None =
                                 f"of 'jakstat calibrate' (or calibration/kirby2021/results)")
     progress = _Progress(9, quiet)
     with lock_output_dir(out, "supplement output folder"):
-        staging = Path(tempfile.mkdtemp(dir=out, prefix=".jakstat_supplement.build-"))
+        recover_interrupted_install(out)
+        staging = Path(tempfile.mkdtemp(dir=out, prefix=STAGING_PREFIX))
         try:
             omex = _build(staging, fit_path, validation_dir, progress, copasi_check,
                           problem, parsed)
@@ -122,6 +125,42 @@ def build_supplement(out: str | os.PathLike, fit_dir: str | os.PathLike | None =
             return _install(staging, out, omex)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def recover_interrupted_install(out: Path) -> list[str]:
+    """Undo what a build killed during :func:`_install` (or before) left in ``out``.
+
+    Call it holding the folder's lock (no build is then active).  A staging
+    folder holding the previous supplement folder while ``out`` has none (the
+    kill fell between moving the old folder out and the new one in) gives
+    the previous folder back; one whose new folder was already moved into
+    place moves its archive after it, so folder and archive match.  Every
+    staging folder is then removed.
+
+    Returns
+    -------
+    list of str
+        What was done, one line each (also logged as warnings).
+    """
+    import logging
+
+    done = []
+    folder, archive = out / FOLDER_NAME, out / ARCHIVE_NAME
+    for staging in sorted(out.glob(f"{STAGING_PREFIX}*")):
+        if not staging.is_dir() or staging.is_symlink():
+            continue
+        previous = staging / "previous"
+        if previous.is_dir() and not folder.exists():
+            os.replace(previous, folder)
+            done.append(f"restored the previous {FOLDER_NAME} of an interrupted build")
+        elif (previous.is_dir() and not (staging / FOLDER_NAME).exists()
+              and (staging / ARCHIVE_NAME).is_file()):
+            os.replace(staging / ARCHIVE_NAME, archive)
+            done.append(f"completed the install of an interrupted build ({ARCHIVE_NAME})")
+        shutil.rmtree(staging, ignore_errors=True)
+    for line in done:
+        logging.getLogger("jakstat_rules").warning("jakstat: %s in %s", line, out)
+    return done
 
 
 def _install(staging: Path, out: Path, omex: Path) -> Path:
