@@ -65,10 +65,41 @@ def cmd_network(args) -> int:
     return 0
 
 
+def _simulate_schedule(args) -> int:
+    """``jakstat simulate --schedule NAME|FILE``."""
+    from .conditions import time_grid
+    from .io import check_output_dir, check_output_file, write_table
+    from .schedules import load_schedule, schedule_events, simulate_schedule
+
+    if args.condition or args.set or args.variant:
+        raise JakstatInputError("--schedule cannot be combined with a condition, --set or --variant: "
+                                "expected the schedule alone (its file sets inputs and variant)")
+    schedule = load_schedule(args.schedule)
+    times = time_grid(schedule.t_end if args.t_end is None else args.t_end,
+                      schedule.n_points if args.points is None else args.points)
+    readouts = [r.strip() for r in args.readouts.split(",")] if args.readouts is not None else None
+    out = check_output_dir(args.out)
+    for suffix in (".csv",) if args.no_plot else (".csv", ".png"):
+        check_output_file(out / f"{schedule.id}{suffix}")
+    print(f"simulating schedule {schedule.id} ({schedule.variant} model, "
+          f"{len(schedule.periods)} periods) ...", flush=True)
+    table = simulate_schedule(schedule, readouts, times)
+    print(f"wrote {write_table(out / f'{schedule.id}.csv', table)}")
+    if not args.no_plot:
+        from .plots import plot_schedule
+        title = schedule.description or schedule.id
+        print(f"wrote {plot_schedule(table, schedule_events(schedule), out / f'{schedule.id}.png', title)}")
+    return 0
+
+
 def cmd_simulate(args) -> int:
     from .conditions import check_inputs, get_condition, time_grid
     from .io import check_output_dir, check_output_file
 
+    if args.schedule:
+        return _simulate_schedule(args)
+    if args.points is None:
+        args.points = 97
     if args.condition:
         cond = get_condition(args.condition)
         inputs, base_variant, t_end, base = dict(cond.inputs), cond.variant, cond.t_end, cond.id
@@ -130,11 +161,47 @@ def cmd_dose_response(args) -> int:
     return 0
 
 
+def _treatment(text: str, flag: str) -> tuple[str, list[float]]:
+    """``INPUT=D1,D2,...`` -> (input, doses)."""
+    if "=" not in text:
+        raise JakstatInputError(f"{flag} {text!r} is not INPUT=DOSE,DOSE,... (e.g. ruxolitinib_nM=0,10,100)")
+    name, doses = text.split("=", 1)
+    return name.strip(), _parse_list(doses, f"{flag} doses") or []
+
+
+def cmd_combination(args) -> int:
+    from .combination import combination_map, plot_combination
+    from .conditions import check_inputs
+    from .io import check_output_dir, check_output_file, write_table
+
+    a, doses_a = _treatment(args.a, "first treatment")
+    b, doses_b = _treatment(args.b, "second treatment")
+    base = check_inputs(_parse_assignments(args.set))
+    out = check_output_dir(args.out)
+    stem = _run_name(f"combination_{a}_x_{b}", args.variant, "default", base)
+    for suffix in (".csv",) if args.no_plot else (".csv", ".png"):
+        check_output_file(out / f"{stem}{suffix}")
+    table = combination_map(a, doses_a, b, doses_b, base=base, readout=args.readout,
+                            time=args.time, auc=args.auc, variant=args.variant,
+                            points=args.points, progress=True)
+    print(f"wrote {write_table(out / f'{stem}.csv', table)}")
+    if not args.no_plot:
+        from .figures import doses_label
+        measure = table["measure"].iloc[0]
+        title = f"{args.readout} {measure}" + (f" with {doses_label(base)}" if base else "")
+        print(f"wrote {plot_combination(table, out / f'{stem}.png', title)}")
+    return 0
+
+
 def cmd_scenarios(args) -> int:
-    from .conditions import CONDITIONS
+    from .conditions import CONDITIONS, SCHEDULES
     for c in CONDITIONS.values():
         inputs = ", ".join(f"{k}={v:g}" for k, v in c.inputs.items()) or "-"
         print(f"{c.id:30s} {c.variant:11s} 0-{c.t_end:g} min  {inputs:34s} {c.description}")
+    print("\nschedules (jakstat simulate --schedule ID):")
+    for s in SCHEDULES.values():
+        print(f"{s.id:40s} {s.variant:11s} 0-{s.t_end:g} min  {len(s.periods):3d} periods  "
+              f"{s.description}")
     return 0
 
 
@@ -185,11 +252,15 @@ def build_parser() -> argparse.ArgumentParser:
                                    "the condition id, extended by __VARIANT and __INPUT-VALUE when "
                                    "--variant or --set change it.")
     p.add_argument("condition", nargs="?", help="a condition id (see `jakstat scenarios`)")
+    p.add_argument("--schedule", metavar="ID|FILE",
+                   help="a therapy schedule: a standard schedule id (see `jakstat scenarios`) or a "
+                        "schedule file (YAML, see docs/cancer.md); writes OUT/ID.csv and OUT/ID.png")
     p.add_argument("--set", action="append", metavar="INPUT=VALUE",
                    help="set an input, e.g. --set IFNb_pM=100 (repeatable)")
     p.add_argument("--variant", choices=sorted(VARIANTS), help="model variant")
     p.add_argument("--t-end", type=float, help="end time in minutes (default: the condition's)")
-    p.add_argument("--points", type=_int, default=97, help="number of output times (>= 2)")
+    p.add_argument("--points", type=_int, help="number of output times (>= 2; default 97, "
+                   "a schedule's own)")
     p.add_argument("--readouts", help="comma-separated readouts (default: all)")
     p.add_argument("--out", default="results", help="output folder")
     p.add_argument("--no-plot", action="store_true", help="write the CSV only (drawing the PNG "
@@ -207,7 +278,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="results")
     p.set_defaults(func=cmd_dose_response)
 
-    p = sub.add_parser("scenarios", help="list the standard conditions")
+    p = sub.add_parser("combination", help="dose grid of two treatments: readout, Bliss/Loewe/HSA "
+                                           "excess (CSV + heatmap PNG)",
+                       description="Simulate every pair of doses of two inputs (dose 0 added), score "
+                                   "the readout at --time or its AUC against Bliss independence, "
+                                   "Loewe additivity and the highest single agent (docs/cancer.md). "
+                                   "Writes OUT/combination_A_x_B.csv and .png.")
+    p.add_argument("a", metavar="A=DOSES", help="first treatment, e.g. ruxolitinib_nM=10,100,1000")
+    p.add_argument("b", metavar="B=DOSES", help="second treatment, e.g. IR_Gy=2,5,10")
+    p.add_argument("--set", action="append", metavar="INPUT=VALUE", help="other inputs held fixed")
+    p.add_argument("--readout", default="pSTAT1_total", help="readout (default pSTAT1_total)")
+    p.add_argument("--time", type=float, default=240.0, help="minutes: the readout then, or the "
+                   "end of the AUC (default 240)")
+    p.add_argument("--auc", action="store_true", help="score the area under the curve 0..--time")
+    p.add_argument("--variant", default="default", choices=sorted(VARIANTS))
+    p.add_argument("--points", type=_int, default=49, help="output times per simulation (AUC)")
+    p.add_argument("--out", default="results")
+    p.add_argument("--no-plot", action="store_true", help="write the CSV only")
+    p.set_defaults(func=cmd_combination)
+
+    p = sub.add_parser("scenarios", help="list the standard conditions and schedules")
     p.set_defaults(func=cmd_scenarios)
 
     p = sub.add_parser("reference", help="regenerate the model reference page (docs/model_reference.md)")

@@ -7,6 +7,13 @@ id, a description, one column per input (PEtab condition-table style: the
 input ids of :data:`jakstat_rules.interface.INPUTS`, absent = 0), the model
 variant and its time span.
 
+Therapy schedules live here too (:data:`SCHEDULES`): a schedule is a PEtab
+v2 experiment in shape, a list of periods, each a start time (min) and the
+changes made then (an input set to a level: a cytokine added or washed out,
+a drug concentration in the medium; a radiation fraction ``IR_Gy``; an oral
+dose ``<drug>_oral_mg``); :mod:`jakstat_rules.schedules` simulates them and
+reads them from files.
+
 >>> from jakstat_rules.conditions import condition_table
 >>> condition_table().loc["ifnb_100pM", "IFNb_pM"]   # doctest: +SKIP
 100.0
@@ -15,12 +22,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from .errors import JakstatInputError
-from .interface import INPUTS, VARIANTS
+from .interface import INPUTS, ORAL_DOSES, VARIANTS
 
 __all__ = ["Condition", "CONDITIONS", "DOSE_SERIES", "DOSE_RESPONSES", "get_condition",
+           "SchedulePeriod", "Schedule", "SCHEDULES", "get_schedule", "repeated", "check_changes",
            "condition_table", "check_inputs", "check_times", "time_grid"]
 
 
@@ -94,6 +102,139 @@ DOSE_RESPONSES: tuple[tuple[str, dict[str, float]], ...] = (
 )
 
 
+@dataclass(frozen=True)
+class SchedulePeriod:
+    """A start time and the changes made at it (a PEtab v2 experiment period).
+
+    Attributes
+    ----------
+    time
+        Start (minutes from the beginning of the schedule).
+    changes
+        Target id -> value: an input of :data:`~jakstat_rules.interface.INPUTS`
+        (a level held from then on; ``IR_Gy`` is a fraction given then) or an
+        oral dose of :data:`~jakstat_rules.interface.ORAL_DOSES` (mg).
+    """
+
+    time: float
+    changes: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A named therapy schedule: periods of changes, variant and time span.
+
+    Attributes
+    ----------
+    id, description
+        Id (output file stem) and one line for tables and plot titles.
+    periods
+        The periods in time order, at most one per time (see :func:`repeated`).
+    variant
+        Model variant.
+    t_end, n_points
+        Output times: ``n_points`` equally spaced from 0 to ``t_end`` minutes.
+    """
+
+    id: str
+    periods: tuple[SchedulePeriod, ...]
+    variant: str = "default"
+    t_end: float = 4320.0
+    n_points: int = 433
+    description: str = ""
+
+    @property
+    def times(self):
+        """Output times (minutes) as a numpy array."""
+        return time_grid(self.t_end, self.n_points)
+
+
+def repeated(changes: Mapping[str, float], every: float, count: int,
+             start: float = 0.0) -> list[SchedulePeriod]:
+    """``count`` periods of the same changes, ``every`` minutes from ``start``.
+
+    >>> [p.time for p in repeated({"ruxolitinib_oral_mg": 20}, 720, 3)]
+    [0.0, 720.0, 1440.0]
+    """
+    return [SchedulePeriod(float(start + k * every), dict(changes)) for k in range(int(count))]
+
+
+def _merged(periods: Iterable[SchedulePeriod], where: str) -> tuple[SchedulePeriod, ...]:
+    """Periods at the same time joined (a target changed twice then is an error)."""
+    by_time: dict[float, dict[str, float]] = {}
+    for period in periods:
+        now = by_time.setdefault(float(period.time), {})
+        twice = sorted(set(now) & set(period.changes))
+        if twice:
+            raise JakstatInputError(f"{where}: {twice} changed twice at {period.time:g} min; "
+                                    f"expected one change per target and time")
+        now.update(period.changes)
+    return tuple(SchedulePeriod(t, by_time[t]) for t in sorted(by_time))
+
+
+#: A day and twice daily, in minutes.
+DAY, BID = 1440.0, 720.0
+
+#: The standard therapy schedules (``jakstat simulate --schedule ID``).
+SCHEDULES: dict[str, Schedule] = {s.id: s for s in [
+    Schedule("ifnb_100pM_ruxolitinib_20mg_bid_3d",
+             _merged([SchedulePeriod(0.0, {"IFNb_pM": 100.0}),
+                      *repeated({"ruxolitinib_oral_mg": 20.0}, BID, 6)], "schedule"),
+             t_end=3 * DAY, n_points=289,
+             description="IFN-beta 100 pM with oral ruxolitinib 20 mg twice daily for 3 days"),
+    Schedule("radiation_5x2Gy",
+             tuple(repeated({"IR_Gy": 2.0}, DAY, 5)), t_end=7 * DAY, n_points=337,
+             description="5 x 2 Gy, one fraction a day Monday to Friday, followed for 7 days"),
+    Schedule("radiation_5x2Gy_ruxolitinib_20mg_bid",
+             _merged([*repeated({"IR_Gy": 2.0}, DAY, 5),
+                      *repeated({"ruxolitinib_oral_mg": 20.0}, BID, 14)], "schedule"),
+             t_end=7 * DAY, n_points=337,
+             description="5 x 2 Gy on weekdays with oral ruxolitinib 20 mg twice daily for 7 days"),
+]}
+
+
+def _lookup(table: Mapping[str, Any], kind: str, name: str) -> Any:
+    """``table[name]``, or a JakstatInputError naming the unknown ``kind`` and the known ids."""
+    if name not in table:
+        raise JakstatInputError(f"unknown {kind} {name!r}: expected one of {sorted(table)}")
+    return table[name]
+
+
+def get_schedule(name: str) -> Schedule:
+    """Look a standard schedule up by id (JakstatInputError for an unknown id)."""
+    return _lookup(SCHEDULES, "schedule", name)
+
+
+def check_changes(changes: Mapping[str, object], where: str) -> dict[str, float]:
+    """Validate the changes of a schedule period: inputs (see :func:`check_inputs`) and oral doses.
+
+    Raises
+    ------
+    JakstatInputError
+        Naming the bad target or value and what was expected.
+    """
+    clean: dict[str, float] = {}
+    for name, value in dict(changes).items():
+        if name in ORAL_DOSES:
+            try:
+                number = float(value)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                number = math.nan
+            if not (math.isfinite(number) and 0 < number <= MAX_ORAL_MG):
+                raise JakstatInputError(f"{where}: oral dose {name}={value!r} is invalid: expected "
+                                        f"mg > 0 and <= {MAX_ORAL_MG:g}")
+            clean[name] = number
+        elif name in INPUTS:
+            try:
+                clean.update(check_inputs({name: value}))
+            except JakstatInputError as exc:
+                raise JakstatInputError(f"{where}: {exc}") from None
+        else:
+            raise JakstatInputError(f"{where}: unknown target {name!r}: expected an input of "
+                                    f"{sorted(INPUTS)} or an oral dose of {sorted(ORAL_DOSES)}")
+    return clean
+
+
 def get_condition(name: str) -> Condition:
     """Look a standard condition up by id.
 
@@ -102,9 +243,7 @@ def get_condition(name: str) -> Condition:
     JakstatInputError
         For an unknown id (the message lists the known ones).
     """
-    if name not in CONDITIONS:
-        raise JakstatInputError(f"unknown condition {name!r}: expected one of {sorted(CONDITIONS)}")
-    return CONDITIONS[name]
+    return _lookup(CONDITIONS, "condition", name)
 
 
 def condition_table():
@@ -162,6 +301,8 @@ MAX_T_END = 1e6
 MAX_POINTS = 100_000
 #: Largest dose by unit (1 mM of a ligand or drug; 1000 Gy, far above any lethal dose).
 MAX_DOSE = {"pM": 1e9, "nM": 1e6, "Gy": 1e3}
+#: Largest single oral dose (mg; the largest tablets are 25 mg of ruxolitinib, 10 mg of tofacitinib).
+MAX_ORAL_MG = 1000.0
 
 
 def time_grid(t_end: float, n_points: int):

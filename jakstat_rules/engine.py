@@ -23,6 +23,12 @@ a ``RoadRunner``.
 * **One pre-equilibration.** :meth:`Engine.preequilibrate` integrates in
   doubling windows until every rate of change is below
   ``STEADY_STATE_TOL * (1 + max |x|)``.
+* **Periods.** :meth:`Engine.run_periods` integrates one simulation made of
+  periods (a start time and what changes then): PEtab v2 experiments in
+  calibration (:mod:`jakstat_rules.calibrate.simulation`) and therapy
+  schedules (:mod:`jakstat_rules.schedules`) alike.  Inputs that vary
+  continuously in time (a drug's plasma concentration) are applied as
+  constants on sub-intervals of at most ``max_step``, at their midpoint value.
 * **One default tolerance.** CVODE (BDF) with relative and absolute
   tolerance :data:`DEFAULT_RTOL` / :data:`DEFAULT_ATOL` (1e-10): tight
   enough for finite-difference gradients in calibration, 0.1 s per 4 h
@@ -45,7 +51,7 @@ import math
 import os
 import threading
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -451,6 +457,84 @@ class Engine:
     def set_time(self, time: float) -> None:
         """Set the model time (the start of a simulation that does not begin at 0)."""
         self.rr.model.setTime(float(time))
+
+    def run_periods(self, starts: Sequence[float], apply: Callable[[int], None],
+                    times: np.ndarray, selections: Sequence[str], *,
+                    drive: Callable[[float, float], Mapping[str, float]] | None = None,
+                    max_step: float = math.inf) -> np.ndarray:
+        """Integrate one simulation made of periods; values at ``times``.
+
+        Period ``k`` starts at ``starts[k]`` (increasing; only the first may
+        be ``-inf``, a pre-equilibration).  At each start ``apply(k)`` sets
+        what changes (the first call also sets the initial values, e.g. with
+        :meth:`start`); a period at ``-inf`` is integrated to a steady state
+        (:meth:`preequilibrate`) and the model time becomes the next start.
+        Every later period is integrated through the output times inside it,
+        up to the next start.  Output times at ``inf`` (last) are read after
+        a further pre-equilibration.
+
+        Parameters
+        ----------
+        starts
+            Start time of every period (minutes).
+        apply
+            Called with the period's index at its start.
+        times
+            Sorted output times (``inf`` last).
+        selections
+            libroadrunner selections to return.
+        drive
+            Optional time-varying values: ``drive(a, b)`` gives the values
+            (by id, set with :meth:`set_values`) held on the sub-interval
+            ``[a, b]``; intervals are at most ``max_step`` long.
+        max_step
+            Longest sub-interval with ``drive`` (model time units).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(len(times), len(selections))``.
+        """
+        times = np.asarray(times, dtype=float)
+        res = np.empty((len(times), len(selections)))
+        done = 0
+        for k, begin in enumerate(starts):
+            apply(k)
+            end = float(starts[k + 1]) if k + 1 < len(starts) else math.inf
+            if begin == -math.inf:
+                self.preequilibrate(time=end if math.isfinite(end) else 0.0)
+                continue
+            now = float(self.rr.model.getTime()) if k else float(begin)
+            if k == 0:
+                self.set_time(now)
+            inside = times[(times >= now) & (times < end)]
+            grid = np.unique(np.concatenate([[now], inside, [end] if math.isfinite(end) else []]))
+            if len(grid) > 1 or len(inside):
+                data = (self.simulate(grid, selections) if drive is None
+                        else self._simulate_driven(grid, selections, drive, max_step))
+                res[done: done + len(inside)] = data[np.searchsorted(grid, inside)]
+            done += len(inside)
+        if done < len(times):  # steady-state outputs
+            self.preequilibrate()
+            res[done:] = self.simulate([0.0], selections)[0]
+        return res
+
+    def _simulate_driven(self, grid: np.ndarray, selections: Sequence[str],
+                         drive: Callable[[float, float], Mapping[str, float]],
+                         max_step: float) -> np.ndarray:
+        """:meth:`simulate` through ``grid`` with ``drive``'s values on sub-intervals."""
+        out = np.empty((len(grid), len(selections)))
+        self.set_values(drive(grid[0], grid[min(1, len(grid) - 1)]))
+        out[0] = self.simulate([grid[0]], selections)[0]
+        for i in range(1, len(grid)):
+            a, b = float(grid[i - 1]), float(grid[i])
+            n = max(1, int(math.ceil((b - a) / max_step - 1e-9))) if math.isfinite(max_step) else 1
+            cuts = np.linspace(a, b, n + 1)
+            for lo, hi in zip(cuts[:-1], cuts[1:]):
+                self.set_values(drive(float(lo), float(hi)))
+                row = self.simulate([lo, hi], selections)[-1]
+            out[i] = row
+        return out
 
     def preequilibrate(self, tol: float = STEADY_STATE_TOL,
                        max_time: float = STEADY_STATE_MAX_TIME,

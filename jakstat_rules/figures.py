@@ -30,7 +30,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from .interface import INPUTS, READOUT_NAMES
+from .interface import INPUTS, ORAL_DOSES, READOUT_NAMES
 
 __all__ = ["TIME_LABEL", "MODEL_UNIT", "INPUT_NAMES", "input_name", "input_axis_label", "dose_label", "doses_label",
            "dose_sort_key", "experiment_label", "readout_name", "readout_unit",
@@ -47,6 +47,7 @@ MODEL_UNIT = "molecules per cell"
 INPUT_NAMES: dict[str, str] = {
     "IFNa": "IFN-α", "IFNb": "IFN-β", "IFNg": "IFN-γ", "ruxolitinib": "ruxolitinib",
     "tofacitinib": "tofacitinib", "IR": "radiation",
+    "ruxolitinib_oral": "oral ruxolitinib", "tofacitinib_oral": "oral tofacitinib",
 }
 
 _SUPERSCRIPT_MINUS_ONE = "⁻¹"
@@ -54,7 +55,7 @@ _SUPERSCRIPT_MINUS_ONE = "⁻¹"
 
 def _split_input(input_id: str) -> tuple[str, str]:
     """``IFNa_pM`` -> (``IFNa``, ``pM``); an id that is no model input -> (id, "")."""
-    unit = INPUTS.get(input_id, "")
+    unit = INPUTS.get(input_id, ORAL_DOSES.get(input_id, ""))
     base = input_id[: -len(unit) - 1] if unit and input_id.endswith("_" + unit) else input_id
     return base, unit
 
@@ -121,13 +122,20 @@ def experiment_label(experiment: str) -> str:
 
 
 def readout_name(readout: str) -> str:
-    """Readable name of a model readout (``pSTAT1_total`` -> ``pY701-STAT1``); others unchanged."""
+    """Readable name of a model readout (``pSTAT1_total`` -> ``pY701-STAT1``); a schedule's
+    ``ruxolitinib_free_nM`` -> ``free ruxolitinib``; others unchanged."""
+    if readout.endswith("_free_nM") and readout not in READOUT_NAMES:
+        return f"free {readout[: -len('_free_nM')]}"
     return READOUT_NAMES.get(readout, readout)
 
 
 def readout_unit(readout: str) -> str:
-    """Unit of a model readout: pM for a concentration (``*_pM``), else :data:`MODEL_UNIT`."""
-    return "pM" if readout.endswith("_pM") else MODEL_UNIT
+    """Unit of a model readout: pM or nM for a concentration (``*_pM``, ``*_nM``), else
+    :data:`MODEL_UNIT`."""
+    for unit in ("pM", "nM"):
+        if readout.endswith("_" + unit):
+            return unit
+    return MODEL_UNIT
 
 
 def readout_axis_label(readout: str) -> str:

@@ -12,6 +12,14 @@ INPUTS: dict[str, str] = {
     "ruxolitinib_nM": "nM", "tofacitinib_nM": "nM", "IR_Gy": "Gy",
 }
 
+#: Inputs given as a dose at a time (added to what is there), not as a level held from then on:
+#: in a schedule every ``IR_Gy`` change is one radiation fraction.
+PULSE_INPUTS = frozenset({"IR_Gy"})
+
+#: Oral doses of a schedule (mg of free base), turned into free plasma concentrations of the
+#: drug's ``<drug>_nM`` input by :mod:`jakstat_rules.pk`.
+ORAL_DOSES: dict[str, str] = {"ruxolitinib_oral_mg": "mg", "tofacitinib_oral_mg": "mg"}
+
 #: Public readouts and what they mean.
 READOUTS: dict[str, str] = {
     "pSTAT1_total": "all Y701-phosphorylated STAT1, in any complex or place",
@@ -86,4 +94,4 @@ def model_id(variant: str = "default") -> str:
     return "jakstat_ifn" if variant == "default" else f"jakstat_ifn_{variant}"
 
 
-__all__ = ["INPUTS", "READOUTS", "READOUT_NAMES", "DEFAULT_READOUTS", "VARIANTS", "NEEDS_PREEQUILIBRATION", "model_id"]
+__all__ = ["INPUTS", "PULSE_INPUTS", "ORAL_DOSES", "READOUTS", "READOUT_NAMES", "DEFAULT_READOUTS", "VARIANTS", "NEEDS_PREEQUILIBRATION", "model_id"]

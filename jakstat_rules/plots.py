@@ -59,6 +59,71 @@ def plot_time_course(table: pd.DataFrame, path: str | Path, title: str = "",
     return save_figure(time_course_figure(table, title, readouts), path)
 
 
+#: Colours and words of the dosing events of a schedule figure.
+EVENT_STYLE = {"oral": ("0.45", "oral dose"), "radiation": ("C3", "radiation fraction"),
+               "input": ("C2", "medium change")}
+
+
+def schedule_figure(table: pd.DataFrame, events: Sequence[tuple[float, str, str]],
+                    title: str = "", readouts: Sequence[str] | None = None) -> Figure:
+    """A schedule's free drug concentrations and readouts against time, doses marked.
+
+    Parameters
+    ----------
+    table
+        Columns ``time`` (min), readouts and ``<drug>_free_nM`` columns
+        (:func:`jakstat_rules.schedules.simulate_schedule`).
+    events
+        ``(time in min, kind, words)`` of every change
+        (:func:`jakstat_rules.schedules.schedule_events`); a vertical line each,
+        coloured by kind (:data:`EVENT_STYLE`), explained in a legend.
+    title
+        Figure title.
+    readouts
+        Readouts shown (default :data:`PLOTTED`, those in ``table``).
+    """
+    from matplotlib.lines import Line2D
+
+    drugs = [c for c in table if c.endswith("_free_nM")]
+    shown = drugs + [r for r in (readouts or PLOTTED) if r in table and r != "time" and r not in drugs]
+    ncol = 3 if len(shown) > 4 else max(1, min(2, len(shown)))
+    nrow = (len(shown) + ncol - 1) // ncol
+    fig = Figure(figsize=(4.2 * ncol, 2.7 * nrow + 0.9))
+    axes = fig.subplots(nrow, ncol, squeeze=False)
+    t = table["time"] / 60.0
+    kinds = []
+    for ax, column in zip(axes.flat, shown):
+        for time, kind, _ in events:
+            ax.axvline(time / 60.0, color=EVENT_STYLE[kind][0], lw=0.7, ls="--", zorder=0)
+            kinds.append(kind)
+        ax.plot(t, table[column], color="C1" if column in drugs else "C0")
+        ax.set_title(readout_name(column) + (" (plasma, unbound)" if column in drugs else ""),
+                     fontsize=9)
+        ax.ticklabel_format(axis="y", useOffset=False)
+        ax.set_xlabel("time (h)")
+        ax.set_ylabel(readout_unit(column))
+    for ax in list(axes.flat)[len(shown):]:
+        ax.axis("off")
+    handles, labels = [], []
+    for kind in dict.fromkeys(kinds):
+        words = sorted({w for _, k, w in events if k == kind})
+        handles.append(Line2D([], [], color=EVENT_STYLE[kind][0], lw=0.9, ls="--"))
+        labels.append(f"{EVENT_STYLE[kind][1]}: {', '.join(words)}")
+    if handles:
+        fig.legend(handles, labels, loc="lower center", ncol=min(3, len(handles)), fontsize=8,
+                   frameon=False)
+    fig.suptitle(title)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.9 / (2.7 * nrow + 0.9) + 0.06,
+                        top=1 - 0.8 / (2.7 * nrow + 0.9), wspace=0.38, hspace=0.6)
+    return fig
+
+
+def plot_schedule(table: pd.DataFrame, events: Sequence[tuple[float, str, str]],
+                  path: str | Path, title: str = "", readouts: Sequence[str] | None = None) -> Path:
+    """Save :func:`schedule_figure` to ``path``; return the path."""
+    return save_figure(schedule_figure(table, events, title, readouts), path)
+
+
 def dose_response_figure(table: pd.DataFrame, readout: str = "pSTAT1_total",
                          title: str = "") -> Figure:
     """Time courses per dose (left) and the peak / final value against dose (right).
@@ -114,5 +179,5 @@ def dose_summary(table: pd.DataFrame, readout: str = "pSTAT1_total") -> pd.DataF
     return pd.DataFrame(rows)
 
 
-__all__ = ["time_course_figure", "plot_time_course", "dose_response_figure", "plot_dose_response",
+__all__ = ["time_course_figure", "plot_time_course", "schedule_figure", "plot_schedule", "dose_response_figure", "plot_dose_response",
            "dose_summary", "READOUTS"]

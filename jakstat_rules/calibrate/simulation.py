@@ -22,6 +22,9 @@ whose periods set the same values are simulated once.
    period, up to the next period's start;
 4. measurements at ``t = inf`` (steady-state data) are read after a further
    pre-equilibration from the end of the last period.
+
+The period integration itself is :meth:`Engine.run_periods
+<jakstat_rules.engine.Engine.run_periods>`, shared with therapy schedules.
 """
 
 from __future__ import annotations
@@ -266,30 +269,12 @@ class ConditionSimulator:
         eng.set_current(states)
 
     def _run(self, unit: SimulationUnit, p: np.ndarray, times: np.ndarray) -> np.ndarray:
-        """Simulate one unit period by period; values at ``times`` (sorted, ``inf`` last)."""
-        eng = self.engine
-        res = np.empty((len(times), len(self.selections)))
+        """Simulate one unit period by period (:meth:`Engine.run_periods
+        <jakstat_rules.engine.Engine.run_periods>`); values at ``times`` (sorted, ``inf`` last)."""
         periods = unit.periods
-        done = 0
-        for k, period in enumerate(periods):
-            self._apply(period.settings, p, first=k == 0)
-            end = periods[k + 1].time if k + 1 < len(periods) else math.inf
-            if period.time == -math.inf:
-                eng.preequilibrate(time=end if math.isfinite(end) else 0.0)
-                continue
-            now = float(eng.rr.model.getTime()) if k else period.time
-            if k == 0:
-                eng.set_time(now)
-            inside = times[(times >= now) & (times < end)]
-            grid = np.unique(np.concatenate([[now], inside, [end] if math.isfinite(end) else []]))
-            if len(grid) > 1 or len(inside):
-                data = eng.simulate(grid, self.selections)
-                res[done: done + len(inside)] = data[np.searchsorted(grid, inside)]
-            done += len(inside)
-        if done < len(times):  # steady-state measurements
-            eng.preequilibrate()
-            res[done:] = eng.simulate([0.0], self.selections)[0]
-        return res
+        return self.engine.run_periods(
+            [period.time for period in periods],
+            lambda k: self._apply(periods[k].settings, p, first=k == 0), times, self.selections)
 
     def simulate(self, p: np.ndarray) -> list[np.ndarray]:
         """Simulate every unit at its measurement times; cached on the dynamic parameters.
