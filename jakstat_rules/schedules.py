@@ -26,8 +26,9 @@ v2 experiments.  The oral drug's concentration varies continuously while the
 exported SBML keeps drugs as constant inputs (the same model COPASI and the
 SBML tests check); the core therefore holds ``<drug>_nM`` constant on
 sub-intervals of at most :data:`MAX_STEP` minutes at its midpoint value (a
-second-order approximation: halving the step changes pSTAT1 by less than
-1e-4 of its range, ``tests/test_schedules.py``), and the output table gives
+second-order approximation: a 4x finer step changes pSTAT1 by 2.2e-3 of
+its range in the first minutes after a dose, less later;
+``tests/test_schedules.py``), and the output table gives
 the exact free concentration at the output times.
 """
 from __future__ import annotations
