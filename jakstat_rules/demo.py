@@ -1,8 +1,9 @@
 """The main job (``make demo`` / ``jakstat demo``).
 
 Builds the model, generates the network, exports the SBML, simulates the
-standard scenarios and dose responses, and writes tables (CSV), plots (PNG)
-and a summary (Markdown) to a results folder.
+standard scenarios and dose responses, one therapy schedule and one
+combination map, and writes tables (CSV), plots (PNG) and a summary
+(Markdown) to a results folder.
 """
 from __future__ import annotations
 
@@ -12,14 +13,22 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from .conditions import CONDITIONS, DOSE_RESPONSES, DOSE_SERIES, time_grid
+from .combination import combination_map, plot_combination
+from .conditions import CONDITIONS, DAY, DOSE_RESPONSES, DOSE_SERIES, SCHEDULES, time_grid
 from .figures import doses_label, input_name, readout_name
 from .interface import VARIANTS, model_id
 from .io import atomic_write, check_output_dir, write_table
 from .model import build_model
 from .network import generate_network, model_sbml
-from .plots import dose_summary, plot_dose_response, plot_time_course
+from .plots import dose_summary, plot_dose_response, plot_schedule, plot_time_course
+from .schedules import schedule_events, simulate_schedule
 from .simulate import get_simulator
+
+
+#: The schedule and the combination grid of the demo (docs/cancer.md explains both).
+DEMO_SCHEDULE = "ifnb_100pM_ruxolitinib_20mg_bid_3d"
+DEMO_DRUG_NM = (10.0, 100.0, 1000.0)
+DEMO_BASE = {"IFNb_pM": 100.0}
 
 
 def run_demo(out: Path) -> dict:
@@ -82,11 +91,41 @@ def run_demo(out: Path) -> dict:
         dr_rows.append(summ)
     dr = pd.concat(dr_rows, ignore_index=True)
 
+    # 5. a therapy schedule: oral ruxolitinib twice daily under IFN-beta
+    schedule = SCHEDULES[DEMO_SCHEDULE]
+    say(f"  schedule {schedule.id}: {schedule.description} ...")
+    table = simulate_schedule(schedule)
+    write_table(out / "schedules" / f"{schedule.id}.csv", table)
+    plot_schedule(table, schedule_events(schedule), out / "schedules" / f"{schedule.id}.png",
+                  schedule.description)
+    late = table[table["time"] >= DAY]  # after the first day's IFN transient
+    sched = pd.DataFrame([{"schedule": schedule.id,
+                           "pSTAT1_min_after_day_1": round(float(late["pSTAT1_total"].min()), 1),
+                           "pSTAT1_max_after_day_1": round(float(late["pSTAT1_total"].max()), 1)}])
+
+    # 6. a combination map: ruxolitinib x tofacitinib under IFN-beta, pSTAT1 AUC
+    say("  combination map ruxolitinib x tofacitinib with IFN-beta 100 pM "
+        "(pSTAT1 AUC 0-240 min) ...")
+    grid = combination_map("ruxolitinib_nM", DEMO_DRUG_NM, "tofacitinib_nM", DEMO_DRUG_NM,
+                           base=DEMO_BASE, readout="pSTAT1_total", time=240.0, auc=True)
+    stem = out / "combinations" / "combination_ruxolitinib_nM_x_tofacitinib_nM"
+    write_table(stem.with_suffix(".csv"), grid)
+    plot_combination(grid, stem.with_suffix(".png"),
+                     f"{readout_name('pSTAT1_total')} AUC 0-240 min with "
+                     f"{doses_label(DEMO_BASE)}")
+
     report = ["# jakstat demo results", "", "## Networks", "", networks.to_markdown(index=False), "",
               "## Standard scenarios (pSTAT1_total, molecules per cell)", "",
               scen.drop(columns=["inputs"]).to_markdown(index=False), "",
-              "## Dose responses (peak pSTAT1_total over 0-240 min)", "", dr.to_markdown(index=False), ""]
+              "## Dose responses (peak pSTAT1_total over 0-240 min)", "", dr.to_markdown(index=False), "",
+              f"## Schedule ({schedule.description})", "", sched.to_markdown(index=False), "",
+              "## Combination map (ruxolitinib x tofacitinib with IFN-beta 100 pM, "
+              "pSTAT1_total AUC 0-240 min; excess over Bliss independence)", "",
+              grid.pivot(index="ruxolitinib_nM", columns="tofacitinib_nM",
+                         values="bliss_excess").round(3).to_markdown(), ""]
     atomic_write(out / "README.md", "\n".join(report))
-    say(f"  tables and plots: {out / 'scenarios'}, {out / 'dose_responses'}")
+    say(f"  tables and plots: {out / 'scenarios'}, {out / 'dose_responses'}, "
+        f"{out / 'schedules'}, {out / 'combinations'}")
     say(f"  summary: {out / 'README.md'}")
-    return {"networks": networks, "scenarios": scen, "dose_responses": dr}
+    return {"networks": networks, "scenarios": scen, "dose_responses": dr, "schedule": sched,
+            "combination": grid}
