@@ -82,6 +82,9 @@ CONDITIONS: dict[str, Condition] = {c.id: c for c in [
               description="10 Gy ionising radiation at t = 0, followed for 48 h"),
     Condition("ifnb_100pM_socs1_loss", {"IFNb_pM": 100.0}, variant="socs1_loss",
               description="IFN-beta 100 pM in SOCS1-deficient cells"),
+    Condition("il6_1nM", {"IL6_pM": 1000.0}, description="IL-6 1 nM (about 20 ng/mL)"),
+    Condition("il6_1nM_socs3_loss", {"IL6_pM": 1000.0}, variant="socs3_loss",
+              description="IL-6 1 nM in SOCS3-deficient cells"),
     Condition("ifng_100pM_jak2_v617f", {"IFNg_pM": 100.0}, variant="jak2_v617f",
               description="IFN-gamma 100 pM in JAK2 V617F cells (pre-equilibrated)"),
 ]}
@@ -94,6 +97,7 @@ DOSE_SERIES: dict[str, list[float]] = {
     "ruxolitinib_nM": [0, 1, 10, 30, 100, 300, 1000, 3000, 10000],
     "tofacitinib_nM": [0, 1, 10, 30, 100, 300, 1000, 3000, 10000],
     "IR_Gy": [0, 1, 2, 5, 10, 20],
+    "IL6_pM": [0.1, 1, 3, 10, 30, 100, 300, 1000, 10000],
 }
 
 #: The dose responses of the demo and the docs: (input, inputs held fixed).

@@ -9,7 +9,7 @@ from __future__ import annotations
 #: Input parameters (all 0 by default) and their units.
 INPUTS: dict[str, str] = {
     "IFNa_pM": "pM", "IFNb_pM": "pM", "IFNg_pM": "pM",
-    "ruxolitinib_nM": "nM", "tofacitinib_nM": "nM", "IR_Gy": "Gy",
+    "ruxolitinib_nM": "nM", "tofacitinib_nM": "nM", "IR_Gy": "Gy", "IL6_pM": "pM",
 }
 
 #: Inputs given as a dose at a time (added to what is there), not as a level held from then on:
@@ -45,6 +45,13 @@ READOUTS: dict[str, str] = {
     "IFNGR_complex": "ligand-bridged IFNGR1:IFNGR2 complexes",
     "IFNAR1_surface": "IFNAR1 at the plasma membrane",
     "IFNb_medium_pM": "free IFN-beta in the medium (pM), exogenous plus secreted",
+    "pSTAT3_total": "all Y705-phosphorylated STAT3, in any complex or place",
+    "pSTAT3_nuc": "Y705-phosphorylated STAT3 in the nucleus",
+    "STAT3_dimer_nuc": "nuclear pSTAT3 homodimers, PIAS3-bound or not",
+    "STAT1_STAT3_nuc": "nuclear pSTAT1:pSTAT3 heterodimers, PIAS3-bound or not",
+    "SOCS3_mRNA": "SOCS3 mRNA",
+    "SOCS3_total": "SOCS3 protein",
+    "pgp130_total": "gp130 phosphorylated on its STAT-docking tyrosines",
 }
 
 #: Short readable names of the readouts, for axis labels and legends.
@@ -72,6 +79,13 @@ READOUT_NAMES: dict[str, str] = {
     "IFNGR_complex": "IFNGR1:IFNGR2 complexes",
     "IFNAR1_surface": "surface IFNAR1",
     "IFNb_medium_pM": "IFN-β in the medium",
+    "pSTAT3_total": "pY705-STAT3",
+    "pSTAT3_nuc": "nuclear pY705-STAT3",
+    "STAT3_dimer_nuc": "nuclear STAT3 dimers",
+    "STAT1_STAT3_nuc": "nuclear STAT1:STAT3",
+    "SOCS3_mRNA": "SOCS3 mRNA",
+    "SOCS3_total": "SOCS3",
+    "pgp130_total": "pY-gp130",
 }
 
 #: Readouts returned by default by the simulator and shown in reports.
@@ -83,6 +97,9 @@ VARIANTS: dict[str, dict[str, bool]] = {
     "jak2_v617f": {"jak2_v617f": True},
     "socs1_loss": {"socs1": False},
     "usp18_loss": {"usp18": False},
+    "socs3_loss": {"socs3": False},
+    "stat1_loss": {"stat1": False},
+    "stat3_loss": {"stat3": False},
 }
 
 #: Variants whose initial amounts are not the resting state (pre-equilibrate before a condition).

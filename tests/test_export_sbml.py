@@ -12,7 +12,8 @@ import sympy
 ROOT = Path(__file__).resolve().parents[1]
 SBML_DIR = ROOT / "sbml"
 VARIANT_FILES = ["jakstat_ifn.xml", "jakstat_ifn_jak2_v617f.xml", "jakstat_ifn_socs1_loss.xml",
-                 "jakstat_ifn_usp18_loss.xml"]
+                 "jakstat_ifn_usp18_loss.xml", "jakstat_ifn_socs3_loss.xml", "jakstat_ifn_stat1_loss.xml",
+                 "jakstat_ifn_stat3_loss.xml"]
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +193,8 @@ def test_one_reference_per_species_with_explicit_stoichiometry(name):
                 if refs.get(i).getStoichiometry() != 1:
                     twos.append((r.getId(), refs.get(i).getSpecies(), refs.get(i).getStoichiometry()))
     if name == "jakstat_ifn.xml":
-        assert sorted(s for _, s, _ in twos) == ["STAT1_py701_cyt", "STAT1_py701_nuc"]
+        assert sorted(s for _, s, _ in twos) == ["STAT1_py701_cyt", "STAT1_py701_nuc", "STAT3_py705_cyt",
+                                                 "STAT3_py705_nuc"]
         assert {n for _, _, n in twos} == {2.0}
 
 

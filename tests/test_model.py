@@ -12,7 +12,8 @@ KNOWN_UNITS = {"1/min", "1/(molecule*min)", "molecule", "molecule/min", "pM", "n
                "molecule/Gy", "molecule/mol", "s/min", "M/pM", "M/nM", "1/(M*s)", "1/s", "1/(molecule*s)",
                "dimensionless"}
 PROTEINS = {"IFNA2", "IFNB1", "IFNG", "IFNAR1", "IFNAR2", "IFNGR1", "IFNGR2", "JAK1", "JAK2", "TYK2",
-            "STAT1", "STAT2", "IRF9", "IRF1", "SOCS1", "USP18", "PTPN2", "PTPN11", "PIAS1", "CGAS", "STING1"}
+            "STAT1", "STAT2", "IRF9", "IRF1", "SOCS1", "USP18", "PTPN2", "PTPN11", "PIAS1", "CGAS", "STING1",
+            "IL6", "IL6R", "IL6ST", "STAT3", "SOCS3", "PIAS3"}
 #: identifiers.org compact URIs, https://identifiers.org/<prefix>:<accession>
 URI = re.compile(r"^https://identifiers\.org/(uniprot:[OPQ][0-9][A-Z0-9]{3}[0-9]|ncbigene:\d+|GO:\d{7}|"
                  r"mirbase\.mature:MIMAT\d{7}|CHEBI:\d+|ncit:C\d+)$")
@@ -114,6 +115,9 @@ def test_variants_build(variant):
     names = {mon.name for mon in m.monomers}
     assert ("SOCS1" in names) == (variant != "socs1_loss")
     assert ("USP18" in names) == (variant != "usp18_loss")
+    assert ("SOCS3" in names) == (variant != "socs3_loss")
+    for stat in ("STAT1", "STAT3"):      # knock-outs: the protein is never made
+        assert (m.parameters[f"{stat}_0"].value == 0) == (variant == f"{stat.lower()}_loss")
     assert any(r.name.startswith("JAK2V617F") for r in m.rules) == (variant == "jak2_v617f")
 
 

@@ -58,6 +58,8 @@ def test_archive_holds_every_file_and_passes_the_validators(supplement):
     assert members == on_disk
     for needed in ("models/jakstat_ifn.xml", "models/jakstat_ifn_jak2_v617f.xml",
                    "models/jakstat_ifn_socs1_loss.xml", "models/jakstat_ifn_usp18_loss.xml",
+                   "models/jakstat_ifn_socs3_loss.xml", "models/jakstat_ifn_stat1_loss.xml",
+                   "models/jakstat_ifn_stat3_loss.xml",
                    "models/jakstat_ifn_fitted.xml", "scenarios.sedml", "dose_responses.sedml",
                    "fit_training.sedml", "validation_prediction.sedml", "metadata.rdf",
                    "petab/train/problem.yaml", "petab/validation/problem.yaml",

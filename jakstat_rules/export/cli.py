@@ -36,8 +36,9 @@ and fails when these copies are stale.
 | `jakstat_ifn.cps` | COPASI file of `jakstat_ifn.xml` with the standard time courses as parameter sets, a 0-240 min time-course task and a readout report (written by `jakstat export --copasi`). |
 
 Units: time in minutes, amounts in molecules per cell.  Inputs (parameters, 0 = untreated):
-`IFNa_pM`, `IFNb_pM`, `IFNg_pM` (pM), `ruxolitinib_nM`, `tofacitinib_nM` (nM), `IR_Gy` (Gy).
-Readouts: `pSTAT1_total`, `pSTAT1_nuc`, `GAF_nuc`, `ISGF3_nuc`, `SOCS1_mRNA`, `ISG_mRNA`, ...
+`IFNa_pM`, `IFNb_pM`, `IFNg_pM`, `IL6_pM` (pM), `ruxolitinib_nM`, `tofacitinib_nM` (nM), `IR_Gy` (Gy).
+Readouts: `pSTAT1_total`, `pSTAT1_nuc`, `GAF_nuc`, `ISGF3_nuc`, `SOCS1_mRNA`, `ISG_mRNA`,
+`pSTAT3_total`, `SOCS3_mRNA`, `pgp130_total`, ...
 See `docs/sbml.md` (what the SBML contains) and `docs/copasi.md` (using it in COPASI).
 """
 

@@ -30,9 +30,9 @@ from typing import Iterable
 #: Creation date of the model (W3CDTF, UTC): the commit that added it.
 CREATED = "2026-11-21T05:11:24Z"
 #: When the exported model last changed (W3CDTF, UTC, to the minute).
-MODIFIED = "2026-11-21T16:56:00Z"
+MODIFIED = "2026-12-05T08:07:00Z"
 #: SHA-256 of the exported SBML files with dates masked, when :data:`MODIFIED` was set.
-FINGERPRINT = "07122873fe7bac036de10b8fec26155d41ee10ea4d4695b82d3de8dcd94130b0"
+FINGERPRINT = "faa9a66897b0cd68a28c0e9131b3047b99fda3d33cff915c28a17aeeb81ede6a"
 
 #: The creator of the files (see the module docstring).
 CREATOR = {"given": "jakstat-rules", "family": "contributors",

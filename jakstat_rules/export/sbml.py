@@ -82,6 +82,7 @@ INPUT_TERMS: dict[str, str] = {
     "IFNa_pM": identifiers_org("uniprot", "P01563"),
     "IFNb_pM": identifiers_org("uniprot", "P01574"),
     "IFNg_pM": identifiers_org("uniprot", "P01579"),
+    "IL6_pM": identifiers_org("uniprot", "P05231"),
 }
 
 #: SBO term of the compartment: physical compartment.  Not 410 (implicit

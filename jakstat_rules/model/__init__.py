@@ -1,4 +1,4 @@
-"""The rule-based IFN -> JAK -> STAT1 model.
+"""The rule-based IFN -> JAK -> STAT1 and IL-6 -> gp130/JAK1 -> STAT3 model.
 
 :func:`build_model` assembles the model from one module per process:
 
@@ -11,6 +11,9 @@ module              biology
 ``transport``       nuclear import/export, PTPN2 / PTPN11 dephosphorylation
 ``transcription``   ISRE / GAS genes, translation, decay, positive loops
 ``regulators``      SOCS1, USP18, PIAS1, microRNA
+``gp130``           IL-6 binding IL-6R alpha and gp130, JAK1 on gp130, SHP-2, trafficking
+``stat3``           STAT3 (and STAT1) on gp130, STAT3 and STAT1:STAT3 dimers, PIAS3
+``socs3``           SOCS3 transcription by STAT3, SOCS3 on gp130 pY759
 ``perturbations``   JAK inhibitors, ionising radiation, JAK2 V617F
 ``observables``     readouts (the interface to data)
 ==================  ==========================================================
@@ -22,13 +25,19 @@ from typing import Any
 from pysb import Model
 
 from ..errors import JakstatInputError
-from . import (kinases, ligands, monomers, observables, perturbations, regulators,
-               stats, transcription, transport)
-from .builder import Builder
+from . import (gp130, kinases, ligands, monomers, observables, perturbations, regulators,
+               socs3, stat3, stats, transcription, transport)
+from .builder import Builder, Provenance
 from ..interface import INPUTS, NEEDS_PREEQUILIBRATION, READOUTS, VARIANTS, model_id
 from .parameters import CITATIONS, PARAMETERS
 
-SWITCHES = {"socs1": True, "usp18": True, "jak2_v617f": False}
+SWITCHES = {"socs1": True, "usp18": True, "jak2_v617f": False, "il6": True, "socs3": True,
+            "stat1": True, "stat3": True, "stat3_on_ifngr1": True}
+
+#: Switches that knock a protein out by setting its resting amount (and so its synthesis) to 0:
+#: switch -> (parameter, source of the variant)
+KNOCKOUTS = {"stat1": ("STAT1_0", "QingStark2004 (STAT1-null cells): no STAT1 protein"),
+             "stat3": ("STAT3_0", "assumed: STAT3-deficient cells, no STAT3 protein")}
 
 
 def build_model(variant: str = "default", overrides: dict[str, float] | None = None,
@@ -39,13 +48,19 @@ def build_model(variant: str = "default", overrides: dict[str, float] | None = N
     ----------
     variant
         One of :data:`VARIANTS`: ``default``, ``jak2_v617f`` (ligand-independent
-        JAK2), ``socs1_loss``, ``usp18_loss``.
+        JAK2), ``socs1_loss``, ``usp18_loss``, ``socs3_loss``, ``stat1_loss``,
+        ``stat3_loss``.
     overrides
         Parameter values replacing the registry defaults, e.g.
         ``{"STAT1_0": 5e4}``.
     **switches
-        ``socs1``, ``usp18`` (include the protein, default True) and
-        ``jak2_v617f`` (default False); they override the variant's.
+        ``socs1``, ``usp18``, ``socs3`` (include the protein, default True),
+        ``stat1``, ``stat3`` (False: resting amount 0, the protein is never
+        made), ``stat3_on_ifngr1`` (STAT3 docks on IFNGR1 pY440, default
+        True; the one rule through which STAT3 changes interferon-gamma
+        readouts at IL-6 = 0), ``il6`` (include the IL-6 -> gp130 -> STAT3 arm, default True;
+        False builds the interferon-only model) and ``jak2_v617f`` (default
+        False); they override the variant's.
 
     Returns
     -------
@@ -69,28 +84,43 @@ def build_model(variant: str = "default", overrides: dict[str, float] | None = N
     opts = {**SWITCHES, **VARIANTS[variant], **switches}
     name = model_id(variant)
     b = Builder(name, dict(overrides or {}))
+    knocked_out = {param: source for switch, (param, source) in KNOCKOUTS.items()
+                   if not opts[switch] and param not in b.overrides}
+    b.overrides.update({param: 0.0 for param in knocked_out})
+    left_out = {"SOCS1": not opts["socs1"], "USP18": not opts["usp18"],
+                "SOCS3": not (opts["socs3"] and opts["il6"])}
     names = [n for n in monomers.MONOMERS
-             if not (n == "SOCS1" and not opts["socs1"]) and not (n == "USP18" and not opts["usp18"])]
+             if not left_out.get(n, False) and (opts["il6"] or n not in monomers.IL6_ARM)]
     monomers.add_monomers(b, names)
     for name_ in perturbations.KINASES:      # drug inputs exist in every variant
         perturbations.kinase_free_fraction(b, name_)
     for inp in INPUTS:
-        b.parameter(inp)
+        if opts["il6"] or inp != "IL6_pM":
+            b.parameter(inp)
     ligands.add(b)
     kinases.add(b)
     stats.add(b)
     transport.add(b)
-    observables.add(b, with_socs1=opts["socs1"], with_usp18=opts["usp18"])
+    if opts["il6"]:
+        gp130.add(b)
+        stat3.add(b, on_ifngr1=opts["stat3_on_ifngr1"])
+    observables.add(b, with_socs1=opts["socs1"], with_usp18=opts["usp18"], with_il6=opts["il6"],
+                    with_socs3=opts["socs3"])
     transcription.genes_transcribed(b, with_socs1=opts["socs1"], with_usp18=opts["usp18"])
     if opts["socs1"]:
         regulators.socs1_inhibits_jak1(b)
     if opts["usp18"]:
         regulators.usp18_binds_ifnar2(b)
+    if opts["il6"]:
+        socs3.add(b, with_socs3=opts["socs3"])
     regulators.pias1_blocks_stat1_dimers(b)
     regulators.mirna_degrades_stat1_mrna(b)
     perturbations.radiation_induces_ifnb(b)
     if opts["jak2_v617f"]:
         perturbations.jak2_v617f(b)
+    for param, source in knocked_out.items():
+        if param in b.provenance:
+            b.provenance[param] = Provenance("molecule", source, "knocked out in this variant")
     model = b.model
     model.jakstat_provenance = b.provenance
     model.jakstat_variant = variant

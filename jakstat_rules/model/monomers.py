@@ -56,6 +56,9 @@ def _go(term: str) -> str:
     return identifiers_org("GO", term)
 
 
+#: Monomers of the IL-6 -> gp130 -> STAT3 arm (left out when it is switched off).
+IL6_ARM = ("IL6", "IL6R", "IL6ST", "STAT3", "SOCS3", "PIAS3", "mRNA_SOCS3")
+
 #: name -> (sites, states, [(qualifier, uri)], description)
 MONOMERS: dict[str, tuple] = {
     # ligands (free in the medium or bound to receptors)
@@ -108,6 +111,23 @@ MONOMERS: dict[str, tuple] = {
                  "lumped IFN-related DNA damage resistance signature mRNA: MX1, OAS1, IFIT1, IFI6, "
                  "IFI27, IFI44, IFITM1"),
     "mRNA_IFNB1": ([], {}, [("is", _gene("3456"))], "IFNB1 mRNA (induced by radiation via cGAS-STING)"),
+    # IL-6 -> gp130 -> STAT3
+    "IL6": (["r1", "r2"], {}, [("is", _uniprot("P05231"))],
+            "interleukin-6; one IL-6 with one IL-6R alpha and one gp130 stands for half of the 2:2:2 "
+            "hexameric signalling complex"),
+    "IL6R": (["lig", "loc"], {"loc": ["pm", "endo"]}, [("is", _uniprot("P08887"))],
+             "interleukin-6 receptor subunit alpha (IL-6R alpha), the ligand-binding chain"),
+    "IL6ST": (["lig", "box1", "y759", "y767", "socs", "loc"],
+              {"y759": ["u", "p"], "y767": ["u", "p"], "loc": ["pm", "endo"]},
+              [("is", _uniprot("P40189"))],
+              "gp130 (carries JAK1); pY759 docks SHP-2 and SOCS3, pY767 stands for the four distal "
+              "STAT-docking tyrosines (Y767, Y814, Y905, Y915)"),
+    "STAT3": (["sh2", "y705", "pias", "loc"], {"y705": ["u", "p"], "loc": ["cyt", "nuc"]},
+              [("is", _uniprot("P40763"))], "signal transducer and activator of transcription 3"),
+    "SOCS3": (["gp"], {}, [("is", _uniprot("O14543"))],
+              "suppressor of cytokine signalling 3 (binds gp130 pY759, inhibits JAK1)"),
+    "PIAS3": (["stat"], {}, [("is", _uniprot("Q9Y6X2"))], "protein inhibitor of activated STAT3"),
+    "mRNA_SOCS3": ([], {}, [("is", _gene("9021"))], "SOCS3 mRNA"),
     # radiation: DNA damage -> micronuclei -> cGAS -> STING
     "DSB": ([], {}, [("is", _go("0035861"))], "DNA double-strand break site"),
     "MN": ([], {}, [("is", identifiers_org("ncit", "C121964")), ("isVersionOf", _go("0005634"))],
@@ -120,7 +140,7 @@ MONOMERS: dict[str, tuple] = {
 
 #: Where a molecule without a location site is when it is free (used in species names):
 #: the interferons are added to, and measured in, the medium.
-FREE_LOCATION: dict[str, str] = {"IFNA2": "medium", "IFNB1": "medium", "IFNG": "medium"}
+FREE_LOCATION: dict[str, str] = {"IFNA2": "medium", "IFNB1": "medium", "IFNG": "medium", "IL6": "medium"}
 
 
 def add_monomers(b: Builder, names: list[str] | None = None) -> ComponentSet:

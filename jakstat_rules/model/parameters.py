@@ -74,6 +74,33 @@ CITATIONS: dict[str, str] = {
     "Francois-Newton2011": "Francois-Newton V et al. USP18-based negative feedback control is induced by "
                            "type I and type III interferons and specifically inactivates interferon alpha "
                            "response. PLoS One 2011;6:e22200. doi:10.1371/journal.pone.0022200",
+    "Heinrich2003": "Heinrich PC et al. Principles of interleukin (IL)-6-type cytokine signalling and its "
+                    "regulation. Biochem J 2003;374:1-20. doi:10.1042/BJ20030407",
+    "Singh2006": "Singh A, Jayaraman A, Hahn J. Modeling regulatory mechanisms in IL-6 signal transduction "
+                 "in hepatocytes. Biotechnol Bioeng 2006;95:850-862. doi:10.1002/bit.21026 (BioModels "
+                 "BIOMD0000000151)",
+    "Sobotta2017": "Sobotta S et al. Model based targeting of IL-6-induced inflammatory responses in "
+                   "cultured primary hepatocytes to improve application of the JAK inhibitor ruxolitinib. "
+                   "Front Physiol 2017;8:775. doi:10.3389/fphys.2017.00775",
+    "Taga1989": "Taga T et al. Interleukin-6 triggers the association of its receptor with a possible "
+                "signal transducer, gp130. Cell 1989;58:573-581. doi:10.1016/0092-8674(89)90438-8",
+    "Gerhartz1996": "Gerhartz C et al. Differential activation of acute phase response factor/STAT3 and "
+                    "STAT1 via the cytoplasmic domain of the interleukin 6 signal transducer gp130. J Biol "
+                    "Chem 1996;271:12991-12998. doi:10.1074/jbc.271.22.12991",
+    "Nicholson2000": "Nicholson SE et al. Suppressor of cytokine signaling-3 preferentially binds to the "
+                     "SHP-2-binding site on the shared cytokine receptor subunit gp130. PNAS "
+                     "2000;97:6493-6498. doi:10.1073/pnas.100135197",
+    "Croker2003": "Croker BA et al. SOCS3 negatively regulates IL-6 signaling in vivo. Nat Immunol "
+                  "2003;4:540-545. doi:10.1038/ni931",
+    "Lang2003": "Lang R et al. SOCS3 regulates the plasticity of gp130 signaling. Nat Immunol "
+                "2003;4:546-550. doi:10.1038/ni932",
+    "QingStark2004": "Qing Y, Stark GR. Alternative activation of STAT1 and STAT3 in response to "
+                     "interferon-gamma. J Biol Chem 2004;279:41679-41685. doi:10.1074/jbc.M406413200",
+    "Chung1997": "Chung CD et al. Specific inhibition of Stat3 signal transduction by PIAS3. Science "
+                 "1997;278:1803-1805. doi:10.1126/science.278.5344.1803",
+    "Yamamoto2002": "Yamamoto T et al. The nuclear isoform of protein-tyrosine phosphatase TC-PTP regulates "
+                    "interleukin-6-mediated signaling pathway through STAT3 dephosphorylation. Biochem "
+                    "Biophys Res Commun 2002;297:811-817. doi:10.1016/S0006-291X(02)02291-X",
     "CODATA2018": "CODATA 2018 recommended values of the fundamental physical constants (exact SI value)",
     "SI": "definition of the SI prefixes and units",
 }
@@ -92,6 +119,7 @@ PARAMETERS: dict[str, ParamSpec] = {
     "ruxolitinib_nM": _p(0, "nM", "input", "ruxolitinib concentration in the medium"),
     "tofacitinib_nM": _p(0, "nM", "input", "tofacitinib concentration in the medium"),
     "IR_Gy": _p(0, "Gy", "input", "ionising radiation dose given at t = 0"),
+    "IL6_pM": _p(0, "pM", "input", "IL-6 concentration added to the medium at t = 0"),
     # ------------------------------------------------------------ constants
     "N_A": _p(6.02214076e23, "molecule/mol", "CODATA2018", "Avogadro constant"),
     "s_per_min": _p(60, "s/min", "SI", "seconds per minute"),
@@ -231,6 +259,56 @@ PARAMETERS: dict[str, ParamSpec] = {
     "miRNA_0": _p(1000, "molecule", "assumed: 1e3 copies of lumped STAT1-targeting miRNA (miR-146a, Lu2010)"),
     "k_miRNA_STAT1_mRNA": _p(1e-6, "1/(molecule*min)", "assumed: doubles STAT1 mRNA decay at miRNA_0",
                              "miRNA-directed STAT1 mRNA decay"),
+    # ------------------------------------------------------------ IL-6 -> gp130 -> STAT3
+    "IL6R_0": _p(1500, "molecule", "Heinrich2003 (10^2-10^4 IL-6R alpha per cell across cell types; "
+                 "hepatoma cells ~10^3); assumed 1500", "IL-6R alpha per cell"),
+    "IL6ST_0": _p(5000, "molecule", "Heinrich2003 (gp130 expressed ubiquitously, in excess of IL-6R "
+                  "alpha); assumed 5000", "gp130:JAK1 per cell"),
+    "kon_IL6_IL6R": _p(1e6, "1/(M*s)", "Taga1989 (low-affinity IL-6:IL-6R alpha, Kd ~ 1 nM); association "
+                       "rate assumed 1e6 M^-1 s^-1"),
+    "koff_IL6_IL6R": _p(1e-3, "1/s", "Taga1989: Kd ~ 1 nM with kon_IL6_IL6R"),
+    "koff_2D_IL6_IL6ST": _p(0.01, "1/s", "Taga1989: gp130 turns the ~1 nM site into a ~10-60 pM "
+                            "high-affinity site; 2D off rate assumed so that IL-6:IL-6R alpha recruits most "
+                            "free gp130 (with ka_2D)"),
+    "kdeg_IL6_medium": _p(0.0, "1/min", "assumed: IL-6 stable in medium over hours (0 = no decay)"),
+    "kcat_JAK1_IL6ST": _p(6.0, "1/min", "assumed: as kcat_JAK1_IFNAR2_y512 (Heinrich2003: gp130 "
+                          "tyrosines phosphorylated within a minute of IL-6)"),
+    "kdp_PTPN11_gp130": _p(2e-5, "1/(molecule*min)", "Heinrich2003 (SHP-2 recruited to gp130 pY759 "
+                           "attenuates JAK1 signalling); rate per SHP-2 assumed equal to kdp_PTPN11_JAK"),
+    "kint_IL6_complex": _p(0.01, "1/min", "Heinrich2003 (IL-6:IL-6R alpha:gp130 complexes are internalised "
+                           "and IL-6 degraded in lysosomes); rate assumed (t1/2 ~ 70 min), chosen so that "
+                           "without SOCS3 the IL-6 pSTAT3 response stays high for 2 h as in Croker2003"),
+    "w_STAT1_IL6ST": _p(0.5, "dimensionless", "Gerhartz1996: STAT1 docks on 2 (Y905, Y915) of the 4 "
+                        "distal gp130 tyrosines that dock STAT3"),
+    "w_STAT3_IFNGR1": _p(0.2, "dimensionless", "QingStark2004: IFN-gamma activates STAT3 through IFNGR1 "
+                         "Y440, weakly in wild-type cells; relative docking rate assumed 0.2 of STAT1's"),
+    "STAT3_0": _p(1e5, "molecule", "assumed: as STAT1_0 (STAT1 and STAT3 of similar abundance, "
+                  "Schwanhausser2011)", "total STAT3 protein at rest"),
+    "kdp_PTPN2_pSTAT3": _p(2e-5, "1/(molecule*min)", "Yamamoto2002: nuclear TC45 (PTPN2) dephosphorylates "
+                           "STAT3; rate assumed equal to kdp_PTPN2_pSTAT1"),
+    "kdp_PTPN2_pSTAT3_dimer": _p(2e-5, "1/(molecule*min)", "Yamamoto2002: TC45 dephosphorylates nuclear "
+                                 "STAT3 and ends IL-6 signalling; dimer-bound STAT3 assumed a substrate at "
+                                 "the monomer's rate (pSTAT3 falls within an hour of IL-6, Heinrich2003)"),
+    "kdp_PTPN11_pSTAT3": _p(2e-6, "1/(molecule*min)", "Yamada2003 / Heinrich2003: cytoplasmic SHP-2; "
+                            "assumed equal to kdp_PTPN11_pSTAT1"),
+    "PIAS3_0": _p(5000, "molecule", "Chung1997 (PIAS3 binds activated STAT3, blocks DNA binding); "
+                  "amount assumed as PIAS1_0"),
+    "kf_PIAS3_STAT3": _p(2e5, "1/(M*s)", "assumed: as kf_PIAS1_STAT1"),
+    "kr_PIAS3_STAT3": _p(0.1, "1/min", "assumed: as kr_PIAS1_STAT1"),
+    "K_SIE": _p(500, "molecule", "assumed: half-maximal SOCS3 promoter activity at 500 nuclear STAT3 "
+                "dimers, as K_GAS"),
+    "w_STAT1_STAT3_on_SIE": _p(0.5, "dimensionless", "assumed: STAT1:STAT3 heterodimers bind the SOCS3 "
+                               "promoter's STAT element, with half the weight of STAT3 homodimers"),
+    "vmax_SOCS3_mRNA": _p(50, "molecule/min", "assumed: SOCS3 mRNA rises within 30 min of IL-6, as in "
+                          "the hepatocyte time courses modelled by Singh2006 and Sobotta2017"),
+    "kdeg_SOCS3_mRNA": _p(0.023, "1/min", "assumed: SOCS3 is an unstable immediate-early transcript, "
+                          "half-life ~ 30 min (as kdeg_IRF1_mRNA)"),
+    "SOCS3_mRNA_0": _p(2, "molecule", "assumed: SOCS3 barely expressed at rest"),
+    "ktl_SOCS3": _p(1.0, "1/min", "assumed: typical translation rate (Schwanhausser2011)"),
+    "kdeg_SOCS3": _p(0.012, "1/min", "assumed: SOCS3 protein short-lived, half-life ~ 1 h"),
+    "kf_SOCS3_IL6ST": _p(1e6, "1/(M*s)", "assumed: diffusion-limited SH2-pY association"),
+    "kr_SOCS3_IL6ST": _p(0.6, "1/min", "Nicholson2000: SOCS3 binds the gp130 pY757/759 peptide "
+                         "tightly (sub-uM); off rate assumed 0.01 1/s"),
     # ------------------------------------------------------------ radiation
     "DSB_per_Gy": _p(35, "molecule/Gy", "Rothkamm2003: ~35 DNA double-strand breaks per Gy per cell"),
     "krep_DSB": _p(0.006, "1/min", "Rothkamm2003: DSB repair half-time ~ 2 h"),

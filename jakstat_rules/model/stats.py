@@ -92,12 +92,30 @@ def docked_stats_phosphorylated(b: Builder) -> ComponentSet:
                    % IFNAR2(lig=2, box1=4, y512="p") % JAK1(box1=4, y1034="p", socs=None)
                    + S(sh2=None, **{site: "p"}),
                    k1)
-    b.rule("IFNG_complex_phosphorylates_STAT1",
+    ifng_complex_phosphorylates(b, "STAT1", "y701", k2)
+    return b.created_since(start)
+
+
+def ifng_complex_phosphorylates(b: Builder, stat: str, site: str, rate) -> ComponentSet:
+    """The active IFN-gamma complex phosphorylates the STAT docked on IFNGR1 pY440 and releases it.
+
+    Parameters
+    ----------
+    stat, site
+        The docked STAT's monomer name and its tyrosine (``STAT1``, ``y701``).
+    rate
+        The catalytic rate (an expression including JAK2's drug-free fraction).
+
+    Returns a ComponentSet: the rule ``IFNG_complex_phosphorylates_<stat>``.
+    """
+    start = b.mark()
+    IFNGR1, IFNGR2, JAK1, JAK2, IFNG, S = b.monomers_named("IFNGR1", "IFNGR2", "JAK1", "JAK2", "IFNG", stat)
+    b.rule(f"IFNG_complex_phosphorylates_{stat}",
            IFNG(r1=1, r2=2) % IFNGR1(lig=1, box1=3, y440=("p", 5)) % JAK1(box1=3, y1034="p", socs=None)
-           % IFNGR2(lig=2, box1=4) % JAK2(box1=4, y1007="p") % STAT1(sh2=5, y701="u")
+           % IFNGR2(lig=2, box1=4) % JAK2(box1=4, y1007="p") % S(sh2=5, **{site: "u"})
            >> IFNG(r1=1, r2=2) % IFNGR1(lig=1, box1=3, y440="p") % JAK1(box1=3, y1034="p", socs=None)
-           % IFNGR2(lig=2, box1=4) % JAK2(box1=4, y1007="p") + STAT1(sh2=None, y701="p"),
-           k2)
+           % IFNGR2(lig=2, box1=4) % JAK2(box1=4, y1007="p") + S(sh2=None, **{site: "p"}),
+           rate)
     return b.created_since(start)
 
 
