@@ -640,7 +640,7 @@ class InnerFill:
 
     def design(self, n: int, seed: int) -> list[dict]:
         """Our design points (free parameters) as x0 over all estimated ids (NaN: closed form)."""
-        from jakstat_rules.calibrate.optimize import starting_points
+        from jakstat_rules.calibrate.multistart import starting_points
 
         ids = list(self.ob.cp.estimated_ids)
         pts = starting_points(self.ob.lb, self.ob.ub, n, seed)

@@ -162,7 +162,7 @@ def test_cli_choices_are_the_calibrators():
     from jakstat_rules.calibrate.profile import DEFAULT_MAX_STEPS
     from jakstat_rules.calibrate.defaults import AUTO
     from jakstat_rules.calibrate.objective import GRADIENTS
-    from jakstat_rules.calibrate.optimize import OPTIMIZERS
+    from jakstat_rules.calibrate.optimizers import OPTIMIZERS
 
     assert OPTIMIZER_CHOICES == OPTIMIZERS and GRADIENT_CHOICES == (AUTO, *GRADIENTS)
     assert PROFILE_MAX_STEPS == DEFAULT_MAX_STEPS
@@ -176,7 +176,7 @@ def test_every_optimizer_with_exact_gradients_recovers_the_truth(exact_problem, 
     from dataclasses import asdict
 
     from jakstat_rules.calibrate.example import EXAMPLE_TRUE
-    from jakstat_rules.calibrate.optimize import FitSettings, local_fit
+    from jakstat_rules.calibrate.optimizers import FitSettings, local_fit
 
     payload = ProblemPayload.from_problem(load_problem(exact_problem))
     ob = Objective(CompiledProblem(payload), gradient="exact")
@@ -215,9 +215,10 @@ def test_exact_gradients_fall_back_to_differences_when_amici_cannot_read_the_pro
     """A parameter named ``k`` (reserved by AMICI): one warning, then finite differences."""
     import logging
 
-    from test_calibrate_optimize import _blow_up_problem
+    from test_calibrate_multistart import _blow_up_problem
 
-    from jakstat_rules.calibrate.optimize import FitSettings, calibrate
+    from jakstat_rules.calibrate.multistart import calibrate
+    from jakstat_rules.calibrate.optimizers import FitSettings
 
     yaml_path = _blow_up_problem(tmp_path / "blow")
     with caplog.at_level(logging.WARNING):

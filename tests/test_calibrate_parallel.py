@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from jakstat_rules.calibrate.example import EXAMPLE_TRUE
-from jakstat_rules.calibrate.optimize import calibrate
+from jakstat_rules.calibrate.multistart import calibrate
 from jakstat_rules.calibrate.parallel import check_scheduler
 from jakstat_rules.cli import main
 from jakstat_rules.errors import JakstatInputError

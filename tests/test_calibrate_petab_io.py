@@ -14,7 +14,7 @@ import petab.v1 as petab
 import pytest
 
 from jakstat_rules.calibrate.example import write_example_problem
-from jakstat_rules.calibrate.optimize import calibrate
+from jakstat_rules.calibrate.multistart import calibrate
 from jakstat_rules.calibrate.petab_io import (ProblemPayload, load_problem, problem_hash,
                                               write_problem)
 from jakstat_rules.cli import main

@@ -99,7 +99,8 @@ def test_round_trip_recovers_known_parameters(tmp_path):
     estimated), 2 starts on the real model."""
     import libsbml
 
-    from jakstat_rules.calibrate.optimize import FitSettings, calibrate
+    from jakstat_rules.calibrate.multistart import calibrate
+    from jakstat_rules.calibrate.optimizers import FitSettings
     from jakstat_rules.network import model_sbml
     from jakstat_rules.simulate import Simulator
 

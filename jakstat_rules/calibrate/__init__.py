@@ -14,7 +14,12 @@ Modules, one concern each:
 * :mod:`.objective` - the compiled problem and the objective optimisers see
   (analytic scaling factors);
 * :mod:`.parallel` - running starts here, on a local dask cluster or a scheduler;
-* :mod:`.optimize` - multistart least-squares fitting with resume;
+* :mod:`.optimizers` - the local optimisers of one start (trf, fides, lbfgsb) and
+  the fit settings;
+* :mod:`.multistart` - the multistart driver;
+* :mod:`.store` - the resumable, locked run folder of calibrate, profile and
+  validate (identity, checksummed records, resume checks, reading fits);
+* :mod:`.results` - the result files of a fit and their readers;
 * :mod:`.profile` - profile likelihoods and identifiability;
 * :mod:`.validate` - prediction of a validation problem;
 * :mod:`.export` - fitted model as SBML and COPASI file;
@@ -41,13 +46,13 @@ __all__ = [
 ]
 
 _WHERE = {
-    "calibrate": "optimize", "load_fit": "optimize", "FitSettings": "optimize",
+    "calibrate": "multistart", "load_fit": "store", "FitSettings": "optimizers",
     "compute_profiles": ("profile", "profile"),
     "validate_fit": ("validate", "validate"), "export_fit": "export",
     "write_kirby_petab": "data", "load_kirby": "data", "read_kirby_csv": "data",
     "ESTIMATED_PARAMETERS": "data", "load_problem": "petab_io",
     "CompiledProblem": "objective", "Objective": "objective",
-    "read_optimize_result": "optimize", "pypesto_result": "optimize",
+    "read_optimize_result": "results", "pypesto_result": "results",
     "evaluate_nominal": "nominal", "ObjectivePriors": "priors",
 }
 

@@ -29,7 +29,7 @@ import json
 import sys
 from typing import Any
 
-#: ``--optimizer`` and ``--gradient`` choices (equal to optimize.OPTIMIZERS and
+#: ``--optimizer`` and ``--gradient`` choices (equal to optimizers.OPTIMIZERS and
 #: (defaults.AUTO, *objective.GRADIENTS), tested; literal here so that ``--help``
 #: imports nothing heavy).
 OPTIMIZER_CHOICES = ("trf", "fides", "lbfgsb")
@@ -198,7 +198,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
         raise JakstatInputError("--simulations and --parameter belong to --evaluate-nominal; "
                                 "expected them together with --evaluate-nominal")
-    from .optimize import FitSettings, calibrate
+    from .multistart import calibrate
+    from .optimizers import FitSettings
 
     fit_options = {"optimizer": args.optimizer, "gradient": args.gradient}
     if args.max_evaluations is not None:

@@ -169,7 +169,7 @@ def choose_settings(payload: ProblemPayload, settings: Any, out: Path | None = N
     payload
         The problem.
     settings
-        :class:`~jakstat_rules.calibrate.optimize.FitSettings`; ``gradient ==
+        :class:`~jakstat_rules.calibrate.optimizers.FitSettings`; ``gradient ==
         "auto"`` and ``rtol``/``atol``/``tol`` of None are chosen here, any
         other value is kept.
     out

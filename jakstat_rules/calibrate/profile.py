@@ -37,10 +37,10 @@ from jakstat_rules.io import status as status_line
 from .defaults import choose_workers
 from .mapping import ParameterTable, scale, unscale
 from .objective import Objective, get_compiled
-from .optimize import (check_best_parameters, claim_and_lock, load_fit, local_fit,
-                       remove_temporaries, residual_jacobian, settings_of_fit)
+from .optimizers import local_fit, residual_jacobian, settings_of_fit
 from .parallel import SOLVER_LOG, Progress, check_scheduler, run_tasks, solver_log
 from .petab_io import ProblemPayload, load_problem
+from .store import check_best_parameters, claim_and_lock, load_fit, remove_temporaries
 
 __all__ = ["THRESHOLD", "DEFAULT_MAX_STEPS", "ProfileBranch", "profile", "profile_branch",
            "gauss_newton_covariance"]
@@ -194,7 +194,7 @@ def profile_branch(payload: ProblemPayload, settings: dict, pid: str,
     payload
         The problem.
     settings
-        :class:`~jakstat_rules.calibrate.optimize.FitSettings` as a dict.
+        :class:`~jakstat_rules.calibrate.optimizers.FitSettings` as a dict.
     pid
         Profiled parameter.
     direction
@@ -326,7 +326,7 @@ def profile(problem_yaml: str | os.PathLike, fit_dir: str | os.PathLike,
     problem_yaml
         The PEtab problem that was fitted.
     fit_dir
-        Output folder of :func:`~jakstat_rules.calibrate.optimize.calibrate`.
+        Output folder of :func:`~jakstat_rules.calibrate.multistart.calibrate`.
     out_dir
         Result folder (resumed if it holds this problem's profiles).
     parameters

@@ -287,7 +287,7 @@ def parameters_figure(ok_records: list, cp, best_fval: float, n_best: int = 20,
     Parameters
     ----------
     ok_records
-        Successful :class:`~jakstat_rules.calibrate.optimize.StartResult`
+        Successful :class:`~jakstat_rules.calibrate.store.StartResult`
         records sorted by NLL.
     cp
         The compiled problem (bounds, scales).

@@ -31,7 +31,9 @@ from jakstat_rules.io import status, write_json, write_table
 
 from .mapping import ParameterTable
 from .objective import Objective, get_compiled
-from .optimize import claim_and_lock, load_fit, run_start, settings_of_fit, starting_points
+from .multistart import run_start, starting_points
+from .optimizers import settings_of_fit
+from .store import claim_and_lock, load_fit
 from .parallel import SOLVER_LOG, solver_log
 from .petab_io import ProblemPayload, load_problem
 

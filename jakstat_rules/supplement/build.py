@@ -186,7 +186,7 @@ def _inputs(staging: Path, fit_path: Path, validation_dir, problem_yaml):
     import libsbml
 
     from ..calibrate.data import write_kirby_petab
-    from ..calibrate.optimize import load_fit
+    from ..calibrate.store import load_fit
     from ..network import model_sbml
     from .fit import load_fit_results
     from .problem import dose_series, fit_outputs, training_problem, validation_problem

@@ -1,4 +1,4 @@
-"""Tests of jakstat_rules.calibrate.optimize: multistart fits, resume,
+"""Tests of jakstat_rules.calibrate.multistart (and its store): multistart fits, resume,
 failed starts, optimiser choice and the result folder.
 
 References are independent of the code under test: the true parameters that
@@ -18,7 +18,9 @@ import pandas as pd
 import pytest
 
 from jakstat_rules.calibrate.example import EXAMPLE_TRUE, write_example_problem
-from jakstat_rules.calibrate.optimize import FitSettings, StartResult, calibrate
+from jakstat_rules.calibrate.multistart import calibrate
+from jakstat_rules.calibrate.optimizers import FitSettings
+from jakstat_rules.calibrate.store import StartResult
 from jakstat_rules.calibrate.petab_io import write_problem
 from jakstat_rules.cli import main
 from jakstat_rules.errors import JakstatInputError
