@@ -173,16 +173,14 @@ def test_every_optimizer_with_exact_gradients_recovers_the_truth(exact_problem, 
     """Noise-free data simulated from known parameters: each optimiser, given the
     exact derivatives, returns to them from the same start.  Its stopping tolerance
     (``FitSettings.tol``, ``--tol``) reaches it: a loose one stops sooner."""
-    from dataclasses import asdict
-
     from jakstat_rules.calibrate.example import EXAMPLE_TRUE
     from jakstat_rules.calibrate.optimizers import FitSettings, local_fit
 
     payload = ProblemPayload.from_problem(load_problem(exact_problem))
     ob = Objective(CompiledProblem(payload), gradient="exact")
     x0 = (ob.lb + ob.ub) / 2 + 0.1 * (ob.ub - ob.lb) * np.linspace(-1, 1, len(ob.lb))
-    fit, loose = (local_fit(ob, x0, asdict(FitSettings(optimizer=optimizer, gradient="exact",
-                                                       max_nfev=500, tol=tol)))
+    fit, loose = (local_fit(ob, x0, FitSettings(optimizer=optimizer, gradient="exact",
+                                                max_nfev=500, tol=tol))
                   for tol in (1e-10, 1e-1))
     assert loose.n_fev < fit.n_fev, (optimizer, loose.n_fev, fit.n_fev)
     got = ob.full_parameters(fit.x)

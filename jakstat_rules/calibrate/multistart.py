@@ -141,21 +141,21 @@ def _first_value(ob: Objective, x0: np.ndarray) -> tuple[float, str]:
     return f, "" if math.isfinite(f) else "objective is not finite at the starting point"
 
 
-def run_start(payload: ProblemPayload, settings: dict, start: int,
+def run_start(payload: ProblemPayload, settings: FitSettings, start: int,
               x0: np.ndarray, fixed: dict[str, float] | None = None) -> StartResult:
     """Run one local optimisation; never raises for simulation failures.
 
     When the objective cannot be evaluated at ``x0`` (a failed simulation
     or a non-finite value), the point is replaced by the next point of
-    :func:`redraw_points` (``settings["seed"]``, ``start``), at most
-    ``settings["max_redraws"]`` times; the rejected points are recorded.
+    :func:`redraw_points` (``settings.seed``, ``start``), at most
+    ``settings.max_redraws`` times; the rejected points are recorded.
 
     Parameters
     ----------
     payload
         The problem; it is compiled once per worker process and reused.
     settings
-        :class:`FitSettings` as a dict.
+        The fit's settings (resolved by :func:`~.defaults.choose_settings`).
     start
         Start index (recorded).
     x0
@@ -171,19 +171,19 @@ def run_start(payload: ProblemPayload, settings: dict, start: int,
     t0 = time.perf_counter()
     rec = StartResult(start=int(start), x0=[float(v) for v in x0])
     try:
-        cp = get_compiled(payload, settings["rtol"], settings["atol"])
-        ob = Objective(cp, fixed=fixed, analytic=settings["analytic_scaling"],
-                       gradient=settings.get("gradient", "fd"))
+        cp = get_compiled(payload, settings.rtol, settings.atol)
+        ob = Objective(cp, fixed=fixed, analytic=settings.analytic_scaling,
+                       gradient=settings.gradient)
         ob.monitor = StartMonitor(start, t0)
         x0 = np.asarray(x0, float)
         points = None
         f0, why = _first_value(ob, x0)
         while not math.isfinite(f0):
             rec.rejected.append({"x0": [float(v) for v in x0], "reason": why})
-            if len(rec.rejected) > int(settings.get("max_redraws", 0)):
+            if len(rec.rejected) > int(settings.max_redraws):
                 break
             if points is None:
-                points = redraw_points(ob.lb, ob.ub, settings.get("seed", 0), start)
+                points = redraw_points(ob.lb, ob.ub, settings.seed, start)
             x0 = next(points)
             f0, why = _first_value(ob, x0)
         if not math.isfinite(f0):
@@ -330,7 +330,7 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
 
         bar = Progress("starts", settings.n_starts, unit="start", postfix=postfix,
                        done=sum(i in records for i in range(settings.n_starts)))
-        tasks = [(asdict(settings), i, design[i]) for i in todo]
+        tasks = [(settings, i, design[i]) for i in todo]
         try:
             run_tasks(run_start, payload, tasks, on_result, workers=workers,
                       scheduler=scheduler, processes=processes,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from scipy.optimize import approx_fprime, least_squares, minimize
 
 from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL
 from jakstat_rules.errors import JakstatInputError
@@ -27,7 +28,7 @@ from .defaults import AUTO, FD_TOL
 from .objective import GRADIENTS, Objective
 
 __all__ = ["OPTIMIZERS", "FitSettings", "settings_of_fit", "LocalFit", "local_fit",
-           "residual_jacobian"]
+           "trf_fit", "lbfgsb_fit", "fides_fit", "residual_jacobian"]
 
 #: Local optimisers (``--optimizer``); see :func:`local_fit`.
 OPTIMIZERS = ("trf", "fides", "lbfgsb")
@@ -154,80 +155,38 @@ class LocalFit:
     exitflag: int = 0
 
 
-def local_fit(ob: Objective, x0: np.ndarray, settings: dict) -> LocalFit:
-    """One local optimisation from ``x0``.
-
-    ``settings["optimizer"]``: ``trf`` runs scipy's least-squares trust
-    region on :meth:`Objective.residuals` (every observable with normal
-    noise; otherwise L-BFGS-B on :meth:`Objective.fval`); ``fides`` the Fides
-    trust-region optimiser (Fröhlich & Sorger 2022) with the gradient and the
-    Gauss-Newton Hessian ``J.T @ J`` of the residuals (BFGS updates when the
-    objective is no sum of squares); ``lbfgsb`` scipy's L-BFGS-B.  With
-    ``settings["gradient"] == "exact"`` the derivatives are the objective's
-    exact ones (forward sensitivities); with ``"fd"`` finite differences of
-    relative step ``settings["diff_step"]``.
-
-    Parameters
-    ----------
-    ob
-        The objective.
-    x0
-        Starting point (free parameters, PEtab scale).
-    settings
-        :class:`FitSettings` as a dict.
-    """
-    if len(x0) == 0:
-        return LocalFit(x0, 1, "no free parameters")
-    optimizer = settings.get("optimizer", "trf")
-    exact = settings.get("gradient", "fd") == "exact"
-    if optimizer == "fides":
-        return _fides_fit(ob, x0, settings, exact)
-    if optimizer == "trf" and ob.least_squares:
-        from scipy.optimize import least_squares
-
-        res = least_squares(
-            ob.residuals, x0, jac=ob.jacobian if exact else "2-point",
-            bounds=(ob.lb, ob.ub), method="trf",
-            x_scale="jac", ftol=settings["tol"], xtol=settings["tol"],
-            gtol=settings["tol"], max_nfev=settings["max_nfev"],
-            diff_step=settings["diff_step"])
-        return LocalFit(res.x, int(res.nfev), str(res.message), int(res.status))
-    from scipy.optimize import minimize
-
-    options = {"maxfun": settings["max_nfev"], "ftol": settings["tol"], "gtol": settings["tol"]}
-    if exact:
-        res = minimize(ob.fval_and_gradient, x0, jac=True, method="L-BFGS-B",
-                       bounds=list(zip(ob.lb, ob.ub)), options=options)
-    else:
-        res = minimize(ob.fval, x0, method="L-BFGS-B", bounds=list(zip(ob.lb, ob.ub)),
-                       options={**options, "eps": settings["diff_step"]})
+def trf_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
+    """scipy's least-squares trust region on :meth:`Objective.residuals`."""
+    exact = settings.gradient == "exact"
+    res = least_squares(ob.residuals, x0, jac=ob.jacobian if exact else "2-point",
+                        bounds=(ob.lb, ob.ub), method="trf", x_scale="jac",
+                        ftol=settings.tol, xtol=settings.tol, gtol=settings.tol,
+                        max_nfev=settings.max_nfev, diff_step=settings.diff_step)
     return LocalFit(res.x, int(res.nfev), str(res.message), int(res.status))
 
 
-def residual_jacobian(ob: Objective, x: np.ndarray, settings: dict) -> np.ndarray:
-    """Jacobian of :meth:`Objective.residuals` at ``x``: exact with
-    ``settings["gradient"] == "exact"``, else forward differences of relative
-    step ``settings["diff_step"]`` (as scipy's ``least_squares`` takes them)."""
-    from scipy.optimize import approx_fprime
+def lbfgsb_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
+    """scipy's L-BFGS-B on :meth:`Objective.fval`."""
+    options = {"maxfun": settings.max_nfev, "ftol": settings.tol, "gtol": settings.tol}
+    bounds = list(zip(ob.lb, ob.ub))
+    if settings.gradient == "exact":
+        res = minimize(ob.fval_and_gradient, x0, jac=True, method="L-BFGS-B",
+                       bounds=bounds, options=options)
+    else:
+        res = minimize(ob.fval, x0, method="L-BFGS-B", bounds=bounds,
+                       options={**options, "eps": settings.diff_step})
+    return LocalFit(res.x, int(res.nfev), str(res.message), int(res.status))
 
-    if settings.get("gradient", "fd") == "exact":
-        return ob.jacobian(x)
-    step = settings["diff_step"] * np.maximum(1.0, np.abs(x))
-    return approx_fprime(np.asarray(x, float), ob.residuals, step)
 
-
-def _fides_fit(ob: Objective, x0: np.ndarray, settings: dict, exact: bool) -> LocalFit:
+def fides_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
     """Fides with the Gauss-Newton Hessian of the residuals, or BFGS updates."""
-    import logging
-
-    import fides
-    from scipy.optimize import approx_fprime
+    import fides  # only the fides optimiser needs it (0.2 s to import)
 
     def gradient(x: np.ndarray) -> tuple[float, np.ndarray]:
-        if exact:
+        if settings.gradient == "exact":
             return ob.fval_and_gradient(x)
         f = ob.fval(x)
-        step = settings["diff_step"] * np.maximum(1.0, np.abs(x))
+        step = settings.diff_step * np.maximum(1.0, np.abs(x))
         return f, approx_fprime(x, ob.fval, step)
 
     if ob.least_squares:
@@ -239,14 +198,13 @@ def _fides_fit(ob: Objective, x0: np.ndarray, settings: dict, exact: bool) -> Lo
     else:
         fun = gradient
         hessian = fides.BFGS()
-    logger = logging.getLogger("fides")
-    logger.setLevel(logging.WARNING)
+    logging.getLogger("fides").setLevel(logging.WARNING)
     opt = fides.Optimizer(fun, ub=np.asarray(ob.ub, float), lb=np.asarray(ob.lb, float),
                           hessian_update=hessian, verbose=logging.WARNING,
-                          options={fides.Options.MAXITER: int(settings["max_nfev"]),
+                          options={fides.Options.MAXITER: int(settings.max_nfev),
                                    fides.Options.FATOL: 0.0,
-                                   fides.Options.FRTOL: float(settings["tol"]),
-                                   fides.Options.XTOL: float(settings["tol"]),
+                                   fides.Options.FRTOL: float(settings.tol),
+                                   fides.Options.XTOL: float(settings.tol),
                                    fides.Options.GATOL: 1e-8})
     try:
         opt.minimize(np.asarray(x0, float))
@@ -256,3 +214,44 @@ def _fides_fit(ob: Objective, x0: np.ndarray, settings: dict, exact: bool) -> Lo
     return LocalFit(np.asarray(x, float), int(opt.iteration), str(opt.exitflag),
                     int(getattr(opt.exitflag, "value", 0)))
 
+
+def local_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
+    """One local optimisation from ``x0`` with the optimiser of ``settings``.
+
+    ``trf`` (:func:`trf_fit`) runs scipy's least-squares trust region on
+    :meth:`Objective.residuals` (every observable with normal noise;
+    otherwise L-BFGS-B on :meth:`Objective.fval`); ``fides``
+    (:func:`fides_fit`) the Fides trust-region optimiser (Fröhlich & Sorger
+    2022) with the gradient and the Gauss-Newton Hessian ``J.T @ J`` of the
+    residuals (BFGS updates when the objective is no sum of squares);
+    ``lbfgsb`` (:func:`lbfgsb_fit`) scipy's L-BFGS-B.  With
+    ``settings.gradient == "exact"`` the derivatives are the objective's
+    exact ones (forward sensitivities); with ``"fd"`` finite differences of
+    relative step ``settings.diff_step``.
+
+    Parameters
+    ----------
+    ob
+        The objective.
+    x0
+        Starting point (free parameters, PEtab scale).
+    settings
+        The fit's settings (resolved: ``tol`` is a number).
+    """
+    if len(x0) == 0:
+        return LocalFit(x0, 1, "no free parameters")
+    if settings.optimizer == "fides":
+        return fides_fit(ob, x0, settings)
+    if settings.optimizer == "trf" and ob.least_squares:
+        return trf_fit(ob, x0, settings)
+    return lbfgsb_fit(ob, x0, settings)
+
+
+def residual_jacobian(ob: Objective, x: np.ndarray, settings: FitSettings) -> np.ndarray:
+    """Jacobian of :meth:`Objective.residuals` at ``x``: exact with
+    ``settings.gradient == "exact"``, else forward differences of relative
+    step ``settings.diff_step`` (as scipy's ``least_squares`` takes them)."""
+    if settings.gradient == "exact":
+        return ob.jacobian(x)
+    step = settings.diff_step * np.maximum(1.0, np.abs(x))
+    return approx_fprime(np.asarray(x, float), ob.residuals, step)

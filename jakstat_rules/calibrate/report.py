@@ -64,7 +64,7 @@ def waterfall_figure(table: pd.DataFrame, tol: float = 0.1) -> Figure:
     Parameters
     ----------
     table
-        ``starts.tsv`` content (columns ``status``, ``fval``).
+        ``optimize_result.tsv`` content (columns ``status``, ``fval``).
     tol
         Convergence tolerance on the NLL.
     """

@@ -39,7 +39,8 @@ log = logging.getLogger("jakstat_rules")
 CONVERGENCE_TOL = 0.1
 #: Columns of ``optimize_result.tsv``: pyPESTO's ``OptimizerResult`` fields, then ours.
 OPTIMIZE_RESULT_COLUMNS = ["id", "fval", "x", "x0", "fval0", "n_fval", "time", "message",
-                           "exitflag", "optimizer", "status", "reason", "n_redraws"]
+                           "exitflag", "optimizer", "status", "reason", "n_redraws",
+                           "converged"]
 
 
 def simulation_table(cp: CompiledProblem, p: np.ndarray) -> pd.DataFrame:
@@ -68,8 +69,9 @@ def _vector(values: Any) -> str:
 
 
 def _optimize_result(records: dict[int, StartResult], cp: CompiledProblem, ob: Objective,
-                     optimizer: str) -> pd.DataFrame:
-    """``optimize_result.tsv``: one row per start with pyPESTO's field names.
+                     optimizer: str, best_fval: float) -> pd.DataFrame:
+    """``optimize_result.tsv``: one row per start with pyPESTO's field names, then ours
+    (``converged``: finished within :data:`CONVERGENCE_TOL` of ``best_fval``).
 
     ``x`` and ``x0`` run over all estimated parameters (``summary.json``
     ``x_names``) on their PEtab scale; ``x0`` is NaN (null) for parameters
@@ -88,7 +90,8 @@ def _optimize_result(records: dict[int, StartResult], cp: CompiledProblem, ob: O
                      "message": r.message if r.ok else r.reason,
                      "exitflag": -1 if r.exitflag is None else r.exitflag,
                      "optimizer": optimizer, "status": r.status, "reason": r.reason,
-                     "n_redraws": r.n_redraws})
+                     "n_redraws": r.n_redraws,
+                     "converged": r.ok and r.fval <= best_fval + CONVERGENCE_TOL})
     return pd.DataFrame(rows, columns=OPTIMIZE_RESULT_COLUMNS)
 
 
@@ -117,27 +120,14 @@ def write_fit_outputs(out: Path, cp: CompiledProblem, ob: Objective,
     dict
         The content of ``summary.json``.
     """
-    rows = []
-    for i in sorted(records):
-        r = records[i]
-        row = {"start": i, "status": r.status, "fval": r.fval, "n_fev": r.n_fev,
-               "time_s": r.time_s, "reason": r.reason, "message": r.message,
-               "n_redraws": r.n_redraws}
-        row.update(r.parameters or {})
-        rows.append(row)
-    table = pd.DataFrame(rows)
     ok = sorted((r for r in records.values() if r.ok), key=lambda r: r.fval)
     best = ok[0] if ok else None
     best_fval = best.fval if best else math.inf
     n_conv = sum(r.fval <= best_fval + CONVERGENCE_TOL for r in ok)
-    if not table.empty:
-        table["converged"] = (table["status"] == "ok") & (
-            table["fval"] <= best_fval + CONVERGENCE_TOL)
-        table = table.sort_values(["fval", "start"], kind="stable")
-    write_table(out / "starts.tsv", table)
     optimizer = ("scipy.optimize.least_squares(trf)" if ob.least_squares
                  else "scipy.optimize.minimize(L-BFGS-B)")
-    write_table(out / "optimize_result.tsv", _optimize_result(records, cp, ob, optimizer))
+    table = _optimize_result(records, cp, ob, optimizer, best_fval)
+    write_table(out / "optimize_result.tsv", table)
     estimated = cp.parameters.estimated_ids
     summary = {
         "problem": str(problem_yaml),
@@ -198,7 +188,8 @@ def read_optimize_result(fit_dir: str | os.PathLike) -> list[dict[str, Any]]:
     -------
     list of dict
         Sorted by ``fval``; ``x`` and ``x0`` as arrays over ``x_names`` of
-        ``summary.json`` (PEtab scale), None where the start has none.
+        ``summary.json`` (PEtab scale), None where the start has none;
+        numbers left blank (not recorded) as NaN or None.
 
     Raises
     ------
@@ -216,9 +207,10 @@ def read_optimize_result(fit_dir: str | os.PathLike) -> list[dict[str, Any]]:
                 rec[key] = (None if not row[key] else np.array(
                     [np.nan if v is None else v for v in json.loads(row[key])], float))
             for key in ("fval", "fval0", "time"):
-                rec[key] = float(row[key])
+                rec[key] = float(row[key]) if row[key] else math.nan  # blank: not recorded
             for key in ("n_fval", "exitflag", "n_redraws"):
-                rec[key] = int(row[key])
+                rec[key] = int(row[key]) if row[key] else None
+            rec["converged"] = row.get("converged") == "True"
             out.append(rec)
     except (KeyError, TypeError, ValueError, pd.errors.ParserError) as exc:
         raise JakstatInputError(f"optimize result {str(path)!r} is damaged ({exc}): expected "

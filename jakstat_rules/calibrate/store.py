@@ -31,7 +31,7 @@ import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, TypeVar
 
 import numpy as np
 
@@ -42,11 +42,13 @@ from jakstat_rules.io import (claim_output_dir, lock_output_dir, read_json, read
 from .objective import Objective
 from .optimizers import FitSettings, settings_of_fit
 
-__all__ = ["StartResult", "run_identity", "check_resume", "load_records", "verify_records",
+__all__ = ["StartResult", "run_identity", "check_resume", "read_records", "load_records", "verify_records",
            "adopt_earlier_run", "remove_temporaries", "claim_and_lock",
            "earlier_invocations", "load_fit", "check_best_parameters"]
 
 log = logging.getLogger("jakstat_rules")
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -211,28 +213,54 @@ def check_resume(out: Path, identity: dict[str, Any]) -> bool:
     return earlier
 
 
+def read_records(folder: Path, pattern: str, parse: Callable[[Path, dict[str, Any]], T],
+                 what: str, again: str) -> Iterator[tuple[Path, T]]:
+    """The readable task records ``folder/pattern`` of a run folder, in name order.
+
+    Each record is read with its checksum checked (:func:`~jakstat_rules.io.read_record`)
+    and parsed by ``parse(path, record)``; a damaged record (not JSON, its checksum
+    failing, or ``parse`` raising ``KeyError``, ``TypeError`` or ``ValueError``) is
+    reported in one warning line naming the file and ``again`` (e.g. "running that
+    start again"), and skipped, so its task runs again.
+
+    Parameters
+    ----------
+    folder
+        Where the records are (a missing folder has none).
+    pattern
+        Glob of the record files.
+    parse
+        Makes the record object; raises for a record that is not one.
+    what
+        What a record is, for the messages ("start record").
+    again
+        What happens to a damaged record's task.
+    """
+    if not folder.is_dir():
+        return
+    for f in sorted(folder.glob(pattern)):
+        try:
+            yield f, parse(f, read_record(f, what=what))
+        except JakstatInputError as exc:
+            log.warning("jakstat: %s; %s", exc, again)
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("jakstat: %s %r is damaged (%s: %s); %s", what, str(f),
+                        type(exc).__name__, exc, again)
+
+
 def load_records(folder: Path, identity: dict[str, Any],
-                  design: np.ndarray) -> dict[int, StartResult]:
+                 design: np.ndarray) -> dict[int, StartResult]:
     """Finished starts of a fit folder.
 
     A damaged record (not JSON, not a start record) is reported in one
-    warning line naming the file and its start runs again.  A record of
-    another run (identity, or a starting point not of this design) is
-    refused: :class:`JakstatInputError` naming the file.
+    warning line naming the file and its start runs again
+    (:func:`read_records`).  A record of another run (identity, or a
+    starting point not of this design) is refused: :class:`JakstatInputError`
+    naming the file.
     """
     out: dict[int, StartResult] = {}
-    if not folder.is_dir():
-        return out
-    for f in sorted(folder.glob("start_*.json")):
-        try:
-            rec = StartResult.from_dict(read_record(f, what="start record"))
-        except JakstatInputError as exc:
-            log.warning("jakstat: %s; running that start again", exc)
-            continue
-        except (KeyError, TypeError, ValueError) as exc:
-            log.warning("jakstat: start record %r is damaged (%s: %s); running that start "
-                        "again", str(f), type(exc).__name__, exc)
-            continue
+    for f, rec in read_records(folder, "start_*.json", lambda _, r: StartResult.from_dict(r),
+                               "start record", "running that start again"):
         where = f"start record {str(f)!r}"
         if rec.run is not None:
             for key, value in identity.items():

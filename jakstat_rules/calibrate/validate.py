@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -156,7 +156,7 @@ def _predict(cp, payload, fs, fixed, fit_dir, problem_yaml, out: Path, plots: bo
     status("predicting %d measurements with the fitted model parameters; re-estimating "
            "%s (%d starts) ...", len(cp.y), _few(ob.free_ids + ob.analytic_ids) or "nothing",
            fs.n_starts)
-    recs = [run_start(payload, asdict(fs), i, x0s[i], fixed=fixed)
+    recs = [run_start(payload, fs, i, x0s[i], fixed=fixed)
             for i in range(fs.n_starts)]
     ok = sorted((r for r in recs if r.ok), key=lambda r: r.fval)
     if not ok:
