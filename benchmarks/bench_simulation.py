@@ -142,7 +142,8 @@ def engines(repeats: int) -> None:
     from jakstat_rules.conditions import CONDITIONS
     from jakstat_rules.interface import INPUTS
     from jakstat_rules.model import build_model
-    from jakstat_rules.network import generate_network, model_sbml
+    from jakstat_rules.artifacts import model_sbml
+    from jakstat_rules.network import generate_network
     from jakstat_rules.simulate import Simulator
 
     conditions = [dict(CONDITIONS[c].inputs) for c in TIMED]

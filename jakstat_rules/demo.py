@@ -17,7 +17,8 @@ from .figures import doses_label, input_name, readout_name
 from .interface import VARIANTS, model_id
 from .io import atomic_write, check_output_dir, write_table
 from .model import build_model
-from .network import generate_network, model_sbml
+from .artifacts import model_sbml
+from .network import generate_network
 from .plots import dose_summary, plot_dose_response, plot_time_course
 from .simulate import get_simulator
 

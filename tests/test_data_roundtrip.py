@@ -101,7 +101,7 @@ def test_round_trip_recovers_known_parameters(tmp_path):
 
     from jakstat_rules.calibrate.multistart import calibrate
     from jakstat_rules.calibrate.optimizers import FitSettings
-    from jakstat_rules.network import model_sbml
+    from jakstat_rules.artifacts import model_sbml
     from jakstat_rules.simulate import Simulator
 
     model = libsbml.readSBMLFromString(model_sbml("default")).getModel()

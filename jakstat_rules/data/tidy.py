@@ -1170,7 +1170,7 @@ def build_problems(table: TidyTable, options: ImportOptions | None = None, *,
     sbml, sbml_name
         SBML text of the model (and its name in messages).  None: the
         exported SBML of each problem's variant
-        (:func:`jakstat_rules.network.model_sbml`).
+        (:func:`jakstat_rules.artifacts.model_sbml`).
     sbml_of
         Alternative source of the SBML text of a variant (tests).
     report
@@ -1242,7 +1242,7 @@ def build_problems(table: TidyTable, options: ImportOptions | None = None, *,
 
 
 def _variant_sbml(variant: str) -> str:
-    from jakstat_rules.network import model_sbml
+    from jakstat_rules.artifacts import model_sbml
 
     return model_sbml(variant)
 

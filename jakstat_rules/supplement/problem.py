@@ -73,7 +73,7 @@ def model_variant(sbml: str, where: str) -> str:
     from petab.v1.models.sbml_model import SbmlModel
 
     from ..interface import VARIANTS
-    from ..network import model_sbml
+    from ..artifacts import model_sbml
 
     for variant in VARIANTS:
         if SbmlModel.from_string(model_sbml(variant)).to_sbml_str() == sbml:

@@ -120,7 +120,7 @@ def sedml_model_sbml(variant: str, rest: bool = False) -> str:
     """
     import libsbml
 
-    from ..network import model_sbml
+    from ..artifacts import model_sbml
 
     sim = simulator_for(variant)
     start = sim.resting_state() if rest else None
