@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from jakstat_rules.calibrate.objective import CompiledProblem
-    from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+    from jakstat_rules.petab_io import ProblemPayload, load_problem
     from jakstat_rules.calibrate.sensitivities import ObservableSensitivities
 
     payload = ProblemPayload.from_problem(load_problem(args.problem))

@@ -626,7 +626,7 @@ class InnerFill:
 
     def __init__(self, ours_dir: str | None, yaml: Path) -> None:
         from jakstat_rules.calibrate.objective import Objective, get_compiled
-        from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+        from jakstat_rules.petab_io import ProblemPayload, load_problem
 
         settings = {}
         summary = read_json(Path(ours_dir) / "summary.json") if ours_dir else None

@@ -259,7 +259,7 @@ def test_data_import_appears_whole_or_not_at_all(example_table, tmp_path, capsys
     import os
 
     from jakstat_rules import io
-    from jakstat_rules.calibrate import petab_io
+    from jakstat_rules import petab_io
 
     out = tmp_path / "petab"
     real = petab_io.atomic_write

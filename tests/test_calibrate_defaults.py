@@ -14,7 +14,7 @@ from jakstat_rules.calibrate import defaults, parallel
 from jakstat_rules.calibrate.defaults import choose_settings, choose_workers
 from jakstat_rules.calibrate.multistart import calibrate
 from jakstat_rules.calibrate.optimizers import FitSettings
-from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+from jakstat_rules.petab_io import ProblemPayload, load_problem
 from jakstat_rules.cli import main
 from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL
 

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from jakstat_rules.calibrate.objective import CompiledProblem, Objective
-from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+from jakstat_rules.petab_io import ProblemPayload, load_problem
 
 from conftest import REAL_DATA, needs_data
 
@@ -115,7 +115,7 @@ def test_gradient_fujita():
 @needs_data
 @pytest.mark.slow
 def test_gradient_kirby(tmp_path):
-    from jakstat_rules.calibrate.data import write_kirby_petab
+    from jakstat_rules.data.kirby import write_kirby_petab
 
     paths = write_kirby_petab(REAL_DATA, tmp_path / "petab")
     conditions = pd.read_csv(paths["train"].parent / "measurements.tsv", sep="\t")[

@@ -21,7 +21,7 @@ from jakstat_rules.calibrate.example import EXAMPLE_TRUE, write_example_problem
 from jakstat_rules.calibrate.multistart import calibrate
 from jakstat_rules.calibrate.optimizers import FitSettings
 from jakstat_rules.calibrate.store import StartResult
-from jakstat_rules.calibrate.petab_io import write_problem
+from jakstat_rules.petab_io import write_problem
 from jakstat_rules.cli import main
 from jakstat_rules.errors import JakstatInputError
 

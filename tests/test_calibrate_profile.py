@@ -107,7 +107,7 @@ def test_profile_interval_ends_where_a_fresh_fit_crosses_the_threshold(exact_pro
 
     from jakstat_rules.calibrate.objective import Objective, get_compiled
     from jakstat_rules.calibrate.store import load_fit
-    from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+    from jakstat_rules.petab_io import ProblemPayload, load_problem
 
     res = profile(exact_problem, exact_fit, tmp_path / "prof", parameters=["k1", "k2"],
                   progress=False)

@@ -74,7 +74,7 @@ def test_two_fresh_runs_at_once_one_goes_on(exact_problem, noisy_problem, tmp_pa
     import contextlib
 
     from jakstat_rules.calibrate.defaults import choose_settings
-    from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+    from jakstat_rules.petab_io import ProblemPayload, load_problem
 
     out = tmp_path / "fit"
     payload = ProblemPayload.from_problem(load_problem(exact_problem))

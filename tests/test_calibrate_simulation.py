@@ -12,7 +12,7 @@ import pytest
 from scipy.stats import norm
 
 from jakstat_rules.calibrate.objective import CompiledProblem
-from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem, write_problem
+from jakstat_rules.petab_io import ProblemPayload, load_problem, write_problem
 
 
 def _pre_problem(folder, conditions: pd.DataFrame, y, times, pre="low", sim="high"):

@@ -308,7 +308,7 @@ def test_supplement_of_a_fit_of_own_data(own_fit, tmp_path):
 def test_a_fit_of_a_problem_on_another_model_is_refused(own_fit, tmp_path, capsys):
     import libsbml
 
-    from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+    from jakstat_rules.petab_io import ProblemPayload, load_problem
 
     problem = tmp_path / "foreign"
     shutil.copytree(own_fit / "p" / "train", problem)

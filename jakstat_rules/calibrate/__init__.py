@@ -2,9 +2,6 @@
 
 Modules, one concern each:
 
-* :mod:`.data` - Kirby 2021 pSTAT1 data and the PEtab problems built from them;
-* :mod:`.petab_io` - reading, linting, supported-feature checks, problem hash,
-  writing problem folders;
 * :mod:`.mapping` - parameter table, scales and condition settings (libpetab's
   parameter mapping);
 * :mod:`.observables` - observable and noise formulas compiled to functions;
@@ -25,6 +22,11 @@ Modules, one concern each:
 * :mod:`.export` - fitted model as SBML and COPASI file;
 * :mod:`.report` - plots; :mod:`.cli` - the ``jakstat`` subcommands;
 * :mod:`.example` - small problems with known answers (tests, benchmarks).
+
+Below this package: :mod:`jakstat_rules.petab_io` (reading, linting,
+supported-feature checks, problem hash, writing problem folders; shared with
+the data importer) and :mod:`jakstat_rules.data.kirby` (the Kirby 2021 PEtab
+problems).
 
 The heavy modules are imported lazily: ``from jakstat_rules.calibrate import
 calibrate`` works without importing dask or matplotlib up front.  The
@@ -49,8 +51,9 @@ _WHERE = {
     "calibrate": "multistart", "load_fit": "store", "FitSettings": "optimizers",
     "compute_profiles": ("profile", "profile"),
     "validate_fit": ("validate", "validate"), "export_fit": "export",
-    "write_kirby_petab": "data", "load_kirby": "data", "read_kirby_csv": "data",
-    "ESTIMATED_PARAMETERS": "data", "load_problem": "petab_io",
+    "write_kirby_petab": ".data.kirby", "load_kirby": ".data.kirby",
+    "read_kirby_csv": ".data.kirby",
+    "ESTIMATED_PARAMETERS": ".data.kirby", "load_problem": ".petab_io",
     "CompiledProblem": "objective", "Objective": "objective",
     "read_optimize_result": "results", "pypesto_result": "results",
     "evaluate_nominal": "nominal", "ObjectivePriors": "priors",

@@ -49,7 +49,7 @@ from jakstat_rules.errors import JakstatInputError, SimulationError
 from jakstat_rules.io import read_json
 
 from .objective import CompiledProblem, Objective, get_compiled
-from .petab_io import ProblemPayload
+from ..petab_io import ProblemPayload
 
 __all__ = ["AUTO", "Choice", "available_cores", "choose_settings", "choose_workers",
            "recheck", "EXACT_RTOL", "EXACT_TOL", "FD_TOL", "CHEAP_FD_SECONDS",

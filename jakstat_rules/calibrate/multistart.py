@@ -45,7 +45,7 @@ from .objective import Objective, get_compiled
 from .optimizers import FitSettings, local_fit
 from .parallel import (REPORT_INTERVAL, SOLVER_LOG, Progress, check_scheduler,
                        report_progress, run_tasks, solver_log)
-from .petab_io import ProblemPayload, load_problem
+from ..petab_io import ProblemPayload, load_problem
 from .results import CONVERGENCE_TOL, write_fit_outputs
 from .store import (StartResult, adopt_earlier_run, check_resume, claim_and_lock,
                     earlier_invocations, load_records, remove_temporaries, run_identity,

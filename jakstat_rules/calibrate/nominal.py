@@ -112,7 +112,7 @@ def evaluate_nominal(yaml_path: str | os.PathLike, rtol: float = DEFAULT_RTOL,
     """
     from .likelihood import weighted_residuals
     from .objective import CompiledProblem
-    from .petab_io import ProblemPayload, load_problem
+    from ..petab_io import ProblemPayload, load_problem
     from .priors import ObjectivePriors
 
     start = time.perf_counter()

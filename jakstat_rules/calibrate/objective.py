@@ -39,7 +39,7 @@ from .likelihood import nll_partials, nll_terms, residual_partials, weighted_res
 from .mapping import ParameterTable, condition_settings, scale, unscale
 from .experiments import plan_experiments
 from .observables import ObservableGroup, compile_observables, observable_specs_v2
-from .petab_io import ProblemPayload
+from ..petab_io import ProblemPayload
 from .priors import ObjectivePriors
 from .simulation import ConditionSimulator, plan_simulations
 
@@ -59,7 +59,7 @@ class CompiledProblem:
     Parameters
     ----------
     payload
-        The problem (see :class:`~jakstat_rules.calibrate.petab_io.ProblemPayload`).
+        The problem (see :class:`~jakstat_rules.petab_io.ProblemPayload`).
     rtol, atol
         Integrator tolerances (default: the engine's).
 

@@ -39,7 +39,7 @@ from .mapping import ParameterTable, scale, unscale
 from .objective import Objective, get_compiled
 from .optimizers import FitSettings, local_fit, residual_jacobian, settings_of_fit
 from .parallel import SOLVER_LOG, Progress, check_scheduler, run_tasks, solver_log
-from .petab_io import ProblemPayload, load_problem
+from ..petab_io import ProblemPayload, load_problem
 from .store import (check_best_parameters, claim_and_lock, load_fit, read_records,
                     remove_temporaries)
 

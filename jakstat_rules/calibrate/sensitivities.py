@@ -130,7 +130,7 @@ class ObservableSensitivities:
     Parameters
     ----------
     payload
-        The problem (:class:`~jakstat_rules.calibrate.petab_io.ProblemPayload`).
+        The problem (:class:`~jakstat_rules.petab_io.ProblemPayload`).
     estimated_ids
         Ids of the estimated parameters: the order of every vector ``p``.
     measurement_df
@@ -322,7 +322,7 @@ def unit_problem(cp):
     import pandas as pd
     from petab.v1 import C as PC
 
-    from .petab_io import ProblemPayload, problem_hash
+    from ..petab_io import ProblemPayload, problem_hash
 
     payload = cp.payload
     quantities = list(cp.quantities)

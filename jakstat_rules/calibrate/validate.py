@@ -35,7 +35,7 @@ from .multistart import run_start, starting_points
 from .optimizers import settings_of_fit
 from .store import claim_and_lock, load_fit
 from .parallel import SOLVER_LOG, solver_log
-from .petab_io import ProblemPayload, load_problem
+from ..petab_io import ProblemPayload, load_problem
 
 __all__ = ["validate", "prediction_metrics"]
 

@@ -1,7 +1,7 @@
 """Tidy tables of measurements -> PEtab v1 problems on the model's SBML.
 
 The one path from data to PEtab: ``jakstat data import`` reads a table the
-user wrote, and the Kirby 2021 writer (:mod:`jakstat_rules.calibrate.data`)
+user wrote, and the Kirby 2021 writer (:mod:`jakstat_rules.data.kirby`)
 converts its files to the same table first.  ``docs/own-data.md`` is the
 user's guide; the layout in short:
 
@@ -1249,7 +1249,7 @@ def _variant_sbml(variant: str) -> str:
 
 def lint_problems(problems: Mapping[str, BuiltProblem], out: str | os.PathLike) -> None:
     """Run the PEtab linter on every problem (raises on the first failure)."""
-    from jakstat_rules.calibrate.petab_io import check_supported, lint_or_raise
+    from jakstat_rules.petab_io import check_supported, lint_or_raise
 
     for name, built in problems.items():
         where = f"{name} problem for {str(Path(out) / name)!r}"
@@ -1262,11 +1262,11 @@ def write_problems(problems: Mapping[str, BuiltProblem], out: str | os.PathLike,
     """Write each problem to ``OUT/<name>/`` (model.xml, four tables, problem.yaml).
 
     Every output folder is checked before the first file is written; files
-    are written atomically (:func:`jakstat_rules.calibrate.petab_io.write_problem`).
+    are written atomically (:func:`jakstat_rules.petab_io.write_problem`).
     A non-empty ``study`` (:func:`jakstat_rules.data.study.study_record`: organism,
     cell type) is written next to each ``problem.yaml`` as ``study.json``.
     """
-    from jakstat_rules.calibrate.petab_io import write_problem
+    from jakstat_rules.petab_io import write_problem
     from jakstat_rules.data.study import STUDY_FILE
     from jakstat_rules.io import write_json
 

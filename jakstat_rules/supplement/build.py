@@ -185,7 +185,7 @@ def _inputs(staging: Path, fit_path: Path, validation_dir, problem_yaml):
     """The fit, its problem and its validation problem, checked (no progress line yet)."""
     import libsbml
 
-    from ..calibrate.data import write_kirby_petab
+    from ..data.kirby import write_kirby_petab
     from ..calibrate.store import load_fit
     from ..artifacts import model_sbml
     from .fit import load_fit_results
@@ -385,7 +385,7 @@ def _write_problems(root: Path, files: dict, fit, **problems) -> None:
     """Write the problems to ``petab/<name>/`` with the fitted values as nominal values."""
     from petab.v1 import C
 
-    from ..calibrate.petab_io import write_problem
+    from ..petab_io import write_problem
     from ..data.study import STUDY_FILE
     from ..artifacts import model_sbml
 

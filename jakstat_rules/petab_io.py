@@ -14,7 +14,7 @@
   identified by :func:`problem_hash`, which also keys resumable result
   folders.  A PySB model file is loaded with PySB, its network generated
   and exported to SBML by the project's own path
-  (:mod:`jakstat_rules.calibrate.pysb_models`).
+  (:mod:`jakstat_rules.pysb_models`).
 * :func:`write_problem` writes a problem folder (``model.xml``, the four
   tables, ``problem.yaml``) atomically through :mod:`jakstat_rules.io`.
 
