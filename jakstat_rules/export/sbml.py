@@ -218,9 +218,11 @@ def _check_supported(model: Model) -> None:
 
 
 def _model_title(model: Model) -> str:
+    """The SBML model name: letters, digits, spaces and underscores only (COPASI shows
+    the model name inside expressions, where ``->`` or ``,`` read as operators)."""
     variant = getattr(model, "jakstat_variant", "default")
-    title = "Interferon -> JAK -> STAT1 signalling (rule-based, jakstat-rules)"
-    return title if variant == "default" else f"{title}, variant {variant}"
+    title = "Interferon JAK STAT1 signalling rule based model of jakstat_rules"
+    return title if variant == "default" else f"{title} variant {variant}"
 
 
 # ----------------------------------------------------------------------------- units
