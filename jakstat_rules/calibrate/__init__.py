@@ -17,6 +17,7 @@ Modules, one concern each:
 * :mod:`.store` - the resumable, locked run folder of calibrate, profile and
   validate (identity, checksummed records, resume checks, reading fits);
 * :mod:`.results` - the result files of a fit and their readers;
+* :mod:`.pypesto_adapter` - the objective as a pyPESTO objective;
 * :mod:`.profile` - profile likelihoods and identifiability;
 * :mod:`.validate` - prediction of a validation problem;
 * :mod:`.export` - fitted model as SBML and COPASI file;
