@@ -188,9 +188,9 @@ def test_basico_applies_the_ifnb_set_alone():
 
     from jakstat_rules.export.copasi import parameter_set_name
 
-    dm = basico.load_model(str(SBML_DIR / "jakstat_ifn.cps"))
+    dm = basico.load_model(str(SBML_DIR / "jakstat_ifn.cps"))   # basico's current model
     try:
-        basico.apply_parameter_set(parameter_set_name("ifnb_100pM"), exact=True, model=dm)
+        basico.apply_parameter_set(parameter_set_name("ifnb_100pM"), exact=True)
         values = basico.get_parameters(model=dm)["initial_value"]
         assert values["IFNb_pM"] == 100.0
         assert values["ruxolitinib_nM"] == 0.0 and values["tofacitinib_nM"] == 0.0
