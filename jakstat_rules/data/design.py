@@ -7,6 +7,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+import numpy as np
+import pandas as pd
+import petab.v1 as petab
+from petab.v1 import C
+from petab.v1.models.sbml_model import SbmlModel
+
+from jakstat_rules.artifacts import model_sbml
 from jakstat_rules.errors import JakstatInputError
 from jakstat_rules.interface import INPUTS, NEEDS_PREEQUILIBRATION, READOUTS
 
@@ -130,8 +137,6 @@ def _is_baseline(row: Measurement) -> bool:
 
 def _baseline_medians(rows: Iterable[Measurement]) -> dict[tuple[str, str], float]:
     """Median of the baseline values of each (experiment, readout) that has some."""
-    import numpy as np
-
     values: dict[tuple[str, str], list[float]] = {}
     for r in rows:
         if _is_baseline(r):
@@ -222,8 +227,6 @@ def _sig(x: float) -> float:
 
 def _model_parameter_rows(estimate: Mapping[str, float], facts: _ModelFacts,
                           sbml_name: str) -> list[dict]:
-    from petab.v1 import C
-
     rows = []
     for pid, decades in estimate.items():
         if pid in INPUTS:
@@ -254,8 +257,6 @@ def _model_parameter_rows(estimate: Mapping[str, float], facts: _ModelFacts,
 
 
 def _apply_bounds(rows: list[dict], bounds: Mapping[str, tuple[float, float]]) -> None:
-    from petab.v1 import C
-
     for row in rows:
         pid = row[C.PARAMETER_ID]
         if pid not in bounds:
@@ -351,8 +352,6 @@ class _Design:
     def conditions(self, rows: list[Measurement], preeq: bool):
         """Condition table and the condition id of each (experiment, doses)."""
         import pandas as pd
-        from petab.v1 import C
-
         labels: dict[tuple, tuple[str, ...]] = {}
         for r in rows:
             labels.setdefault((r.experiment, r.doses), r.labels)
@@ -377,8 +376,6 @@ class _Design:
 
     def observable_table(self, readouts: list[str]):
         import pandas as pd
-        from petab.v1 import C
-
         rows = []
         for ro in readouts:
             oid, name = self.observables[ro]
@@ -393,8 +390,6 @@ class _Design:
     def measurement_table(self, rows: list[Measurement], cond_ids: dict[tuple, str],
                           preeq: bool):
         import pandas as pd
-        from petab.v1 import C
-
         def noise(r: Measurement) -> Any:
             if r.sd is None:
                 return self.pid("sigma", r.experiment, r.readout)
@@ -439,8 +434,6 @@ class _Design:
     def parameter_rows(self, rows: list[Measurement], readouts: list[str],
                        estimate: Mapping[str, float], facts: _ModelFacts,
                        sbml_name: str) -> list[dict]:
-        from petab.v1 import C
-
         table = _model_parameter_rows(estimate, facts, sbml_name)
         values: dict[tuple[str, str], list[float]] = {}
         for r in rows:
@@ -464,8 +457,6 @@ class _Design:
 
 
 def _sorted_measurements(measurement_df):
-    from petab.v1 import C
-
     return measurement_df.sort_values([C.SIMULATION_CONDITION_ID, C.TIME, C.OBSERVABLE_ID],
                                       kind="stable").reset_index(drop=True)
 
@@ -512,11 +503,6 @@ def build_problems(table: TidyTable, options: ImportOptions | None = None, *,
         Bad options, a model lacking an input, readout or estimated
         parameter, values a noise model cannot take.
     """
-    import pandas as pd
-    import petab.v1 as petab
-    from petab.v1 import C
-    from petab.v1.models.sbml_model import SbmlModel
-
     options = options or ImportOptions()
     if options.noise not in _NOISES:
         raise JakstatInputError(f"noise model {options.noise!r} unknown; expected one of "
@@ -565,6 +551,4 @@ def build_problems(table: TidyTable, options: ImportOptions | None = None, *,
 
 
 def _variant_sbml(variant: str) -> str:
-    from jakstat_rules.artifacts import model_sbml
-
     return model_sbml(variant)

@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass
 from typing import Iterable
 
+import libsbml
+
 from jakstat_rules.errors import JakstatInputError
 from jakstat_rules.interface import INPUTS
 
@@ -30,8 +32,6 @@ def _model_facts(sbml_text: str, name: str) -> _ModelFacts:
     key = hash(sbml_text)
     if key in _FACTS:
         return _FACTS[key]
-    import libsbml
-
     doc = libsbml.readSBMLFromString(sbml_text)
     if doc.getNumErrors(libsbml.LIBSBML_SEV_ERROR) or doc.getModel() is None:
         raise JakstatInputError(

@@ -82,7 +82,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from jakstat_rules.errors import JakstatInputError
-from jakstat_rules.io import check_output_dir
+from jakstat_rules.io import check_output_dir, write_json
+from jakstat_rules.petab_io import check_supported, lint_or_raise, write_problem
 
 # the importer's parts, one concern a module; this module writes and is the public face
 from .design import (BASELINE_FRACTION, DEFAULT_DECADES, ESTIMATED_PARAMETERS,
@@ -90,6 +91,7 @@ from .design import (BASELINE_FRACTION, DEFAULT_DECADES, ESTIMATED_PARAMETERS,
                      baseline_check, build_problems)
 from .reading import DEFAULT_READOUT, Measurement, TidyTable, read_table, table_from_records
 from .sbml_facts import check_model
+from .study import STUDY_FILE
 from .units import MOLAR_MASSES, InputColumn
 
 __all__ = [
@@ -102,8 +104,6 @@ __all__ = [
 
 def lint_problems(problems: Mapping[str, BuiltProblem], out: str | os.PathLike) -> None:
     """Run the PEtab linter on every problem (raises on the first failure)."""
-    from jakstat_rules.petab_io import check_supported, lint_or_raise
-
     for name, built in problems.items():
         where = f"{name} problem for {str(Path(out) / name)!r}"
         lint_or_raise(built.problem, where)
@@ -119,10 +119,6 @@ def write_problems(problems: Mapping[str, BuiltProblem], out: str | os.PathLike,
     A non-empty ``study`` (:func:`jakstat_rules.data.study.study_record`: organism,
     cell type) is written next to each ``problem.yaml`` as ``study.json``.
     """
-    from jakstat_rules.petab_io import write_problem
-    from jakstat_rules.data.study import STUDY_FILE
-    from jakstat_rules.io import write_json
-
     out = Path(out)
     for name in problems:
         check_output_dir(out / name)
