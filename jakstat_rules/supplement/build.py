@@ -426,7 +426,7 @@ def _copy_data(root: Path, files: dict) -> None:
 def _report_and_archive(staging: Path, root: Path, train, fit, checks, files,
                         authors: Sequence[Author]) -> Path:
     from ..export.revision import CREATED, MODIFIED
-    from ..export.sbml import MODEL_PAPERS
+    from ..export.annotation import MODEL_PAPERS
     from ..model.parameters import CITATIONS
     from ..artifacts import model_sbml
     from .archive import write_archive
