@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
 
-    from jakstat_rules.calibrate.objective import CompiledProblem
+    from jakstat_rules.calibrate.compiled import CompiledProblem
     from jakstat_rules.petab_io import ProblemPayload, load_problem
     from jakstat_rules.calibrate.sensitivities import ObservableSensitivities
 

@@ -625,7 +625,8 @@ class InnerFill:
     """Closed-form parameters of our objective at our start point (PEtab scale)."""
 
     def __init__(self, ours_dir: str | None, yaml: Path) -> None:
-        from jakstat_rules.calibrate.objective import Objective, get_compiled
+        from jakstat_rules.calibrate.compiled import get_compiled
+        from jakstat_rules.calibrate.objective import Objective
         from jakstat_rules.petab_io import ProblemPayload, load_problem
 
         settings = {}

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jakstat_rules.calibrate.objective import CompiledProblem, Objective
+from jakstat_rules.calibrate.compiled import CompiledProblem
+from jakstat_rules.calibrate.objective import Objective
 from jakstat_rules.petab_io import ProblemPayload, load_problem
 
 from conftest import REAL_DATA, needs_data

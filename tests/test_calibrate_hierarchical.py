@@ -23,7 +23,8 @@ from scipy.optimize import minimize
 from jakstat_rules.calibrate.hierarchical import INNER_KINDS, InnerProblem
 from jakstat_rules.calibrate.likelihood import nll_terms
 from jakstat_rules.calibrate.mapping import ParameterTable, unscale
-from jakstat_rules.calibrate.objective import CompiledProblem, Objective
+from jakstat_rules.calibrate.compiled import CompiledProblem
+from jakstat_rules.calibrate.objective import Objective
 from jakstat_rules.calibrate.observables import compile_observables
 from jakstat_rules.petab_io import ProblemPayload, load_problem
 from jakstat_rules.errors import JakstatInputError

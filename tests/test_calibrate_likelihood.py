@@ -18,7 +18,7 @@ from scipy.stats import laplace, norm
 
 from jakstat_rules.calibrate.example import write_example_problem, write_standin_sbml
 from jakstat_rules.calibrate.likelihood import nll_terms, weighted_residuals
-from jakstat_rules.calibrate.objective import CompiledProblem
+from jakstat_rules.calibrate.compiled import CompiledProblem
 from jakstat_rules.petab_io import ProblemPayload, load_problem
 from conftest import REAL_DATA, needs_data
 

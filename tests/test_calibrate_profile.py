@@ -105,7 +105,8 @@ def test_profile_interval_ends_where_a_fresh_fit_crosses_the_threshold(exact_pro
     import numpy as np
     from scipy.optimize import least_squares
 
-    from jakstat_rules.calibrate.objective import Objective, get_compiled
+    from jakstat_rules.calibrate.compiled import get_compiled
+    from jakstat_rules.calibrate.objective import Objective
     from jakstat_rules.calibrate.store import load_fit
     from jakstat_rules.petab_io import ProblemPayload, load_problem
 

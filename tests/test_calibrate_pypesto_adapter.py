@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from jakstat_rules.calibrate.example import EXAMPLE_TRUE
-from jakstat_rules.calibrate.objective import CompiledProblem, Objective
+from jakstat_rules.calibrate.compiled import CompiledProblem
+from jakstat_rules.calibrate.objective import Objective
 from jakstat_rules.petab_io import ProblemPayload, load_problem
 
 pypesto = pytest.importorskip("pypesto")

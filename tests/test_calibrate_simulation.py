@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from jakstat_rules.calibrate.objective import CompiledProblem
+from jakstat_rules.calibrate.compiled import CompiledProblem
 from jakstat_rules.petab_io import ProblemPayload, load_problem, write_problem
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from jakstat_rules.calibrate.example import write_standin_sbml
-from jakstat_rules.calibrate.objective import CompiledProblem
+from jakstat_rules.calibrate.compiled import CompiledProblem
 from jakstat_rules.petab_io import ProblemPayload, load_problem
 from jakstat_rules.data.tidy import ImportOptions, import_table
 from test_calibrate_likelihood import _pypesto_fval

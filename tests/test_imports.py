@@ -89,7 +89,7 @@ def test_the_walk_sees_imports_in_functions_and_relative_ones():
     graph = import_graph()
     assert "jakstat_rules.network" in graph["jakstat_rules.artifacts"]          # module level
     assert "jakstat_rules.export.sbml" in graph["jakstat_rules.artifacts"]      # in a function
-    assert "jakstat_rules.petab_io" in graph["jakstat_rules.calibrate.objective"]  # from ..x
+    assert "jakstat_rules.petab_io" in graph["jakstat_rules.calibrate.compiled"]  # from ..x
 
 
 def test_cycles_are_found():

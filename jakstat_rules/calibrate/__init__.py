@@ -8,8 +8,8 @@ Modules, one concern each:
 * :mod:`.simulation` - PEtab conditions simulated on the one simulation core
   (:class:`jakstat_rules.engine.Engine`), pre-equilibration, steady states;
 * :mod:`.likelihood` - PEtab negative log-likelihood terms and residuals;
-* :mod:`.objective` - the compiled problem and the objective optimisers see
-  (analytic scaling factors);
+* :mod:`.compiled` - a PEtab problem compiled once (``CompiledProblem``);
+* :mod:`.objective` - the objective optimisers see (analytic scaling factors);
 * :mod:`.parallel` - running starts here, on a local dask cluster or a scheduler;
 * :mod:`.optimizers` - the local optimisers of one start (trf, fides, lbfgsb) and
   the fit settings;
@@ -55,7 +55,7 @@ _WHERE = {
     "write_kirby_petab": ".data.kirby", "load_kirby": ".data.kirby",
     "read_kirby_csv": ".data.kirby",
     "ESTIMATED_PARAMETERS": ".data.kirby", "load_problem": ".petab_io",
-    "CompiledProblem": "objective", "Objective": "objective",
+    "CompiledProblem": "compiled", "Objective": "objective",
     "read_optimize_result": "results", "pypesto_result": "results",
     "evaluate_nominal": "nominal", "ObjectivePriors": "priors",
 }

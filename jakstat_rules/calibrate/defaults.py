@@ -48,7 +48,8 @@ from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL
 from jakstat_rules.errors import JakstatInputError, SimulationError
 from jakstat_rules.io import read_json
 
-from .objective import CompiledProblem, Objective, get_compiled
+from .compiled import CompiledProblem, get_compiled
+from .objective import Objective
 from ..petab_io import ProblemPayload
 
 __all__ = ["AUTO", "Choice", "available_cores", "choose_settings", "choose_workers",

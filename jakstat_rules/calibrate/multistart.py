@@ -41,7 +41,8 @@ from jakstat_rules.errors import JakstatInputError, SimulationError
 from jakstat_rules.io import status, write_record
 
 from .defaults import choose_settings, choose_workers, recheck, start_seconds
-from .objective import Objective, get_compiled
+from .compiled import get_compiled
+from .objective import Objective
 from .optimizers import FitSettings, local_fit
 from .parallel import (REPORT_INTERVAL, SOLVER_LOG, Progress, check_scheduler,
                        report_progress, run_tasks, solver_log)

@@ -111,7 +111,7 @@ def evaluate_nominal(yaml_path: str | os.PathLike, rtol: float = DEFAULT_RTOL,
         missing nominal values, or a failed simulation (naming the condition).
     """
     from .likelihood import weighted_residuals
-    from .objective import CompiledProblem
+    from .compiled import CompiledProblem
     from ..petab_io import ProblemPayload, load_problem
     from .priors import ObjectivePriors
 

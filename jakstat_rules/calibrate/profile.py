@@ -36,7 +36,8 @@ from jakstat_rules.io import status as status_line
 
 from .defaults import choose_workers
 from .mapping import ParameterTable, scale, unscale
-from .objective import Objective, get_compiled
+from .compiled import get_compiled
+from .objective import Objective
 from .optimizers import FitSettings, local_fit, residual_jacobian, settings_of_fit
 from .parallel import SOLVER_LOG, Progress, check_scheduler, run_tasks, solver_log
 from ..petab_io import ProblemPayload, load_problem

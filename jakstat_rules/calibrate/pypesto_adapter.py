@@ -8,7 +8,8 @@ when the objective has them).  :func:`pypesto_problem` builds the
 ``pypesto.Problem`` with the free parameters, their bounds and names::
 
     from jakstat_rules.calibrate import load_problem
-    from jakstat_rules.calibrate.objective import CompiledProblem, Objective
+    from jakstat_rules.calibrate.compiled import CompiledProblem
+    from jakstat_rules.calibrate.objective import Objective
     from jakstat_rules.calibrate.pypesto_adapter import pypesto_problem
     from jakstat_rules.petab_io import ProblemPayload
     import pypesto.optimize

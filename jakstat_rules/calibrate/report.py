@@ -221,7 +221,7 @@ def fit_figure(cp, p: np.ndarray, title: str = "best fit vs data") -> Figure:
     Parameters
     ----------
     cp
-        :class:`~jakstat_rules.calibrate.objective.CompiledProblem`.
+        :class:`~jakstat_rules.calibrate.compiled.CompiledProblem`.
     p
         Linear values of all estimated parameters.
     title

@@ -25,7 +25,8 @@ from jakstat_rules.errors import JakstatInputError, SimulationError
 from jakstat_rules.io import write_json, write_table
 
 from .mapping import scale
-from .objective import CompiledProblem, Objective
+from .compiled import CompiledProblem
+from .objective import Objective
 from .optimizers import FitSettings
 from .parallel import SOLVER_LOG
 from .store import StartResult, fit_file

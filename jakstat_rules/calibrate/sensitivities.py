@@ -361,7 +361,7 @@ class UnitSensitivities:
     doses; the experiments differ only in their scale and noise parameters).
     :class:`ObservableSensitivities` on the problem as given simulates each
     of them.  Here AMICI simulates each unit of the core's plan
-    (:attr:`CompiledProblem.plan <jakstat_rules.calibrate.objective.CompiledProblem.plan>`)
+    (:attr:`CompiledProblem.plan <jakstat_rules.calibrate.compiled.CompiledProblem.plan>`)
     once: a derived PEtab problem whose observables are the model quantities
     the observables read (``pSTAT1_total``, ...), measured at every time of
     the unit, with the parameters the model or the condition table use.

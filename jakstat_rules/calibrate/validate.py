@@ -30,7 +30,8 @@ from jakstat_rules.errors import JakstatInputError
 from jakstat_rules.io import status, write_json, write_table
 
 from .mapping import ParameterTable
-from .objective import Objective, get_compiled
+from .compiled import get_compiled
+from .objective import Objective
 from .multistart import run_start, starting_points
 from .optimizers import settings_of_fit
 from .store import claim_and_lock, load_fit
