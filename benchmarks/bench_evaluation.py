@@ -34,7 +34,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from timing import median_time
+from helpers import median_time
 
 
 def main(argv: list[str] | None = None) -> int:

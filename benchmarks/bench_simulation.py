@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from timing import median_time
+from helpers import median_time
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The last commit before the one simulation core (issue 7).
