@@ -198,7 +198,7 @@ def test_copasi_file_holds_the_conditions_and_runs_them(reference):
         else:
             sets = cm.model.getModelParameterSets()
             comment = next(sets.get(i).getNotes() for i in range(sets.size())
-                           if sets.get(i).getObjectName() == c.id)
+                           if sets.get(i).getObjectName() == parameter_set_name(c.id))
             assert f"set its duration to {c.t_end:g} min" in comment
             tables[c.id] = cm.run_time_course(readouts, duration=c.t_end, steps=N_POINTS - 1)
     assert_agree(reference, tables, "COPASI on the .cps file")

@@ -30,9 +30,9 @@ from typing import Iterable
 #: Creation date of the model (W3CDTF, UTC): the commit that added it.
 CREATED = "2026-11-21T05:11:24Z"
 #: When the exported model last changed (W3CDTF, UTC, to the minute).
-MODIFIED = "2026-11-21T16:56:00Z"
+MODIFIED = "2026-12-05T08:25:00Z"
 #: SHA-256 of the exported SBML files with dates masked, when :data:`MODIFIED` was set.
-FINGERPRINT = "07122873fe7bac036de10b8fec26155d41ee10ea4d4695b82d3de8dcd94130b0"
+FINGERPRINT = "a9a84126154a2e752c44bc668ba058371cf4ebe0a642ab03d082cd786dd26565"
 
 #: The creator of the files (see the module docstring).
 CREATOR = {"given": "jakstat-rules", "family": "contributors",
