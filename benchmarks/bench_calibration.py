@@ -48,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_petab as harness  # noqa: E402  (the one peer harness of the benchmarks)
+from helpers import jakstat_argv, load_avg, num, run_killable, tail, tool_env, write_text_atomic  # noqa: E402
 
 CONFIGS = {
     "defaults": [],
@@ -70,11 +71,11 @@ def example_problem(out: Path) -> Path:
         for argv, log in ((["data", "example", "--out", str(tables)], "example.log"),
                           (["data", "import", str(tables / "pstat1_example.csv"), "--out",
                             str(folder)], "import.log")):
-            rc, _ = harness.run_killable(harness.jakstat_argv() + argv, 900,
-                                         out / "logs" / log, env=harness.tool_env(), cwd=ROOT)
+            rc, _ = run_killable(jakstat_argv() + argv, 900,
+                                         out / "logs" / log, env=tool_env(), cwd=ROOT)
             if rc != 0:
                 raise RuntimeError(f"jakstat {' '.join(argv[:2])} failed: "
-                                   f"{harness.tail(out / 'logs' / log)}")
+                                   f"{tail(out / 'logs' / log)}")
     return yaml
 
 
@@ -99,13 +100,13 @@ def run_peer(name: str, yaml: Path, ours: dict, args: argparse.Namespace) -> dic
 
 def row(label: str, rec: dict, best: float, wall: float | None = None) -> dict:
     """Starts, seconds per start, converged, converged per hour of one run."""
-    fvals = [harness.num(s.get("fval")) for s in rec.get("starts", [])]
+    fvals = [num(s.get("fval")) for s in rec.get("starts", [])]
     finished = [f for f in fvals if math.isfinite(f)] if label == "pyPESTO" else fvals
     n = len(fvals)
     if wall is None:
-        wall = harness.num(rec.get("wall_s"))
+        wall = num(rec.get("wall_s"))
         if not math.isfinite(wall):
-            wall = harness.num(rec.get("process_wall_s"))
+            wall = num(rec.get("process_wall_s"))
     converged = sum(f <= best + CONVERGENCE for f in finished)
     hours = wall / 3600.0 if math.isfinite(wall) and wall > 0 else math.nan
     return {"run": label, "starts": n, "s_per_start": wall / n if n else math.nan,
@@ -116,7 +117,7 @@ def row(label: str, rec: dict, best: float, wall: float | None = None) -> dict:
 
 def peer_wall(rec: dict) -> float:
     """pyPESTO's optimisation time (the sum of its starts' times, as bench_petab counts)."""
-    times = [harness.num(s.get("time")) for s in rec.get("starts", [])]
+    times = [num(s.get("time")) for s in rec.get("starts", [])]
     times = [t for t in times if math.isfinite(t)]
     return sum(times) if times else math.nan
 
@@ -154,13 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     command = "benchmarks/bench_calibration.py " + " ".join(argv)
-    parts = [f"`{command.strip()}` (load average at start {harness.load_avg():.1f}, "
+    parts = [f"`{command.strip()}` (load average at start {load_avg():.1f}, "
              f"{time.strftime('%Y-%m-%d %H:%M')})\n"]
     for name in args.problems:
         yaml = harness.kirby_problem(args.out) if name == "Kirby" else example_problem(args.out)
         runs = {config: run_config(name, yaml, config, args) for config in CONFIGS}
         peer = None if args.skip_pypesto else run_peer(name, yaml, runs["defaults"], args)
-        fvals = [harness.num(s.get("fval")) for rec in [*runs.values(), peer or {}]
+        fvals = [num(s.get("fval")) for rec in [*runs.values(), peer or {}]
                  for s in rec.get("starts", [])]
         best = min((f for f in fvals if math.isfinite(f)), default=math.inf)
         rows = [row(config, rec, best) for config, rec in runs.items()]
@@ -170,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         print(text, flush=True)
         parts.append(text)
     parts.append(f"\n(benchmark wall time {(time.perf_counter() - t0) / 60:.0f} min)\n")
-    harness.write_text_atomic(args.out / "bench_calibration.md", "\n".join(parts))
+    write_text_atomic(args.out / "bench_calibration.md", "\n".join(parts))
     print(f"written: {args.out / 'bench_calibration.md'}")
     return 0
 

@@ -34,7 +34,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from timing import median_time
+from helpers import median_time
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
 
-    from jakstat_rules.calibrate.objective import CompiledProblem
-    from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+    from jakstat_rules.calibrate.compiled import CompiledProblem
+    from jakstat_rules.petab_io import ProblemPayload, load_problem
     from jakstat_rules.calibrate.sensitivities import ObservableSensitivities
 
     payload = ProblemPayload.from_problem(load_problem(args.problem))

@@ -59,6 +59,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from helpers import (say, load_avg, write_text_atomic, write_json_atomic, read_json, num, short_hash, run_killable, tail, jakstat_argv, tool_env)  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = (ROOT / ".." / "shared" / "petab_benchmarks").resolve()
 KIRBY = "Kirby"
@@ -83,122 +85,6 @@ BEST_KNOWN = {
 TOL = 0.1
 PEERS = {"fides": "pyPESTO+AMICI Fides", "lbfgsb": "pyPESTO+AMICI L-BFGS-B"}
 SCHEMA = 1
-
-
-# ----------------------------------------------------------------------------- small helpers
-def say(msg: str) -> None:
-    """A progress line on stderr."""
-    print(f"[bench_petab {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def load_avg() -> float:
-    try:
-        return os.getloadavg()[0]
-    except OSError:
-        return float("nan")
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` atomically (the project's one IO module)."""
-    from jakstat_rules.io import atomic_write
-
-    atomic_write(path, text)
-
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write ``obj`` as JSON atomically (``Infinity``/``NaN`` kept: Python reads them back)."""
-    write_text_atomic(path, json.dumps(obj, indent=1, default=_jsonable) + "\n")
-
-
-def _jsonable(o: Any) -> Any:
-    try:
-        import numpy as np
-
-        if isinstance(o, np.generic):
-            return o.item()
-        if isinstance(o, np.ndarray):
-            return o.tolist()
-    except ImportError:
-        pass
-    return str(o)
-
-
-def read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def num(v: Any) -> float:
-    """A float from JSON (None/'inf'/'nan' allowed)."""
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def short_hash(obj: Any, n: int = 10) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:n]
-
-
-def run_killable(argv: list[str], timeout: float | None, log: Path,
-                 env: dict | None = None, cwd: Path | None = None) -> tuple[int | None, float]:
-    """Run a command in its own process group, output to ``log``.
-
-    Returns (exit code or None on timeout, wall seconds).  On timeout the
-    process group this function started is terminated (then killed).
-    """
-    log.parent.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    with open(log, "ab") as fh:
-        fh.write(f"\n$ {shlex.join(argv)}\n".encode())
-        fh.flush()
-        proc = subprocess.Popen(argv, stdout=fh, stderr=subprocess.STDOUT, env=env,
-                                cwd=cwd, start_new_session=True)
-        try:
-            rc = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            rc = None
-            for sig in (signal.SIGTERM, signal.SIGKILL):
-                try:
-                    os.killpg(proc.pid, sig)
-                except ProcessLookupError:
-                    break
-                try:
-                    proc.wait(timeout=20)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-        except BaseException:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            raise
-    return rc, time.perf_counter() - t0
-
-
-def tail(path: Path, n: int = 3) -> str:
-    """Last non-empty lines of a log, joined (for the table's note)."""
-    try:
-        lines = [ln.strip() for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
-    except OSError:
-        return ""
-    return " | ".join(lines[-n:])[-400:]
-
-
-def jakstat_argv() -> list[str]:
-    exe = Path(sys.executable).parent / "jakstat"
-    return [str(exe)] if exe.is_file() else [sys.executable, "-m", "jakstat_rules.cli"]
-
-
-def tool_env() -> dict:
-    """Environment of the subprocesses: the venv's bin first (swig for AMICI)."""
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env.setdefault("PYTHONWARNINGS", "ignore")
-    return env
 
 
 # ----------------------------------------------------------------------------- problems
@@ -625,8 +511,9 @@ class InnerFill:
     """Closed-form parameters of our objective at our start point (PEtab scale)."""
 
     def __init__(self, ours_dir: str | None, yaml: Path) -> None:
-        from jakstat_rules.calibrate.objective import Objective, get_compiled
-        from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+        from jakstat_rules.calibrate.compiled import get_compiled
+        from jakstat_rules.calibrate.objective import Objective
+        from jakstat_rules.petab_io import ProblemPayload, load_problem
 
         settings = {}
         summary = read_json(Path(ours_dir) / "summary.json") if ours_dir else None
@@ -640,7 +527,7 @@ class InnerFill:
 
     def design(self, n: int, seed: int) -> list[dict]:
         """Our design points (free parameters) as x0 over all estimated ids (NaN: closed form)."""
-        from jakstat_rules.calibrate.optimize import starting_points
+        from jakstat_rules.calibrate.multistart import starting_points
 
         ids = list(self.ob.cp.estimated_ids)
         pts = starting_points(self.ob.lb, self.ob.ub, n, seed)

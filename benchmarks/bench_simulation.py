@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from timing import median_time
+from helpers import median_time
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The last commit before the one simulation core (issue 7).
@@ -142,7 +142,8 @@ def engines(repeats: int) -> None:
     from jakstat_rules.conditions import CONDITIONS
     from jakstat_rules.interface import INPUTS
     from jakstat_rules.model import build_model
-    from jakstat_rules.network import generate_network, model_sbml
+    from jakstat_rules.artifacts import model_sbml
+    from jakstat_rules.network import generate_network
     from jakstat_rules.simulate import Simulator
 
     conditions = [dict(CONDITIONS[c].inputs) for c in TIMED]

@@ -16,7 +16,7 @@ from .interface import INPUTS, READOUTS, VARIANTS
 __version__ = "0.1.0"
 
 _WHERE = {
-    "build_model": "model", "generate_network": "network", "model_sbml": "network",
+    "build_model": "model", "generate_network": "network", "model_sbml": "artifacts",
     "simulate": "simulate", "dose_response": "simulate", "Simulator": "simulate",
     "get_simulator": "simulate", "SCENARIOS": "simulate",
     "CONDITIONS": "conditions", "DOSE_SERIES": "conditions", "condition_table": "conditions",

@@ -230,6 +230,7 @@ def _int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from .calibrate.cli import register as register_calibrate
+    from .data.cli import register as register_data
     from .export.cli import register as register_export
     from .supplement.cli import register as register_supplement
 
@@ -309,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     register_export(sub)
+    register_data(sub)
     register_calibrate(sub)
     register_supplement(sub)
     return parser

@@ -19,7 +19,8 @@ from .figures import doses_label, input_name, readout_name
 from .interface import VARIANTS, model_id
 from .io import atomic_write, check_output_dir, write_table
 from .model import build_model
-from .network import generate_network, model_sbml
+from .artifacts import model_sbml
+from .network import generate_network
 from .plots import dose_summary, plot_dose_response, plot_schedule, plot_time_course
 from .schedules import schedule_events, simulate_schedule
 from .simulate import get_simulator

@@ -45,9 +45,7 @@ Examples
 """
 from __future__ import annotations
 
-import ast
 import logging
-import math
 import os
 import threading
 from pathlib import Path
@@ -56,6 +54,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from .errors import JakstatInputError, SimulationError
+from .formulas import evaluate_formula, formula_ids, parse_formula
 from .io import cache_dir, read_cache_entry, sha256, status, write_cache_entry
 
 __all__ = ["Engine", "DEFAULT_RTOL", "DEFAULT_ATOL", "DEFAULT_MAX_STEPS", "STEADY_STATE_TOL",
@@ -173,7 +172,7 @@ def _sbml_facts(sbml: str, rules: set[str]) -> dict:
     pending = {ia.getSymbol(): libsbml.formulaToL3String(ia.getMath())
                for ia in model.getListOfInitialAssignments()
                if ia.getSymbol() not in rules and ia.getMath()}
-    uses = {sym: _names(_parse_formula(text)) for sym, text in pending.items()}
+    uses = {sym: formula_ids(parse_formula(text)) for sym, text in pending.items()}
     ordered: list[list[str]] = []
     while pending:
         ready = [sym for sym in pending if not (uses[sym] & (set(pending) - {sym}))]
@@ -252,7 +251,7 @@ class Engine:
         self.only_substance = set(facts["only_substance"])
         self._concentration_species = dict(facts["concentration_species"])
         self._compartment_of = dict(facts["compartment_of"])
-        self._assignments = [(sym, _parse_formula(formula))
+        self._assignments = [(sym, parse_formula(formula))
                              for sym, formula in facts["initial_assignments"]]
         params = set(self.parameter_ids)
         self._assigned_parameters = {sym for sym, _ in self._assignments if sym in params}
@@ -351,7 +350,7 @@ class Engine:
             if sym in self._changed or sym in self._overrides or not (
                     explicit or sym in self._assigned_parameters):
                 continue
-            model.setValue(self._current_key(sym), _evaluate(tree, self._symbol_value))
+            model.setValue(self._current_key(sym), evaluate_formula(tree, self._symbol_value))
         for sid, value in self._overrides.items():
             model.setValue(self._current_key(sid), value)
 
@@ -562,55 +561,3 @@ class Engine:
             window *= 2.0
         rr.model.setTime(float(time))
         return self.state
-
-
-# ----------------------------------------------------------------------------- formula evaluation
-# Initial assignments are kept as SBML L3 formula strings and evaluated with Python's ``ast``
-# module: walking libSBML's own AST breaks when other SWIG modules (COPASI, libroadrunner's
-# libSBML) share the process, which turns its node types into opaque pointers.
-_FUNCTIONS = {"exp": math.exp, "ln": math.log, "log10": math.log10, "sqrt": math.sqrt,
-              "abs": abs, "floor": math.floor, "ceil": math.ceil, "ceiling": math.ceil,
-              "pow": pow, "power": pow, "root": lambda n, x: x ** (1.0 / n),
-              "log": lambda *a: math.log10(a[0]) if len(a) == 1 else math.log(a[1], a[0]),
-              "min": min, "max": max}
-_CONSTANTS = {"pi": math.pi, "exponentiale": math.e, "time": 0.0, "avogadro": 6.02214076e23,
-              "true": 1.0, "false": 0.0}
-_OPERATORS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
-              ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b,
-              ast.Pow: lambda a, b: a ** b}
-
-
-def _parse_formula(text: str) -> ast.Expression:
-    """An SBML L3 infix formula as a Python expression tree (``^`` is power)."""
-    try:
-        return ast.parse(text.replace("^", "**"), mode="eval")
-    except SyntaxError:
-        raise JakstatInputError(f"initial assignment {text!r} cannot be evaluated by this engine: "
-                                f"expected arithmetic and functions such as exp, ln, pow") from None
-
-
-def _names(tree: ast.AST) -> set[str]:
-    """Model ids a formula uses (function names and constants excluded)."""
-    calls = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    return {n.id for n in ast.walk(tree)
-            if isinstance(n, ast.Name) and id(n) not in calls and n.id not in _CONSTANTS}
-
-
-def _evaluate(tree: ast.AST, lookup) -> float:
-    """Evaluate a tree from :func:`_parse_formula`; ``lookup(id)`` gives model values."""
-    node = tree.body if isinstance(tree, ast.Expression) else tree
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-        return float(node.value)
-    if isinstance(node, ast.Name):
-        return _CONSTANTS[node.id] if node.id in _CONSTANTS else lookup(node.id)
-    if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
-        return float(_OPERATORS[type(node.op)](_evaluate(node.left, lookup), _evaluate(node.right, lookup)))
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        value = _evaluate(node.operand, lookup)
-        return -value if isinstance(node.op, ast.USub) else value
-    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS
-            and not node.keywords):
-        return float(_FUNCTIONS[node.func.id](*[_evaluate(a, lookup) for a in node.args]))
-    raise JakstatInputError(f"initial assignment uses {ast.unparse(node)!r}, which this engine "
-                            f"cannot evaluate: expected arithmetic and exp, ln, log, pow, root, "
-                            f"sqrt, abs, floor, ceiling, min or max")

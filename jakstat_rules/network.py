@@ -7,10 +7,8 @@ a key of the model's *structure* (its BNGL text with every parameter value
 blanked, plus the BioNetGen version): value overrides reuse the network, as
 they only change numbers, never which species and reactions exist.
 
-:func:`model_sbml` returns the exported SBML of a variant, the file every
-simulation starts from.  It is cached under a key of the model and exporter
-source code and the versions of the libraries that produce it, so the
-command line finds it without importing PySB.
+The exported SBML built from the network is cached by
+:mod:`jakstat_rules.artifacts`.
 
 Caches live in memory and on disk (``JAKSTAT_CACHE`` or
 ``~/.cache/jakstat_rules``); every disk entry carries its key and a SHA-256
@@ -22,8 +20,6 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import JakstatInputError
@@ -32,11 +28,9 @@ from .io import cache_dir, read_cache_entry, status, write_cache_entry
 if TYPE_CHECKING:  # pragma: no cover
     from pysb import Model
 
-__all__ = ["NetworkReport", "generate_network", "structure_key", "model_sbml", "sources_key",
-           "clear_memory_cache"]
+__all__ = ["NetworkReport", "generate_network", "structure_key", "clear_memory_cache"]
 
 _MEMORY: dict[str, str] = {}
-_SBML: dict[str, str] = {}
 _NET_SECTIONS = ("end parameters", "end species", "end reactions", "end groups")
 
 
@@ -56,7 +50,8 @@ class NetworkReport:
                 f"({how} in {self.seconds:.2f} s)")
 
 
-def _version(dist: str) -> str:
+def version_of(dist: str) -> str:
+    """The installed version of a distribution, or 'unknown'."""
     from importlib.metadata import PackageNotFoundError, version
     try:
         return version(dist)
@@ -86,7 +81,7 @@ def structure_key(model: "Model") -> str:
         elif in_params and stripped:
             line = stripped.split()[0]  # the name only
         lines.append(line)
-    body = "\n".join(lines) + "\nbionetgen " + _version("bionetgen")
+    body = "\n".join(lines) + "\nbionetgen " + version_of("bionetgen")
     return hashlib.sha256(body.encode()).hexdigest()[:32]
 
 
@@ -167,60 +162,6 @@ def generate_network(model: "Model", use_cache: bool = True) -> NetworkReport:
                          time.perf_counter() - start, where)
 
 
-# ----------------------------------------------------------------------------- generated SBML
-@lru_cache(maxsize=1)
-def sources_key() -> str:
-    """Hash of everything the exported SBML depends on.
-
-    The source files of the model, the network generation and the exporter,
-    and the versions of PySB, BioNetGen and libSBML.  Reading and hashing
-    them takes about a millisecond, without importing any of them.
-    """
-    root = Path(__file__).resolve().parent
-    files = sorted([*(root / "model").glob("*.py"), *(root / "export").glob("*.py"),
-                    root / "network.py", root / "interface.py"])
-    h = hashlib.sha256()
-    for f in files:
-        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
-    for dist in ("pysb", "bionetgen", "python-libsbml"):
-        h.update(f"{dist}={_version(dist)}\0".encode())
-    return h.hexdigest()[:32]
-
-
-def model_sbml(variant: str = "default", use_cache: bool = True) -> str:
-    """The exported SBML of a model variant (the text ``jakstat export`` writes).
-
-    Taken from the memory or disk cache when the model and exporter sources
-    are unchanged; otherwise built (model, network, SBML export) and cached.
-
-    Raises
-    ------
-    JakstatInputError
-        For an unknown variant.
-    """
-    from .conditions import check_variant
-
-    check_variant(variant)
-    key = f"{sources_key()}-{variant}"
-    if use_cache and key in _SBML:
-        return _SBML[key]
-    path = cache_dir("sbml") / f"{key}.xml"
-    payload = read_cache_entry(path, key) if use_cache else None
-    if payload is not None:
-        text = payload.decode("utf-8")
-    else:
-        from .export.sbml import to_sbml
-        from .model import build_model
-
-        status("building the %s model and exporting it as SBML (once per model version, "
-               "then cached) ...", variant)
-        text = to_sbml(build_model(variant))
-        write_cache_entry(path, key, text.encode("utf-8"))
-    _SBML[key] = text
-    return text
-
-
 def clear_memory_cache() -> None:
-    """Forget the in-process caches (the disk caches stay)."""
+    """Forget the in-process network cache (the disk cache stays)."""
     _MEMORY.clear()
-    _SBML.clear()

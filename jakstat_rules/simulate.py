@@ -1,7 +1,7 @@
 """Named conditions and dose responses as tables, on the one simulation core.
 
 A :class:`Simulator` takes a model variant's exported SBML (from
-:func:`jakstat_rules.network.model_sbml`, which finds it in a content-keyed
+:func:`jakstat_rules.artifacts.model_sbml`, which finds it in a content-keyed
 cache, or any SBML text you pass), compiles it once through
 :class:`jakstat_rules.engine.Engine` (compiled state reused across
 processes), and simulates any number of conditions; parameter value
@@ -64,7 +64,7 @@ class Simulator:
     def __init__(self, variant: str = "default", overrides: Mapping[str, float] | None = None,
                  rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
                  sbml: str | None = None) -> None:
-        from .network import model_sbml
+        from .artifacts import model_sbml
 
         self.variant = check_variant(variant)
         self.sbml = sbml if sbml is not None else model_sbml(variant)

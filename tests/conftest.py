@@ -48,7 +48,7 @@ def noisy_problem(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def exact_fit(exact_problem, tmp_path_factory) -> Path:
     """A finished 4-start fit of the exact problem (with plots)."""
-    from jakstat_rules.calibrate.optimize import calibrate
+    from jakstat_rules.calibrate.multistart import calibrate
     out = tmp_path_factory.mktemp("exact_fit")
     calibrate(exact_problem, out, n_starts=4, seed=0, progress=False)
     return out

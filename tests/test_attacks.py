@@ -17,7 +17,7 @@ import pytest
 from jakstat_rules.cli import main
 from jakstat_rules.io import record_checksum
 from test_calibrate_cli import one_error_line
-from test_calibrate_optimize import _snapshot
+from test_calibrate_multistart import _snapshot
 
 
 def _calibrate(problem: Path, out: Path, *extra: str) -> int:
@@ -198,7 +198,7 @@ def test_a_run_whose_every_start_fails_exits_with_the_first_reason(tmp_path, cap
     (it used to end with best_fval Infinity and exit 0)."""
     import pandas as pd
 
-    from test_calibrate_optimize import _blow_up_problem
+    from test_calibrate_multistart import _blow_up_problem
 
     problem = _blow_up_problem(tmp_path / "blow")
     parameters = problem.parent / "parameters.tsv"
@@ -259,7 +259,7 @@ def test_data_import_appears_whole_or_not_at_all(example_table, tmp_path, capsys
     import os
 
     from jakstat_rules import io
-    from jakstat_rules.calibrate import petab_io
+    from jakstat_rules import petab_io
 
     out = tmp_path / "petab"
     real = petab_io.atomic_write
@@ -348,10 +348,10 @@ def test_a_start_whose_worker_is_lost_runs_again(exact_problem, tmp_path):
     FutureCancelledError."""
     from distributed import LocalCluster
 
-    from jakstat_rules.calibrate import optimize
+    from jakstat_rules.calibrate import multistart
 
     flag = tmp_path / "killed-once"
-    real = optimize.run_start
+    real = multistart.run_start
 
     def dies_once(payload, settings, start, x0, fixed=None):
         import os
@@ -363,10 +363,10 @@ def test_a_start_whose_worker_is_lost_runs_again(exact_problem, tmp_path):
 
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster:
-        import jakstat_rules.calibrate.optimize as module
+        module = multistart
         original, module.run_start = module.run_start, dies_once
         try:
-            summary = optimize.calibrate(exact_problem, tmp_path / "fit", n_starts=2,
+            summary = multistart.calibrate(exact_problem, tmp_path / "fit", n_starts=2,
                                          seed=0, scheduler=cluster.scheduler_address,
                                          progress=False, plots=False)
         finally:

@@ -12,8 +12,9 @@ from petab.v1 import C
 
 from jakstat_rules.calibrate import defaults, parallel
 from jakstat_rules.calibrate.defaults import choose_settings, choose_workers
-from jakstat_rules.calibrate.optimize import FitSettings, calibrate
-from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+from jakstat_rules.calibrate.multistart import calibrate
+from jakstat_rules.calibrate.optimizers import FitSettings
+from jakstat_rules.petab_io import ProblemPayload, load_problem
 from jakstat_rules.cli import main
 from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL
 
@@ -130,7 +131,7 @@ def test_progress_within_a_start_reaches_the_display_from_dask_workers(exact_pro
                                                                         monkeypatch):
     """Worker threads report evaluations and the best NLL of their running start as
     dask events; the display prints them (throttling off for the test)."""
-    monkeypatch.setattr("jakstat_rules.calibrate.optimize.REPORT_INTERVAL", 0.0)
+    monkeypatch.setattr("jakstat_rules.calibrate.multistart.REPORT_INTERVAL", 0.0)
     monkeypatch.setattr(parallel, "PLAIN_INTERVAL", 0.0)
     calibrate(exact_problem, tmp_path / "fit", n_starts=2, seed=0, workers=2,
               processes=False, plots=False)

@@ -30,7 +30,7 @@ def test_example_noise_is_seeded(tmp_path):
 
 def test_standin_model_has_the_contract_ids(tmp_path):
     """The ids the Kirby PEtab writer needs, and the names of ESTIMATED_PARAMETERS."""
-    from jakstat_rules.calibrate.data import ESTIMATED_PARAMETERS
+    from jakstat_rules.data.kirby import ESTIMATED_PARAMETERS
 
     path = write_standin_sbml(tmp_path / "sub" / "standin.xml")
     model = libsbml.readSBMLFromFile(str(path)).getModel()

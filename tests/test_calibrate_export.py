@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from jakstat_rules.calibrate.optimize import calibrate
+from jakstat_rules.calibrate.multistart import calibrate
 
 
 def test_export_sbml_and_copasi(exact_problem, tmp_path, monkeypatch):

@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jakstat_rules.calibrate.objective import CompiledProblem, Objective
-from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+from jakstat_rules.calibrate.compiled import CompiledProblem
+from jakstat_rules.calibrate.objective import Objective
+from jakstat_rules.petab_io import ProblemPayload, load_problem
 
 from conftest import REAL_DATA, needs_data
 
@@ -115,7 +116,7 @@ def test_gradient_fujita():
 @needs_data
 @pytest.mark.slow
 def test_gradient_kirby(tmp_path):
-    from jakstat_rules.calibrate.data import write_kirby_petab
+    from jakstat_rules.data.kirby import write_kirby_petab
 
     paths = write_kirby_petab(REAL_DATA, tmp_path / "petab")
     conditions = pd.read_csv(paths["train"].parent / "measurements.tsv", sep="\t")[
@@ -162,7 +163,7 @@ def test_cli_choices_are_the_calibrators():
     from jakstat_rules.calibrate.profile import DEFAULT_MAX_STEPS
     from jakstat_rules.calibrate.defaults import AUTO
     from jakstat_rules.calibrate.objective import GRADIENTS
-    from jakstat_rules.calibrate.optimize import OPTIMIZERS
+    from jakstat_rules.calibrate.optimizers import OPTIMIZERS
 
     assert OPTIMIZER_CHOICES == OPTIMIZERS and GRADIENT_CHOICES == (AUTO, *GRADIENTS)
     assert PROFILE_MAX_STEPS == DEFAULT_MAX_STEPS
@@ -173,16 +174,14 @@ def test_every_optimizer_with_exact_gradients_recovers_the_truth(exact_problem, 
     """Noise-free data simulated from known parameters: each optimiser, given the
     exact derivatives, returns to them from the same start.  Its stopping tolerance
     (``FitSettings.tol``, ``--tol``) reaches it: a loose one stops sooner."""
-    from dataclasses import asdict
-
     from jakstat_rules.calibrate.example import EXAMPLE_TRUE
-    from jakstat_rules.calibrate.optimize import FitSettings, local_fit
+    from jakstat_rules.calibrate.optimizers import FitSettings, local_fit
 
     payload = ProblemPayload.from_problem(load_problem(exact_problem))
     ob = Objective(CompiledProblem(payload), gradient="exact")
     x0 = (ob.lb + ob.ub) / 2 + 0.1 * (ob.ub - ob.lb) * np.linspace(-1, 1, len(ob.lb))
-    fit, loose = (local_fit(ob, x0, asdict(FitSettings(optimizer=optimizer, gradient="exact",
-                                                       max_nfev=500, tol=tol)))
+    fit, loose = (local_fit(ob, x0, FitSettings(optimizer=optimizer, gradient="exact",
+                                                max_nfev=500, tol=tol))
                   for tol in (1e-10, 1e-1))
     assert loose.n_fev < fit.n_fev, (optimizer, loose.n_fev, fit.n_fev)
     got = ob.full_parameters(fit.x)
@@ -215,9 +214,10 @@ def test_exact_gradients_fall_back_to_differences_when_amici_cannot_read_the_pro
     """A parameter named ``k`` (reserved by AMICI): one warning, then finite differences."""
     import logging
 
-    from test_calibrate_optimize import _blow_up_problem
+    from test_calibrate_multistart import _blow_up_problem
 
-    from jakstat_rules.calibrate.optimize import FitSettings, calibrate
+    from jakstat_rules.calibrate.multistart import calibrate
+    from jakstat_rules.calibrate.optimizers import FitSettings
 
     yaml_path = _blow_up_problem(tmp_path / "blow")
     with caplog.at_level(logging.WARNING):

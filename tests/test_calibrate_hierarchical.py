@@ -23,9 +23,10 @@ from scipy.optimize import minimize
 from jakstat_rules.calibrate.hierarchical import INNER_KINDS, InnerProblem
 from jakstat_rules.calibrate.likelihood import nll_terms
 from jakstat_rules.calibrate.mapping import ParameterTable, unscale
-from jakstat_rules.calibrate.objective import CompiledProblem, Objective
+from jakstat_rules.calibrate.compiled import CompiledProblem
+from jakstat_rules.calibrate.objective import Objective
 from jakstat_rules.calibrate.observables import compile_observables
-from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+from jakstat_rules.petab_io import ProblemPayload, load_problem
 from jakstat_rules.errors import JakstatInputError
 from conftest import REAL_DATA, needs_data
 
@@ -260,7 +261,7 @@ def test_objective_solves_scalings_with_free_terms(exact_problem, tmp_path):
 def test_kirby_objective_unchanged(tmp_path):
     """The Kirby stand-in problem: same inner parameters and bit-identical NLL
     as the closed form for scalings alone (written out here as it was)."""
-    from jakstat_rules.calibrate.data import write_kirby_petab
+    from jakstat_rules.data.kirby import write_kirby_petab
     from jakstat_rules.calibrate.example import write_standin_sbml
 
     sbml = write_standin_sbml(tmp_path / "standin.xml")

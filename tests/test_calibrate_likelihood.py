@@ -18,8 +18,8 @@ from scipy.stats import laplace, norm
 
 from jakstat_rules.calibrate.example import write_example_problem, write_standin_sbml
 from jakstat_rules.calibrate.likelihood import nll_terms, weighted_residuals
-from jakstat_rules.calibrate.objective import CompiledProblem
-from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+from jakstat_rules.calibrate.compiled import CompiledProblem
+from jakstat_rules.petab_io import ProblemPayload, load_problem
 from conftest import REAL_DATA, needs_data
 
 
@@ -73,7 +73,7 @@ def test_nll_matches_pypesto_example(noisy_problem):
 
 @needs_data
 def test_nll_matches_pypesto_kirby_standin(tmp_path):
-    from jakstat_rules.calibrate.data import write_kirby_petab
+    from jakstat_rules.data.kirby import write_kirby_petab
 
     sbml = write_standin_sbml(tmp_path / "standin.xml")
     yaml_path = write_kirby_petab(REAL_DATA, tmp_path / "petab", sbml)["train"]
@@ -120,7 +120,7 @@ def test_nll_kirby_standin_by_hand_and_row_order(tmp_path):
     condition, through the bare engine without its compiled-state cache, not the
     calibrator's condition handling; scipy's normal log-density); shuffling the
     measurement rows changes nothing."""
-    from jakstat_rules.calibrate.data import write_kirby_petab
+    from jakstat_rules.data.kirby import write_kirby_petab
     from jakstat_rules.engine import Engine
 
     sbml = write_standin_sbml(tmp_path / "standin.xml")

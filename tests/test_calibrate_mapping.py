@@ -13,8 +13,8 @@ import pytest
 
 from jakstat_rules.calibrate.mapping import (Assignment, ConditionSettings, ParameterTable,
                                              scale, switch_settings, unscale)
-from jakstat_rules.calibrate.objective import CompiledProblem
-from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem, write_problem
+from jakstat_rules.calibrate.compiled import CompiledProblem
+from jakstat_rules.petab_io import ProblemPayload, load_problem, write_problem
 from jakstat_rules.errors import JakstatInputError
 
 

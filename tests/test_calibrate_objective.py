@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from jakstat_rules.calibrate.objective import CompiledProblem, Objective, get_compiled
-from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+from jakstat_rules.calibrate.compiled import CompiledProblem, get_compiled
+from jakstat_rules.calibrate.objective import Objective
+from jakstat_rules.petab_io import ProblemPayload, load_problem
 from jakstat_rules.errors import JakstatInputError
 
 

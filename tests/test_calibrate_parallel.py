@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from jakstat_rules.calibrate.example import EXAMPLE_TRUE
-from jakstat_rules.calibrate.optimize import calibrate
+from jakstat_rules.calibrate.multistart import calibrate
 from jakstat_rules.calibrate.parallel import check_scheduler
 from jakstat_rules.cli import main
 from jakstat_rules.errors import JakstatInputError
@@ -21,8 +21,8 @@ def test_dask_local_cluster_matches_serial(exact_problem, tmp_path):
                        progress=False, plots=False)
     dask = calibrate(exact_problem, tmp_path / "dask", n_starts=4, seed=2,
                      workers=2, processes=False, progress=False, plots=False)
-    a = pd.read_csv(tmp_path / "serial" / "starts.tsv", sep="\t").set_index("start")
-    b = pd.read_csv(tmp_path / "dask" / "starts.tsv", sep="\t").set_index("start")
+    a = pd.read_csv(tmp_path / "serial" / "optimize_result.tsv", sep="\t").set_index("id")
+    b = pd.read_csv(tmp_path / "dask" / "optimize_result.tsv", sep="\t").set_index("id")
     pd.testing.assert_series_equal(b.loc[a.index, "fval"], a["fval"], rtol=0, atol=1e-8)
     assert dask["best_fval"] == pytest.approx(serial["best_fval"], abs=1e-8)
 

@@ -7,8 +7,9 @@ import pytest
 from scipy import stats
 
 from jakstat_rules.calibrate.mapping import ParameterTable
-from jakstat_rules.calibrate.objective import CompiledProblem, Objective
-from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+from jakstat_rules.calibrate.compiled import CompiledProblem
+from jakstat_rules.calibrate.objective import Objective
+from jakstat_rules.petab_io import ProblemPayload, load_problem
 from jakstat_rules.calibrate.priors import ObjectivePriors
 from jakstat_rules.errors import JakstatInputError
 

@@ -74,6 +74,28 @@ def test_profile_damaged_branch_and_locked_folder(exact_problem, exact_fit, tmp_
     assert (out / "solver.log").is_file()
 
 
+def test_profile_edited_branch_record_is_traced_again(exact_problem, exact_fit, tmp_path,
+                                                     caplog):
+    """Branch records carry a checksum (the run store's records): a record whose
+    values were edited (valid JSON) is one warning line and its branch is traced again,
+    so an edited profile never reaches profiles.json."""
+    import json
+    import logging
+
+    out = tmp_path / "prof"
+    first = profile(exact_problem, exact_fit, out, parameters=["k2"], progress=False)
+    branch = out / "branches" / "k2_lower.json"
+    record = json.loads(branch.read_text())
+    assert "checksum" in record
+    record["points"][-1]["fval"] = 1e9
+    branch.write_text(json.dumps(record))
+    with caplog.at_level(logging.WARNING, logger="jakstat_rules"):
+        again = profile(exact_problem, exact_fit, out, parameters=["k2"], progress=False)
+    warned = [r.getMessage() for r in caplog.records if r.name == "jakstat_rules"]
+    assert len(warned) == 1 and "checksum" in warned[0] and str(branch) in warned[0]
+    assert again["parameters"] == first["parameters"]
+
+
 def test_profile_interval_ends_where_a_fresh_fit_crosses_the_threshold(exact_problem, exact_fit,
                                                                         tmp_path):
     """The CI endpoints come from the branch's predicted, warm-started
@@ -83,9 +105,10 @@ def test_profile_interval_ends_where_a_fresh_fit_crosses_the_threshold(exact_pro
     import numpy as np
     from scipy.optimize import least_squares
 
-    from jakstat_rules.calibrate.objective import Objective, get_compiled
-    from jakstat_rules.calibrate.optimize import load_fit
-    from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+    from jakstat_rules.calibrate.compiled import get_compiled
+    from jakstat_rules.calibrate.objective import Objective
+    from jakstat_rules.calibrate.store import load_fit
+    from jakstat_rules.petab_io import ProblemPayload, load_problem
 
     res = profile(exact_problem, exact_fit, tmp_path / "prof", parameters=["k1", "k2"],
                   progress=False)

@@ -21,16 +21,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jakstat_rules.calibrate import optimize
+from jakstat_rules.calibrate import multistart, store
 from jakstat_rules.calibrate.example import EXAMPLE_TRUE
-from jakstat_rules.calibrate.optimize import (FitSettings, calibrate, pypesto_result,
-                                              read_optimize_result, starting_points)
+from jakstat_rules.calibrate.multistart import calibrate, starting_points
+from jakstat_rules.calibrate.optimizers import FitSettings
+from jakstat_rules.calibrate.results import pypesto_result, read_optimize_result
 from jakstat_rules.calibrate.validate import validate
 from jakstat_rules.cli import main
 from jakstat_rules.errors import JakstatInputError
 from jakstat_rules.io import lock_output_dir
 from test_calibrate_cli import one_error_line
-from test_calibrate_optimize import _blow_up_problem, _snapshot
+from test_calibrate_multistart import _blow_up_problem, _snapshot
 from test_calibrate_validate import _new_experiment
 
 
@@ -73,19 +74,19 @@ def test_two_fresh_runs_at_once_one_goes_on(exact_problem, noisy_problem, tmp_pa
     import contextlib
 
     from jakstat_rules.calibrate.defaults import choose_settings
-    from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+    from jakstat_rules.petab_io import ProblemPayload, load_problem
 
     out = tmp_path / "fit"
     payload = ProblemPayload.from_problem(load_problem(exact_problem))
     # the identity a run of this problem records: its settings as the run resolves them
     settings = choose_settings(payload, FitSettings(n_starts=2, seed=0)).settings
-    identity = optimize.run_identity(payload.hash, settings)
+    identity = store.run_identity(payload.hash, settings)
 
     with contextlib.ExitStack() as stack:
-        optimize.claim_and_lock(out, "fit", identity, stack)
+        store.claim_and_lock(out, "fit", identity, stack)
         with pytest.raises(JakstatInputError, match="in use by another run"):
             with contextlib.ExitStack() as other:
-                optimize.claim_and_lock(out, "fit", identity, other)
+                store.claim_and_lock(out, "fit", identity, other)
         with pytest.raises(JakstatInputError, match="in use by another run"):
             _fit(exact_problem, out, n_starts=2)
     with pytest.raises(JakstatInputError, match="another problem"):
@@ -273,7 +274,7 @@ def test_solver_messages_go_to_the_log(tmp_path, capfd):
 def test_summary_is_current_after_every_start_and_time_adds_up(exact_problem, tmp_path,
                                                                monkeypatch):
     out = tmp_path / "fit"
-    real = optimize.run_tasks
+    real = multistart.run_tasks
     seen = []
 
     def killed_after_two(fn, payload, tasks, on_result, **kw):
@@ -284,10 +285,10 @@ def test_summary_is_current_after_every_start_and_time_adds_up(exact_problem, tm
                 raise KeyboardInterrupt          # the run is stopped here
         return real(fn, payload, tasks, check, **kw)
 
-    monkeypatch.setattr(optimize, "run_tasks", killed_after_two)
+    monkeypatch.setattr(multistart, "run_tasks", killed_after_two)
     with pytest.raises(KeyboardInterrupt):
         _fit(exact_problem, out, n_starts=4)
-    monkeypatch.setattr(optimize, "run_tasks", real)
+    monkeypatch.setattr(multistart, "run_tasks", real)
     assert seen == [1, 2]
     first = json.loads((out / "summary.json").read_text())
     assert first["n_finished"] == 2 and not first["complete"]

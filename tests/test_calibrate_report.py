@@ -160,8 +160,8 @@ exp20190108,0,20,20,300,25
 def own_problem(tmp_path_factory):
     """The table above imported as a PEtab problem whose condition names give the doses
     in M (as the Kirby problem's do) and whose observable is named in MFI."""
-    from jakstat_rules.calibrate.objective import get_compiled
-    from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+    from jakstat_rules.calibrate.compiled import get_compiled
+    from jakstat_rules.petab_io import ProblemPayload, load_problem
     from jakstat_rules.data.tidy import ImportOptions, import_table
 
     root = tmp_path_factory.mktemp("own")
@@ -211,8 +211,8 @@ def test_axis_labels_of_parameters_and_data(own_problem):
 def test_fit_of_a_problem_without_doses_orders_settings_numerically(exact_problem):
     """The example problem (A -> B, conditions A0 = 10 and A0 = 4, no replicateId, one
     observable parameter ``scale``): panels by A0 as numbers, series by readout only."""
-    from jakstat_rules.calibrate.objective import get_compiled
-    from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+    from jakstat_rules.calibrate.compiled import get_compiled
+    from jakstat_rules.petab_io import ProblemPayload, load_problem
 
     cp = get_compiled(ProblemPayload.from_problem(load_problem(exact_problem)))
     fig = fit_figure(cp, np.array([cp.parameters.nominal_all[i] for i in cp.estimated_ids]))

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from jakstat_rules.calibrate.objective import CompiledProblem
-from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem, write_problem
+from jakstat_rules.calibrate.compiled import CompiledProblem
+from jakstat_rules.petab_io import ProblemPayload, load_problem, write_problem
 
 
 def _pre_problem(folder, conditions: pd.DataFrame, y, times, pre="low", sim="high"):

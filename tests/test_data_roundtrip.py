@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from jakstat_rules.calibrate.example import write_standin_sbml
-from jakstat_rules.calibrate.objective import CompiledProblem
-from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+from jakstat_rules.calibrate.compiled import CompiledProblem
+from jakstat_rules.petab_io import ProblemPayload, load_problem
 from jakstat_rules.data.tidy import ImportOptions, import_table
 from test_calibrate_likelihood import _pypesto_fval
 
@@ -99,8 +99,9 @@ def test_round_trip_recovers_known_parameters(tmp_path):
     estimated), 2 starts on the real model."""
     import libsbml
 
-    from jakstat_rules.calibrate.optimize import FitSettings, calibrate
-    from jakstat_rules.network import model_sbml
+    from jakstat_rules.calibrate.multistart import calibrate
+    from jakstat_rules.calibrate.optimizers import FitSettings
+    from jakstat_rules.artifacts import model_sbml
     from jakstat_rules.simulate import Simulator
 
     model = libsbml.readSBMLFromString(model_sbml("default")).getModel()

@@ -51,7 +51,7 @@ def test_damaged_study_file_is_refused(tmp_path, content):
 
 
 def test_kirby_problems_are_mouse_b_cells(tmp_path):
-    from jakstat_rules.calibrate.data import write_kirby_petab
+    from jakstat_rules.data.kirby import write_kirby_petab
 
     paths = write_kirby_petab(None, tmp_path, cell_type="CD8+ T cells")
     for path in paths.values():

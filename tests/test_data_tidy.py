@@ -16,7 +16,7 @@ import pytest
 
 from jakstat_rules.calibrate.example import write_standin_sbml
 from jakstat_rules.cli import main
-from jakstat_rules.data import example_path, tidy
+from jakstat_rules.data import design, example_path, tidy
 from jakstat_rules.errors import JakstatInputError
 from test_calibrate_cli import one_error_line
 
@@ -143,7 +143,7 @@ experiment,IFNb_pM,time_min,readout,value
 r1,10,5,pSTAT1_total,1
 r1,10,5,pSTAT1_nuc,2
 """)
-    sbml = tidy._variant_sbml("default")
+    sbml = design._variant_sbml("default")
     probs = tidy.build_problems(tidy.read_table(table), tidy.ImportOptions(estimate={}),
                                 sbml=sbml)
     p = probs["train"].problem
@@ -159,7 +159,7 @@ def test_preequilibrated_variant(tmp_path):
                              "r1,10,5,1,jak2_v617f\nr1,10,10,2,jak2_v617f\n")
     seen = []
     probs = tidy.build_problems(tidy.read_table(table), tidy.ImportOptions(estimate={}),
-                                sbml_of=lambda v: seen.append(v) or tidy._variant_sbml("default"))
+                                sbml_of=lambda v: seen.append(v) or design._variant_sbml("default"))
     p = probs["train"].problem
     assert seen == ["jak2_v617f"]
     assert set(p.measurement_df["preequilibrationConditionId"]) == {"rest"}

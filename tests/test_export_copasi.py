@@ -170,3 +170,29 @@ def test_antimony_keeps_the_compartment():
     homodimer = next(r for r in model.getListOfReactions() if r.getName().startswith("pSTAT1_homodimerises"))
     assert [(x.getSpecies(), x.getStoichiometry()) for x in homodimer.getListOfReactants()] == \
         [(homodimer.getReactant(0).getSpecies(), 2.0)]
+
+
+def test_no_parameter_set_name_is_a_substring_of_another():
+    """basico's apply_parameter_set(name) selects every set whose name contains
+    ``name``: with the suffix scheme each full name selects its own set only."""
+    from jakstat_rules.export.copasi import load_cps
+
+    names = load_cps(SBML_DIR / "jakstat_ifn.cps").parameter_sets()
+    assert len(names) == len(set(names)) >= 2
+    assert [(a, b) for a in names for b in names if a != b and a in b] == []
+
+
+def test_basico_applies_the_ifnb_set_alone():
+    """The name the guide gives, with exact=True as it says, applies IFN-beta alone."""
+    basico = pytest.importorskip("basico")  # the test extra installs it
+
+    from jakstat_rules.export.copasi import parameter_set_name
+
+    dm = basico.load_model(str(SBML_DIR / "jakstat_ifn.cps"))   # basico's current model
+    try:
+        basico.apply_parameter_set(parameter_set_name("ifnb_100pM"), exact=True)
+        values = basico.get_parameters(model=dm)["initial_value"]
+        assert values["IFNb_pM"] == 100.0
+        assert values["ruxolitinib_nM"] == 0.0 and values["tofacitinib_nM"] == 0.0
+    finally:
+        basico.remove_datamodel(dm)

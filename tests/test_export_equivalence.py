@@ -180,16 +180,16 @@ def test_copasi_file_holds_the_conditions_and_runs_them(reference):
     condition with the duration its comment asks for), each agrees with the
     reference.
     """
-    from jakstat_rules.export.copasi import load_cps
+    from jakstat_rules.export.copasi import load_cps, parameter_set_name
     from jakstat_rules.interface import INPUTS
 
     cm = load_cps(SBML_DIR / "jakstat_ifn.cps")
     assert cm.model_messages() == []
-    assert cm.parameter_sets() == [c.id for c in DEFAULT_CONDITIONS]
+    assert cm.parameter_sets() == [parameter_set_name(c.id) for c in DEFAULT_CONDITIONS]
     tables = {}
     # the stored 240-min task first: a longer condition below reconfigures the task's duration
     for c in sorted(DEFAULT_CONDITIONS, key=lambda c: c.t_end != 240.0):
-        cm.apply_parameter_set(c.id)
+        cm.apply_parameter_set(parameter_set_name(c.id))
         assert {k: cm.value(k) for k in INPUTS} == {k: float(c.inputs.get(k, 0.0)) for k in INPUTS}
         readouts = [r for r in READOUTS if r in reference[c.id]]
         if c.t_end == 240.0:
@@ -199,7 +199,7 @@ def test_copasi_file_holds_the_conditions_and_runs_them(reference):
         else:
             sets = cm.model.getModelParameterSets()
             comment = next(sets.get(i).getNotes() for i in range(sets.size())
-                           if sets.get(i).getObjectName() == c.id)
+                           if sets.get(i).getObjectName() == parameter_set_name(c.id))
             assert f"set its duration to {c.t_end:g} min" in comment
             tables[c.id] = cm.run_time_course(readouts, duration=c.t_end, steps=N_POINTS - 1)
     assert_agree(reference, tables, "COPASI on the .cps file")

@@ -112,6 +112,7 @@ def test_ids_and_names(sm):
     from jakstat_rules.model import INPUTS, READOUTS, build_model
     from jakstat_rules.network import generate_network
     assert sm.getId() == "jakstat_ifn" and sm.getName()
+    assert re.fullmatch(r"[A-Za-z0-9_ ]+", sm.getName()), sm.getName()  # no operators
     model = build_model()
     generate_network(model)
     ids = [s.getId() for s in sm.getListOfSpecies()]

@@ -10,8 +10,8 @@ import pytest
 
 from jakstat_rules.cli import main
 from jakstat_rules.model import build_model
-from jakstat_rules.network import (clear_memory_cache, generate_network, model_sbml,
-                                   structure_key)
+from jakstat_rules.artifacts import clear_memory_cache, model_sbml
+from jakstat_rules.network import generate_network, structure_key
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "calibration" / "kirby2021"
 RESULTS = FOLDER / "results"
 #: what run.sh copies next to the README (besides the plots the README names)
-COPIED = ["summary.json", "best_parameters.tsv", "starts.tsv", "validation.json",
+COPIED = ["summary.json", "best_parameters.tsv", "optimize_result.tsv", "validation.json",
           "profiles.json", "replicate_baseline.json"]
 
 

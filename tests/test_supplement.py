@@ -310,7 +310,7 @@ def test_supplement_of_a_fit_of_own_data(own_fit, tmp_path):
 def test_a_fit_of_a_problem_on_another_model_is_refused(own_fit, tmp_path, capsys):
     import libsbml
 
-    from jakstat_rules.calibrate.petab_io import ProblemPayload, load_problem
+    from jakstat_rules.petab_io import ProblemPayload, load_problem
 
     problem = tmp_path / "foreign"
     shutil.copytree(own_fit / "p" / "train", problem)
@@ -347,3 +347,30 @@ def test_orcid_check_digit_follows_iso_7064_mod_11_2():
         "0000-0002-1825-0097"
     assert parse_author("A Person <0000-0002-1694-233x>").orcid == "0000-0002-1694-233X"
     assert parse_author("  Ada Lovelace ").orcid is None
+
+
+def test_model_report_has_one_unit_notation_and_a_source_for_every_parameter():
+    """The HTML report writes every unit as the model's unit definitions name it,
+    formulas without unit literals ("1 dimensionless"), and a source, "input" or
+    "derived from ..." for every parameter."""
+    import re
+    import xml.etree.ElementTree as ET
+
+    import libsbml
+
+    from jakstat_rules.artifacts import model_sbml
+    from jakstat_rules.supplement.report import model_report_html
+
+    sbml = model_sbml("default")
+    html = model_report_html(sbml, {}, [], None, None, [])
+    assert not re.search(r"\d dimensionless", html)
+    section = html[html.index(">Parameters<"):html.index(">Sources<")]
+    rows = [ET.fromstring(r) for r in re.findall(r"<tr>.*?</tr>", section, re.S)][1:]
+    cells = [[(td.text or "").strip() for td in row] for row in rows]
+    model = libsbml.readSBMLFromString(sbml).getModel()
+    assert len(cells) == model.getNumParameters()
+    names = {u.getName() for u in model.getListOfUnitDefinitions()} | {"dimensionless"}
+    assert {c[3] for c in cells} <= names
+    assert all(c[4] for c in cells), [c[0] for c in cells if not c[4]]
+    derived = [c for c in cells if c[4].startswith("derived from ")]
+    assert derived and all(c[1].startswith("= ") for c in derived)

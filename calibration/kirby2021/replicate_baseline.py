@@ -18,7 +18,7 @@ import json
 
 import numpy as np
 
-from jakstat_rules.calibrate.data import TRAIN_EXPERIMENTS, VALIDATION_EXPERIMENTS, load_kirby
+from jakstat_rules.data.kirby import TRAIN_EXPERIMENTS, VALIDATION_EXPERIMENTS, load_kirby
 from jakstat_rules.calibrate.validate import prediction_metrics
 
 

@@ -33,7 +33,7 @@ $J profile "$WORK/petab/train/problem.yaml" --fit "$WORK/fit" --out "$WORK/profi
 # 6. copy the small summaries next to this script
 OUT=calibration/kirby2021/results
 mkdir -p "$OUT"
-cp "$WORK"/fit/{summary.json,best_parameters.tsv,starts.tsv,waterfall.png,parameters.png} "$OUT"/
+cp "$WORK"/fit/{summary.json,best_parameters.tsv,optimize_result.tsv,waterfall.png,parameters.png} "$OUT"/
 cp "$WORK"/fit/fit.png "$OUT"/fit_training.png
 cp "$WORK"/validation/{validation.json,prediction.png} "$OUT"/
 cp "$WORK"/validation/fit.png "$OUT"/validation_fit.png

@@ -2,24 +2,32 @@
 
 Modules, one concern each:
 
-* :mod:`.data` - Kirby 2021 pSTAT1 data and the PEtab problems built from them;
-* :mod:`.petab_io` - reading, linting, supported-feature checks, problem hash,
-  writing problem folders;
 * :mod:`.mapping` - parameter table, scales and condition settings (libpetab's
   parameter mapping);
 * :mod:`.observables` - observable and noise formulas compiled to functions;
 * :mod:`.simulation` - PEtab conditions simulated on the one simulation core
   (:class:`jakstat_rules.engine.Engine`), pre-equilibration, steady states;
 * :mod:`.likelihood` - PEtab negative log-likelihood terms and residuals;
-* :mod:`.objective` - the compiled problem and the objective optimisers see
-  (analytic scaling factors);
+* :mod:`.compiled` - a PEtab problem compiled once (``CompiledProblem``);
+* :mod:`.objective` - the objective optimisers see (analytic scaling factors);
 * :mod:`.parallel` - running starts here, on a local dask cluster or a scheduler;
-* :mod:`.optimize` - multistart least-squares fitting with resume;
+* :mod:`.optimizers` - the local optimisers of one start (trf, fides, lbfgsb) and
+  the fit settings;
+* :mod:`.multistart` - the multistart driver;
+* :mod:`.store` - the resumable, locked run folder of calibrate, profile and
+  validate (identity, checksummed records, resume checks, reading fits);
+* :mod:`.results` - the result files of a fit and their readers;
+* :mod:`.pypesto_adapter` - the objective as a pyPESTO objective;
 * :mod:`.profile` - profile likelihoods and identifiability;
 * :mod:`.validate` - prediction of a validation problem;
 * :mod:`.export` - fitted model as SBML and COPASI file;
 * :mod:`.report` - plots; :mod:`.cli` - the ``jakstat`` subcommands;
 * :mod:`.example` - small problems with known answers (tests, benchmarks).
+
+Below this package: :mod:`jakstat_rules.petab_io` (reading, linting,
+supported-feature checks, problem hash, writing problem folders; shared with
+the data importer) and :mod:`jakstat_rules.data.kirby` (the Kirby 2021 PEtab
+problems).
 
 The heavy modules are imported lazily: ``from jakstat_rules.calibrate import
 calibrate`` works without importing dask or matplotlib up front.  The
@@ -41,13 +49,14 @@ __all__ = [
 ]
 
 _WHERE = {
-    "calibrate": "optimize", "load_fit": "optimize", "FitSettings": "optimize",
+    "calibrate": "multistart", "load_fit": "store", "FitSettings": "optimizers",
     "compute_profiles": ("profile", "profile"),
     "validate_fit": ("validate", "validate"), "export_fit": "export",
-    "write_kirby_petab": "data", "load_kirby": "data", "read_kirby_csv": "data",
-    "ESTIMATED_PARAMETERS": "data", "load_problem": "petab_io",
-    "CompiledProblem": "objective", "Objective": "objective",
-    "read_optimize_result": "optimize", "pypesto_result": "optimize",
+    "write_kirby_petab": ".data.kirby", "load_kirby": ".data.kirby",
+    "read_kirby_csv": ".data.kirby",
+    "ESTIMATED_PARAMETERS": ".data.kirby", "load_problem": ".petab_io",
+    "CompiledProblem": "compiled", "Objective": "objective",
+    "read_optimize_result": "results", "pypesto_result": "results",
     "evaluate_nominal": "nominal", "ObjectivePriors": "priors",
 }
 

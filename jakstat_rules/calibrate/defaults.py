@@ -48,8 +48,9 @@ from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL
 from jakstat_rules.errors import JakstatInputError, SimulationError
 from jakstat_rules.io import read_json
 
-from .objective import CompiledProblem, Objective, get_compiled
-from .petab_io import ProblemPayload
+from .compiled import CompiledProblem, get_compiled
+from .objective import Objective
+from ..petab_io import ProblemPayload
 
 __all__ = ["AUTO", "Choice", "available_cores", "choose_settings", "choose_workers",
            "recheck", "EXACT_RTOL", "EXACT_TOL", "FD_TOL", "CHEAP_FD_SECONDS",
@@ -169,7 +170,7 @@ def choose_settings(payload: ProblemPayload, settings: Any, out: Path | None = N
     payload
         The problem.
     settings
-        :class:`~jakstat_rules.calibrate.optimize.FitSettings`; ``gradient ==
+        :class:`~jakstat_rules.calibrate.optimizers.FitSettings`; ``gradient ==
         "auto"`` and ``rtol``/``atol``/``tol`` of None are chosen here, any
         other value is kept.
     out

@@ -7,7 +7,7 @@ the real JAK-STAT model is exported.  Nothing here is biology to be trusted:
 * :data:`STANDIN_ANTIMONY` is a five-reaction caricature of IFN -> receptor ->
   STAT1 phosphorylation with the contract ids (``IFNa_pM``, ``IFNb_pM``,
   ``pSTAT1_total``, time in minutes, molecules per cell, resting at zero dose)
-  and the parameter names of :data:`jakstat_rules.calibrate.data.ESTIMATED_PARAMETERS`.
+  and the parameter names of :data:`jakstat_rules.data.kirby.ESTIMATED_PARAMETERS`.
 * :func:`write_example_problem` writes a two-state conversion model
   ``A -> B -> 0`` observed through a scale factor, with data simulated from
   known parameters.
@@ -121,7 +121,7 @@ def write_example_problem(out_dir: str | os.PathLike, noise_sd: float = 0.0,
 
     from jakstat_rules.engine import Engine
 
-    from .petab_io import write_problem
+    from ..petab_io import write_problem
 
     sbml = te.antimonyToSBML(_EXAMPLE_ANTIMONY)
     engine = Engine(sbml)

@@ -30,8 +30,8 @@ from petab.v1 import C
 from jakstat_rules.errors import JakstatInputError
 from jakstat_rules.io import atomic_write, write_table
 
-from .objective import CompiledProblem, get_compiled
-from .petab_io import ProblemPayload, load_problem
+from .compiled import CompiledProblem, get_compiled
+from ..petab_io import ProblemPayload, load_problem
 
 __all__ = ["fitted_sbml", "export_fit"]
 

@@ -111,8 +111,8 @@ def evaluate_nominal(yaml_path: str | os.PathLike, rtol: float = DEFAULT_RTOL,
         missing nominal values, or a failed simulation (naming the condition).
     """
     from .likelihood import weighted_residuals
-    from .objective import CompiledProblem
-    from .petab_io import ProblemPayload, load_problem
+    from .compiled import CompiledProblem
+    from ..petab_io import ProblemPayload, load_problem
     from .priors import ObjectivePriors
 
     start = time.perf_counter()

@@ -1,17 +1,8 @@
-"""The objective function: a PEtab problem compiled once, and what optimisers call.
+"""The objective function optimisers call, on a compiled problem.
 
-:class:`CompiledProblem` assembles the pieces of one PEtab v1 or v2 problem:
-
-* the SBML model on the simulation core (:class:`~jakstat_rules.engine.Engine`,
-  compiled once per process and reused across processes through its cache);
-* the parameter table and the condition settings (:mod:`.mapping`);
-* the simulation units (:mod:`.simulation`; PEtab v2 experiments: :mod:`.experiments`);
-* the compiled observable and noise formulas (:mod:`.observables`);
-* the PEtab likelihood (:mod:`.likelihood`).
-
-Its :meth:`~CompiledProblem.nll` is the negative log-likelihood of the
-linear values of all estimated parameters.  :class:`Objective` is the
-function the optimisers see: scaled free parameters (PEtab scale), some
+A :class:`~jakstat_rules.calibrate.compiled.CompiledProblem` (:mod:`.compiled`)
+gives the negative log-likelihood of the linear values of all estimated
+parameters.  :class:`Objective` is the function the optimisers see: scaled free parameters (PEtab scale), some
 parameters held fixed (profiles, validation), and scaling factors that
 enter an observable purely multiplicatively with normal noise computed in
 closed form (weighted least squares, "analytic scaling", as in hierarchical
@@ -23,7 +14,6 @@ constant, for Gauss-Newton-type solvers (scipy's ``least_squares``).
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -31,215 +21,21 @@ import numpy as np
 import sympy as sp
 from petab.v1 import C
 
-from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL, Engine
 from jakstat_rules.errors import JakstatInputError, SimulationError
 
-from .hierarchical import SCALING, InnerProblem
-from .likelihood import nll_partials, nll_terms, residual_partials, weighted_residuals
-from .mapping import ParameterTable, condition_settings, scale, unscale
-from .experiments import plan_experiments
-from .observables import ObservableGroup, compile_observables, observable_specs_v2
-from .petab_io import ProblemPayload
+from .compiled import CompiledProblem
+from .hierarchical import InnerProblem
+from .likelihood import nll_partials, residual_partials, weighted_residuals
+from .mapping import scale, unscale
 from .priors import ObjectivePriors
-from .simulation import ConditionSimulator, plan_simulations
 
-__all__ = ["CompiledProblem", "get_compiled", "analytic_scalings", "Evaluation", "Objective",
-           "GRADIENTS"]
+__all__ = ["Evaluation", "Objective", "GRADIENTS"]
 
 #: How derivatives are computed: exact forward sensitivities (AMICI) or finite differences.
 GRADIENTS = ("exact", "fd")
 
 #: Constant that keeps sqrt(log(2 pi sigma^2) + C) real when sigma has no lower bound.
 SIGMA_RESIDUAL_FALLBACK = 60.0
-
-
-class CompiledProblem:
-    """A PEtab v1 or v2 problem with its SBML model compiled once.
-
-    Parameters
-    ----------
-    payload
-        The problem (see :class:`~jakstat_rules.calibrate.petab_io.ProblemPayload`).
-    rtol, atol
-        Integrator tolerances (default: the engine's).
-
-    Attributes
-    ----------
-    parameters
-        The parameter table (:class:`~jakstat_rules.calibrate.mapping.ParameterTable`).
-    estimated_ids
-        Ids of the estimated parameters: the order of every vector ``p``.
-    condition_settings
-        Condition id -> :class:`~jakstat_rules.calibrate.mapping.ConditionSettings`.
-    plan
-        The simulation units (:class:`~jakstat_rules.calibrate.simulation.SimulationPlan`).
-    groups
-        Compiled observables (:class:`~jakstat_rules.calibrate.observables.ObservableGroup`).
-    measurement_df
-        The measurement table (0..n-1 index); ``y`` and ``t`` its values and times.
-    dynamic
-        Positions in ``p`` of parameters that change the simulations.
-    quantities
-        Model quantities the observables read, in the column order of
-        :meth:`simulate`'s arrays.
-    analytic_candidates
-        Scaling factors that may be computed in closed form: id -> group positions.
-
-    Notes
-    -----
-    Parameter vectors called ``p`` are *linear-scale* values of all
-    estimated parameters, in the order of :attr:`estimated_ids`.
-    """
-
-    def __init__(self, payload: ProblemPayload, rtol: float = DEFAULT_RTOL,
-                 atol: float = DEFAULT_ATOL) -> None:
-        self.payload = payload
-        self.hash = payload.hash
-        self.rtol, self.atol = rtol, atol
-        self.engine = Engine(payload.sbml, rtol=rtol, atol=atol)
-        self._sensitivities = None  # the AMICI build, made on first use (sensitivities())
-        eng = self.engine
-        self.parameters = ParameterTable.from_df(payload.parameter_df)
-        self.estimated_ids = self.parameters.estimated_ids
-        mdf = payload.measurement_df.reset_index(drop=True)
-        self.measurement_df = mdf
-        self.y = mdf[C.MEASUREMENT].to_numpy(float)
-        self.t = mdf[C.TIME].to_numpy(float)
-        # settable parameters and their values in the model (nothing set yet)
-        self.model_values = {pid: eng.value(pid) for pid in eng.parameter_ids
-                             if pid not in eng.rule_ids}
-        # initial values set by conditions: species, compartments and rate-rule targets
-        states = (set(eng.species_ids) | set(eng.boundary_species_ids)
-                  | set(eng.compartment_ids) | eng.rate_rule_ids)
-        model_ids = states | set(eng.parameter_ids)
-        if payload.v2 is None:
-            used = set(mdf[C.SIMULATION_CONDITION_ID].astype(str))
-            if C.PREEQUILIBRATION_CONDITION_ID in mdf:
-                used |= {c for c in mdf[C.PREEQUILIBRATION_CONDITION_ID].dropna().astype(str)
-                         if c}
-            self.condition_settings = condition_settings(
-                sorted(used), condition_df=payload.condition_df,
-                parameter_df=payload.parameter_df, table=self.parameters,
-                sbml_model=payload.sbml_model(), model_values=self.model_values,
-                state_ids=states)
-            self.plan = plan_simulations(mdf, self.condition_settings, self.model_values)
-            observables = payload.observable_df
-        else:  # PEtab v2: experiments of periods
-            aliases = dict(payload.aliases)
-            self.plan = plan_experiments(payload.v2, self.t, self.parameters, self.model_values,
-                                         states, model_ids | eng.rule_ids, aliases,
-                                         events=bool(eng.event_ids))
-            self.condition_settings = {f"{period.settings.condition_id}": period.settings
-                                       for unit in self.plan.units for period in unit.periods}
-            observables = observable_specs_v2(payload.v2.observables, aliases)
-        self.groups: list[ObservableGroup] = compile_observables(
-            mdf, observables, model_ids | eng.rule_ids, self.parameters)
-        quantities = list(dict.fromkeys(n for g in self.groups for n in g.model_symbols))
-        self.quantities = quantities  # the model quantities simulated, in column order
-        self._column = {n: k for k, n in enumerate(quantities)}
-        positions: set[int] = set()
-        for unit in self.plan.units:
-            for period in unit.periods:
-                positions |= period.settings.estimated_positions()
-        self.dynamic = np.array(sorted(positions), dtype=int)
-        self.simulator = ConditionSimulator(eng, self.plan, quantities, self.dynamic)
-        self.analytic_candidates = analytic_scalings(self.groups, self.parameters,
-                                                     set(self.dynamic.tolist()))
-
-    # -- simulation and observables -------------------------------------------
-    def sensitivities(self):
-        """The problem compiled for exact derivatives, one AMICI simulation per
-        simulation unit (:class:`~jakstat_rules.calibrate.sensitivities.UnitSensitivities`),
-        built on first use (AMICI; cached on disk by content)."""
-        if self._sensitivities is None:
-            from .sensitivities import UnitSensitivities
-
-            self._sensitivities = UnitSensitivities(self)
-        return self._sensitivities
-
-    def simulate(self, p: np.ndarray) -> list[np.ndarray]:
-        """Model quantities at the measured times, per simulation unit (see
-        :meth:`ConditionSimulator.simulate <jakstat_rules.calibrate.simulation.ConditionSimulator.simulate>`)."""
-        return self.simulator.simulate(p)
-
-    def simulate_dense(self, p: np.ndarray, n: int = 120) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Model quantities on a dense time grid per unit (for plots)."""
-        return self.simulator.simulate_dense(p, n)
-
-    def group_values(self, group: ObservableGroup, p: np.ndarray,
-                     sims: list[np.ndarray] | None = None,
-                     dense: tuple[np.ndarray, np.ndarray] | None = None
-                     ) -> tuple[np.ndarray, np.ndarray]:
-        """Observable and noise SD of one group.
-
-        Parameters
-        ----------
-        group
-            One of :attr:`groups`.
-        p
-            Linear values of all estimated parameters.
-        sims
-            Result of :meth:`simulate` (for the group's measurement rows).
-        dense
-            ``(times, values)`` of one unit from :meth:`simulate_dense`
-            instead: the observable along that trajectory.
-        """
-        if dense is None:
-            rows = group.rows
-            units, tidx = self.plan.row_unit[rows], self.plan.row_time[rows]
-            times = self.t[rows]
-            model_values = []
-            for name in group.model_symbols:
-                j = self._column[name]
-                col = np.empty(len(rows))
-                for u in np.unique(units):
-                    m = units == u
-                    col[m] = sims[u][tidx[m], j]
-                model_values.append(col)
-        else:
-            times, arr = dense
-            model_values = [arr[:, self._column[n]] for n in group.model_symbols]
-        pars = [self.parameters.value(n, p) for n in group.parameter_symbols]
-        return group.evaluate(model_values, pars, times)
-
-    def observables(self, p: np.ndarray, sims: list[np.ndarray] | None = None
-                    ) -> tuple[np.ndarray, np.ndarray]:
-        """Simulated observables and noise SDs for all measurements.
-
-        ``sims``: model quantities per unit as :meth:`simulate` returns them
-        (default: simulated here at ``p``).
-
-        Returns
-        -------
-        (h, sigma)
-            Arrays aligned with the measurement table rows.
-
-        Raises
-        ------
-        SimulationError
-            If a simulation fails.
-        """
-        if sims is None:
-            sims = self.simulate(p)
-        h = np.empty(len(self.y))
-        s = np.empty(len(self.y))
-        for g in self.groups:
-            h[g.rows], s[g.rows] = self.group_values(g, p, sims)
-        return h, s
-
-    def nll_terms(self, h: np.ndarray, s: np.ndarray) -> np.ndarray:
-        """Per-measurement negative log-likelihood (PEtab v1 definition)."""
-        return nll_terms(self.y, h, s, self.groups)
-
-    def nll(self, p: np.ndarray) -> float:
-        """Negative log-likelihood at linear parameters ``p`` (all estimated).
-
-        Returns ``inf`` for non-finite values; raises
-        :class:`~jakstat_rules.errors.SimulationError` when a simulation fails.
-        """
-        h, s = self.observables(p)
-        val = float(np.sum(self.nll_terms(h, s)))
-        return val if math.isfinite(val) else math.inf
 
 
 def _unscale_derivative(values: np.ndarray, scales: list[str]) -> np.ndarray:
@@ -252,41 +48,6 @@ def _unscale_derivative(values: np.ndarray, scales: list[str]) -> np.ndarray:
         elif sc == C.LOG10:
             out[k] = values[k] * math.log(10.0)
     return out
-
-
-_COMPILED: dict[tuple, CompiledProblem] = {}
-
-
-def get_compiled(payload: ProblemPayload, rtol: float = DEFAULT_RTOL,
-                 atol: float = DEFAULT_ATOL) -> CompiledProblem:
-    """The compiled problem for ``payload``, built once per thread.
-
-    A libroadrunner instance is not thread safe, so threads of one process
-    (dask workers with ``processes=False``) each get their own copy.
-    """
-    key = (payload.hash, rtol, atol, threading.get_ident())
-    cp = _COMPILED.get(key)
-    if cp is None:
-        cp = CompiledProblem(payload, rtol=rtol, atol=atol)
-        _COMPILED[key] = cp
-    return cp
-
-
-def analytic_scalings(groups: list[ObservableGroup], table: ParameterTable,
-                      dynamic: set[int]) -> dict[str, list[int]]:
-    """Estimated parameters that scale observables and can be solved in closed form.
-
-    The scalings of :class:`~jakstat_rules.calibrate.hierarchical.InnerProblem`
-    (before fixed parameters and priors are excluded); the offsets and sigmas
-    it may also solve are left out here.
-
-    Returns
-    -------
-    dict
-        Parameter id -> positions of the groups it scales.
-    """
-    inner = InnerProblem.from_groups(groups, table, dynamic, kinds=(SCALING,))
-    return {pid: inner.groups_of(pid) for pid in inner.ids}
 
 
 @dataclass(frozen=True, eq=False)

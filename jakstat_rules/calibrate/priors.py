@@ -150,7 +150,7 @@ class ObjectivePriors:
     @classmethod
     def from_payload(cls, payload, table: ParameterTable, name: str = "problem"
                      ) -> "ObjectivePriors":
-        """The priors of a problem (:class:`~jakstat_rules.calibrate.petab_io.ProblemPayload`),
+        """The priors of a problem (:class:`~jakstat_rules.petab_io.ProblemPayload`),
         PEtab v1 or v2."""
         if payload.v2 is not None:
             return cls.from_v2_table(payload.parameter_df, table, name)

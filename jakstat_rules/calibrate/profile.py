@@ -21,7 +21,7 @@ import contextlib
 import logging
 import math
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,16 +31,18 @@ from petab.v1 import C
 from scipy.stats import chi2
 
 from jakstat_rules.errors import JakstatInputError
-from jakstat_rules.io import read_json, write_json, write_table
+from jakstat_rules.io import write_json, write_record, write_table
 from jakstat_rules.io import status as status_line
 
 from .defaults import choose_workers
 from .mapping import ParameterTable, scale, unscale
-from .objective import Objective, get_compiled
-from .optimize import (check_best_parameters, claim_and_lock, load_fit, local_fit,
-                       remove_temporaries, residual_jacobian, settings_of_fit)
+from .compiled import get_compiled
+from .objective import Objective
+from .optimizers import FitSettings, local_fit, residual_jacobian, settings_of_fit
 from .parallel import SOLVER_LOG, Progress, check_scheduler, run_tasks, solver_log
-from .petab_io import ProblemPayload, load_problem
+from ..petab_io import ProblemPayload, load_problem
+from .store import (check_best_parameters, claim_and_lock, load_fit, read_records,
+                    remove_temporaries)
 
 __all__ = ["THRESHOLD", "DEFAULT_MAX_STEPS", "ProfileBranch", "profile", "profile_branch",
            "gauss_newton_covariance"]
@@ -104,7 +106,7 @@ TARGET_RISE = THRESHOLD / 3.0
 PROFILE_TOL = 1e-6
 
 
-def gauss_newton_covariance(cp, best: dict, settings: dict
+def gauss_newton_covariance(cp, best: dict, settings: FitSettings
                              ) -> tuple[np.ndarray, list[str]] | None:
     """``(J.T J)^-1`` of the residuals at the best fit, and the free parameter ids of its rows.
 
@@ -113,8 +115,7 @@ def gauss_newton_covariance(cp, best: dict, settings: dict
     (a non-Gaussian likelihood or priors) or a failed simulation.  Computed
     once per profile run and shared by all branches (:func:`_predictor`).
     """
-    full = Objective(cp, analytic=settings["analytic_scaling"],
-                     gradient=settings.get("gradient", "fd"))
+    full = Objective(cp, analytic=settings.analytic_scaling, gradient=settings.gradient)
     if not full.least_squares:
         return None
     x = full.x_from_parameters(best)
@@ -173,7 +174,7 @@ def _next_step(step: float, distance: float, delta: float, rise: float) -> float
     return min(2.0 * step, max(0.25 * step, quadratic))
 
 
-def profile_branch(payload: ProblemPayload, settings: dict, pid: str,
+def profile_branch(payload: ProblemPayload, settings: FitSettings, pid: str,
                    direction: int, best: dict, best_fval: float,
                    max_steps: int = DEFAULT_MAX_STEPS,
                    covariance: tuple[np.ndarray, list[str]] | None | str = "compute"
@@ -194,7 +195,7 @@ def profile_branch(payload: ProblemPayload, settings: dict, pid: str,
     payload
         The problem.
     settings
-        :class:`~jakstat_rules.calibrate.optimize.FitSettings` as a dict.
+        The fit's settings (:class:`~jakstat_rules.calibrate.optimizers.FitSettings`).
     pid
         Profiled parameter.
     direction
@@ -215,7 +216,7 @@ def profile_branch(payload: ProblemPayload, settings: dict, pid: str,
     ProfileBranch
         The points and how the branch ended.
     """
-    cp = get_compiled(payload, settings["rtol"], settings["atol"])
+    cp = get_compiled(payload, settings.rtol, settings.atol)
     if isinstance(covariance, str):
         covariance = gauss_newton_covariance(cp, best, settings)
     k = cp.parameters.position(pid)
@@ -227,14 +228,13 @@ def profile_branch(payload: ProblemPayload, settings: dict, pid: str,
     min_step, max_step = 1e-6 * width, 0.25 * width
     slope, step = _predictor(covariance, pid, width)
     step = float(np.clip(step, min_step, max_step))
-    local_settings = dict(settings, max_nfev=min(settings["max_nfev"], 200),
-                          tol=max(settings["tol"], PROFILE_TOL))
+    local_settings = replace(settings, max_nfev=min(settings.max_nfev, 200),
+                             tol=max(settings.tol, PROFILE_TOL))
     out = ProfileBranch(pid, int(direction), points=[{"x": x_hat, "fval": best_fval}])
 
     def objective_at(x: float) -> Objective:
         return Objective(cp, fixed={pid: float(unscale([x], scales)[0])},
-                         analytic=settings["analytic_scaling"],
-                         gradient=settings.get("gradient", "fd"))
+                         analytic=settings.analytic_scaling, gradient=settings.gradient)
 
     def optimise(x: float, x_from: float, theta_from: np.ndarray) -> tuple[float, np.ndarray]:
         ob = objective_at(x)
@@ -291,27 +291,19 @@ def _crossing(points: list[dict], best_fval: float) -> float | None:
     return None
 
 
+def _branch(path: Path, record: dict[str, Any]) -> ProfileBranch:
+    """A branch record read from ``path``; ValueError if it is not the record its name says."""
+    rec = ProfileBranch.from_dict(record)
+    if rec.file_name != path.name or not all("x" in p and "fval" in p for p in rec.points):
+        raise ValueError("not the record its name says")
+    return rec
+
+
 def _load_branches(folder: Path) -> dict[tuple[str, int], ProfileBranch]:
     """Finished branches of a profile folder; a damaged record is reported in
     one warning line naming the file, and its branch is traced again."""
-    done = {}
-    for f in sorted(folder.glob("*.json")):
-        try:
-            raw = read_json(f, what="profile branch record")
-            if not isinstance(raw, dict):
-                raise TypeError("not a JSON object")
-            rec = ProfileBranch.from_dict(raw)
-            if rec.file_name != f.name or not all("x" in p and "fval" in p for p in rec.points):
-                raise ValueError("not the record its name says")
-        except JakstatInputError as exc:
-            log.warning("jakstat: %s; tracing that branch again", exc)
-            continue
-        except (TypeError, ValueError) as exc:
-            log.warning("jakstat: profile branch record %r is damaged (%s); tracing that "
-                        "branch again", str(f), exc)
-            continue
-        done[(rec.parameter, rec.direction)] = rec
-    return done
+    return {(rec.parameter, rec.direction): rec for _, rec in read_records(
+        folder, "*.json", _branch, "profile branch record", "tracing that branch again")}
 
 
 def profile(problem_yaml: str | os.PathLike, fit_dir: str | os.PathLike,
@@ -326,7 +318,7 @@ def profile(problem_yaml: str | os.PathLike, fit_dir: str | os.PathLike,
     problem_yaml
         The PEtab problem that was fitted.
     fit_dir
-        Output folder of :func:`~jakstat_rules.calibrate.optimize.calibrate`.
+        Output folder of :func:`~jakstat_rules.calibrate.multistart.calibrate`.
     out_dir
         Result folder (resumed if it holds this problem's profiles).
     parameters
@@ -388,8 +380,7 @@ def _trace(payload: ProblemPayload, fit: dict, ids: list[str], out: Path, *,
     """Trace the missing branches, then write ``profiles.json``/``.tsv``/``.png``."""
     best = fit["best_parameters"]
     best_fval = float(fit["best_fval"])
-    fs = settings_of_fit(fit)
-    settings = asdict(fs)
+    settings = fs = settings_of_fit(fit)
     cp = get_compiled(payload, fs.rtol, fs.atol)
     branch_dir = out / "branches"
     branch_dir.mkdir(exist_ok=True)
@@ -401,7 +392,7 @@ def _trace(payload: ProblemPayload, fit: dict, ids: list[str], out: Path, *,
     tasks = [(settings, pid, d, best, best_fval, max_steps, covariance) for pid, d in missing]
 
     def on_result(rec: ProfileBranch) -> None:
-        write_json(branch_dir / rec.file_name, rec.to_dict())
+        write_record(branch_dir / rec.file_name, rec.to_dict())
         done[(rec.parameter, rec.direction)] = rec
 
     if scheduler is None:

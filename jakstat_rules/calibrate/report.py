@@ -64,7 +64,7 @@ def waterfall_figure(table: pd.DataFrame, tol: float = 0.1) -> Figure:
     Parameters
     ----------
     table
-        ``starts.tsv`` content (columns ``status``, ``fval``).
+        ``optimize_result.tsv`` content (columns ``status``, ``fval``).
     tol
         Convergence tolerance on the NLL.
     """
@@ -221,7 +221,7 @@ def fit_figure(cp, p: np.ndarray, title: str = "best fit vs data") -> Figure:
     Parameters
     ----------
     cp
-        :class:`~jakstat_rules.calibrate.objective.CompiledProblem`.
+        :class:`~jakstat_rules.calibrate.compiled.CompiledProblem`.
     p
         Linear values of all estimated parameters.
     title
@@ -287,7 +287,7 @@ def parameters_figure(ok_records: list, cp, best_fval: float, n_best: int = 20,
     Parameters
     ----------
     ok_records
-        Successful :class:`~jakstat_rules.calibrate.optimize.StartResult`
+        Successful :class:`~jakstat_rules.calibrate.store.StartResult`
         records sorted by NLL.
     cp
         The compiled problem (bounds, scales).

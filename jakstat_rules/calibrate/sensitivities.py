@@ -130,7 +130,7 @@ class ObservableSensitivities:
     Parameters
     ----------
     payload
-        The problem (:class:`~jakstat_rules.calibrate.petab_io.ProblemPayload`).
+        The problem (:class:`~jakstat_rules.petab_io.ProblemPayload`).
     estimated_ids
         Ids of the estimated parameters: the order of every vector ``p``.
     measurement_df
@@ -322,7 +322,7 @@ def unit_problem(cp):
     import pandas as pd
     from petab.v1 import C as PC
 
-    from .petab_io import ProblemPayload, problem_hash
+    from ..petab_io import ProblemPayload, problem_hash
 
     payload = cp.payload
     quantities = list(cp.quantities)
@@ -361,7 +361,7 @@ class UnitSensitivities:
     doses; the experiments differ only in their scale and noise parameters).
     :class:`ObservableSensitivities` on the problem as given simulates each
     of them.  Here AMICI simulates each unit of the core's plan
-    (:attr:`CompiledProblem.plan <jakstat_rules.calibrate.objective.CompiledProblem.plan>`)
+    (:attr:`CompiledProblem.plan <jakstat_rules.calibrate.compiled.CompiledProblem.plan>`)
     once: a derived PEtab problem whose observables are the model quantities
     the observables read (``pSTAT1_total``, ...), measured at every time of
     the unit, with the parameters the model or the condition table use.

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,10 +30,13 @@ from jakstat_rules.errors import JakstatInputError
 from jakstat_rules.io import status, write_json, write_table
 
 from .mapping import ParameterTable
-from .objective import Objective, get_compiled
-from .optimize import claim_and_lock, load_fit, run_start, settings_of_fit, starting_points
+from .compiled import get_compiled
+from .objective import Objective
+from .multistart import run_start, starting_points
+from .optimizers import settings_of_fit
+from .store import claim_and_lock, load_fit
 from .parallel import SOLVER_LOG, solver_log
-from .petab_io import ProblemPayload, load_problem
+from ..petab_io import ProblemPayload, load_problem
 
 __all__ = ["validate", "prediction_metrics"]
 
@@ -154,7 +157,7 @@ def _predict(cp, payload, fs, fixed, fit_dir, problem_yaml, out: Path, plots: bo
     status("predicting %d measurements with the fitted model parameters; re-estimating "
            "%s (%d starts) ...", len(cp.y), _few(ob.free_ids + ob.analytic_ids) or "nothing",
            fs.n_starts)
-    recs = [run_start(payload, asdict(fs), i, x0s[i], fixed=fixed)
+    recs = [run_start(payload, fs, i, x0s[i], fixed=fixed)
             for i in range(fs.n_starts)]
     ok = sorted((r for r in recs if r.ok), key=lambda r: r.fval)
     if not ok:

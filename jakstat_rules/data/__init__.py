@@ -7,7 +7,7 @@
   ``docs/own-data.md`` (``jakstat data example`` copies it);
 * :mod:`.tidy` - the tidy-table importer (``jakstat data import``): one row
   per measurement -> a lint-clean PEtab v1 problem on the model's SBML.  The
-  Kirby writer (:mod:`jakstat_rules.calibrate.data`) is a thin layer over it.
+  Kirby writer (:mod:`jakstat_rules.data.kirby`) is a thin layer over it.
 
 Importing this package is cheap (no pandas, no petab): the importer is
 loaded on first use of one of its names.

@@ -176,7 +176,8 @@ class CopasiModel:
         self.set_values({k: float(inputs.get(k, 0.0)) for k in INPUTS})
 
     def apply_parameter_set(self, name: str) -> None:
-        """Apply a parameter set stored in the file (as COPASI's 'Apply' button does)."""
+        """Apply the parameter set of this exact name (as COPASI's 'Apply' button does);
+        the sets of the standard conditions are named by :func:`parameter_set_name`."""
         sets = self.model.getModelParameterSets()
         for i in range(sets.size()):
             ps = sets.get(i)
@@ -286,6 +287,18 @@ def load_cps(path: str | os.PathLike) -> CopasiModel:
     return CopasiModel(dm, msgs)
 
 
+#: Ends the name of every parameter set of the ``.cps`` file, so that no name is a prefix
+#: (or a substring) of another: basico's ``apply_parameter_set(name)`` selects every set
+#: whose name contains ``name`` unless ``exact=True``.
+PARAMETER_SET_SUFFIX = " (condition)"
+
+
+def parameter_set_name(condition_id: str) -> str:
+    """The name of a condition's parameter set in the ``.cps`` file, e.g.
+    ``"ifnb_100pM (condition)"``."""
+    return f"{condition_id}{PARAMETER_SET_SUFFIX}"
+
+
 def cps_conditions() -> list[Condition]:
     """The conditions stored in the ``.cps`` file as parameter sets.
 
@@ -325,7 +338,7 @@ def cps_text(sbml: str) -> str:
     dm, model = cm.datamodel, cm.model
     sets = model.getModelParameterSets()
     for condition in cps_conditions():
-        ps = C.CModelParameterSet(condition.id)
+        ps = C.CModelParameterSet(parameter_set_name(condition.id))
         sets.addAndOwn(ps)
         ps.createFromModel()
         ps.setNotes(_condition_comment(condition))

@@ -30,9 +30,9 @@ from typing import Iterable
 #: Creation date of the model (W3CDTF, UTC): the commit that added it.
 CREATED = "2026-11-21T05:11:24Z"
 #: When the exported model last changed (W3CDTF, UTC, to the minute).
-MODIFIED = "2026-12-05T08:07:00Z"
+MODIFIED = "2026-12-05T08:47:00Z"
 #: SHA-256 of the exported SBML files with dates masked, when :data:`MODIFIED` was set.
-FINGERPRINT = "faa9a66897b0cd68a28c0e9131b3047b99fda3d33cff915c28a17aeeb81ede6a"
+FINGERPRINT = "69e49b95699b3a0efb3c0ed1be2cbba4a59465aa1ceaac2a5282442d87690c87"
 
 #: The creator of the files (see the module docstring).
 CREATOR = {"given": "jakstat-rules", "family": "contributors",

@@ -40,7 +40,6 @@ Constructs the exporter cannot write faithfully raise
 """
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path
 
@@ -49,31 +48,22 @@ import sympy
 from pysb import Expression, Model, Observable
 from pysb.export import export
 
-from ..interface import INPUTS, READOUTS
+from ..interface import READOUTS
 from ..io import atomic_write
 from ..model.parameters import CITATIONS
 from ..model.monomers import identifiers_org
 from ..network import generate_network
 from . import units as U
+from .annotation import DOI, add_cv, model_annotation, set_notes
 from .errors import SBMLExportError
 from .names import PATTERN_NOTE, RULES_NOTE, reaction_names, species_names
-from .revision import CREATED, CREATOR, MODIFIED
+from .sbml_units import UnitRegistry, compartment_and_model_units, component_units
+from .revision import CREATED, MODIFIED
 
 #: Creation date written into every file (see :mod:`.revision`; kept under this name for callers).
 CREATION_DATE = CREATED
 #: Modification date written into every file (see :mod:`.revision`).
 MODIFIED_DATE = MODIFIED
-
-#: Model time, substance/extent and volume units (ids of unit definitions).
-TIME_UNITS, SUBSTANCE_UNITS, VOLUME_UNITS = "min", "molecule", "pL"
-#: Length and area units: unused by the model, declared so no tool has to guess them.
-LENGTH_UNITS, AREA_UNITS = "metre", "um2"
-
-#: Papers describing the model as a whole (bqmodel:isDescribedBy).
-MODEL_PAPERS = ("Kirby2021", "Kok2020", "Yamada2003", "Liu2020")
-
-#: NCBI taxon of the model (human).
-TAXON = identifiers_org("taxonomy", "9606")
 
 #: ChEBI terms of the drug inputs and UniProt terms of the ligand inputs.
 INPUT_TERMS: dict[str, str] = {
@@ -85,13 +75,6 @@ INPUT_TERMS: dict[str, str] = {
     "IL6_pM": identifiers_org("uniprot", "P05231"),
 }
 
-#: SBO term of the compartment: physical compartment.  Not 410 (implicit
-#: compartment): libAntimony drops a compartment carrying 410 and puts the
-#: species into its own default compartment.
-COMPARTMENT_SBO = 290
-
-_XHTML = "http://www.w3.org/1999/xhtml"
-_DOI = re.compile(r"doi:\s*(10\.\d{4,9}/[^\s;,]+[^\s;,.)])", re.I)
 
 
 # ----------------------------------------------------------------------------- public API
@@ -164,13 +147,13 @@ def to_sbml_document(model: Model) -> libsbml.SBMLDocument:
     sm.setId(model.name)
     sm.setName(_model_title(model))
 
-    _compartment_and_model_units(sm)
+    compartment_and_model_units(sm)
     _species(sm, model, species_ids)
     _expressions(sm, model)
     _parameters(sm, model, comp_units)
     _reactions(sm, model, species_ids)
     _dimensionless_numbers(sm)
-    _model_annotation(sm, model)
+    model_annotation(sm, model)
     errors = [f for f in consistency_report(doc) if f[0] >= libsbml.LIBSBML_SEV_ERROR]
     if errors:
         msgs = "; ".join(f"[{eid}] {msg}" for _, eid, msg in errors[:3])
@@ -219,111 +202,11 @@ def _check_supported(model: Model) -> None:
 
 
 def _model_title(model: Model) -> str:
+    """The SBML model name: letters, digits, spaces and underscores only (COPASI shows
+    the model name inside expressions, where ``->`` or ``,`` read as operators)."""
     variant = getattr(model, "jakstat_variant", "default")
-    title = "Interferon -> JAK -> STAT1 signalling (rule-based, jakstat-rules)"
-    return title if variant == "default" else f"{title}, variant {variant}"
-
-
-# ----------------------------------------------------------------------------- units
-def component_units(model: Model) -> dict[str, tuple[U.Unit, str | None]]:
-    """Unit of every parameter, expression and observable.
-
-    Returns name -> (unit, unit string or None when inferred).
-
-    Raises
-    ------
-    SBMLExportError
-        For a parameter without a registry unit, an expression whose unit
-        cannot be inferred, or one whose formula disagrees with its declared unit.
-    """
-    prov = getattr(model, "jakstat_provenance", {})
-    out: dict[str, tuple[U.Unit, str | None]] = {}
-    for p in model.parameters:
-        text = prov[p.name].unit if p.name in prov else None
-        if text is None:
-            raise SBMLExportError(f"parameter {p.name!r} has no unit in model.jakstat_provenance; "
-                                  "expected a registry entry with a unit string")
-        out[p.name] = (U.parse(text)[0], text)
-    molecule = U.parse("molecule")[0]
-    for o in model.observables:
-        out[o.name] = (molecule, "molecule")
-
-    def unit_of(sym):
-        name = getattr(sym, "name", str(sym))
-        if name in out:
-            return out[name][0]
-        if name == "time":
-            return U.parse("min")[0]
-        if isinstance(sym, Expression):
-            return infer_expression(sym)
-        raise SBMLExportError(f"symbol {name!r} has no unit")
-
-    def infer_expression(ex: Expression) -> U.Unit:
-        if ex.name in out:
-            return out[ex.name][0]
-        inferred = U.infer(ex.expr, unit_of, f"expression {ex.name!r}")
-        if ex.name in prov:
-            text = prov[ex.name].unit
-            declared = U.parse(text)[0]
-            if declared != inferred:
-                raise SBMLExportError(
-                    f"expression {ex.name!r} is declared in {text!r} but its formula {ex.expr} "
-                    f"gives {U.show(inferred)}")
-            out[ex.name] = (declared, text)
-        else:
-            out[ex.name] = (inferred, None)
-        return out[ex.name][0]
-
-    for ex in model.expressions:
-        infer_expression(ex)
-    return out
-
-
-def _compartment_and_model_units(sm: libsbml.Model) -> None:
-    for text in (TIME_UNITS, SUBSTANCE_UNITS, VOLUME_UNITS):
-        U.add_unit_definition(sm, U.unit_id(text), U.parse(text)[1], text)
-    U.add_unit_definition(sm, AREA_UNITS, [("metre", 2, -6, 1)], "um^2")
-    sm.setLengthUnits(LENGTH_UNITS)
-    sm.setAreaUnits(AREA_UNITS)
-    sm.setTimeUnits(TIME_UNITS)
-    sm.setSubstanceUnits(SUBSTANCE_UNITS)
-    sm.setExtentUnits(SUBSTANCE_UNITS)
-    sm.setVolumeUnits(VOLUME_UNITS)
-    c = sm.getCompartment("cell")
-    c.setName("cell")
-    c.setSize(1.0)
-    c.setUnits(VOLUME_UNITS)
-    c.setSBOTerm(COMPARTMENT_SBO)
-    _set_notes(c, "Nominal compartment of size 1 pL.  Every species is an amount in molecules per "
-                  "cell (hasOnlySubstanceUnits), so the size enters no rate law; cytoplasm, nucleus, "
-                  "membrane and medium are sites of the molecules (loc=...), not compartments.")
-
-
-class _UnitRegistry:
-    """Unit definitions of a model, one per distinct unit, with readable ids."""
-
-    def __init__(self, sm: libsbml.Model):
-        self.sm = sm
-        self.by_unit: dict[U.Unit, str] = {}
-        for text in (TIME_UNITS, SUBSTANCE_UNITS, VOLUME_UNITS):
-            self.by_unit[U.parse(text)[0]] = U.unit_id(text)
-        self.by_unit[U.DIMENSIONLESS] = "dimensionless"
-
-    def uid(self, unit: U.Unit, text: str | None) -> str:
-        if unit in self.by_unit:
-            return self.by_unit[unit]
-        if text is not None:
-            uid, parts, name = U.unit_id(text), U.parse(text)[1], text
-        else:
-            uid = "u_" + re.sub(r"[^A-Za-z0-9_]", "_", U.show(unit).replace("^-", "_minus_"))
-            uid = re.sub(r"_+", "_", uid).strip("_")
-            parts, name = U.parts_of(unit), U.show(unit)
-        base, n = uid, 2
-        while self.sm.getUnitDefinition(uid) is not None:
-            uid, n = f"{base}_{n}", n + 1
-        U.add_unit_definition(self.sm, uid, parts, name)
-        self.by_unit[unit] = uid
-        return uid
+    title = "Interferon JAK STAT1 signalling rule based model of jakstat_rules"
+    return title if variant == "default" else f"{title} variant {variant}"
 
 
 # ----------------------------------------------------------------------------- species
@@ -380,7 +263,7 @@ def _species(sm: libsbml.Model, model: Model, species_ids: list[str]) -> None:
         s = sm.getSpecies(sid)
         s.setName(name)
         s.setMetaId(f"meta_{sid}")
-        _set_notes(s, f"{PATTERN_NOTE}{sp}")
+        set_notes(s, f"{PATTERN_NOTE}{sp}")
         mons = [mp.monomer.name for mp in sp.monomer_patterns]
         if len(mons) == 1:
             name = mons[0]
@@ -388,7 +271,7 @@ def _species(sm: libsbml.Model, model: Model, species_ids: list[str]) -> None:
                 raise SBMLExportError(f"monomer {name!r} has no database annotation; expected "
                                       "identifiers.org URIs (UniProt, ChEBI, NCBI Gene, GO)")
             for qual, uri in terms[name]:
-                _add_cv(s, qual, uri)
+                add_cv(s, qual, uri)
             s.setSBOTerm(_species_sbo(name))
         else:
             uris = []
@@ -399,7 +282,7 @@ def _species(sm: libsbml.Model, model: Model, species_ids: list[str]) -> None:
                     if uri not in uris:
                         uris.append(uri)
             for uri in uris:
-                _add_cv(s, "hasPart", uri)
+                add_cv(s, "hasPart", uri)
             s.setSBOTerm(253)  # non-covalent complex
 
 
@@ -482,7 +365,7 @@ def _infix(e, where: str) -> str:
 # ----------------------------------------------------------------------------- parameters
 def _parameters(sm: libsbml.Model, model: Model, comp_units) -> None:
     prov = getattr(model, "jakstat_provenance", {})
-    reg = _UnitRegistry(sm)
+    reg = UnitRegistry(sm)
     for unit, text in comp_units.values():  # declared units first: inferred ones reuse their ids
         if text is not None:
             reg.uid(unit, text)
@@ -517,16 +400,16 @@ def _parameters(sm: libsbml.Model, model: Model, comp_units) -> None:
             lines.append(f"Source: {info.source}")
             for key, ref in CITATIONS.items():
                 if re.search(rf"\b{re.escape(key)}\b", info.source):
-                    m = _DOI.search(ref)
+                    m = DOI.search(ref)
                     if m:
-                        _add_cv(p, "isDescribedBy", identifiers_org("doi", m.group(1)))
+                        add_cv(p, "isDescribedBy", identifiers_org("doi", m.group(1)))
         elif text is None:
             lines.append(f"Unit (inferred from the formula): {U.show(unit)}")
         if pid in INPUT_TERMS:
-            _add_cv(p, "isPropertyOf", INPUT_TERMS[pid])
+            add_cv(p, "isPropertyOf", INPUT_TERMS[pid])
         if info is not None and info.source == "input":
             lines.insert(0, "INPUT: set this parameter to apply the treatment; 0 = untreated.")
-        _set_notes(p, *lines)
+        set_notes(p, *lines)
 
 
 def _parameter_sbo(pid: str, unit: str, expression: bool = False) -> int:
@@ -609,7 +492,7 @@ def _reactions(sm: libsbml.Model, model: Model, species_ids: list[str]) -> None:
     for i, name in enumerate(reaction_names(rules, reactants, products)):
         r = sm.getReaction(i)
         r.setName(name)
-        _set_notes(r, f"{RULES_NOTE}{', '.join(rules[i])}",
+        set_notes(r, f"{RULES_NOTE}{', '.join(rules[i])}",
                    f"Reaction: {' + '.join(reactants[i]) or 'nothing'} -> "
                    f"{' + '.join(products[i]) or 'nothing'}")
 
@@ -675,71 +558,3 @@ def _dimensionless_numbers(sm: libsbml.Model) -> None:
             stack.extend(n.getChild(j) for j in range(n.getNumChildren()))
 
 
-# ----------------------------------------------------------------------------- model annotation
-def _model_annotation(sm: libsbml.Model, model: Model) -> None:
-    sm.setMetaId(f"meta_{model.name}")
-    sm.setSBOTerm(62)  # continuous framework (ODE of the generated network)
-    hist = libsbml.ModelHistory()
-    mc = libsbml.ModelCreator()
-    mc.setGivenName(CREATOR["given"])
-    mc.setFamilyName(CREATOR["family"])
-    mc.setOrganisation(CREATOR["organisation"])
-    hist.addCreator(mc)
-    hist.setCreatedDate(libsbml.Date(CREATED))
-    hist.setModifiedDate(libsbml.Date(MODIFIED))
-    sm.setModelHistory(hist)
-    for key in MODEL_PAPERS:
-        m = _DOI.search(CITATIONS[key])
-        if not m:
-            raise SBMLExportError(f"citation {key!r} has no DOI; expected 'doi:10.xxxx/...'")
-        _add_cv(sm, "isDescribedBy", identifiers_org("doi", m.group(1)), model_qual=True)
-    _add_cv(sm, "hasTaxon", TAXON)
-    variant = getattr(model, "jakstat_variant", "default")
-    paras = [
-        "Rule-based model of interferon (IFN-alpha2, IFN-beta, IFN-gamma) signalling through the "
-        "JAK kinases to STAT1 in a human cell, written in PySB and expanded into this reaction "
-        "network by BioNetGen (jakstat-rules).  Covers receptor assembly and trafficking, JAK "
-        "activation, STAT1/STAT2 phosphorylation, GAF and ISGF3 formation, nuclear transport, "
-        "dephosphorylation, ISRE/GAS-driven genes with SOCS1, USP18, PIAS1 and microRNA feedback, "
-        "JAK inhibitors (ruxolitinib, tofacitinib) and ionising radiation (cGAS-STING -> IFN-beta).  "
-        "The pathway follows Figure 1 of " + CITATIONS["Liu2020"].split("; the model")[0] + ".",
-        f"Variant: {variant}." + (" The initial amounts are not the resting state of this variant: "
-                                  "pre-equilibrate (simulate with all inputs 0) before applying a "
-                                  "treatment." if getattr(model, "jakstat_needs_preequilibration", False)
-                                  else " Time 0 with all inputs 0 is the resting steady state."),
-        "Units: time in minutes, amounts in molecules per cell (species are amounts, "
-        "hasOnlySubstanceUnits); the compartment is nominal.",
-        "Names: a species is named by its molecules joined by ':', with phosphorylated sites "
-        "(pY701) or activity in parentheses and its location in brackets, e.g. "
-        "'STAT1(pY701):STAT1(pY701) [nucleus]'; its notes give the PySB pattern.  A reaction is "
-        "named by its rule(s) and the species it acts on; its notes name the rules.",
-        "Inputs (parameters, 0 by default): " + ", ".join(f"{k} [{v}]" for k, v in INPUTS.items())
-        + ".  IFN doses become the initial amount of free ligand in the medium through initial "
-          "assignments; drug concentrations scale the kinase rates.",
-        "Readouts (assignment-rule parameters): " + "; ".join(f"{k}: {v}" for k, v in READOUTS.items()
-                                                                if k in model.components.keys()) + ".",
-        "Generated by 'jakstat export'; do not edit by hand.",
-    ]
-    _set_notes(sm, *paras)
-
-
-def _add_cv(el: libsbml.SBase, qualifier: str, uri: str, model_qual: bool = False) -> None:
-    if not el.isSetMetaId():
-        el.setMetaId(f"meta_{el.getId()}")
-    cv = libsbml.CVTerm(libsbml.MODEL_QUALIFIER if model_qual else libsbml.BIOLOGICAL_QUALIFIER)
-    if model_qual:
-        cv.setModelQualifierType(libsbml.ModelQualifierType_fromString(qualifier))
-    else:
-        cv.setBiologicalQualifierType(libsbml.BiolQualifierType_fromString(qualifier))
-    cv.addResource(uri)
-    rc = el.addCVTerm(cv)
-    if rc != libsbml.LIBSBML_OPERATION_SUCCESS:
-        raise SBMLExportError(f"cannot annotate {el.getId()!r} with {qualifier} {uri}: "
-                              f"{libsbml.OperationReturnValue_toString(rc)}")
-
-
-def _set_notes(el: libsbml.SBase, *paragraphs: str) -> None:
-    body = "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
-    rc = el.setNotes(f'<body xmlns="{_XHTML}">{body}</body>')
-    if rc != libsbml.LIBSBML_OPERATION_SUCCESS:
-        raise SBMLExportError(f"cannot write notes on {el.getId()!r}")

@@ -185,9 +185,9 @@ def _inputs(staging: Path, fit_path: Path, validation_dir, problem_yaml):
     """The fit, its problem and its validation problem, checked (no progress line yet)."""
     import libsbml
 
-    from ..calibrate.data import write_kirby_petab
-    from ..calibrate.optimize import load_fit
-    from ..network import model_sbml
+    from ..data.kirby import write_kirby_petab
+    from ..calibrate.store import load_fit
+    from ..artifacts import model_sbml
     from .fit import load_fit_results
     from .problem import dose_series, fit_outputs, training_problem, validation_problem
 
@@ -207,7 +207,7 @@ def _inputs(staging: Path, fit_path: Path, validation_dir, problem_yaml):
 
 def _build(staging: Path, fit_path: Path, validation_dir, progress, copasi_check: bool,
            problem_yaml=None, authors: Sequence[Author] = ()) -> Path:
-    from ..network import model_sbml
+    from ..artifacts import model_sbml
     from .fit import load_fit_results
 
     root = staging / FOLDER_NAME
@@ -385,9 +385,9 @@ def _write_problems(root: Path, files: dict, fit, **problems) -> None:
     """Write the problems to ``petab/<name>/`` with the fitted values as nominal values."""
     from petab.v1 import C
 
-    from ..calibrate.petab_io import write_problem
+    from ..petab_io import write_problem
     from ..data.study import STUDY_FILE
-    from ..network import model_sbml
+    from ..artifacts import model_sbml
 
     values = {**fit.summary["best_parameters"],
               **{k: float(v) for k, v in (fit.validation or {}).get("reestimated", {}).items()}}
@@ -426,9 +426,9 @@ def _copy_data(root: Path, files: dict) -> None:
 def _report_and_archive(staging: Path, root: Path, train, fit, checks, files,
                         authors: Sequence[Author]) -> Path:
     from ..export.revision import CREATED, MODIFIED
-    from ..export.sbml import MODEL_PAPERS
+    from ..export.annotation import MODEL_PAPERS
     from ..model.parameters import CITATIONS
-    from ..network import model_sbml
+    from ..artifacts import model_sbml
     from .archive import write_archive
     from .report import build_time, doi_of, metadata_rdf, model_report_html
 

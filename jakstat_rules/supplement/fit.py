@@ -101,7 +101,7 @@ def load_fit_results(fit_dir: str | os.PathLike, model_parameters: set[str],
         A missing folder, a folder without a finished fit, a fit of another
         problem, a damaged or foreign validation (one line each).
     """
-    from ..calibrate.optimize import load_fit
+    from ..calibrate.store import load_fit
 
     folder = Path(fit_dir)
     if not folder.is_dir():

@@ -45,7 +45,7 @@ class SuppliedProblem:
     problem
         The problem (:class:`petab.v1.Problem`).
     hash
-        :func:`jakstat_rules.calibrate.petab_io.problem_hash` of it.
+        :func:`jakstat_rules.petab_io.problem_hash` of it.
     variant
         The model variant whose SBML it uses.
     study
@@ -73,7 +73,7 @@ def model_variant(sbml: str, where: str) -> str:
     from petab.v1.models.sbml_model import SbmlModel
 
     from ..interface import VARIANTS
-    from ..network import model_sbml
+    from ..artifacts import model_sbml
 
     for variant in VARIANTS:
         if SbmlModel.from_string(model_sbml(variant)).to_sbml_str() == sbml:
@@ -87,7 +87,7 @@ def model_variant(sbml: str, where: str) -> str:
 def load_supplied(yaml_path: str | os.PathLike, what: str, kirby: bool = False
                   ) -> SuppliedProblem:
     """Read a problem, check that it is on the model, read its study record."""
-    from ..calibrate.petab_io import ProblemPayload, load_problem
+    from ..petab_io import ProblemPayload, load_problem
     from ..data.study import read_study
 
     path = Path(yaml_path)
@@ -98,7 +98,7 @@ def load_supplied(yaml_path: str | os.PathLike, what: str, kirby: bool = False
 
 
 def _hash_of(path: Path) -> str | None:
-    from ..calibrate.petab_io import ProblemPayload, read_problem
+    from ..petab_io import ProblemPayload, read_problem
 
     try:
         return ProblemPayload.from_problem(read_problem(path)).hash

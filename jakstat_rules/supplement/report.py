@@ -25,6 +25,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+from ..formulas import formula_ids, math_text, parse_formula
+
 __all__ = ["model_report_html", "metadata_rdf", "doi_of", "LICENSE_URI", "Author", "parse_author",
            "orcid_check_digit", "build_time"]
 
@@ -75,6 +77,30 @@ def _uris(element) -> list[str]:
         term = element.getCVTerm(i)
         out += [term.getResourceURI(k) for k in range(term.getNumResources())]
     return out
+
+
+def _unit_name(model, unit_id: str) -> str:
+    """A unit in the model's one notation: the name of its unit definition (``1/min``,
+    ``1/(molecule*s)``, ``nM``), or the SBML base unit (``dimensionless``)."""
+    definition = model.getUnitDefinition(unit_id) if unit_id else None
+    if definition is not None and definition.getName():
+        return definition.getName()
+    return unit_id
+
+
+def _source(pid: str, provenance, formula: str | None) -> str:
+    """Where a parameter's value comes from: its documented source, an input, or the
+    parameters its formula is derived from."""
+    from ..interface import INPUTS
+
+    if provenance is not None and provenance.source:
+        return provenance.source
+    if pid in INPUTS:
+        return "input (0 unless a condition sets it)"
+    if formula:
+        used = sorted(formula_ids(parse_formula(formula)))
+        return "derived from " + ", ".join(used) if used else "a constant formula"
+    return "derived in the model export (no formula)"
 
 
 def _heading(body: ET.Element, level: int, text: str) -> None:
@@ -152,7 +178,7 @@ def model_report_html(sbml: str, fitted: Mapping[str, float], checks: Sequence[d
     table = _table(body, ["id", "name", "initial amount", "database links"])
     for s in model.getListOfSpecies():
         ia = model.getInitialAssignment(s.getId())
-        initial = (f"= {libsbml.formulaToL3String(ia.getMath())}" if ia is not None
+        initial = (f"= {math_text(ia.getMath())}" if ia is not None
                    else f"{s.getInitialAmount():g}")
         uris = _uris(s)
         _row(table, [s.getId(), s.getName(), initial,
@@ -167,23 +193,24 @@ def model_report_html(sbml: str, fitted: Mapping[str, float], checks: Sequence[d
                                else "") + ref.getSpecies() for ref in refs) or "\u2205"
         arrow = " <-> " if r.getReversible() else " -> "
         law = r.getKineticLaw()
-        rate = libsbml.formulaToL3String(law.getMath()) if law is not None else ""
+        rate = math_text(law.getMath()) if law is not None else ""
         _row(table, [r.getId(), r.getName(), side(r.getListOfReactants()) + arrow
                      + side(r.getListOfProducts()),
                      lambda td, rate=rate: ET.SubElement(td, "code").__setattr__("text", rate)])
 
     _heading(body, 2, "Parameters")
-    rules = {rule.getVariable(): libsbml.formulaToL3String(rule.getMath())
-             for rule in model.getListOfRules()}
+    rules = {rule.getVariable(): math_text(rule.getMath()) for rule in model.getListOfRules()}
+    assigned = {ia.getSymbol(): math_text(ia.getMath())
+                for ia in model.getListOfInitialAssignments()}
     table = _table(body, ["id", "value", "fitted value", "unit", "source"])
     for prm in model.getListOfParameters():
         pid = prm.getId()
         prov = provenance.get(pid)
-        value = f"= {rules[pid]}" if pid in rules else f"{prm.getValue():g}"
+        formula = rules.get(pid) or assigned.get(pid)
+        value = f"= {formula}" if formula else f"{prm.getValue():g}"
         fit = f"{fitted[pid]:.6g}" if pid in fitted else ""
-        unit = prov.unit if prov is not None else (prm.getUnits() or "")
-        source = prov.source if prov is not None else ("input" if pid in INPUTS else "")
-        _row(table, [pid, value, fit, unit, source])
+        _row(table, [pid, value, fit, _unit_name(model, prm.getUnits()),
+                     _source(pid, prov, formula)])
 
     _heading(body, 2, "Sources")
     ul = ET.SubElement(body, "ul")

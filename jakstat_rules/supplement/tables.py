@@ -20,6 +20,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from ..formulas import formula_ids, math_text, parse_formula
 from ..simulate import Simulator
 from .experiments import Document, Run
 
@@ -120,7 +121,7 @@ def sedml_model_sbml(variant: str, rest: bool = False) -> str:
     """
     import libsbml
 
-    from ..network import model_sbml
+    from ..artifacts import model_sbml
 
     sim = simulator_for(variant)
     start = sim.resting_state() if rest else None
@@ -230,11 +231,9 @@ def _pending_dose(model, sid: str, dose: str) -> None:
                                f"the pending dose would change the dynamics")
 
 
-def _names(ast) -> set[str]:
-    out = {ast.getName()} if ast.isName() else set()
-    for k in range(ast.getNumChildren()):
-        out |= _names(ast.getChild(k))
-    return out
+def _names(math_element) -> set[str]:
+    """Ids a libSBML math element uses (read as text: :mod:`jakstat_rules.formulas`)."""
+    return formula_ids(parse_formula(math_text(math_element)))
 
 
 def _rest_state(model, ids, rest, zero, dosed) -> None:

@@ -322,7 +322,7 @@ def write_kirby_petab(data_dir: str | os.PathLike | None,
         parameter tables and ``study.json`` (Mus musculus, the cell type).
     sbml_path
         The model (default: the exported SBML of the default variant,
-        :func:`jakstat_rules.network.model_sbml`, the text of
+        :func:`jakstat_rules.artifacts.model_sbml`, the text of
         ``sbml/jakstat_ifn.xml``).  It must define global parameters
         ``IFNa_pM`` and ``IFNb_pM`` (dose in pM), a quantity ``pSTAT1_total``
         (molecules per cell), use minutes and rest at steady state without
@@ -355,7 +355,7 @@ def write_kirby_petab(data_dir: str | os.PathLike | None,
     if sbml_path is not None:
         sbml_text, sbml_name = read_sbml(sbml_path), str(sbml_path)
     else:
-        from jakstat_rules.network import model_sbml
+        from jakstat_rules.artifacts import model_sbml
 
         sbml_text, sbml_name = model_sbml("default"), "exported model of variant 'default'"
     check_model(sbml_text, sbml_name, DOSE_PARAMETERS.values(), [READOUT])

@@ -1,4 +1,4 @@
-"""Tests of jakstat_rules.calibrate.optimize: multistart fits, resume,
+"""Tests of jakstat_rules.calibrate.multistart (and its store): multistart fits, resume,
 failed starts, optimiser choice and the result folder.
 
 References are independent of the code under test: the true parameters that
@@ -18,8 +18,10 @@ import pandas as pd
 import pytest
 
 from jakstat_rules.calibrate.example import EXAMPLE_TRUE, write_example_problem
-from jakstat_rules.calibrate.optimize import FitSettings, StartResult, calibrate
-from jakstat_rules.calibrate.petab_io import write_problem
+from jakstat_rules.calibrate.multistart import calibrate
+from jakstat_rules.calibrate.optimizers import FitSettings
+from jakstat_rules.calibrate.store import StartResult
+from jakstat_rules.petab_io import write_problem
 from jakstat_rules.cli import main
 from jakstat_rules.errors import JakstatInputError
 
@@ -36,13 +38,15 @@ def test_recovers_true_parameters(exact_fit):
     assert summary["n_starts"] == 4
     assert summary["n_converged"] >= 3
     assert math.isfinite(summary["best_fval"])
-    for name in ("summary.json", "best_parameters.tsv", "starts.tsv",
+    for name in ("summary.json", "best_parameters.tsv", "optimize_result.tsv",
                  "waterfall.png", "fit.png", "parameters.png"):
         assert (exact_fit / name).is_file()
     best = pd.read_csv(exact_fit / "best_parameters.tsv", sep="\t").set_index("parameterId")
     assert best.loc["k1", "value"] == pytest.approx(EXAMPLE_TRUE["k1"], rel=1e-4)
-    starts = pd.read_csv(exact_fit / "starts.tsv", sep="\t")
+    assert not (exact_fit / "starts.tsv").exists()  # one results table
+    starts = pd.read_csv(exact_fit / "optimize_result.tsv", sep="\t")
     assert len(starts) == 4 and set(starts["status"]) == {"ok"}
+    assert starts["converged"].sum() == summary["n_converged"]
 
 
 def test_best_fval_is_gaussian_normalisation(exact_problem, exact_fit):
@@ -83,8 +87,8 @@ def test_resume_gives_same_result(exact_problem, tmp_path):
                         plots=False)
     assert (part / "starts" / "start_0000.json").read_bytes() == before
     assert resumed["n_finished"] == 5 and resumed["complete"]
-    a = pd.read_csv(tmp_path / "full" / "starts.tsv", sep="\t").set_index("start")
-    b = pd.read_csv(part / "starts.tsv", sep="\t").set_index("start")
+    a = pd.read_csv(tmp_path / "full" / "optimize_result.tsv", sep="\t").set_index("id")
+    b = pd.read_csv(part / "optimize_result.tsv", sep="\t").set_index("id")
     np.testing.assert_allclose(b.loc[a.index, "fval"], a["fval"], rtol=0, atol=1e-9)
     assert resumed["best_fval"] == pytest.approx(full["best_fval"], abs=1e-9)
 
@@ -129,7 +133,7 @@ def test_failed_simulations_are_recorded(tmp_path):
     yaml_path = _blow_up_problem(tmp_path / "blow")
     summary = calibrate(yaml_path, tmp_path / "fit", n_starts=6, seed=0,
                         progress=False, plots=False, settings=FitSettings(max_redraws=0))
-    starts = pd.read_csv(tmp_path / "fit" / "starts.tsv", sep="\t")
+    starts = pd.read_csv(tmp_path / "fit" / "optimize_result.tsv", sep="\t")
     assert len(starts) == 6
     assert summary["n_failed"] >= 1
     failed = starts[starts["status"] == "failed"]

@@ -14,7 +14,7 @@
   identified by :func:`problem_hash`, which also keys resumable result
   folders.  A PySB model file is loaded with PySB, its network generated
   and exported to SBML by the project's own path
-  (:mod:`jakstat_rules.calibrate.pysb_models`).
+  (:mod:`jakstat_rules.pysb_models`).
 * :func:`write_problem` writes a problem folder (``model.xml``, the four
   tables, ``problem.yaml``) atomically through :mod:`jakstat_rules.io`.
 
@@ -27,6 +27,7 @@ import hashlib
 import logging
 import math
 import os
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -36,6 +37,7 @@ import petab.v2 as petab2
 from petab.v1 import C
 from petab.v1.models import MODEL_TYPE_PYSB, MODEL_TYPE_SBML
 from petab.v1.models.sbml_model import SbmlModel
+from petab.v1.yaml import create_problem_yaml
 from petab.versions import get_major_version
 
 from jakstat_rules.errors import JakstatInputError
@@ -388,27 +390,22 @@ def _written_measurements(problem: petab2.Problem) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- writing
 def write_problem_yaml(folder: str | os.PathLike) -> Path:
-    """Write ``problem.yaml`` for a folder holding the files of :data:`TABLE_FILES`.
+    """Write ``problem.yaml`` for a folder holding the files of :data:`TABLE_FILES`
+    (the YAML of libpetab's ``create_problem_yaml``).
 
     Returns
     -------
     pathlib.Path
         The YAML file.
     """
-    import yaml
-
-    config = {
-        C.PARAMETER_FILE: TABLE_FILES["parameters"],
-        C.FORMAT_VERSION: 1,
-        C.PROBLEMS: [{
-            C.CONDITION_FILES: [TABLE_FILES["conditions"]],
-            C.MEASUREMENT_FILES: [TABLE_FILES["measurements"]],
-            C.SBML_FILES: [TABLE_FILES["model"]],
-            C.OBSERVABLE_FILES: [TABLE_FILES["observables"]],
-        }],
-    }
+    with tempfile.TemporaryDirectory() as tmp:  # libpetab writes; our writer makes it atomic
+        draft = Path(tmp) / "problem.yaml"
+        create_problem_yaml(TABLE_FILES["model"], TABLE_FILES["conditions"],
+                            TABLE_FILES["measurements"], TABLE_FILES["parameters"],
+                            TABLE_FILES["observables"], draft, relative_paths=False)
+        text = draft.read_text(encoding="utf-8")
     path = Path(folder) / "problem.yaml"
-    atomic_write(path, yaml.safe_dump(config, default_flow_style=False, sort_keys=False))
+    atomic_write(path, text)
     return path
 
 

@@ -1,4 +1,4 @@
-"""Tests of jakstat_rules.calibrate.petab_io: reading, linting, supported
+"""Tests of jakstat_rules.petab_io: reading, linting, supported
 features, the problem hash and writing problem folders.
 
 References: libpetab reading the written files itself, the PEtab linter
@@ -14,8 +14,8 @@ import petab.v1 as petab
 import pytest
 
 from jakstat_rules.calibrate.example import write_example_problem
-from jakstat_rules.calibrate.optimize import calibrate
-from jakstat_rules.calibrate.petab_io import (ProblemPayload, load_problem, problem_hash,
+from jakstat_rules.calibrate.multistart import calibrate
+from jakstat_rules.petab_io import (ProblemPayload, load_problem, problem_hash,
                                               write_problem)
 from jakstat_rules.cli import main
 from jakstat_rules.errors import JakstatInputError

@@ -1,0 +1,383 @@
+"""Multistart local optimisation of a PEtab problem.
+
+Starting points are a Latin hypercube on the parameters' PEtab scale (log10
+for rate constants), seeded, so a run is reproducible.  Each start is a local
+optimisation (:mod:`.optimizers`).
+
+Starts run in-process (``workers=1``), on a dask.distributed
+``LocalCluster`` (``workers=K``) or on an existing cluster (``scheduler``),
+see :mod:`.parallel`.
+Each finished start is written atomically to ``OUT/starts/start_NNNN.json``
+as it arrives, and ``summary.json`` is brought up to date; running the same
+command again skips finished starts, so a killed run loses only the starts
+in flight (the folder, its identity and resume checks: :mod:`.store`).
+
+Long runs:
+
+* a run whose every start failed ends with an error naming start 0's reason;
+* a start whose first simulation fails is redrawn from a sequence seeded by
+  (seed, start index) and counted (``redraws``), so a run ends with the
+  number of starts asked for;
+* solver output goes to ``OUT/solver.log`` (:func:`.parallel.solver_log`);
+* ``wall_time_s`` in ``summary.json`` is the sum over invocations.
+
+The result files: :mod:`.results`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from jakstat_rules.errors import JakstatInputError, SimulationError
+from jakstat_rules.io import status, write_record
+
+from .defaults import choose_settings, choose_workers, recheck, start_seconds
+from .compiled import get_compiled
+from .objective import Objective
+from .optimizers import FitSettings, local_fit
+from .parallel import (REPORT_INTERVAL, SOLVER_LOG, Progress, check_scheduler,
+                       report_progress, run_tasks, solver_log)
+from ..petab_io import ProblemPayload, load_problem
+from .results import CONVERGENCE_TOL, write_fit_outputs
+from .store import (StartResult, adopt_earlier_run, check_resume, claim_and_lock,
+                    earlier_invocations, load_records, remove_temporaries, run_identity,
+                    verify_records)
+
+__all__ = ["starting_points", "redraw_points", "run_start", "calibrate"]
+
+log = logging.getLogger("jakstat_rules")
+
+
+def starting_points(lb: np.ndarray, ub: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Latin hypercube of ``n`` points in the box ``[lb, ub]`` (scaled space).
+
+    Parameters
+    ----------
+    lb, ub
+        Bounds on the parameters' PEtab scale.
+    n
+        Number of points.
+    seed
+        Seed; the same seed and ``n`` give the same points.
+
+    Returns
+    -------
+    numpy.ndarray
+        Array (n, len(lb)).
+    """
+    from scipy.stats import qmc
+
+    lb, ub = np.asarray(lb, float), np.asarray(ub, float)
+    if len(lb) == 0:
+        return np.zeros((n, 0))
+    sampler = qmc.LatinHypercube(d=len(lb), rng=np.random.default_rng(seed))
+    return qmc.scale(sampler.random(n), lb, ub)
+
+
+def redraw_points(lb: np.ndarray, ub: np.ndarray, seed: int, start: int) -> Iterator[np.ndarray]:
+    """Replacement starting points of start ``start``: uniform in ``[lb, ub]``.
+
+    The sequence depends only on ``(seed, start)``, not on which worker runs
+    the start or in which order, so a redrawn run is reproducible.
+
+    Parameters
+    ----------
+    lb, ub
+        Bounds on the parameters' PEtab scale.
+    seed
+        Seed of the run.
+    start
+        Start index.
+
+    Yields
+    ------
+    numpy.ndarray
+        One point after the other.
+    """
+    rng = np.random.default_rng([int(seed), int(start)])
+    lb, ub = np.asarray(lb, float), np.asarray(ub, float)
+    while True:
+        yield rng.uniform(lb, ub)
+
+
+
+class StartMonitor:
+    """Reports a running start's progress (evaluations, best NLL so far, elapsed
+    time) through :func:`~jakstat_rules.calibrate.parallel.report_progress`, at most
+    every :data:`~jakstat_rules.calibrate.parallel.REPORT_INTERVAL` seconds."""
+
+    def __init__(self, task: Any, t0: float | None = None) -> None:
+        self.task = task
+        self.t0 = time.perf_counter() if t0 is None else t0
+        self.best = math.inf
+        self._last = self.t0
+
+    def __call__(self, n_eval: int, value: float) -> None:
+        if math.isfinite(value) and value < self.best:
+            self.best = value
+        now = time.perf_counter()
+        if now - self._last >= REPORT_INTERVAL:
+            self._last = now
+            report_progress({"task": self.task, "evaluations": int(n_eval),
+                             "best": self.best if math.isfinite(self.best) else None,
+                             "elapsed": now - self.t0})
+
+
+def _first_value(ob: Objective, x0: np.ndarray) -> tuple[float, str]:
+    """The objective at a starting point, and why it is not finite."""
+    try:
+        ob.evaluate(x0)
+    except SimulationError as exc:
+        return math.inf, f"simulation failed at the starting point: {exc}"
+    f = ob.fval(x0)
+    return f, "" if math.isfinite(f) else "objective is not finite at the starting point"
+
+
+def run_start(payload: ProblemPayload, settings: FitSettings, start: int,
+              x0: np.ndarray, fixed: dict[str, float] | None = None) -> StartResult:
+    """Run one local optimisation; never raises for simulation failures.
+
+    When the objective cannot be evaluated at ``x0`` (a failed simulation
+    or a non-finite value), the point is replaced by the next point of
+    :func:`redraw_points` (``settings.seed``, ``start``), at most
+    ``settings.max_redraws`` times; the rejected points are recorded.
+
+    Parameters
+    ----------
+    payload
+        The problem; it is compiled once per worker process and reused.
+    settings
+        The fit's settings (resolved by :func:`~.defaults.choose_settings`).
+    start
+        Start index (recorded).
+    x0
+        Starting point on the PEtab scale of the free parameters.
+    fixed
+        Estimated parameters held fixed (id -> linear value).
+
+    Returns
+    -------
+    StartResult
+        The record; failures carry ``status="failed"`` and a ``reason``.
+    """
+    t0 = time.perf_counter()
+    rec = StartResult(start=int(start), x0=[float(v) for v in x0])
+    try:
+        cp = get_compiled(payload, settings.rtol, settings.atol)
+        ob = Objective(cp, fixed=fixed, analytic=settings.analytic_scaling,
+                       gradient=settings.gradient)
+        ob.monitor = StartMonitor(start, t0)
+        x0 = np.asarray(x0, float)
+        points = None
+        f0, why = _first_value(ob, x0)
+        while not math.isfinite(f0):
+            rec.rejected.append({"x0": [float(v) for v in x0], "reason": why})
+            if len(rec.rejected) > int(settings.max_redraws):
+                break
+            if points is None:
+                points = redraw_points(ob.lb, ob.ub, settings.seed, start)
+            x0 = next(points)
+            f0, why = _first_value(ob, x0)
+        if not math.isfinite(f0):
+            n = len(rec.rejected)
+            rec.reason = (rec.rejected[0]["reason"] if n == 1 else
+                          f"no starting point could be evaluated (the design point and "
+                          f"{n - 1} redrawn); first: {rec.rejected[0]['reason']}")
+        else:
+            rec.x0, rec.fval0 = [float(v) for v in x0], f0
+            fit = local_fit(ob, x0, settings)
+            rec.x = [float(v) for v in fit.x]
+            rec.n_fev, rec.message, rec.exitflag = fit.n_fev, fit.message, fit.exitflag
+            rec.fval = ob.fval(fit.x)
+            if math.isfinite(rec.fval):
+                rec.parameters = ob.full_parameters(fit.x)
+                rec.status = "ok"
+            else:
+                rec.reason = "simulation failed at the optimiser's result"
+    except SimulationError as exc:
+        rec.reason = f"simulation failed: {exc}"
+    except Exception as exc:  # recorded, the run goes on
+        rec.reason = f"{type(exc).__name__}: {exc}"
+    rec.time_s = time.perf_counter() - t0
+    return rec
+
+
+def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
+              n_starts: int = 50, seed: int = 0, workers: int | None = None,
+              scheduler: str | None = None, processes: bool = True,
+              progress: bool = True, max_new_starts: int | None = None,
+              export_sbml: bool = False, plots: bool = True,
+              settings: FitSettings | None = None) -> dict:
+    """Fit a PEtab v1 problem by multistart local optimisation.
+
+    Parameters
+    ----------
+    problem_yaml
+        The PEtab problem (SBML model).
+    out_dir
+        Result folder.  An existing folder is resumed if it holds results of
+        the same run (problem, number of starts, seed, settings); otherwise
+        :class:`JakstatInputError`.  It is locked while the run lasts.
+    n_starts, seed
+        Number of starts and seed of their Latin hypercube.
+    workers
+        1 runs in this process; K > 1 starts a dask ``LocalCluster``; None
+        (the default) chooses: all cores when the starts to run are
+        expected to take over a minute, else 1
+        (:func:`~jakstat_rules.calibrate.defaults.choose_workers`).
+    scheduler
+        Address of an existing dask scheduler.
+    processes
+        LocalCluster with processes (default) or threads.
+    progress
+        Show a live progress line (stderr).
+    max_new_starts
+        Stop after this many newly finished starts (time-boxed runs); the
+        next call resumes.
+    export_sbml
+        Also write the fitted model as SBML and a COPASI file.
+    plots
+        Write the PNG plots.
+    settings
+        Further settings; ``n_starts`` and ``seed`` above take precedence.
+
+    Returns
+    -------
+    dict
+        The content of ``summary.json``.
+
+    Raises
+    ------
+    JakstatInputError
+        Bad settings, problem or output folder (another run's results, a
+        folder in use by another run), or an unreachable scheduler: all
+        checked before the first start.  After the run (its records and
+        summary written), when every start failed: the first start's reason.
+    """
+    t_start = time.perf_counter()  # wall time of this invocation, reading the problem included
+    base = settings or FitSettings()
+    settings = FitSettings(**{**asdict(base), "n_starts": int(n_starts),
+                              "seed": int(seed)})
+    settings.check()
+    if max_new_starts is not None and int(max_new_starts) < 0:
+        raise JakstatInputError(f"max_new_starts {max_new_starts!r}: expected "
+                                f"an integer >= 0")
+    problem = load_problem(problem_yaml)
+    payload = ProblemPayload.from_problem(problem)
+    if scheduler is not None:
+        check_scheduler(scheduler)
+    out = Path(out_dir)
+    choice = choose_settings(payload, settings, out)
+    settings = choice.settings
+    cp = get_compiled(payload, settings.rtol, settings.atol)
+    identity = run_identity(payload.hash, settings)
+    earlier = check_resume(out, identity)
+    ob = Objective(cp, analytic=settings.analytic_scaling, gradient=settings.gradient)
+    design = starting_points(ob.lb, ob.ub, settings.n_starts, settings.seed)
+    with contextlib.ExitStack() as stack:
+        claim_and_lock(out, "fit", identity, stack, prepare=(
+            (lambda: adopt_earlier_run(out, identity, design)) if earlier else None))
+        stack.enter_context(solver_log(out / SOLVER_LOG, f"jakstat calibrate {problem_yaml}"))
+        start_dir = out / "starts"
+        start_dir.mkdir(exist_ok=True)
+        remove_temporaries(out)
+        remove_temporaries(start_dir)
+        records = verify_records(ob, load_records(start_dir, identity, design), start_dir)
+        invocations = earlier_invocations(out)
+        this = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "wall_time_s": 0.0,
+                "new_starts": 0}
+        invocations.append(this)
+        todo = [i for i in range(settings.n_starts) if i not in records]
+        if max_new_starts is not None:
+            todo = todo[: int(max_new_starts)]
+        if scheduler is None:
+            workers, why = choose_workers(workers, len(todo), start_seconds(choice))
+        else:
+            why = f"dask scheduler {scheduler}"
+        if todo:
+            status(choice.line(workers, why))
+
+        extra: dict[str, Any] = {"choice": {"notes": choice.notes,
+                                            "measured": choice.measured}}
+
+        def write_outputs(final: bool) -> dict:
+            this["wall_time_s"] = time.perf_counter() - t_start
+            return write_fit_outputs(out, cp, ob, records, settings, problem_yaml,
+                                     invocations=invocations, plots=plots, final=final,
+                                     extra=extra)
+
+        def on_result(rec: StartResult) -> None:
+            rec.run = identity
+            write_record(start_dir / f"start_{rec.start:04d}.json", rec.to_dict())
+            records[rec.start] = rec
+            this["new_starts"] += 1
+            write_outputs(final=False)
+
+        def postfix() -> dict:
+            fvals = [r.fval for r in records.values() if r.ok]
+            best = min(fvals, default=math.inf)
+            return {"best NLL": f"{best:.6g}",
+                    "converged": sum(f <= best + CONVERGENCE_TOL for f in fvals),
+                    "failed": sum(not r.ok for r in records.values())}
+
+        bar = Progress("starts", settings.n_starts, unit="start", postfix=postfix,
+                       done=sum(i in records for i in range(settings.n_starts)))
+        tasks = [(settings, i, design[i]) for i in todo]
+        try:
+            run_tasks(run_start, payload, tasks, on_result, workers=workers,
+                      scheduler=scheduler, processes=processes,
+                      progress=bar if progress else None, key=lambda task: task[1])
+        except BaseException:
+            with contextlib.suppress(Exception):  # keep this invocation's wall time
+                write_outputs(final=False)
+            raise
+        extra["recheck"] = _recheck_best(payload, settings, ob, records)
+        summary = write_outputs(final=True)
+        if records and not any(r.ok for r in records.values()):
+            first = records[min(records)]
+            raise JakstatInputError(
+                f"every start failed ({len(records)} of {settings.n_starts} run; the start "
+                f"records are in {str(out / 'starts')!r}); start {first.start}: "
+                f"{' '.join(first.reason.split())}: expected a problem whose objective can "
+                f"be evaluated (the solvers' messages are in {str(out / SOLVER_LOG)!r})")
+        if export_sbml and summary.get("best_parameters"):
+            from .export import export_fit
+
+            export_fit(problem_yaml, summary["best_parameters"], out)
+    return summary
+
+
+def _recheck_best(payload: ProblemPayload, settings: FitSettings, ob: Objective,
+                  records: dict[int, StartResult]) -> dict[str, Any] | None:
+    """Re-evaluate the best fit at the engine's tight tolerances and say so in one line
+    (a warning when the difference would change which starts count as converged)."""
+    ok = [r for r in records.values() if r.ok and r.parameters]
+    if not ok:
+        return None
+    best = min(ok, key=lambda r: r.fval)
+    try:
+        result = recheck(payload, settings, ob.x_from_parameters(best.parameters), best.fval)
+    except SimulationError as exc:
+        log.warning("jakstat: the best fit could not be re-evaluated at tight tolerances "
+                    "(%s)", exc)
+        return None
+    if result is None:
+        return None
+    diff = result["difference"]
+    status("best NLL %.6g; re-evaluated at rtol %g, atol %g: %.6g (difference %+.2g)",
+           best.fval, result["rtol"], result["atol"], result["fval"], diff)
+    if not math.isfinite(diff) or abs(diff) > CONVERGENCE_TOL:
+        log.warning("jakstat: the fit's tolerances (rtol %g, atol %g) change the best NLL by "
+                    "%.3g, more than the %.2g that counts a start as converged: re-run with "
+                    "tighter --rtol/--atol (e.g. 1e-8) into another --out", settings.rtol,
+                    settings.atol, diff, CONVERGENCE_TOL)
+    return result

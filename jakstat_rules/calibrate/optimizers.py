@@ -1,0 +1,257 @@
+"""Local optimisers of one start, and the settings of a fit.
+
+One function per optimiser (``--optimizer``), dispatched by :func:`local_fit`:
+
+* ``trf``: :func:`scipy.optimize.least_squares` (trust-region reflective,
+  bounds) on the residual vector of
+  :class:`~jakstat_rules.calibrate.objective.Objective` when every
+  observable has normal noise; otherwise L-BFGS-B on the negative
+  log-likelihood;
+* ``fides``: the Fides trust-region optimiser with the Gauss-Newton Hessian
+  of the residuals (BFGS updates for objectives that are no sum of squares);
+* ``lbfgsb``: scipy's L-BFGS-B.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from scipy.optimize import approx_fprime, least_squares, minimize
+
+from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL
+from jakstat_rules.errors import JakstatInputError
+
+from .defaults import AUTO, FD_TOL
+from .objective import GRADIENTS, Objective
+
+__all__ = ["OPTIMIZERS", "FitSettings", "settings_of_fit", "LocalFit", "local_fit",
+           "trf_fit", "lbfgsb_fit", "fides_fit", "residual_jacobian"]
+
+#: Local optimisers (``--optimizer``); see :func:`local_fit`.
+OPTIMIZERS = ("trf", "fides", "lbfgsb")
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """Settings of a multistart fit (stored in ``run.json``).
+
+    Attributes
+    ----------
+    n_starts
+        Number of local optimisations.
+    seed
+        Seed of the Latin hypercube of starting points.
+    rtol, atol
+        CVODE tolerances of the fit (``--rtol``/``--atol``); None: chosen by
+        :func:`~jakstat_rules.calibrate.defaults.choose_settings` (1e-6 and a
+        thousandth of that times the model's median initial amount with exact
+        derivatives, the engine's 1e-10 with finite differences, whose
+        difference quotients looser tolerances make noisy).
+    max_nfev
+        Maximal objective evaluations per start.
+    tol
+        ``ftol``/``xtol``/``gtol`` of the local optimiser; None: chosen (1e-6
+        with exact derivatives, 1e-8 with finite differences: the NLL is then
+        settled to 1e-6 of its value or better, far below the 0.1 that counts a
+        start as converged).
+    diff_step
+        Relative finite-difference step (on the parameter scale).
+    analytic_scaling
+        Solve multiplicative scaling factors in closed form.
+    optimizer
+        Local optimiser: ``trf`` (scipy's least-squares trust region on the
+        residuals), ``fides`` (trust region with gradient and Gauss-Newton
+        Hessian, or BFGS when the objective is no sum of squares) or
+        ``lbfgsb`` (scipy's L-BFGS-B); ``trf`` falls back to ``lbfgsb`` for
+        objectives that are no sum of squares.
+    gradient
+        ``auto`` (the default: chosen by what one derivative costs each way,
+        :func:`~jakstat_rules.calibrate.defaults.choose_settings`), ``fd``
+        (finite differences on the simulation core) or ``exact`` (forward
+        sensitivities, :mod:`.sensitivities`).
+    max_redraws
+        A start whose first evaluation fails (simulation error or
+        non-finite objective) is moved to a new point drawn uniformly in the
+        bounds, at most this many times (0: never; the start is then
+        recorded as failed).
+    """
+
+    n_starts: int = 50
+    seed: int = 0
+    rtol: float | None = None
+    atol: float | None = None
+    max_nfev: int = 1000
+    tol: float | None = None
+    diff_step: float = 1e-5
+    analytic_scaling: bool = True
+    optimizer: str = "trf"
+    gradient: str = AUTO
+    max_redraws: int = 20
+
+    def check(self) -> None:
+        """Raise :class:`JakstatInputError` for impossible values."""
+        if int(self.n_starts) < 1:
+            raise JakstatInputError(f"--starts {self.n_starts!r}: expected a "
+                                    f"positive integer")
+        if int(self.seed) < 0:
+            raise JakstatInputError(f"--seed {self.seed!r}: expected an "
+                                    f"integer >= 0")
+        if self.optimizer not in OPTIMIZERS:
+            raise JakstatInputError(f"--optimizer {self.optimizer!r}: expected one of "
+                                    f"{list(OPTIMIZERS)}")
+        if self.gradient not in (AUTO, *GRADIENTS):
+            raise JakstatInputError(f"--gradient {self.gradient!r}: expected one of "
+                                    f"{[AUTO, *GRADIENTS]}")
+        for name in ("rtol", "atol", "tol"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float))
+                                          and 0.0 < float(value) < 1.0):
+                raise JakstatInputError(f"{name} {value!r}: expected a tolerance between 0 "
+                                        f"and 1, for example 1e-8")
+        if self.gradient == "exact":
+            from .sensitivities import MISSING_MESSAGE, available
+
+            if not available():
+                raise JakstatInputError(MISSING_MESSAGE)
+        if int(self.max_redraws) < 0:
+            raise JakstatInputError(f"max_redraws {self.max_redraws!r}: expected an "
+                                    f"integer >= 0")
+
+def settings_of_fit(fit: dict, **changes: Any) -> FitSettings:
+    """The :class:`FitSettings` stored in a fit summary, with ``changes`` applied."""
+    stored = {k: v for k, v in fit.get("settings", {}).items()
+              if k in FitSettings.__dataclass_fields__}
+    settings = FitSettings(**{**stored, **changes})
+    # a fit records resolved settings; fill what a hand-made summary may lack
+    return replace(settings,
+                   rtol=DEFAULT_RTOL if settings.rtol is None else settings.rtol,
+                   atol=DEFAULT_ATOL if settings.atol is None else settings.atol,
+                   tol=FD_TOL if settings.tol is None else settings.tol,
+                   gradient="fd" if settings.gradient == AUTO else settings.gradient)
+
+
+@dataclass(frozen=True)
+class LocalFit:
+    """Result of one local optimisation.
+
+    Attributes
+    ----------
+    x
+        Final point (free parameters, PEtab scale).
+    n_fev
+        Objective (or residual) evaluations.
+    message
+        The optimiser's message.
+    exitflag
+        The optimiser's status code (scipy's ``status``, as pyPESTO records it).
+    """
+
+    x: np.ndarray
+    n_fev: int
+    message: str
+    exitflag: int = 0
+
+
+def trf_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
+    """scipy's least-squares trust region on :meth:`Objective.residuals`."""
+    exact = settings.gradient == "exact"
+    res = least_squares(ob.residuals, x0, jac=ob.jacobian if exact else "2-point",
+                        bounds=(ob.lb, ob.ub), method="trf", x_scale="jac",
+                        ftol=settings.tol, xtol=settings.tol, gtol=settings.tol,
+                        max_nfev=settings.max_nfev, diff_step=settings.diff_step)
+    return LocalFit(res.x, int(res.nfev), str(res.message), int(res.status))
+
+
+def lbfgsb_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
+    """scipy's L-BFGS-B on :meth:`Objective.fval`."""
+    options = {"maxfun": settings.max_nfev, "ftol": settings.tol, "gtol": settings.tol}
+    bounds = list(zip(ob.lb, ob.ub))
+    if settings.gradient == "exact":
+        res = minimize(ob.fval_and_gradient, x0, jac=True, method="L-BFGS-B",
+                       bounds=bounds, options=options)
+    else:
+        res = minimize(ob.fval, x0, method="L-BFGS-B", bounds=bounds,
+                       options={**options, "eps": settings.diff_step})
+    return LocalFit(res.x, int(res.nfev), str(res.message), int(res.status))
+
+
+def fides_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
+    """Fides with the Gauss-Newton Hessian of the residuals, or BFGS updates."""
+    import fides  # only the fides optimiser needs it (0.2 s to import)
+
+    def gradient(x: np.ndarray) -> tuple[float, np.ndarray]:
+        if settings.gradient == "exact":
+            return ob.fval_and_gradient(x)
+        f = ob.fval(x)
+        step = settings.diff_step * np.maximum(1.0, np.abs(x))
+        return f, approx_fprime(x, ob.fval, step)
+
+    if ob.least_squares:
+        def fun(x):
+            f, g = gradient(x)
+            jac = residual_jacobian(ob, x, settings)
+            return f, g, jac.T @ jac
+        hessian = None
+    else:
+        fun = gradient
+        hessian = fides.BFGS()
+    logging.getLogger("fides").setLevel(logging.WARNING)
+    opt = fides.Optimizer(fun, ub=np.asarray(ob.ub, float), lb=np.asarray(ob.lb, float),
+                          hessian_update=hessian, verbose=logging.WARNING,
+                          options={fides.Options.MAXITER: int(settings.max_nfev),
+                                   fides.Options.FATOL: 0.0,
+                                   fides.Options.FRTOL: float(settings.tol),
+                                   fides.Options.XTOL: float(settings.tol),
+                                   fides.Options.GATOL: 1e-8})
+    try:
+        opt.minimize(np.asarray(x0, float))
+    except Exception as exc:  # Fides raises on non-finite values at the start
+        return LocalFit(np.asarray(x0, float), 1, f"fides: {exc}", -1)
+    x = opt.x_min if opt.x_min is not None else np.asarray(x0, float)
+    return LocalFit(np.asarray(x, float), int(opt.iteration), str(opt.exitflag),
+                    int(getattr(opt.exitflag, "value", 0)))
+
+
+def local_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
+    """One local optimisation from ``x0`` with the optimiser of ``settings``.
+
+    ``trf`` (:func:`trf_fit`) runs scipy's least-squares trust region on
+    :meth:`Objective.residuals` (every observable with normal noise;
+    otherwise L-BFGS-B on :meth:`Objective.fval`); ``fides``
+    (:func:`fides_fit`) the Fides trust-region optimiser (Fröhlich & Sorger
+    2022) with the gradient and the Gauss-Newton Hessian ``J.T @ J`` of the
+    residuals (BFGS updates when the objective is no sum of squares);
+    ``lbfgsb`` (:func:`lbfgsb_fit`) scipy's L-BFGS-B.  With
+    ``settings.gradient == "exact"`` the derivatives are the objective's
+    exact ones (forward sensitivities); with ``"fd"`` finite differences of
+    relative step ``settings.diff_step``.
+
+    Parameters
+    ----------
+    ob
+        The objective.
+    x0
+        Starting point (free parameters, PEtab scale).
+    settings
+        The fit's settings (resolved: ``tol`` is a number).
+    """
+    if len(x0) == 0:
+        return LocalFit(x0, 1, "no free parameters")
+    if settings.optimizer == "fides":
+        return fides_fit(ob, x0, settings)
+    if settings.optimizer == "trf" and ob.least_squares:
+        return trf_fit(ob, x0, settings)
+    return lbfgsb_fit(ob, x0, settings)
+
+
+def residual_jacobian(ob: Objective, x: np.ndarray, settings: FitSettings) -> np.ndarray:
+    """Jacobian of :meth:`Objective.residuals` at ``x``: exact with
+    ``settings.gradient == "exact"``, else forward differences of relative
+    step ``settings.diff_step`` (as scipy's ``least_squares`` takes them)."""
+    if settings.gradient == "exact":
+        return ob.jacobian(x)
+    step = settings.diff_step * np.maximum(1.0, np.abs(x))
+    return approx_fprime(np.asarray(x, float), ob.residuals, step)
