@@ -45,6 +45,7 @@ Examples
 """
 from __future__ import annotations
 
+import math
 import logging
 import os
 import threading
