@@ -45,8 +45,8 @@ Examples
 """
 from __future__ import annotations
 
-import math
 import logging
+import math
 import os
 import threading
 from pathlib import Path

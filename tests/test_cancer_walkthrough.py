@@ -17,7 +17,7 @@ FENCE = re.compile(r"^```(\w+)([^\n]*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 def test_walkthrough_commands(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     Path("bad.yaml").write_text("periods: [{time: 0, changes: {ruxolitinib_oral_mg: -20}}]\n")
-    blocks = [(m.group(1), m.group(2).strip(), m.group(3)) for m in FENCE.finditer(DOC.read_text())]
+    blocks = [(m.group(1), m.group(2).strip(), m.group(3)) for m in FENCE.finditer(DOC.read_text(encoding="utf-8"))]
     ran, last_rc = 0, None
     for kind, arg, text in blocks:
         if kind == "yaml" and arg:

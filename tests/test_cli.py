@@ -58,8 +58,11 @@ def test_dose_response_writes_tables_and_plot(tmp_path):
 def test_scenarios_lists_the_condition_table(capsys):
     from jakstat_rules.conditions import CONDITIONS
     assert main(["scenarios"]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
+    conditions, _, schedules = capsys.readouterr().out.strip().partition("\n\n")
+    lines = conditions.splitlines()
     assert [line.split()[0] for line in lines] == list(CONDITIONS)
+    from jakstat_rules.conditions import SCHEDULES
+    assert [line.split()[0] for line in schedules.splitlines()[1:]] == list(SCHEDULES)
     assert "ruxolitinib_nM=1000" in next(line for line in lines if "ruxolitinib" in line)
 
 

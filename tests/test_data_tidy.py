@@ -222,7 +222,7 @@ BAD_ROWS = {
                               "expected an empty cell"),
 }
 HEADER_ERRORS = {
-    "unknown input": ("experiment,IL6_pM,time_min,value\nr1,10,5,1\n", "'IL6_pM'",
+    "unknown input": ("experiment,IL2_pM,time_min,value\nr1,10,5,1\n", "'IL2_pM'",
                       "expected experiment, input columns"),
     "unknown unit": ("experiment,IFNb_U/mL,time_min,value\nr1,10,5,1\n", "'U/mL'",
                      "cannot be converted"),

@@ -16,18 +16,21 @@ __all__ = ["MOLAR_MASSES", "InputColumn"]
 #: Molar masses (g/mol) used to convert mass concentrations (ng/mL, ...).
 #: Interferons: average mass of the recombinant human polypeptide (DrugBank:
 #: IFN alfa-2a DB00034, IFN beta-1a DB00060 - 22.5 kDa when glycosylated -,
-#: IFN gamma-1b DB00033; one IFN-gamma chain, as one IFNG unit of the model).
+#: IFN gamma-1b DB00033; one IFN-gamma chain, as one IFNG unit of the model);
+#: IL-6: the mature human chain (UniProt P05231 residues 30-212, 183 amino
+#: acids), 20.9 kDa unglycosylated as recombinant IL-6 is sold.
 #: Drugs: free base (PubChem; salts weigh more).  Mouse or other preparations
 #: differ: give the vendor's value with ``--molar-mass NAME=G_PER_MOL``.
 MOLAR_MASSES: dict[str, float] = {
     "IFNa": 19241.1,
     "IFNb": 20027.0,
     "IFNg": 17145.6,
+    "IL6": 20900.0,
     "ruxolitinib": 306.37,
     "tofacitinib": 312.37,
 }
 
-_LABELS = {"IFNa": "IFN-alpha", "IFNb": "IFN-beta", "IFNg": "IFN-gamma",
+_LABELS = {"IFNa": "IFN-alpha", "IFNb": "IFN-beta", "IFNg": "IFN-gamma", "IL6": "IL-6",
            "ruxolitinib": "ruxolitinib", "tofacitinib": "tofacitinib", "IR": "radiation"}
 # molar units: power of ten of one unit in mol/L
 _MOLAR = {"fM": -15, "pM": -12, "nM": -9, "uM": -6, "µM": -6, "μM": -6, "mM": -3, "M": 0}
