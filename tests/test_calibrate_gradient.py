@@ -115,6 +115,7 @@ def test_gradient_fujita():
 
 @needs_data
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_gradient_kirby(tmp_path):
     from jakstat_rules.data.kirby import write_kirby_petab
 

@@ -46,6 +46,7 @@ def supplement(fit_dir, tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_archive_holds_every_file_and_passes_the_validators(supplement):
     from jakstat_rules.supplement.archive import archive_problems
 
@@ -93,6 +94,7 @@ def test_archive_holds_every_file_and_passes_the_validators(supplement):
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_archive_passes_the_biosimulators_validator(supplement):
     """BioSimulators' validator (biosimulators-utils, independent of the build's own checks)
     reads the archive, its manifest and metadata, every SED-ML file against its models and
@@ -113,6 +115,7 @@ def fit_dir_of(supplement: Path) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_sedml_reruns_in_copasi_and_tellurium_match_the_tables(supplement, tmp_path):
     omex = supplement / "jakstat_supplement.omex"
     folder = supplement / "jakstat_supplement"
@@ -245,6 +248,7 @@ def own_fit(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_supplement_of_a_fit_of_own_data(own_fit, tmp_path):
     from jakstat_rules.export.revision import CREATED, MODIFIED
     from jakstat_rules.supplement.archive import archive_problems
@@ -309,6 +313,7 @@ def test_supplement_of_a_fit_of_own_data(own_fit, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_a_fit_of_a_problem_on_another_model_is_refused(own_fit, tmp_path, capsys):
     import libsbml
 
