@@ -28,8 +28,14 @@ def _calibrate(problem: Path, out: Path, *extra: str) -> int:
 def _warnings(capsys) -> list[str]:
     """The lines a run printed on stderr besides its status lines."""
     return [line for line in capsys.readouterr().err.splitlines()
-            if line.strip() and not line.startswith("jakstat: settings: ")
-            and "re-evaluated at" not in line]
+            if line.strip() and not _status(line)]
+
+
+def _status(line: str) -> bool:
+    """A status line: the settings chosen, the re-check of the best fit, or work in
+    progress (a cold cache compiles the model: ``jakstat: compiling ... ...``)."""
+    return (line.startswith("jakstat: settings: ") or "re-evaluated at" in line
+            or (line.startswith("jakstat: ") and line.endswith(" ...")))
 
 
 # -- start records: checksum and re-evaluation ---------------------------------------------
@@ -209,8 +215,7 @@ def test_a_run_whose_every_start_fails_exits_with_the_first_reason(tmp_path, cap
     capsys.readouterr()
     assert main(["calibrate", str(problem), "--out", str(out), "--starts", "2",
                  "--no-progress"]) == 2
-    err = [line for line in capsys.readouterr().err.splitlines()
-           if line.strip() and not line.startswith("jakstat: settings: ")]
+    err = _warnings(capsys)
     assert len(err) == 1 and err[0].startswith("jakstat: error: every start failed (2 of 2 "), err
     assert "start 0: no starting point could be evaluated" in err[0]
     assert json.loads((out / "summary.json").read_text())["n_failed"] == 2
