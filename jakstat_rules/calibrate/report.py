@@ -101,13 +101,11 @@ def plot_waterfall(table: pd.DataFrame, path: Path, tol: float = 0.1) -> Path:
 
 
 # ----------------------------------------------------------------------------- names
-def _condition_values(cp, condition_id: str) -> tuple[dict[str, float], dict[str, float | str]]:
-    """Doses (model inputs, numeric) and the other settings of a condition (numbers or ids)."""
-    if not condition_id:
-        return {}, {}
-    row = cp.payload.condition_df.loc[condition_id]
+def _split(values) -> tuple[dict[str, float], dict[str, float | str]]:
+    """Doses (model inputs, numeric) and the other settings (numbers or ids) of
+    ``(target, value)`` pairs."""
     doses, other = {}, {}
-    for col, val in row.items():
+    for col, val in values:
         if col == C.CONDITION_NAME or (isinstance(val, float) and math.isnan(val)):
             continue
         try:
@@ -121,13 +119,34 @@ def _condition_values(cp, condition_id: str) -> tuple[dict[str, float], dict[str
     return doses, other
 
 
+def _unit_settings(cp, unit) -> tuple[tuple[dict, dict], tuple[dict, dict]]:
+    """(pre-equilibration, simulation) settings of a unit as :func:`_split` gives them:
+    its PEtab v1 condition rows, or the changes of its PEtab v2 experiment's
+    periods (pre-equilibration: the period at ``-inf``)."""
+    payload = cp.payload
+    if payload.v2 is None:
+        rows = [payload.condition_df.loc[cid].items() if cid else ()
+                for cid in (unit.preequilibration_id, unit.simulation_id)]
+        return _split(rows[0]), _split(rows[1])
+    conditions = {c.id: c for c in payload.v2.conditions}
+    pre: dict[str, object] = {}
+    main: dict[str, object] = {}
+    for experiment in payload.v2.experiments:
+        if experiment.id != unit.simulation_id:
+            continue
+        for period in experiment.periods:
+            into = pre if period.time == -math.inf else main
+            for cid in period.condition_ids:
+                into.update((c.target_id, c.target_value) for c in conditions[cid].changes)
+    return _split(pre.items()), _split(main.items())
+
+
 def _panel(cp, unit) -> tuple[tuple, str]:
     """Sort key and title of the panel of a simulation unit: its doses in words."""
-    doses, other = _condition_values(cp, unit.simulation_id)
+    (pre_doses, _), (doses, other) = _unit_settings(cp, unit)
     words = [f"{k} = {v:.6g}" if isinstance(v, float) else f"{k} = {v}"
              for k, v in sorted(other.items())]
     title = ", ".join(([doses_label(doses)] if any(doses.values()) or not words else []) + words)
-    pre_doses, _ = _condition_values(cp, unit.preequilibration_id)
     if any(pre_doses.values()):
         title = f"{doses_label(pre_doses)}, then {title}"
     settings = tuple((k, isinstance(v, str), v) for k, v in sorted(other.items()))  # numerically

@@ -306,6 +306,96 @@ class ObservableSensitivities:
         return h, sigma, dh, dsigma
 
 
+def _v2_unit_conditions(cp) -> tuple["pd.DataFrame", list[tuple[str, str]]]:
+    """A PEtab v1 condition table standing for the units of a PEtab v2 problem's plan.
+
+    AMICI's PEtab v1 reading replays a (pre-equilibration, simulation) pair of
+    conditions.  A v2 experiment of one period at time 0, or of a
+    pre-equilibration period (``-inf``) and one at 0, is such a pair: each
+    period becomes a condition ``jakstat_unit_<u>_pre`` / ``_sim`` setting
+    what the period sets (a number, or the id of an estimated parameter).
+    The parameter table's own values, which the first period also sets, are
+    left to the parameter table, as PEtab v1 has it.  A parameter a
+    simulation period does not change keeps its pre-equilibration value; a
+    species it does not set, its current value (NaN).
+
+    Returns
+    -------
+    (condition_df, pairs)
+        The table (index ``conditionId``) and, per unit, its
+        (pre-equilibration id or ``""``, simulation id).
+
+    Raises
+    ------
+    JakstatInputError
+        For an experiment of other periods, or a value given by a formula.
+    """
+    import pandas as pd
+    from petab.v1 import C as PC
+
+    table = cp.parameters
+    rows: dict[str, dict[str, object]] = {}
+    pairs: list[tuple[str, str]] = []
+    parameter_columns: set[str] = set()
+    for u, unit in enumerate(cp.plan.units):
+        times = [period.time for period in unit.periods]
+        if times not in ([0.0], [-np.inf, 0.0]):
+            raise JakstatInputError(
+                f"experiment {unit.name!r} has periods starting at {times}: AMICI replays one "
+                f"period at 0, or a pre-equilibration and one period at 0")
+        ids = [f"jakstat_unit_{u}_{suffix}"
+               for suffix in (("pre", "sim") if len(times) == 2 else ("sim",))]
+        for cid, period in zip(ids, unit.periods):
+            row: dict[str, object] = {}
+            for a in period.settings.parameters + period.settings.states:
+                if a.formula is not None:
+                    raise JakstatInputError(
+                        f"experiment {unit.name!r} sets {a.target!r} to the formula "
+                        f"{a.formula.text!r}: AMICI's condition tables take numbers and "
+                        f"parameter ids")
+                own = table.position(a.target) if a.target in table.nominal_all else None
+                if a.target in table.nominal_all and (
+                        a.estimated == (own if own is not None else -1)
+                        and (a.estimated >= 0 or a.constant == table.nominal_all[a.target])):
+                    continue  # the parameter table's own value
+                if a.target in table.nominal_all:
+                    raise JakstatInputError(
+                        f"experiment {unit.name!r} changes {a.target!r}, a parameter of the "
+                        f"parameter table: PEtab v1 condition tables cannot")
+                row[a.target] = cp.estimated_ids[a.estimated] if a.estimated >= 0 \
+                    else a.constant
+                if a in period.settings.parameters:
+                    parameter_columns.add(a.target)
+            rows[cid] = row
+        pairs.append((ids[0], ids[1]) if len(ids) == 2 else ("", ids[0]))
+    columns = sorted({c for row in rows.values() for c in row})
+    for pre, sim in pairs:
+        for cid in ([pre] if pre else []) + [sim]:
+            for c in columns:
+                if c in rows[cid]:
+                    continue
+                if c not in parameter_columns:
+                    rows[cid][c] = np.nan  # a species or compartment keeps its value
+                elif cid == sim and pre and c in rows[pre]:
+                    rows[cid][c] = rows[pre][c]
+                else:
+                    rows[cid][c] = cp.model_values[c]
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
+    frame.index.name = PC.CONDITION_ID
+    return frame, pairs
+
+
+def _v1_parameter_table(parameter_df):
+    """A PEtab v2 parameter table in PEtab v1's columns (every parameter on linear
+    scale: the derivatives are taken with respect to linear values anyway)."""
+    from petab.v1 import C as PC
+
+    out = parameter_df[[PC.LOWER_BOUND, PC.UPPER_BOUND, PC.NOMINAL_VALUE, PC.ESTIMATE]].copy()
+    out.insert(0, PC.PARAMETER_SCALE, PC.LIN)
+    out[PC.ESTIMATE] = out[PC.ESTIMATE].astype(int)
+    return out
+
+
 def unit_problem(cp):
     """The derived PEtab problem :class:`UnitSensitivities` gives AMICI, and where its rows go.
 
@@ -315,9 +405,10 @@ def unit_problem(cp):
         ``payload``: observables ``jakstat_quantity_<j>`` = the model
         quantities the problem's observables read (``cp``'s columns), noise 1;
         one measurement row per unit, time and quantity (the unit's
-        representative conditions); the parameters the model or the condition
-        table use.  ``cells``: per measurement row, (unit, time index, quantity
-        index), an int array (rows, 3).
+        representative conditions; for PEtab v2, the conditions of
+        :func:`_v2_unit_conditions`); the parameters the model or the
+        condition table use.  ``cells``: per measurement row, (unit, time
+        index, quantity index), an int array (rows, 3).
     """
     import pandas as pd
     from petab.v1 import C as PC
@@ -325,6 +416,12 @@ def unit_problem(cp):
     from ..petab_io import ProblemPayload, problem_hash
 
     payload = cp.payload
+    if payload.v2 is not None:
+        condition_df, pairs = _v2_unit_conditions(cp)
+        parameter_df = _v1_parameter_table(payload.parameter_df)
+    else:
+        condition_df, parameter_df = payload.condition_df, payload.parameter_df
+        pairs = [(unit.preequilibration_id, unit.simulation_id) for unit in cp.plan.units]
     quantities = list(cp.quantities)
     obs_ids = [f"jakstat_quantity_{k}" for k in range(len(quantities))]
     observable_df = pd.DataFrame({PC.OBSERVABLE_ID: obs_ids,
@@ -332,23 +429,23 @@ def unit_problem(cp):
                                   PC.NOISE_FORMULA: ["1"] * len(obs_ids)}
                                  ).set_index(PC.OBSERVABLE_ID)
     rows, cells = [], []
-    for u, unit in enumerate(cp.plan.units):
+    for u, (unit, (pre, sim)) in enumerate(zip(cp.plan.units, pairs)):
         for i, t in enumerate(unit.times):
             for j, oid in enumerate(obs_ids):
                 rows.append({PC.OBSERVABLE_ID: oid,
-                             PC.PREEQUILIBRATION_CONDITION_ID: unit.preequilibration_id or np.nan,
-                             PC.SIMULATION_CONDITION_ID: unit.simulation_id,
+                             PC.PREEQUILIBRATION_CONDITION_ID: pre or np.nan,
+                             PC.SIMULATION_CONDITION_ID: sim,
                              PC.TIME: float(t), PC.MEASUREMENT: 0.0})
                 cells.append((u, i, j))
     mdf = pd.DataFrame(rows)
-    if not any(unit.preequilibration_id for unit in cp.plan.units):
+    if not any(pre for pre, _ in pairs):
         mdf = mdf.drop(columns=[PC.PREEQUILIBRATION_CONDITION_ID])
     used = set(cp.model_values)  # parameters of the model or the condition table
-    for col in payload.condition_df.columns:
-        used |= {str(v) for v in payload.condition_df[col] if isinstance(v, str)}
-    pdf = payload.parameter_df[payload.parameter_df.index.isin(used)]
-    derived = ProblemPayload(payload.sbml, payload.condition_df, mdf, observable_df, pdf,
-                             hash=problem_hash(payload.sbml, payload.condition_df, mdf,
+    for col in condition_df.columns:
+        used |= {str(v) for v in condition_df[col] if isinstance(v, str)}
+    pdf = parameter_df[parameter_df.index.isin(used)]
+    derived = ProblemPayload(payload.sbml, condition_df, mdf, observable_df, pdf,
+                             hash=problem_hash(payload.sbml, condition_df, mdf,
                                                observable_df, pdf))
     return derived, np.array(cells, dtype=int).reshape(-1, 3)
 
@@ -389,11 +486,6 @@ class UnitSensitivities:
 
     def __init__(self, cp, nominal=None) -> None:
         self.cp = cp
-        if cp.payload.v2 is not None:
-            raise JakstatInputError(
-                "PEtab v2 problems: the AMICI build here reads PEtab v1 condition tables and "
-                "cannot replay experiments of periods, so derivatives come from finite "
-                "differences on the simulation core")
         derived, cells = unit_problem(cp)
         payload, pdf = cp.payload, derived.parameter_df
         self.dynamic_ids = [pid for pid in cp.estimated_ids if pid in pdf.index]

@@ -2,12 +2,12 @@
 
 ``register(subparsers)`` adds to the main ``jakstat`` parser::
 
-    jakstat data petab [--data DIR] --out OUT [--sbml PATH]
+    jakstat data petab [--data DIR] --out OUT [--sbml PATH] [--petab-version 1|2]
     jakstat data import TABLE.csv --out DIR [--wide] [--validate EXP ...]
                       [--estimate ID ...] [--decades D] [--bounds ID=LOW:HIGH ...]
                       [--offset | --no-offset] [--noise normal|lognormal]
                       [--molar-mass NAME=G_PER_MOL ...]
-                      [--sbml PATH]
+                      [--sbml PATH] [--petab-version 1|2]
     jakstat data example --out DIR
 
 Every handler returns an exit code; :class:`~jakstat_rules.errors.JakstatInputError`
@@ -27,7 +27,8 @@ __all__ = ["register", "pairs"]
 def _cmd_data_petab(args: argparse.Namespace) -> int:
     from .kirby import write_kirby_petab
 
-    paths = write_kirby_petab(args.data, args.out, args.sbml)
+    paths = write_kirby_petab(args.data, args.out, args.sbml,
+                              petab_version=args.petab_version)
     for name, path in paths.items():
         print(f"{name}: {path}")
     return 0
@@ -81,7 +82,8 @@ def _cmd_data_import(args: argparse.Namespace) -> int:
 
     paths = import_table(args.table, args.out, _import_options(args), sbml=args.sbml,
                          wide=args.wide, report=print,
-                         study=study_record(args.organism, args.cell_type))
+                         study=study_record(args.organism, args.cell_type),
+                         petab_version=args.petab_version)
     for name, path in paths.items():
         print(f"{name}: {path}")
     return 0
@@ -95,6 +97,12 @@ def _cmd_data_example(args: argparse.Namespace) -> int:
     for name in EXAMPLE_FILES:
         print(atomic_write_bytes(out / name, example_path(name).read_bytes()))
     return 0
+
+
+def _version_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--petab-version", type=int, choices=[1, 2], default=1,
+                        help="PEtab version of the problems written (2: experiments, "
+                             "converted from v1 by libpetab with the same likelihood)")
 
 
 def register(subparsers: Any) -> None:
@@ -120,6 +128,7 @@ def register(subparsers: Any) -> None:
     pp.add_argument("--sbml", default=None, metavar="PATH",
                     help="SBML model (default: the exported default model, "
                          "sbml/jakstat_ifn.xml)")
+    _version_option(pp)
     pp.set_defaults(func=_cmd_data_petab)
 
     pi = dsub.add_parser(
@@ -168,6 +177,7 @@ def register(subparsers: Any) -> None:
                          "'jakstat supplement' reports it)")
     pi.add_argument("--cell-type", default=None, metavar="TEXT",
                     help="cell type the data come from, e.g. 'B cell' (written to study.json)")
+    _version_option(pi)
     pi.set_defaults(func=_cmd_data_import)
 
     pe = dsub.add_parser(

@@ -301,8 +301,9 @@ def write_kirby_petab(data_dir: str | os.PathLike | None,
                       sbml_path: str | os.PathLike | None = None,
                       *,
                       estimated: dict[str, float] | None = None,
-                      cell_type: str = "B cells") -> dict[str, Path]:
-    """Write the Kirby 2021 training and validation PEtab v1 problems.
+                      cell_type: str = "B cells",
+                      petab_version: int = 1) -> dict[str, Path]:
+    """Write the Kirby 2021 training and validation PEtab problems.
 
     The files are converted to the tidy table (:func:`kirby_table`) and
     written by the tidy importer (:mod:`jakstat_rules.data.tidy`).  Every
@@ -333,6 +334,8 @@ def write_kirby_petab(data_dir: str | os.PathLike | None,
         :data:`ESTIMATED_PARAMETERS`.
     cell_type
         One of ``"B cells"``, ``"CD8+ T cells"``, ``"CD4+ T cells"``.
+    petab_version
+        1 (PEtab v1) or 2 (PEtab v2: :func:`jakstat_rules.data.tidy.write_problems`).
 
     Returns
     -------
@@ -364,4 +367,5 @@ def write_kirby_petab(data_dir: str | os.PathLike | None,
                               sbml_name=sbml_name)
     lint_problems(problems, out)
     # mouse splenocytes (README.md of the data); "B cells" -> "B cell"
-    return write_problems(problems, out, study_record("mouse", cell_type.removesuffix("s")))
+    return write_problems(problems, out, study_record("mouse", cell_type.removesuffix("s")),
+                          petab_version)

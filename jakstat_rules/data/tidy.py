@@ -78,12 +78,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from jakstat_rules.errors import JakstatInputError
 from jakstat_rules.io import check_output_dir, write_json
-from jakstat_rules.petab_io import check_supported, lint_or_raise, write_problem
+from jakstat_rules.petab_io import check_supported, convert_to_v2, lint_or_raise, write_problem
 
 # the importer's parts, one concern a module; this module writes and is the public face
 from .design import (BASELINE_FRACTION, DEFAULT_DECADES, ESTIMATED_PARAMETERS,
@@ -111,22 +112,35 @@ def lint_problems(problems: Mapping[str, BuiltProblem], out: str | os.PathLike) 
 
 
 def write_problems(problems: Mapping[str, BuiltProblem], out: str | os.PathLike,
-                   study: Mapping[str, Any] | None = None) -> dict[str, Path]:
+                   study: Mapping[str, Any] | None = None,
+                   petab_version: int = 1) -> dict[str, Path]:
     """Write each problem to ``OUT/<name>/`` (model.xml, four tables, problem.yaml).
 
     Every output folder is checked before the first file is written; files
     are written atomically (:func:`jakstat_rules.petab_io.write_problem`).
+    With ``petab_version`` 2 each problem is written as PEtab v1 into a
+    temporary folder and converted (:func:`jakstat_rules.petab_io.convert_to_v2`:
+    the same likelihood, experiments instead of condition pairs, an
+    experiment table added).
     A non-empty ``study`` (:func:`jakstat_rules.data.study.study_record`: organism,
     cell type) is written next to each ``problem.yaml`` as ``study.json``.
     """
+    if petab_version not in (1, 2):
+        raise JakstatInputError(f"PEtab version {petab_version!r}: expected 1 or 2")
     out = Path(out)
     for name in problems:
         check_output_dir(out / name)
     result = {}
     for name, built in problems.items():
         p = built.problem
-        result[name] = write_problem(out / name, built.sbml, p.condition_df, p.observable_df,
-                                     p.measurement_df, p.parameter_df)
+        if petab_version == 1:
+            result[name] = write_problem(out / name, built.sbml, p.condition_df,
+                                         p.observable_df, p.measurement_df, p.parameter_df)
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                v1 = write_problem(Path(tmp) / name, built.sbml, p.condition_df,
+                                   p.observable_df, p.measurement_df, p.parameter_df)
+                result[name] = convert_to_v2(v1, out / name)
         if study:
             write_json(out / name / STUDY_FILE, dict(study))
     return result
@@ -148,7 +162,8 @@ def import_table(path: str | os.PathLike, out_dir: str | os.PathLike,
                  options: ImportOptions | None = None, *, sbml: str | os.PathLike | None = None,
                  wide: bool = False,
                  report: Callable[[str], None] | None = None,
-                 study: Mapping[str, Any] | None = None) -> dict[str, Path]:
+                 study: Mapping[str, Any] | None = None,
+                 petab_version: int = 1) -> dict[str, Path]:
     """Read a table, build, lint and write its PEtab problem(s).
 
     Parameters
@@ -175,6 +190,8 @@ def import_table(path: str | os.PathLike, out_dir: str | os.PathLike,
         Organism and cell type of the data
         (:func:`jakstat_rules.data.study.study_record`), written as
         ``study.json`` next to each ``problem.yaml``.
+    petab_version
+        1 (PEtab v1) or 2 (PEtab v2, see :func:`write_problems`).
 
     Returns
     -------
@@ -195,7 +212,7 @@ def import_table(path: str | os.PathLike, out_dir: str | os.PathLike,
     problems = build_problems(table, options, sbml=sbml_text,
                               sbml_name=str(sbml) if sbml is not None else None, report=report)
     lint_problems(problems, out)
-    return _write_whole(problems, out, study)
+    return _write_whole(problems, out, study, petab_version)
 
 
 #: Staging folders of :func:`_write_whole`: ``.<OUT name>.import-<pid>.tmp`` beside OUT.
@@ -233,7 +250,8 @@ def _remove_stale_staging(out: Path) -> None:
 
 
 def _write_whole(problems: Mapping[str, BuiltProblem], out: Path,
-                 study: Mapping[str, Any] | None = None) -> dict[str, Path]:
+                 study: Mapping[str, Any] | None = None,
+                 petab_version: int = 1) -> dict[str, Path]:
     """Write the problems into a staging folder beside ``out``, then rename it to ``out``:
     the output appears whole or not at all (a failure or a full disk removes the
     staging folder; one left by a killed import is removed by the next import)."""
@@ -241,7 +259,7 @@ def _write_whole(problems: Mapping[str, BuiltProblem], out: Path,
     staging = out.parent / f".{out.name}.import-{os.getpid()}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        written = write_problems(problems, staging, study)
+        written = write_problems(problems, staging, study, petab_version)
         _check_import_out(out)  # still new or empty (another import may have finished)
         try:
             os.rename(staging, out)  # replaces an empty folder, atomically
