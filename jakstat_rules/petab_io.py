@@ -16,10 +16,9 @@
   and exported to SBML by the project's own path
   (:mod:`jakstat_rules.pysb_models`).
 * :func:`write_problem` writes a problem folder (``model.xml``, the four
-  tables, ``problem.yaml``) atomically through :mod:`jakstat_rules.io`;
-  :func:`convert_to_v2` turns a PEtab v1 problem into PEtab v2 (libpetab's
-  ``petab1to2``, with the noise distributions of transformed observables
-  set as the v1 likelihood has them).
+  tables, ``problem.yaml``) atomically through :mod:`jakstat_rules.io`.
+
+Conversions between PEtab v1 and v2 are in :mod:`jakstat_rules.petab_versions`.
 
 Column names are libpetab's constants (:mod:`petab.v1.C`).
 """
@@ -56,7 +55,6 @@ __all__ = [
     "TABLE_FILES",
     "write_problem",
     "write_problem_yaml",
-    "convert_to_v2",
 ]
 
 #: File names of a problem folder written by :func:`write_problem`.
@@ -443,115 +441,3 @@ def write_problem(folder: str | os.PathLike, sbml: str, condition_df: pd.DataFra
         atomic_write(folder / TABLE_FILES[key], table.to_csv(sep="\t", index=index))
     return write_problem_yaml(folder)
 
-
-# ----------------------------------------------------------------------------- PEtab v2
-#: ln 10: log10-normal noise of SD ``s`` is log-normal noise of SD ``s ln 10`` (the
-#: same density of the measurement), and likewise for Laplace noise and its scale.
-LN10 = math.log(10.0)
-
-
-def _v2_noise(v1_observables: pd.DataFrame) -> dict[str, tuple[str, str]]:
-    """Observable id -> (PEtab v2 noise distribution, noise formula) of a v1 observable table.
-
-    PEtab v2 has no ``observableTransformation``: a ``log`` transformation
-    with ``normal`` noise is the ``log-normal`` distribution; ``log10`` has
-    no v2 name, and is the ``log-`` distribution whose SD (Laplace: scale)
-    is ``ln 10`` times the v1 one, which gives the measurement the same
-    density: ``-log p`` of both is ``log(sigma ln10 m sqrt(2 pi)) +
-    (log10 m - log10 y)**2 / (2 sigma**2)``.
-    """
-    out = {}
-    for oid, row in v1_observables.iterrows():
-        trans = row.get(C.OBSERVABLE_TRANSFORMATION, C.LIN)
-        dist = row.get(C.NOISE_DISTRIBUTION, C.NORMAL)
-        trans = C.LIN if not isinstance(trans, str) or not trans else trans
-        dist = C.NORMAL if not isinstance(dist, str) or not dist else dist
-        formula = str(row[C.NOISE_FORMULA])
-        if trans == C.LIN:
-            out[str(oid)] = (dist, formula)
-        elif trans == C.LOG:
-            out[str(oid)] = (f"log-{dist}", formula)
-        else:  # log10
-            out[str(oid)] = (f"log-{dist}", f"({formula}) * {LN10!r}")
-    return out
-
-
-def convert_to_v2(yaml_path: str | os.PathLike, out: str | os.PathLike) -> Path:
-    """Convert a PEtab v1 problem into a PEtab v2 problem folder.
-
-    libpetab's :func:`petab.v2.petab1to2.petab1to2` converts the tables and
-    the YAML; the noise distributions of observables are then set from the
-    v1 table by :func:`_v2_noise` (libpetab 0.8.2 leaves them empty, dropping
-    ``log`` and ``log10`` transformations, so its output would be read as
-    normal noise on the linear scale).  The data likelihood of the result
-    equals the v1 problem's; priors follow the v2 definition (densities of
-    the linear parameter values), which differs from v1's
-    ``parameterScale`` priors.
-
-    Returns
-    -------
-    pathlib.Path
-        The v2 ``problem.yaml`` (or the YAML libpetab names after the input).
-
-    Raises
-    ------
-    JakstatInputError
-        If the problem cannot be converted, or the result fails the v2 linter.
-    """
-    import warnings
-
-    from petab.v2.petab1to2 import petab1to2
-
-    source, out = Path(yaml_path), Path(out)
-    v1 = load_problem(source)
-    quiet = logging.getLogger("petab")
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)  # its linter's notes (no visualisation table, ...)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # libpetab warns of the log10 case mended below
-            petab1to2(source, out)
-    except Exception as exc:  # libpetab raises many types
-        raise JakstatInputError(f"PEtab problem {str(source)!r} could not be converted to "
-                                f"PEtab v2 ({_one_line(exc)}); expected a valid PEtab v1 "
-                                f"problem") from None
-    finally:
-        quiet.setLevel(level)
-    import yaml
-
-    target = out / source.name
-    config = yaml.safe_load(target.read_text(encoding="utf-8"))
-    noise = _v2_noise(v1.observable_df)
-    for name in config.get("observable_files") or []:
-        path = out / name
-        table = petab2.get_observable_df(path)
-        table[petab2.C.NOISE_DISTRIBUTION] = [noise[o][0] for o in table.index]
-        table[petab2.C.NOISE_FORMULA] = [noise[o][1] for o in table.index]
-        atomic_write(path, table.to_csv(sep="\t"))
-    for name in config.get("parameter_files") or []:
-        path = out / name
-        table = petab2.get_parameter_df(path)
-        atomic_write(path, _v2_priors(v1.parameter_df, table).to_csv(sep="\t"))
-    lint_or_raise(target, str(target))
-    return target
-
-
-def _v2_priors(v1_parameters: pd.DataFrame, v2_parameters: pd.DataFrame) -> pd.DataFrame:
-    """The v2 parameter table with priors on a ``log10`` parameter scale given in ln units.
-
-    A v1 ``parameterScaleNormal(mu, sigma)`` (or ``-Laplace``) prior of a
-    ``log10`` parameter says ``log10 p`` follows it; ``ln p`` then follows
-    the same distribution with ``mu ln 10`` and ``sigma ln 10``: PEtab v2's
-    ``log-normal`` (``log-laplace``) with those parameters.  libpetab 0.8.2
-    names the distribution but keeps the log10 numbers.
-    """
-    if C.OBJECTIVE_PRIOR_TYPE not in v1_parameters.columns:
-        return v2_parameters
-    out = v2_parameters.copy()
-    for pid, row in v1_parameters.iterrows():
-        kind, scale = row.get(C.OBJECTIVE_PRIOR_TYPE), row.get(C.PARAMETER_SCALE)
-        if (kind in C.PARAMETER_SCALE_PRIOR_TYPES and scale == C.LOG10
-                and pid in out.index):
-            numbers = [float(v) * LN10 for v in str(row[C.OBJECTIVE_PRIOR_PARAMETERS]).split(";")]
-            out.loc[pid, petab2.C.PRIOR_PARAMETERS] = ";".join(repr(v) for v in numbers)
-    return out

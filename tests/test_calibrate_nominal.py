@@ -57,7 +57,8 @@ def test_the_problem_converted_to_petab_v2_has_the_same_data_likelihood(name, tm
     """libpetab's v1 -> v2 conversion (with the noise distributions of transformed
     observables mended, see convert_to_v2) evaluates to the v1 problem's data
     likelihood: condition pairs become experiments, v1 scales disappear."""
-    from jakstat_rules.petab_io import convert_to_v2, read_problem
+    from jakstat_rules.petab_io import read_problem
+    from jakstat_rules.petab_versions import convert_to_v2
 
     v2 = convert_to_v2(_yaml(name), tmp_path / "v2")
     assert read_problem(v2).config.format_version.startswith("2")

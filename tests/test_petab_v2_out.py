@@ -103,3 +103,44 @@ def test_pypesto_with_amici_reads_the_written_v2_problem_and_agrees(kirby_both, 
     assert theirs["scales"] == ["lin"]  # PEtab v2 has no parameter scales
     ours = evaluate_nominal(v2).objective
     assert theirs["fval"] == pytest.approx(ours, rel=1e-6)
+
+
+def test_the_v1_view_of_the_written_v2_problem_is_the_v1_problem(kirby_both):
+    """Reading the v2 problem back as v1 (what the supplement walks) gives the tables the
+    v1 writer wrote: the same condition values, measurement rows and noise model."""
+    import numpy as np
+    from petab.v1 import C
+
+    from jakstat_rules.petab_versions import v1_view
+
+    view = v1_view(read_problem(kirby_both / "v2" / "train" / "problem.yaml"))
+    v1 = read_problem(kirby_both / "v1" / "train" / "problem.yaml")
+    expected = v1.condition_df.drop(columns=C.CONDITION_NAME)
+    got = view.condition_df.loc[expected.index, expected.columns]
+    np.testing.assert_array_equal(got.to_numpy(float), expected.to_numpy(float))
+    columns = [C.SIMULATION_CONDITION_ID, C.OBSERVABLE_ID, C.TIME, C.MEASUREMENT,
+               C.OBSERVABLE_PARAMETERS, C.NOISE_PARAMETERS]
+    assert (view.measurement_df[columns].astype(str).values.tolist()
+            == v1.measurement_df[columns].astype(str).values.tolist())
+    for column in (C.OBSERVABLE_TRANSFORMATION, C.NOISE_DISTRIBUTION):
+        assert (view.observable_df[column].tolist()
+                == v1.observable_df.get(column, ["lin"] * len(v1.observable_df)).tolist())
+
+
+def test_the_v1_view_refuses_what_v1_cannot_mean():
+    """A suite case whose experiment changes conditions during the simulation (read in
+    place from ../shared/petab_test_suite) has no PEtab v1 form."""
+    import pandas as pd
+
+    from jakstat_rules.errors import JakstatInputError
+    from jakstat_rules.petab_versions import v1_view
+
+    suite = Path(__file__).resolve().parents[1].parent / "shared" / "petab_test_suite"
+    later = [c for c in sorted((suite / "v2.0.0" / "sbml").iterdir())
+             if (c / "_experiments.tsv").is_file() and not list(c.glob("*mapping*"))
+             and any(
+                 t not in (0.0, float("-inf"))
+                 for t in pd.read_csv(c / "_experiments.tsv", sep="\t")["time"].astype(float))]
+    assert later, "the suite has cases with periods after time 0"
+    with pytest.raises(JakstatInputError, match="periods at"):
+        v1_view(read_problem(later[0] / f"_{later[0].name}.yaml"))

@@ -381,3 +381,22 @@ def test_model_report_has_one_unit_notation_and_a_source_for_every_parameter():
     assert all(c[4] for c in cells), [c[0] for c in cells if not c[4]]
     derived = [c for c in cells if c[4].startswith("derived from ")]
     assert derived and all(c[1].startswith("= ") for c in derived)
+
+
+@pytest.mark.parametrize(("study", "words"), [
+    (None, "organism and cell type not stated"), ({}, "organism and cell type not stated"),
+    ({"cell_type": "B cell"}, "; cell type B cell)"),
+    ({"organism": "Mus musculus", "ncbi_taxon": 10090, "cell_type": "B cell"},
+     "; Mus musculus; cell type B cell)")])
+def test_the_report_states_what_is_known_of_the_data(study, words, tmp_path):
+    """A fit of data imported without --organism or --cell-type (no study.json) or with
+    one of them: the report says what it knows, and builds."""
+    from types import SimpleNamespace
+
+    from jakstat_rules.supplement.build import data_sentence
+
+    train = SimpleNamespace(study=study, yaml=tmp_path / "train" / "problem.yaml",
+                            problem=SimpleNamespace(measurement_df=pd.DataFrame({"m": [1, 2]})))
+    sentence = data_sentence(train)
+    assert sentence.startswith("The fit's data: the PEtab problem train/problem.yaml (2 "
+                               "measurements") and words in sentence

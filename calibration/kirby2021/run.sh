@@ -10,7 +10,7 @@ STARTS=${STARTS:-16}
 WORKERS=${WORKERS:-2}
 
 # 1. PEtab problems (train: 20190108, 20190119, 20190121; validation: 20190214)
-$J data petab --out "$WORK/petab"
+$J data petab --out "$WORK/petab" --petab-version 1  # the PEtab version of the committed fit
 # 2. multistart fit (resumable: re-run the same command to continue). Exact derivatives (AMICI
 #    forward sensitivities, one simulation per distinct dose): about 3x faster per start than
 #    finite differences on the core, same optima (docs/calibration.md, "Exact gradients").

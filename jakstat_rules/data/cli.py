@@ -100,9 +100,9 @@ def _cmd_data_example(args: argparse.Namespace) -> int:
 
 
 def _version_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--petab-version", type=int, choices=[1, 2], default=1,
-                        help="PEtab version of the problems written (2: experiments, "
-                             "converted from v1 by libpetab with the same likelihood)")
+    parser.add_argument("--petab-version", type=int, choices=[1, 2], default=2,
+                        help="PEtab version of the problems written (1: condition tables "
+                             "for tools that read only PEtab v1; the same likelihood)")
 
 
 def register(subparsers: Any) -> None:

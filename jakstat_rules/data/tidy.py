@@ -84,7 +84,8 @@ from typing import Any, Callable, Mapping
 
 from jakstat_rules.errors import JakstatInputError
 from jakstat_rules.io import check_output_dir, write_json
-from jakstat_rules.petab_io import check_supported, convert_to_v2, lint_or_raise, write_problem
+from jakstat_rules.petab_io import check_supported, lint_or_raise, write_problem
+from jakstat_rules.petab_versions import convert_to_v2
 
 # the importer's parts, one concern a module; this module writes and is the public face
 from .design import (BASELINE_FRACTION, DEFAULT_DECADES, ESTIMATED_PARAMETERS,
@@ -119,7 +120,7 @@ def write_problems(problems: Mapping[str, BuiltProblem], out: str | os.PathLike,
     Every output folder is checked before the first file is written; files
     are written atomically (:func:`jakstat_rules.petab_io.write_problem`).
     With ``petab_version`` 2 each problem is written as PEtab v1 into a
-    temporary folder and converted (:func:`jakstat_rules.petab_io.convert_to_v2`:
+    temporary folder and converted (:func:`jakstat_rules.petab_versions.convert_to_v2`:
     the same likelihood, experiments instead of condition pairs, an
     experiment table added).
     A non-empty ``study`` (:func:`jakstat_rules.data.study.study_record`: organism,

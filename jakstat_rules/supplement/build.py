@@ -189,10 +189,15 @@ def _inputs(staging: Path, fit_path: Path, validation_dir, problem_yaml):
     from ..calibrate.store import load_fit
     from ..artifacts import model_sbml
     from .fit import load_fit_results
-    from .problem import dose_series, fit_outputs, training_problem, validation_problem
+    from .problem import (dose_series, file_hash, fit_outputs, training_problem,
+                          validation_problem)
 
     summary = load_fit(fit_path)
     kirby = write_kirby_petab(None, staging / "kirby")
+    if file_hash(kirby["train"]) != summary.get("problem_hash"):  # perhaps a fit of its v2
+        kirby_v2 = write_kirby_petab(None, staging / "kirby-v2", petab_version=2)
+        if file_hash(kirby_v2["train"]) == summary.get("problem_hash"):
+            kirby = kirby_v2
     train = training_problem(summary, fit_path, problem_yaml, kirby)
     sbml_doc = libsbml.readSBMLFromString(model_sbml(train.variant))  # alive while read
     model_parameters = {p.getId() for p in sbml_doc.getModel().getListOfParameters()}
@@ -386,6 +391,7 @@ def _write_problems(root: Path, files: dict, fit, **problems) -> None:
     from petab.v1 import C
 
     from ..petab_io import write_problem
+    from ..petab_versions import convert_to_v2
     from ..data.study import STUDY_FILE
     from ..artifacts import model_sbml
 
@@ -400,8 +406,14 @@ def _write_problems(root: Path, files: dict, fit, **problems) -> None:
             if pid in values:
                 parameters.at[pid, C.NOMINAL_VALUE] = float(values[pid])
         folder = root / "petab" / name
-        write_problem(folder, model_sbml(supplied.variant), p.condition_df, p.observable_df,
-                      p.measurement_df, parameters)
+        if supplied.version == 1:
+            write_problem(folder, model_sbml(supplied.variant), p.condition_df,
+                          p.observable_df, p.measurement_df, parameters)
+        else:  # the PEtab v2 problem, through its v1 view
+            with tempfile.TemporaryDirectory() as tmp:
+                convert_to_v2(write_problem(Path(tmp) / name, model_sbml(supplied.variant),
+                                            p.condition_df, p.observable_df,
+                                            p.measurement_df, parameters), folder)
         if supplied.study:
             write_json(folder / STUDY_FILE, supplied.study)
         for path in sorted(folder.iterdir()):
@@ -423,6 +435,17 @@ def _copy_data(root: Path, files: dict) -> None:
                            "README.md": "provenance and citation"}.get(path.name, "measurements"))
 
 
+def data_sentence(train) -> str:
+    """What the report says of the fit's data: problem, measurements, organism, cell type
+    (``study.json``, any of them may be missing)."""
+    study = train.study or {}
+    known = "; ".join(([study["organism"]] if "organism" in study else [])
+                      + ([f"cell type {study['cell_type']}"] if "cell_type" in study else []))
+    return (f"The fit's data: the PEtab problem {train.yaml.parent.name}/{train.yaml.name} "
+            f"({len(train.problem.measurement_df)} measurements; "
+            f"{known or 'organism and cell type not stated'}).")
+
+
 def _report_and_archive(staging: Path, root: Path, train, fit, checks, files,
                         authors: Sequence[Author]) -> Path:
     from ..export.revision import CREATED, MODIFIED
@@ -432,12 +455,7 @@ def _report_and_archive(staging: Path, root: Path, train, fit, checks, files,
     from .archive import write_archive
     from .report import build_time, doi_of, metadata_rdf, model_report_html
 
-    study = train.study or {}
-    known = "; ".join([study["organism"]] * ("organism" in study)
-                      + [f"cell type {study['cell_type']}"] * ("cell_type" in study))
-    data = (f"The fit's data: the PEtab problem {train.yaml.parent.name}/{train.yaml.name} "
-            f"({len(train.problem.measurement_df)} measurements; "
-            f"{known or 'organism and cell type not stated'}).")
+    data = data_sentence(train)
     files["report/model_report.html"] = ("the model report: species, reactions, parameters, "
                                          "sources, checks")
     listing = sorted(files.items())

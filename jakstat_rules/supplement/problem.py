@@ -29,7 +29,8 @@ from typing import Any, Mapping
 
 from ..errors import JakstatInputError
 
-__all__ = ["SuppliedProblem", "load_supplied", "model_variant", "training_problem",
+__all__ = ["SuppliedProblem", "load_supplied", "file_hash", "model_variant",
+           "training_problem",
            "validation_problem", "DoseSeries", "dose_series", "FitOutput", "fit_outputs",
            "problem_values"]
 
@@ -43,7 +44,8 @@ class SuppliedProblem:
     yaml
         Its ``problem.yaml``.
     problem
-        The problem (:class:`petab.v1.Problem`).
+        The problem as :class:`petab.v1.Problem` (a PEtab v2 problem read
+        through :func:`jakstat_rules.petab_versions.v1_view`).
     hash
         :func:`jakstat_rules.petab_io.problem_hash` of it.
     variant
@@ -60,6 +62,7 @@ class SuppliedProblem:
     variant: str
     study: dict | None
     kirby: bool = False
+    version: int = 1
 
 
 def model_variant(sbml: str, where: str) -> str:
@@ -90,14 +93,20 @@ def load_supplied(yaml_path: str | os.PathLike, what: str, kirby: bool = False
     from ..petab_io import ProblemPayload, load_problem
     from ..data.study import read_study
 
+    from ..petab_versions import v1_view
+
     path = Path(yaml_path)
     problem = load_problem(path)
     payload = ProblemPayload.from_problem(problem)
     variant = model_variant(payload.sbml, f"{what} {str(path)!r}")
-    return SuppliedProblem(path, problem, payload.hash, variant, read_study(path), kirby)
+    if payload.version == 2:
+        problem = v1_view(problem)
+    return SuppliedProblem(path, problem, payload.hash, variant, read_study(path), kirby,
+                           payload.version)
 
 
-def _hash_of(path: Path) -> str | None:
+def file_hash(path: Path) -> str | None:
+    """The problem hash of a PEtab YAML file (None if it cannot be read)."""
     from ..petab_io import ProblemPayload, read_problem
 
     try:
@@ -140,7 +149,7 @@ def training_problem(summary: Mapping, fit_folder: Path, problem_yaml: str | os.
                 f"{theirs!r}; {str(path)!r} has hash {supplied.hash!r}): expected the "
                 f"problem.yaml the fit was made on")
         return supplied
-    if _hash_of(kirby["train"]) == theirs:
+    if file_hash(kirby["train"]) == theirs:
         return load_supplied(kirby["train"], "problem", kirby=True)
     recorded = Path(str(summary.get("problem") or ""))
     if not recorded.is_file():
@@ -148,7 +157,7 @@ def training_problem(summary: Mapping, fit_folder: Path, problem_yaml: str | os.
             f"fit folder {str(fit_folder)!r} is a fit of {str(recorded)!r} (problem hash "
             f"{theirs!r}), which does not exist here and is not the Kirby 2021 training "
             f"problem: expected --problem PROBLEM.yaml, the problem the fit was made on")
-    ours = _hash_of(recorded)
+    ours = file_hash(recorded)
     if ours != theirs:
         raise JakstatInputError(
             f"fit folder {str(fit_folder)!r} is a fit of another problem (problem hash "
