@@ -29,6 +29,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from .interface import INPUTS, ORAL_DOSES, READOUT_NAMES
 
@@ -196,7 +197,8 @@ def panel_figure(n: int, panel: tuple[float, float] = (3.0, 2.4), ncol: int = 5,
 def model_and_data(ax: Axes, color, model: tuple[np.ndarray, np.ndarray] | None = None,
                    data: tuple[np.ndarray, np.ndarray] | None = None,
                    sd: np.ndarray | tuple[np.ndarray, np.ndarray] | None = None,
-                   label: str | None = None) -> None:
+                   label: str | None = None,
+                   band: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """One series of a fit figure: the model as a line, the data as points with error bars.
 
     Parameters
@@ -214,7 +216,11 @@ def model_and_data(ax: Axes, color, model: tuple[np.ndarray, np.ndarray] | None 
         distances (asymmetric, e.g. for log-normal noise); None: no bars.
     label
         Legend text of the series (given to the line, else to the points).
+    band
+        ``(lower, upper)`` of a prediction band at the model's times, shaded.
     """
+    if model is not None and band is not None:
+        ax.fill_between(model[0], band[0], band[1], color=color, alpha=0.2, lw=0)
     if model is not None:
         ax.plot(model[0], model[1], "-", color=color, lw=1.2, label=label)
         label = None
@@ -224,10 +230,12 @@ def model_and_data(ax: Axes, color, model: tuple[np.ndarray, np.ndarray] | None 
 
 
 def model_data_legend(fig: Figure, axes: Sequence[Axes], data_label: str = "data ± noise SD",
-                      ncol: int = 5, order: Sequence[str] = ()) -> None:
+                      ncol: int = 5, order: Sequence[str] = (),
+                      band_label: str | None = None) -> None:
     """One legend below the panels: every series once, then what lines and points are.
 
     ``order``: labels of the series in the order wanted (default: as they appear).
+    ``band_label``: what the shaded bands are, if drawn.
     """
     handles, labels = legend_entries(axes)
     rank = {label: i for i, label in enumerate(order)}
@@ -236,8 +244,12 @@ def model_data_legend(fig: Figure, axes: Sequence[Axes], data_label: str = "data
     handles += [Line2D([], [], color="0.35", lw=1.2),
                 Line2D([], [], color="0.35", marker="o", ms=3, ls="none")]
     labels += ["model", data_label]
-    fig.legend(handles, labels, loc="outside lower center", ncol=min(ncol, len(labels)),
-               fontsize=8)
+    if band_label:
+        handles.append(Patch(color="0.35", alpha=0.2, lw=0))
+        labels.append(band_label)
+    # entries of about 1.6 inches at 8 pt: as many columns as the figure is wide
+    ncol = max(1, min(ncol, len(labels), int(fig.get_figwidth() / 1.6)))
+    fig.legend(handles, labels, loc="outside lower center", ncol=ncol, fontsize=8)
 
 
 def legend_entries(axes: Sequence[Axes]) -> tuple[list, list[str]]:

@@ -31,7 +31,7 @@ from petab.v1 import C
 from scipy.stats import chi2
 
 from jakstat_rules.errors import JakstatInputError
-from jakstat_rules.io import write_json, write_record, write_table
+from jakstat_rules.io import save_figure, write_json, write_record, write_table
 from jakstat_rules.io import status as status_line
 
 from .defaults import choose_workers
@@ -64,7 +64,9 @@ class ProfileBranch:
     direction
         -1 (towards the lower bound) or +1.
     points
-        ``{"x": value on the parameter scale, "fval": NLL}`` from the best fit outwards.
+        ``{"x": value on the parameter scale, "fval": NLL, "parameters": {id: linear
+        value of every estimated parameter}}`` from the best fit outwards (the
+        parameters give the profile-wise prediction bands, :mod:`.bands`).
     crossed
         Whether the NLL rose above the threshold.
     at_bound
@@ -230,13 +232,16 @@ def profile_branch(payload: ProblemPayload, settings: FitSettings, pid: str,
     step = float(np.clip(step, min_step, max_step))
     local_settings = replace(settings, max_nfev=min(settings.max_nfev, 200),
                              tol=max(settings.tol, PROFILE_TOL))
-    out = ProfileBranch(pid, int(direction), points=[{"x": x_hat, "fval": best_fval}])
+    out = ProfileBranch(pid, int(direction), points=[
+        {"x": x_hat, "fval": best_fval,
+         "parameters": {i: float(best[i]) for i in cp.estimated_ids}}])
 
     def objective_at(x: float) -> Objective:
         return Objective(cp, fixed={pid: float(unscale([x], scales)[0])},
                          analytic=settings.analytic_scaling, gradient=settings.gradient)
 
-    def optimise(x: float, x_from: float, theta_from: np.ndarray) -> tuple[float, np.ndarray]:
+    def optimise(x: float, x_from: float, theta_from: np.ndarray
+                 ) -> tuple[float, np.ndarray, dict[str, float]]:
         ob = objective_at(x)
         guess = theta_from + (slope * (x - x_from) if slope is not None else 0.0)
         x0 = np.clip(guess, ob.lb, ob.ub)
@@ -244,7 +249,7 @@ def profile_branch(payload: ProblemPayload, settings: FitSettings, pid: str,
         f = ob.fval(fit.x)
         if not math.isfinite(f):
             raise RuntimeError(f"simulation failed at {pid} = {x:.6g} (scaled)")
-        return f, np.asarray(fit.x, float)
+        return f, np.asarray(fit.x, float), ob.full_parameters(fit.x)
 
     x, prev = x_hat, best_fval
     theta = objective_at(x_hat).x_from_parameters(best)
@@ -254,7 +259,7 @@ def profile_branch(payload: ProblemPayload, settings: FitSettings, pid: str,
             break
         x_new = float(np.clip(x + direction * step, lo, hi))
         try:
-            f, theta_new = optimise(x_new, x, theta)
+            f, theta_new, parameters = optimise(x_new, x, theta)
         except Exception as exc:  # recorded; the branch ends here
             out.error = f"{type(exc).__name__}: {exc}"
             break
@@ -265,7 +270,7 @@ def profile_branch(payload: ProblemPayload, settings: FitSettings, pid: str,
             ra, rb = math.sqrt(max(prev - best_fval, 0.0)), math.sqrt(f - best_fval)
             step = max(min_step, 0.9 * abs(x_new - x) * (math.sqrt(THRESHOLD) - ra) / (rb - ra))
             continue
-        out.points.append({"x": x_new, "fval": f})
+        out.points.append({"x": x_new, "fval": f, "parameters": parameters})
         rise = f - prev
         slope = (theta_new - theta) / (x_new - x)
         x, prev, theta = x_new, f, theta_new
@@ -450,10 +455,34 @@ def _trace(payload: ProblemPayload, fit: dict, ids: list[str], out: Path, *,
     result["better_optimum_found"] = bool(lowest < best_fval - 1e-3)
     result["lowest_fval_on_profiles"] = lowest
     write_table(out / "profiles.tsv", pd.DataFrame(rows))
-    write_json(out / "profiles.json", result)
     if frames:
         from .report import parameter_axis_label, plot_profiles
 
         plot_profiles(frames, best_fval, THRESHOLD, out / "profiles.png",
                       labels={pid: parameter_axis_label(cp, pid) for pid in frames})
+        result["bands"] = _write_bands(cp, best, best_fval, [b for (pid, _), b in done.items()
+                                                             if pid in frames], out)
+    write_json(out / "profiles.json", result)
     return result
+
+
+def _write_bands(cp, best: dict, best_fval: float, branches: list, out: Path) -> dict:
+    """The profile-wise prediction band of the problem's observables (:mod:`.bands`):
+    ``bands.tsv`` and ``bands.png``; what it was made of, for ``profiles.json``."""
+    from .bands import BAND_METHOD, band_table, profile_ensemble, simulate_ensemble
+    from .report import fit_figure
+
+    p = np.array([best[i] for i in cp.estimated_ids], float)
+    vectors = profile_ensemble(cp, branches, best_fval, THRESHOLD)
+    if not vectors:
+        return {"method": BAND_METHOD, "parameter_sets": 0,
+                "note": "profile points carry no parameters (traced by an older version)"}
+    status_line("prediction bands: simulating %d parameter sets the profiles accept ...",
+                len(vectors))
+    members = simulate_ensemble(cp, vectors)
+    write_table(out / "bands.tsv", band_table(cp, p, members))
+    save_figure(fit_figure(cp, p, "best fit with its profile-wise prediction band",
+                           ensemble=members, band_label=BAND_METHOD), out / "bands.png")
+    return {"method": BAND_METHOD, "parameter_sets": len(members),
+            "profiled": sorted({b.parameter for b in branches}),
+            "reference": "Simpson & Maclaren, PLoS Comput Biol 2023;19:e1011515"}

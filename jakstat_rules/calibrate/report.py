@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -230,7 +231,8 @@ def _error_bars(y: np.ndarray, s: np.ndarray, group) -> np.ndarray:
     return np.vstack([y - y * base ** -s, y * base ** s - y])
 
 
-def fit_figure(cp, p: np.ndarray, title: str = "best fit vs data") -> Figure:
+def fit_figure(cp, p: np.ndarray, title: str = "best fit vs data",
+               ensemble: Sequence[tuple] = (), band_label: str | None = None) -> Figure:
     """Model trajectories at parameters ``p`` (lines) and the data (points ± noise SD).
 
     One panel per dose (conditions of different experiments with the same
@@ -245,8 +247,14 @@ def fit_figure(cp, p: np.ndarray, title: str = "best fit vs data") -> Figure:
         Linear values of all estimated parameters.
     title
         Figure title.
+    ensemble
+        Further parameter vectors with their dense simulations (``(q,
+        cp.simulate_dense(q))``, :func:`~jakstat_rules.calibrate.bands.simulate_ensemble`):
+        each line gets the band from their lowest to their highest value (with
+        ``p``'s), shaded and named ``band_label``.
     """
     dense = cp.simulate_dense(p)
+    members = list(ensemble)
     _, sd = cp.observables(p)
     experiments = _row_experiments(cp)
     units = cp.plan.units
@@ -275,21 +283,25 @@ def fit_figure(cp, p: np.ndarray, title: str = "best fit vs data") -> Figure:
     labels = sorted({piece[0] for piece in pieces})
     drawn = set()  # one model line per series, unit and formula (groups may share them)
     for label, k, g, rows in sorted(pieces, key=lambda piece: labels.index(piece[0])):
-        model = None
+        model = band = None
         if (label, k, str(g.observable_expr)) not in drawn:
             drawn.add((label, k, str(g.observable_expr)))
             model = (dense[k][0], cp.group_values(g, p, dense=dense[k])[0])
+            if members:
+                values = np.vstack([model[1]] + [cp.group_values(g, q, dense=m[k])[0]
+                                                 for q, m in members])
+                band = (values.min(axis=0), values.max(axis=0))
         y = cp.y[rows]
         model_and_data(axes[order.index(unit_panel[k])], f"C{labels.index(label) % 10}",
                        model=model, data=(cp.t[rows], y), sd=_error_bars(y, sd[rows], g),
-                       label=label)
+                       label=label, band=band)
     for ax in axes:
         ax.set_xlabel(TIME_LABEL, fontsize=8)
         ax.tick_params(labelsize=7)
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
-    model_data_legend(fig, axes, order=labels)
+    model_data_legend(fig, axes, order=labels, band_label=band_label if members else None)
     fig.supylabel(data_axis_label(cp), fontsize=9)
-    fig.suptitle(title)
+    fig.suptitle(textwrap.fill(title, max(20, int(fig.get_figwidth() * 9))))
     return fig
 
 

@@ -1,0 +1,114 @@
+"""Profile-wise prediction bands against the analytic band of a linear model.
+
+The model ``dA/dt = b``, ``A(0) = a`` is linear in its parameters: ``A(t) =
+a + b t``.  With normal noise of known SD the negative log-likelihood is
+exactly quadratic, the profile of each parameter a straight line through
+parameter space, and the profile-wise band at time ``t`` has the half-width
+``1.96 max_k |c . Sigma e_k| / sqrt(Sigma_kk)`` with ``c = (1, t)`` and
+``Sigma = sd^2 (X^T X)^-1`` (module docstring of
+:mod:`jakstat_rules.calibrate.bands`): computed here from the design
+matrix alone, independently of the fit and the profiles.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import chi2
+
+from jakstat_rules.cli import main
+
+SD = 0.1
+TIMES = np.arange(0.0, 11.0)
+TRUE = {"a": 1.0, "b": 0.5}
+
+LINE = """
+model line
+  compartment c = 1
+  species A in c
+  a = 1; b = 0.5
+  A = a
+  grow: -> A; b
+end
+"""
+
+
+@pytest.fixture(scope="module")
+def profiled(tmp_path_factory):
+    import tellurium as te
+
+    root = tmp_path_factory.mktemp("bands")
+    problem = root / "problem"
+    problem.mkdir()
+    (problem / "model.xml").write_text(te.antimonyToSBML(LINE))
+    rng = np.random.default_rng(3)
+    y = TRUE["a"] + TRUE["b"] * TIMES + rng.normal(0.0, SD, len(TIMES))
+    pd.DataFrame({"observableId": "obs_A", "simulationConditionId": "c0", "time": TIMES,
+                  "measurement": y}).to_csv(problem / "measurements.tsv", sep="\t", index=False)
+    pd.DataFrame({"conditionId": ["c0"]}).to_csv(problem / "conditions.tsv", sep="\t",
+                                                 index=False)
+    pd.DataFrame({"observableId": ["obs_A"], "observableFormula": ["A"],
+                  "noiseFormula": [str(SD)]}).to_csv(problem / "observables.tsv", sep="\t",
+                                                     index=False)
+    pd.DataFrame({"parameterId": ["a", "b"], "parameterScale": "lin", "lowerBound": 0.01,
+                  "upperBound": 10.0, "nominalValue": [1.0, 0.5], "estimate": 1}
+                 ).to_csv(problem / "parameters.tsv", sep="\t", index=False)
+    (problem / "problem.yaml").write_text(
+        "format_version: 1\nparameter_file: parameters.tsv\nproblems:\n"
+        "- sbml_files: [model.xml]\n  condition_files: [conditions.tsv]\n"
+        "  measurement_files: [measurements.tsv]\n  observable_files: [observables.tsv]\n")
+    yaml_path = problem / "problem.yaml"
+    assert main(["calibrate", str(yaml_path), "--starts", "2", "--out", str(root / "fit"),
+                 "--no-progress", "--workers", "1"]) == 0
+    assert main(["profile", str(yaml_path), "--fit", str(root / "fit"), "--out",
+                 str(root / "profile"), "--workers", "1"]) == 0
+    return root
+
+
+def test_band_half_width_is_the_analytic_one(profiled):
+    bands = pd.read_csv(profiled / "profile" / "bands.tsv", sep="\t")
+    X = np.column_stack([np.ones_like(TIMES), TIMES])
+    sigma = SD ** 2 * np.linalg.inv(X.T @ X)
+    z = np.sqrt(chi2.ppf(0.95, 1))  # 1.96: the profile threshold chi2(0.95, 1) / 2 on 2 NLL
+    t = bands["time"].to_numpy()
+    c = np.column_stack([np.ones_like(t), t])
+    per_profile = np.abs(c @ sigma) / np.sqrt(np.diag(sigma))  # (time, parameter)
+    expected = z * per_profile.max(axis=1)
+    upper = bands["upper"] - bands["model"]
+    lower = bands["model"] - bands["lower"]
+    np.testing.assert_allclose(upper, expected, rtol=2e-3, atol=1e-6)
+    np.testing.assert_allclose(lower, expected, rtol=2e-3, atol=1e-6)
+    # inside the full (simultaneous in both parameters) confidence band of the prediction
+    full = z * np.sqrt(np.einsum("ti,ij,tj->t", c, sigma, c))
+    assert np.all(expected <= full + 1e-12)
+
+
+def test_profiles_json_states_the_method_and_the_figure_is_written(profiled):
+    record = json.loads((profiled / "profile" / "profiles.json").read_text())
+    bands = record["bands"]
+    assert bands["method"] == "95 % profile-wise prediction band"
+    assert bands["profiled"] == ["a", "b"] and bands["parameter_sets"] >= 4
+    assert "Simpson" in bands["reference"]
+    assert (profiled / "profile" / "bands.png").stat().st_size > 10_000
+
+
+def test_the_band_figure_has_the_band_in_its_legend(profiled):
+    from jakstat_rules.calibrate.bands import (BAND_METHOD, profile_ensemble,
+                                               simulate_ensemble)
+    from jakstat_rules.calibrate.compiled import CompiledProblem
+    from jakstat_rules.calibrate.profile import THRESHOLD, _load_branches
+    from jakstat_rules.calibrate.report import fit_figure
+    from jakstat_rules.petab_io import ProblemPayload, load_problem
+
+    cp = CompiledProblem(ProblemPayload.from_problem(
+        load_problem(profiled / "problem" / "problem.yaml")))
+    fit = json.loads((profiled / "fit" / "summary.json").read_text())
+    branches = list(_load_branches(profiled / "profile" / "branches").values())
+    members = simulate_ensemble(cp, profile_ensemble(cp, branches, fit["best_fval"], THRESHOLD))
+    p = np.array([fit["best_parameters"][i] for i in cp.estimated_ids])
+    fig = fit_figure(cp, p, ensemble=members, band_label=BAND_METHOD)
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert texts[-1] == BAND_METHOD and "model" in texts
+    assert len(fig.axes[0].collections) >= 2  # the shaded band and the error bars
