@@ -290,6 +290,38 @@ def test_data_import_appears_whole_or_not_at_all(example_table, tmp_path, capsys
     assert os.path.isfile(out / "validation" / "problem.yaml")
 
 
+@pytest.mark.parametrize("example, old, new, cell, needles", [
+    ("pstat1_example_wide.csv", "60 min", "1e400 min", None,
+     ["time column '1e400 min' is inf min", "expected a time from 0 to 1e+06 min"]),
+    ("pstat1_example_wide.csv", "60 min", "1e307 h", None,
+     ["time column '1e307 h' is inf min", "expected a time from 0 to 1e+06 min"]),
+    ("pstat1_example.csv", "time_min", "time_h", "1e307",
+     ["line 2, column 'time_h'", "value '1e307' is inf min", "expected a time from 0 to 1e+06"]),
+], ids=["wide 1e400 min", "wide 1e307 h", "long 1e307 h"])
+def test_data_import_refuses_a_time_that_overflows(tmp_path, capsys, example, old, new, cell,
+                                                   needles):
+    """A time that reads as a number but overflows to infinity (a header
+    ``1e400 min``, ``1e307 h`` in minutes, a cell of 1e307 h) is not a steady
+    state: one line naming the header or cell and the expected range, exit
+    code 2, nothing written."""
+    from jakstat_rules.data import example_path
+
+    lines = example_path(example).read_text().splitlines()
+    lines[0] = lines[0].replace(old, new)
+    if cell is not None:
+        row = lines[1].split(",")
+        row[lines[0].split(",").index(new)] = cell
+        lines[1] = ",".join(row)
+    table = tmp_path / "table.csv"
+    table.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "petab"
+    capsys.readouterr()
+    wide = ["--wide"] if "wide" in example else []
+    assert main(["data", "import", str(table), "--out", str(out), *wide]) == 2
+    one_error_line(capsys, *needles)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["table.csv"]
+
+
 # -- supplement: a build killed during its install step ---------------------------------------
 
 def _supplement_folder(path: Path, tag: str) -> Path:
