@@ -196,6 +196,62 @@ def test_calibrate_refuses_values_petab_cannot_mean(exact_problem, tmp_path, cap
     assert not out.exists()
 
 
+def _long_sum_model(problem: Path, terms: int) -> None:
+    """Give the problem's model a parameter ``total`` whose initial assignment is the sum
+    ``a0 + a1 + ...`` of ``terms`` parameters (as one n-ary MathML ``plus``)."""
+    import libsbml
+
+    path = problem.parent / "model.xml"
+    doc = libsbml.readSBMLFromFile(str(path))
+    model = doc.getModel()
+    for i in range(terms):
+        par = model.createParameter()
+        par.setId(f"a{i}"), par.setValue(float(i % 7)), par.setConstant(True)
+    par = model.createParameter()
+    par.setId("total"), par.setConstant(True)
+    plus = "".join(f"<ci>a{i}</ci>" for i in range(terms))
+    ia = model.createInitialAssignment()
+    ia.setSymbol("total")
+    ia.setMath(libsbml.readMathMLFromString(
+        f"<math xmlns='http://www.w3.org/1998/Math/MathML'><apply><plus/>{plus}</apply></math>"))
+    assert libsbml.writeSBMLToFile(doc, str(path))
+
+
+@pytest.mark.parametrize("terms", [1500, pytest.param(5000, marks=pytest.mark.slow)])
+def test_an_initial_assignment_of_thousands_of_terms_is_evaluated(exact_problem, tmp_path,
+                                                                  capsys, terms):
+    """A sum of 1500 terms (evaluated by the package: once a RecursionError) and of 5000
+    (compiled by libroadrunner: once a segmentation fault on an 8 MB stack) is calibrated
+    like any model, and the engine's value of the sum is the sum."""
+    from jakstat_rules.engine import Engine
+
+    problem = _edited_problem(exact_problem, tmp_path / "problem", "parameters.tsv",
+                              lambda df: None)
+    _long_sum_model(problem, terms)
+    capsys.readouterr()
+    assert _calibrate(problem, tmp_path / "fit", "--starts", "1", "--max-evaluations", "2") == 0
+    engine = Engine((problem.parent / "model.xml").read_text())
+    engine.reset()
+    assert engine.value("total") == sum(float(i % 7) for i in range(terms))
+
+
+def test_an_initial_assignment_deeper_than_the_limit_is_one_line(exact_problem, tmp_path,
+                                                                 capsys):
+    """One term more than :data:`~jakstat_rules.formulas.MAX_MATH_DEPTH` allows is refused
+    in one line naming the formula and the limit, before libroadrunner sees it."""
+    from jakstat_rules.formulas import MAX_MATH_DEPTH
+
+    problem = _edited_problem(exact_problem, tmp_path / "problem", "parameters.tsv",
+                              lambda df: None)
+    _long_sum_model(problem, MAX_MATH_DEPTH + 2)
+    out = tmp_path / "fit"
+    capsys.readouterr()
+    assert _calibrate(problem, out) == 2
+    one_error_line(capsys, "initialAssignment 'total'", f"nested {MAX_MATH_DEPTH + 1} levels",
+                   f"expected at most {MAX_MATH_DEPTH}")
+    assert not out.exists()
+
+
 # -- a run whose every start fails ------------------------------------------------------------
 
 def test_a_run_whose_every_start_fails_exits_with_the_first_reason(tmp_path, capsys):
