@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 
 from jakstat_rules.cli import main
+from jakstat_rules.errors import JakstatInputError
 
 HERE = Path(__file__).resolve().parent
 TOLERANCE = 1e-6  # of each readout's range (floor 1e-3 molecules for readouts that stay 0)
@@ -438,3 +439,17 @@ def test_no_sedml_id_or_name_is_a_prefix_of_another():
         for kind, ids in [*found.items(), ("any id", every_id)]:
             prefixes = [(a, b) for a in ids for b in ids if a != b and b.startswith(a)]
             assert prefixes == [], (document.file, kind, prefixes[:3])
+
+
+def test_a_validation_of_another_fit_is_refused(tmp_path):
+    """The validation folder's run.json (read through the run store) names the fit it
+    validates: another fit's validation is refused naming both hashes."""
+    from jakstat_rules.supplement.fit import _load_validation
+
+    (tmp_path / "validation.json").write_text(json.dumps(
+        {"reestimated": {"scale_exp": 2.0}, "r2": 0.9, "nrmse": 0.1}))
+    (tmp_path / "run.json").write_text(json.dumps({"kind": "validation",
+                                                   "fit_problem_hash": "aaa"}))
+    assert _load_validation(tmp_path, {"problem_hash": "aaa", "best_parameters": {}})["r2"] == 0.9
+    with pytest.raises(JakstatInputError, match="validates another fit .*'aaa'.*'bbb'"):
+        _load_validation(tmp_path, {"problem_hash": "bbb", "best_parameters": {}})
