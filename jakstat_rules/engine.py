@@ -80,8 +80,8 @@ CACHE_FORMAT = "engine-4"
 #: Number of JIT compilations in this process (the caches avoid them; tests read this).
 COMPILATIONS = 0
 #: Stack of the thread libroadrunner compiles in (bytes): its code generation recurses once
-#: per level of a formula, about 2 kB each, so a formula of :data:`MAX_MATH_DEPTH` levels
-#: needs some 10 MB (a sum of 5000 terms crashes the process on an 8 MB main-thread stack).
+#: per level of a formula.  On the 8 MB stack of the main thread a sum of 4000 terms
+#: compiles and one of 5000 crashes the process; in a 64 MB thread 5000 compile.
 COMPILE_STACK = 128 * 1024 * 1024
 _LOCK = threading.Lock()
 
@@ -102,7 +102,9 @@ def compiled_state(sbml: str, use_cache: bool = True) -> tuple[bytes, dict]:
     Raises
     ------
     JakstatInputError
-        If libroadrunner cannot load the SBML (the message names the reason).
+        If a formula nests deeper than :data:`~jakstat_rules.formulas.MAX_MATH_DEPTH`
+        (checked before libroadrunner sees the model), or libroadrunner cannot
+        load the SBML (the message names the reason).
     """
     import json
 

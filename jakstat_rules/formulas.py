@@ -29,7 +29,7 @@ __all__ = ["parse_formula", "formula_ids", "evaluate_formula", "math_text", "mat
            "MAX_MATH_DEPTH"]
 
 #: Deepest formula a model may hold, as :func:`math_depth` counts: a sum of 5001 terms.
-#: libroadrunner 2.x compiles a sum of 5000 terms in about 20 s with 10 MB of stack.
+#: libroadrunner 2.10 compiles a sum of 5000 terms in about 20 s (10 000 terms: 84 s, 740 MB).
 MAX_MATH_DEPTH = 5000
 
 _FUNCTIONS = {"exp": math.exp, "ln": math.log, "log10": math.log10, "sqrt": math.sqrt,
