@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from .errors import JakstatInputError
+from .errors import JakstatInputError, checked_number
 from .interface import INPUTS, ORAL_DOSES, VARIANTS
 
 __all__ = ["Condition", "CONDITIONS", "DOSE_SERIES", "DOSE_RESPONSES", "get_condition",
@@ -220,14 +220,9 @@ def check_changes(changes: Mapping[str, object], where: str) -> dict[str, float]
     clean: dict[str, float] = {}
     for name, value in dict(changes).items():
         if name in ORAL_DOSES:
-            try:
-                number = float(value)  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                number = math.nan
-            if not (math.isfinite(number) and 0 < number <= MAX_ORAL_MG):
-                raise JakstatInputError(f"{where}: oral dose {name}={value!r} is invalid: expected "
-                                        f"mg > 0 and <= {MAX_ORAL_MG:g}")
-            clean[name] = number
+            clean[name] = checked_number(
+                value, f"{where}: oral dose {name}={value!r} is invalid: expected mg > 0 and "
+                       f"<= {MAX_ORAL_MG:g}", low=0.0, low_included=False, high=MAX_ORAL_MG)
         elif name in INPUTS:
             try:
                 clean.update(check_inputs({name: value}))
@@ -278,17 +273,12 @@ def check_inputs(inputs: Mapping[str, object]) -> dict[str, float]:
     for name, value in dict(inputs).items():
         if name not in INPUTS:
             raise JakstatInputError(f"unknown input {name!r}: expected one of {sorted(INPUTS)}")
-        try:
-            number = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise JakstatInputError(
-                f"input {name}={value!r} is not a number: expected a dose in {INPUTS[name]}") from None
         high = MAX_DOSE.get(INPUTS[name], math.inf)
-        if not math.isfinite(number) or not 0 <= number <= high:
-            raise JakstatInputError(
-                f"input {name}={value!r} is invalid: expected a finite dose >= 0 and <= "
-                f"{high:g} {INPUTS[name]}")
-        clean[name] = number
+        clean[name] = checked_number(
+            value, f"input {name}={value!r} is invalid: expected a finite dose >= 0 and <= "
+                   f"{high:g} {INPUTS[name]}", low=0.0, high=high,
+            not_a_number=f"input {name}={value!r} is not a number: expected a dose in "
+                         f"{INPUTS[name]}")
     return clean
 
 
@@ -320,13 +310,10 @@ def time_grid(t_end: float, n_points: int):
     """
     import numpy as np
 
-    try:
-        t_end = float(t_end)
-    except (TypeError, ValueError):
-        raise JakstatInputError(f"end time {t_end!r} is not a number: expected minutes > 0") from None
-    if not (math.isfinite(t_end) and 0 < t_end <= MAX_T_END):
-        raise JakstatInputError(f"end time {t_end!r} is invalid: expected a finite number of "
-                                f"minutes > 0 and <= {MAX_T_END:g}")
+    t_end = checked_number(
+        t_end, f"end time {t_end!r} is invalid: expected a finite number of minutes > 0 and "
+               f"<= {MAX_T_END:g}", low=0.0, low_included=False, high=MAX_T_END,
+        not_a_number=f"end time {t_end!r} is not a number: expected minutes > 0")
     if (isinstance(n_points, bool) or not isinstance(n_points, int)
             or not 2 <= n_points <= MAX_POINTS):
         raise JakstatInputError(f"number of time points {n_points!r} is invalid: expected an "

@@ -55,7 +55,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from .errors import JakstatInputError, SimulationError
-from .formulas import evaluate_formula, formula_ids, parse_formula
+from .formulas import MAX_MATH_DEPTH, evaluate_formula, formula_ids, math_depth, parse_formula
 from .io import cache_dir, read_cache_entry, sha256, status, write_cache_entry
 
 __all__ = ["Engine", "DEFAULT_RTOL", "DEFAULT_ATOL", "DEFAULT_MAX_STEPS", "STEADY_STATE_TOL",
@@ -79,6 +79,10 @@ _STATES: dict[str, tuple[bytes, dict]] = {}
 CACHE_FORMAT = "engine-4"
 #: Number of JIT compilations in this process (the caches avoid them; tests read this).
 COMPILATIONS = 0
+#: Stack of the thread libroadrunner compiles in (bytes): its code generation recurses once
+#: per level of a formula.  On the 8 MB stack of the main thread a sum of 4000 terms
+#: compiles and one of 5000 crashes the process; in a 64 MB thread 5000 compile.
+COMPILE_STACK = 128 * 1024 * 1024
 _LOCK = threading.Lock()
 
 
@@ -98,7 +102,9 @@ def compiled_state(sbml: str, use_cache: bool = True) -> tuple[bytes, dict]:
     Raises
     ------
     JakstatInputError
-        If libroadrunner cannot load the SBML (the message names the reason).
+        If a formula nests deeper than :data:`~jakstat_rules.formulas.MAX_MATH_DEPTH`
+        (checked before libroadrunner sees the model), or libroadrunner cannot
+        load the SBML (the message names the reason).
     """
     import json
 
@@ -110,19 +116,17 @@ def compiled_state(sbml: str, use_cache: bool = True) -> tuple[bytes, dict]:
     state = read_cache_entry(folder / f"{key[:32]}.rrstate", key) if use_cache else None
     meta_raw = read_cache_entry(folder / f"{key[:32]}.json", key) if use_cache else None
     if state is None or meta_raw is None:
-        import roadrunner
-
         global COMPILATIONS
         COMPILATIONS += 1
+        depth, where = math_depth(sbml)
+        if depth > MAX_MATH_DEPTH:
+            raise JakstatInputError(f"the SBML model's formula of {where} is nested {depth} "
+                                    f"levels deep (an operation of n arguments counts n - 1): "
+                                    f"expected at most {MAX_MATH_DEPTH}, e.g. a sum of at most "
+                                    f"{MAX_MATH_DEPTH + 1} terms")
         status("compiling the model with libroadrunner (once per model, then cached) ...")
-        try:
-            rr = roadrunner.RoadRunner(sbml)
-        except Exception as exc:  # libroadrunner raises RuntimeError / its own types
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise JakstatInputError(f"the SBML model could not be loaded by libroadrunner ({first}): "
-                                    f"expected a valid SBML model") from None
-        state = bytes(rr.saveStateS())
-        meta = _sbml_facts(sbml, set(rr.getAssignmentRuleIds()) | set(rr.getRateRuleIds()))
+        state, rules = _compile(sbml)
+        meta = _sbml_facts(sbml, rules)
         write_cache_entry(folder / f"{key[:32]}.rrstate", key, state)
         write_cache_entry(folder / f"{key[:32]}.json", key, json.dumps(meta).encode())
     else:
@@ -134,6 +138,43 @@ def compiled_state(sbml: str, use_cache: bool = True) -> tuple[bytes, dict]:
     with _LOCK:
         _STATES[key] = (state, meta)
     return state, meta
+
+
+def _compile(sbml: str) -> tuple[bytes, set[str]]:
+    """libroadrunner's saved state of ``sbml`` and its rule ids, compiled in a thread with a
+    stack of :data:`COMPILE_STACK` bytes.
+
+    Raises
+    ------
+    JakstatInputError
+        If libroadrunner cannot load the SBML (the message names the reason).
+    """
+    import roadrunner
+
+    out: dict = {}
+
+    def work() -> None:
+        try:
+            rr = roadrunner.RoadRunner(sbml)
+            out["result"] = (bytes(rr.saveStateS()),
+                             set(rr.getAssignmentRuleIds()) | set(rr.getRateRuleIds()))
+        except Exception as exc:  # libroadrunner raises RuntimeError / its own types
+            out["error"] = exc
+
+    with _LOCK:                  # the stack size applies to threads started while it is set
+        before = threading.stack_size(COMPILE_STACK)
+        try:
+            thread = threading.Thread(target=work, name="jakstat-compile")
+            thread.start()
+        finally:
+            threading.stack_size(before)
+    thread.join()
+    if "error" in out:
+        exc = out["error"]
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise JakstatInputError(f"the SBML model could not be loaded by libroadrunner ({first}): "
+                                f"expected a valid SBML model")
+    return out["result"]
 
 
 def _read_facts(raw: bytes) -> dict | None:

@@ -33,7 +33,6 @@ the exact free concentration at the output times.
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -42,7 +41,7 @@ import pandas as pd
 
 from .conditions import (Schedule, SchedulePeriod, _merged, check_changes, check_times,
                          check_variant, get_schedule, repeated, time_grid)
-from .errors import JakstatInputError, SimulationError
+from .errors import JakstatInputError, SimulationError, checked_number
 from .interface import INPUTS, ORAL_DOSES, PULSE_INPUTS
 from .pk import drug_of_dose, get_pk
 
@@ -57,14 +56,8 @@ _PERIOD_KEYS = {"time", "changes", "every", "count"}
 
 
 def _number(value: Any, what: str, where: str, low: float = 0.0) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = math.nan
-    if isinstance(value, bool) or not (math.isfinite(number) and number >= low):
-        raise JakstatInputError(f"{where}: {what} {value!r} is invalid: expected a finite number "
-                                f">= {low:g}")
-    return number
+    return checked_number(value, f"{where}: {what} {value!r} is invalid: expected a finite "
+                                 f"number >= {low:g}", low=low)
 
 
 def schedule_from_dict(data: Any, where: str = "schedule") -> Schedule:

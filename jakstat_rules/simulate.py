@@ -26,7 +26,6 @@ Examples
 """
 from __future__ import annotations
 
-import math
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -35,7 +34,7 @@ import pandas as pd
 from .conditions import (CONDITIONS, DOSE_SERIES, Condition, check_inputs, check_times,
                          check_variant, get_condition, time_grid)
 from .engine import DEFAULT_ATOL, DEFAULT_RTOL, Engine
-from .errors import JakstatInputError, SimulationError
+from .errors import JakstatInputError, SimulationError, checked_number
 from .interface import DEFAULT_READOUTS, INPUTS, NEEDS_PREEQUILIBRATION, READOUTS
 
 #: Deprecated alias of :data:`jakstat_rules.conditions.CONDITIONS`.
@@ -84,13 +83,9 @@ class Simulator:
             if name not in settable:
                 raise JakstatInputError(f"unknown parameter {name!r}: expected a parameter id of the "
                                         f"model, e.g. {sorted(settable - set(INPUTS))[:5]}")
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                raise JakstatInputError(f"parameter {name}={value!r} is not a number") from None
-            if not (math.isfinite(number) and number >= 0):
-                raise JakstatInputError(f"parameter {name}={value!r} must be a finite number >= 0")
-            clean[name] = number
+            clean[name] = checked_number(
+                value, f"parameter {name}={value!r} must be a finite number >= 0", low=0.0,
+                not_a_number=f"parameter {name}={value!r} is not a number")
         return clean
 
     # ------------------------------------------------------------------

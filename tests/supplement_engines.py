@@ -1,7 +1,7 @@
 """Run the supplement's SED-ML with engines the project does not use for its figures.
 
 ``python tests/supplement_engines.py tellurium|copasi ARCHIVE.omex OUT.json``
-writes ``{run id: {column: [values ...]}}`` for every report of every SED-ML
+writes ``{report id: {column: [values ...]}}`` for every report of every SED-ML
 file in the archive, the columns named by the reports' dataset labels:
 
 * **tellurium**: ``tellurium.executeCombineArchive`` (its own SED-ML
@@ -75,7 +75,7 @@ def run_tellurium(folder: Path) -> dict:
                 ds = rep.getDataSet(k)
                 arr = np.asarray(data[ds.getDataReference()], dtype=float)
                 columns[ds.getLabel()] = arr.T.ravel().tolist()  # dose after dose
-            out[rep.getId().removeprefix("report_")] = columns
+            out[rep.getId()] = columns
     return out
 
 
@@ -198,7 +198,7 @@ def run_copasi(folder: Path) -> dict:
                 label = rep.getDataSet(k).getLabel()
                 columns[label] = np.concatenate([_evaluate(dg, p) * np.ones(len(p[next(iter(p))]))
                                                  for p in pieces]).tolist()
-            out[rep.getId().removeprefix("report_")] = columns
+            out[rep.getId()] = columns
     return out
 
 

@@ -196,6 +196,62 @@ def test_calibrate_refuses_values_petab_cannot_mean(exact_problem, tmp_path, cap
     assert not out.exists()
 
 
+def _long_sum_model(problem: Path, terms: int) -> None:
+    """Give the problem's model a parameter ``total`` whose initial assignment is the sum
+    ``a0 + a1 + ...`` of ``terms`` parameters (as one n-ary MathML ``plus``)."""
+    import libsbml
+
+    path = problem.parent / "model.xml"
+    doc = libsbml.readSBMLFromFile(str(path))
+    model = doc.getModel()
+    for i in range(terms):
+        par = model.createParameter()
+        par.setId(f"a{i}"), par.setValue(float(i % 7)), par.setConstant(True)
+    par = model.createParameter()
+    par.setId("total"), par.setConstant(True)
+    plus = "".join(f"<ci>a{i}</ci>" for i in range(terms))
+    ia = model.createInitialAssignment()
+    ia.setSymbol("total")
+    ia.setMath(libsbml.readMathMLFromString(
+        f"<math xmlns='http://www.w3.org/1998/Math/MathML'><apply><plus/>{plus}</apply></math>"))
+    assert libsbml.writeSBMLToFile(doc, str(path))
+
+
+@pytest.mark.parametrize("terms", [1500, pytest.param(5000, marks=pytest.mark.slow)])
+def test_an_initial_assignment_of_thousands_of_terms_is_evaluated(exact_problem, tmp_path,
+                                                                  capsys, terms):
+    """A sum of 1500 terms (evaluated by the package: once a RecursionError) and of 5000
+    (compiled by libroadrunner: once a segmentation fault on an 8 MB stack) is calibrated
+    like any model, and the engine's value of the sum is the sum."""
+    from jakstat_rules.engine import Engine
+
+    problem = _edited_problem(exact_problem, tmp_path / "problem", "parameters.tsv",
+                              lambda df: None)
+    _long_sum_model(problem, terms)
+    capsys.readouterr()
+    assert _calibrate(problem, tmp_path / "fit", "--starts", "1", "--max-evaluations", "2") == 0
+    engine = Engine((problem.parent / "model.xml").read_text())
+    engine.reset()
+    assert engine.value("total") == sum(float(i % 7) for i in range(terms))
+
+
+def test_an_initial_assignment_deeper_than_the_limit_is_one_line(exact_problem, tmp_path,
+                                                                 capsys):
+    """One term more than :data:`~jakstat_rules.formulas.MAX_MATH_DEPTH` allows is refused
+    in one line naming the formula and the limit, before libroadrunner sees it."""
+    from jakstat_rules.formulas import MAX_MATH_DEPTH
+
+    problem = _edited_problem(exact_problem, tmp_path / "problem", "parameters.tsv",
+                              lambda df: None)
+    _long_sum_model(problem, MAX_MATH_DEPTH + 2)
+    out = tmp_path / "fit"
+    capsys.readouterr()
+    assert _calibrate(problem, out) == 2
+    one_error_line(capsys, "initialAssignment 'total'", f"nested {MAX_MATH_DEPTH + 1} levels",
+                   f"expected at most {MAX_MATH_DEPTH}")
+    assert not out.exists()
+
+
 # -- a run whose every start fails ------------------------------------------------------------
 
 def test_a_run_whose_every_start_fails_exits_with_the_first_reason(tmp_path, capsys):
@@ -288,6 +344,38 @@ def test_data_import_appears_whole_or_not_at_all(example_table, tmp_path, capsys
     assert sorted(p.name for p in tmp_path.iterdir()) == ["petab"]
     assert sorted(p.name for p in out.iterdir()) == ["train", "validation"]
     assert os.path.isfile(out / "validation" / "problem.yaml")
+
+
+@pytest.mark.parametrize("example, old, new, cell, needles", [
+    ("pstat1_example_wide.csv", "60 min", "1e400 min", None,
+     ["time column '1e400 min' is inf min", "expected a time from 0 to 1e+06 min"]),
+    ("pstat1_example_wide.csv", "60 min", "1e307 h", None,
+     ["time column '1e307 h' is inf min", "expected a time from 0 to 1e+06 min"]),
+    ("pstat1_example.csv", "time_min", "time_h", "1e307",
+     ["line 2, column 'time_h'", "value '1e307' is inf min", "expected a time from 0 to 1e+06"]),
+], ids=["wide 1e400 min", "wide 1e307 h", "long 1e307 h"])
+def test_data_import_refuses_a_time_that_overflows(tmp_path, capsys, example, old, new, cell,
+                                                   needles):
+    """A time that reads as a number but overflows to infinity (a header
+    ``1e400 min``, ``1e307 h`` in minutes, a cell of 1e307 h) is not a steady
+    state: one line naming the header or cell and the expected range, exit
+    code 2, nothing written."""
+    from jakstat_rules.data import example_path
+
+    lines = example_path(example).read_text().splitlines()
+    lines[0] = lines[0].replace(old, new)
+    if cell is not None:
+        row = lines[1].split(",")
+        row[lines[0].split(",").index(new)] = cell
+        lines[1] = ",".join(row)
+    table = tmp_path / "table.csv"
+    table.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "petab"
+    capsys.readouterr()
+    wide = ["--wide"] if "wide" in example else []
+    assert main(["data", "import", str(table), "--out", str(out), *wide]) == 2
+    one_error_line(capsys, *needles)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["table.csv"]
 
 
 # -- supplement: a build killed during its install step ---------------------------------------

@@ -93,6 +93,68 @@ def test_two_fresh_runs_at_once_one_goes_on(exact_problem, noisy_problem, tmp_pa
         _fit(noisy_problem, out, n_starts=2)
 
 
+def test_two_claims_of_one_empty_folder_with_different_seeds(tmp_path, monkeypatch):
+    """Runs with seeds 0 and 1 both find the folder empty; seed 1 writes its run.json
+    only after seed 0 has claimed and locked the folder (the worst interleaving of
+    two runs started at one instant, forced here).  Seed 0 goes on; seed 1 is refused
+    in one message naming both seeds, and run.json stays seed 0's, whole.  (A run.json
+    written by replacing, not created exclusively, would hold seed 1 here.)"""
+    import contextlib
+    import os
+    import threading
+
+    from jakstat_rules import io
+
+    out = tmp_path / "fit"
+    identities = {name: store.run_identity("0" * 64, FitSettings(n_starts=2, seed=seed))
+                  for name, seed in (("seed0", 0), ("seed1", 1))}
+    seed1_found_it_empty, seed0_claimed = threading.Event(), threading.Event()
+    real_check = io.check_output_dir
+    paused: set[str] = set()
+
+    def check_output_dir(path, *args, **kwargs):   # called just before run.json is written
+        name = threading.current_thread().name
+        if name == "seed1" and name not in paused:
+            paused.add(name)
+            seed1_found_it_empty.set()
+            assert seed0_claimed.wait(30)
+        return real_check(path, *args, **kwargs)
+
+    monkeypatch.setattr(io, "check_output_dir", check_output_dir)
+    outcome: dict[str, object] = {}
+    winner_stack = contextlib.ExitStack()
+
+    def claim(name: str) -> None:
+        if name == "seed0":
+            assert seed1_found_it_empty.wait(30)
+        stack = contextlib.ExitStack()
+        try:
+            store.claim_and_lock(out, "fit", identities[name], stack)
+            outcome[name] = "claimed"
+            winner_stack.enter_context(stack)          # the winner keeps its lock
+        except JakstatInputError as exc:
+            outcome[name] = exc
+            stack.close()
+        finally:
+            if name == "seed0":
+                seed0_claimed.set()
+
+    threads = [threading.Thread(target=claim, args=(name,), name=name)
+               for name in ("seed1", "seed0")]
+    with winner_stack:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert outcome["seed0"] == "claimed"
+        assert json.loads((out / "run.json").read_text()) == {"kind": "fit",
+                                                              **identities["seed0"]}
+        assert isinstance(outcome["seed1"], JakstatInputError), outcome
+        message = str(outcome["seed1"])
+        assert "seed 0" in message and "this run has 1" in message, message
+        assert sorted(os.listdir(out)) == [".lock", "run.json"]   # no temporary file left
+
+
 # -- the run identity ----------------------------------------------------------------------
 
 def test_resume_must_be_the_same_run(exact_problem, tmp_path, capsys):

@@ -30,6 +30,8 @@ def test_checks_name_the_bad_value():
         get_condition("nope")
     with pytest.raises(JakstatInputError, match=r"IFNb_pM=-1 is invalid"):
         check_inputs({"IFNb_pM": -1})
+    with pytest.raises(JakstatInputError, match=r"IFNb_pM=True is not a number: expected a dose"):
+        check_inputs({"IFNb_pM": True})     # a YAML 'yes' is no dose
     with pytest.raises(JakstatInputError, match="number of time points -3"):
         time_grid(240, -3)
     with pytest.raises(JakstatInputError, match="end time 'x'"):

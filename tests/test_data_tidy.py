@@ -284,6 +284,8 @@ def test_held_out_experiment_must_exist(tmp_path, standin, capsys):
     (["--bounds", "scale_rep1=2:1"], ["--bounds scale_rep1", "lower < upper"]),
     (["--bounds", "scale_rep1=two"], ["LOW:HIGH"]),
     (["--molar-mass", "IFNx=3"], ["--molar-mass IFNx", "expected one of"]),
+    (["--molar-mass", "IFNb=0"], ["--molar-mass IFNb='0'", "expected a positive number of g/mol"]),
+    (["--molar-mass", "IFNb=inf"], ["--molar-mass IFNb='inf'", "expected a positive number"]),
 ])
 def test_bad_options(tmp_path, standin, capsys, argv, needles):
     table = _write(tmp_path, GOOD.replace("rep1,0,10,0.3", "rep1,0,10,0"))

@@ -36,6 +36,9 @@ periods:
 
 @pytest.mark.parametrize("text, match", [
     ("periods: [{time: 0, changes: {ruxolitinib_oral_mg: -20}}]", "ruxolitinib_oral_mg=-20"),
+    ("periods: [{time: 0, changes: {ruxolitinib_oral_mg: .inf}}]",
+     "ruxolitinib_oral_mg=inf is invalid: expected mg > 0 and <= 1000"),
+    ("periods: [{time: true, changes: {IR_Gy: 2}}]", "time True is invalid: expected a finite"),
     ("periods: [{time: 0, changes: {aspirin_mg: 1}}]", "aspirin_mg"),
     ("periods: [{time: -5, changes: {IR_Gy: 2}}]", "time -5"),
     ("periods: [{time: 0, changes: {IR_Gy: 2}}, {time: 0, changes: {IR_Gy: 1}}]", "changed twice"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import pandas as pd
 import pytest
 
 from jakstat_rules.cli import main
+from jakstat_rules.errors import JakstatInputError
 
 HERE = Path(__file__).resolve().parent
 TOLERANCE = 1e-6  # of each readout's range (floor 1e-3 molecules for readouts that stay 0)
@@ -132,8 +134,8 @@ def test_sedml_reruns_in_copasi_and_tellurium_match_the_tables(supplement, tmp_p
         for i in range(doc.getNumOutputs()):
             out = doc.getOutput(i)
             if out.getTypeCode() == libsedml.SEDML_OUTPUT_REPORT:
-                path = out.getName().rsplit("(the table ", 1)[1].rstrip(")")
-                tables[out.getId().removeprefix("report_")] = pd.read_csv(folder / path)
+                path = re.search(r"\(the table (.+?)\)", out.getName()).group(1)
+                tables[out.getId()] = pd.read_csv(folder / path)
     # one report per standard condition and dose response, and the four of the fit documents
     from jakstat_rules.conditions import CONDITIONS, DOSE_RESPONSES
     assert len(tables) == len(CONDITIONS) + len(DOSE_RESPONSES) + 4
@@ -400,3 +402,73 @@ def test_the_report_states_what_is_known_of_the_data(study, words, tmp_path):
     sentence = data_sentence(train)
     assert sentence.startswith("The fit's data: the PEtab problem train/problem.yaml (2 "
                                "measurements") and words in sentence
+
+
+def _sedml_ids_and_names(text: str) -> dict[str, list[str]]:
+    """Kind of element -> the ids (and, as ``<kind> name``, the names) libsedml reads."""
+    import libsedml
+    doc = libsedml.readSedMLFromString(text)
+    assert doc.getNumErrors(libsedml.LIBSEDML_SEV_ERROR) == 0
+    out: dict[str, list[str]] = {}
+
+    def add(kind, elements):
+        for el in elements:
+            out.setdefault(kind, []).append(el.getId())
+            if el.isSetName():
+                out.setdefault(f"{kind} name", []).append(el.getName())
+
+    add("model", doc.getListOfModels())
+    add("change", [m.getChange(k) for m in doc.getListOfModels() for k in range(m.getNumChanges())
+                   if m.getChange(k).isSetId()])
+    add("simulation", doc.getListOfSimulations())
+    add("task", doc.getListOfTasks())
+    add("range", [t.getRange(k) for t in doc.getListOfTasks()
+                  if t.getTypeCode() == libsedml.SEDML_TASK_REPEATEDTASK
+                  for k in range(t.getNumRanges())])
+    add("data generator", doc.getListOfDataGenerators())
+    add("variable", [dg.getVariable(k) for dg in doc.getListOfDataGenerators()
+                     for k in range(dg.getNumVariables())])
+    add("parameter", [dg.getParameter(k) for dg in doc.getListOfDataGenerators()
+                      for k in range(dg.getNumParameters())])
+    add("output", doc.getListOfOutputs())
+    return out
+
+
+def test_no_sedml_id_or_name_is_a_prefix_of_another():
+    """COPASI and basico match ids and names by substring: ``task_ifnb_100pM`` would also
+    select ``task_ifnb_100pM_ruxolitinib_1uM``.  Read back with libsedml, no id (of one
+    kind, or of the whole file) and no name of a kind is a prefix of another."""
+    from jakstat_rules.supplement import experiments as ex
+    from jakstat_rules.supplement.sedml import sedml_text
+
+    obs = [ex.Observable("pSTAT1_total_x_scale_a", "pSTAT1_total", "scale_a", 2.0),
+           ex.Observable("pSTAT1_total_x_scale_a_b", "pSTAT1_total", "scale_a_b", 3.0,
+                         "offset_a_b", 1.0)]
+    fit = ex.fit_document("fit_training", "Fit", [
+        ("IFNb_pM", "IFNb_pM", {}, [10.0, 100.0], obs[:1]),
+        ("IFNb_pM_with_ruxolitinib_nM_100", "IFNb_pM", {"ruxolitinib_nM": 100.0}, [10.0], obs)],
+        [0.0, 10.0, 30.0], {"kf_x": 1.5})
+    documents = [ex.scenario_document(), ex.dose_response_document(), fit]
+    assert {"ifnb_100pM", "ifnb_100pM_ruxolitinib_1uM"} <= {r.id for r in documents[0].runs}
+    for document in documents:
+        found = _sedml_ids_and_names(sedml_text(document))
+        assert len(found["task"]) >= 2 and len(found["data generator"]) >= 2
+        every_id = [i for kind, ids in found.items() if " name" not in kind for i in ids]
+        assert len(every_id) == len(set(every_id))
+        for kind, ids in [*found.items(), ("any id", every_id)]:
+            prefixes = [(a, b) for a in ids for b in ids if a != b and b.startswith(a)]
+            assert prefixes == [], (document.file, kind, prefixes[:3])
+
+
+def test_a_validation_of_another_fit_is_refused(tmp_path):
+    """The validation folder's run.json (read through the run store) names the fit it
+    validates: another fit's validation is refused naming both hashes."""
+    from jakstat_rules.supplement.fit import _load_validation
+
+    (tmp_path / "validation.json").write_text(json.dumps(
+        {"reestimated": {"scale_exp": 2.0}, "r2": 0.9, "nrmse": 0.1}))
+    (tmp_path / "run.json").write_text(json.dumps({"kind": "validation",
+                                                   "fit_problem_hash": "aaa"}))
+    assert _load_validation(tmp_path, {"problem_hash": "aaa", "best_parameters": {}})["r2"] == 0.9
+    with pytest.raises(JakstatInputError, match="validates another fit .*'aaa'.*'bbb'"):
+        _load_validation(tmp_path, {"problem_hash": "bbb", "best_parameters": {}})

@@ -46,7 +46,6 @@ import numpy as np
 
 from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL
 from jakstat_rules.errors import JakstatInputError, SimulationError
-from jakstat_rules.io import read_json
 
 from .compiled import CompiledProblem, get_compiled
 from .objective import Objective
@@ -149,14 +148,13 @@ def stored_settings(out: Path, problem_hash: str) -> dict[str, Any] | None:
     A resumed run keeps what its first invocation chose, so that timing
     noise cannot make two invocations of one command disagree.
     """
-    marker = Path(out) / "run.json"
-    if not marker.is_file():
-        return None
+    from .store import read_run_record  # the store owns run.json (and imports this module)
+
     try:
-        stored = read_json(marker, what="run record")
+        stored = read_run_record(out)
     except JakstatInputError:
         return None  # the resume checks report it
-    if not isinstance(stored, dict) or stored.get("problem_hash") != problem_hash:
+    if stored is None or stored.get("problem_hash") != problem_hash:
         return None
     return stored
 

@@ -7,10 +7,11 @@ Used by ``calibrate``, ``profile`` and ``validate`` alike:
   :func:`jakstat_rules.io.lock_output_dir`): a second run into the same
   folder is refused;
 * ``run.json`` holds the run identity (problem hash, number of starts, seed,
-  settings) and every start record carries it: a resume with another
-  problem, ``--starts``, ``--seed`` or settings is refused with a message
-  naming what differs (the Latin hypercube of N points is another design
-  for every N, so starts of two designs must not mix);
+  settings; :func:`read_run_record` reads it) and every start record carries
+  it: a resume with another problem, ``--starts``, ``--seed`` or settings is
+  refused with a message naming what differs (the Latin hypercube of N
+  points is another design for every N, so starts of two designs must not
+  mix);
 * every record carries a checksum (SHA-256 of its canonical JSON); on resume
   a record whose checksum fails, or whose NLL is not reproduced by
   evaluating its parameters again, is reported in one warning line and its
@@ -42,7 +43,8 @@ from jakstat_rules.io import (claim_output_dir, lock_output_dir, read_json, read
 from .objective import Objective
 from .optimizers import FitSettings, settings_of_fit
 
-__all__ = ["StartResult", "run_identity", "check_resume", "read_records", "load_records", "verify_records",
+__all__ = ["StartResult", "run_identity", "read_run_record", "check_resume", "read_records",
+           "load_records", "verify_records",
            "adopt_earlier_run", "remove_temporaries", "claim_and_lock",
            "earlier_invocations", "load_fit", "check_best_parameters"]
 
@@ -189,6 +191,24 @@ def _other_run(where: str, key: str, theirs: Any, ours: Any) -> JakstatInputErro
                              f"{wanted.format(**values)}, or another --out")
 
 
+def read_run_record(out: str | os.PathLike) -> dict[str, Any] | None:
+    """The run record (``run.json``) of the result folder ``out``, or None.
+
+    None when the folder holds no ``run.json`` or one that is no JSON object
+    (:func:`~jakstat_rules.io.claim_output_dir` refuses such a folder, naming it).
+
+    Raises
+    ------
+    JakstatInputError
+        If ``run.json`` cannot be read or is not JSON.
+    """
+    marker = Path(out) / "run.json"
+    if not marker.is_file():
+        return None
+    stored = read_json(marker, what="run record")
+    return stored if isinstance(stored, dict) else None
+
+
 def check_resume(out: Path, identity: dict[str, Any]) -> bool:
     """Refuse a fit folder of another run, naming what differs.
 
@@ -198,11 +218,8 @@ def check_resume(out: Path, identity: dict[str, Any]) -> bool:
         True for a folder written before start records carried the run
         identity (its ``run.json`` has no ``n_starts``).
     """
-    marker = out / "run.json"
-    if not marker.is_file():
-        return False
-    stored = read_json(marker, what="run record")
-    if not isinstance(stored, dict) or stored.get("kind") != "fit":
+    stored = read_run_record(out)
+    if stored is None or stored.get("kind") != "fit":
         return False  # claim_output_dir says what is wrong
     earlier = "n_starts" not in stored
     for key, value in identity.items():
@@ -329,8 +346,7 @@ def adopt_earlier_run(out: Path, identity: dict[str, Any], design: np.ndarray) -
     summary (if any) must have these settings; ``run.json`` is then
     completed with the full identity.
     """
-    marker = out / "run.json"
-    stored = read_json(marker, what="run record")
+    stored = read_run_record(out) or {}
     summary = out / "summary.json"
     try:
         old = read_json(summary, what="fit summary").get("settings", {})
@@ -340,7 +356,7 @@ def adopt_earlier_run(out: Path, identity: dict[str, Any], design: np.ndarray) -
         if key in old and _normalised(old[key]) != _normalised(value):
             raise _other_run(f"output folder {str(out)!r}", key, old[key], value)
     load_records(out / "starts", identity, design)
-    write_json(marker, {**stored, **identity})
+    write_json(out / "run.json", {**stored, **identity})
 
 
 #: Temporary files of :mod:`jakstat_rules.io` writers (``.NAME.XXXXXXXX.tmp``, and

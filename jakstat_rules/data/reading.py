@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from jakstat_rules.errors import JakstatInputError
+from jakstat_rules.conditions import MAX_T_END
+from jakstat_rules.errors import JakstatInputError, checked_number
 from jakstat_rules.interface import INPUTS, READOUTS, VARIANTS
 
 from .units import (_BASES, _ID, _LABELS, _TIME_COLUMNS, _WIDE_TIME, InputColumn, _input_column,
@@ -76,7 +77,11 @@ def _layout(header: Sequence[str], table: str, wide: bool,
             continue
         m = _WIDE_TIME.match(name) if wide else None
         if m:
-            t = _minutes(float(m.group("t")), m.group("u").lower())
+            minutes = _minutes(float(m.group("t")), m.group("u").lower())
+            t = checked_number(minutes, f"table {table!r}, line 1: time column {name!r} is "
+                                        f"{minutes:g} min; expected a time from 0 to "
+                                        f"{MAX_T_END:g} min, named like '5 min', '2.5min' or "
+                                        f"'1 h'", low=0.0, high=MAX_T_END)
             target = wide_sds if m.group("sd") else wide_values
             if t in target:
                 raise JakstatInputError(
@@ -362,8 +367,13 @@ def table_from_records(header: Sequence[str], records: Iterable[Record], *, name
             if lay.sd is not None:
                 sd = _number(cells[lay.sd], errors, _where(source, line, COL_SD), positive=True)
                 ok = ok and sd is not None
+            minutes = _minutes(t, t_unit) if t is not None else 0.0
+            if not minutes <= MAX_T_END:
+                errors.add(f"{_where(source, line, t_col)}: value {_text(cells[t_idx])!r} is "
+                           f"{minutes:g} min; expected a time from 0 to {MAX_T_END:g} min")
+                t = None
             ok = ok and t is not None and value is not None
-            points = [(_minutes(t, t_unit) if t is not None else 0.0, value, sd, COL_VALUE)]
+            points = [(minutes, value, sd, COL_VALUE)]
         if not ok:
             continue
         exp_first.setdefault(exp, (source, line))

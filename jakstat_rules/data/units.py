@@ -3,12 +3,11 @@ the model's units (pM, nM, Gy), time columns and molar masses."""
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Mapping
 
-from jakstat_rules.errors import JakstatInputError
+from jakstat_rules.errors import JakstatInputError, checked_number
 from jakstat_rules.interface import INPUTS
 
 __all__ = ["MOLAR_MASSES", "InputColumn"]
@@ -129,12 +128,7 @@ def _molar_masses(overrides: Mapping[str, float] | None) -> dict[str, float]:
         if key not in masses:
             raise JakstatInputError(f"--molar-mass {key}: unknown input; expected one of "
                                     f"{sorted(masses)}")
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            number = math.nan
-        if not (math.isfinite(number) and number > 0):
-            raise JakstatInputError(f"--molar-mass {key}={value!r}: expected a positive "
-                                    f"number of g/mol")
-        masses[key] = number
+        masses[key] = checked_number(value, f"--molar-mass {key}={value!r}: expected a "
+                                            f"positive number of g/mol", low=0.0,
+                                     low_included=False)
     return masses

@@ -143,15 +143,14 @@ def _load_validation(folder: Path, summary: dict) -> dict:
         except (KeyError, TypeError, ValueError):
             raise JakstatInputError(f"validation result {str(path)!r} has no number {key!r}: "
                                     f"expected the validation.json of 'jakstat validate'") from None
-    run = folder / "run.json"
-    if run.is_file():
-        record = read_json(run, what="run record")
-        theirs = record.get("fit_problem_hash") if isinstance(record, dict) else None
-        if theirs is not None and theirs != summary.get("problem_hash"):
-            raise JakstatInputError(
-                f"validation folder {str(folder)!r} validates another fit (fit problem hash "
-                f"{theirs!r}, this fit {summary.get('problem_hash')!r}): expected 'jakstat "
-                f"validate' run on this fit")
+    from ..calibrate.store import read_run_record
+
+    theirs = (read_run_record(folder) or {}).get("fit_problem_hash")
+    if theirs is not None and theirs != summary.get("problem_hash"):
+        raise JakstatInputError(
+            f"validation folder {str(folder)!r} validates another fit (fit problem hash "
+            f"{theirs!r}, this fit {summary.get('problem_hash')!r}): expected 'jakstat "
+            f"validate' run on this fit")
     fixed = set(data.get("fixed_from_fit") or [])
     missing = sorted(fixed - set(summary["best_parameters"]))
     if missing:

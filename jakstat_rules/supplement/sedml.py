@@ -3,7 +3,7 @@
 One SED-ML file per :class:`~.experiments.Document`.  For every
 :class:`~.experiments.Run`:
 
-* a **model** (``model_<run>``): the SBML file, relative to the SED-ML file,
+* a **model** (``model_<run>__``): the SBML file, relative to the SED-ML file,
   with one ``changeAttribute`` per input and fitted parameter (the
   ``value`` attribute of the global parameter);
 * a **uniform time course** from 0 to ``t_end`` (CVODE, KISAO:0000019, with
@@ -18,6 +18,19 @@ One SED-ML file per :class:`~.experiments.Document`.  For every
   of the run (``results/.../<run>.csv`` in the archive) and a **2D plot**
   of the readouts against time.
 
+Ids
+    Every id is made by :func:`sedml_id`: a kind (``model``, ``sim``,
+    ``task``, ``timecourse``, ``doses``, ``dg``, ``var``, ``par``,
+    ``report``, ``ds``, ``plot``, ``curve``), then the run and, for the
+    parts of a run, the output (and parameter), each part ended by ``__``:
+    ``task_ifnb_100pM__``, ``dg_ifnb_100pM__pSTAT1_total__``.  So no id of
+    the document is a prefix of another (``task_ifnb_100pM__`` is not a
+    prefix of ``task_ifnb_100pM_ruxolitinib_1uM__``), and tools that match
+    ids by substring (COPASI, basico) select the one meant.  Names of
+    models, tasks, data generators (and their parameters), reports and
+    plots end with the element's id in brackets (``IFN-beta 100 pM
+    [plot_ifnb_100pM__]``), for the same reason.
+
 Readers run the files with any SED-ML engine (tellurium, COPASI, the
 BioSimulators tools); ``docs/supplement.md`` shows how.
 """
@@ -31,7 +44,8 @@ from ..engine import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL
 from ..errors import JakstatInputError
 from .experiments import Document, Run
 
-__all__ = ["sedml_document", "sedml_text", "sedml_errors", "parameter_target", "KISAO_CVODE"]
+__all__ = ["sedml_document", "sedml_text", "sedml_errors", "sedml_id", "parameter_target",
+           "KISAO_CVODE"]
 
 #: KiSAO terms: CVODE, relative and absolute tolerance, maximal number of steps.
 KISAO_CVODE = "KISAO:0000019"
@@ -43,6 +57,40 @@ TIME_SYMBOL = "urn:sedml:symbol:time"
 SBML_NAMESPACE = "http://www.sbml.org/sbml/level3/version2/core"
 #: Level and version written.
 LEVEL, VERSION = 1, 4
+
+
+#: Ends every part of a SED-ML id (see :func:`sedml_id`).
+ID_PART_END = "__"
+#: The number of parts after the kind of each kind of id.
+ID_KINDS = {"model": 1, "sim": 1, "task": 1, "timecourse": 1, "doses": 1, "report": 1,
+            "plot": 1, "dg": 2, "var": 2, "ds": 2, "curve": 2, "par": 3}
+
+
+def _id_part(part: str) -> str:
+    """``part`` as SId characters with no ``__`` and no ``_`` at either end."""
+    return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_]", "_", part)).strip("_")
+
+
+def sedml_id(kind: str, *parts: str) -> str:
+    """The SED-ML id of a ``kind`` of element of a run, e.g. ``task_ifnb_100pM__``.
+
+    ``<kind>_<part>__[<part>__...]``: each part (run id, output id,
+    parameter name) in SId characters, runs of ``_`` made one and none at its
+    ends, ended by :data:`ID_PART_END`; each kind has a fixed number of parts
+    (:data:`ID_KINDS`).  The first ``__`` after a part therefore ends it, so
+    no id is a prefix of another, of the same kind or of another kind.
+
+    Raises
+    ------
+    RuntimeError
+        For an unknown kind, the wrong number of parts or an empty part
+        (a construction error of this module).
+    """
+    cleaned = [_id_part(p) for p in parts]
+    if ID_KINDS.get(kind) != len(parts) or not all(cleaned):
+        raise RuntimeError(f"SED-ML id of kind {kind!r} from parts {parts!r}: expected "
+                           f"{ID_KINDS.get(kind)} non-empty parts of a kind of {sorted(ID_KINDS)}")
+    return f"{kind}_" + "".join(f"{p}{ID_PART_END}" for p in cleaned)
 
 
 def parameter_target(pid: str) -> str:
@@ -62,6 +110,12 @@ def _math(expr: str, where: str):
     if ast is None:
         raise RuntimeError(f"libsedml cannot parse {expr!r} ({where})")
     return ast
+
+
+def _name(element, text: str) -> None:
+    """Name ``element`` (id set) ``"<text> [<its id>]"``: like the ids, no name of a model,
+    task, data generator, report or plot is then a prefix of another."""
+    _check(element.setName(f"{text} [{element.getId()}]"), element.getId())
 
 
 def _algorithm(sim) -> None:
@@ -88,21 +142,23 @@ def _variable(dg, vid: str, task_id: str, model_id: str | None = None, *,
     return var
 
 
-def _data_generator(doc, dg_id: str, name: str, task_id: str, *, target: str | None = None,
-                    symbol: str | None = None, factor: tuple[str, float] | None = None,
+def _data_generator(doc, run_id: str, output: str, name: str, task_id: str, *,
+                    target: str | None = None, symbol: str | None = None,
+                    factor: tuple[str, float] | None = None,
                     offset: tuple[str, float] | None = None) -> str:
+    dg_id = sedml_id("dg", run_id, output)
     dg = doc.createDataGenerator()
     _check(dg.setId(dg_id), dg_id)
-    _check(dg.setName(name), dg_id)
-    var_id = f"{dg_id}_var"
+    _name(dg, name)
+    var_id = sedml_id("var", run_id, output)
     _variable(dg, var_id, task_id, target=target, symbol=symbol)
     expr = var_id
 
     def parameter(name: str, value: float) -> str:
-        par_id = re.sub(r"[^A-Za-z0-9_]", "_", f"{dg_id}_{name}")  # unique in the document
+        par_id = sedml_id("par", run_id, output, name)  # unique in the document
         par = dg.createParameter()
         _check(par.setId(par_id), par_id)
-        _check(par.setName(name), par_id)
+        _name(par, name)
         _check(par.setValue(float(value)), par_id)
         return par_id
 
@@ -124,12 +180,12 @@ def _model(doc, run: Run, sedml_file: str, models: dict) -> str:
     key = (run.source, tuple(run.changes.items()))
     if key in models:
         return models[key]
-    mid = f"model_{run.id}"
+    mid = sedml_id("model", run.id)
     models[key] = mid
     model = doc.createModel()
     _check(model.setId(mid), mid)
-    _check(model.setName(f"{run.variant} model" + (" (fitted parameters)" if run.parameters else "")
-                         + "".join(f", {k} = {v:g}" for k, v in run.inputs.items())), mid)
+    _name(model, f"{run.variant} model" + (" (fitted parameters)" if run.parameters else "")
+          + "".join(f", {k} = {v:g}" for k, v in run.inputs.items()))
     _check(model.setLanguage(SBML_LANGUAGE), mid)
     _check(model.setSource(_relative(run.source, sedml_file)), mid)
     for pid, value in run.changes.items():
@@ -142,7 +198,7 @@ def _model(doc, run: Run, sedml_file: str, models: dict) -> str:
 def _add_run(doc, run: Run, sedml_file: str, models: dict) -> None:
     import libsedml
 
-    sid, tid = f"sim_{run.id}", f"task_{run.id}"
+    sid, tid = sedml_id("sim", run.id), sedml_id("task", run.id)
     mid = _model(doc, run, sedml_file, models)
 
     sim = doc.createUniformTimeCourse()
@@ -154,20 +210,21 @@ def _add_run(doc, run: Run, sedml_file: str, models: dict) -> None:
     _algorithm(sim)
 
     task = doc.createTask()
-    inner = tid if run.scan is None else f"{tid}_time_course"
+    inner = tid if run.scan is None else sedml_id("timecourse", run.id)
     _check(task.setId(inner), inner)
     _check(task.setModelReference(mid), inner)
     _check(task.setSimulationReference(sid), inner)
+    _name(task, f"{run.title}: time course")
     top = inner
     if run.scan is not None:
         name, doses = run.scan
         rep = doc.createRepeatedTask()
         _check(rep.setId(tid), tid)
-        _check(rep.setName(f"{name} over {len(doses)} doses"), tid)
+        _name(rep, f"{name} over {len(doses)} doses")
         _check(rep.setResetModel(True), tid)
         _check(rep.setConcatenate(False), tid)
         rng = rep.createVectorRange()
-        rid = f"doses_{run.id}"
+        rid = sedml_id("doses", run.id)
         _check(rng.setId(rid), rid)
         for dose in doses:
             _check(rng.addValue(float(dose)), rid)
@@ -183,17 +240,17 @@ def _add_run(doc, run: Run, sedml_file: str, models: dict) -> None:
         top = tid
 
     labels: list[tuple[str, str]] = []  # (data generator id, report label)
-    labels.append((_data_generator(doc, f"{run.id}__time", "time (min)", top, symbol=TIME_SYMBOL),
+    labels.append((_data_generator(doc, run.id, "time", "time (min)", top, symbol=TIME_SYMBOL),
                    "time"))
     if run.scan is not None:
         name = run.scan[0]
-        labels.insert(0, (_data_generator(doc, f"{run.id}__dose", name, top,
+        labels.insert(0, (_data_generator(doc, run.id, "dose", name, top,
                                           target=parameter_target(name)), "dose"))
     for readout in run.readouts:
-        labels.append((_data_generator(doc, f"{run.id}__{readout}", readout, top,
+        labels.append((_data_generator(doc, run.id, readout, readout, top,
                                        target=parameter_target(readout)), readout))
     for ob in run.observables:
-        labels.append((_data_generator(doc, f"{run.id}__{ob.id}", ob.id, top,
+        labels.append((_data_generator(doc, run.id, ob.id, ob.id, top,
                                        target=parameter_target(ob.readout),
                                        factor=(ob.factor_id, ob.factor),
                                        offset=None if ob.offset_id is None
@@ -202,24 +259,24 @@ def _add_run(doc, run: Run, sedml_file: str, models: dict) -> None:
         raise RuntimeError(f"report of {run.id} does not follow its table columns")
 
     report = doc.createReport()
-    _check(report.setId(f"report_{run.id}"), run.id)
-    _check(report.setName(f"{run.title} (the table {run.table})"), run.id)
+    _check(report.setId(sedml_id("report", run.id)), run.id)
+    _name(report, f"{run.title} (the table {run.table})")
     for dg_id, label in labels:
         ds = report.createDataSet()
-        _check(ds.setId(f"ds_{dg_id}"), dg_id)
+        _check(ds.setId(sedml_id("ds", run.id, label)), dg_id)
         _check(ds.setLabel(label), dg_id)
         _check(ds.setName(label), dg_id)
         _check(ds.setDataReference(dg_id), dg_id)
 
     plot = doc.createPlot2D()
-    _check(plot.setId(f"plot_{run.id}"), run.id)
-    _check(plot.setName(run.title), run.id)
+    _check(plot.setId(sedml_id("plot", run.id)), run.id)
+    _name(plot, run.title)
     time_dg = labels[1 if run.scan is not None else 0][0]
     for dg_id, label in labels:
         if label in ("time", "dose"):
             continue
         curve = plot.createCurve()
-        _check(curve.setId(f"curve_{dg_id}"), dg_id)
+        _check(curve.setId(sedml_id("curve", run.id, label)), dg_id)
         _check(curve.setName(label), dg_id)
         _check(curve.setXDataReference(time_dg), dg_id)
         _check(curve.setYDataReference(dg_id), dg_id)
@@ -277,5 +334,6 @@ def sedml_text(document: Document) -> str:
 
 def describe(documents: Sequence[Document]) -> list[dict]:
     """One row per run: SED-ML file, task, report, table (for the archive's README)."""
-    return [{"sedml": d.file, "task": f"task_{r.id}", "report": f"report_{r.id}", "table": r.table,
+    return [{"sedml": d.file, "task": sedml_id("task", r.id), "report": sedml_id("report", r.id),
+             "table": r.table,
              "title": r.title} for d in documents for r in d.runs]
