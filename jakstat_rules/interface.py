@@ -100,6 +100,8 @@ VARIANTS: dict[str, dict[str, bool]] = {
     "socs3_loss": {"socs3": False},
     "stat1_loss": {"stat1": False},
     "stat3_loss": {"stat3": False},
+    "jak2_g935r": {"jak2_g935r": True},
+    "il6_autocrine": {"il6_autocrine": True},
 }
 
 #: Variants whose initial amounts are not the resting state (pre-equilibrate before a condition).

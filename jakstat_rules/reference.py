@@ -46,6 +46,13 @@ def model_reference() -> str:
     for e in model.expressions:
         if e.name in prov:
             lines.append(f"| {e.name} | `{e.expr}` | {prov[e.name].unit} | {prov[e.name].source} |")
+    lines += ["", "## Variant additions", "",
+              "What a variant's model has beyond the default model: monomers, rules, parameters, "
+              "and derived constants that are new or have another formula.", "",
+              "| variant | kind | id | value, formula or identifiers | unit | source or description |",
+              "|---|---|---|---|---|---|"]
+    for variant, variant_model in models.items():
+        lines += _additions(variant, variant_model, model)
     lines += ["", "## Inputs", "", "| id | unit |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in INPUTS.items()]
     lines += ["", "## Readouts", "", "| id | meaning |", "|---|---|"]
@@ -53,6 +60,34 @@ def model_reference() -> str:
     lines += ["", "## References", ""]
     lines += [f"- **{k}**: {v}" for k, v in CITATIONS.items()]
     return "\n".join(lines) + "\n"
+
+
+def _additions(variant: str, variant_model, default) -> list[str]:
+    """Table rows of the components ``variant_model`` has and ``default`` lacks (or, for
+    derived constants, defines by another formula)."""
+    rows = []
+    anns: dict[str, list[str]] = {}
+    for a in variant_model.annotations:
+        anns.setdefault(a.subject.name, []).append(f"{a.predicate}: {a.object}")
+    for mon in variant_model.monomers:
+        if mon.name not in default.monomers.keys():
+            rows.append(f"| {variant} | monomer | {mon.name} | {'<br>'.join(anns.get(mon.name, []))} | "
+                        f"| {MONOMERS[mon.name][3]} |")
+    for r in variant_model.rules:
+        if r.name not in default.rules.keys():
+            pattern = str(r.rule_expression).replace("|", "\\|")
+            rows.append(f"| {variant} | rule | {r.name} | `{pattern}` | | |")
+    prov = variant_model.jakstat_provenance
+    for p in variant_model.parameters:
+        if p.name not in default.parameters.keys():
+            rows.append(f"| {variant} | parameter | {p.name} | {p.value:g} | {prov[p.name].unit} | "
+                        f"{prov[p.name].source} |")
+    for e in variant_model.expressions:
+        known = default.expressions.get(e.name)
+        if e.name in prov and (known is None or str(known.expr) != str(e.expr)):
+            rows.append(f"| {variant} | derived constant | {e.name} | `{e.expr}` | {prov[e.name].unit} | "
+                        f"{prov[e.name].source} |")
+    return rows
 
 
 def write_reference(path: str | Path = "docs/model_reference.md") -> Path:

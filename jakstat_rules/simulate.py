@@ -166,6 +166,47 @@ class Simulator:
             frames.append(table)
         return pd.concat(frames, ignore_index=True)
 
+    def ic50(self, drug: str, readout: str, time: float, base: Mapping[str, float] | None = None,
+             low: float = 1e-3, high: float = 1e6, rtol: float = 1e-8) -> float:
+        """Concentration of ``drug`` that halves ``readout`` at ``time``, relative to no drug.
+
+        The readout at ``time`` minutes with the drug at ``c`` (and the inputs ``base``)
+        is divided by its value without the drug; the concentration where that
+        fraction is 1/2 is found by Brent's method on ``log10(c)`` between ``low``
+        and ``high`` (units of the drug input).
+
+        Raises
+        ------
+        JakstatInputError
+            For an unknown drug input or readout, a readout of 0 without the drug,
+            or a fraction that does not cross 1/2 between ``low`` and ``high``.
+        """
+        from scipy.optimize import brentq
+
+        if INPUTS.get(drug) != "nM" or not drug.endswith("_nM"):
+            raise JakstatInputError(f"{drug!r} is not a drug input: expected one of "
+                                    f"{sorted(k for k, u in INPUTS.items() if u == 'nM')}")
+        base = check_inputs(base or {})
+        times = check_times([0.0, time])
+        self._check_readouts([readout])
+
+        def value(conc: float) -> float:
+            return float(self.run({**base, drug: conc}, times, [readout])[readout].iloc[-1])
+
+        control = value(0.0)
+        if not control > 0:
+            raise JakstatInputError(f"{readout} at {time:g} min without {drug} is {control:g}: "
+                                    f"expected > 0 to define an IC50")
+
+        def excess(log_conc: float) -> float:
+            return value(10.0 ** log_conc) / control - 0.5
+
+        a, b = math.log10(low), math.log10(high)
+        if not excess(a) > 0 > excess(b):
+            raise JakstatInputError(f"{readout} at {time:g} min does not fall to half of its value "
+                                    f"without {drug} between {low:g} and {high:g} nM")
+        return 10.0 ** brentq(excess, a, b, rtol=rtol)
+
 
 def check_doses(input_name: str, doses: Iterable[float] | None) -> list[float]:
     """Validate a dose series (default: :data:`~jakstat_rules.conditions.DOSE_SERIES`)."""

@@ -9,6 +9,7 @@ column and value that were written into the table.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -150,6 +151,36 @@ r1,10,5,pSTAT1_nuc,2
     assert set(p.observable_df.index) == {"obs_pSTAT1_total", "obs_pSTAT1_nuc"}
     assert {"scale_r1_pSTAT1_total", "scale_r1_pSTAT1_nuc", "sigma_r1_pSTAT1_nuc"} \
         <= set(p.parameter_df.index)
+
+
+def test_pstat3_table_with_il6_doses_becomes_a_problem_of_the_model(tmp_path):
+    """A user's pSTAT3 time course after IL-6 (ng/mL) imports into a PEtab problem of the
+    exported model: the observable reads the model's pSTAT3_total, the dose is IL-6's molar
+    concentration (mature human IL-6, UniProt P05231 residues 30-212, 20.9 kDa unglycosylated),
+    and libpetab's linter accepts the problem."""
+    import petab.v1 as petab
+
+    table = _write(tmp_path, """
+experiment,IL6_ng/mL,time_min,readout,value
+blot1,0,0,pSTAT3_total,0.05
+blot1,20,15,pSTAT3_total,1.00
+blot1,20,30,pSTAT3_total,0.85
+blot1,20,60,pSTAT3_total,0.40
+blot1,20,120,pSTAT3_total,0.20
+""")
+    yaml = tidy.import_table(table, tmp_path / "out", tidy.ImportOptions(estimate={}))["train"]
+    problem = petab.Problem.from_yaml(str(yaml))
+    assert petab.lint_problem(problem) is False
+    obs = problem.observable_df
+    assert list(obs.index) == ["obs_pSTAT3_total"]
+    assert re.search(r"\bpSTAT3_total\b", obs.at["obs_pSTAT3_total", "observableFormula"])
+    assert "pSTAT3_total" in {p.getId() for p in problem.sbml_model.getListOfParameters()}
+    dosed = problem.condition_df[problem.condition_df["IL6_pM"] > 0]
+    # 20 ng/mL = 20e-9 g / 1e-3 L; / 20900 g/mol -> mol/L; / 1e-12 -> pM
+    assert dosed["IL6_pM"].tolist() == [pytest.approx(20e-9 / 1e-3 / 20900.0 / 1e-12)]
+    m = problem.measurement_df
+    assert set(m["observableId"]) == {"obs_pSTAT3_total"} and len(m) == 5
+    assert m.loc[m["time"] == 15, "measurement"].item() == 1.0
 
 
 def test_preequilibrated_variant(tmp_path):

@@ -9,11 +9,12 @@ import libsbml
 import pytest
 import sympy
 
+from jakstat_rules.interface import VARIANTS, model_id
+
 ROOT = Path(__file__).resolve().parents[1]
 SBML_DIR = ROOT / "sbml"
-VARIANT_FILES = ["jakstat_ifn.xml", "jakstat_ifn_jak2_v617f.xml", "jakstat_ifn_socs1_loss.xml",
-                 "jakstat_ifn_usp18_loss.xml", "jakstat_ifn_socs3_loss.xml", "jakstat_ifn_stat1_loss.xml",
-                 "jakstat_ifn_stat3_loss.xml"]
+#: one SBML file per model variant, the default model first
+VARIANT_FILES = [f"{model_id(v)}.xml" for v in VARIANTS]
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from jakstat_rules.network import generate_network
 
 KNOWN_UNITS = {"1/min", "1/(molecule*min)", "molecule", "molecule/min", "pM", "nM", "M", "L", "Gy",
                "molecule/Gy", "molecule/mol", "s/min", "M/pM", "M/nM", "1/(M*s)", "1/s", "1/(molecule*s)",
-               "dimensionless"}
+               "dimensionless", "pM/min"}
 PROTEINS = {"IFNA2", "IFNB1", "IFNG", "IFNAR1", "IFNAR2", "IFNGR1", "IFNGR2", "JAK1", "JAK2", "TYK2",
             "STAT1", "STAT2", "IRF9", "IRF1", "SOCS1", "USP18", "PTPN2", "PTPN11", "PIAS1", "CGAS", "STING1",
             "IL6", "IL6R", "IL6ST", "STAT3", "SOCS3", "PIAS3"}

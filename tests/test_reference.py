@@ -158,3 +158,34 @@ def test_monomers_and_identifiers_are_those_of_the_sbml_species(sbml):
         uris = {entry.split(": ", 1)[1] for entry in identifiers.split("<br>")}
         assert uris and uris <= in_species[name], name
         assert description, name
+
+
+def test_variant_additions_are_in_the_variants_sbml_and_not_in_the_default():
+    """Each row of "Variant additions" is in that variant's committed SBML, with the same value,
+    unit and source, and is not in the default model's SBML (or has another formula there)."""
+    rows = section("Variant additions")
+    assert {"jak2_g935r", "il6_autocrine"} <= {r[0] for r in rows}
+    default = libsbml.readSBMLFromFile(str(_sbml_path("default"))).getModel()
+    for variant, kind, cid, what, unit, source in rows:
+        model = libsbml.readSBMLFromFile(str(_sbml_path(variant))).getModel()
+        if kind == "parameter":
+            p = model.getParameter(cid)
+            assert p is not None and default.getParameter(cid) is None, (variant, cid)
+            assert float(what) == pytest.approx(p.getValue(), rel=1e-5, abs=0), (variant, cid)
+            assert (unit, source) == (_notes(p)["Unit"], _notes(p)["Source"]), (variant, cid)
+        elif kind == "derived constant":
+            rule = model.getAssignmentRule(cid)
+            assert rule is not None and _notes(model.getParameter(cid))["Source"] == source, (variant, cid)
+            before = default.getAssignmentRule(cid)
+            assert before is None or libsbml.formulaToL3String(before.getMath()) \
+                != libsbml.formulaToL3String(rule.getMath()), (variant, cid)
+        elif kind == "rule":
+            def named(m):
+                return {n for r in m.getListOfReactions() for n in _notes(r)["PySB rules"].split(", ")}
+            assert cid in named(model) and cid not in named(default), (variant, cid)
+        else:
+            assert kind == "monomer", kind
+            patterns = [_notes(s)["PySB pattern"] for s in model.getListOfSpecies()]
+            assert any(re.search(rf"\b{cid}\(", p) for p in patterns), (variant, cid)
+            assert not any(re.search(rf"\b{cid}\(", _notes(s)["PySB pattern"])
+                           for s in default.getListOfSpecies()), (variant, cid)

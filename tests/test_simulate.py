@@ -160,3 +160,13 @@ def test_unknown_condition_readout_and_times(sim):
         sim.run({}, T, ["pSTAT9"])
     with pytest.raises(JakstatInputError, match="times"):
         sim.run({}, [0, 10, 5])
+
+
+def test_ic50_rejects_what_defines_no_ic50(sim):
+    """Simulator.ic50 names the bad request: not a drug, no signal without the drug, no crossing."""
+    with pytest.raises(JakstatInputError, match="'IFNb_pM' is not a drug input"):
+        sim.ic50("IFNb_pM", "pSTAT1_total", 30.0)
+    with pytest.raises(JakstatInputError, match="without ruxolitinib_nM is 0: expected > 0"):
+        sim.ic50("ruxolitinib_nM", "pSTAT1_total", 30.0)          # at rest there is no pSTAT1
+    with pytest.raises(JakstatInputError, match="does not fall to half"):
+        sim.ic50("ruxolitinib_nM", "pSTAT1_total", 30.0, {"IFNb_pM": 100.0}, high=1.0)

@@ -30,9 +30,9 @@ from typing import Iterable
 #: Creation date of the model (W3CDTF, UTC): the commit that added it.
 CREATED = "2026-11-21T05:11:24Z"
 #: When the exported model last changed (W3CDTF, UTC, to the minute).
-MODIFIED = "2026-12-05T08:47:00Z"
+MODIFIED = "2026-12-05T10:25:00Z"
 #: SHA-256 of the exported SBML files with dates masked, when :data:`MODIFIED` was set.
-FINGERPRINT = "69e49b95699b3a0efb3c0ed1be2cbba4a59465aa1ceaac2a5282442d87690c87"
+FINGERPRINT = "e25c46eb8950785500bc08c2acc17f1d0e899ee20a8fa90c5f6abe152c1aef4a"
 
 #: The creator of the files (see the module docstring).
 CREATOR = {"given": "jakstat-rules", "family": "contributors",

@@ -14,7 +14,8 @@ module              biology
 ``gp130``           IL-6 binding IL-6R alpha and gp130, JAK1 on gp130, SHP-2, trafficking
 ``stat3``           STAT3 (and STAT1) on gp130, STAT3 and STAT1:STAT3 dimers, PIAS3
 ``socs3``           SOCS3 transcription by STAT3, SOCS3 on gp130 pY759
-``perturbations``   JAK inhibitors, ionising radiation, JAK2 V617F
+``autocrine``       STAT3-driven IL6 transcription and IL-6 secretion (variant ``il6_autocrine``)
+``perturbations``   JAK inhibitors, drug-resistance mutations, ionising radiation, JAK2 V617F
 ``observables``     readouts (the interface to data)
 ==================  ==========================================================
 """
@@ -25,14 +26,15 @@ from typing import Any
 from pysb import Model
 
 from ..errors import JakstatInputError
-from . import (gp130, kinases, ligands, monomers, observables, perturbations, regulators,
+from . import (autocrine, gp130, kinases, ligands, monomers, observables, perturbations, regulators,
                socs3, stat3, stats, transcription, transport)
 from .builder import Builder, Provenance
 from ..interface import INPUTS, NEEDS_PREEQUILIBRATION, READOUTS, VARIANTS, model_id
 from .parameters import CITATIONS, PARAMETERS
 
 SWITCHES = {"socs1": True, "usp18": True, "jak2_v617f": False, "il6": True, "socs3": True,
-            "stat1": True, "stat3": True, "stat3_on_ifngr1": True}
+            "stat1": True, "stat3": True, "stat3_on_ifngr1": True, "jak2_g935r": False,
+            "il6_autocrine": False}
 
 #: Switches that knock a protein out by setting its resting amount (and so its synthesis) to 0:
 #: switch -> (parameter, source of the variant)
@@ -49,7 +51,8 @@ def build_model(variant: str = "default", overrides: dict[str, float] | None = N
     variant
         One of :data:`VARIANTS`: ``default``, ``jak2_v617f`` (ligand-independent
         JAK2), ``socs1_loss``, ``usp18_loss``, ``socs3_loss``, ``stat1_loss``,
-        ``stat3_loss``.
+        ``stat3_loss``, ``jak2_g935r`` (JAK2 resistant to ruxolitinib) and
+        ``il6_autocrine`` (STAT3-driven IL-6 secretion).
     overrides
         Parameter values replacing the registry defaults, e.g.
         ``{"STAT1_0": 5e4}``.
@@ -59,8 +62,10 @@ def build_model(variant: str = "default", overrides: dict[str, float] | None = N
         made), ``stat3_on_ifngr1`` (STAT3 docks on IFNGR1 pY440, default
         True; the one rule through which STAT3 changes interferon-gamma
         readouts at IL-6 = 0), ``il6`` (include the IL-6 -> gp130 -> STAT3 arm, default True;
-        False builds the interferon-only model) and ``jak2_v617f`` (default
-        False); they override the variant's.
+        False builds the interferon-only model), ``jak2_v617f``, ``jak2_g935r``
+        (JAK2's ruxolitinib IC50 raised by ``fold_IC50_ruxolitinib_JAK2_G935R``)
+        and ``il6_autocrine`` (the autocrine IL-6 loop of :mod:`.autocrine`; needs
+        ``il6``), all default False; they override the variant's.
 
     Returns
     -------
@@ -89,11 +94,15 @@ def build_model(variant: str = "default", overrides: dict[str, float] | None = N
     b.overrides.update({param: 0.0 for param in knocked_out})
     left_out = {"SOCS1": not opts["socs1"], "USP18": not opts["usp18"],
                 "SOCS3": not (opts["socs3"] and opts["il6"])}
+    if opts["il6_autocrine"] and not opts["il6"]:
+        raise JakstatInputError("switch il6_autocrine=True needs the IL-6 arm: expected il6=True")
     names = [n for n in monomers.MONOMERS
-             if not left_out.get(n, False) and (opts["il6"] or n not in monomers.IL6_ARM)]
+             if not left_out.get(n, False) and (opts["il6"] or n not in monomers.IL6_ARM)
+             and (opts["il6_autocrine"] or n not in monomers.IL6_AUTOCRINE)]
     monomers.add_monomers(b, names)
+    mutations = tuple(m for m in perturbations.RESISTANCE_MUTATIONS if opts[m])
     for name_ in perturbations.KINASES:      # drug inputs exist in every variant
-        perturbations.kinase_free_fraction(b, name_)
+        perturbations.kinase_free_fraction(b, name_, mutations)
     for inp in INPUTS:
         if opts["il6"] or inp != "IL6_pM":
             b.parameter(inp)
@@ -113,6 +122,8 @@ def build_model(variant: str = "default", overrides: dict[str, float] | None = N
         regulators.usp18_binds_ifnar2(b)
     if opts["il6"]:
         socs3.add(b, with_socs3=opts["socs3"])
+    if opts["il6_autocrine"]:
+        autocrine.add(b)
     regulators.pias1_blocks_stat1_dimers(b)
     regulators.mirna_degrades_stat1_mrna(b)
     perturbations.radiation_induces_ifnb(b)

@@ -59,6 +59,9 @@ def _go(term: str) -> str:
 #: Monomers of the IL-6 -> gp130 -> STAT3 arm (left out when it is switched off).
 IL6_ARM = ("IL6", "IL6R", "IL6ST", "STAT3", "SOCS3", "PIAS3", "mRNA_SOCS3")
 
+#: Monomers of the autocrine IL-6 loop (only in models with it, variant ``il6_autocrine``).
+IL6_AUTOCRINE = ("mRNA_IL6",)
+
 #: name -> (sites, states, [(qualifier, uri)], description)
 MONOMERS: dict[str, tuple] = {
     # ligands (free in the medium or bound to receptors)
@@ -128,6 +131,7 @@ MONOMERS: dict[str, tuple] = {
               "suppressor of cytokine signalling 3 (binds gp130 pY759, inhibits JAK1)"),
     "PIAS3": (["stat"], {}, [("is", _uniprot("Q9Y6X2"))], "protein inhibitor of activated STAT3"),
     "mRNA_SOCS3": ([], {}, [("is", _gene("9021"))], "SOCS3 mRNA"),
+    "mRNA_IL6": ([], {}, [("is", _gene("3569"))], "IL6 mRNA (STAT3-driven, variant il6_autocrine)"),
     # radiation: DNA damage -> micronuclei -> cGAS -> STING
     "DSB": ([], {}, [("is", _go("0035861"))], "DNA double-strand break site"),
     "MN": ([], {}, [("is", identifiers_org("ncit", "C121964")), ("isVersionOf", _go("0005634"))],

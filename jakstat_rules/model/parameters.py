@@ -101,6 +101,22 @@ CITATIONS: dict[str, str] = {
     "Yamamoto2002": "Yamamoto T et al. The nuclear isoform of protein-tyrosine phosphatase TC-PTP regulates "
                     "interleukin-6-mediated signaling pathway through STAT3 dephosphorylation. Biochem "
                     "Biophys Res Commun 2002;297:811-817. doi:10.1016/S0006-291X(02)02291-X",
+    "Weigert2012": "Weigert O et al. Genetic resistance to JAK2 enzymatic inhibitors is overcome by HSP90 "
+                   "inhibition. J Exp Med 2012;209:259-273. doi:10.1084/jem.20111694",
+    "Deshpande2012": "Deshpande A et al. Kinase domain mutations confer resistance to novel inhibitors "
+                     "targeting JAK2V617F in myeloproliferative neoplasms. Leukemia 2012;26:708-715. "
+                     "doi:10.1038/leu.2011.255",
+    "GrivennikovKarin2008": "Grivennikov S, Karin M. Autocrine IL-6 signaling: a key event in "
+                            "tumorigenesis? Cancer Cell 2008;13:7-9. doi:10.1016/j.ccr.2007.12.020",
+    "Gao2007": "Gao SP et al. Mutations in the EGFR kinase domain mediate STAT3 activation via IL-6 "
+               "production in human lung adenocarcinomas. J Clin Invest 2007;117:3846-3856. "
+               "doi:10.1172/JCI31871",
+    "Chang2013": "Chang Q et al. The IL-6/JAK/Stat3 feed-forward loop drives tumorigenesis and metastasis. "
+                 "Neoplasia 2013;15:848-862. doi:10.1593/neo.13706",
+    "Lee2014": "Lee HJ et al. Drug resistance via feedback activation of Stat3 in oncogene-addicted cancer "
+               "cells. Cancer Cell 2014;26:207-221. doi:10.1016/j.ccr.2014.05.019",
+    "Matsushita2009": "Matsushita K et al. Zc3h12a is an RNase essential for controlling immune responses by "
+                      "regulating mRNA decay. Nature 2009;458:1185-1190. doi:10.1038/nature07924",
     "CODATA2018": "CODATA 2018 recommended values of the fundamental physical constants (exact SI value)",
     "SI": "definition of the SI prefixes and units",
 }
@@ -186,6 +202,12 @@ PARAMETERS: dict[str, ParamSpec] = {
     "IC50_tofacitinib_JAK1": _p(3.2, "nM", "Meyer2010 Table 1 (enzyme assay)"),
     "IC50_tofacitinib_JAK2": _p(4.1, "nM", "Meyer2010 Table 1 (enzyme assay)"),
     "IC50_tofacitinib_TYK2": _p(34, "nM", "Meyer2010 Table 1 (enzyme assay)"),
+    "fold_IC50_ruxolitinib_JAK2_G935R": _p(10, "dimensionless", "assumed: tenfold, the order of the "
+                                           "cellular resistance to ruxolitinib that JAK2 G935R confers in "
+                                           "Ba/F3 cells (Weigert2012; Deshpande2012), not a figure "
+                                           "transcribed from either paper",
+                                           "fold rise of JAK2's ruxolitinib IC50 (and Kapp) in variant "
+                                           "jak2_g935r"),
     "ATP_cell_over_Km": _p(50, "dimensionless", "assumed: 1-5 mM cellular ATP over JAK ATP Km of tens of "
                            "uM; explains ~100-fold weaker cellular than enzymatic potency "
                            "(QuintasCardama2010: cellular IC50 ~ 100-300 nM)",
@@ -309,6 +331,17 @@ PARAMETERS: dict[str, ParamSpec] = {
     "kf_SOCS3_IL6ST": _p(1e6, "1/(M*s)", "assumed: diffusion-limited SH2-pY association"),
     "kr_SOCS3_IL6ST": _p(0.6, "1/min", "Nicholson2000: SOCS3 binds the gp130 pY757/759 peptide "
                          "tightly (sub-uM); off rate assumed 0.01 1/s"),
+    # ------------------------------------------------------------ autocrine IL-6 (variant il6_autocrine)
+    "vmax_IL6_mRNA": _p(5, "molecule/min", "assumed: as vmax_IRF1_mRNA; IL6 is a STAT3 target gene in "
+                        "STAT3-driven tumour cells (GrivennikovKarin2008; Chang2013)",
+                        "maximal STAT3-driven IL6 transcription"),
+    "kdeg_IL6_mRNA": _p(0.023, "1/min", "assumed: half-life ~ 30 min, an unstable AU-rich transcript "
+                        "degraded by Regnase-1 (Matsushita2009)"),
+    "IL6_secretion_pM_per_min": _p(0.2, "pM/min", "assumed: at full STAT3 promoter activity IL-6 "
+                                   "accumulates at 12 pM/h (~6 ng/mL per day), the order of the ng/mL "
+                                   "IL-6 in 1-2-day conditioned media of IL-6-autocrine tumour cells "
+                                   "(Gao2007; Chang2013)",
+                                   "rise of the medium's IL-6 at full STAT3 promoter activity"),
     # ------------------------------------------------------------ radiation
     "DSB_per_Gy": _p(35, "molecule/Gy", "Rothkamm2003: ~35 DNA double-strand breaks per Gy per cell"),
     "krep_DSB": _p(0.006, "1/min", "Rothkamm2003: DSB repair half-time ~ 2 h"),

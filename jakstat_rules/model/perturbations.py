@@ -1,4 +1,4 @@
-"""Perturbations: JAK inhibitors, ionising radiation, JAK2 V617F.
+"""Perturbations: JAK inhibitors, drug-resistance mutations, ionising radiation, JAK2 V617F.
 
 JAK inhibitors
     Ruxolitinib and tofacitinib are ATP-competitive; their binding to a JAK
@@ -14,6 +14,15 @@ JAK inhibitors
     therefore inputs (parameters, annotated with ChEBI in the SBML), not
     species, which keeps the network free of drug-bound copies of every
     receptor complex.
+
+Drug-resistance mutations
+    A kinase-domain mutation that lowers a drug's affinity multiplies that
+    drug's ``Kapp`` for the mutant kinase by the mutation's fold change of
+    the IC50 (:data:`RESISTANCE_MUTATIONS`); the other kinases' occupancy is
+    unchanged.  JAK2 G935R, in the glycine-rich loop of the ATP site, makes
+    JAK2 resistant to ruxolitinib and other type I JAK inhibitors (Weigert
+    2012; Deshpande 2012): variant ``jak2_g935r`` raises JAK2's ruxolitinib
+    ``Kapp`` and leaves JAK1's and TYK2's as they are.
 
 Ionising radiation
     A dose ``IR_Gy`` given at t = 0 makes ~35 DNA double-strand breaks per Gy
@@ -37,17 +46,38 @@ from .builder import Builder
 DRUGS = ("ruxolitinib", "tofacitinib")
 KINASES = ("JAK1", "JAK2", "TYK2")
 
+#: Drug-resistance mutations: model switch -> (drug, mutant kinase, parameter of the IC50 fold change).
+RESISTANCE_MUTATIONS: dict[str, tuple[str, str, str]] = {
+    "jak2_g935r": ("ruxolitinib", "JAK2", "fold_IC50_ruxolitinib_JAK2_G935R"),
+}
 
-def kinase_free_fraction(b: Builder, kinase: str) -> Expression:
-    """Expression ``f_<kinase>``: fraction of the kinase not occupied by a drug."""
+
+def kinase_free_fraction(b: Builder, kinase: str, mutations: tuple[str, ...] = ()) -> Expression:
+    """Expression ``f_<kinase>``: fraction of the kinase not occupied by a drug.
+
+    Parameters
+    ----------
+    kinase
+        ``JAK1``, ``JAK2`` or ``TYK2``.
+    mutations
+        Switches of :data:`RESISTANCE_MUTATIONS` present in the model: the drug's
+        ``Kapp`` for the mutant kinase is multiplied by the mutation's IC50 fold
+        change.  The expression is created on the first call (``build_model`` makes
+        that call with the model's mutations); later calls return it.
+    """
     name = f"f_{kinase}_free"
     if name in b.model.components.keys():
         return b.model.components[name]
+    folds = {(drug, target): fold for switch, (drug, target, fold) in RESISTANCE_MUTATIONS.items()
+             if switch in mutations}
     occupancy = 0
     for drug in DRUGS:
-        kapp = b.expression(f"Kapp_{drug}_{kinase}",
-                            b.parameter(f"IC50_{drug}_{kinase}") / 2 * (1 + b.parameter("ATP_cell_over_Km")),
-                            "nM", f"Cheng-Prusoff: IC50_{drug}_{kinase} / 2 * (1 + ATP_cell_over_Km)")
+        kapp = b.parameter(f"IC50_{drug}_{kinase}") / 2 * (1 + b.parameter("ATP_cell_over_Km"))
+        source = f"Cheng-Prusoff: IC50_{drug}_{kinase} / 2 * (1 + ATP_cell_over_Km)"
+        if (drug, kinase) in folds:
+            kapp = kapp * b.parameter(folds[drug, kinase])
+            source += f" * {folds[drug, kinase]} (resistance mutation)"
+        kapp = b.expression(f"Kapp_{drug}_{kinase}", kapp, "nM", source)
         occupancy = occupancy + b.parameter(f"{drug}_nM") / kapp
     return b.expression(name, 1 / (1 + occupancy))
 
