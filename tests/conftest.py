@@ -52,3 +52,15 @@ def exact_fit(exact_problem, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("exact_fit")
     calibrate(exact_problem, out, n_starts=4, seed=0, progress=False)
     return out
+
+
+def is_status_line(line: str) -> bool:
+    """A status line on stderr: the settings chosen, the re-check of the best fit, or work
+    in progress (a cold cache compiles the model: ``jakstat: compiling ... ...``)."""
+    return (line.startswith("jakstat: settings: ") or "re-evaluated at" in line
+            or (line.startswith("jakstat: ") and line.endswith(" ...")))
+
+
+def message_lines(err: str) -> list[str]:
+    """The non-empty lines of stderr that are not status lines."""
+    return [line for line in err.splitlines() if line.strip() and not is_status_line(line)]

@@ -16,6 +16,7 @@ import pytest
 
 from jakstat_rules.cli import main
 from jakstat_rules.io import record_checksum
+from conftest import message_lines
 from test_calibrate_cli import one_error_line
 from test_calibrate_multistart import _snapshot
 
@@ -27,15 +28,7 @@ def _calibrate(problem: Path, out: Path, *extra: str) -> int:
 
 def _warnings(capsys) -> list[str]:
     """The lines a run printed on stderr besides its status lines."""
-    return [line for line in capsys.readouterr().err.splitlines()
-            if line.strip() and not _status(line)]
-
-
-def _status(line: str) -> bool:
-    """A status line: the settings chosen, the re-check of the best fit, or work in
-    progress (a cold cache compiles the model: ``jakstat: compiling ... ...``)."""
-    return (line.startswith("jakstat: settings: ") or "re-evaluated at" in line
-            or (line.startswith("jakstat: ") and line.endswith(" ...")))
+    return message_lines(capsys.readouterr().err)
 
 
 # -- start records: checksum and re-evaluation ---------------------------------------------

@@ -13,13 +13,13 @@ import pytest
 
 from jakstat_rules.calibrate.example import write_standin_sbml
 from jakstat_rules.cli import main
-from conftest import REAL_DATA, needs_data
+from conftest import REAL_DATA, message_lines, needs_data
 
 
 def one_error_line(capsys, *needles: str) -> str:
     """The single ``jakstat: error:`` line on stderr (no traceback)."""
     err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip()]
+    lines = message_lines(err)  # status lines of a cold cache aside
     assert len(lines) == 1, err
     assert lines[0].startswith("jakstat: error: ") and "Traceback" not in err
     for needle in needles:

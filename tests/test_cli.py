@@ -9,14 +9,17 @@ import pytest
 
 from jakstat_rules.cli import main
 
+from conftest import message_lines
+
 #: A folder no process may create files in, root included.
 UNWRITABLE = "/proc/jakstat-test-cannot-exist"
 
 
 def _one_line_error(capsys, needle):
+    """One message line naming ``needle`` (status lines of a cold cache aside)."""
     err = capsys.readouterr().err
     assert needle in err, err
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err and len(message_lines(err)) == 1, err
 
 
 def test_simulate_writes_csv_and_png(tmp_path, capsys):
