@@ -35,17 +35,15 @@ end
 """
 
 
-@pytest.fixture(scope="module")
-def profiled(tmp_path_factory):
+def _write_problem(problem, times, seed):
+    """The straight-line problem with data at ``times`` (noise of SD ``SD``)."""
     import tellurium as te
 
-    root = tmp_path_factory.mktemp("bands")
-    problem = root / "problem"
     problem.mkdir()
     (problem / "model.xml").write_text(te.antimonyToSBML(LINE))
-    rng = np.random.default_rng(3)
-    y = TRUE["a"] + TRUE["b"] * TIMES + rng.normal(0.0, SD, len(TIMES))
-    pd.DataFrame({"observableId": "obs_A", "simulationConditionId": "c0", "time": TIMES,
+    rng = np.random.default_rng(seed)
+    y = TRUE["a"] + TRUE["b"] * times + rng.normal(0.0, SD, len(times))
+    pd.DataFrame({"observableId": "obs_A", "simulationConditionId": "c0", "time": times,
                   "measurement": y}).to_csv(problem / "measurements.tsv", sep="\t", index=False)
     pd.DataFrame({"conditionId": ["c0"]}).to_csv(problem / "conditions.tsv", sep="\t",
                                                  index=False)
@@ -59,7 +57,21 @@ def profiled(tmp_path_factory):
         "format_version: 1\nparameter_file: parameters.tsv\nproblems:\n"
         "- sbml_files: [model.xml]\n  condition_files: [conditions.tsv]\n"
         "  measurement_files: [measurements.tsv]\n  observable_files: [observables.tsv]\n")
-    yaml_path = problem / "problem.yaml"
+    return problem / "problem.yaml"
+
+
+def _analytic_half_width(t):
+    """1.96 max_k |c . Sigma e_k| / sqrt(Sigma_kk), c = (1, t), from the design matrix."""
+    X = np.column_stack([np.ones_like(TIMES), TIMES])
+    sigma = SD ** 2 * np.linalg.inv(X.T @ X)
+    c = np.column_stack([np.ones_like(t), t])
+    return np.sqrt(chi2.ppf(0.95, 1)) * (np.abs(c @ sigma) / np.sqrt(np.diag(sigma))).max(axis=1)
+
+
+@pytest.fixture(scope="module")
+def profiled(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bands")
+    yaml_path = _write_problem(root / "problem", TIMES, seed=3)
     assert main(["calibrate", str(yaml_path), "--starts", "2", "--out", str(root / "fit"),
                  "--no-progress", "--workers", "1"]) == 0
     assert main(["profile", str(yaml_path), "--fit", str(root / "fit"), "--out",
@@ -74,8 +86,7 @@ def test_band_half_width_is_the_analytic_one(profiled):
     z = np.sqrt(chi2.ppf(0.95, 1))  # 1.96: the profile threshold chi2(0.95, 1) / 2 on 2 NLL
     t = bands["time"].to_numpy()
     c = np.column_stack([np.ones_like(t), t])
-    per_profile = np.abs(c @ sigma) / np.sqrt(np.diag(sigma))  # (time, parameter)
-    expected = z * per_profile.max(axis=1)
+    expected = _analytic_half_width(t)
     upper = bands["upper"] - bands["model"]
     lower = bands["model"] - bands["lower"]
     np.testing.assert_allclose(upper, expected, rtol=2e-3, atol=1e-6)
@@ -112,3 +123,30 @@ def test_the_band_figure_has_the_band_in_its_legend(profiled):
     texts = [t.get_text() for t in fig.legends[0].get_texts()]
     assert texts[-1] == BAND_METHOD and "model" in texts
     assert len(fig.axes[0].collections) >= 2  # the shaded band and the error bars
+
+
+def test_validation_prediction_band_is_the_analytic_one(profiled, tmp_path):
+    """Extrapolation to t = 12 ... 30 (a held-out experiment): the band of each
+    prediction is the analytic one, wider than within the data."""
+    later = np.array([12.0, 15.0, 20.0, 30.0])
+    val = _write_problem(tmp_path / "val", later, seed=4)
+    assert main(["validate", str(profiled / "fit"), str(val), "--out", str(tmp_path / "out"),
+                 "--profiles", str(profiled / "profile")]) == 0
+    table = pd.read_csv(tmp_path / "out" / "predictions.tsv", sep="\t")
+    expected = _analytic_half_width(table["time"].to_numpy())
+    np.testing.assert_allclose(table["upper"] - table["prediction"], expected, rtol=2e-3)
+    np.testing.assert_allclose(table["prediction"] - table["lower"], expected, rtol=2e-3)
+    record = json.loads((tmp_path / "out" / "validation.json").read_text())
+    assert record["band"]["method"] == "95 % profile-wise prediction band"
+
+
+def test_validate_refuses_a_profile_of_another_fit(profiled, tmp_path, capsys):
+    other = tmp_path / "profile"
+    other.mkdir()
+    record = json.loads((profiled / "profile" / "profiles.json").read_text())
+    record["best_fval"] += 1.0
+    (other / "profiles.json").write_text(json.dumps(record))
+    assert main(["validate", str(profiled / "fit"), str(profiled / "problem" / "problem.yaml"),
+                 "--out", str(tmp_path / "out"), "--profiles", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert "profiles a fit of best NLL" in err and not (tmp_path / "out").exists()

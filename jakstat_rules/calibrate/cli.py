@@ -9,7 +9,7 @@
     jakstat calibrate PROBLEM.yaml --evaluate-nominal [--json] [--simulations OUT.tsv]
                       [--parameter ID=VALUE ...] [--rtol R] [--atol A]
     jakstat profile PROBLEM.yaml --fit FIT_DIR --out DIR [--workers K]
-    jakstat validate FIT_DIR VALIDATION.yaml --out DIR
+    jakstat validate FIT_DIR VALIDATION.yaml --out DIR [--profiles PROFILE_DIR]
 
 Every handler returns an exit code; :class:`~jakstat_rules.errors.JakstatInputError`
 is left to propagate (the main CLI prints it as one line and exits with 2).
@@ -163,7 +163,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from .validate import validate
 
     result = validate(args.fit, args.problem, args.out, n_starts=args.starts,
-                      seed=args.seed)
+                      seed=args.seed, profiles=args.profiles)
     _print_summary(result, ["r2", "nrmse", "nll"])
     print(f"results in {args.out}")
     return 0
@@ -280,4 +280,7 @@ def register(subparsers: Any) -> None:
                    help="starts for the parameters re-estimated")
     p.add_argument("--seed", type=_nonneg_int, default=0, metavar="S",
                    help="seed of the starting points")
+    p.add_argument("--profiles", default=None, metavar="PROFILE_DIR",
+                   help="output folder of 'jakstat profile' on the fit: adds the 95 %% "
+                        "profile-wise prediction band (predictions.tsv lower/upper, fit.png)")
     p.set_defaults(func=_cmd_validate)

@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 from petab.v1 import C
 
-from jakstat_rules.errors import JakstatInputError
-from jakstat_rules.io import status, write_json, write_table
+from jakstat_rules.errors import JakstatInputError, SimulationError
+from jakstat_rules.io import save_figure, status, write_json, write_table
 
 from .mapping import ParameterTable
 from .compiled import get_compiled
@@ -65,7 +65,7 @@ def prediction_metrics(y: np.ndarray, h: np.ndarray) -> dict[str, float]:
 
 def validate(fit_dir: str | os.PathLike, problem_yaml: str | os.PathLike,
              out_dir: str | os.PathLike, *, n_starts: int = 5, seed: int = 0,
-             plots: bool = True) -> dict:
+             plots: bool = True, profiles: str | os.PathLike | None = None) -> dict:
     """Predict a validation problem with the best parameters of a fit.
 
     Parameters
@@ -80,6 +80,13 @@ def validate(fit_dir: str | os.PathLike, problem_yaml: str | os.PathLike,
         Starts for the parameters that are re-estimated.
     plots
         Write ``prediction.png`` and ``fit.png``.
+    profiles
+        Output folder of ``jakstat profile`` on the fit: the prediction gets
+        the profile-wise prediction band (:mod:`.bands`): each parameter set
+        the profiles accept predicts the problem (scales solved anew where
+        analytic, other re-estimated parameters at their values), and
+        ``predictions.tsv`` gains ``lower``/``upper``, ``fit.png`` the
+        shaded band.
 
     Returns
     -------
@@ -124,6 +131,12 @@ def validate(fit_dir: str | os.PathLike, problem_yaml: str | os.PathLike,
                 f"[{table.lb[k]!r}, {table.ub[k]!r}] in {str(problem_yaml)!r}; "
                 f"expected the validation bounds to contain the fit")
     cp = get_compiled(payload, fs.rtol, fs.atol)
+    sets = None
+    if profiles is not None:
+        from .bands import read_profile_sets
+
+        sets = read_profile_sets(profiles, fit, {i: table.scales[table.position(i)]
+                                                 for i in table.estimated_ids})
     refitted = [cp.estimated_ids[k] for k in cp.dynamic if cp.estimated_ids[k] not in fixed]
     if refitted:
         raise JakstatInputError(
@@ -138,7 +151,7 @@ def validate(fit_dir: str | os.PathLike, problem_yaml: str | os.PathLike,
                                            "fit_best_fval": fit.get("best_fval")}, stack)
         stack.enter_context(solver_log(out / SOLVER_LOG, f"jakstat validate {fit_dir} "
                                                          f"{problem_yaml}"))
-        return _predict(cp, payload, fs, fixed, fit_dir, problem_yaml, out, plots)
+        return _predict(cp, payload, fs, fixed, fit_dir, problem_yaml, out, plots, sets)
 
 
 def _few(ids, n: int = 6) -> str:
@@ -147,7 +160,25 @@ def _few(ids, n: int = 6) -> str:
     return ", ".join(ids[:n]) + (f", ... ({len(ids)} in all)" if len(ids) > n else "")
 
 
-def _predict(cp, payload, fs, fixed, fit_dir, problem_yaml, out: Path, plots: bool) -> dict:
+def _band_vectors(cp, fs, fixed: dict, params: dict, sets: list[dict]) -> list[np.ndarray]:
+    """Per accepted parameter set: its values of the fitted parameters, the re-estimated
+    ones at ``params`` except scales the analytic inner problem solves anew."""
+    vectors = []
+    for s in sets:
+        held = {pid: float(s.get(pid, v)) for pid, v in fixed.items()}
+        ob = Objective(cp, fixed=held, analytic=fs.analytic_scaling, gradient="fd")
+        held.update({pid: params[pid] for pid in ob.free_ids})
+        ob = Objective(cp, fixed=held, analytic=fs.analytic_scaling, gradient="fd")
+        try:
+            full = ob.full_parameters(np.zeros(0))
+        except SimulationError:
+            continue  # a set the validation conditions cannot simulate bounds nothing
+        vectors.append(np.array([full[i] for i in cp.estimated_ids], float))
+    return vectors
+
+
+def _predict(cp, payload, fs, fixed, fit_dir, problem_yaml, out: Path, plots: bool,
+             sets: list[dict] | None = None) -> dict:
     """Re-estimate the parameters absent from the fit, predict, write the outputs."""
     # only observation parameters are re-estimated: no simulation depends on them, so
     # finite differences cost nothing (the simulations are cached) and no AMICI build is needed
@@ -180,13 +211,26 @@ def _predict(cp, payload, fs, fixed, fit_dir, problem_yaml, out: Path, plots: bo
     predictions = cp.measurement_df.copy()
     predictions["prediction"] = h
     predictions["sigma"] = s
+    members = []
+    if sets is not None:
+        from .bands import BAND_METHOD, simulate_ensemble
+
+        status("prediction band: predicting with %d parameter sets the profiles accept ...",
+               len(sets))
+        vectors = _band_vectors(cp, fs, fixed, params, sets)
+        values = np.vstack([h] + [cp.observables(q)[0] for q in vectors])
+        predictions["lower"], predictions["upper"] = values.min(axis=0), values.max(axis=0)
+        members = simulate_ensemble(cp, vectors) if plots else []
+        result["band"] = {"method": BAND_METHOD, "parameter_sets": len(vectors)}
     write_table(out / "predictions.tsv", predictions)
     write_json(out / "validation.json", result)
     if plots:
-        from .report import data_axis_label, plot_fit, plot_prediction
+        from .bands import BAND_METHOD
+        from .report import data_axis_label, fit_figure, plot_prediction
 
         plot_prediction(cp.y, h, out / "prediction.png",
                         f"validation: R² = {metrics['r2']:.3f}, "
                         f"NRMSE = {metrics['nrmse']:.3f}", unit_label=data_axis_label(cp))
-        plot_fit(cp, p, out / "fit.png", title="validation prediction vs data")
+        save_figure(fit_figure(cp, p, "validation prediction vs data", ensemble=members,
+                               band_label=BAND_METHOD), out / "fit.png")
     return result
