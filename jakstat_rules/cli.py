@@ -109,6 +109,9 @@ def cmd_simulate(args) -> int:
         raise JakstatInputError("no condition given: expected a condition id (see `jakstat "
                                 "scenarios`) or inputs with --set INPUT=VALUE")
     variant = args.variant or base_variant
+    if args.profiles and not args.fit:
+        raise JakstatInputError("--profiles needs --fit: expected the fit the profiles were "
+                                "traced from")
     extra = check_inputs(_parse_assignments(args.set))
     changed = {k: v for k, v in extra.items() if inputs.get(k) != v}
     inputs.update(extra)
@@ -116,14 +119,29 @@ def cmd_simulate(args) -> int:
     times = time_grid(t_end if args.t_end is None else args.t_end, args.points)
     readouts = [r.strip() for r in args.readouts.split(",")] if args.readouts is not None else None
     out = check_output_dir(args.out)
-    name = _run_name(base, variant, base_variant, changed)
+    name = _run_name(base, variant, base_variant, changed) + ("__fit" if args.fit else "")
     for suffix in (".csv",) if args.no_plot else (".csv", ".png"):
         check_output_file(out / f"{name}{suffix}")
 
     from .io import write_table
     from .simulate import get_simulator
+    sim = get_simulator(variant)
+    sets = None
+    if args.fit:
+        from .calibrate.store import load_fit
+
+        fit = load_fit(args.fit, finished=True)
+        sim = sim.with_overrides(sim.model_parameters(fit["best_parameters"]))
+        if args.profiles:
+            from .calibrate.bands import read_profile_sets
+
+            sets = read_profile_sets(args.profiles, fit)
     print(f"simulating {name} ({variant} model) ...", flush=True)
-    table = get_simulator(variant).run(inputs, times, readouts)
+    table = sim.run(inputs, times, readouts)
+    if sets is not None:
+        print(f"prediction band: {len(sets)} parameter sets the profiles accept ...", flush=True)
+        band = sim.band(sets, inputs, times, readouts)
+        table = table.merge(band, on="time")
     print(f"wrote {write_table(out / f'{name}.csv', table)}")
     if not args.no_plot:
         from .figures import doses_label
@@ -264,6 +282,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "a schedule's own)")
     p.add_argument("--readouts", help="comma-separated readouts (default: all)")
     p.add_argument("--out", default="results", help="output folder")
+    p.add_argument("--fit", metavar="FIT_DIR",
+                   help="simulate with the model parameters of a fit ('jakstat calibrate' "
+                        "folder); the name gets __fit")
+    p.add_argument("--profiles", metavar="PROFILE_DIR",
+                   help="with --fit: add the 95%% profile-wise prediction band of every "
+                        "readout from 'jakstat profile' of that fit (<readout>_lower, "
+                        "<readout>_upper; shaded in the PNG)")
     p.add_argument("--no-plot", action="store_true", help="write the CSV only (drawing the PNG "
                    "takes about half of a warm run)")
     p.set_defaults(func=cmd_simulate)

@@ -13,6 +13,9 @@ from .interface import READOUTS
 from .io import save_figure
 
 
+#: What the shaded band of a time course is (``<readout>_lower``/``_upper`` columns).
+BAND_LABEL = "shaded: 95 % profile-wise prediction band (profile likelihood)"
+
 #: Readouts shown in time-course figures by default.
 PLOTTED = ("pSTAT1_total", "pSTAT1_nuc", "GAF_nuc", "ISGF3_nuc", "SOCS1_mRNA", "ISG_mRNA",
            "pJAK1_total", "SOCS1_total", "IFNb_medium_pM")
@@ -31,14 +34,20 @@ def time_course_figure(table: pd.DataFrame, title: str = "",
     readouts
         Readouts shown (default :data:`PLOTTED`, those in ``table``).
     """
-    readouts = [r for r in (readouts or PLOTTED) if r != "time" and r in table]
+    readouts = [r for r in (readouts or PLOTTED) if r != "time" and r in table
+                and not r.endswith(("_lower", "_upper"))]
     ncol = 3
     nrow = (len(readouts) + ncol - 1) // ncol
     fig = Figure(figsize=(4 * ncol, 2.8 * nrow))
     axes = fig.subplots(nrow, ncol, squeeze=False)
     hours = table["time"].iloc[-1] > 360
     t = table["time"] / 60 if hours else table["time"]
+    banded = False
     for ax, r in zip(axes.flat, readouts):
+        if f"{r}_lower" in table and f"{r}_upper" in table:
+            ax.fill_between(t, table[f"{r}_lower"], table[f"{r}_upper"], color="C0", alpha=0.2,
+                            lw=0)
+            banded = True
         ax.plot(t, table[r], color="C0")
         ax.set_title(readout_name(r), fontsize=9)
         ax.ticklabel_format(axis="y", useOffset=False)
@@ -46,6 +55,11 @@ def time_course_figure(table: pd.DataFrame, title: str = "",
         ax.set_ylabel(readout_unit(r))
     for ax in list(axes.flat)[len(readouts):]:
         ax.axis("off")
+    if banded:
+        from matplotlib.patches import Patch
+
+        fig.legend([Patch(color="C0", alpha=0.2, lw=0)], [BAND_LABEL], loc="lower right",
+                   fontsize=8, frameon=False)
     fig.suptitle(title)
     # fixed margins: a layout engine would double the drawing time of the figure
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.07, top=1 - 0.8 / (2.8 * nrow),

@@ -26,6 +26,7 @@ Examples
 """
 from __future__ import annotations
 
+import copy
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -87,6 +88,43 @@ class Simulator:
                 value, f"parameter {name}={value!r} must be a finite number >= 0", low=0.0,
                 not_a_number=f"parameter {name}={value!r} is not a number")
         return clean
+
+    def with_overrides(self, overrides: Mapping[str, float]) -> "Simulator":
+        """This simulator, sharing its compiled model, with further parameter values."""
+        other = copy.copy(self)
+        other.overrides = self._check_overrides({**self.overrides, **overrides})
+        other._rest_state = other._zero_input_initial = None
+        return other
+
+    def model_parameters(self, values: Mapping[str, float]) -> dict[str, float]:
+        """The entries of ``values`` that are settable parameters of this model (a fit's
+        model parameters, without its scales and noise parameters)."""
+        settable = set(self.engine.settable_ids) & set(self.engine.parameter_ids)
+        return {k: float(v) for k, v in values.items() if k in settable and k not in INPUTS}
+
+    def band(self, parameter_sets: Sequence[Mapping[str, float]], inputs: Mapping[str, float],
+             times: Iterable[float], readouts: Sequence[str] | None = None) -> pd.DataFrame:
+        """The lowest and highest value of every readout over parameter sets.
+
+        Each set's model parameters (:meth:`model_parameters`) are set on top
+        of this simulator's; returns ``time`` and ``<readout>_lower``,
+        ``<readout>_upper`` (this simulator's own run included).  A set the
+        solver fails on is left out.
+        """
+        runs = [self.run(inputs, times, readouts)]
+        for values in parameter_sets:
+            try:
+                runs.append(self.with_overrides(self.model_parameters(values)).run(
+                    inputs, times, readouts))
+            except SimulationError:
+                continue
+        stack = np.stack([r.drop(columns="time").to_numpy() for r in runs])
+        names = list(runs[0].columns.drop("time"))
+        out = pd.DataFrame({"time": runs[0]["time"]})
+        for j, name in enumerate(names):
+            out[f"{name}_lower"] = stack[:, :, j].min(axis=0)
+            out[f"{name}_upper"] = stack[:, :, j].max(axis=0)
+        return out
 
     # ------------------------------------------------------------------
     def _initial_amounts(self, inputs: Mapping[str, float]) -> np.ndarray:

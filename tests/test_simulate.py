@@ -170,3 +170,36 @@ def test_ic50_rejects_what_defines_no_ic50(sim):
         sim.ic50("ruxolitinib_nM", "pSTAT1_total", 30.0)          # at rest there is no pSTAT1
     with pytest.raises(JakstatInputError, match="does not fall to half"):
         sim.ic50("ruxolitinib_nM", "pSTAT1_total", 30.0, {"IFNb_pM": 100.0}, high=1.0)
+
+
+def test_band_is_the_range_of_fresh_simulators_with_each_parameter_set():
+    """Simulator.band over two parameter sets equals, at every time, the lowest and
+    highest value of three independent simulators (fresh engines) with those values:
+    the shared compiled model carries no value from one set into the next."""
+    from jakstat_rules.simulate import Simulator, get_simulator
+
+    times = [0.0, 15.0, 30.0, 60.0]
+    inputs = {"IFNb_pM": 100.0}
+    base = get_simulator("default")
+    k = base.engine.value("kint_complex")
+    sets = [{"kint_complex": 0.3 * k, "scale_x": 5.0}, {"kint_complex": 3.0 * k}]
+    band = base.band(sets, inputs, times, ["pSTAT1_total", "SOCS1_mRNA"])
+    runs = [Simulator("default", overrides=o).run(inputs, times, ["pSTAT1_total", "SOCS1_mRNA"])
+            for o in ({}, {"kint_complex": 0.3 * k}, {"kint_complex": 3.0 * k})]
+    for r in ("pSTAT1_total", "SOCS1_mRNA"):
+        values = np.stack([run[r].to_numpy() for run in runs])
+        np.testing.assert_allclose(band[f"{r}_lower"], values.min(axis=0), rtol=1e-9)
+        np.testing.assert_allclose(band[f"{r}_upper"], values.max(axis=0), rtol=1e-9)
+    assert (band["pSTAT1_total_upper"] > band["pSTAT1_total_lower"]).iloc[1:].all()
+    # the shared simulator is left as it was
+    again = base.run(inputs, times, ["pSTAT1_total"])
+    np.testing.assert_allclose(again["pSTAT1_total"], runs[0]["pSTAT1_total"], rtol=1e-9)
+
+
+def test_simulate_profiles_need_a_fit(tmp_path, capsys):
+    from jakstat_rules.cli import main
+
+    assert main(["simulate", "ifnb_100pM", "--profiles", str(tmp_path), "--out",
+                 str(tmp_path / "out")]) == 2
+    assert "--profiles needs --fit" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -187,6 +187,18 @@ def test_a_folder_that_is_no_supplement_is_not_replaced(tmp_path, capsys):
 
 
 @pytest.mark.slow
+def test_a_profile_of_another_fit_is_refused(fit_dir, tmp_path, capsys):
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    summary = json.loads((fit_dir / "summary.json").read_text(encoding="utf-8"))
+    (profiles / "profiles.json").write_text(json.dumps(
+        {"best_fval": summary["best_fval"] + 3.0, "threshold": 1.92}), encoding="utf-8")
+    _one_line_exit_2(["supplement", "--out", str(tmp_path / "o"), "--fit", str(fit_dir),
+                      "--profiles", str(profiles)], capsys, "profiles a fit of best NLL")
+    assert not (tmp_path / "o" / "jakstat_supplement").exists()
+
+
+@pytest.mark.slow
 def test_fit_of_another_problem_is_refused(fit_dir, tmp_path, capsys):
     other = tmp_path / "other_fit"
     other.mkdir()
@@ -256,8 +268,11 @@ def test_supplement_of_a_fit_of_own_data(own_fit, tmp_path):
     from jakstat_rules.supplement.archive import archive_problems
 
     before = pd.Timestamp.now(tz="UTC").floor("s")
+    assert main(["profile", str(own_fit / "p" / "train" / "problem.yaml"), "--fit",
+                 str(own_fit / "fit"), "--out", str(tmp_path / "prof"), "--parameters",
+                 "kint_complex", "--max-steps", "2", "--workers", "1"]) == 0
     argv = ["supplement", "--out", str(tmp_path), "--fit", str(own_fit / "fit"),
-            "--no-copasi-check", "--quiet"]
+            "--no-copasi-check", "--quiet", "--profiles", str(tmp_path / "prof")]
     for a in AUTHORS:
         argv += ["--author", a]
     assert main(argv) == 0
@@ -269,6 +284,10 @@ def test_supplement_of_a_fit_of_own_data(own_fit, tmp_path):
         theirs = pd.read_csv(folder / "petab" / name / "measurements.tsv", sep="\t")
         pd.testing.assert_frame_equal(theirs, ours)
     assert not (folder / "data" / "kirby2021").exists()
+    # the profile and its prediction band, as the profile folder has them
+    for name in ("profiles.json", "bands.tsv", "bands.png"):
+        assert ((folder / "results" / "profiles" / name).read_bytes()
+                == (tmp_path / "prof" / name).read_bytes())
     # the SED-ML scans the problem's doses: IFN-alpha 100 and 10000 pM, IFN-beta 20 and 600 pM
     import libsedml
     doc = libsedml.readSedMLFromFile(str(folder / "fit_training.sedml"))

@@ -98,8 +98,12 @@ def profile_ensemble(cp, branches: Sequence, best_fval: float, threshold: float
             for params in accepted_sets(branches, best_fval, threshold, scales)]
 
 
-def read_profile_sets(profile_dir, fit: dict, scales: dict[str, str]) -> list[dict[str, float]]:
+def read_profile_sets(profile_dir, fit: dict, scales: dict[str, str] | None = None
+                      ) -> list[dict[str, float]]:
     """The parameter sets the profiles of a fit accept, read from a ``jakstat profile`` folder.
+
+    ``scales``: parameter id -> PEtab scale for the interpolation of the
+    crossing points (default: those ``profiles.json`` records).
 
     Raises
     ------
@@ -126,6 +130,8 @@ def read_profile_sets(profile_dir, fit: dict, scales: dict[str, str]) -> list[di
         raise JakstatInputError(f"profile folder {str(folder)!r} profiles a fit of best NLL "
                                 f"{theirs!r}, not this fit's {ours!r}: expected a profile "
                                 f"of this fit ('jakstat profile ... --fit' this fit)")
+    if scales is None:
+        scales = dict(record.get("scales") or {})
     sets = accepted_sets(_load_branches(folder / "branches").values(), ours, threshold,
                          scales)
     if not sets:

@@ -413,7 +413,9 @@ def _trace(payload: ProblemPayload, fit: dict, ids: list[str], out: Path, *,
               scheduler=scheduler, processes=processes, progress=bar if progress else None,
               key=lambda task: f"{task[1]} {'down' if task[2] < 0 else 'up'}")
 
-    result: dict = {"threshold": THRESHOLD, "best_fval": best_fval, "parameters": {}}
+    result: dict = {"threshold": THRESHOLD, "best_fval": best_fval, "parameters": {},
+                    "scales": {i: cp.parameters.scales[cp.parameters.position(i)]
+                               for i in cp.estimated_ids}}
     rows, frames = [], {}
     lowest = best_fval
     for pid in ids:

@@ -64,7 +64,8 @@ def build_supplement(out: str | os.PathLike, fit_dir: str | os.PathLike | None =
                      validation_dir: str | os.PathLike | None = None,
                      quiet: bool = False, copasi_check: bool = True,
                      problem: str | os.PathLike | None = None,
-                     authors: Sequence[str] = ()) -> Path:
+                     authors: Sequence[str] = (),
+                     profiles: str | os.PathLike | None = None) -> Path:
     """Write the supplement into ``out``; return the path of the ``.omex``.
 
     Parameters
@@ -90,6 +91,10 @@ def build_supplement(out: str | os.PathLike, fit_dir: str | os.PathLike | None =
     authors
         Creators of the archive, ``"Name <ORCID iD>"`` (the iD optional);
         none: the metadata names no creator.
+    profiles
+        Folder of ``jakstat profile`` on the fit: its intervals and the
+        profile-wise prediction band (``bands.tsv``, ``bands.png``) go into
+        ``results/profiles/``, and a validation run here gets the band too.
 
     Raises
     ------
@@ -120,7 +125,7 @@ def build_supplement(out: str | os.PathLike, fit_dir: str | os.PathLike | None =
         staging = Path(tempfile.mkdtemp(dir=out, prefix=STAGING_PREFIX))
         try:
             omex = _build(staging, fit_path, validation_dir, progress, copasi_check,
-                          problem, parsed)
+                          problem, parsed, profiles)
             progress("moving the archive and its folder into place")
             return _install(staging, out, omex)
         finally:
@@ -211,7 +216,7 @@ def _inputs(staging: Path, fit_path: Path, validation_dir, problem_yaml):
 
 
 def _build(staging: Path, fit_path: Path, validation_dir, progress, copasi_check: bool,
-           problem_yaml=None, authors: Sequence[Author] = ()) -> Path:
+           problem_yaml=None, authors: Sequence[Author] = (), profiles=None) -> Path:
     from ..artifacts import model_sbml
     from .fit import load_fit_results
 
@@ -220,13 +225,16 @@ def _build(staging: Path, fit_path: Path, validation_dir, progress, copasi_check
 
     train, validation, fit, model_parameters = _inputs(staging, fit_path, validation_dir,
                                                        problem_yaml)
+    if profiles is not None:
+        from ..calibrate.bands import read_profile_sets
+        read_profile_sets(profiles, fit.summary)  # a profile of this fit, with its points
     # no progress line before the inputs are checked: bad input gives one line only
     progress(f"fit read from {fit.folder}: a fit of {train.yaml} ({train.variant} model)")
     if validation is not None and fit.validation is None:
         progress(f"predicting the validation problem {validation.yaml} (jakstat validate)")
         from ..calibrate.validate import validate
         val_dir = staging / "validation"
-        validate(fit.folder, validation.yaml, val_dir)
+        validate(fit.folder, validation.yaml, val_dir, profiles=profiles)
         fit = load_fit_results(fit.folder, model_parameters, train.hash, val_dir)
     elif validation is not None:
         progress(f"validation results read from {fit.validation_folder}")
@@ -269,6 +277,8 @@ def _build(staging: Path, fit_path: Path, validation_dir, progress, copasi_check
     _write_problems(root, files, fit, train=train, validation=validation)
     if train.kirby:
         _copy_data(root, files)
+    if profiles is not None:
+        _copy_profiles(Path(profiles), root, files)
     for src, name in fit.files():
         dest = f"fit/{name}"
         atomic_write_bytes(root / dest, src.read_bytes())
@@ -421,6 +431,27 @@ def _write_problems(root: Path, files: dict, fit, **problems) -> None:
                 "measurements.tsv": "PEtab measurement table: the data",
                 STUDY_FILE: "organism and cell type of the data",
             }.get(path.name, "PEtab problem file (nominal values: the fit)")
+
+
+#: What each file of a profile folder is, in the supplement (``results/profiles/``).
+PROFILE_FILES = {
+    "profiles.json": "profile likelihood: identifiability and 95 % confidence interval of "
+                     "each profiled parameter; the band's method",
+    "profiles.tsv": "profile likelihood: every profile point (value, NLL)",
+    "profiles.png": "figure: profile likelihoods with the 95 % threshold",
+    "bands.tsv": "95 % profile-wise prediction band (profile likelihood; Simpson & Maclaren "
+                 "2023) of every observable: lower, upper and the best fit on a dense grid",
+    "bands.png": "figure: the best fit with its 95 % profile-wise prediction band (shaded)",
+}
+
+
+def _copy_profiles(folder: Path, root: Path, files: dict) -> None:
+    """The profile outputs (intervals, prediction band) into ``results/profiles/``."""
+    for name, what in PROFILE_FILES.items():
+        if (folder / name).is_file():
+            dest = f"results/profiles/{name}"
+            atomic_write_bytes(root / dest, (folder / name).read_bytes())
+            files[dest] = what
 
 
 def _copy_data(root: Path, files: dict) -> None:

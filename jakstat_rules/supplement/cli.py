@@ -12,7 +12,7 @@ def _cmd_supplement(args: argparse.Namespace) -> int:
 
     omex = build_supplement(args.out, args.fit, args.validation, quiet=args.quiet,
                             copasi_check=not args.no_copasi_check, problem=args.problem,
-                            authors=args.author or ())
+                            authors=args.author or (), profiles=args.profiles)
     print(f"wrote {omex}\nwrote {omex.with_suffix('')}/ (the archive unpacked)")
     return 0
 
@@ -34,6 +34,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                    help="folder of 'jakstat calibrate' on a PEtab problem on the model (Kirby "
                         "2021 or your own data; default: calibration/kirby2021/results of a "
                         "repository checkout)")
+    p.add_argument("--profiles", metavar="PROFILE_DIR",
+                   help="folder of 'jakstat profile' on that fit: intervals and the 95%% "
+                        "profile-wise prediction band go into results/profiles/")
     p.add_argument("--problem", metavar="PROBLEM.yaml",
                    help="the fitted problem, if it is no longer at the path the fit recorded")
     p.add_argument("--validation", metavar="VALDIR",
