@@ -137,3 +137,22 @@ def test_copasi_runs_the_schedule_sbml_as_roadrunner_does(mixed):
     worst = _worst(rr, table, READOUTS + ["ruxolitinib_nM", "tofacitinib_nM"])
     print("COPASI vs roadrunner:", worst)
     assert worst[0] <= 1e-6, worst
+
+
+@pytest.mark.parametrize("schedule, words", [
+    ("no_such_schedule", ("unknown schedule 'no_such_schedule'", "radiation_5x2Gy")),
+    ("bad.yaml", ("bad.yaml, period 1", "ruxolitinib_oral_mg=-20", "mg > 0")),
+])
+def test_export_of_a_bad_schedule_is_one_line_and_writes_nothing(schedule, words, tmp_path,
+                                                                 monkeypatch, capsys):
+    from jakstat_rules.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.yaml").write_text("periods: [{time: 0, changes: {ruxolitinib_oral_mg: -20}}]\n",
+                                       encoding="utf-8")
+    assert main(["export", "--schedule", schedule, "--out", "out"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "error:" in err, err
+    for w in words:
+        assert w in err, err
+    assert not (tmp_path / "out").exists()

@@ -139,6 +139,39 @@ def _model(doc, run: Run, sedml_file: str, models: dict) -> str:
     return mid
 
 
+def _readable(output: str) -> str:
+    """A readable name of a readout or input (``pY701-STAT1``, ``ruxolitinib (nM)``)."""
+    from ..interface import INPUTS, READOUT_NAMES
+    if output in INPUTS:
+        return f"{output.rsplit('_', 1)[0]} ({INPUTS[output]})"
+    return READOUT_NAMES.get(output, output)
+
+
+def _repeated(doc, tid: str, scan: tuple[str, Sequence[float]], rid: str, mid: str,
+              sub_task: str) -> str:
+    """A repeated task ``tid`` over the doses of ``scan`` (resetting the model); returns ``tid``."""
+    name, doses = scan
+    rep = doc.createRepeatedTask()
+    _check(rep.setId(tid), tid)
+    _check(rep.setName(f"{name} over {len(doses)} doses"), tid)
+    _check(rep.setResetModel(True), tid)
+    _check(rep.setConcatenate(False), tid)
+    rng = rep.createVectorRange()
+    _check(rng.setId(rid), rid)
+    for dose in doses:
+        _check(rng.addValue(float(dose)), rid)
+    _check(rep.setRangeId(rid), tid)
+    change = rep.createTaskChange()
+    _check(change.setTarget(parameter_target(name)), name)
+    _check(change.setModelReference(mid), name)
+    _check(change.setRange(rid), name)
+    _check(change.setMath(_math(rid, name)), name)
+    sub = rep.createSubTask()
+    _check(sub.setTask(sub_task), tid)
+    _check(sub.setOrder(1), tid)
+    return tid
+
+
 def _add_run(doc, run: Run, sedml_file: str, models: dict) -> None:
     import libsedml
 
@@ -159,38 +192,24 @@ def _add_run(doc, run: Run, sedml_file: str, models: dict) -> None:
     _check(task.setModelReference(mid), inner)
     _check(task.setSimulationReference(sid), inner)
     top = inner
+    if run.scan_inner is not None:  # a combination grid: the inner scan repeats the time course
+        top = _repeated(doc, f"{tid}_inner", run.scan_inner, f"doses_{run.id}_inner", mid, inner)
     if run.scan is not None:
-        name, doses = run.scan
-        rep = doc.createRepeatedTask()
-        _check(rep.setId(tid), tid)
-        _check(rep.setName(f"{name} over {len(doses)} doses"), tid)
-        _check(rep.setResetModel(True), tid)
-        _check(rep.setConcatenate(False), tid)
-        rng = rep.createVectorRange()
-        rid = f"doses_{run.id}"
-        _check(rng.setId(rid), rid)
-        for dose in doses:
-            _check(rng.addValue(float(dose)), rid)
-        _check(rep.setRangeId(rid), tid)
-        change = rep.createTaskChange()
-        _check(change.setTarget(parameter_target(name)), name)
-        _check(change.setModelReference(mid), name)
-        _check(change.setRange(rid), name)
-        _check(change.setMath(_math(rid, name)), name)
-        sub = rep.createSubTask()
-        _check(sub.setTask(inner), tid)
-        _check(sub.setOrder(1), tid)
-        top = tid
+        top = _repeated(doc, tid, run.scan, f"doses_{run.id}", mid, top)
 
     labels: list[tuple[str, str]] = []  # (data generator id, report label)
     labels.append((_data_generator(doc, f"{run.id}__time", "time (min)", top, symbol=TIME_SYMBOL),
                    "time"))
-    if run.scan is not None:
+    if run.scan_inner is not None:
+        for k, (name, _) in enumerate((run.scan, run.scan_inner)):
+            labels.insert(k, (_data_generator(doc, f"{run.id}__{name}", name, top,
+                                              target=parameter_target(name)), name))
+    elif run.scan is not None:
         name = run.scan[0]
         labels.insert(0, (_data_generator(doc, f"{run.id}__dose", name, top,
                                           target=parameter_target(name)), "dose"))
     for readout in run.readouts:
-        labels.append((_data_generator(doc, f"{run.id}__{readout}", readout, top,
+        labels.append((_data_generator(doc, f"{run.id}__{readout}", _readable(readout), top,
                                        target=parameter_target(readout)), readout))
     for ob in run.observables:
         labels.append((_data_generator(doc, f"{run.id}__{ob.id}", ob.id, top,
@@ -214,13 +233,14 @@ def _add_run(doc, run: Run, sedml_file: str, models: dict) -> None:
     plot = doc.createPlot2D()
     _check(plot.setId(f"plot_{run.id}"), run.id)
     _check(plot.setName(run.title), run.id)
-    time_dg = labels[1 if run.scan is not None else 0][0]
+    time_dg = labels[[label for _, label in labels].index("time")][0]
     for dg_id, label in labels:
-        if label in ("time", "dose"):
+        if label == "time" or label == "dose" or (run.scan_inner is not None
+                                                  and label in (run.scan[0], run.scan_inner[0])):
             continue
         curve = plot.createCurve()
         _check(curve.setId(f"curve_{dg_id}"), dg_id)
-        _check(curve.setName(label), dg_id)
+        _check(curve.setName(_readable(label)), dg_id)
         _check(curve.setXDataReference(time_dg), dg_id)
         _check(curve.setYDataReference(dg_id), dg_id)
         _check(curve.setType(libsedml.SEDML_CURVETYPE_POINTS), dg_id)
