@@ -11,7 +11,9 @@ independent engine that runs the SED-ML must reproduce the tables.
 
 A :class:`Document` groups the runs of one figure family into one SED-ML
 file: the standard scenarios, the dose responses, the fit to the training
-data and the prediction of the validation experiment.
+data, the prediction of the validation experiment, the therapy schedules
+(each run a time course of the schedule written into the SBML) and a
+combination map (a grid of two drug doses).
 """
 from __future__ import annotations
 

@@ -11,6 +11,9 @@ One SED-ML file per :class:`~.experiments.Document`.  For every
   1e-10, KISAO:0000209 / KISAO:0000211, at most 200 000 steps, KISAO:0000415);
 * a **task**; for a dose response a **repeated task** over a vector range
   of the doses that sets the input and resets the model before each dose;
+  for a combination grid two, the second dose's nested in the first's;
+  a therapy schedule is a plain task on its schedule SBML
+  (:mod:`jakstat_rules.export.schedule`);
 * **data generators** for time, the scanned input, every readout (the SBML
   parameters defined by assignment rules, e.g. ``pSTAT1_total``) and every
   fit observable ``scale * readout`` (the scale as a data-generator parameter);
