@@ -63,6 +63,7 @@ def archive(tmp_path_factory):
     return omex, tables
 
 
+@pytest.mark.slow
 def test_sedml_of_a_schedule_and_a_combination_grid_reruns_in_tellurium(archive, tmp_path):
     import libsedml
 

@@ -228,7 +228,8 @@ def _build(staging: Path, fit_path: Path, validation_dir, progress, copasi_check
     else:
         progress("no validation: the fit has none and its problem no validation/problem.yaml")
 
-    progress("model files (SBML of every variant, SED-ML-ready copies, fitted model)")
+    progress("model files (SBML of every variant, SED-ML-ready copies, fitted model, "
+             "schedules)")
     from ..calibrate.export import fitted_sbml
     from .tables import sedml_model_sbml
     for variant in VARIANTS:
