@@ -152,7 +152,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from ..io import check_output_dir
 
     try:
-        if args.schedule:
+        if getattr(args, "schedule", None):
             if args.copasi or args.variants:
                 raise JakstatInputError("--schedule cannot be combined with --copasi or --variants: "
                                         "expected the schedule alone (it names its variant)")
