@@ -46,7 +46,7 @@ from .errors import JakstatInputError
 from .interface import INPUTS
 
 __all__ = ["bliss_excess", "hsa_excess", "loewe_expected", "loewe_excess", "excess_scores",
-           "combination_map", "combination_figure", "plot_combination"]
+           "combination_map", "score_grid", "combination_figure", "plot_combination"]
 
 
 def bliss_excess(effect: np.ndarray, ea: np.ndarray, eb: np.ndarray) -> np.ndarray:
@@ -197,13 +197,28 @@ def combination_map(a: str, doses_a: Sequence[float], b: str, doses_b: Sequence[
     for i, j in cells:
         series = sim.run({**base, a: grid_a[i], b: grid_b[j]}, times, [readout])[readout].to_numpy()
         values[i, j] = np.trapezoid(series, times) if auc else series[-1]
+    measure = f"AUC 0-{time:g} min" if auc else f"at {time:g} min"
+    return score_grid(a, grid_a, b, grid_b, values, readout, measure, base)
+
+
+def score_grid(a: str, grid_a: Sequence[float], b: str, grid_b: Sequence[float],
+               values: np.ndarray, readout: str, measure: str,
+               base: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """The table of :func:`combination_map` from readout values ``values[i, j]`` at
+    ``(grid_a[i], grid_b[j])`` (both grids from dose 0).
+
+    Raises
+    ------
+    JakstatInputError
+        If the control's value (no ``a``, no ``b``) is 0.
+    """
+    values = np.asarray(values, float)
     control = values[0, 0]
     if control == 0:
         raise JakstatInputError(f"{readout} of the control (no {a}, no {b}) is 0: expected a "
-                                f"readout the base inputs {base or '{}'} turn on")
+                                f"readout the base inputs {dict(base or {}) or '{}'} turn on")
     effect = 1.0 - values / control
     scores = excess_scores(grid_a, grid_b, effect)
-    measure = f"AUC 0-{time:g} min" if auc else f"at {time:g} min"
     rows = [{a: grid_a[i], b: grid_b[j], "readout": readout, "measure": measure,
              "value": values[i, j], "effect": effect[i, j],
              **{k: v[i, j] for k, v in scores.items()}} for i in range(len(grid_a))

@@ -185,6 +185,27 @@ def free_drug_columns(schedule: Schedule, times: Sequence[float]) -> dict[str, n
     return out
 
 
+def _added_amounts(sim):
+    """``inputs -> species amounts they add`` (initial amounts minus those at zero input)."""
+    sim.resting_state()
+    zero = sim._zero_input_initial
+
+    def added(inputs: Mapping[str, float]) -> np.ndarray:
+        return sim._initial_amounts(inputs) - zero if inputs else np.zeros_like(zero)
+    return added
+
+
+def _footprints(levels: Sequence[Mapping[str, float]], added) -> dict[str, np.ndarray]:
+    """Input held as a level -> indices of the species it doses (set anew when it changes)."""
+    footprints: dict[str, np.ndarray] = {}
+    for k in range(1, len(levels)):
+        for name in set(levels[k]) | set(levels[k - 1]):
+            if name not in footprints:
+                probe = max([lv.get(name, 0.0) for lv in levels] + [0.0]) or 1.0
+                footprints[name] = np.flatnonzero(added({name: probe}) != 0)
+    return footprints
+
+
 def simulate_schedule(schedule: Schedule, readouts: Sequence[str] | None = None,
                       times: Sequence[float] | None = None, simulator=None,
                       max_step: float = MAX_STEP) -> pd.DataFrame:
@@ -230,20 +251,11 @@ def simulate_schedule(schedule: Schedule, readouts: Sequence[str] | None = None,
     starts, levels, pulses = _levels(schedule)
     eng = sim.engine
     rest = sim.resting_state()
-    zero = sim._zero_input_initial
-
-    def added(inputs: Mapping[str, float]) -> np.ndarray:
-        return sim._initial_amounts(inputs) - zero if inputs else np.zeros_like(zero)
-
+    added = _added_amounts(sim)
     first = added({**levels[0], **pulses[0]})
     level_added = [added(level) for level in levels]
     pulse_added = [added(pulse) for pulse in pulses]
-    footprints: dict[str, np.ndarray] = {}
-    for k in range(1, len(starts)):
-        for name in set(levels[k]) | set(levels[k - 1]):
-            if name not in footprints:
-                probe = max([lv.get(name, 0.0) for lv in levels] + [0.0]) or 1.0
-                footprints[name] = np.flatnonzero(added({name: probe}) != 0)
+    footprints = _footprints(levels, added)
 
     def apply(k: int) -> None:
         if k == 0:

@@ -18,6 +18,7 @@ their SWIG libraries never share a process with the project's.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -166,16 +167,18 @@ def run_copasi(folder: Path) -> dict:
                     v = dg.getVariable(k)
                     variables[v.getId()] = "time" if v.isSetSymbol() else _ID.search(v.getTarget()).group(1)
             selections = sorted({s for s in variables.values() if s != "time"})
-            if task.getTypeCode() == libsedml.SEDML_TASK_REPEATEDTASK:
-                inner = doc.getTask(task.getSubTask(0).getTask())
-                ranges = {task.getRange(k).getId(): [task.getRange(k).getValues()[i]
-                                                     for i in range(task.getRange(k).getNumValues())]
-                          for k in range(task.getNumRanges())}
-                iterations = range(len(ranges[task.getRangeId()]))
-                changes = [(task.getTaskChange(k).getTarget(), task.getTaskChange(k).getRange())
-                           for k in range(task.getNumTaskChanges())]
-            else:
-                inner, ranges, iterations, changes = task, {}, [None], []
+            # repeated tasks (nested ones: a combination grid) down to the time course;
+            # every iteration is a tuple of indices, outer range first
+            levels, inner = [], task
+            while inner.getTypeCode() == libsedml.SEDML_TASK_REPEATEDTASK:
+                rngs = {inner.getRange(k).getId(): [inner.getRange(k).getValues()[i] for i in
+                                                     range(inner.getRange(k).getNumValues())]
+                        for k in range(inner.getNumRanges())}
+                levels.append((rngs, len(rngs[inner.getRangeId()]),
+                               [(inner.getTaskChange(k).getTarget(), inner.getTaskChange(k).getRange())
+                                for k in range(inner.getNumTaskChanges())]))
+                inner = doc.getTask(inner.getSubTask(0).getTask())
+            iterations = list(itertools.product(*[range(n) for _, n, _ in levels]))
             mid = inner.getModelReference()
             if mid not in models:
                 source = (path.parent / doc.getModel(mid).getSource()).resolve()
@@ -185,13 +188,14 @@ def run_copasi(folder: Path) -> dict:
             pieces = []
             for it in iterations:
                 saved = []
-                for target, rid in changes:
-                    obj, _ = cm._object(target)
-                    saved.append((target, obj.getInitialValue()))
-                    cm.set(target, float(ranges[rid][it]))
+                for (rngs, _, changes), index in zip(levels, it):
+                    for target, rid in changes:
+                        obj, _ = cm._object(target)
+                        saved.append((target, obj.getInitialValue()))
+                        cm.set(target, float(rngs[rid][index]))
                 series = cm.time_course(sim, selections)
                 pieces.append({vid: series[sel] for vid, sel in variables.items()})
-                for target, value in saved:  # the repeated task resets the model
+                for target, value in reversed(saved):  # the repeated task resets the model
                     cm.set(target, value)
             columns = {}
             for k, dg in enumerate(dgs):

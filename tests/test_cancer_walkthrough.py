@@ -36,6 +36,12 @@ def test_walkthrough_commands(tmp_path, monkeypatch, capsys):
             continue
         if last_rc is not None and kind == "sh" and "bad.yaml" not in text:
             assert last_rc == 0, text
-    assert ran == 4
+    assert ran == 5
     assert Path("results/rux_bid_1d.png").stat().st_size > 0
+    # jakstat export --schedule: the SBML with the schedule in, and its SED-ML
+    import libsbml
+    model = libsbml.readSBMLFromFile("results/rux_bid_1d.xml").getModel()
+    assert [e.getId() for e in model.getListOfEvents()] == ["period_1"]  # the dose at 720 min
+    assert model.getAssignmentRule("ruxolitinib_nM") is not None
+    assert "rux_bid_1d.xml" in Path("results/rux_bid_1d.sedml").read_text(encoding="utf-8")
     assert Path("results/combination_ruxolitinib_nM_x_tofacitinib_nM__IFNb_pM-100.png").is_file()

@@ -108,13 +108,58 @@ def export_all(out_dir: str | Path = "sbml", copasi: bool = False,
     return written
 
 
+def export_schedule(schedule: str, out_dir: str | Path = "results") -> list[Path]:
+    """Write a schedule as SBML and SED-ML: ``OUT/<id>.xml`` and ``OUT/<id>.sedml``.
+
+    Parameters
+    ----------
+    schedule
+        A standard schedule id or a schedule file (see ``docs/cancer.md``).
+    out_dir
+        Output folder (created).
+
+    Returns
+    -------
+    list of Path
+        The SBML file (:func:`jakstat_rules.export.schedule.schedule_sbml`:
+        the model with the schedule written in) and the SED-ML file (a
+        uniform time course of it over the schedule's output times, the
+        default readouts and the orally dosed drugs' free concentration, a
+        report and a plot).
+
+    Raises
+    ------
+    JakstatInputError
+        For an unknown schedule or a bad schedule file; nothing is written then.
+    """
+    from ..io import atomic_write, check_output_dir
+    from ..schedules import load_schedule
+    from ..supplement.experiments import Document, schedule_run
+    from ..supplement.sedml import sedml_text
+    from .schedule import schedule_sbml
+
+    sched = load_schedule(schedule)
+    out = check_output_dir(out_dir)
+    status("writing schedule %s into the %s model's SBML ...", sched.id, sched.variant)
+    sbml = schedule_sbml(sched)
+    run = schedule_run(sched, f"{sched.id}.xml", f"{sched.id}.csv")
+    sedml = sedml_text(Document(sched.id, sched.description or sched.id, (run,)))
+    return [atomic_write(out / f"{sched.id}.xml", sbml), atomic_write(out / f"{sched.id}.sedml", sedml)]
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """Handler of ``jakstat export``: 0 on success, 2 on bad input (one line on stderr)."""
     from ..io import check_output_dir
 
     try:
-        check_output_dir(args.out)  # before the minutes of building every file
-        paths = export_all(args.out, copasi=args.copasi, variants=args.variants)
+        if getattr(args, "schedule", None):
+            if args.copasi or args.variants:
+                raise JakstatInputError("--schedule cannot be combined with --copasi or --variants: "
+                                        "expected the schedule alone (it names its variant)")
+            paths = export_schedule(args.schedule, args.out or "results")
+        else:
+            check_output_dir(args.out or "sbml")  # before the minutes of building every file
+            paths = export_all(args.out or "sbml", copasi=args.copasi, variants=args.variants)
     except JakstatInputError as exc:
         print(f"jakstat export: error: {exc}", file=sys.stderr)
         return 2
@@ -127,11 +172,18 @@ def register(subparsers) -> argparse.ArgumentParser:
     """Add the ``export`` subcommand to the main CLI's subparsers."""
     from ..interface import VARIANTS
     p = subparsers.add_parser(
-        "export", help="write the model as SBML (all variants), BNGL and Antimony (+ COPASI)",
+        "export", help="write the model as SBML (all variants), BNGL and Antimony (+ COPASI), "
+                       "or a therapy schedule as SBML and SED-ML",
         description="Write sbml/jakstat_ifn.xml (SBML L3V2, default model), "
                     "sbml/jakstat_ifn_<variant>.xml, sbml/jakstat_ifn.bngl, sbml/jakstat_ifn.ant "
-                    "and sbml/README.md; with --copasi also sbml/jakstat_ifn.cps.")
-    p.add_argument("--out", default="sbml", help="output folder (default: sbml)")
+                    "and sbml/README.md; with --copasi also sbml/jakstat_ifn.cps. With --schedule "
+                    "ID|FILE instead: OUT/ID.xml (the model's SBML with the therapy schedule "
+                    "written in) and OUT/ID.sedml (its time course), for COPASI and tellurium.")
+    p.add_argument("--out", help="output folder (default: sbml; with --schedule: results)")
+    p.add_argument("--schedule", metavar="ID|FILE",
+                   help="write a therapy schedule instead (a standard schedule id, see `jakstat "
+                        "scenarios`, or a schedule file): OUT/ID.xml, the model's SBML with the "
+                        "schedule written in (oral PK, events), and OUT/ID.sedml, its time course")
     p.add_argument("--copasi", action="store_true",
                    help="also write jakstat_ifn.cps (COPASI) with the standard time courses")
     p.add_argument("--variants", nargs="+", metavar="VARIANT", choices=sorted(VARIANTS),

@@ -241,7 +241,8 @@ def _build(staging: Path, fit_path: Path, validation_dir, progress, copasi_check
     else:
         progress("no validation: the fit has none and its problem no validation/problem.yaml")
 
-    progress("model files (SBML of every variant, SED-ML-ready copies, fitted model)")
+    progress("model files (SBML of every variant, SED-ML-ready copies, fitted model, "
+             "schedules)")
     from ..calibrate.export import fitted_sbml
     from .tables import sedml_model_sbml
     for variant in VARIANTS:
@@ -252,9 +253,11 @@ def _build(staging: Path, fit_path: Path, validation_dir, progress, copasi_check
     atomic_write(root / fitted, fitted_sbml(model_sbml(train.variant), fit.parameters))
     files[fitted] = f"the {train.variant} model with the fitted parameter values"
 
+    _schedule_models(root, files)
     fits = _fit_documents(train, validation, fit)
     documents = [ex.scenario_document(), ex.dose_response_document()]
     documents += [d for d, _ in fits]
+    documents += [ex.schedule_document(), ex.combination_document()]
     documents = [_with_readouts(d) for d in documents]
     fits = [(documents[2 + k], data) for k, (_, data) in enumerate(fits)]
     for variant in sorted({r.variant for d in documents for r in d.runs}):
@@ -372,6 +375,10 @@ def _tables_and_figures(root: Path, documents, fits, files) -> dict:
                 paths = scenario_figures(run, table, root)
             elif d.id == "dose_responses":
                 paths = dose_response_figures(run, table, root)
+            elif run.schedule is not None:
+                paths = [_schedule_figure(run, table, root)]
+            elif run.scan_inner is not None:
+                paths = _combination_map(run, table, root, files)
             else:
                 paths = []
             for p in paths:
@@ -387,6 +394,50 @@ def _tables_and_figures(root: Path, documents, fits, files) -> dict:
         for p in fit_figure(data, list(d.runs), [tables[r.id] for r in d.runs], stem, d.title):
             files[p.relative_to(root).as_posix()] = f"figure: {d.title}"
     return tables
+
+
+def _schedule_models(root: Path, files: dict) -> None:
+    """The standard schedules written into the model's SBML (``models/schedules/<id>.xml``)."""
+    from ..conditions import SCHEDULES
+    from ..export.schedule import schedule_sbml
+
+    for s in SCHEDULES.values():
+        path = ex.schedule_model_file(s.id)
+        atomic_write(root / path, schedule_sbml(s))
+        files[path] = (f"the {s.variant} model with the schedule {s.id} written in (oral PK, "
+                       f"events): {s.description}")
+
+
+def _schedule_figure(run, table: pd.DataFrame, root: Path) -> Path:
+    from ..conditions import get_schedule
+    from ..plots import plot_schedule
+    from ..schedules import schedule_events
+
+    shown = table.rename(columns={r: f"{r[:-3]}_free_nM" for r in run.readouts
+                                  if r.endswith("_nM")})
+    return plot_schedule(shown, schedule_events(get_schedule(run.schedule)),
+                         root / Path(run.table).with_suffix(".png"), run.title)
+
+
+def _combination_map(run, table: pd.DataFrame, root: Path, files: dict) -> list[Path]:
+    """The map of a combination grid (the readout at its last time) as a table and heatmaps."""
+    import numpy as np
+
+    from ..combination import plot_combination, score_grid
+
+    (a, doses_a), (b, doses_b) = run.scan, run.scan_inner
+    readout = run.readouts[0]
+    last = table[np.isclose(table["time"], run.t_end)]
+    values = (last.pivot(index=a, columns=b, values=readout)
+              .reindex(index=list(doses_a), columns=list(doses_b)).to_numpy(float))
+    scores = score_grid(a, doses_a, b, doses_b, values, readout, f"at {run.t_end:g} min",
+                        run.inputs)
+    stem = Path(run.table).with_suffix("")
+    path = f"{stem.as_posix()}_map.csv"
+    write_table(root / path, scores)
+    files[path] = (f"combination map of {run.id}: {readout} at {run.t_end:g} min of every dose "
+                   f"pair (the last rows of its table), effect and Bliss, Loewe, HSA excess")
+    return [plot_combination(scores, root / f"{stem.as_posix()}_map.png", run.title)]
 
 
 def _model_value(table: pd.DataFrame, row) -> float:

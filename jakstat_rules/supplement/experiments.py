@@ -11,7 +11,9 @@ independent engine that runs the SED-ML must reproduce the tables.
 
 A :class:`Document` groups the runs of one figure family into one SED-ML
 file: the standard scenarios, the dose responses, the fit to the training
-data and the prediction of the validation experiment.
+data, the prediction of the validation experiment, the therapy schedules
+(each run a time course of the schedule written into the SBML) and a
+combination map (a grid of two drug doses).
 """
 from __future__ import annotations
 
@@ -23,7 +25,9 @@ from ..conditions import CONDITIONS, DOSE_RESPONSES, DOSE_SERIES
 from ..interface import DEFAULT_READOUTS, NEEDS_PREEQUILIBRATION, model_id
 
 __all__ = ["Run", "Document", "Observable", "model_file", "sedml_model_file", "fitted_model_file",
-           "scenario_document", "dose_response_document", "fit_document", "DOSE_RESPONSE_POINTS"]
+           "scenario_document", "dose_response_document", "fit_document", "DOSE_RESPONSE_POINTS",
+           "schedule_document", "schedule_run", "schedule_model_file", "combination_document",
+           "combination_run", "COMBINATION"]
 
 #: Folder of the model files inside the archive.
 MODEL_DIR = "models"
@@ -109,6 +113,12 @@ class Run:
         Outputs ``factor * readout`` (fit observables) reported next to the readouts.
     table
         Archive path of the project's own table of this run (CSV).
+    scan_inner
+        A second scanned input for a combination grid: a repeated task over
+        its doses nested in the one over :attr:`scan`'s.
+    schedule
+        Id of the standard therapy schedule the run simulates (its model
+        file :attr:`source` has the schedule written in; no changes).
     """
 
     id: str
@@ -122,11 +132,20 @@ class Run:
     table: str
     scan: tuple[str, tuple[float, ...]] | None = None
     observables: Sequence[Observable] = ()
+    scan_inner: tuple[str, tuple[float, ...]] | None = None
+    schedule: str | None = None
 
     @property
     def columns(self) -> list[str]:
-        """Columns of the table (and labels of the SED-ML report): time, [dose,] outputs."""
-        lead = ["time"] if self.scan is None else ["dose", "time"]
+        """Columns of the table (and labels of the SED-ML report).
+
+        ``time`` and the outputs; a dose response has ``dose`` first; a
+        combination grid (:attr:`scan_inner`) the two scanned inputs' ids.
+        """
+        if self.scan_inner is not None:
+            lead = [self.scan[0], self.scan_inner[0], "time"]
+        else:
+            lead = ["time"] if self.scan is None else ["dose", "time"]
         return lead + list(self.readouts) + [o.id for o in self.observables]
 
     @property
@@ -259,3 +278,70 @@ def fit_document(doc_id: str, title: str,
 def finite(value: float) -> bool:
     """Whether ``value`` is a finite number."""
     return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+#: Folder of the schedule SBML files inside the archive.
+SCHEDULE_MODEL_DIR = f"{MODEL_DIR}/schedules"
+
+
+def schedule_model_file(schedule_id: str) -> str:
+    """Archive path of a schedule's SBML (``models/schedules/<id>.xml``)."""
+    return f"{SCHEDULE_MODEL_DIR}/{schedule_id}.xml"
+
+
+def schedule_readouts(schedule) -> tuple[str, ...]:
+    """Outputs of a schedule run: the default readouts and the input of each orally dosed drug."""
+    from ..schedules import oral_doses
+    return tuple(DEFAULT_READOUTS) + tuple(f"{drug}_nM" for drug in sorted(oral_doses(schedule)))
+
+
+def schedule_run(schedule, source: str, table: str) -> Run:
+    """The run of a therapy schedule: a plain time course of its SBML (the schedule written in)."""
+    return Run(id=schedule.id, title=schedule.description or schedule.id, variant=schedule.variant,
+               source=source, changes={}, t_end=float(schedule.t_end),
+               n_points=int(schedule.n_points), readouts=schedule_readouts(schedule), table=table,
+               schedule=schedule.id)
+
+
+def schedule_document() -> Document:
+    """The standard therapy schedules of :data:`~jakstat_rules.conditions.SCHEDULES`."""
+    from ..conditions import SCHEDULES
+
+    runs, figures = [], []
+    for s in SCHEDULES.values():
+        stem = f"results/schedules/{s.id}"
+        runs.append(schedule_run(s, schedule_model_file(s.id), f"{stem}.csv"))
+        figures.append(f"{stem}.png")
+    return Document("schedules", "Therapy schedules: oral JAK inhibitor doses (one-compartment "
+                    "PK), radiation fractions, cytokine changes", tuple(runs), tuple(figures))
+
+
+#: The combination map of the supplement (as in docs/cancer.md): ruxolitinib x tofacitinib in
+#: the medium with IFN-beta 100 pM, pSTAT1 at 120 min.
+COMBINATION = {"a": "ruxolitinib_nM", "doses_a": (0.0, 30.0, 300.0), "b": "tofacitinib_nM",
+               "doses_b": (0.0, 30.0, 300.0), "base": {"IFNb_pM": 100.0},
+               "readout": "pSTAT1_total", "time": 120.0, "points": 25}
+
+
+def combination_run(a: str, doses_a: Sequence[float], b: str, doses_b: Sequence[float],
+                    base: Mapping[str, float], readout: str, time: float, points: int,
+                    source: str, table: str) -> Run:
+    """A combination grid: a repeated task over ``b``'s doses nested in one over ``a``'s."""
+    held = ", ".join(f"{k} = {v:g}" for k, v in base.items())
+    return Run(id=f"combination_{a}_x_{b}", title=f"{a} x {b}" + (f" with {held}" if held else "")
+               + f": {readout} to {time:g} min", variant="default", source=source,
+               changes=dict(base), t_end=float(time), n_points=int(points), readouts=(readout,),
+               table=table, scan=(a, tuple(float(d) for d in doses_a)),
+               scan_inner=(b, tuple(float(d) for d in doses_b)))
+
+
+def combination_document() -> Document:
+    """The supplement's combination map (:data:`COMBINATION`)."""
+    c = COMBINATION
+    rid = f"combination_{c['a']}_x_{c['b']}"
+    stem = f"results/combination/{rid}"
+    run = combination_run(c["a"], c["doses_a"], c["b"], c["doses_b"], c["base"], c["readout"],
+                          c["time"], c["points"], _start_file("default"), f"{stem}.csv")
+    return Document("combination", "Combination map: two drug doses crossed, the readout over "
+                    "time (its value at the last time is the map)", (run,),
+                    (f"{stem}_map.png",))

@@ -11,6 +11,9 @@ One SED-ML file per :class:`~.experiments.Document`.  For every
   1e-10, KISAO:0000209 / KISAO:0000211, at most 200 000 steps, KISAO:0000415);
 * a **task**; for a dose response a **repeated task** over a vector range
   of the doses that sets the input and resets the model before each dose;
+  for a combination grid two, the second dose's nested in the first's;
+  a therapy schedule is a plain task on its schedule SBML
+  (:mod:`jakstat_rules.export.schedule`);
 * **data generators** for time, the scanned input, every readout (the SBML
   parameters defined by assignment rules, e.g. ``pSTAT1_total``) and every
   fit observable ``scale * readout`` (the scale as a data-generator parameter);
@@ -62,8 +65,9 @@ LEVEL, VERSION = 1, 4
 #: Ends every part of a SED-ML id (see :func:`sedml_id`).
 ID_PART_END = "__"
 #: The number of parts after the kind of each kind of id.
-ID_KINDS = {"model": 1, "sim": 1, "task": 1, "timecourse": 1, "doses": 1, "report": 1,
-            "plot": 1, "dg": 2, "var": 2, "ds": 2, "curve": 2, "par": 3}
+ID_KINDS = {"model": 1, "sim": 1, "task": 1, "timecourse": 1, "doses": 1, "innertask": 1,
+            "innerdoses": 1, "report": 1, "plot": 1, "dg": 2, "var": 2, "ds": 2, "curve": 2,
+            "par": 3}
 
 
 def _id_part(part: str) -> str:
@@ -195,6 +199,39 @@ def _model(doc, run: Run, sedml_file: str, models: dict) -> str:
     return mid
 
 
+def _readable(output: str) -> str:
+    """A readable name of a readout or input (``pY701-STAT1``, ``ruxolitinib (nM)``)."""
+    from ..interface import INPUTS, READOUT_NAMES
+    if output in INPUTS:
+        return f"{output.rsplit('_', 1)[0]} ({INPUTS[output]})"
+    return READOUT_NAMES.get(output, output)
+
+
+def _repeated(doc, tid: str, scan: tuple[str, Sequence[float]], rid: str, mid: str,
+              sub_task: str) -> str:
+    """A repeated task ``tid`` over the doses of ``scan`` (resetting the model); returns ``tid``."""
+    name, doses = scan
+    rep = doc.createRepeatedTask()
+    _check(rep.setId(tid), tid)
+    _name(rep, f"{name} over {len(doses)} doses")
+    _check(rep.setResetModel(True), tid)
+    _check(rep.setConcatenate(False), tid)
+    rng = rep.createVectorRange()
+    _check(rng.setId(rid), rid)
+    for dose in doses:
+        _check(rng.addValue(float(dose)), rid)
+    _check(rep.setRangeId(rid), tid)
+    change = rep.createTaskChange()
+    _check(change.setTarget(parameter_target(name)), name)
+    _check(change.setModelReference(mid), name)
+    _check(change.setRange(rid), name)
+    _check(change.setMath(_math(rid, name)), name)
+    sub = rep.createSubTask()
+    _check(sub.setTask(sub_task), tid)
+    _check(sub.setOrder(1), tid)
+    return tid
+
+
 def _add_run(doc, run: Run, sedml_file: str, models: dict) -> None:
     import libsedml
 
@@ -216,38 +253,25 @@ def _add_run(doc, run: Run, sedml_file: str, models: dict) -> None:
     _check(task.setSimulationReference(sid), inner)
     _name(task, f"{run.title}: time course")
     top = inner
+    if run.scan_inner is not None:  # a combination grid: the inner scan repeats the time course
+        top = _repeated(doc, sedml_id("innertask", run.id), run.scan_inner,
+                        sedml_id("innerdoses", run.id), mid, inner)
     if run.scan is not None:
-        name, doses = run.scan
-        rep = doc.createRepeatedTask()
-        _check(rep.setId(tid), tid)
-        _name(rep, f"{name} over {len(doses)} doses")
-        _check(rep.setResetModel(True), tid)
-        _check(rep.setConcatenate(False), tid)
-        rng = rep.createVectorRange()
-        rid = sedml_id("doses", run.id)
-        _check(rng.setId(rid), rid)
-        for dose in doses:
-            _check(rng.addValue(float(dose)), rid)
-        _check(rep.setRangeId(rid), tid)
-        change = rep.createTaskChange()
-        _check(change.setTarget(parameter_target(name)), name)
-        _check(change.setModelReference(mid), name)
-        _check(change.setRange(rid), name)
-        _check(change.setMath(_math(rid, name)), name)
-        sub = rep.createSubTask()
-        _check(sub.setTask(inner), tid)
-        _check(sub.setOrder(1), tid)
-        top = tid
+        top = _repeated(doc, tid, run.scan, sedml_id("doses", run.id), mid, top)
 
     labels: list[tuple[str, str]] = []  # (data generator id, report label)
     labels.append((_data_generator(doc, run.id, "time", "time (min)", top, symbol=TIME_SYMBOL),
                    "time"))
-    if run.scan is not None:
+    if run.scan_inner is not None:
+        for k, (name, _) in enumerate((run.scan, run.scan_inner)):
+            labels.insert(k, (_data_generator(doc, run.id, name, _readable(name), top,
+                                              target=parameter_target(name)), name))
+    elif run.scan is not None:
         name = run.scan[0]
         labels.insert(0, (_data_generator(doc, run.id, "dose", name, top,
                                           target=parameter_target(name)), "dose"))
     for readout in run.readouts:
-        labels.append((_data_generator(doc, run.id, readout, readout, top,
+        labels.append((_data_generator(doc, run.id, readout, _readable(readout), top,
                                        target=parameter_target(readout)), readout))
     for ob in run.observables:
         labels.append((_data_generator(doc, run.id, ob.id, ob.id, top,
@@ -271,13 +295,14 @@ def _add_run(doc, run: Run, sedml_file: str, models: dict) -> None:
     plot = doc.createPlot2D()
     _check(plot.setId(sedml_id("plot", run.id)), run.id)
     _name(plot, run.title)
-    time_dg = labels[1 if run.scan is not None else 0][0]
+    time_dg = labels[[label for _, label in labels].index("time")][0]
     for dg_id, label in labels:
-        if label in ("time", "dose"):
+        if label == "time" or label == "dose" or (run.scan_inner is not None
+                                                  and label in (run.scan[0], run.scan_inner[0])):
             continue
         curve = plot.createCurve()
         _check(curve.setId(sedml_id("curve", run.id, label)), dg_id)
-        _check(curve.setName(label), dg_id)
+        _check(curve.setName(_readable(label)), dg_id)
         _check(curve.setXDataReference(time_dg), dg_id)
         _check(curve.setYDataReference(dg_id), dg_id)
         _check(curve.setType(libsedml.SEDML_CURVETYPE_POINTS), dg_id)

@@ -24,7 +24,7 @@ from ..formulas import formula_ids, math_text, parse_formula
 from ..simulate import Simulator
 from .experiments import Document, Run
 
-__all__ = ["simulator_for", "run_table", "with_variant_readouts", "dosed_species", "sedml_model_sbml",
+__all__ = ["simulator_for", "run_table", "schedule_table", "with_variant_readouts", "dosed_species", "sedml_model_sbml",
            "DOSE_TIME"]
 
 _SIMULATORS: dict[tuple, Simulator] = {}
@@ -52,6 +52,18 @@ def run_table(run: Run) -> pd.DataFrame:
     """Simulate ``run`` with the project's Simulator: columns :attr:`Run.columns`."""
     sim = simulator_for(run.variant, run.parameters)
     times = _times(run)
+    if run.schedule is not None:
+        return schedule_table(run, sim)
+    if run.scan_inner is not None:
+        (a, doses_a), (b, doses_b) = run.scan, run.scan_inner
+        frames = []
+        for dose_a in doses_a:
+            for dose_b in doses_b:
+                part = sim.run({**run.inputs, a: dose_a, b: dose_b}, times, list(run.readouts))
+                part.insert(0, b, float(dose_b))
+                part.insert(0, a, float(dose_a))
+                frames.append(part)
+        return pd.concat(frames, ignore_index=True)[run.columns]
     if run.scan is None:
         table = sim.run(run.inputs, times, list(run.readouts))
     else:
@@ -67,15 +79,36 @@ def run_table(run: Run) -> pd.DataFrame:
     return table[run.columns]
 
 
+def schedule_table(run: Run, sim: Simulator | None = None, schedule=None) -> pd.DataFrame:
+    """A schedule run simulated by the core (:func:`jakstat_rules.schedules.simulate_schedule`).
+
+    The drug inputs (``<drug>_nM``, the schedule SBML's assignment rules) are
+    the core's exact free concentrations (its ``<drug>_free_nM`` columns).
+    """
+    from ..conditions import get_schedule
+    from ..schedules import simulate_schedule
+
+    schedule = schedule if schedule is not None else get_schedule(run.schedule)
+    sim = sim if sim is not None else simulator_for(run.variant)
+    drugs = [r for r in run.readouts if r.endswith("_nM")]
+    readouts = [r for r in run.readouts if r not in drugs]
+    table = simulate_schedule(schedule, readouts, _times(run), simulator=sim)
+    for drug in drugs:
+        table[drug] = table[f"{drug[:-3]}_free_nM"]
+    return table[run.columns]
+
+
 def with_variant_readouts(document: Document) -> Document:
     """``document`` without the readouts a run's variant does not have.
 
     (``SOCS1_total`` of the SOCS1-loss model, for example.)
     """
+    from ..interface import INPUTS
+
     runs = []
     for run in document.runs:
         sim = simulator_for(run.variant, run.parameters)
-        readouts = tuple(r for r in run.readouts if r in sim.readouts)
+        readouts = tuple(r for r in run.readouts if r in sim.readouts or r in INPUTS)
         runs.append(dataclasses.replace(run, readouts=readouts))
     return dataclasses.replace(document, runs=tuple(runs))
 
