@@ -481,7 +481,8 @@ def test_no_sedml_id_or_name_is_a_prefix_of_another():
         ("IFNb_pM", "IFNb_pM", {}, [10.0, 100.0], obs[:1]),
         ("IFNb_pM_with_ruxolitinib_nM_100", "IFNb_pM", {"ruxolitinib_nM": 100.0}, [10.0], obs)],
         [0.0, 10.0, 30.0], {"kf_x": 1.5})
-    documents = [ex.scenario_document(), ex.dose_response_document(), fit]
+    documents = [ex.scenario_document(), ex.dose_response_document(), fit,
+                 ex.schedule_document(), ex.combination_document()]
     assert {"ifnb_100pM", "ifnb_100pM_ruxolitinib_1uM"} <= {r.id for r in documents[0].runs}
     for document in documents:
         found = _sedml_ids_and_names(sedml_text(document))
