@@ -58,7 +58,7 @@ def time_course_figure(table: pd.DataFrame, title: str = "",
     if banded:
         from matplotlib.patches import Patch
 
-        fig.legend([Patch(color="C0", alpha=0.2, lw=0)], [BAND_LABEL], loc="lower right",
+        fig.legend([Patch(color="C0", alpha=0.2, lw=0)], [BAND_LABEL], loc="upper right",
                    fontsize=8, frameon=False)
     fig.suptitle(title)
     # fixed margins: a layout engine would double the drawing time of the figure

@@ -57,3 +57,20 @@ def test_time_course_panels_name_the_readouts_and_their_units():
     assert [(ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) for ax in shown] == [
         ("pY701-STAT1", "time (min)", "molecules per cell"),
         ("IFN-β in the medium", "time (min)", "pM")]
+
+
+def test_time_course_draws_a_band_and_names_it():
+    """Columns <readout>_lower/_upper (jakstat simulate --profiles) are shaded, not panels,
+    and the legend names the band."""
+    import pandas as pd
+
+    from jakstat_rules.plots import BAND_LABEL, time_course_figure
+
+    t = [0.0, 10.0, 20.0]
+    table = pd.DataFrame({"time": t, "pSTAT1_total": [0, 5, 4], "pSTAT1_total_lower": [0, 4, 3],
+                          "pSTAT1_total_upper": [0, 6, 5]})
+    fig = time_course_figure(table)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["pY701-STAT1"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [BAND_LABEL]
+    assert len(fig.axes[0].collections) == 1  # the shaded band
