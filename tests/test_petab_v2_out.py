@@ -45,6 +45,14 @@ def test_data_petab_writes_v2_with_the_likelihood_of_v1(kirby_both, name):
     assert (v2.parent / "study.json").is_file()
     a, b = evaluate_nominal(v1), evaluate_nominal(v2)
     assert b.data_nll == pytest.approx(a.data_nll, rel=1e-9)
+    # v2 has no parameterScale: the search scales chosen from the bounds are v1's
+    from jakstat_rules.calibrate.mapping import ParameterTable
+    from jakstat_rules.petab_io import ProblemPayload
+
+    tables = [ParameterTable.from_df(ProblemPayload.from_problem(read_problem(y)).parameter_df)
+              for y in (v1, v2)]
+    assert tables[0].estimated_ids == tables[1].estimated_ids
+    assert tables[1].scales == tables[0].scales and "log10" in tables[1].scales
     assert b.objective == pytest.approx(a.objective, rel=1e-9)
 
 

@@ -50,6 +50,28 @@ def unscale(values: Sequence[float], scales: Sequence[str]) -> np.ndarray:
                        count=len(scales))
 
 
+#: Bounds spanning at least this ratio (upper / lower, lower > 0) are searched on log10.
+LOG_SPAN = 10.0
+
+
+def search_scale(lb: float, ub: float) -> str:
+    """The scale a parameter without a ``parameterScale`` (PEtab v2) is searched on.
+
+    ``log10`` when its bounds are positive and span at least a decade
+    (:data:`LOG_SPAN`): rate constants and scales known to within decades,
+    whose starting points are then drawn evenly over the decades rather than
+    nine in ten from the top one; else ``lin`` (offsets, bounds at 0,
+    narrow ranges).  The Kirby and imported problems written as v1 state
+    the same scales (``tests/test_petab_v2_out.py``).  Measured on the
+    imported example table (2 starts, seed 0, defaults): as v1 (log10) both
+    starts reached the optimum, 456.451; as v2 searched on linear scale one,
+    the other stopped at 462.33 with two parameters at a bound.
+    """
+    if lb > 0 and math.isfinite(ub) and ub / lb >= LOG_SPAN:
+        return C.LOG10
+    return C.LIN
+
+
 @dataclass(frozen=True, eq=False)
 class ParameterTable:
     """The estimated parameters of a PEtab parameter table.
@@ -61,7 +83,8 @@ class ParameterTable:
     estimated_ids
         Ids with ``estimate == 1``, in table order: the order of ``p``.
     scales
-        Their ``parameterScale``.
+        Their ``parameterScale``; for a table without that column (PEtab v2,
+        which leaves the search scale to the optimiser) :func:`search_scale`.
     lb, ub
         Their bounds (linear scale).
     nominal
@@ -87,7 +110,9 @@ class ParameterTable:
                    else pd.Series(np.nan, index=pdf.index))
         nominal_all = {pid: float(nominal[pid]) for pid in pdf.index}
         scales = ([str(pdf.at[pid, C.PARAMETER_SCALE]) for pid in estimated]
-                  if C.PARAMETER_SCALE in pdf else [C.LIN] * len(estimated))
+                  if C.PARAMETER_SCALE in pdf else
+                  [search_scale(float(pdf.at[pid, C.LOWER_BOUND]),
+                                float(pdf.at[pid, C.UPPER_BOUND])) for pid in estimated])
         return cls(ids=list(pdf.index), estimated_ids=estimated, scales=scales,
                    lb=pdf.loc[estimated, C.LOWER_BOUND].to_numpy(float),
                    ub=pdf.loc[estimated, C.UPPER_BOUND].to_numpy(float),
