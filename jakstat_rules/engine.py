@@ -55,7 +55,8 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from .errors import JakstatInputError, SimulationError
-from .formulas import MAX_MATH_DEPTH, evaluate_formula, formula_ids, math_depth, parse_formula
+from .formulas import (MAX_MATH_DEPTH, evaluate_formula, formula_ids, math_depth, math_text,
+                       parse_formula)
 from .io import cache_dir, read_cache_entry, sha256, status, write_cache_entry
 
 __all__ = ["Engine", "DEFAULT_RTOL", "DEFAULT_ATOL", "DEFAULT_MAX_STEPS", "STEADY_STATE_TOL",
@@ -76,7 +77,7 @@ STEADY_STATE_MAX_TIME = 1e9
 _STATES: dict[str, tuple[bytes, dict]] = {}
 #: Version of the compiled-state cache format; part of every key, so entries written by
 #: another version of this module are never read.
-CACHE_FORMAT = "engine-4"
+CACHE_FORMAT = "engine-5"
 #: Number of JIT compilations in this process (the caches avoid them; tests read this).
 COMPILATIONS = 0
 #: Stack of the thread libroadrunner compiles in (bytes): its code generation recurses once
@@ -186,7 +187,10 @@ def _read_facts(raw: bytes) -> dict | None:
         ok = (isinstance(meta.get("only_substance"), list)
               and isinstance(meta.get("concentration_species"), dict)
               and isinstance(meta.get("compartment_of"), dict)
-              and all(isinstance(x, list) and len(x) == 2 for x in meta["initial_assignments"]))
+              and all(isinstance(x, list) and len(x) == 2 for x in meta["initial_assignments"])
+              and isinstance(meta.get("events"), list)
+              and all(isinstance(e, dict) and {"id", "trigger", "assignments"} <= set(e)
+                      for e in meta["events"]))
     except (ValueError, AttributeError, KeyError, TypeError):
         return None
     return meta if ok else None
@@ -198,14 +202,37 @@ def _sbml_facts(sbml: str, rules: set[str]) -> dict:
     Species with only substance units; the compartment of every species;
     species whose initial value is a concentration (``initialConcentration`` or an initial assignment, not
     defined by a rule) with their compartment; every initial assignment,
-    dependencies first.
+    dependencies first; every event (trigger, its flags, priority, whether it
+    has a delay, assignments), formulas as L3 infix text with function
+    definitions expanded.
     """
     import libsbml
 
-    model = libsbml.readSBMLFromString(sbml).getModel()
+    document = libsbml.readSBMLFromString(sbml)
+    model = document.getModel()
     if model is None:
         return {"only_substance": [], "concentration_species": {}, "compartment_of": {},
-                "initial_assignments": []}
+                "initial_assignments": [], "events": []}
+    if model.getNumEvents() and model.getNumFunctionDefinitions():
+        expand = libsbml.ConversionProperties()
+        expand.addOption("expandFunctionDefinitions", True)
+        document.convert(expand)
+        model = document.getModel()
+    events = []
+    for event in model.getListOfEvents():
+        trigger = event.getTrigger()
+        if trigger is None or trigger.getMath() is None:
+            continue
+        events.append({
+            "id": event.getId(), "trigger": math_text(trigger.getMath()),
+            "initial_value": bool(trigger.getInitialValue()),
+            "persistent": bool(trigger.getPersistent()),
+            "from_trigger_time": bool(event.getUseValuesFromTriggerTime()),
+            "priority": (math_text(event.getPriority().getMath())
+                         if event.isSetPriority() and event.getPriority().getMath() else None),
+            "delay": bool(event.isSetDelay()),
+            "assignments": [[a.getVariable(), math_text(a.getMath())]
+                            for a in event.getListOfEventAssignments() if a.getMath()]})
     only = sorted(s.getId() for s in model.getListOfSpecies() if s.getHasOnlySubstanceUnits())
     assigned = {ia.getSymbol() for ia in model.getListOfInitialAssignments()}
     concentration = {s.getId(): s.getCompartment() for s in model.getListOfSpecies()
@@ -225,7 +252,7 @@ def _sbml_facts(sbml: str, rules: set[str]) -> dict:
             ordered.append([sym, pending.pop(sym)])
     return {"only_substance": only, "concentration_species": concentration,
             "compartment_of": {s.getId(): s.getCompartment() for s in model.getListOfSpecies()},
-            "initial_assignments": ordered}
+            "initial_assignments": ordered, "events": events}
 
 
 def clear_memory_cache() -> None:
@@ -258,8 +285,11 @@ class Engine:
     only_substance
         Species ids with ``hasOnlySubstanceUnits`` (their id means amount).
     event_ids
-        SBML events (libroadrunner fires them when their trigger turns true
-        during integration; a value set between integrations does not fire them).
+        SBML events.  libroadrunner fires them when their trigger turns true
+        during integration; a value set between integrations does not fire
+        them (it takes the triggers after the change as their previous
+        state): :meth:`fire_events` does, for the period starts of
+        :meth:`run_periods`.
     """
 
     def __init__(self, sbml: str, *, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
@@ -295,6 +325,12 @@ class Engine:
         self._compartment_of = dict(facts["compartment_of"])
         self._assignments = [(sym, parse_formula(formula))
                              for sym, formula in facts["initial_assignments"]]
+        self._events = [{**event, "trigger": parse_formula(event["trigger"]),
+                         "priority": (parse_formula(event["priority"])
+                                      if event.get("priority") else None),
+                         "assignments": [(var, parse_formula(text))
+                                         for var, text in event["assignments"]]}
+                        for event in facts.get("events", [])]
         params = set(self.parameter_ids)
         self._assigned_parameters = {sym for sym, _ in self._assignments if sym in params}
         # initial values libroadrunner cannot set (species with an initial assignment,
@@ -495,6 +531,85 @@ class Engine:
         scale = 1.0 + float(np.max(np.abs(self.state), initial=0.0))
         return rates.size == 0 or float(rates.max()) <= tol * scale
 
+    # ------------------------------------------------------------------ events
+    @property
+    def delayed_event_ids(self) -> list[str]:
+        """Ids of the SBML events with a delay (:meth:`fire_events` refuses them)."""
+        return [event["id"] for event in self._events if event["delay"]]
+
+    def event_triggers(self) -> list[bool]:
+        """Whether the trigger of each SBML event is true at the current state and time."""
+        time = float(self.rr.model.getTime())
+        return [bool(evaluate_formula(event["trigger"], self._symbol_value, time))
+                for event in self._events]
+
+    def fire_events(self, before: Sequence[bool]) -> list[str]:
+        """Execute the SBML events whose trigger turned true since ``before``.
+
+        ``before`` holds the triggers (:meth:`event_triggers`) before values
+        were set at the current time.  Events whose trigger is true now and
+        was false then fire at once, as SBML defines events without a delay:
+        the highest priority first (events without a priority last, then in
+        document order), each with its assignments evaluated at the trigger
+        time (``useValuesFromTriggerTime``, the default) or when it executes;
+        after each execution the triggers are evaluated again, so events it
+        triggers join and non-persistent events whose trigger became false
+        leave.  An assignment to a compartment keeps the amounts of its
+        species (SBML), one to a species sets its concentration unless it
+        has only substance units.
+
+        Returns
+        -------
+        list of str
+            The ids of the events executed, in order.
+
+        Raises
+        ------
+        JakstatInputError
+            For an event with a delay that would fire (not supported here).
+        SimulationError
+            When events keep triggering each other (more than 1000 executions).
+        """
+        time = float(self.rr.model.getTime())
+        events = self._events
+        pending: list[tuple[int, list[float] | None]] = []
+
+        def values_of(k: int) -> list[float]:
+            return [evaluate_formula(tree, self._symbol_value, time)
+                    for _, tree in events[k]["assignments"]]
+
+        def update(status: Sequence[bool]) -> list[bool]:
+            now = self.event_triggers()
+            pending[:] = [(k, v) for k, v in pending if events[k]["persistent"] or now[k]]
+            for k, (was, new) in enumerate(zip(status, now)):
+                if new and not was:
+                    if events[k]["delay"]:
+                        raise JakstatInputError(
+                            f"SBML event {events[k]['id']!r} has a delay and is triggered at "
+                            f"time {time:g} by values set then (a PEtab condition change): "
+                            f"delayed events triggered so are not supported; expected an "
+                            f"event without a delay")
+                    pending.append((k, values_of(k) if events[k]["from_trigger_time"] else None))
+            return now
+
+        fired: list[str] = []
+        status = update(before)
+        while pending:
+            if len(fired) >= 1000:
+                raise SimulationError(f"SBML events keep triggering each other at time {time:g} "
+                                      f"({len(fired)} executions)")
+            priority = [evaluate_formula(events[k]["priority"], self._symbol_value, time)
+                        if events[k]["priority"] is not None else -math.inf
+                        for k, _ in pending]
+            k, values = pending.pop(int(np.argmax(priority)))
+            if values is None:
+                values = values_of(k)
+            for (var, _), value in zip(events[k]["assignments"], values):
+                self.rr.setValue(self._current_key(var), float(value))
+            fired.append(events[k]["id"])
+            status = update(status)
+        return fired
+
     def set_time(self, time: float) -> None:
         """Set the model time (the start of a simulation that does not begin at 0)."""
         self.rr.model.setTime(float(time))
@@ -513,6 +628,13 @@ class Engine:
         Every later period is integrated through the output times inside it,
         up to the next start.  Output times at ``inf`` (last) are read after
         a further pre-equilibration.
+
+        SBML events at a period start (PEtab v2): the period's values are set
+        first, then the events whose trigger they turn true fire
+        (:meth:`fire_events`), and so do events whose trigger turns true at
+        the start itself (``time >= start``): the integration of the period
+        before stops a hair (1e-10 relative) short of the start, so
+        libroadrunner does not fire them before the values are set.
 
         Parameters
         ----------
@@ -539,8 +661,14 @@ class Engine:
         times = np.asarray(times, dtype=float)
         res = np.empty((len(times), len(selections)))
         done = 0
+        events = bool(self._events)
         for k, begin in enumerate(starts):
+            before = self.event_triggers() if events and k else None
+            if before is not None:
+                self.set_time(begin)
             apply(k)
+            if before is not None:
+                self.fire_events(before)
             end = float(starts[k + 1]) if k + 1 < len(starts) else math.inf
             if begin == -math.inf:
                 self.preequilibrate(time=end if math.isfinite(end) else 0.0)
@@ -549,7 +677,11 @@ class Engine:
             if k == 0:
                 self.set_time(now)
             inside = times[(times >= now) & (times < end)]
-            grid = np.unique(np.concatenate([[now], inside, [end] if math.isfinite(end) else []]))
+            stop = end
+            if events and math.isfinite(end):  # events at the next start fire after its changes
+                stop = max(now, end - 1e-10 * max(1.0, abs(end)))
+                inside = np.minimum(inside, stop)
+            grid = np.unique(np.concatenate([[now], inside, [stop] if math.isfinite(end) else []]))
             if len(grid) > 1 or len(inside):
                 data = (self.simulate(grid, selections) if drive is None
                         else self._simulate_driven(grid, selections, drive, max_step))
