@@ -45,6 +45,7 @@ Examples
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -325,12 +326,10 @@ class Engine:
         self._compartment_of = dict(facts["compartment_of"])
         self._assignments = [(sym, parse_formula(formula))
                              for sym, formula in facts["initial_assignments"]]
-        self._events = [{**event, "trigger": parse_formula(event["trigger"]),
-                         "priority": (parse_formula(event["priority"])
-                                      if event.get("priority") else None),
-                         "assignments": [(var, parse_formula(text))
-                                         for var, text in event["assignments"]]}
-                        for event in facts.get("events", [])]
+        # SBML events as text; parsed on first use (libroadrunner fires them during
+        # integration, this engine only at period starts: fire_events)
+        self._event_facts = list(facts.get("events", []))
+        self._parsed_events: list[dict] | None = None
         params = set(self.parameter_ids)
         self._assigned_parameters = {sym for sym, _ in self._assignments if sym in params}
         # initial values libroadrunner cannot set (species with an initial assignment,
@@ -493,6 +492,8 @@ class Engine:
         ------
         SimulationError
             When CVODE fails or returns non-finite values.
+        JakstatInputError
+            When a selected parameter has no value (NaN) where values are not finite.
         """
         grid = np.asarray(list(times), dtype=float)
         sel = list(selections)
@@ -507,6 +508,13 @@ class Engine:
             msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise SimulationError(f"the solver failed: {msg}") from None
         if not np.all(np.isfinite(data)):
+            unset = [s for s in sel if s in self._settable and s in self.parameter_ids
+                     and math.isnan(self.value(s))]
+            if unset:
+                raise JakstatInputError(
+                    f"{', '.join(map(repr, unset))} is read at time {grid[0]:g} to "
+                    f"{grid[-1]:g} while it has no value (NaN in the model, e.g. a PEtab output "
+                    f"parameter no condition has set yet): expected a value set before")
             raise SimulationError("the solver returned non-finite values")
         return data
 
@@ -535,13 +543,53 @@ class Engine:
     @property
     def delayed_event_ids(self) -> list[str]:
         """Ids of the SBML events with a delay (:meth:`fire_events` refuses them)."""
-        return [event["id"] for event in self._events if event["delay"]]
+        return [event["id"] for event in self._event_facts if event.get("delay")]
+
+    @property
+    def _events(self) -> list[dict]:
+        """The SBML events with their formulas parsed (once), compartment assignments first
+        (a species assigned with its compartment takes its assigned concentration).
+
+        Raises
+        ------
+        JakstatInputError
+            For a formula this engine cannot parse, naming the event.
+        """
+        if self._parsed_events is None:
+            parsed = []
+            for event in self._event_facts:
+                with self._about_event(event["id"]):
+                    assignments = sorted(event["assignments"],
+                                         key=lambda a: a[0] not in self.compartment_ids)
+                    parsed.append({
+                        **event, "trigger": parse_formula(event["trigger"]),
+                        "priority": (parse_formula(event["priority"])
+                                     if event.get("priority") else None),
+                        "assignments": [(var, parse_formula(text)) for var, text in assignments]})
+            self._parsed_events = parsed
+        return self._parsed_events
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _about_event(event_id: str):
+        """A formula error of an event names the event and why it is evaluated here."""
+        try:
+            yield
+        except JakstatInputError as exc:
+            raise JakstatInputError(
+                f"SBML event {event_id!r}, evaluated at a change of values during a simulation "
+                f"(a PEtab condition change or schedule period): "
+                f"{str(exc).replace('initial assignment ', 'formula ', 1)}") from None
+
+    def _event_value(self, k: int, tree, time: float) -> float:
+        with self._about_event(self._events[k]["id"]):
+            return evaluate_formula(tree, self._symbol_value, time)
 
     def event_triggers(self) -> list[bool]:
         """Whether the trigger of each SBML event is true at the current state and time."""
         time = float(self.rr.model.getTime())
-        return [bool(evaluate_formula(event["trigger"], self._symbol_value, time))
-                for event in self._events]
+        return [bool(self._event_value(k, event["trigger"], time))
+                for k, event in enumerate(self._events)]
 
     def fire_events(self, before: Sequence[bool]) -> list[str]:
         """Execute the SBML events whose trigger turned true since ``before``.
@@ -556,7 +604,9 @@ class Engine:
         triggers join and non-persistent events whose trigger became false
         leave.  An assignment to a compartment keeps the amounts of its
         species (SBML), one to a species sets its concentration unless it
-        has only substance units.
+        has only substance units; an event's compartments are assigned
+        before its species (a species takes its assigned concentration in
+        the compartment's new size).
 
         Returns
         -------
@@ -575,8 +625,7 @@ class Engine:
         pending: list[tuple[int, list[float] | None]] = []
 
         def values_of(k: int) -> list[float]:
-            return [evaluate_formula(tree, self._symbol_value, time)
-                    for _, tree in events[k]["assignments"]]
+            return [self._event_value(k, tree, time) for _, tree in events[k]["assignments"]]
 
         def update(status: Sequence[bool]) -> list[bool]:
             now = self.event_triggers()
@@ -598,7 +647,7 @@ class Engine:
             if len(fired) >= 1000:
                 raise SimulationError(f"SBML events keep triggering each other at time {time:g} "
                                       f"({len(fired)} executions)")
-            priority = [evaluate_formula(events[k]["priority"], self._symbol_value, time)
+            priority = [self._event_value(k, events[k]["priority"], time)
                         if events[k]["priority"] is not None else -math.inf
                         for k, _ in pending]
             k, values = pending.pop(int(np.argmax(priority)))
@@ -661,7 +710,7 @@ class Engine:
         times = np.asarray(times, dtype=float)
         res = np.empty((len(times), len(selections)))
         done = 0
-        events = bool(self._events)
+        events = bool(self._event_facts)
         for k, begin in enumerate(starts):
             before = self.event_triggers() if events and k else None
             if before is not None:

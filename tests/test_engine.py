@@ -296,3 +296,27 @@ end
 
     with pytest.raises(JakstatInputError, match="'E' has a delay"):
         eng.run_periods([0.0, 1.0], apply, np.array([2.0]), ["y"])
+
+
+def test_event_formulas_are_read_when_needed_and_assignments_resize_first(fresh_cache):
+    eng = Engine(_sbml("""
+model resize
+  compartment C = 1
+  species S in C = 1
+  x = 0; y = 0
+  E: at (x > 5), persistent = true: S = 3, C = 2
+  D: at (sin(y) > 0.5), persistent = true: y = 0
+end
+"""))
+    eng.start()
+    eng.simulate([0, 1], ["time"])             # libroadrunner alone: the formula is not read
+
+    def apply(k):
+        eng.start() if k == 0 else eng.set_values({"x": 10.0})
+
+    with pytest.raises(JakstatInputError, match=r"SBML event 'D', .* formula uses 'sin\(y\)'"):
+        eng.run_periods([0.0, 1.0], apply, np.array([2.0]), ["C"])
+    eng._event_facts = [e for e in eng._event_facts if e["id"] == "E"]
+    eng._parsed_events = None
+    out = eng.run_periods([0.0, 1.0], apply, np.array([2.0]), ["C", "[S]", "S"])
+    np.testing.assert_allclose(out[0], [2, 3, 6])  # the concentration assigned, in the new size

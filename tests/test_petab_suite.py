@@ -106,6 +106,7 @@ def _problem(folder: Path, antimony_model: str, conditions: str, experiments: st
     """A PEtab v2 problem written to ``folder`` (rows of each table as text, tab-separated)."""
     import antimony
 
+    folder.mkdir(exist_ok=True)
     assert antimony.loadAntimonyString(antimony_model) >= 0
     (folder / "model.xml").write_text(antimony.getSBMLString(antimony.getMainModuleName()))
     tables = {"condition": ("conditionId\ttargetId\ttargetValue", conditions),
@@ -147,6 +148,12 @@ def test_an_output_parameter_changed_by_a_later_condition_is_read_after_the_chan
         "obs | e1 | 2 | 0\nobs | e1 | 5 | 0\nobs | e1 | 7 | 0", "k | 0 | 10 | 1 | true")
     simulated = evaluate_nominal(yaml_file).simulations[C.SIMULATION].to_numpy(float)
     np.testing.assert_allclose(simulated, [3, 15, 17], rtol=1e-6)
+    unset = _problem(
+        tmp_path / "unset", "model ramp; k = 1; x = 0; x' = k; end",
+        "c1 | x | 0\nc2 | offset | 10", "e1 | 0 | c1\ne1 | 5 | c2", "obs | x + offset | 1",
+        "obs | e1 | 2 | 0\nobs | e1 | 7 | 0", "k | 0 | 10 | 1 | true")
+    with pytest.raises(JakstatInputError, match="'offset' is read at time 0 .* no value"):
+        evaluate_nominal(unset)
 
 
 def test_the_coverage_table_of_the_docs_lists_every_case_with_its_status():
