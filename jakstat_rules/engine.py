@@ -29,6 +29,10 @@ a ``RoadRunner``.
   schedules (:mod:`jakstat_rules.schedules`) alike.  Inputs that vary
   continuously in time (a drug's plasma concentration) are applied as
   constants on sub-intervals of at most ``max_step``, at their midpoint value.
+* **Events.** libroadrunner fires SBML events during integration; at a
+  period start the period's values are set first, then the events they (or
+  the start time) trigger fire (:meth:`Engine.fire_events`), as PEtab v2
+  orders it.
 * **One default tolerance.** CVODE (BDF) with relative and absolute
   tolerance :data:`DEFAULT_RTOL` / :data:`DEFAULT_ATOL` (1e-10): tight
   enough for finite-difference gradients in calibration, 0.1 s per 4 h

@@ -1,7 +1,10 @@
 """SBML formulas read without libSBML's AST: the package's one formula evaluator.
 
 SBML L3 infix formulas (``libsbml.formulaToL3String``) are parsed with Python's
-:mod:`ast` module and evaluated or searched for the ids they use.  Walking
+:mod:`ast` module and evaluated or searched for the ids they use: arithmetic
+and the usual functions (initial assignments), relations, logic
+(``&&``, ``||``, ``!``, ``xor``), ``piecewise`` and the model time (event
+triggers, priorities and assignments).  Walking
 libSBML's own AST breaks when other SWIG modules (COPASI, libroadrunner's
 libSBML) share the process, which turns its node types into opaque pointers;
 :func:`math_text` gives the text of a libSBML math element, units left out.
