@@ -140,9 +140,11 @@ def plan_experiments(problem, measurement_times: np.ndarray, table: ParameterTab
         For an unknown experiment or condition, a target that is not a
         settable model id, a formula symbol that is neither a parameter
         nor a model id, or conditions changed after the start of an
-        experiment of a model with SBML events with a delay (events a change
-        triggers fire at once, after the change: :meth:`Engine.fire_events
-        <jakstat_rules.engine.Engine.fire_events>`, which has no delays).
+        experiment (pre-equilibration aside) of a model with SBML events
+        with a delay (events a change triggers fire at once, after the
+        change: :meth:`Engine.fire_events
+        <jakstat_rules.engine.Engine.fire_events>`, which refuses a delayed
+        one that fires).
     """
     changes = _condition_changes(problem, table, model_values, state_ids, model_ids, aliases)
     base = [Assignment(pid, 0.0, table.position(pid)) if table.is_estimated(pid)
@@ -177,11 +179,11 @@ def plan_experiments(problem, measurement_times: np.ndarray, table: ParameterTab
             out.append(Period(time, _settings(name, applied, model_values)))
         if not out:
             out.append(Period(0.0, _settings(f"experiment {eid!r}", base, model_values)))
-        if delayed_events and len(out) > 1:
+        if delayed_events and any(math.isfinite(a.time) for a in out[:-1]):
             raise JakstatInputError(
                 f"experiment {eid!r} changes conditions after its start in a model with SBML "
                 f"events with a delay ({', '.join(map(repr, delayed_events))}): delayed events "
                 f"triggered by a PEtab condition change are not supported; expected events "
-                f"without a delay, or an experiment of one period")
+                f"without a delay, or changes only at the start or after pre-equilibration")
         periods[("", eid)] = tuple(out)
     return group_units(row_members, periods, measurement_times)
