@@ -29,6 +29,10 @@ a ``RoadRunner``.
   schedules (:mod:`jakstat_rules.schedules`) alike.  Inputs that vary
   continuously in time (a drug's plasma concentration) are applied as
   constants on sub-intervals of at most ``max_step``, at their midpoint value.
+* **Events.** libroadrunner fires SBML events during integration; at a
+  period start the period's values are set first, then the events they (or
+  the start time) trigger fire (:meth:`Engine.fire_events`), as PEtab v2
+  orders it.
 * **One default tolerance.** CVODE (BDF) with relative and absolute
   tolerance :data:`DEFAULT_RTOL` / :data:`DEFAULT_ATOL` (1e-10): tight
   enough for finite-difference gradients in calibration, 0.1 s per 4 h
@@ -45,6 +49,7 @@ Examples
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -55,7 +60,8 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from .errors import JakstatInputError, SimulationError
-from .formulas import MAX_MATH_DEPTH, evaluate_formula, formula_ids, math_depth, parse_formula
+from .formulas import (MAX_MATH_DEPTH, evaluate_formula, formula_ids, math_depth, math_text,
+                       parse_formula)
 from .io import cache_dir, read_cache_entry, sha256, status, write_cache_entry
 
 __all__ = ["Engine", "DEFAULT_RTOL", "DEFAULT_ATOL", "DEFAULT_MAX_STEPS", "STEADY_STATE_TOL",
@@ -76,7 +82,7 @@ STEADY_STATE_MAX_TIME = 1e9
 _STATES: dict[str, tuple[bytes, dict]] = {}
 #: Version of the compiled-state cache format; part of every key, so entries written by
 #: another version of this module are never read.
-CACHE_FORMAT = "engine-4"
+CACHE_FORMAT = "engine-5"
 #: Number of JIT compilations in this process (the caches avoid them; tests read this).
 COMPILATIONS = 0
 #: Stack of the thread libroadrunner compiles in (bytes): its code generation recurses once
@@ -186,7 +192,10 @@ def _read_facts(raw: bytes) -> dict | None:
         ok = (isinstance(meta.get("only_substance"), list)
               and isinstance(meta.get("concentration_species"), dict)
               and isinstance(meta.get("compartment_of"), dict)
-              and all(isinstance(x, list) and len(x) == 2 for x in meta["initial_assignments"]))
+              and all(isinstance(x, list) and len(x) == 2 for x in meta["initial_assignments"])
+              and isinstance(meta.get("events"), list)
+              and all(isinstance(e, dict) and {"id", "trigger", "assignments"} <= set(e)
+                      for e in meta["events"]))
     except (ValueError, AttributeError, KeyError, TypeError):
         return None
     return meta if ok else None
@@ -198,14 +207,37 @@ def _sbml_facts(sbml: str, rules: set[str]) -> dict:
     Species with only substance units; the compartment of every species;
     species whose initial value is a concentration (``initialConcentration`` or an initial assignment, not
     defined by a rule) with their compartment; every initial assignment,
-    dependencies first.
+    dependencies first; every event (trigger, its flags, priority, whether it
+    has a delay, assignments), formulas as L3 infix text with function
+    definitions expanded.
     """
     import libsbml
 
-    model = libsbml.readSBMLFromString(sbml).getModel()
+    document = libsbml.readSBMLFromString(sbml)
+    model = document.getModel()
     if model is None:
         return {"only_substance": [], "concentration_species": {}, "compartment_of": {},
-                "initial_assignments": []}
+                "initial_assignments": [], "events": []}
+    if model.getNumEvents() and model.getNumFunctionDefinitions():
+        expand = libsbml.ConversionProperties()
+        expand.addOption("expandFunctionDefinitions", True)
+        document.convert(expand)
+        model = document.getModel()
+    events = []
+    for event in model.getListOfEvents():
+        trigger = event.getTrigger()
+        if trigger is None or trigger.getMath() is None:
+            continue
+        events.append({
+            "id": event.getId(), "trigger": math_text(trigger.getMath()),
+            "initial_value": bool(trigger.getInitialValue()),
+            "persistent": bool(trigger.getPersistent()),
+            "from_trigger_time": bool(event.getUseValuesFromTriggerTime()),
+            "priority": (math_text(event.getPriority().getMath())
+                         if event.isSetPriority() and event.getPriority().getMath() else None),
+            "delay": bool(event.isSetDelay()),
+            "assignments": [[a.getVariable(), math_text(a.getMath())]
+                            for a in event.getListOfEventAssignments() if a.getMath()]})
     only = sorted(s.getId() for s in model.getListOfSpecies() if s.getHasOnlySubstanceUnits())
     assigned = {ia.getSymbol() for ia in model.getListOfInitialAssignments()}
     concentration = {s.getId(): s.getCompartment() for s in model.getListOfSpecies()
@@ -225,7 +257,7 @@ def _sbml_facts(sbml: str, rules: set[str]) -> dict:
             ordered.append([sym, pending.pop(sym)])
     return {"only_substance": only, "concentration_species": concentration,
             "compartment_of": {s.getId(): s.getCompartment() for s in model.getListOfSpecies()},
-            "initial_assignments": ordered}
+            "initial_assignments": ordered, "events": events}
 
 
 def clear_memory_cache() -> None:
@@ -258,8 +290,11 @@ class Engine:
     only_substance
         Species ids with ``hasOnlySubstanceUnits`` (their id means amount).
     event_ids
-        SBML events (libroadrunner fires them when their trigger turns true
-        during integration; a value set between integrations does not fire them).
+        SBML events.  libroadrunner fires them when their trigger turns true
+        during integration; a value set between integrations does not fire
+        them (it takes the triggers after the change as their previous
+        state): :meth:`fire_events` does, for the period starts of
+        :meth:`run_periods`.
     """
 
     def __init__(self, sbml: str, *, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
@@ -295,6 +330,10 @@ class Engine:
         self._compartment_of = dict(facts["compartment_of"])
         self._assignments = [(sym, parse_formula(formula))
                              for sym, formula in facts["initial_assignments"]]
+        # SBML events as text; parsed on first use (libroadrunner fires them during
+        # integration, this engine only at period starts: fire_events)
+        self._event_facts = list(facts.get("events", []))
+        self._parsed_events: list[dict] | None = None
         params = set(self.parameter_ids)
         self._assigned_parameters = {sym for sym, _ in self._assignments if sym in params}
         # initial values libroadrunner cannot set (species with an initial assignment,
@@ -457,6 +496,8 @@ class Engine:
         ------
         SimulationError
             When CVODE fails or returns non-finite values.
+        JakstatInputError
+            When a selected parameter has no value (NaN) where values are not finite.
         """
         grid = np.asarray(list(times), dtype=float)
         sel = list(selections)
@@ -471,6 +512,13 @@ class Engine:
             msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise SimulationError(f"the solver failed: {msg}") from None
         if not np.all(np.isfinite(data)):
+            unset = [s for s in sel if s in self._settable and s in self.parameter_ids
+                     and math.isnan(self.value(s))]
+            if unset:
+                raise JakstatInputError(
+                    f"{', '.join(map(repr, unset))} is read at time {grid[0]:g} to "
+                    f"{grid[-1]:g} while it has no value (NaN in the model, e.g. a PEtab output "
+                    f"parameter no condition has set yet): expected a value set before")
             raise SimulationError("the solver returned non-finite values")
         return data
 
@@ -495,6 +543,126 @@ class Engine:
         scale = 1.0 + float(np.max(np.abs(self.state), initial=0.0))
         return rates.size == 0 or float(rates.max()) <= tol * scale
 
+    # ------------------------------------------------------------------ events
+    @property
+    def delayed_event_ids(self) -> list[str]:
+        """Ids of the SBML events with a delay (:meth:`fire_events` refuses them)."""
+        return [event["id"] for event in self._event_facts if event.get("delay")]
+
+    @property
+    def _events(self) -> list[dict]:
+        """The SBML events with their formulas parsed (once), compartment assignments first
+        (a species assigned with its compartment takes its assigned concentration).
+
+        Raises
+        ------
+        JakstatInputError
+            For a formula this engine cannot parse, naming the event.
+        """
+        if self._parsed_events is None:
+            parsed = []
+            for event in self._event_facts:
+                with self._about_event(event["id"]):
+                    assignments = sorted(event["assignments"],
+                                         key=lambda a: a[0] not in self.compartment_ids)
+                    parsed.append({
+                        **event, "trigger": parse_formula(event["trigger"]),
+                        "priority": (parse_formula(event["priority"])
+                                     if event.get("priority") else None),
+                        "assignments": [(var, parse_formula(text)) for var, text in assignments]})
+            self._parsed_events = parsed
+        return self._parsed_events
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _about_event(event_id: str):
+        """A formula error of an event names the event and why it is evaluated here."""
+        try:
+            yield
+        except JakstatInputError as exc:
+            raise JakstatInputError(
+                f"SBML event {event_id!r}, evaluated at a change of values during a simulation "
+                f"(a PEtab condition change or schedule period): "
+                f"{str(exc).replace('initial assignment ', 'formula ', 1)}") from None
+
+    def _event_value(self, k: int, tree, time: float) -> float:
+        with self._about_event(self._events[k]["id"]):
+            return evaluate_formula(tree, self._symbol_value, time)
+
+    def event_triggers(self) -> list[bool]:
+        """Whether the trigger of each SBML event is true at the current state and time."""
+        time = float(self.rr.model.getTime())
+        return [bool(self._event_value(k, event["trigger"], time))
+                for k, event in enumerate(self._events)]
+
+    def fire_events(self, before: Sequence[bool]) -> list[str]:
+        """Execute the SBML events whose trigger turned true since ``before``.
+
+        ``before`` holds the triggers (:meth:`event_triggers`) before values
+        were set at the current time.  Events whose trigger is true now and
+        was false then fire at once, as SBML defines events without a delay:
+        the highest priority first (events without a priority last, then in
+        document order), each with its assignments evaluated at the trigger
+        time (``useValuesFromTriggerTime``, the default) or when it executes;
+        after each execution the triggers are evaluated again, so events it
+        triggers join and non-persistent events whose trigger became false
+        leave.  An assignment to a compartment keeps the amounts of its
+        species (SBML), one to a species sets its concentration unless it
+        has only substance units; an event's compartments are assigned
+        before its species (a species takes its assigned concentration in
+        the compartment's new size).
+
+        Returns
+        -------
+        list of str
+            The ids of the events executed, in order.
+
+        Raises
+        ------
+        JakstatInputError
+            For an event with a delay that would fire (not supported here).
+        SimulationError
+            When events keep triggering each other (more than 1000 executions).
+        """
+        time = float(self.rr.model.getTime())
+        events = self._events
+        pending: list[tuple[int, list[float] | None]] = []
+
+        def values_of(k: int) -> list[float]:
+            return [self._event_value(k, tree, time) for _, tree in events[k]["assignments"]]
+
+        def update(status: Sequence[bool]) -> list[bool]:
+            now = self.event_triggers()
+            pending[:] = [(k, v) for k, v in pending if events[k]["persistent"] or now[k]]
+            for k, (was, new) in enumerate(zip(status, now)):
+                if new and not was:
+                    if events[k]["delay"]:
+                        raise JakstatInputError(
+                            f"SBML event {events[k]['id']!r} has a delay and is triggered at "
+                            f"time {time:g} by values set then (a PEtab condition change): "
+                            f"delayed events triggered so are not supported; expected an "
+                            f"event without a delay")
+                    pending.append((k, values_of(k) if events[k]["from_trigger_time"] else None))
+            return now
+
+        fired: list[str] = []
+        status = update(before)
+        while pending:
+            if len(fired) >= 1000:
+                raise SimulationError(f"SBML events keep triggering each other at time {time:g} "
+                                      f"({len(fired)} executions)")
+            priority = [self._event_value(k, events[k]["priority"], time)
+                        if events[k]["priority"] is not None else -math.inf
+                        for k, _ in pending]
+            k, values = pending.pop(int(np.argmax(priority)))
+            if values is None:
+                values = values_of(k)
+            for (var, _), value in zip(events[k]["assignments"], values):
+                self.rr.setValue(self._current_key(var), float(value))
+            fired.append(events[k]["id"])
+            status = update(status)
+        return fired
+
     def set_time(self, time: float) -> None:
         """Set the model time (the start of a simulation that does not begin at 0)."""
         self.rr.model.setTime(float(time))
@@ -513,6 +681,13 @@ class Engine:
         Every later period is integrated through the output times inside it,
         up to the next start.  Output times at ``inf`` (last) are read after
         a further pre-equilibration.
+
+        SBML events at a period start (PEtab v2): the period's values are set
+        first, then the events whose trigger they turn true fire
+        (:meth:`fire_events`), and so do events whose trigger turns true at
+        the start itself (``time >= start``): the integration of the period
+        before stops a hair (1e-10 relative) short of the start, so
+        libroadrunner does not fire them before the values are set.
 
         Parameters
         ----------
@@ -539,8 +714,14 @@ class Engine:
         times = np.asarray(times, dtype=float)
         res = np.empty((len(times), len(selections)))
         done = 0
+        events = bool(self._event_facts)
         for k, begin in enumerate(starts):
+            before = self.event_triggers() if events and k else None
+            if before is not None:
+                self.set_time(begin)
             apply(k)
+            if before is not None:
+                self.fire_events(before)
             end = float(starts[k + 1]) if k + 1 < len(starts) else math.inf
             if begin == -math.inf:
                 self.preequilibrate(time=end if math.isfinite(end) else 0.0)
@@ -549,7 +730,11 @@ class Engine:
             if k == 0:
                 self.set_time(now)
             inside = times[(times >= now) & (times < end)]
-            grid = np.unique(np.concatenate([[now], inside, [end] if math.isfinite(end) else []]))
+            stop = end
+            if events and math.isfinite(end):  # events at the next start fire after its changes
+                stop = max(now, end - 1e-10 * max(1.0, abs(end)))
+                inside = np.minimum(inside, stop)
+            grid = np.unique(np.concatenate([[now], inside, [stop] if math.isfinite(end) else []]))
             if len(grid) > 1 or len(inside):
                 data = (self.simulate(grid, selections) if drive is None
                         else self._simulate_driven(grid, selections, drive, max_step))

@@ -1,7 +1,10 @@
 """SBML formulas read without libSBML's AST: the package's one formula evaluator.
 
 SBML L3 infix formulas (``libsbml.formulaToL3String``) are parsed with Python's
-:mod:`ast` module and evaluated or searched for the ids they use.  Walking
+:mod:`ast` module and evaluated or searched for the ids they use: arithmetic
+and the usual functions (initial assignments), relations, logic
+(``&&``, ``||``, ``!``, ``xor``), ``piecewise`` and the model time (event
+triggers, priorities and assignments).  Walking
 libSBML's own AST breaks when other SWIG modules (COPASI, libroadrunner's
 libSBML) share the process, which turns its node types into opaque pointers;
 :func:`math_text` gives the text of a libSBML math element, units left out.
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 import sys
 import xml.parsers.expat
 
@@ -42,6 +46,23 @@ _CONSTANTS = {"pi": math.pi, "exponentiale": math.e, "time": 0.0, "avogadro": 6.
 _OPERATORS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
               ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b,
               ast.Pow: lambda a, b: a ** b}
+#: Relations and logic (event triggers): true is 1.0, false 0.0.
+_RELATIONS = {ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b,
+              ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b,
+              ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b}
+_LOGIC = {"xor": lambda *a: float(sum(bool(x) for x in a) % 2 == 1),
+          "piecewise": lambda *a: _piecewise(a)}
+
+
+def _piecewise(args: tuple) -> float:
+    """SBML ``piecewise(value1, condition1, ..., [otherwise])``."""
+    for k in range(0, len(args) - 1, 2):
+        if args[k + 1]:
+            return float(args[k])
+    if len(args) % 2:
+        return float(args[-1])
+    raise JakstatInputError("a piecewise formula has no true condition and no otherwise value: "
+                            "expected an otherwise value")
 
 
 def _short(text: str) -> str:
@@ -62,7 +83,9 @@ def parse_formula(text: str) -> ast.Expression:
         # Python builds the tree of a + b + ... recursively, within the recursion limit:
         # room for a formula of MAX_MATH_DEPTH (a deeper one raises RecursionError)
         sys.setrecursionlimit(max(limit, MAX_MATH_DEPTH + 1000))
-        return ast.parse(text.replace("^", "**"), mode="eval")
+        # SBML L3 infix logic (libSBML writes and/or/not as &&, ||, !) as Python's
+        python = re.sub(r"!(?!=)", " not ", text.replace("&&", " and ").replace("||", " or "))
+        return ast.parse(python.replace("^", "**"), mode="eval")
     except (RecursionError, MemoryError):
         why = "nested too deep"
     except SyntaxError as exc:
@@ -95,32 +118,53 @@ def _operands(node: ast.AST) -> list[ast.AST]:
         return [node.left, node.right]
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         return [node.operand]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return [node.operand]
+    if isinstance(node, ast.BoolOp):
+        return list(node.values)
+    if isinstance(node, ast.Compare) and all(type(op) in _RELATIONS for op in node.ops):
+        return [node.left, *node.comparators]
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-            and node.func.id in _FUNCTIONS and not node.keywords):
+            and (node.func.id in _FUNCTIONS or node.func.id in _LOGIC) and not node.keywords):
         return list(node.args)
     try:
         text = _short(ast.unparse(node))
     except RecursionError:
         text = type(node).__name__
     raise JakstatInputError(f"initial assignment uses {text!r}, which this engine cannot "
-                            f"evaluate: expected arithmetic and exp, ln, log, pow, root, sqrt, "
-                            f"abs, floor, ceiling, min or max")
+                            f"evaluate: expected arithmetic, relations, logic, piecewise and exp, "
+                            f"ln, log, pow, root, sqrt, abs, floor, ceiling, min or max")
 
 
-def _apply(node: ast.AST, args: list[float], lookup) -> float:
+def _apply(node: ast.AST, args: list[float], lookup, time: float) -> float:
     if isinstance(node, ast.Constant):
         return float(node.value)
     if isinstance(node, ast.Name):
+        if node.id == "time":
+            return time
         return _CONSTANTS[node.id] if node.id in _CONSTANTS else lookup(node.id)
     if isinstance(node, ast.BinOp):
         return float(_OPERATORS[type(node.op)](*args))
     if isinstance(node, ast.UnaryOp):
+        if isinstance(node.op, ast.Not):
+            return float(not args[0])
         return -args[0] if isinstance(node.op, ast.USub) else args[0]
+    if isinstance(node, ast.BoolOp):
+        return float(all(args) if isinstance(node.op, ast.And) else any(args))
+    if isinstance(node, ast.Compare):
+        return float(all(_RELATIONS[type(op)](a, b)
+                         for op, a, b in zip(node.ops, args[:-1], args[1:])))
+    if node.func.id in _LOGIC:
+        return float(_LOGIC[node.func.id](*args))
     return float(_FUNCTIONS[node.func.id](*args))
 
 
-def evaluate_formula(tree: ast.AST, lookup) -> float:
+def evaluate_formula(tree: ast.AST, lookup, time: float = 0.0) -> float:
     """Evaluate a tree from :func:`parse_formula`; ``lookup(id)`` gives model values.
+
+    ``time`` is the value of the model time (0 for initial assignments).  Relations
+    and logic (``a >= b``, ``&&``, ``||``, ``!``, ``xor``, ``piecewise``) give 1.0
+    for true and 0.0 for false.
 
     Iterative (its own stack): the depth of the tree does not matter.
 
@@ -141,7 +185,7 @@ def evaluate_formula(tree: ast.AST, lookup) -> float:
             continue
         args = values[len(values) - len(operands):] if operands else []
         del values[len(values) - len(operands):]
-        values.append(_apply(node, args, lookup))
+        values.append(_apply(node, args, lookup, time))
     return values[0]
 
 

@@ -32,6 +32,7 @@ import os
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Mapping
 
 import pandas as pd
 import petab.v1 as petab
@@ -347,6 +348,7 @@ class ProblemPayload:
             sbml, aliases = pysb_to_sbml(problem.model, aliases)
         else:
             sbml = problem.model.to_sbml_str()
+        sbml = _with_output_targets(sbml, problem, aliases)
         bare = petab2.Problem(
             condition_tables=problem.condition_tables,
             experiment_tables=problem.experiment_tables,
@@ -374,6 +376,37 @@ class ProblemPayload:
         """The SBML model as libpetab's :class:`~petab.v1.models.sbml_model.SbmlModel`."""
 
         return SbmlModel.from_string(self.sbml)
+
+
+def _with_output_targets(sbml: str, problem: petab2.Problem, aliases: Mapping[str, str]) -> str:
+    """The SBML with a parameter for every condition target that is an output parameter.
+
+    PEtab v2 allows a condition to target an output parameter, a symbol of an
+    observable or noise formula that is neither a model entity nor in the
+    parameter table (libpetab's ``CheckValidConditionTargets``; suite case
+    v2.0.0/pysb 0005: ``offset_A``).  Such a target becomes a global
+    parameter of the model, ``NaN`` until a condition sets it, so that it is
+    set at period starts and read by the observables like any model parameter.
+    """
+    import libsbml
+
+    targets = {change.target_id for condition in problem.conditions
+               for change in condition.changes} - set(aliases)
+    outputs = sorted(targets & set(problem.get_output_parameters()))
+    if not outputs:
+        return sbml
+    document = libsbml.readSBMLFromString(sbml)
+    model = document.getModel()
+    added = False
+    for pid in outputs:
+        if model is None or model.getElementBySId(pid) is not None:
+            continue
+        parameter = model.createParameter()
+        parameter.setId(pid)
+        parameter.setValue(math.nan)
+        parameter.setConstant(False)
+        added = True
+    return libsbml.writeSBMLToString(document) if added else sbml
 
 
 def _written_measurements(problem: petab2.Problem) -> pd.DataFrame:

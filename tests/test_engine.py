@@ -243,3 +243,80 @@ def test_initial_values_replace_initial_assignments_and_start_rate_rules(fresh_c
     assert np.allclose(eng.simulate(t, ["q"])[:, 0], 2.0 * np.exp(-0.5 * t), rtol=1e-6)
     eng.start({"s0": 4.0})                                  # back to the initial assignment
     assert eng.value("[S]") == pytest.approx(4.0) and eng.value("q") == 5.0
+
+
+EVENTS = _sbml("""
+model events
+  x = 0; a = 0; b = 1; c = 0; y = 0; z = 0; q = 1; w = 0; v = 0
+  E4: at (x > 5), priority = 3, persistent = false: x = 0
+  E5: at (x > 5), priority = 0, persistent = false: z = 1
+  E1: at (x > 5), priority = 2, persistent = true: a = b + 1, b = 10
+  E2: at (x > 5), priority = 1, persistent = true, fromTrigger = false: c = b
+  E3: at (a > 1), persistent = true: y = 7
+  E6: at (time >= 2), persistent = true: w = q
+  E7: at (time >= 0.5), persistent = true: v = 3
+end
+""")
+
+
+def test_events_triggered_at_a_period_start_fire_after_its_changes_in_sbml_order(fresh_cache):
+    """PEtab v2: values set at a period start first, then the events they trigger (by
+    priority, values from the trigger time unless fromTrigger=false, cascades, a
+    non-persistent event whose trigger turned false again does not fire), and an event
+    triggered by the start time itself sees the period's values."""
+    eng = Engine(EVENTS)
+    changes = [{}, {"x": 10.0}, {"q": 5.0}]
+    fired = []
+    original = eng.fire_events
+    eng.fire_events = lambda before: fired.append(original(before)) or fired[-1]
+
+    def apply(k):
+        eng.start() if k == 0 else eng.set_values(changes[k])
+
+    out = eng.run_periods([0.0, 1.0, 2.0], apply, np.array([0.6, 1.0, 2.0, 3.0]),
+                          ["x", "a", "b", "c", "y", "z", "w", "v"])
+    assert fired == [["E4", "E1", "E2", "E3"], ["E6"]]
+    np.testing.assert_allclose(out[0], [0, 0, 1, 0, 0, 0, 0, 3])     # E7 during integration
+    np.testing.assert_allclose(out[1], [0, 2, 10, 10, 7, 0, 0, 3])
+    np.testing.assert_allclose(out[2], [0, 2, 10, 10, 7, 0, 5, 3])   # w = q after q := 5
+    np.testing.assert_allclose(out[3], out[2])
+
+
+def test_a_delayed_event_triggered_at_a_period_start_is_refused(fresh_cache):
+    eng = Engine(_sbml("""
+model delayed
+  x = 0; y = 0
+  E: at 1 after (x > 5): y = 1
+end
+"""))
+    assert eng.delayed_event_ids == ["E"]
+
+    def apply(k):
+        eng.start() if k == 0 else eng.set_values({"x": 10.0})
+
+    with pytest.raises(JakstatInputError, match="'E' has a delay"):
+        eng.run_periods([0.0, 1.0], apply, np.array([2.0]), ["y"])
+
+
+def test_event_formulas_are_read_when_needed_and_assignments_resize_first(fresh_cache):
+    eng = Engine(_sbml("""
+model resize
+  compartment C = 1
+  species S in C = 1
+  x = 0; y = 0
+  E: at (x > 5), persistent = true: S = 3, C = 2
+  D: at (sin(y) > 0.5), persistent = true: y = 0
+end
+"""))
+    eng.start()
+    eng.simulate([0, 1], ["time"])             # libroadrunner alone: the formula is not read
+
+    def apply(k):
+        eng.start() if k == 0 else eng.set_values({"x": 10.0})
+
+    with pytest.raises(JakstatInputError, match=r"SBML event 'D', .* formula uses 'sin\(y\)'"):
+        eng.run_periods([0.0, 1.0], apply, np.array([2.0]), ["C"])
+    eng._event_facts = [e for e in eng._event_facts if e["id"] == "E"]
+    eng._parsed_events = None
+    out = eng.run_periods([0.0, 1.0], apply, np.array([2.0]), ["C", "[S]", "S"])
+    np.testing.assert_allclose(out[0], [2, 3, 6])  # the concentration assigned, in the new size

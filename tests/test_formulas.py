@@ -28,11 +28,20 @@ def test_long_sums_and_deep_nesting_are_evaluated_without_recursion():
     assert evaluate_formula(parse_formula("log(100) + ln(exponentiale)"), values.get) == 3.0
 
 
+def test_relations_logic_and_time_as_event_triggers_use_them():
+    values = {"S": 14.0, "a": 1.0, "b": 0.0}
+    for text, expected in (("S >= 14", 1.0), ("(S > 14) || !(a == 1)", 0.0),
+                           ("(S >= 14) && (time < 3)", 1.0), ("xor(a, b, 1)", 0.0),
+                           ("a != b", 1.0), ("0 < b < a", 0.0), ("piecewise(2, S < 1, 3)", 3.0)):
+        assert evaluate_formula(parse_formula(text), values.__getitem__, time=2.0) == expected, text
+    assert evaluate_formula(parse_formula("time >= 10"), values.get, time=10.0) == 1.0
+
+
 @pytest.mark.parametrize("text, needles", [
     (" + ".join(f"a{i}" for i in range(4 * MAX_MATH_DEPTH)), ["nested too deep",
                                                               f"up to {MAX_MATH_DEPTH + 1} terms"]),
     ("(" * 300 + "a" + ")" * 300, ["more than 200 parentheses"]),
-    ("a < b", ["uses 'a < b'", "cannot evaluate"]),
+    ("f(a) < b", ["uses 'f(a)'", "cannot evaluate"]),
 ])
 def test_formulas_beyond_the_evaluator_are_one_message(text, needles):
     with pytest.raises(JakstatInputError) as info:

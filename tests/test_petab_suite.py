@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import message_lines
 from petab.v1 import C, get_simulation_df
 
 from jakstat_rules.calibrate.nominal import evaluate_nominal
@@ -28,10 +29,7 @@ SUITE = Path(__file__).resolve().parents[1].parent / "shared" / "petab_test_suit
 #: Case folders of the suite and how many cases each holds (its README).
 FOLDERS = {"v1.0.0/sbml": 20, "v2.0.0/sbml": 31, "v2.0.0/pysb": 16}
 #: Features not supported yet, by case.
-UNSUPPORTED = {("v2.0.0/sbml", "0016"): "SBML event triggered by a PEtab condition change",
-               ("v2.0.0/sbml", "0030"): "SBML event triggered by a PEtab condition change",
-               ("v2.0.0/pysb", "0005"): "condition target that is no model entity "
-                                        "(offset_A, absent from the PySB model)"}
+UNSUPPORTED: dict[tuple[str, str], str] = {}
 
 
 def _cases() -> list:
@@ -103,13 +101,59 @@ def test_command_line_writes_what_the_suite_compares(tmp_path, capsys, folder, c
         assert needle in err and len(err.splitlines()) == 1, err
 
 
-def test_an_unsupported_v2_feature_is_refused_in_one_line_naming_it(capsys):
+def _problem(folder: Path, antimony_model: str, conditions: str, experiments: str,
+             observables: str, measurements: str, parameters: str) -> Path:
+    """A PEtab v2 problem written to ``folder`` (rows of each table as text, tab-separated)."""
+    import antimony
+
+    folder.mkdir(exist_ok=True)
+    assert antimony.loadAntimonyString(antimony_model) >= 0
+    (folder / "model.xml").write_text(antimony.getSBMLString(antimony.getMainModuleName()))
+    tables = {"condition": ("conditionId\ttargetId\ttargetValue", conditions),
+              "experiment": ("experimentId\ttime\tconditionId", experiments),
+              "observable": ("observableId\tobservableFormula\tnoiseFormula", observables),
+              "measurement": ("observableId\texperimentId\ttime\tmeasurement", measurements),
+              "parameter": ("parameterId\tlowerBound\tupperBound\tnominalValue\testimate",
+                            parameters)}
+    for kind, (header, rows) in tables.items():
+        (folder / f"{kind}s.tsv").write_text(header + "\n" + rows.strip().replace(" | ", "\t")
+                                              + "\n")
+    (folder / "problem.yaml").write_text(yaml.safe_dump({
+        "format_version": "2.0.0",
+        "model_files": {"m": {"language": "sbml", "location": "model.xml"}},
+        **{f"{kind}_files": [f"{kind}s.tsv"] for kind in tables}}))
+    return folder / "problem.yaml"
+
+
+def test_an_unsupported_v2_feature_is_refused_in_one_line_naming_it(tmp_path, capsys):
+    """Case 0016 with a delayed event (no case of the suite has one)."""
     from jakstat_rules.cli import main
 
-    assert main(["calibrate", str(SUITE / "v2.0.0/sbml/0030/_0030.yaml"),
-                 "--evaluate-nominal"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "SBML events" in err and len(err.splitlines()) == 1, err
+    yaml_file = _problem(
+        tmp_path, "model delayed; compartment C = 4; species S in C = 3; p = 1; S' = p; "
+                  "E: at 1 after (S >= 14): C = C * 2; end",
+        "c1 | S | 2\nc2 | S | S + C", "e1 | 0 | c1\ne1 | 10 | c2", "obs_S | S | 1",
+        "obs_S | e1 | 15 | 13", "p | 0 | 10 | 1 | true")
+    assert main(["calibrate", str(yaml_file), "--evaluate-nominal"]) == 2
+    lines = message_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and "SBML events with a delay ('E')" in lines[0], lines
+
+
+def test_an_output_parameter_changed_by_a_later_condition_is_read_after_the_change(tmp_path):
+    """A condition target that only an observable uses (as in case v2.0.0/pysb 0005) takes
+    each period's value."""
+    yaml_file = _problem(
+        tmp_path, "model ramp; k = 1; x = 0; x' = k; end", "c1 | offset | 1\nc2 | offset | 10",
+        "e1 | 0 | c1\ne1 | 5 | c2", "obs | x + offset | 1",
+        "obs | e1 | 2 | 0\nobs | e1 | 5 | 0\nobs | e1 | 7 | 0", "k | 0 | 10 | 1 | true")
+    simulated = evaluate_nominal(yaml_file).simulations[C.SIMULATION].to_numpy(float)
+    np.testing.assert_allclose(simulated, [3, 15, 17], rtol=1e-6)
+    unset = _problem(
+        tmp_path / "unset", "model ramp; k = 1; x = 0; x' = k; end",
+        "c1 | x | 0\nc2 | offset | 10", "e1 | 0 | c1\ne1 | 5 | c2", "obs | x + offset | 1",
+        "obs | e1 | 2 | 0\nobs | e1 | 7 | 0", "k | 0 | 10 | 1 | true")
+    with pytest.raises(JakstatInputError, match="'offset' is read at time 0 .* no value"):
+        evaluate_nominal(unset)
 
 
 def test_the_coverage_table_of_the_docs_lists_every_case_with_its_status():

@@ -110,7 +110,7 @@ class CompiledProblem:
             aliases = dict(payload.aliases)
             self.plan = plan_experiments(payload.v2, self.t, self.parameters, self.model_values,
                                          states, model_ids | eng.rule_ids, aliases,
-                                         events=bool(eng.event_ids))
+                                         delayed_events=eng.delayed_event_ids)
             self.condition_settings = {f"{period.settings.condition_id}": period.settings
                                        for unit in self.plan.units for period in unit.periods}
             observables = observable_specs_v2(payload.v2.observables, aliases)

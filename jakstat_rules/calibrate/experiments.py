@@ -22,7 +22,7 @@ stand for, in targets and in formulas.
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import sympy as sp
@@ -112,7 +112,7 @@ def _settings(name: str, changes: list[Assignment], model_values: Mapping[str, f
 def plan_experiments(problem, measurement_times: np.ndarray, table: ParameterTable,
                      model_values: Mapping[str, float], state_ids: set[str],
                      model_ids: set[str], aliases: Mapping[str, str],
-                     events: bool = False) -> SimulationPlan:
+                     delayed_events: Sequence[str] = ()) -> SimulationPlan:
     """Simulation units of the experiments of a PEtab v2 problem.
 
     Parameters
@@ -131,16 +131,20 @@ def plan_experiments(problem, measurement_times: np.ndarray, table: ParameterTab
         Every id a formula may read.
     aliases
         Mapping table: PEtab id -> model id.
-    events
-        Whether the model has SBML events.
+    delayed_events
+        Ids of the model's SBML events with a delay.
 
     Raises
     ------
     JakstatInputError
         For an unknown experiment or condition, a target that is not a
         settable model id, a formula symbol that is neither a parameter
-        nor a model id, or conditions changed during a simulation of a model
-        with SBML events (an event the change triggers would not fire).
+        nor a model id, or conditions changed after the start of an
+        experiment (pre-equilibration aside) of a model with SBML events
+        with a delay (events a change triggers fire at once, after the
+        change: :meth:`Engine.fire_events
+        <jakstat_rules.engine.Engine.fire_events>`, which refuses a delayed
+        one that fires).
     """
     changes = _condition_changes(problem, table, model_values, state_ids, model_ids, aliases)
     base = [Assignment(pid, 0.0, table.position(pid)) if table.is_estimated(pid)
@@ -175,11 +179,11 @@ def plan_experiments(problem, measurement_times: np.ndarray, table: ParameterTab
             out.append(Period(time, _settings(name, applied, model_values)))
         if not out:
             out.append(Period(0.0, _settings(f"experiment {eid!r}", base, model_values)))
-        if events and any(math.isfinite(a.time) for a in out[:-1]):
+        if delayed_events and any(math.isfinite(a.time) for a in out[:-1]):
             raise JakstatInputError(
-                f"experiment {eid!r} changes conditions during the simulation of a model with "
-                f"SBML events: events triggered by a PEtab condition change are not supported "
-                f"yet; expected no events, or changes only at the start or after "
-                f"pre-equilibration")
+                f"experiment {eid!r} changes conditions after its start in a model with SBML "
+                f"events with a delay ({', '.join(map(repr, delayed_events))}): delayed events "
+                f"triggered by a PEtab condition change are not supported; expected events "
+                f"without a delay, or changes only at the start or after pre-equilibration")
         periods[("", eid)] = tuple(out)
     return group_units(row_members, periods, measurement_times)

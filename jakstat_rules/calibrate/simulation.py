@@ -18,8 +18,10 @@ whose periods set the same values are simulated once.
    and the model time becomes the next period's start (0 if none);
 3. every later period's values are evaluated together at its start (a
    formula reads the model before any of them is applied), then set as
-   current values; integration runs through the measured times of the
-   period, up to the next period's start;
+   current values; SBML events they trigger, or that the start time
+   triggers, fire then (:meth:`Engine.fire_events
+   <jakstat_rules.engine.Engine.fire_events>`); integration runs through the
+   measured times of the period, up to the next period's start;
 4. measurements at ``t = inf`` (steady-state data) are read after a further
    pre-equilibration from the end of the last period.
 
