@@ -55,7 +55,8 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from .errors import JakstatInputError, SimulationError
-from .formulas import MAX_MATH_DEPTH, evaluate_formula, formula_ids, math_depth, parse_formula
+from .formulas import (MAX_MATH_DEPTH, evaluate_formula, formula_ids, math_depth, math_text,
+                       parse_formula)
 from .io import cache_dir, read_cache_entry, sha256, status, write_cache_entry
 
 __all__ = ["Engine", "DEFAULT_RTOL", "DEFAULT_ATOL", "DEFAULT_MAX_STEPS", "STEADY_STATE_TOL",
@@ -211,7 +212,7 @@ def _sbml_facts(sbml: str, rules: set[str]) -> dict:
     concentration = {s.getId(): s.getCompartment() for s in model.getListOfSpecies()
                      if not s.getHasOnlySubstanceUnits() and s.getId() not in rules
                      and (s.isSetInitialConcentration() or s.getId() in assigned)}
-    pending = {ia.getSymbol(): libsbml.formulaToL3String(ia.getMath())
+    pending = {ia.getSymbol(): math_text(ia.getMath())
                for ia in model.getListOfInitialAssignments()
                if ia.getSymbol() not in rules and ia.getMath()}
     uses = {sym: formula_ids(parse_formula(text)) for sym, text in pending.items()}
