@@ -31,7 +31,8 @@ concentration), compiled once per model and set of drugs and cached like
 every model.  A dose is added to the gut at its period's start; the drug's
 concentration is continuous, as in the schedule SBML that
 :func:`jakstat_rules.export.schedule.schedule_sbml` writes for other tools
-(the two agree to 6e-10 of a readout's range, ``tests/test_export_schedule.py``).
+(measured: 6e-10 of a readout's range or less; tested to 1e-6 in
+``tests/test_export_schedule.py``).
 """
 from __future__ import annotations
 
