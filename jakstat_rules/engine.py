@@ -26,9 +26,9 @@ a ``RoadRunner``.
 * **Periods.** :meth:`Engine.run_periods` integrates one simulation made of
   periods (a start time and what changes then): PEtab v2 experiments in
   calibration (:mod:`jakstat_rules.calibrate.simulation`) and therapy
-  schedules (:mod:`jakstat_rules.schedules`) alike.  Inputs that vary
-  continuously in time (a drug's plasma concentration) are applied as
-  constants on sub-intervals of at most ``max_step``, at their midpoint value.
+  schedules (:mod:`jakstat_rules.schedules`) alike.  What varies
+  continuously in time (a drug's plasma concentration) is part of the
+  model's equations (rate rules), not a value set between integrations.
 * **Events.** libroadrunner fires SBML events during integration; at a
   period start the period's values are set first, then the events they (or
   the start time) trigger fire (:meth:`Engine.fire_events`), as PEtab v2
@@ -243,7 +243,7 @@ def _sbml_facts(sbml: str, rules: set[str]) -> dict:
     concentration = {s.getId(): s.getCompartment() for s in model.getListOfSpecies()
                      if not s.getHasOnlySubstanceUnits() and s.getId() not in rules
                      and (s.isSetInitialConcentration() or s.getId() in assigned)}
-    pending = {ia.getSymbol(): libsbml.formulaToL3String(ia.getMath())
+    pending = {ia.getSymbol(): math_text(ia.getMath())
                for ia in model.getListOfInitialAssignments()
                if ia.getSymbol() not in rules and ia.getMath()}
     uses = {sym: formula_ids(parse_formula(text)) for sym, text in pending.items()}
@@ -668,9 +668,7 @@ class Engine:
         self.rr.model.setTime(float(time))
 
     def run_periods(self, starts: Sequence[float], apply: Callable[[int], None],
-                    times: np.ndarray, selections: Sequence[str], *,
-                    drive: Callable[[float, float], Mapping[str, float]] | None = None,
-                    max_step: float = math.inf) -> np.ndarray:
+                    times: np.ndarray, selections: Sequence[str]) -> np.ndarray:
         """Integrate one simulation made of periods; values at ``times``.
 
         Period ``k`` starts at ``starts[k]`` (increasing; only the first may
@@ -699,12 +697,6 @@ class Engine:
             Sorted output times (``inf`` last).
         selections
             libroadrunner selections to return.
-        drive
-            Optional time-varying values: ``drive(a, b)`` gives the values
-            (by id, set with :meth:`set_values`) held on the sub-interval
-            ``[a, b]``; intervals are at most ``max_step`` long.
-        max_step
-            Longest sub-interval with ``drive`` (model time units).
 
         Returns
         -------
@@ -736,31 +728,13 @@ class Engine:
                 inside = np.minimum(inside, stop)
             grid = np.unique(np.concatenate([[now], inside, [stop] if math.isfinite(end) else []]))
             if len(grid) > 1 or len(inside):
-                data = (self.simulate(grid, selections) if drive is None
-                        else self._simulate_driven(grid, selections, drive, max_step))
+                data = self.simulate(grid, selections)
                 res[done: done + len(inside)] = data[np.searchsorted(grid, inside)]
             done += len(inside)
         if done < len(times):  # steady-state outputs
             self.preequilibrate()
             res[done:] = self.simulate([0.0], selections)[0]
         return res
-
-    def _simulate_driven(self, grid: np.ndarray, selections: Sequence[str],
-                         drive: Callable[[float, float], Mapping[str, float]],
-                         max_step: float) -> np.ndarray:
-        """:meth:`simulate` through ``grid`` with ``drive``'s values on sub-intervals."""
-        out = np.empty((len(grid), len(selections)))
-        self.set_values(drive(grid[0], grid[min(1, len(grid) - 1)]))
-        out[0] = self.simulate([grid[0]], selections)[0]
-        for i in range(1, len(grid)):
-            a, b = float(grid[i - 1]), float(grid[i])
-            n = max(1, int(math.ceil((b - a) / max_step - 1e-9))) if math.isfinite(max_step) else 1
-            cuts = np.linspace(a, b, n + 1)
-            for lo, hi in zip(cuts[:-1], cuts[1:]):
-                self.set_values(drive(float(lo), float(hi)))
-                row = self.simulate([lo, hi], selections)[-1]
-            out[i] = row
-        return out
 
     def preequilibrate(self, tol: float = STEADY_STATE_TOL,
                        max_time: float = STEADY_STATE_MAX_TIME,

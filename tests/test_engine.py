@@ -109,6 +109,26 @@ def test_parameter_initial_assignments_are_re_evaluated(fresh_cache):
     assert eng.value("p2") == 1 and eng.value("S") == 1
 
 
+def test_initial_assignments_with_units_on_numbers(fresh_cache):
+    """An L3 initial assignment may give its numbers units (``ln(2 dimensionless)``, as the
+    schedule SBML's PK writes); the engine evaluates it without them."""
+    import libsbml
+
+    doc = libsbml.readSBMLFromString(ASSIGNED)
+    model = doc.getModel()
+    model.removeRule("p2")
+    model.getParameter("p2").setConstant(True)
+    ia = model.createInitialAssignment()
+    ia.setSymbol("p2")
+    settings = libsbml.L3ParserSettings()
+    settings.setParseUnits(True)
+    ia.setMath(libsbml.parseL3FormulaWithSettings("ln(2 dimensionless) * p1", settings))
+    assert "dimensionless" in libsbml.formulaToL3String(ia.getMath())
+    eng = Engine(libsbml.writeSBMLToString(doc))
+    eng.start({"p1": 5})
+    assert eng.value("p2") == pytest.approx(5 * math.log(2), rel=1e-15)
+
+
 def test_preequilibration_reaches_the_analytic_steady_state(fresh_cache):
     eng = Engine(REVERSIBLE)
     eng.start()

@@ -36,9 +36,10 @@ For a variant the project pre-equilibrates (JAK2 V617F) the initial state
 is the resting state, as in the supplement's SED-ML copies.  Numbers the
 model computes from an input (the amounts a level or a fraction adds) are
 computed by the simulation core from the same SBML and written as numbers
-with their unit.  The core itself holds the oral drug constant on intervals
-of at most :data:`jakstat_rules.schedules.MAX_STEP` minutes; the SBML's PK
-is continuous (``tests/test_export_schedule.py`` compares the two).
+with their unit.  The core integrates the same PK equations
+(:func:`pk_sbml`: this PK part without the events, the doses added between
+periods) and reproduces the file to 1e-6 of each readout's range
+(``tests/test_export_schedule.py``).
 """
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ from ..conditions import Schedule
 from ..errors import JakstatInputError
 from ..interface import INPUTS, NEEDS_PREEQUILIBRATION
 
-__all__ = ["schedule_sbml", "schedule_model_id", "PK_UNITS"]
+__all__ = ["schedule_sbml", "pk_sbml", "schedule_model_id", "PK_UNITS"]
 
 #: Unit definitions the PK part adds: id -> [(kind, exponent, scale, multiplier)].
 PK_UNITS: dict[str, list[tuple[str, int, int, float]]] = {
@@ -183,6 +184,31 @@ def _pk(model, drug: str, first_dose: float) -> None:
                              f"plasma concentration of the oral doses (assignment rule)."), True)],
         f"{drug}_nM")
     _assignment_rule(model, f"{drug}_nM", f"{drug}_medium_nM + {drug}_plasma_free_nM")
+
+
+def pk_sbml(sbml: str, drugs) -> str:
+    """The model's SBML with the oral PK of ``drugs`` and no events: what the core simulates.
+
+    Every drug gets the PK part of :func:`schedule_sbml` (``<drug>_gut`` and
+    ``<drug>_plasma`` with rate rules, ``<drug>_nM`` the assignment rule
+    ``<drug>_medium_nM + <drug>_plasma_free_nM``), with the gut empty; the
+    simulation core (:func:`jakstat_rules.schedules.simulate_schedule`) adds
+    the doses to ``<drug>_gut`` at their times and sets the medium level as
+    ``<drug>_medium_nM``.  One compiled model per variant and set of drugs,
+    whatever the schedule.
+    """
+    import libsbml
+
+    doc = libsbml.readSBMLFromString(sbml)
+    model = doc.getModel()
+    missing = sorted(d for d in drugs if model.getParameter(f"{d}_nM") is None)
+    if missing:
+        raise JakstatInputError(f"the model has no input {[f'{d}_nM' for d in missing]}: "
+                                f"expected a model with the drug inputs")
+    _units(model)
+    for drug in sorted(drugs):
+        _pk(model, drug, 0.0)
+    return libsbml.writeSBMLToString(doc)
 
 
 def _event(model, k: int, time: float, assignments: list[tuple[str, str]], words: str) -> None:

@@ -83,7 +83,7 @@ def schedule_table(run: Run, sim: Simulator | None = None, schedule=None) -> pd.
     """A schedule run simulated by the core (:func:`jakstat_rules.schedules.simulate_schedule`).
 
     The drug inputs (``<drug>_nM``, the schedule SBML's assignment rules) are
-    the core's exact free concentrations (its ``<drug>_free_nM`` columns).
+    the free concentrations the core integrates (its ``<drug>_free_nM`` columns).
     """
     from ..conditions import get_schedule
     from ..schedules import simulate_schedule
