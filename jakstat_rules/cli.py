@@ -133,7 +133,7 @@ def cmd_simulate(args) -> int:
         fit = load_fit(args.fit, finished=True)
         sim = sim.with_overrides(sim.model_parameters(fit["best_parameters"]))
         if args.profiles:
-            from .calibrate.bands import read_profile_sets
+            from .calibrate.profile import read_profile_sets
 
             sets = read_profile_sets(args.profiles, fit)
     print(f"simulating {name} ({variant} model) ...", flush=True)

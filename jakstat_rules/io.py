@@ -86,7 +86,8 @@ def status(message: str, *args: Any) -> None:
 __all__ = ["status", "status_on_stderr", "report_warnings_on_stderr", "atomic_write", "atomic_write_bytes",
            "write_json", "read_json", "write_table",
            "save_figure", "check_output_dir", "check_output_file", "cache_dir",
-           "write_cache_entry", "read_cache_entry", "claim_output_dir", "lock_output_dir",
+           "write_cache_entry", "read_cache_entry", "claim_output_dir", "read_run_record",
+           "lock_output_dir",
            "sha256", "open_no_follow", "write_record", "read_record", "record_checksum"]
 
 
@@ -370,6 +371,24 @@ def read_record(path: str | os.PathLike, what: str = "record") -> dict[str, Any]
 
 
 # ----------------------------------------------------------------------------- resumable folders
+def read_run_record(out: str | os.PathLike) -> dict[str, Any] | None:
+    """The run record (``run.json``) of the result folder ``out``, or None.
+
+    None when the folder holds no ``run.json`` or one that is no JSON object
+    (:func:`~jakstat_rules.io.claim_output_dir` refuses such a folder, naming it).
+
+    Raises
+    ------
+    JakstatInputError
+        If ``run.json`` cannot be read or is not JSON.
+    """
+    marker = Path(out) / "run.json"
+    if not marker.is_file():
+        return None
+    stored = read_json(marker, what="run record")
+    return stored if isinstance(stored, dict) else None
+
+
 def claim_output_dir(out: str | os.PathLike, kind: str, identity: dict[str, Any]) -> Path:
     """Make sure ``out`` is empty or holds results of the same run, and claim it.
 

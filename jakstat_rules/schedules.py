@@ -224,7 +224,7 @@ def pk_simulator(sim, drugs):
     resting state (the PK adds no species, and without a dose it is at
     rest).  Kept on ``sim``, so a schedule run again costs no compilation.
     """
-    from .export.schedule import pk_sbml
+    from .export.pk_model import pk_sbml
     from .simulate import Simulator
 
     key = (tuple(sorted(drugs)), tuple(sorted(sim.overrides.items())))

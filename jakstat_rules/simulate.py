@@ -27,6 +27,7 @@ Examples
 from __future__ import annotations
 
 import copy
+import math
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np

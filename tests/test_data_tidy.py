@@ -394,10 +394,12 @@ def user_table(tmp_path_factory, standin) -> Path:
 
 
 def _cli_problem(table: Path, out: Path, sbml: Path, *argv: str):
+    """The imported problem, written as PEtab v1 to read its tables with libpetab's v1 API
+    (the v2 output of the same design: tests/test_petab_v2_out.py)."""
     import petab.v1 as petab
 
     assert main(["data", "import", str(table), "--out", str(out), "--sbml", str(sbml),
-                 *argv]) == 0
+                 "--petab-version", "1", *argv]) == 0
     return petab.Problem.from_yaml(str(out / "train" / "problem.yaml"))
 
 

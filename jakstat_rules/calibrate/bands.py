@@ -30,8 +30,8 @@ from petab.v1 import C
 
 from .mapping import scale, unscale
 
-__all__ = ["accepted_parameters", "accepted_sets", "profile_ensemble", "read_profile_sets",
-           "simulate_ensemble", "band_table", "BAND_METHOD"]
+__all__ = ["accepted_parameters", "accepted_sets", "profile_ensemble", "simulate_ensemble",
+           "band_table", "BAND_METHOD"]
 
 #: How figures and tables name the band.
 BAND_METHOD = "95 % profile-wise prediction band"
@@ -96,49 +96,6 @@ def profile_ensemble(cp, branches: Sequence, best_fval: float, threshold: float
     scales = {i: table.scales[table.position(i)] for i in cp.estimated_ids}
     return [np.array([params[i] for i in cp.estimated_ids], float)
             for params in accepted_sets(branches, best_fval, threshold, scales)]
-
-
-def read_profile_sets(profile_dir, fit: dict, scales: dict[str, str] | None = None
-                      ) -> list[dict[str, float]]:
-    """The parameter sets the profiles of a fit accept, read from a ``jakstat profile`` folder.
-
-    ``scales``: parameter id -> PEtab scale for the interpolation of the
-    crossing points (default: those ``profiles.json`` records).
-
-    Raises
-    ------
-    JakstatInputError
-        No ``profiles.json`` (a profile run not finished), a profile of
-        another fit (other best NLL), or profile points without parameters.
-    """
-    import json
-    from pathlib import Path
-
-    from jakstat_rules.errors import JakstatInputError
-    from .profile import _load_branches
-
-    folder = Path(profile_dir)
-    try:
-        record = json.loads((folder / "profiles.json").read_text(encoding="utf-8"))
-        theirs, threshold = float(record["best_fval"]), float(record["threshold"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise JakstatInputError(f"profile folder {str(folder)!r} has no readable profiles.json "
-                                f"({type(exc).__name__}); expected the output folder of a "
-                                f"finished 'jakstat profile'") from None
-    ours = float(fit["best_fval"])
-    if abs(theirs - ours) > 1e-6 * max(1.0, abs(ours)):
-        raise JakstatInputError(f"profile folder {str(folder)!r} profiles a fit of best NLL "
-                                f"{theirs!r}, not this fit's {ours!r}: expected a profile "
-                                f"of this fit ('jakstat profile ... --fit' this fit)")
-    if scales is None:
-        scales = dict(record.get("scales") or {})
-    sets = accepted_sets(_load_branches(folder / "branches").values(), ours, threshold,
-                         scales)
-    if not sets:
-        raise JakstatInputError(f"profile folder {str(folder)!r} has no profile points with "
-                                f"their parameters (traced by an older version): expected "
-                                f"a profile run again with this version")
-    return sets
 
 
 def simulate_ensemble(cp, vectors: Sequence[np.ndarray]) -> list[tuple[np.ndarray, list]]:

@@ -46,6 +46,7 @@ import numpy as np
 
 from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL
 from jakstat_rules.errors import JakstatInputError, SimulationError
+from jakstat_rules.io import read_run_record
 
 from .compiled import CompiledProblem, get_compiled
 from .objective import Objective
@@ -148,8 +149,6 @@ def stored_settings(out: Path, problem_hash: str) -> dict[str, Any] | None:
     A resumed run keeps what its first invocation chose, so that timing
     noise cannot make two invocations of one command disagree.
     """
-    from .store import read_run_record  # the store owns run.json (and imports this module)
-
     try:
         stored = read_run_record(out)
     except JakstatInputError:

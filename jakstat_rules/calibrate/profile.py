@@ -34,6 +34,8 @@ from jakstat_rules.errors import JakstatInputError
 from jakstat_rules.io import save_figure, write_json, write_record, write_table
 from jakstat_rules.io import status as status_line
 
+from .bands import (BAND_METHOD, accepted_sets, band_table, profile_ensemble,
+                    simulate_ensemble)
 from .defaults import choose_workers
 from .mapping import ParameterTable, scale, unscale
 from .compiled import get_compiled
@@ -45,7 +47,7 @@ from .store import (check_best_parameters, claim_and_lock, load_fit, read_record
                     remove_temporaries)
 
 __all__ = ["THRESHOLD", "DEFAULT_MAX_STEPS", "ProfileBranch", "profile", "profile_branch",
-           "gauss_newton_covariance"]
+           "gauss_newton_covariance", "read_profile_sets"]
 
 log = logging.getLogger("jakstat_rules")
 
@@ -471,7 +473,6 @@ def _trace(payload: ProblemPayload, fit: dict, ids: list[str], out: Path, *,
 def _write_bands(cp, best: dict, best_fval: float, branches: list, out: Path) -> dict:
     """The profile-wise prediction band of the problem's observables (:mod:`.bands`):
     ``bands.tsv`` and ``bands.png``; what it was made of, for ``profiles.json``."""
-    from .bands import BAND_METHOD, band_table, profile_ensemble, simulate_ensemble
     from .report import fit_figure
 
     p = np.array([best[i] for i in cp.estimated_ids], float)
@@ -488,3 +489,44 @@ def _write_bands(cp, best: dict, best_fval: float, branches: list, out: Path) ->
     return {"method": BAND_METHOD, "parameter_sets": len(members),
             "profiled": sorted({b.parameter for b in branches}),
             "reference": "Simpson & Maclaren, PLoS Comput Biol 2023;19:e1011515"}
+
+
+def read_profile_sets(profile_dir, fit: dict, scales: dict[str, str] | None = None
+                      ) -> list[dict[str, float]]:
+    """The parameter sets the profiles of a fit accept (:func:`.bands.accepted_sets`), read
+    from a ``jakstat profile`` folder.
+
+    ``scales``: parameter id -> PEtab scale for the interpolation of the
+    crossing points (default: those ``profiles.json`` records).
+
+    Raises
+    ------
+    JakstatInputError
+        No ``profiles.json`` (a profile run not finished), a profile of
+        another fit (other best NLL), or profile points without parameters.
+    """
+    import json
+
+
+    folder = Path(profile_dir)
+    try:
+        record = json.loads((folder / "profiles.json").read_text(encoding="utf-8"))
+        theirs, threshold = float(record["best_fval"]), float(record["threshold"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise JakstatInputError(f"profile folder {str(folder)!r} has no readable profiles.json "
+                                f"({type(exc).__name__}); expected the output folder of a "
+                                f"finished 'jakstat profile'") from None
+    ours = float(fit["best_fval"])
+    if abs(theirs - ours) > 1e-6 * max(1.0, abs(ours)):
+        raise JakstatInputError(f"profile folder {str(folder)!r} profiles a fit of best NLL "
+                                f"{theirs!r}, not this fit's {ours!r}: expected a profile "
+                                f"of this fit ('jakstat profile ... --fit' this fit)")
+    if scales is None:
+        scales = dict(record.get("scales") or {})
+    sets = accepted_sets(_load_branches(folder / "branches").values(), ours, threshold,
+                         scales)
+    if not sets:
+        raise JakstatInputError(f"profile folder {str(folder)!r} has no profile points with "
+                                f"their parameters (traced by an older version): expected "
+                                f"a profile run again with this version")
+    return sets

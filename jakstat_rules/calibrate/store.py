@@ -7,7 +7,7 @@ Used by ``calibrate``, ``profile`` and ``validate`` alike:
   :func:`jakstat_rules.io.lock_output_dir`): a second run into the same
   folder is refused;
 * ``run.json`` holds the run identity (problem hash, number of starts, seed,
-  settings; :func:`read_run_record` reads it) and every start record carries
+  settings; :func:`~jakstat_rules.io.read_run_record` reads it) and every start record carries
   it: a resume with another problem, ``--starts``, ``--seed`` or settings is
   refused with a message naming what differs (the Latin hypercube of N
   points is another design for every N, so starts of two designs must not
@@ -38,7 +38,7 @@ import numpy as np
 
 from jakstat_rules.errors import JakstatInputError, SimulationError
 from jakstat_rules.io import (claim_output_dir, lock_output_dir, read_json, read_record,
-                              write_json)
+                              read_run_record, write_json)
 
 from .objective import Objective
 from .optimizers import FitSettings, settings_of_fit
@@ -189,24 +189,6 @@ def _other_run(where: str, key: str, theirs: Any, ours: Any) -> JakstatInputErro
     values = {"key": key, "theirs": theirs, "ours": ours}
     return JakstatInputError(f"{where} holds {held.format(**values)}: expected "
                              f"{wanted.format(**values)}, or another --out")
-
-
-def read_run_record(out: str | os.PathLike) -> dict[str, Any] | None:
-    """The run record (``run.json``) of the result folder ``out``, or None.
-
-    None when the folder holds no ``run.json`` or one that is no JSON object
-    (:func:`~jakstat_rules.io.claim_output_dir` refuses such a folder, naming it).
-
-    Raises
-    ------
-    JakstatInputError
-        If ``run.json`` cannot be read or is not JSON.
-    """
-    marker = Path(out) / "run.json"
-    if not marker.is_file():
-        return None
-    stored = read_json(marker, what="run record")
-    return stored if isinstance(stored, dict) else None
 
 
 def check_resume(out: Path, identity: dict[str, Any]) -> bool:

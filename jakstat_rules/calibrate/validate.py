@@ -133,7 +133,7 @@ def validate(fit_dir: str | os.PathLike, problem_yaml: str | os.PathLike,
     cp = get_compiled(payload, fs.rtol, fs.atol)
     sets = None
     if profiles is not None:
-        from .bands import read_profile_sets
+        from .profile import read_profile_sets
 
         sets = read_profile_sets(profiles, fit, {i: table.scales[table.position(i)]
                                                  for i in table.estimated_ids})

@@ -226,7 +226,7 @@ def _build(staging: Path, fit_path: Path, validation_dir, progress, copasi_check
     train, validation, fit, model_parameters = _inputs(staging, fit_path, validation_dir,
                                                        problem_yaml)
     if profiles is not None:
-        from ..calibrate.bands import read_profile_sets
+        from ..calibrate.profile import read_profile_sets
         read_profile_sets(profiles, fit.summary)  # a profile of this fit, with its points
     # no progress line before the inputs are checked: bad input gives one line only
     progress(f"fit read from {fit.folder}: a fit of {train.yaml} ({train.variant} model)")

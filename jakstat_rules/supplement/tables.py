@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..formulas import formula_ids, math_text, parse_formula
 from ..simulate import Simulator
+from ..export.schedule import write_rest_state
 from .experiments import Document, Run
 
 __all__ = ["simulator_for", "run_table", "schedule_table", "with_variant_readouts", "dosed_species", "sedml_model_sbml",
@@ -189,7 +190,7 @@ def sedml_model_sbml(variant: str, rest: bool = False) -> str:
         paragraphs.append("The initial state is the pre-equilibrated resting state (every "
                           "input 0) the project's simulator starts this variant's conditions "
                           "from; doses given at t = 0 are added to it.")
-        _rest_state(model, ids, start, zero, dosed)
+        write_rest_state(model, ids, start, zero, dosed)
     body = "".join(f"<p>{p}</p>" for p in paragraphs)
     model.appendNotes(f'<body xmlns="http://www.w3.org/1999/xhtml">{body}</body>')
     return libsbml.writeSBMLToString(doc)
@@ -267,22 +268,3 @@ def _pending_dose(model, sid: str, dose: str) -> None:
 def _names(math_element) -> set[str]:
     """Ids a libSBML math element uses (read as text: :mod:`jakstat_rules.formulas`)."""
     return formula_ids(parse_formula(math_text(math_element)))
-
-
-def _rest_state(model, ids, rest, zero, dosed) -> None:
-    import libsbml
-
-    for i, sid in enumerate(ids):
-        if sid in dosed:
-            continue
-        delta = float(rest[i] - zero[i])
-        ia = model.getInitialAssignment(sid)
-        if ia is not None:
-            if delta != 0.0:
-                formula = libsbml.formulaToL3String(ia.getMath())
-                ast = libsbml.parseL3Formula(f"({formula}) + ({delta!r} molecule)")
-                if ast is None:  # pragma: no cover - libsbml parse error
-                    raise RuntimeError(f"cannot write the resting state of {sid}")
-                ia.setMath(ast)
-        else:
-            model.getSpecies(sid).setInitialAmount(float(rest[i]))
