@@ -2,10 +2,14 @@
 
 One run on one machine, for two problems:
 
-* **Kirby**: the Kirby 2021 training problem (``jakstat data petab``);
+* **Kirby**: the Kirby 2021 training problem (``jakstat data petab
+  --petab-version 1``);
 * **example**: the shipped example table imported as a new user would
-  (``jakstat data example`` then ``jakstat data import pstat1_example.csv``:
-  12 conditions, 72 measurements).
+  (``jakstat data example`` then ``jakstat data import pstat1_example.csv``,
+  with ``--petab-version 1``: 12 conditions, 72 measurements).
+
+Both are written as PEtab v1, the version pyPESTO + AMICI read; ``jakstat
+calibrate`` reads v1 and v2 alike.
 
 and four ways of fitting each, all with the same seed (so the same Latin
 hypercube of start points):
@@ -63,14 +67,16 @@ CONVERGENCE = 0.1
 
 
 def example_problem(out: Path) -> Path:
-    """The shipped example table imported with the defaults: ``train/problem.yaml``."""
+    """The shipped example table imported with the defaults: ``train/problem.yaml``.
+
+    Written as PEtab v1 (``--petab-version 1``), the version pyPESTO + AMICI read."""
     folder = out / "example_petab"
     yaml = folder / "train" / "problem.yaml"
     if not yaml.is_file():
         tables = out / "example_tables"
         for argv, log in ((["data", "example", "--out", str(tables)], "example.log"),
-                          (["data", "import", str(tables / "pstat1_example.csv"), "--out",
-                            str(folder)], "import.log")):
+                          (["data", "import", str(tables / "pstat1_example.csv"),
+                           "--petab-version", "1", "--out", str(folder)], "import.log")):
             rc, _ = run_killable(jakstat_argv() + argv, 900,
                                          out / "logs" / log, env=tool_env(), cwd=ROOT)
             if rc != 0:
