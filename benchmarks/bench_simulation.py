@@ -13,10 +13,11 @@ One run measures, side by side on the same machine:
    ``--before REV`` times another revision instead, e.g. the last commit
    before the IL-6 arm (:data:`BEFORE_IL6`: the interferon-only model).
 2. **Model size**: the interferon-only network (``build_model(il6=False)``)
-   against the default one, both with this checkout's code, each in a fresh
-   process with an empty cache: rules, species, reactions, the cold network
-   build (rules -> BioNetGen network), the cold set-up to a compiled
-   simulator (network + SBML export + JIT) and the time per condition.
+   against the default one, both with this checkout's code, in one process
+   with an empty cache: rules, species, reactions, the cold network build
+   (rules -> BioNetGen network), the cold set-up to a compiled simulator
+   (network + SBML export + JIT) and the time per condition (the two
+   simulators run in turn, so that both see the same load).
 3. **Engines**: time per condition with libroadrunner through the engine,
    PySB ``ScipyOdeSimulator`` on the BioNetGen network, and COPASI (basico) on
    the exported SBML, as ratios to libroadrunner.
@@ -70,29 +71,29 @@ print(json.dumps({"setup": setup, "per_condition": statistics.mean(per)}))
 MODEL_SIZE = """
 import json, statistics, sys, time
 import numpy as np
-opts = json.loads(sys.argv[1])
-t0 = time.perf_counter()
 from jakstat_rules.model import build_model
 from jakstat_rules.network import generate_network
-model = build_model(**opts)
-t1 = time.perf_counter()
-generate_network(model)
-t2 = time.perf_counter()
 from jakstat_rules.export.sbml import to_sbml
 from jakstat_rules.simulate import Simulator
-sbml = to_sbml(model)
-sim = Simulator(sbml=sbml)
-t3 = time.perf_counter()
+res, sims = {}, {}
+for label, opts in json.loads(sys.argv[1]):
+    t0 = time.perf_counter()
+    model = build_model(**opts)
+    generate_network(model)
+    t1 = time.perf_counter()
+    sims[label] = Simulator(sbml=to_sbml(model))
+    res[label] = {"rules": len(model.rules), "species": len(model.species),
+                  "reactions": len(model.reactions), "network": t1 - t0,
+                  "setup": time.perf_counter() - t0}
 T = np.linspace(0, 240, 49)
-per = []
-for inputs in json.loads(sys.argv[2]):
-    runs = []
-    for _ in range(int(sys.argv[3])):
-        t = time.perf_counter(); sim.run(inputs, T); runs.append(time.perf_counter() - t)
-    per.append(statistics.median(runs))
-print(json.dumps({"rules": len(model.rules), "species": len(model.species),
-                  "reactions": len(model.reactions), "network": t2 - t0,
-                  "setup": t3 - t0, "per_condition": statistics.mean(per)}))
+runs = {label: [[] for _ in json.loads(sys.argv[2])] for label in sims}
+for _ in range(int(sys.argv[3])):  # interleaved, so that both see the same load
+    for k, inputs in enumerate(json.loads(sys.argv[2])):
+        for label, sim in sims.items():
+            t = time.perf_counter(); sim.run(inputs, T); runs[label][k].append(time.perf_counter() - t)
+for label in sims:
+    res[label]["per_condition"] = statistics.mean(statistics.median(r) for r in runs[label])
+print(json.dumps(res))
 """
 
 API_FIRST_CALL = """
@@ -161,13 +162,11 @@ def model_sizes(repeats: int, work: Path) -> None:
     from jakstat_rules.conditions import CONDITIONS
 
     conds = json.dumps([dict(CONDITIONS[c].inputs) for c in TIMED])
-    res = {}
-    for label, opts in (("interferon-only (il6=False)", {"il6": False}),
-                        ("default (IL-6 arm)", {})):
-        env = {**os.environ, "JAKSTAT_CACHE": str(work / f"cache_{len(res)}"), "MPLBACKEND": "Agg"}
-        _, text = _run([sys.executable, "-c", MODEL_SIZE, json.dumps(opts), conds, str(repeats)],
-                       env)
-        res[label] = json.loads(text.strip().splitlines()[-1])
+    models = [("interferon-only (il6=False)", {"il6": False}), ("default (IL-6 arm)", {})]
+    env = {**os.environ, "JAKSTAT_CACHE": str(work / "cache"), "MPLBACKEND": "Agg"}
+    _, text = _run([sys.executable, "-c", MODEL_SIZE, json.dumps(models), conds, str(repeats)],
+                   env)
+    res = json.loads(text.strip().splitlines()[-1])
     print(f"{'model':28s} {'rules':>6s} {'species':>8s} {'reactions':>10s} "
           f"{'network s':>10s} {'set-up s':>9s} {'s/condition':>12s}")
     for label, r in res.items():
@@ -178,9 +177,9 @@ def model_sizes(repeats: int, work: Path) -> None:
           f"{new['species'] / old['species']:8.2f} {new['reactions'] / old['reactions']:10.2f} "
           f"{new['network'] / old['network']:10.2f} {new['setup'] / old['setup']:9.2f} "
           f"{new['per_condition'] / old['per_condition']:12.2f}")
-    print("(cold: empty cache, fresh process; network = build_model + BioNetGen; set-up = "
-          "network + SBML export + JIT compilation;\n s/condition: default tolerances, median of "
-          f"{repeats} runs, mean over {', '.join(TIMED)})")
+    print("(one process, empty cache; network = build_model + BioNetGen; set-up = network + "
+          "SBML export + JIT compilation;\n s/condition: default tolerances, the two models run "
+          f"in turn, median of {repeats} runs, mean over {', '.join(TIMED)})")
 
 
 def print_latency(now: dict, before: dict | None, rev: str = BEFORE) -> None:
