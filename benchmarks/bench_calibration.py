@@ -129,19 +129,41 @@ def peer_wall(rec: dict) -> float:
 
 
 def ratio(a: float, b: float) -> str:
-    if not (math.isfinite(a) and math.isfinite(b)) or b <= 0:
-        return "–" if not (math.isfinite(a) and a > 0) else "∞"
+    """``a / b``; ∞ when only ``b`` is 0 (no converged start), – when undefined."""
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return "–"
+    if b <= 0:
+        return "∞" if a > 0 else "–"
     return f"{a / b:.2f}x"
 
 
+def cell(v: float, spec: str) -> str:
+    return format(v, spec) if math.isfinite(v) else "–"
+
+
 def table(name: str, rows: list[dict]) -> str:
+    """One markdown table; a run that did not end normally says why (note)."""
     head = ("| problem | run | starts | s/start | best NLL | converged | per hour | "
-            "defaults per hour vs this |\n|---|---|---|---|---|---|---|---|\n")
+            "defaults per hour vs this | note |\n|---|---|---|---|---|---|---|---|---|\n")
     base = rows[0]["per_hour"]
-    lines = [f"| {name} | {r['run']} | {r['starts']} | {r['s_per_start']:.1f} | "
-             f"{r['best']:.6g} | {r['converged']}/{r['starts']} | {r['per_hour']:.1f} | "
-             f"{'–' if r is rows[0] else ratio(base, r['per_hour'])} |" for r in rows]
+    lines = [f"| {name} | {r['run']} | {r['starts']} | {cell(r['s_per_start'], '.1f')} | "
+             f"{cell(r['best'], '.6g')} | {r['converged']}/{r['starts']} | "
+             f"{cell(r['per_hour'], '.1f')} | "
+             f"{'–' if r is rows[0] else ratio(base, r['per_hour'])} | "
+             f"{'' if r['status'] == 'ok' else str(r['status']).replace('|', '/')[:300]} |"
+             for r in rows]
     return head + "\n".join(lines) + "\n"
+
+
+def settings_line(rec: dict) -> str:
+    """The settings line ``jakstat calibrate`` printed for a run (its choice with no flags)."""
+    log = Path(rec.get("out", "")).parent / "ours.log"
+    try:
+        found = [ln.strip() for ln in log.read_text(errors="replace").splitlines()
+                 if ln.startswith("jakstat: settings:")]
+    except OSError:
+        return ""
+    return found[-1] if found else ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -174,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         if peer is not None:
             rows.append(row("pyPESTO", peer, best, wall=peer_wall(peer)))
         text = table(name, rows)
+        chosen = settings_line(runs["defaults"])
+        if chosen:
+            text += f"\n`defaults` chose: `{chosen}`\n"
         print(text, flush=True)
         parts.append(text)
     parts.append(f"\n(benchmark wall time {(time.perf_counter() - t0) / 60:.0f} min)\n")
