@@ -115,16 +115,22 @@ def row(label: str, rec: dict, best: float, wall: float | None = None) -> dict:
             wall = num(rec.get("process_wall_s"))
     converged = sum(f <= best + CONVERGENCE for f in finished)
     hours = wall / 3600.0 if math.isfinite(wall) and wall > 0 else math.nan
+    # No start finished within the budget (one start at a time): each takes
+    # longer than the budget, so at most 1/budget converged starts per hour.
+    bound = (1.0 / hours if not n and str(rec.get("status", "")).startswith("timeout")
+             and math.isfinite(hours) else math.nan)
     return {"run": label, "starts": n, "s_per_start": wall / n if n else math.nan,
             "best": min(finished, default=math.inf), "converged": converged,
             "per_hour": converged / hours if hours and math.isfinite(hours) else math.nan,
-            "status": rec.get("status", "")}
+            "per_hour_bound": bound, "status": rec.get("status", "")}
 
 
 def peer_wall(rec: dict) -> float:
     """pyPESTO's optimisation time (the sum of its starts' times, as bench_petab counts)."""
     times = [num(s.get("time")) for s in rec.get("starts", [])]
     times = [t for t in times if math.isfinite(t)]
+    if not times and str(rec.get("status", "")).startswith("timeout"):
+        return num(rec.get("settings", {}).get("timeout"))  # the whole budget, no start done
     return sum(times) if times else math.nan
 
 
@@ -135,6 +141,13 @@ def ratio(a: float, b: float) -> str:
     if b <= 0:
         return "∞" if a > 0 else "–"
     return f"{a / b:.2f}x"
+
+
+def bound_ratio(base: float, r: dict) -> str:
+    """The defaults' rate over a run's, or a lower bound when it finished no start."""
+    if math.isfinite(r["per_hour_bound"]) and math.isfinite(base):
+        return f"> {base / r['per_hour_bound']:.1f}x"
+    return ratio(base, r["per_hour"])
 
 
 def cell(v: float, spec: str) -> str:
@@ -148,8 +161,8 @@ def table(name: str, rows: list[dict]) -> str:
     base = rows[0]["per_hour"]
     lines = [f"| {name} | {r['run']} | {r['starts']} | {cell(r['s_per_start'], '.1f')} | "
              f"{cell(r['best'], '.6g')} | {r['converged']}/{r['starts']} | "
-             f"{cell(r['per_hour'], '.1f')} | "
-             f"{'–' if r is rows[0] else ratio(base, r['per_hour'])} | "
+             f"{cell(r['per_hour'], '.1f') if math.isnan(r['per_hour_bound']) else '< ' + cell(r['per_hour_bound'], '.1f')} | "
+             f"{'–' if r is rows[0] else bound_ratio(base, r)} | "
              f"{'' if r['status'] == 'ok' else str(r['status']).replace('|', '/')[:300]} |"
              for r in rows]
     return head + "\n".join(lines) + "\n"
