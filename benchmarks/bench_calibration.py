@@ -2,10 +2,14 @@
 
 One run on one machine, for two problems:
 
-* **Kirby**: the Kirby 2021 training problem (``jakstat data petab``);
+* **Kirby**: the Kirby 2021 training problem (``jakstat data petab
+  --petab-version 1``);
 * **example**: the shipped example table imported as a new user would
-  (``jakstat data example`` then ``jakstat data import pstat1_example.csv``:
-  12 conditions, 72 measurements).
+  (``jakstat data example`` then ``jakstat data import pstat1_example.csv``,
+  with ``--petab-version 1``: 12 conditions, 72 measurements).
+
+Both are written as PEtab v1, the version pyPESTO + AMICI read; ``jakstat
+calibrate`` reads v1 and v2 alike.
 
 and four ways of fitting each, all with the same seed (so the same Latin
 hypercube of start points):
@@ -63,14 +67,16 @@ CONVERGENCE = 0.1
 
 
 def example_problem(out: Path) -> Path:
-    """The shipped example table imported with the defaults: ``train/problem.yaml``."""
+    """The shipped example table imported with the defaults: ``train/problem.yaml``.
+
+    Written as PEtab v1 (``--petab-version 1``), the version pyPESTO + AMICI read."""
     folder = out / "example_petab"
     yaml = folder / "train" / "problem.yaml"
     if not yaml.is_file():
         tables = out / "example_tables"
         for argv, log in ((["data", "example", "--out", str(tables)], "example.log"),
-                          (["data", "import", str(tables / "pstat1_example.csv"), "--out",
-                            str(folder)], "import.log")):
+                          (["data", "import", str(tables / "pstat1_example.csv"),
+                           "--petab-version", "1", "--out", str(folder)], "import.log")):
             rc, _ = run_killable(jakstat_argv() + argv, 900,
                                          out / "logs" / log, env=tool_env(), cwd=ROOT)
             if rc != 0:
@@ -109,33 +115,68 @@ def row(label: str, rec: dict, best: float, wall: float | None = None) -> dict:
             wall = num(rec.get("process_wall_s"))
     converged = sum(f <= best + CONVERGENCE for f in finished)
     hours = wall / 3600.0 if math.isfinite(wall) and wall > 0 else math.nan
+    # No start finished within the budget (one start at a time): each takes
+    # longer than the budget, so at most 1/budget converged starts per hour.
+    bound = (1.0 / hours if not n and str(rec.get("status", "")).startswith("timeout")
+             and math.isfinite(hours) else math.nan)
     return {"run": label, "starts": n, "s_per_start": wall / n if n else math.nan,
             "best": min(finished, default=math.inf), "converged": converged,
             "per_hour": converged / hours if hours and math.isfinite(hours) else math.nan,
-            "status": rec.get("status", "")}
+            "per_hour_bound": bound, "status": rec.get("status", "")}
 
 
 def peer_wall(rec: dict) -> float:
     """pyPESTO's optimisation time (the sum of its starts' times, as bench_petab counts)."""
     times = [num(s.get("time")) for s in rec.get("starts", [])]
     times = [t for t in times if math.isfinite(t)]
+    if not times and str(rec.get("status", "")).startswith("timeout"):
+        return num(rec.get("settings", {}).get("timeout"))  # the whole budget, no start done
     return sum(times) if times else math.nan
 
 
 def ratio(a: float, b: float) -> str:
-    if not (math.isfinite(a) and math.isfinite(b)) or b <= 0:
-        return "–" if not (math.isfinite(a) and a > 0) else "∞"
+    """``a / b``; ∞ when only ``b`` is 0 (no converged start), – when undefined."""
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return "–"
+    if b <= 0:
+        return "∞" if a > 0 else "–"
     return f"{a / b:.2f}x"
 
 
+def bound_ratio(base: float, r: dict) -> str:
+    """The defaults' rate over a run's, or a lower bound when it finished no start."""
+    if math.isfinite(r["per_hour_bound"]) and math.isfinite(base):
+        return f"> {base / r['per_hour_bound']:.1f}x"
+    return ratio(base, r["per_hour"])
+
+
+def cell(v: float, spec: str) -> str:
+    return format(v, spec) if math.isfinite(v) else "–"
+
+
 def table(name: str, rows: list[dict]) -> str:
+    """One markdown table; a run that did not end normally says why (note)."""
     head = ("| problem | run | starts | s/start | best NLL | converged | per hour | "
-            "defaults per hour vs this |\n|---|---|---|---|---|---|---|---|\n")
+            "defaults per hour vs this | note |\n|---|---|---|---|---|---|---|---|---|\n")
     base = rows[0]["per_hour"]
-    lines = [f"| {name} | {r['run']} | {r['starts']} | {r['s_per_start']:.1f} | "
-             f"{r['best']:.6g} | {r['converged']}/{r['starts']} | {r['per_hour']:.1f} | "
-             f"{'–' if r is rows[0] else ratio(base, r['per_hour'])} |" for r in rows]
+    lines = [f"| {name} | {r['run']} | {r['starts']} | {cell(r['s_per_start'], '.1f')} | "
+             f"{cell(r['best'], '.6g')} | {r['converged']}/{r['starts']} | "
+             f"{cell(r['per_hour'], '.1f') if math.isnan(r['per_hour_bound']) else '< ' + cell(r['per_hour_bound'], '.1f')} | "
+             f"{'–' if r is rows[0] else bound_ratio(base, r)} | "
+             f"{'' if r['status'] == 'ok' else str(r['status']).replace('|', '/')[:300]} |"
+             for r in rows]
     return head + "\n".join(lines) + "\n"
+
+
+def settings_line(rec: dict) -> str:
+    """The settings line ``jakstat calibrate`` printed for a run (its choice with no flags)."""
+    log = Path(rec.get("out", "")).parent / "ours.log"
+    try:
+        found = [ln.strip() for ln in log.read_text(errors="replace").splitlines()
+                 if ln.startswith("jakstat: settings:")]
+    except OSError:
+        return ""
+    return found[-1] if found else ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
         if peer is not None:
             rows.append(row("pyPESTO", peer, best, wall=peer_wall(peer)))
         text = table(name, rows)
+        chosen = settings_line(runs["defaults"])
+        if chosen:
+            text += f"\n`defaults` chose: `{chosen}`\n"
         print(text, flush=True)
         parts.append(text)
     parts.append(f"\n(benchmark wall time {(time.perf_counter() - t0) / 60:.0f} min)\n")

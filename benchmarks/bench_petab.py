@@ -102,12 +102,15 @@ def collection_problems() -> dict[str, Path]:
 
 
 def kirby_problem(out: Path) -> Path:
-    """``jakstat data petab --out OUT/kirby_petab`` (once), its train problem."""
+    """``jakstat data petab --petab-version 1 --out OUT/kirby_petab`` (once), its train problem.
+
+    PEtab v1, so that pyPESTO + AMICI (which read v1 only) can read the same problem."""
     folder = out / "kirby_petab"
     yaml = folder / "train" / "problem.yaml"
     if not yaml.is_file():
         say("writing the Kirby PEtab problem (jakstat data petab)")
-        rc, _ = run_killable(jakstat_argv() + ["data", "petab", "--out", str(folder)], 600,
+        rc, _ = run_killable(jakstat_argv() + ["data", "petab", "--petab-version", "1",
+                                              "--out", str(folder)], 600,
                              out / "logs" / "kirby_petab.log", env=tool_env(), cwd=ROOT)
         if rc != 0 or not yaml.is_file():
             raise RuntimeError(f"jakstat data petab failed (exit {rc}): "

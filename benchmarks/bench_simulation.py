@@ -10,13 +10,22 @@ One run measures, side by side on the same machine:
    (second process, same cache); first-call latency of the Python API
    (``simulate("ifnb_100pM")`` in a fresh process with a warm cache, from
    interpreter start); and time per condition after set-up.
-2. **Engines**: time per condition with libroadrunner through the engine,
+   ``--before REV`` times another revision instead, e.g. the last commit
+   before the IL-6 arm (:data:`BEFORE_IL6`: the interferon-only model).
+2. **Model size**: the interferon-only network (``build_model(il6=False)``)
+   against the default one, both with this checkout's code, in one process
+   with an empty cache: rules, species, reactions, the cold network build
+   (rules -> BioNetGen network), the cold set-up to a compiled simulator
+   (network + SBML export + JIT) and the time per condition (the two
+   simulators run in turn, so that both see the same load).
+3. **Engines**: time per condition with libroadrunner through the engine,
    PySB ``ScipyOdeSimulator`` on the BioNetGen network, and COPASI (basico) on
    the exported SBML, as ratios to libroadrunner.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_simulation.py [--repeats 3] [--no-before] [--no-engines]
+    .venv/bin/python benchmarks/bench_simulation.py [--repeats 3] [--before REV] [--no-before]
+        [--no-sizes] [--no-engines]
 """
 from __future__ import annotations
 
@@ -35,6 +44,8 @@ from helpers import median_time
 ROOT = Path(__file__).resolve().parents[1]
 #: The last commit before the one simulation core (issue 7).
 BEFORE = "86a553a"
+#: The last commit before the IL-6 arm was merged (9d3c14a^1): the interferon-only model.
+BEFORE_IL6 = "3979e3e"
 #: Standard conditions timed per condition (ids of jakstat_rules.conditions.CONDITIONS).
 TIMED = ("ifna_1nM", "ifnb_100pM", "ifng_100pM", "ifnb_100pM_ruxolitinib_1uM")
 T = np.linspace(0, 240, 49)
@@ -55,6 +66,34 @@ for inputs in conds:
         t = time.perf_counter(); sim.run(inputs, T); runs.append(time.perf_counter() - t)
     per.append(statistics.median(runs))
 print(json.dumps({"setup": setup, "per_condition": statistics.mean(per)}))
+"""
+
+MODEL_SIZE = """
+import json, statistics, sys, time
+import numpy as np
+from jakstat_rules.model import build_model
+from jakstat_rules.network import generate_network
+from jakstat_rules.export.sbml import to_sbml
+from jakstat_rules.simulate import Simulator
+res, sims = {}, {}
+for label, opts in json.loads(sys.argv[1]):
+    t0 = time.perf_counter()
+    model = build_model(**opts)
+    generate_network(model)
+    t1 = time.perf_counter()
+    sims[label] = Simulator(sbml=to_sbml(model))
+    res[label] = {"rules": len(model.rules), "species": len(model.species),
+                  "reactions": len(model.reactions), "network": t1 - t0,
+                  "setup": time.perf_counter() - t0}
+T = np.linspace(0, 240, 49)
+runs = {label: [[] for _ in json.loads(sys.argv[2])] for label in sims}
+for _ in range(int(sys.argv[3])):  # interleaved, so that both see the same load
+    for k, inputs in enumerate(json.loads(sys.argv[2])):
+        for label, sim in sims.items():
+            t = time.perf_counter(); sim.run(inputs, T); runs[label][k].append(time.perf_counter() - t)
+for label in sims:
+    res[label]["per_condition"] = statistics.mean(statistics.median(r) for r in runs[label])
+print(json.dumps(res))
 """
 
 API_FIRST_CALL = """
@@ -116,7 +155,34 @@ def latency(source: Path | None, repeats: int, work: Path) -> dict[str, float]:
     return res
 
 
-def print_latency(now: dict, before: dict | None) -> None:
+def model_sizes(repeats: int, work: Path) -> None:
+    """Interferon-only vs default network, this checkout's code, cold caches."""
+    import json
+
+    from jakstat_rules.conditions import CONDITIONS
+
+    conds = json.dumps([dict(CONDITIONS[c].inputs) for c in TIMED])
+    models = [("interferon-only (il6=False)", {"il6": False}), ("default (IL-6 arm)", {})]
+    env = {**os.environ, "JAKSTAT_CACHE": str(work / "cache"), "MPLBACKEND": "Agg"}
+    _, text = _run([sys.executable, "-c", MODEL_SIZE, json.dumps(models), conds, str(repeats)],
+                   env)
+    res = json.loads(text.strip().splitlines()[-1])
+    print(f"{'model':28s} {'rules':>6s} {'species':>8s} {'reactions':>10s} "
+          f"{'network s':>10s} {'set-up s':>9s} {'s/condition':>12s}")
+    for label, r in res.items():
+        print(f"{label:28s} {r['rules']:6d} {r['species']:8d} {r['reactions']:10d} "
+              f"{r['network']:10.1f} {r['setup']:9.1f} {r['per_condition']:12.4f}")
+    old, new = res.values()
+    print(f"{'default / interferon-only':28s} {new['rules'] / old['rules']:6.2f} "
+          f"{new['species'] / old['species']:8.2f} {new['reactions'] / old['reactions']:10.2f} "
+          f"{new['network'] / old['network']:10.2f} {new['setup'] / old['setup']:9.2f} "
+          f"{new['per_condition'] / old['per_condition']:12.2f}")
+    print("(one process, empty cache; network = build_model + BioNetGen; set-up = network + "
+          "SBML export + JIT compilation;\n s/condition: default tolerances, the two models run "
+          f"in turn, median of {repeats} runs, mean over {', '.join(TIMED)})")
+
+
+def print_latency(now: dict, before: dict | None, rev: str = BEFORE) -> None:
     rows = [("jakstat --help", "help"), ("jakstat simulate, cold cache", "cold"),
             ("jakstat simulate, warm", "warm"), ("jakstat simulate --no-plot, warm", "warm_no_plot"),
             ("Python API first call (warm cache)", "api_first_call"),
@@ -124,7 +190,7 @@ def print_latency(now: dict, before: dict | None) -> None:
             ("time per condition, rtol = atol = 1e-8", "per_condition_1e-8")]
     head = f"{'measure (seconds)':42s} {'this checkout':>14s}"
     if before:
-        head += f" {'before ' + BEFORE:>15s} {'before/now':>11s}"
+        head += f" {'at ' + rev:>15s} {'then/now':>11s}"
     print(head)
     for label, key in rows:
         line = f"{label:42s} {now[key]:14.3f}"
@@ -133,7 +199,7 @@ def print_latency(now: dict, before: dict | None) -> None:
         elif before:
             line += f" {'(new)':>15s}"
         print(line)
-    if before:
+    if before and rev == BEFORE:
         print(f"(default tolerances: now 1e-10 everywhere; before {BEFORE}: 1e-8 in the simulator)")
 
 
@@ -191,7 +257,12 @@ def engines(repeats: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--no-before", action="store_true", help=f"skip the run of commit {BEFORE}")
+    ap.add_argument("--before", default=BEFORE, metavar="REV",
+                    help=f"the revision timed against this checkout (default {BEFORE}, the "
+                         f"commit before the simulation core; {BEFORE_IL6}: before the IL-6 arm)")
+    ap.add_argument("--no-before", action="store_true", help="skip the run of the revision")
+    ap.add_argument("--no-sizes", action="store_true",
+                    help="skip the interferon-only vs default network comparison")
     ap.add_argument("--no-engines", action="store_true", help="skip the engine comparison")
     args = ap.parse_args()
 
@@ -203,14 +274,17 @@ def main() -> None:
         before = None
         if not args.no_before:
             tree = tmp / "before"
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), BEFORE],
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), args.before],
                            check=True, capture_output=True)
             try:
                 before = latency(tree, args.repeats, tmp / "before_work")
             finally:
                 subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
                                capture_output=True)
-        print_latency(now, before)
+        print_latency(now, before, args.before)
+        if not args.no_sizes:
+            print("\n== model size: interferon-only vs default network (this checkout's code)")
+            model_sizes(args.repeats, tmp / "sizes")
         if not args.no_engines:
             print("\n== time per condition by engine (0-240 min, 49 outputs)")
             engines(args.repeats)
