@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -45,6 +47,7 @@ def test_sbml_doc_mentions_the_contracts():
         assert word in text, word
 
 
+@pytest.mark.heavy  # tellurium compiles the 383-species model three times: 2.5 min cold
 def test_sbml_doc_tellurium_dose_lines_give_the_response(monkeypatch):
     """The documented tellurium lines (reset() after the input, or the init() form)
     apply the dose: the readout at 240 min is the engine's; the input alone is not."""
