@@ -306,7 +306,7 @@ class ObservableSensitivities:
         return h, sigma, dh, dsigma
 
 
-def _v2_unit_conditions(cp) -> tuple["pd.DataFrame", list[tuple[str, str]]]:
+def _v2_unit_conditions(cp) -> tuple:
     """A PEtab v1 condition table standing for the units of a PEtab v2 problem's plan.
 
     AMICI's PEtab v1 reading replays a (pre-equilibration, simulation) pair of

@@ -537,6 +537,7 @@ def _report_and_archive(staging: Path, root: Path, train, fit, checks, files,
     from .archive import write_archive
     from .report import build_time, doi_of, metadata_rdf, model_report_html
 
+    study = train.study or {}
     data = data_sentence(train)
     files["report/model_report.html"] = ("the model report: species, reactions, parameters, "
                                          "sources, checks")
