@@ -160,21 +160,23 @@ def _few(ids, n: int = 6) -> str:
     return ", ".join(ids[:n]) + (f", ... ({len(ids)} in all)" if len(ids) > n else "")
 
 
-def _band_vectors(cp, fs, fixed: dict, params: dict, sets: list[dict]) -> list[np.ndarray]:
-    """Per accepted parameter set: its values of the fitted parameters, the re-estimated
-    ones at ``params`` except scales the analytic inner problem solves anew."""
-    vectors = []
+def _band_vectors(cp, fs, fixed: dict, params: dict, free_ids: list[str], sets: list[dict]
+                  ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per accepted parameter set: the vector of its values of the fitted parameters, the
+    re-estimated ones (``free_ids``) at ``params`` except scales the analytic inner problem
+    solves anew; with the observables it predicts (one simulation per set)."""
+    out = []
     for s in sets:
         held = {pid: float(s.get(pid, v)) for pid, v in fixed.items()}
-        ob = Objective(cp, fixed=held, analytic=fs.analytic_scaling, gradient="fd")
-        held.update({pid: params[pid] for pid in ob.free_ids})
+        held.update({pid: params[pid] for pid in free_ids})
         ob = Objective(cp, fixed=held, analytic=fs.analytic_scaling, gradient="fd")
         try:
             full = ob.full_parameters(np.zeros(0))
         except SimulationError:
             continue  # a set the validation conditions cannot simulate bounds nothing
-        vectors.append(np.array([full[i] for i in cp.estimated_ids], float))
-    return vectors
+        q = np.array([full[i] for i in cp.estimated_ids], float)
+        out.append((q, cp.observables(q)[0]))  # the simulation just made, from the cache
+    return out
 
 
 def _predict(cp, payload, fs, fixed, fit_dir, problem_yaml, out: Path, plots: bool,
@@ -217,8 +219,9 @@ def _predict(cp, payload, fs, fixed, fit_dir, problem_yaml, out: Path, plots: bo
 
         status("prediction band: predicting with %d parameter sets the profiles accept ...",
                len(sets))
-        vectors = _band_vectors(cp, fs, fixed, params, sets)
-        values = np.vstack([h] + [cp.observables(q)[0] for q in vectors])
+        predicted = _band_vectors(cp, fs, fixed, params, ob.free_ids, sets)
+        vectors = [q for q, _ in predicted]
+        values = np.vstack([h] + [hq for _, hq in predicted])
         predictions["lower"], predictions["upper"] = values.min(axis=0), values.max(axis=0)
         members = simulate_ensemble(cp, vectors) if plots else []
         result["band"] = {"method": BAND_METHOD, "parameter_sets": len(vectors)}
