@@ -64,3 +64,24 @@ def is_status_line(line: str) -> bool:
 def message_lines(err: str) -> list[str]:
     """The non-empty lines of stderr that are not status lines."""
     return [line for line in err.splitlines() if line.strip() and not is_status_line(line)]
+
+
+def write_one_condition_problem(folder: Path, antimony: str, measurements: dict,
+                                observables: dict, parameters: dict) -> Path:
+    """A PEtab v1 problem of one condition ``c0`` from an Antimony model and the columns
+    of its tables (``simulationConditionId`` filled in); returns the YAML file."""
+    import pandas as pd
+    import tellurium as te
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "model.xml").write_text(te.antimonyToSBML(antimony))
+    tables = {"measurements": {"simulationConditionId": "c0", **measurements},
+              "conditions": {"conditionId": ["c0"]}, "observables": observables,
+              "parameters": parameters}
+    for name, columns in tables.items():
+        pd.DataFrame(columns).to_csv(folder / f"{name}.tsv", sep="\t", index=False)
+    (folder / "problem.yaml").write_text(
+        "format_version: 1\nparameter_file: parameters.tsv\nproblems:\n"
+        "- sbml_files: [model.xml]\n  condition_files: [conditions.tsv]\n"
+        "  measurement_files: [measurements.tsv]\n  observable_files: [observables.tsv]\n")
+    return folder / "problem.yaml"

@@ -20,6 +20,8 @@ from scipy.stats import chi2
 
 from jakstat_rules.cli import main
 
+from conftest import write_one_condition_problem
+
 SD = 0.1
 TIMES = np.arange(0.0, 11.0)
 TRUE = {"a": 1.0, "b": 0.5}
@@ -37,27 +39,13 @@ end
 
 def _write_problem(problem, times, seed):
     """The straight-line problem with data at ``times`` (noise of SD ``SD``)."""
-    import tellurium as te
-
-    problem.mkdir()
-    (problem / "model.xml").write_text(te.antimonyToSBML(LINE))
     rng = np.random.default_rng(seed)
     y = TRUE["a"] + TRUE["b"] * times + rng.normal(0.0, SD, len(times))
-    pd.DataFrame({"observableId": "obs_A", "simulationConditionId": "c0", "time": times,
-                  "measurement": y}).to_csv(problem / "measurements.tsv", sep="\t", index=False)
-    pd.DataFrame({"conditionId": ["c0"]}).to_csv(problem / "conditions.tsv", sep="\t",
-                                                 index=False)
-    pd.DataFrame({"observableId": ["obs_A"], "observableFormula": ["A"],
-                  "noiseFormula": [str(SD)]}).to_csv(problem / "observables.tsv", sep="\t",
-                                                     index=False)
-    pd.DataFrame({"parameterId": ["a", "b"], "parameterScale": "lin", "lowerBound": 0.01,
-                  "upperBound": 10.0, "nominalValue": [1.0, 0.5], "estimate": 1}
-                 ).to_csv(problem / "parameters.tsv", sep="\t", index=False)
-    (problem / "problem.yaml").write_text(
-        "format_version: 1\nparameter_file: parameters.tsv\nproblems:\n"
-        "- sbml_files: [model.xml]\n  condition_files: [conditions.tsv]\n"
-        "  measurement_files: [measurements.tsv]\n  observable_files: [observables.tsv]\n")
-    return problem / "problem.yaml"
+    return write_one_condition_problem(
+        problem, LINE, {"observableId": "obs_A", "time": times, "measurement": y},
+        {"observableId": ["obs_A"], "observableFormula": ["A"], "noiseFormula": [str(SD)]},
+        {"parameterId": ["a", "b"], "parameterScale": "lin", "lowerBound": 0.01,
+         "upperBound": 10.0, "nominalValue": [1.0, 0.5], "estimate": 1})
 
 
 def _analytic_half_width(t):

@@ -173,13 +173,14 @@ def test_prior_gradients_match_difference_quotients():
 
 def test_cli_choices_are_the_calibrators():
     from jakstat_rules.calibrate.cli import (GRADIENT_CHOICES, OPTIMIZER_CHOICES,
-                                             PROFILE_MAX_STEPS)
+                                             PROFILE_MAX_STEPS, STRATEGY_CHOICES)
     from jakstat_rules.calibrate.profile import DEFAULT_MAX_STEPS
     from jakstat_rules.calibrate.defaults import AUTO
     from jakstat_rules.calibrate.objective import GRADIENTS
-    from jakstat_rules.calibrate.optimizers import OPTIMIZERS
+    from jakstat_rules.calibrate.optimizers import OPTIMIZERS, STRATEGIES
 
     assert OPTIMIZER_CHOICES == OPTIMIZERS and GRADIENT_CHOICES == (AUTO, *GRADIENTS)
+    assert STRATEGY_CHOICES == STRATEGIES
     assert PROFILE_MAX_STEPS == DEFAULT_MAX_STEPS
 
 

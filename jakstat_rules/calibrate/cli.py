@@ -27,6 +27,7 @@ from typing import Any
 #: imports nothing heavy).
 OPTIMIZER_CHOICES = ("trf", "fides", "lbfgsb")
 GRADIENT_CHOICES = ("auto", "exact", "fd")
+STRATEGY_CHOICES = ("multistart", "race")  # optimizers.STRATEGIES (tested)
 PROFILE_MAX_STEPS = 20  # profile.DEFAULT_MAX_STEPS (a test checks they agree)
 
 __all__ = ["register"]
@@ -122,7 +123,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from .multistart import calibrate
     from .optimizers import FitSettings
 
-    fit_options = {"optimizer": args.optimizer, "gradient": args.gradient}
+    fit_options = {"optimizer": args.optimizer, "gradient": args.gradient,
+                   "strategy": args.strategy, "race_budget": args.race_budget}
     if args.max_evaluations is not None:
         fit_options["max_nfev"] = args.max_evaluations
     for name in ("rtol", "atol", "tol"):
@@ -236,6 +238,14 @@ def register(subparsers: Any) -> None:
                         "cheaper), fd (finite differences on the simulation core) or exact "
                         "(forward sensitivities with AMICI, compiled once per model and "
                         "cached; `jakstat setup-gradients` installs AMICI)")
+    p.add_argument("--strategy", choices=STRATEGY_CHOICES, default="multistart",
+                   help="multistart: every start optimised to convergence; race: every start "
+                        "gets a short budget, the best third of the unfinished continues with "
+                        "3x the budget, the last few run to convergence (more starting "
+                        "points for the same evaluations, docs/calibration.md)")
+    p.add_argument("--race-budget", type=_positive_int, default=None, metavar="N",
+                   help="with --strategy race: evaluations per start in the first round "
+                        "(default: the number of free parameters, at least 10)")
     _add_parallel(p)
     p.set_defaults(func=_cmd_calibrate)
 

@@ -197,6 +197,7 @@ def run_start(payload: ProblemPayload, settings: FitSettings, start: int,
             fit = local_fit(ob, x0, settings)
             rec.x = [float(v) for v in fit.x]
             rec.n_fev, rec.message, rec.exitflag = fit.n_fev, fit.message, fit.exitflag
+            rec.budget_exhausted = bool(fit.budget_exhausted)
             rec.fval = ob.fval(fit.x)
             if math.isfinite(rec.fval):
                 rec.parameters = ob.full_parameters(fit.x)
@@ -298,6 +299,11 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
         invocations.append(this)
         todo = [i for i in range(settings.n_starts) if i not in records]
         if max_new_starts is not None:
+            if settings.strategy == "race":
+                raise JakstatInputError(
+                    f"--max-new-starts {max_new_starts}: expected it with --strategy "
+                    f"multistart only (a race runs in rounds; stop it and run the same "
+                    f"command again to resume)")
             todo = todo[: int(max_new_starts)]
         if scheduler is None:
             workers, why = choose_workers(workers, len(todo), start_seconds(choice))
@@ -329,13 +335,19 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
                     "converged": sum(f <= best + CONVERGENCE_TOL for f in fvals),
                     "failed": sum(not r.ok for r in records.values())}
 
-        bar = Progress("starts", settings.n_starts, unit="start", postfix=postfix,
-                       done=sum(i in records for i in range(settings.n_starts)))
-        tasks = [(settings, i, design[i]) for i in todo]
-        try:
-            run_tasks(run_start, payload, tasks, on_result, workers=workers,
+        def run(tasks: list[tuple], bar: Progress, receive: Any) -> None:
+            run_tasks(run_start, payload, tasks, receive, workers=workers,
                       scheduler=scheduler, processes=processes,
                       progress=bar if progress else None, key=lambda task: task[1])
+
+        try:
+            if settings.strategy == "race":
+                extra["race"] = _race(settings, design, len(ob.lb), records, run, on_result,
+                                      postfix, start_dir)
+            else:
+                bar = Progress("starts", settings.n_starts, unit="start", postfix=postfix,
+                               done=sum(i in records for i in range(settings.n_starts)))
+                run([(settings, i, design[i]) for i in todo], bar, on_result)
         except BaseException:
             with contextlib.suppress(Exception):  # keep this invocation's wall time
                 write_outputs(final=False)
@@ -354,6 +366,30 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
 
             export_fit(problem_yaml, summary["best_parameters"], out)
     return summary
+
+
+def _race(settings: FitSettings, design: np.ndarray, n_free: int,
+          records: dict[int, StartResult], run: Any, on_result: Any, postfix: Any,
+          start_dir: Path) -> dict[str, Any]:
+    """Run the rounds of ``--strategy race`` (:mod:`.racing`) still to run; returns what
+    the summary records of them."""
+    from . import racing
+
+    status(racing.describe(settings, n_free))
+    while (rnd := racing.next_round(records, settings, n_free)) is not None:
+        for rec in racing.mark_abandoned(records, rnd):
+            write_record(start_dir / f"start_{rec.start:04d}.json", rec.to_dict())
+        status("race round %d: %d start%s, %s", rnd.index, len(rnd.starts),
+               "" if len(rnd.starts) == 1 else "s",
+               "to convergence" if rnd.final else f"{rnd.budget} evaluations each")
+        bar = Progress(f"round {rnd.index}", len(rnd.starts), unit="start", postfix=postfix,
+                       done=len(rnd.starts) - len(rnd.todo))
+
+        def receive(rec: StartResult, rnd: racing.Round = rnd) -> None:
+            on_result(racing.merge_round(records.get(rec.start), rec, rnd))
+
+        run(racing.round_tasks(rnd, records, settings, design), bar, receive)
+    return racing.summary(records, settings, n_free)
 
 
 def _recheck_best(payload: ProblemPayload, settings: FitSettings, ob: Objective,

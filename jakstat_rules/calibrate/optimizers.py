@@ -27,11 +27,13 @@ from jakstat_rules.errors import JakstatInputError
 from .defaults import AUTO, FD_TOL
 from .objective import GRADIENTS, Objective
 
-__all__ = ["OPTIMIZERS", "FitSettings", "settings_of_fit", "LocalFit", "local_fit",
+__all__ = ["OPTIMIZERS", "STRATEGIES", "FitSettings", "settings_of_fit", "LocalFit", "local_fit",
            "trf_fit", "lbfgsb_fit", "fides_fit", "residual_jacobian"]
 
 #: Local optimisers (``--optimizer``); see :func:`local_fit`.
 OPTIMIZERS = ("trf", "fides", "lbfgsb")
+#: Global strategies (``--strategy``): independent starts, or racing (:mod:`.racing`).
+STRATEGIES = ("multistart", "race")
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,14 @@ class FitSettings:
         non-finite objective) is moved to a new point drawn uniformly in the
         bounds, at most this many times (0: never; the start is then
         recorded as failed).
+    strategy
+        ``multistart`` (every start optimised to convergence) or ``race``
+        (every start gets a short budget, the best third of the unfinished
+        ones is continued with three times the budget, and so on; the last
+        few run to convergence: :mod:`.racing`).
+    race_budget
+        Evaluations of the first round of ``race``; None: the number of free
+        parameters, at least 10.
     """
 
     n_starts: int = 50
@@ -90,6 +100,8 @@ class FitSettings:
     optimizer: str = "trf"
     gradient: str = AUTO
     max_redraws: int = 20
+    strategy: str = "multistart"
+    race_budget: int | None = None
 
     def check(self) -> None:
         """Raise :class:`JakstatInputError` for impossible values."""
@@ -116,6 +128,12 @@ class FitSettings:
 
             if not available():
                 raise JakstatInputError(MISSING_MESSAGE)
+        if self.strategy not in STRATEGIES:
+            raise JakstatInputError(f"--strategy {self.strategy!r}: expected one of "
+                                    f"{list(STRATEGIES)}")
+        if self.race_budget is not None and int(self.race_budget) < 1:
+            raise JakstatInputError(f"--race-budget {self.race_budget!r}: expected a "
+                                    f"positive integer")
         if int(self.max_redraws) < 0:
             raise JakstatInputError(f"max_redraws {self.max_redraws!r}: expected an "
                                     f"integer >= 0")
@@ -147,12 +165,16 @@ class LocalFit:
         The optimiser's message.
     exitflag
         The optimiser's status code (scipy's ``status``, as pyPESTO records it).
+    budget_exhausted
+        The optimiser stopped because it used its evaluation (or iteration)
+        budget ``max_nfev``, not because a stopping rule was met.
     """
 
     x: np.ndarray
     n_fev: int
     message: str
     exitflag: int = 0
+    budget_exhausted: bool = False
 
 
 def trf_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
@@ -162,7 +184,9 @@ def trf_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
                         bounds=(ob.lb, ob.ub), method="trf", x_scale="jac",
                         ftol=settings.tol, xtol=settings.tol, gtol=settings.tol,
                         max_nfev=settings.max_nfev, diff_step=settings.diff_step)
-    return LocalFit(res.x, int(res.nfev), str(res.message), int(res.status))
+    # status 0: "the maximum number of function evaluations is exceeded"
+    return LocalFit(res.x, int(res.nfev), str(res.message), int(res.status),
+                    budget_exhausted=int(res.status) == 0)
 
 
 def lbfgsb_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
@@ -175,7 +199,9 @@ def lbfgsb_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit
     else:
         res = minimize(ob.fval, x0, method="L-BFGS-B", bounds=bounds,
                        options={**options, "eps": settings.diff_step})
-    return LocalFit(res.x, int(res.nfev), str(res.message), int(res.status))
+    # status 1: the limit on evaluations or iterations was reached
+    return LocalFit(res.x, int(res.nfev), str(res.message), int(res.status),
+                    budget_exhausted=int(res.status) == 1)
 
 
 def fides_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
@@ -212,7 +238,8 @@ def fides_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
         return LocalFit(np.asarray(x0, float), 1, f"fides: {exc}", -1)
     x = opt.x_min if opt.x_min is not None else np.asarray(x0, float)
     return LocalFit(np.asarray(x, float), int(opt.iteration), str(opt.exitflag),
-                    int(getattr(opt.exitflag, "value", 0)))
+                    int(getattr(opt.exitflag, "value", 0)),
+                    budget_exhausted=opt.exitflag == fides.ExitFlag.MAXITER)
 
 
 def local_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:

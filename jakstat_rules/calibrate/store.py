@@ -91,6 +91,13 @@ class StartResult:
     run
         The run identity (:func:`run_identity`) the start belongs to; None
         in records written before records carried it.
+    budget_exhausted
+        The last local optimisation stopped at its evaluation budget.
+    race
+        With ``--strategy race``: ``{"rounds": [...]}``, one entry per round
+        the start ran in (round, budget, NLL, evaluations, state ``running``,
+        ``done``, ``failed``), and ``abandoned`` once a later round left it
+        out (:mod:`.racing`); None otherwise.
     """
 
     start: int
@@ -107,6 +114,8 @@ class StartResult:
     fval0: float = math.inf
     rejected: list[dict[str, Any]] = field(default_factory=list)
     run: dict[str, Any] | None = None
+    budget_exhausted: bool = False
+    race: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -168,6 +177,17 @@ def _normalised(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
+#: Settings added to the identity after runs were stored: a run without them had the default.
+_ADDED_SETTINGS = ("strategy", "race_budget")
+
+
+def _identity_value(stored: dict[str, Any], key: str) -> Any:
+    """``stored[key]``, or the setting's default for a key added since the run was stored."""
+    if key not in stored and key in _ADDED_SETTINGS:
+        return FitSettings.__dataclass_fields__[key].default
+    return stored.get(key)
+
+
 #: How a stored run differs from this one, and what resumes it, by identity key.
 _DIFFERENCES = {
     "problem_hash": ("results of another problem (hash {theirs}; this problem has {ours})",
@@ -179,6 +199,8 @@ _DIFFERENCES = {
              "--seed {theirs} to resume it"),
     "max_nfev": ("a run with at most {theirs} evaluations per start; this run has {ours}",
                  "--max-evaluations {theirs} to resume it"),
+    "strategy": ("a run of --strategy {theirs}; this run has --strategy {ours}",
+                 "--strategy {theirs} to resume it"),
 }
 
 
@@ -207,7 +229,7 @@ def check_resume(out: Path, identity: dict[str, Any]) -> bool:
     for key, value in identity.items():
         if earlier and key not in stored:
             continue
-        if _normalised(stored.get(key)) != _normalised(value):
+        if _normalised(_identity_value(stored, key)) != _normalised(value):
             raise _other_run(f"output folder {str(out)!r}", key, stored.get(key), value)
     return earlier
 
@@ -263,7 +285,7 @@ def load_records(folder: Path, identity: dict[str, Any],
         where = f"start record {str(f)!r}"
         if rec.run is not None:
             for key, value in identity.items():
-                if _normalised(rec.run.get(key)) != _normalised(value):
+                if _normalised(_identity_value(rec.run, key)) != _normalised(value):
                     raise _other_run(where, key, rec.run.get(key), value)
         point = np.asarray(rec.design_x0, float)
         if not (0 <= rec.start < len(design) and point.shape == design[rec.start].shape
