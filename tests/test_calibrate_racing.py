@@ -149,6 +149,27 @@ def test_race_records_its_rounds(runs):
         assert r["n_fev"] == sum(e["n_fev"] for e in r["race"]["rounds"])
 
 
+def test_race_result_table_and_waterfall_name_the_abandoned_starts(runs):
+    import pandas as pd
+
+    from jakstat_rules.calibrate.report import waterfall_figure
+    from jakstat_rules.calibrate.results import read_optimize_result
+
+    _, records, folder = runs["race", 20, 0]
+    rows = {int(r["id"]): r for r in read_optimize_result(folder)}
+    assert {i for i, r in rows.items() if r["abandoned"]} == \
+        {r["start"] for r in records if r["race"].get("abandoned")}
+    table = pd.read_csv(folder / "optimize_result.tsv", sep="\t")
+    labels = [t.get_text() for t in waterfall_figure(table).axes[0].get_legend().get_texts()]
+    assert "abandoned by the race (not run to convergence)" in labels
+    # a multistart has none
+    _, _, plain = runs["multistart", 8, 0]
+    table = pd.read_csv(plain / "optimize_result.tsv", sep="\t")
+    assert not table["abandoned"].any()
+    labels = [t.get_text() for t in waterfall_figure(table).axes[0].get_legend().get_texts()]
+    assert not any("abandoned" in label for label in labels)
+
+
 def test_race_resumes_in_its_round_and_runs_on_dask(problem, runs, tmp_path):
     summary, records, folder = runs["race", 20, 1]
     finished = {r["start"]: r for r in records}

@@ -78,10 +78,16 @@ def waterfall_figure(table: pd.DataFrame, tol: float = 0.1) -> Figure:
         delta = f - f[0]
         conv = delta <= tol
         rank = np.arange(1, len(f) + 1)
+        stopped = (ok["abandoned"].astype(str) == "True").to_numpy() if "abandoned" in ok \
+            else np.zeros(len(f), bool)
         ax.plot(rank[conv], delta[conv], "o", color=CONVERGED,
                 label=f"within {tol:g} of the best")
-        if (~conv).any():
-            ax.plot(rank[~conv], delta[~conv], "o", color=OTHER, label="other starts")
+        if (~conv & ~stopped).any():
+            ax.plot(rank[~conv & ~stopped], delta[~conv & ~stopped], "o", color=OTHER,
+                    label="other starts")
+        if (~conv & stopped).any():
+            ax.plot(rank[~conv & stopped], delta[~conv & stopped], "o", mfc="none",
+                    color=OTHER, label="abandoned by the race (not run to convergence)")
         ax.axhline(tol, color="0.4", ls=":", lw=1, label=f"convergence tolerance ({tol:g})")
         ax.set_yscale("symlog", linthresh=tol, linscale=0.5)
         ax.set_ylim(-0.1 * tol, max(10 * tol, 3 * float(delta.max())))

@@ -41,7 +41,7 @@ CONVERGENCE_TOL = 0.1
 #: Columns of ``optimize_result.tsv``: pyPESTO's ``OptimizerResult`` fields, then ours.
 OPTIMIZE_RESULT_COLUMNS = ["id", "fval", "x", "x0", "fval0", "n_fval", "time", "message",
                            "exitflag", "optimizer", "status", "reason", "n_redraws",
-                           "converged"]
+                           "converged", "abandoned"]
 
 
 def simulation_table(cp: CompiledProblem, p: np.ndarray) -> pd.DataFrame:
@@ -72,7 +72,8 @@ def _vector(values: Any) -> str:
 def _optimize_result(records: dict[int, StartResult], cp: CompiledProblem, ob: Objective,
                      optimizer: str, best_fval: float) -> pd.DataFrame:
     """``optimize_result.tsv``: one row per start with pyPESTO's field names, then ours
-    (``converged``: finished within :data:`CONVERGENCE_TOL` of ``best_fval``).
+    (``converged``: finished within :data:`CONVERGENCE_TOL` of ``best_fval``;
+    ``abandoned``: left out by a later round of ``--strategy race``).
 
     ``x`` and ``x0`` run over all estimated parameters (``summary.json``
     ``x_names``) on their PEtab scale; ``x0`` is NaN (null) for parameters
@@ -92,7 +93,8 @@ def _optimize_result(records: dict[int, StartResult], cp: CompiledProblem, ob: O
                      "exitflag": -1 if r.exitflag is None else r.exitflag,
                      "optimizer": optimizer, "status": r.status, "reason": r.reason,
                      "n_redraws": r.n_redraws,
-                     "converged": r.ok and r.fval <= best_fval + CONVERGENCE_TOL})
+                     "converged": r.ok and r.fval <= best_fval + CONVERGENCE_TOL,
+                     "abandoned": bool((r.race or {}).get("abandoned"))})
     return pd.DataFrame(rows, columns=OPTIMIZE_RESULT_COLUMNS)
 
 
@@ -212,6 +214,7 @@ def read_optimize_result(fit_dir: str | os.PathLike) -> list[dict[str, Any]]:
             for key in ("n_fval", "exitflag", "n_redraws"):
                 rec[key] = int(row[key]) if row[key] else None
             rec["converged"] = row.get("converged") == "True"
+            rec["abandoned"] = row.get("abandoned") == "True"
             out.append(rec)
     except (KeyError, TypeError, ValueError, pd.errors.ParserError) as exc:
         raise JakstatInputError(f"optimize result {str(path)!r} is damaged ({exc}): expected "
