@@ -21,11 +21,16 @@ One run measures, side by side on the same machine:
 3. **Engines**: time per condition with libroadrunner through the engine,
    PySB ``ScipyOdeSimulator`` on the BioNetGen network, and COPASI (basico) on
    the exported SBML, as ratios to libroadrunner.
+4. **Tolerances of the model simulator**: every standard condition (0-240 min,
+   49 outputs) at rtol/atol pairs from 1e-10 to 1e-7 against a reference at
+   rtol = atol = 1e-12: the largest difference of any readout relative to its range over all
+   conditions, and the time per condition (the simulators run in turn, so that
+   all see the same load) as a ratio to 1e-10.
 
 Usage::
 
     .venv/bin/python benchmarks/bench_simulation.py [--repeats 3] [--before REV] [--no-before]
-        [--no-sizes] [--no-engines]
+        [--no-sizes] [--no-engines] [--no-tolerances]
 """
 from __future__ import annotations
 
@@ -254,6 +259,59 @@ def engines(repeats: int) -> None:
         print(f"{name:30s} {setup:9.2f} {per:12.4f} {per / rr_time:19.1f}x")
 
 
+TOLERANCES = """
+import json, statistics, sys, time
+import numpy as np
+from jakstat_rules.conditions import CONDITIONS
+from jakstat_rules.simulate import MODEL_ATOL, MODEL_RTOL, Simulator
+T = np.linspace(0, 240, 49)
+conds = {k: dict(c.inputs) for k, c in CONDITIONS.items()}
+ref = Simulator(rtol=1e-12, atol=1e-12)
+refs = {k: ref.run(v, T) for k, v in conds.items()}
+readouts = [c for c in next(iter(refs.values())).columns if c != "time"]
+span = {r: max(float(refs[k][r].max()) for k in conds) - min(float(refs[k][r].min()) for k in conds)
+        for r in readouts}
+tols = [(1e-10, 1e-10), (1e-9, 1e-9), (1e-8, 1e-8), (1e-8, 1e-6), (1e-8, 1e-4), (1e-7, 1e-7),
+        (1e-7, 1e-5)]
+sims = [Simulator(rtol=r, atol=a) for r, a in tols]
+error = [(0.0, None)] * len(tols)
+times = [[] for _ in tols]
+for rep in range(int(sys.argv[1])):
+    for k, v in conds.items():
+        for i, sim in enumerate(sims):
+            t0 = time.perf_counter(); out = sim.run(v, T); times[i].append(time.perf_counter() - t0)
+            for r in readouts:
+                if span[r] > 0:
+                    e = float(np.max(np.abs(out[r].to_numpy() - refs[k][r].to_numpy()))) / span[r]
+                    if e > error[i][0]:
+                        error[i] = (e, f"{r}, {k}")
+print(json.dumps({"default": [MODEL_RTOL, MODEL_ATOL], "n_conditions": len(conds), "rows": [
+    {"rtol": t[0], "atol": t[1], "error": error[i][0], "where": error[i][1],
+     "per_condition": statistics.median(times[i])} for i, t in enumerate(tols)]}))
+"""
+
+
+def tolerances(repeats: int) -> None:
+    """Accuracy and time per condition of the model simulator by tolerance (section 4)."""
+    import json
+
+    _, text = _run([sys.executable, "-c", TOLERANCES, str(repeats)],
+                   {**os.environ, "MPLBACKEND": "Agg"})
+    res = json.loads(text.strip().splitlines()[-1])
+    base = res["rows"][0]["per_condition"]
+    print(f"{'rtol':>6s} {'atol':>6s} {'worst error / range':>20s} {'s/condition':>12s} "
+          f"{'vs 1e-10':>9s}  worst at")
+    for row in res["rows"]:
+        mark = "  (default)" if [row["rtol"], row["atol"]] == res["default"] else ""
+        print(f"{row['rtol']:6g} {row['atol']:6g} {row['error']:20.2e} "
+              f"{row['per_condition']:12.4f} {row['per_condition'] / base:8.2f}x  "
+              f"{row['where']}{mark}")
+    print(f"({res['n_conditions']} standard conditions, reference rtol = atol = 1e-12, atol in "
+          f"molecules; "
+          f"error: largest |difference| of a readout over its range across all conditions; "
+          f"s/condition: median, the simulators run in turn)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
@@ -264,6 +322,8 @@ def main() -> None:
     ap.add_argument("--no-sizes", action="store_true",
                     help="skip the interferon-only vs default network comparison")
     ap.add_argument("--no-engines", action="store_true", help="skip the engine comparison")
+    ap.add_argument("--no-tolerances", action="store_true",
+                    help="skip the tolerance scan of the model simulator")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="jakstat_bench_") as tmp:
@@ -288,6 +348,9 @@ def main() -> None:
         if not args.no_engines:
             print("\n== time per condition by engine (0-240 min, 49 outputs)")
             engines(args.repeats)
+        if not args.no_tolerances:
+            print("\n== tolerances of the model simulator (jakstat_rules.simulate.Simulator)")
+            tolerances(args.repeats)
 
 
 if __name__ == "__main__":
