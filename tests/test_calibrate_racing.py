@@ -196,9 +196,100 @@ def test_race_resumes_in_its_round_and_runs_on_dask(problem, runs, tmp_path):
         [(r["start"], len(r["race"]["rounds"])) for r in records]
 
 
-def test_cli_refuses_a_race_with_max_new_starts(problem, tmp_path, capsys):
+def test_cli_refuses_a_race_with_max_new_starts_before_writing(problem, tmp_path, capsys):
     assert main(["calibrate", str(problem), "--strategy", "race", "--max-new-starts", "2",
                  "--out", str(tmp_path / "fit"), "--no-progress", "--workers", "1"]) == 2
     err = capsys.readouterr().err
     assert "--max-new-starts 2" in err and "--strategy multistart" in err
-    assert not (tmp_path / "fit" / "summary.json").exists()
+    assert not (tmp_path / "fit").exists() or not any((tmp_path / "fit").iterdir())
+    assert main(["calibrate", str(problem), "--race-budget", "5", "--out",
+                 str(tmp_path / "fit2"), "--no-progress", "--workers", "1"]) == 2
+    assert "--race-budget 5: expected it with --strategy race" in capsys.readouterr().err
+    assert not (tmp_path / "fit2").exists() or not any((tmp_path / "fit2").iterdir())
+
+
+def test_a_race_stopped_in_round_1_is_incomplete_and_resumes_from_its_points(
+        problem, runs, tmp_path, monkeypatch):
+    """A race killed during round 1 (two continuations done): its summary says incomplete,
+    profile/validate refuse it, and the same command finishes it, the stopped starts going
+    on from the points their records hold, to the same rounds and optimum as a race that
+    was never stopped."""
+    from jakstat_rules.calibrate import multistart
+    from jakstat_rules.calibrate.store import load_fit
+    from jakstat_rules.errors import JakstatInputError
+
+    summary, records, _ = runs["race", 20, 1]
+    real = multistart.run_start
+    continued = []
+
+    def stopping(payload, settings, start, x0, *args, **kwargs):
+        if settings.max_redraws == 0:  # a continuation (round >= 1)
+            if len(continued) == 2:
+                raise KeyboardInterrupt
+            continued.append(start)
+        return real(payload, settings, start, x0, *args, **kwargs)
+
+    out = tmp_path / "stopped"
+    monkeypatch.setattr(multistart, "run_start", stopping)
+    with pytest.raises(KeyboardInterrupt):
+        _run(problem, out, "race", 20, 1)
+    monkeypatch.setattr(multistart, "run_start", real)
+    stopped = json.loads((out / "summary.json").read_text())
+    assert stopped["complete"] is False
+    with pytest.raises(JakstatInputError):
+        load_fit(out, finished=True)
+    again, redone, _ = _run(problem, out, "race", 20, 1)
+    assert again["complete"] is True and load_fit(out, finished=True)
+    assert again["best_fval"] == pytest.approx(summary["best_fval"], abs=1e-8)
+    before = {r["start"]: r for r in records}
+    for r in redone:
+        assert [(e["round"], e["state"]) for e in r["race"]["rounds"]] == \
+            [(e["round"], e["state"]) for e in before[r["start"]]["race"]["rounds"]]
+        assert r["fval"] == pytest.approx(before[r["start"]]["fval"], abs=1e-6)
+
+
+def test_a_failed_continuation_makes_the_start_failed(problem, tmp_path, monkeypatch):
+    from jakstat_rules.calibrate import multistart
+
+    real = multistart.run_start
+    broken = []
+
+    def failing(payload, settings, start, x0, *args, **kwargs):
+        rec = real(payload, settings, start, x0, *args, **kwargs)
+        if settings.max_redraws == 0 and not broken:  # the first continuation
+            broken.append(start)
+            rec.status, rec.reason = "failed", "simulation failed: CVODE error (injected)"
+        return rec
+
+    monkeypatch.setattr(multistart, "run_start", failing)
+    summary, records, _ = _run(problem, tmp_path / "fit", "race", 20, 0)
+    rec = next(r for r in records if r["start"] == broken[0])
+    assert rec["status"] == "failed"
+    assert rec["reason"] == "round 1: simulation failed: CVODE error (injected)"
+    assert rec["race"]["rounds"][-1]["state"] == "failed"
+    assert summary["n_failed"] == 1 and summary["best_start"] != broken[0]
+
+
+def test_a_fit_folder_written_before_the_strategy_setting_resumes(problem, runs, tmp_path):
+    """run.json and start records without ``strategy``/``race_budget`` (written before they
+    existed) resume as the multistart they were, without running a start again."""
+    _, records, folder = runs["multistart", 4, 2]
+    out = tmp_path / "old"
+    shutil.copytree(folder, out)
+    run = json.loads((out / "run.json").read_text())
+    for key in ("strategy", "race_budget"):
+        run.pop(key)
+    (out / "run.json").write_text(json.dumps(run))
+    from jakstat_rules.io import read_record, write_record
+
+    for f in (out / "starts").glob("start_*.json"):
+        rec = read_record(f, what="start record")
+        for key in ("strategy", "race_budget"):
+            rec["run"].pop(key)
+        rec.pop("race")
+        rec.pop("budget_exhausted")
+        write_record(f, rec)
+    again, redone, _ = _run(problem, out, "multistart", 4, 2)
+    assert again["invocations"][-1]["new_starts"] == 0
+    assert [r["fval"] for r in redone] == [r["fval"] for r in records]
+    assert json.loads((out / "run.json").read_text())["strategy"] == "multistart"

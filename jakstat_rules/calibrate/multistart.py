@@ -48,7 +48,8 @@ from .parallel import (REPORT_INTERVAL, SOLVER_LOG, Progress, check_scheduler,
                        report_progress, run_tasks, solver_log)
 from ..petab_io import ProblemPayload, load_problem
 from .results import CONVERGENCE_TOL, write_fit_outputs
-from .store import (StartResult, adopt_earlier_run, check_resume, claim_and_lock,
+from .store import (StartResult, add_new_settings, adopt_earlier_run, check_resume,
+                    claim_and_lock,
                     earlier_invocations, load_records, remove_temporaries, run_identity,
                     verify_records)
 
@@ -272,6 +273,10 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
     if max_new_starts is not None and int(max_new_starts) < 0:
         raise JakstatInputError(f"max_new_starts {max_new_starts!r}: expected "
                                 f"an integer >= 0")
+    if max_new_starts is not None and settings.strategy == "race":
+        raise JakstatInputError(
+            f"--max-new-starts {max_new_starts}: expected it with --strategy multistart only "
+            f"(a race runs in rounds; stop it and run the same command again to resume)")
     problem = load_problem(problem_yaml)
     payload = ProblemPayload.from_problem(problem)
     if scheduler is not None:
@@ -286,7 +291,8 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
     design = starting_points(ob.lb, ob.ub, settings.n_starts, settings.seed)
     with contextlib.ExitStack() as stack:
         claim_and_lock(out, "fit", identity, stack, prepare=(
-            (lambda: adopt_earlier_run(out, identity, design)) if earlier else None))
+            (lambda: adopt_earlier_run(out, identity, design)) if earlier
+            else (lambda: add_new_settings(out, identity))))
         stack.enter_context(solver_log(out / SOLVER_LOG, f"jakstat calibrate {problem_yaml}"))
         start_dir = out / "starts"
         start_dir.mkdir(exist_ok=True)
@@ -299,17 +305,16 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
         invocations.append(this)
         todo = [i for i in range(settings.n_starts) if i not in records]
         if max_new_starts is not None:
-            if settings.strategy == "race":
-                raise JakstatInputError(
-                    f"--max-new-starts {max_new_starts}: expected it with --strategy "
-                    f"multistart only (a race runs in rounds; stop it and run the same "
-                    f"command again to resume)")
             todo = todo[: int(max_new_starts)]
+        racing = settings.strategy == "race"
+        # a race has tasks left while a round is to run, even with a record for every start
+        n_tasks = (settings.n_starts if _race_left(records, settings, len(ob.lb)) else 0) \
+            if racing else len(todo)
         if scheduler is None:
-            workers, why = choose_workers(workers, len(todo), start_seconds(choice))
+            workers, why = choose_workers(workers, n_tasks, start_seconds(choice))
         else:
             why = f"dask scheduler {scheduler}"
-        if todo:
+        if n_tasks:
             status(choice.line(workers, why))
 
         extra: dict[str, Any] = {"choice": {"notes": choice.notes,
@@ -324,8 +329,8 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
         def on_result(rec: StartResult) -> None:
             rec.run = identity
             write_record(start_dir / f"start_{rec.start:04d}.json", rec.to_dict())
+            this["new_starts"] += rec.start not in records
             records[rec.start] = rec
-            this["new_starts"] += 1
             write_outputs(final=False)
 
         def postfix() -> dict:
@@ -341,7 +346,7 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
                       progress=bar if progress else None, key=lambda task: task[1])
 
         try:
-            if settings.strategy == "race":
+            if racing:
                 extra["race"] = _race(settings, design, len(ob.lb), records, run, on_result,
                                       postfix, start_dir)
             else:
@@ -366,6 +371,13 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
 
             export_fit(problem_yaml, summary["best_parameters"], out)
     return summary
+
+
+def _race_left(records: dict[int, StartResult], settings: FitSettings, n_free: int) -> bool:
+    """Whether a round of ``--strategy race`` is still to run."""
+    from .racing import next_round
+
+    return next_round(records, settings, n_free) is not None
 
 
 def _race(settings: FitSettings, design: np.ndarray, n_free: int,

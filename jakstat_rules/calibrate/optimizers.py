@@ -134,6 +134,9 @@ class FitSettings:
         if self.race_budget is not None and int(self.race_budget) < 1:
             raise JakstatInputError(f"--race-budget {self.race_budget!r}: expected a "
                                     f"positive integer")
+        if self.race_budget is not None and self.strategy != "race":
+            raise JakstatInputError(f"--race-budget {self.race_budget}: expected it with "
+                                    f"--strategy race only")
         if int(self.max_redraws) < 0:
             raise JakstatInputError(f"max_redraws {self.max_redraws!r}: expected an "
                                     f"integer >= 0")

@@ -146,7 +146,8 @@ def merge_round(previous: StartResult | None, new: StartResult, rnd: Round) -> S
             rec.x, rec.fval, rec.parameters = new.x, new.fval, new.parameters
             rec.message, rec.exitflag = new.message, new.exitflag
         else:
-            rec.message = f"round {rnd.index}: {new.reason}"
+            # the point it reached before is no converged result: the start counts as failed
+            rec.status, rec.reason = "failed", f"round {rnd.index}: {new.reason}"
     state = ("failed" if not new.ok else
              "running" if new.budget_exhausted and not rnd.final else "done")
     rounds = list((previous.race or {}).get("rounds", [])) if previous is not None else []
@@ -177,7 +178,7 @@ def describe(settings: FitSettings, n_free: int) -> str:
     b0 = first_budget(settings, n_free)
     return (f"race: {settings.n_starts} starts of {b0} evaluations each; after each round the "
             f"best third of the unfinished starts continues with {ETA}x the evaluations, the "
-            f"last {ETA} or fewer to convergence (at most {settings.max_nfev})")
+            f"last {ETA} or fewer run on to convergence (at most {settings.max_nfev} more)")
 
 
 def summary(records: dict[int, StartResult], settings: FitSettings, n_free: int) -> dict[str, Any]:

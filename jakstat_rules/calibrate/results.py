@@ -24,6 +24,7 @@ from petab.v1 import C
 from jakstat_rules.errors import JakstatInputError, SimulationError
 from jakstat_rules.io import write_json, write_table
 
+from . import racing
 from .mapping import scale
 from .compiled import CompiledProblem
 from .objective import Objective
@@ -145,7 +146,8 @@ def write_fit_outputs(out: Path, cp: CompiledProblem, ob: Objective,
         "n_redraws": sum(r.n_redraws for r in records.values()),
         "n_starts_redrawn": sum(r.n_redraws > 0 for r in records.values()),
         "convergence_tolerance": CONVERGENCE_TOL,
-        "complete": len(records) >= settings.n_starts,
+        "complete": len(records) >= settings.n_starts and not (
+            settings.strategy == "race" and racing.next_round(records, settings, len(ob.lb))),
         "wall_time_s": float(sum(c["wall_time_s"] for c in invocations)),
         "invocations": invocations,
         "sum_start_time_s": float(sum(r.time_s for r in records.values())),

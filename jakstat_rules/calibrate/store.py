@@ -160,6 +160,14 @@ class StartResult:
             raise ValueError("'rejected' is not a list of starting points")
         if known.get("run") is not None and not isinstance(known["run"], dict):
             raise ValueError("'run' is not a JSON object")
+        race = known.get("race")
+        if race is not None:
+            rounds = race.get("rounds") if isinstance(race, dict) else None
+            if not (isinstance(rounds, list) and all(
+                    isinstance(e, dict) and isinstance(e.get("round"), int)
+                    and e.get("state") in ("running", "done", "failed")
+                    and isinstance(e.get("fval"), (int, float)) for e in rounds)):
+                raise ValueError("'race' is not a record of race rounds")
         return cls(**known)
 
 
@@ -341,6 +349,20 @@ def verify_records(ob: Objective, records: dict[int, StartResult],
             continue
         kept[i] = rec
     return kept
+
+
+def add_new_settings(out: Path, identity: dict[str, Any]) -> None:
+    """Write the settings added since a resumed folder was claimed into its ``run.json``.
+
+    :func:`check_resume` has already read a missing key as its default and found it equal
+    to this run's; the claim compares ``run.json`` key by key, so it gets them written.
+    """
+    stored = read_run_record(out)
+    if stored is None:
+        return
+    missing = {k: identity[k] for k in _ADDED_SETTINGS if k in identity and k not in stored}
+    if missing and "n_starts" in stored:
+        write_json(out / "run.json", {**stored, **missing})
 
 
 def adopt_earlier_run(out: Path, identity: dict[str, Any], design: np.ndarray) -> None:
