@@ -168,7 +168,9 @@ def run_checks(root: Path, documents: Sequence[Document], tables: dict, fit,
     s = fit.summary
     rows.append({"check": "fit quality (summary.json)",
                  "result": f"best NLL {float(s['best_fval']):.2f}, {s.get('n_converged')} of "
-                           f"{s.get('n_finished')} starts within {s.get('convergence_tolerance')}",
+                           f"{s.get('n_finished')} starts within {s.get('convergence_tolerance')}"
+                           + (f" ({s['race']['abandoned']} abandoned by the race)"
+                              if s.get("race") else ""),
                  "passed": bool(s.get("n_finished"))})
     if fit.validation:
         v = fit.validation
