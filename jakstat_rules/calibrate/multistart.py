@@ -44,7 +44,7 @@ from .defaults import choose_settings, choose_workers, recheck, start_seconds
 from .compiled import get_compiled
 from .objective import Objective
 from .optimizers import FitSettings, local_fit
-from .parallel import (REPORT_INTERVAL, SOLVER_LOG, Progress, check_scheduler,
+from .parallel import (REPORT_INTERVAL, SOLVER_LOG, Progress, check_scheduler, local_cluster,
                        report_progress, run_tasks, solver_log)
 from ..petab_io import ProblemPayload, load_problem
 from .results import CONVERGENCE_TOL, write_fit_outputs
@@ -340,15 +340,21 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
                     "converged": sum(f <= best + CONVERGENCE_TOL for f in fvals),
                     "failed": sum(not r.ok for r in records.values())}
 
-        def run(tasks: list[tuple], bar: Progress, receive: Any) -> None:
+        def run(tasks: list[tuple], bar: Progress, receive: Any,
+                address: str | None = None) -> None:
             run_tasks(run_start, payload, tasks, receive, workers=workers,
-                      scheduler=scheduler, processes=processes,
+                      scheduler=address or scheduler, processes=processes,
                       progress=bar if progress else None, key=lambda task: task[1])
 
         try:
             if racing:
-                extra["race"] = _race(settings, design, len(ob.lb), records, run, on_result,
-                                      postfix, start_dir)
+                with contextlib.ExitStack() as rounds:
+                    # one local cluster for all rounds: its workers keep the compiled problem
+                    address = (rounds.enter_context(local_cluster(workers, processes))
+                               if scheduler is None and workers > 1 and n_tasks else None)
+                    extra["race"] = _race(settings, design, len(ob.lb), records,
+                                          lambda *a: run(*a, address), on_result, postfix,
+                                          start_dir)
             else:
                 bar = Progress("starts", settings.n_starts, unit="start", postfix=postfix,
                                done=sum(i in records for i in range(settings.n_starts)))

@@ -288,7 +288,7 @@ def _execute(fn: Callable, payload, tasks: list[tuple], deliver: Callable[[int, 
         for index, task in enumerate(tasks):
             deliver(index, fn(payload, *task))
         return
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, as_completed
 
     cluster = None
     if scheduler is not None:
@@ -298,13 +298,7 @@ def _execute(fn: Callable, payload, tasks: list[tuple], deliver: Callable[[int, 
         except (OSError, TimeoutError, ValueError) as exc:
             raise _bad_scheduler(scheduler, str(exc)) from None
     else:
-        # our own cluster: its nanny's shutdown notices ("still alive after 4 s, killing")
-        # are no news to the user
-        quiet = logging.getLogger("distributed.nanny")
-        if quiet.level < logging.ERROR:
-            quiet.setLevel(logging.ERROR)
-        cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1,
-                               processes=processes, dashboard_address=None)
+        cluster = _new_local_cluster(workers, processes)
         client = Client(cluster)
     try:
         if listener is not None:
@@ -314,6 +308,31 @@ def _execute(fn: Callable, payload, tasks: list[tuple], deliver: Callable[[int, 
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _new_local_cluster(workers: int, processes: bool) -> Any:
+    """A dask ``LocalCluster`` of ``workers`` single-threaded workers, without dashboard."""
+    from distributed import LocalCluster
+
+    # our own cluster: its nanny's shutdown notices ("still alive after 4 s, killing")
+    # are no news to the user
+    quiet = logging.getLogger("distributed.nanny")
+    if quiet.level < logging.ERROR:
+        quiet.setLevel(logging.ERROR)
+    return LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=processes,
+                        dashboard_address=None)
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int, processes: bool = True) -> Iterator[str]:
+    """A local dask cluster kept for several :func:`run_tasks` calls (the rounds of a
+    race): yields its scheduler address, to pass as ``scheduler``.  Its worker
+    processes keep their compiled problems from one call to the next."""
+    cluster = _new_local_cluster(workers, processes)
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()
 
 
 def _run_resubmitting(client: Any, fn: Callable, payload, tasks: list[tuple],
