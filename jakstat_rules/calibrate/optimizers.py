@@ -158,32 +158,55 @@ class LocalFit:
 def trf_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
     """scipy's least-squares trust region on :meth:`Objective.residuals`."""
     exact = settings.gradient == "exact"
+    n_eval0 = ob.n_eval
     res = least_squares(ob.residuals, x0, jac=ob.jacobian if exact else "2-point",
                         bounds=(ob.lb, ob.ub), method="trf", x_scale="jac",
                         ftol=settings.tol, xtol=settings.tol, gtol=settings.tol,
                         max_nfev=settings.max_nfev, diff_step=settings.diff_step)
-    return LocalFit(res.x, int(res.nfev), str(res.message), int(res.status))
+    # scipy's nfev leaves out the difference quotients of the Jacobian; the
+    # simulations (every objective evaluation, derivatives included) go with
+    # the message, as "[evaluations: S simulations, V values, D derivatives]"
+    njev = int(res.njev or 0)
+    sims = ob.n_eval - n_eval0 + (njev if exact else 0)
+    message = (f"{res.message} [evaluations: {sims} simulations, {int(res.nfev)} values, "
+               f"{njev} derivatives]")
+    return LocalFit(res.x, int(res.nfev), message, int(res.status))
 
 
 def lbfgsb_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
     """scipy's L-BFGS-B on :meth:`Objective.fval`."""
     options = {"maxfun": settings.max_nfev, "ftol": settings.tol, "gtol": settings.tol}
     bounds = list(zip(ob.lb, ob.ub))
-    if settings.gradient == "exact":
+    n_eval0 = ob.n_eval
+    exact = settings.gradient == "exact"
+    if exact:
         res = minimize(ob.fval_and_gradient, x0, jac=True, method="L-BFGS-B",
                        bounds=bounds, options=options)
     else:
         res = minimize(ob.fval, x0, method="L-BFGS-B", bounds=bounds,
                        options={**options, "eps": settings.diff_step})
-    return LocalFit(res.x, int(res.nfev), str(res.message), int(res.status))
+    # scipy's nfev counts the difference quotients of the gradient as well
+    njev = int(getattr(res, "njev", 0) or 0)
+    values = int(res.nfev) if exact else max(int(res.nfev) - len(x0) * njev, 0)
+    sims = ob.n_eval - n_eval0 + (njev if exact else 0)
+    message = (f"{res.message} [evaluations: {sims} simulations, {values} values, "
+               f"{njev} derivatives]")
+    return LocalFit(res.x, int(res.nfev), message, int(res.status))
 
 
 def fides_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
     """Fides with the Gauss-Newton Hessian of the residuals, or BFGS updates."""
     import fides  # only the fides optimiser needs it (0.2 s to import)
 
+    exact = settings.gradient == "exact"
+    n_eval0 = ob.n_eval
+    lb, ub = np.asarray(ob.lb, float), np.asarray(ob.ub, float)
+    derivatives = 0  # fides evaluates value and derivatives at every point
+
     def gradient(x: np.ndarray) -> tuple[float, np.ndarray]:
-        if settings.gradient == "exact":
+        nonlocal derivatives
+        derivatives += 1
+        if exact:
             return ob.fval_and_gradient(x)
         f = ob.fval(x)
         step = settings.diff_step * np.maximum(1.0, np.abs(x))
@@ -199,7 +222,7 @@ def fides_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
         fun = gradient
         hessian = fides.BFGS()
     logging.getLogger("fides").setLevel(logging.WARNING)
-    opt = fides.Optimizer(fun, ub=np.asarray(ob.ub, float), lb=np.asarray(ob.lb, float),
+    opt = fides.Optimizer(fun, ub=ub, lb=lb,
                           hessian_update=hessian, verbose=logging.WARNING,
                           options={fides.Options.MAXITER: int(settings.max_nfev),
                                    fides.Options.FATOL: 0.0,
@@ -211,7 +234,10 @@ def fides_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
     except Exception as exc:  # Fides raises on non-finite values at the start
         return LocalFit(np.asarray(x0, float), 1, f"fides: {exc}", -1)
     x = opt.x_min if opt.x_min is not None else np.asarray(x0, float)
-    return LocalFit(np.asarray(x, float), int(opt.iteration), str(opt.exitflag),
+    sims = ob.n_eval - n_eval0 + (derivatives if exact else 0)
+    message = (f"{opt.exitflag} [evaluations: {sims} simulations, {derivatives} values, "
+               f"{derivatives} derivatives]")
+    return LocalFit(np.asarray(x, float), int(opt.iteration), message,
                     int(getattr(opt.exitflag, "value", 0)))
 
 
