@@ -160,12 +160,15 @@ def trf_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
     exact = settings.gradient == "exact"
     n_eval0 = ob.n_eval
     # tr_solver "lsmr" (regularised, inexact trust-region steps) rather than the
-    # exact SVD solve: on the PEtab collection (docs/benchmarks.md) as many or
-    # fewer evaluations per converged start, half the evaluations per start on
-    # Fujita, and the best-known value reached on Sneyd and Borghans
+    # exact SVD solve: on the fast PEtab problems (docs/benchmarks.md) as many
+    # or fewer evaluations per converged start, half the evaluations per start
+    # on Fujita, one start of 20 at the best-known value on Sneyd and Borghans
+    # (none with the exact solve); with one parameter the exact solve (scipy's
+    # lsmr steps need a 2-d subspace)
+    solver = "lsmr" if len(x0) > 1 else "exact"
     res = least_squares(ob.residuals, x0, jac=ob.jacobian if exact else "2-point",
                         bounds=(ob.lb, ob.ub), method="trf", x_scale="jac",
-                        tr_solver="lsmr", ftol=settings.tol, xtol=settings.tol,
+                        tr_solver=solver, ftol=settings.tol, xtol=settings.tol,
                         gtol=settings.tol, max_nfev=settings.max_nfev,
                         diff_step=settings.diff_step)
     # scipy's nfev leaves out the difference quotients of the Jacobian; the
