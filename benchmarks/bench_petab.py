@@ -596,9 +596,13 @@ def summarise(name: str, ours: dict | None, peers: dict[str, dict], ref: float |
         return out
 
     def evaluations(out: dict, starts: list[dict], values: str, sims: str) -> None:
-        """Mean evaluations per start, and all evaluations over converged starts."""
+        """Mean evaluations per start, and all evaluations over converged starts.
+
+        A failed start without a count (no point could be evaluated) counts 0;
+        a finished one without a count (older code) leaves the numbers out."""
         for key, field in (("evals", values), ("sims", sims)):
-            counts = [s.get(field) for s in starts]
+            counts = [0 if s.get(field) in (None, "") and not math.isfinite(num(s["fval"]))
+                      else s.get(field) for s in starts]
             if not counts or any(c in (None, "") for c in counts):
                 out[f"{key}_per_start"] = out[f"{key}_per_conv"] = None
                 continue

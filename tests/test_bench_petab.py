@@ -65,6 +65,10 @@ def test_table_reports_evaluations_per_start_and_per_converged_start():
     assert cells[bench_petab.HEADER.index("evals/conv. ours (sims)")] == "40 (400)"
     assert cells[bench_petab.HEADER.index("evals/conv. ours/theirs")] == "0.80"
 
+    failed = {**ours, "starts": ours["starts"] + [{"id": 2, "fval": math.inf}]}
+    (row,) = bench_petab.summarise("P", failed, {"fides": theirs}, 1.0, argparse.Namespace())
+    assert row["ours"]["evals_per_conv"] == 40 and row["ours"]["evals_per_start"] == 40 / 3
+
     none = {**ours, "starts": [{**s, "fval": 9.0} for s in ours["starts"]]}
     (row,) = bench_petab.summarise("P", none, {"fides": theirs}, 1.0, argparse.Namespace())
     assert math.isinf(row["ours"]["evals_per_conv"]) and row["evals_ratio"] is None
