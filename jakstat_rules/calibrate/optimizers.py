@@ -264,12 +264,16 @@ def fides_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
     try:
         opt.minimize(np.asarray(x0, float))
     except Exception as exc:  # Fides raises on non-finite values at the start
-        return LocalFit(np.asarray(x0, float), 1, f"fides: {exc}", -1)
-    x = opt.x_min if opt.x_min is not None else np.asarray(x0, float)
+        failed = exc
+    else:
+        failed = None
     sims = ob.n_eval - n_eval0 + (derivatives if exact else 0)
-    message = (f"{opt.exitflag} [evaluations: {sims} simulations, {derivatives} values, "
-               f"{derivatives} derivatives]")
-    return LocalFit(np.asarray(x, float), int(opt.iteration), message,
+    counts = (f"[evaluations: {sims} simulations, {derivatives} values, "
+              f"{derivatives} derivatives]")
+    if failed is not None:
+        return LocalFit(np.asarray(x0, float), 1, f"fides: {failed} {counts}", -1)
+    x = opt.x_min if opt.x_min is not None else np.asarray(x0, float)
+    return LocalFit(np.asarray(x, float), int(opt.iteration), f"{opt.exitflag} {counts}",
                     int(getattr(opt.exitflag, "value", 0)))
 
 
