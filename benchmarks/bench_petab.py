@@ -28,7 +28,13 @@ compiled model; AMICI's one-off model compilation is reported separately),
 best NLL of each, the fraction of starts ending within 0.1 of the best-known
 value (the shared README's -LLH; for Kirby the best value of all runs; a start
 below the best-known value counts as reaching it), converged starts per
-minute, and the ratio ours/theirs of converged starts per minute.
+minute, and the ratio ours/theirs of converged starts per minute; and what
+the starts cost in evaluations: the points at which the optimiser evaluated
+the objective (ours: scipy's ``nfev`` of ``trf``, Fides' iterations + 1, as
+the end of each start's message records them; theirs: pyPESTO's ``n_fval``,
+each a simulation with forward sensitivities) and our simulations of the
+model (difference quotients included), per start and per converged start
+(all evaluations of the finished starts over the converged ones).
 
 Results: ``OUT/bench_petab.md`` (Markdown table with the command), ``.tsv``
 and ``.json``; per problem ``OUT/problems/<Name>.json`` (written atomically;
@@ -234,9 +240,31 @@ def read_ours_results(out: Path) -> dict:
                 "id": int(row["id"]), "fval": num(row["fval"]), "x0": x0,
                 "time": num(row.get("time")), "n_fval": row.get("n_fval"),
                 "status": row.get("status", ""), "n_redraws": row.get("n_redraws"),
+                **evaluation_counts(row.get("message") or ""),
                 "message": (row.get("message") or "")[:200]})
         res["starts"].sort(key=lambda s: s["id"])
     return res
+
+
+EVALUATIONS = re.compile(r"\[evaluations: (\d+) simulations, (\d+) values, (\d+) derivatives\]")
+
+
+def evaluation_counts(message: str) -> dict:
+    """What one of our starts cost, from the end of its optimiser message.
+
+    ``n_sim``: simulations of the model (every objective evaluation, the
+    difference quotients of derivatives included; an exact derivative, one
+    forward-sensitivity solve, counts as one); ``n_values``: points at which
+    the optimiser asked for the objective (scipy's ``nfev`` of ``trf``, the
+    iterations + 1 of Fides), as pyPESTO's ``n_fval``; ``n_derivatives``:
+    points at which it asked for a Jacobian or gradient.  Empty when the
+    message has no counts (runs of older code).
+    """
+    m = EVALUATIONS.search(message)
+    if not m:
+        return {}
+    return {"n_sim": int(m.group(1)), "n_values": int(m.group(2)),
+            "n_derivatives": int(m.group(3))}
 
 
 # ----------------------------------------------------------------------------- theirs
@@ -567,6 +595,23 @@ def summarise(name: str, ours: dict | None, peers: dict[str, dict], ref: float |
         out["conv_per_min"] = (conv / (wall / 60)) if (conv is not None and wall) else None
         return out
 
+    def evaluations(out: dict, starts: list[dict], values: str, sims: str) -> None:
+        """Mean evaluations per start, and all evaluations over converged starts.
+
+        A failed start without a count (no point could be evaluated) counts 0;
+        a finished one without a count (older code) leaves the numbers out."""
+        for key, field in (("evals", values), ("sims", sims)):
+            counts = [0 if s.get(field) in (None, "") and not math.isfinite(num(s["fval"]))
+                      else s.get(field) for s in starts]
+            if not counts or any(c in (None, "") for c in counts):
+                out[f"{key}_per_start"] = out[f"{key}_per_conv"] = None
+                continue
+            total = sum(int(c) for c in counts)
+            out[f"{key}_per_start"] = total / len(counts)
+            conv = out.get("conv")
+            out[f"{key}_per_conv"] = (None if conv is None else total / conv if conv
+                                      else math.inf)
+
     o = None
     if ours is not None:
         fv = [num(s["fval"]) for s in ours.get("starts", [])]
@@ -575,6 +620,7 @@ def summarise(name: str, ours: dict | None, peers: dict[str, dict], ref: float |
         o["code_state"] = ours.get("code_state")
         o["warm_up"] = ours.get("warm_up")
         o["load"] = [ours.get("load_before"), ours.get("load_after")]
+        evaluations(o, ours.get("starts", []), "n_values", "n_sim")
     rows = []
     for peer, rec in (peers.items() or [(None, None)]):
         row: dict[str, Any] = {"problem": name, "best_known": ref, "ours": o, "peer": peer}
@@ -587,6 +633,9 @@ def summarise(name: str, ours: dict | None, peers: dict[str, dict], ref: float |
             t["load"] = [rec.get("load_before"), rec.get("load_after")]
             t["compile_s"] = rec.get("compile_s")
             t["start_points"] = (rec.get("start_points") or {}).get("method_used")
+            # pyPESTO + AMICI: each objective call is one simulation with forward
+            # sensitivities, so its values and its simulations are both n_fval
+            evaluations(t, rec.get("starts", []), "n_fval", "n_fval")
             row["theirs"] = t
         else:
             row["theirs"] = None
@@ -598,6 +647,10 @@ def summarise(name: str, ours: dict | None, peers: dict[str, dict], ref: float |
             row["ratio"] = a / b
         else:
             row["ratio"] = math.inf if a > 0 else None
+        a = (o or {}).get("evals_per_conv")
+        b = (row["theirs"] or {}).get("evals_per_conv")
+        row["evals_ratio"] = (a / b if a is not None and b is not None and math.isfinite(a)
+                              and math.isfinite(b) and b > 0 else None)
         rows.append(row)
     return rows
 
@@ -644,7 +697,9 @@ def note_of(row: dict) -> str:
 
 HEADER = ["problem", "peer", "starts (ours/theirs)", "s/start ours", "s/start theirs",
           "best NLL ours", "best NLL theirs", "best known", "conv. ours", "conv. theirs",
-          "conv/min ours", "conv/min theirs", "ratio ours/theirs", "note"]
+          "conv/min ours", "conv/min theirs", "ratio ours/theirs",
+          "evals/start ours (sims)", "evals/start theirs", "evals/conv. ours (sims)",
+          "evals/conv. theirs", "evals/conv. ours/theirs", "note"]
 
 
 def table_cells(row: dict) -> list[str]:
@@ -659,7 +714,19 @@ def table_cells(row: dict) -> list[str]:
             fmt(o.get("best"), ".6g"), fmt(t.get("best"), ".6g"),
             fmt(row.get("best_known"), ".6g"), frac(o), frac(t),
             fmt(o.get("conv_per_min"), ".3g"), fmt(t.get("conv_per_min"), ".3g"),
-            fmt(row.get("ratio"), ".3g"), note_of(row)]
+            fmt(row.get("ratio"), ".3g"),
+            with_sims(o.get("evals_per_start"), o.get("sims_per_start")),
+            fmt(t.get("evals_per_start"), ".0f"),
+            with_sims(o.get("evals_per_conv"), o.get("sims_per_conv")),
+            fmt(t.get("evals_per_conv"), ".0f"), fmt(row.get("evals_ratio"), ".2f"),
+            note_of(row)]
+
+
+def with_sims(evals: float | None, sims: float | None) -> str:
+    """``evaluations (simulations)``: points the optimiser evaluated, model simulations."""
+    if evals is None:
+        return "–"
+    return fmt(evals, ".0f") + ("" if sims is None else f" ({fmt(sims, '.0f')})")
 
 
 def markdown(rows: list[dict], command: str, meta: dict) -> str:
@@ -673,7 +740,13 @@ def markdown(rows: list[dict], command: str, meta: dict) -> str:
              f"conv. = starts ending at most {TOL} above the best-known NLL (or below it); "
              f"conv/min = converged starts per minute of wall time (ours: the whole "
              f"calibrate command; theirs: objective set-up + optimisation, AMICI's one-off "
-             f"compilation excluded and given in the note); same start points for both.", "",
+             f"compilation excluded and given in the note); same start points for both. "
+             f"evals = points at which the optimiser evaluated the objective (ours: "
+             f"scipy's nfev of trf, Fides' iterations + 1; theirs: pyPESTO's n_fval, each "
+             f"with forward sensitivities); sims = our simulations of the model, the "
+             f"difference quotients of derivatives included; evals/start: mean over the "
+             f"finished starts; evals/conv.: evaluations of all finished starts per "
+             f"converged start (inf: none converged).", "",
              "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     states = sorted({(r.get("ours") or {}).get("code_state") or "?" for r in rows})
     if len(states) > 1:
@@ -868,7 +941,7 @@ def main(argv: list[str] | None = None) -> int:
         all_records[name] = stored
         rows += prob_rows
         say(f"{name}: done in {time.perf_counter() - t0:.0f} s; " +
-            "; ".join(" ".join(table_cells(r)[i] for i in (1, 5, 6, 8, 9, 12))
+            "; ".join(" ".join(table_cells(r)[i] for i in (1, 5, 6, 8, 9, 12, 15, 16))
                       for r in prob_rows))
 
     meta["finished"] = time.strftime("%Y-%m-%d %H:%M")
