@@ -41,6 +41,7 @@ from jakstat_rules.errors import JakstatInputError, SimulationError
 from jakstat_rules.io import status, write_record
 
 from .defaults import choose_settings, choose_workers, recheck, start_seconds
+from . import racing
 from .compiled import get_compiled
 from .objective import Objective
 from .optimizers import FitSettings, local_fit
@@ -306,10 +307,10 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
         todo = [i for i in range(settings.n_starts) if i not in records]
         if max_new_starts is not None:
             todo = todo[: int(max_new_starts)]
-        racing = settings.strategy == "race"
-        # a race has tasks left while a round is to run, even with a record for every start
-        n_tasks = (settings.n_starts if _race_left(records, settings, len(ob.lb)) else 0) \
-            if racing else len(todo)
+        race = settings.strategy == "race"
+        n_tasks = len(todo)
+        if race:  # tasks left while a round is to run, even with a record for every start
+            n_tasks = settings.n_starts if racing.next_round(records, settings, len(ob.lb)) else 0
         if scheduler is None:
             workers, why = choose_workers(workers, n_tasks, start_seconds(choice))
         else:
@@ -347,7 +348,7 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
                       progress=bar if progress else None, key=lambda task: task[1])
 
         try:
-            if racing:
+            if race:
                 with contextlib.ExitStack() as rounds:
                     # one local cluster for all rounds: its workers keep the compiled problem
                     address = (rounds.enter_context(local_cluster(workers, processes))
@@ -379,20 +380,11 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
     return summary
 
 
-def _race_left(records: dict[int, StartResult], settings: FitSettings, n_free: int) -> bool:
-    """Whether a round of ``--strategy race`` is still to run."""
-    from .racing import next_round
-
-    return next_round(records, settings, n_free) is not None
-
-
 def _race(settings: FitSettings, design: np.ndarray, n_free: int,
           records: dict[int, StartResult], run: Any, on_result: Any, postfix: Any,
           start_dir: Path) -> dict[str, Any]:
     """Run the rounds of ``--strategy race`` (:mod:`.racing`) still to run; returns what
     the summary records of them."""
-    from . import racing
-
     status(racing.describe(settings, n_free))
     while (rnd := racing.next_round(records, settings, n_free)) is not None:
         for rec in racing.mark_abandoned(records, rnd):
