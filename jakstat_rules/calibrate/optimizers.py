@@ -180,6 +180,12 @@ class LocalFit:
     budget_exhausted: bool = False
 
 
+def _counts(simulations: int, values: int, derivatives: int) -> str:
+    """What a local fit evaluated, as the end of its message (``bench_petab`` reads it)."""
+    return (f"[evaluations: {simulations} simulations, {values} values, "
+            f"{derivatives} derivatives]")
+
+
 def trf_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
     """scipy's least-squares trust region on :meth:`Objective.residuals`."""
     exact = settings.gradient == "exact"
@@ -201,8 +207,7 @@ def trf_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
     # the message, as "[evaluations: S simulations, V values, D derivatives]"
     njev = int(res.njev or 0)
     sims = ob.n_eval - n_eval0 + (njev if exact else 0)
-    message = (f"{res.message} [evaluations: {sims} simulations, {int(res.nfev)} values, "
-               f"{njev} derivatives]")
+    message = f"{res.message} {_counts(sims, int(res.nfev), njev)}"
     # status 0: "the maximum number of function evaluations is exceeded"
     return LocalFit(res.x, int(res.nfev), message, int(res.status),
                     budget_exhausted=int(res.status) == 0)
@@ -224,8 +229,7 @@ def lbfgsb_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit
     njev = int(getattr(res, "njev", 0) or 0)
     values = int(res.nfev) if exact else max(int(res.nfev) - len(x0) * njev, 0)
     sims = ob.n_eval - n_eval0 + (njev if exact else 0)
-    message = (f"{res.message} [evaluations: {sims} simulations, {values} values, "
-               f"{njev} derivatives]")
+    message = f"{res.message} {_counts(sims, values, njev)}"
     # status 1: the limit on evaluations or iterations was reached
     return LocalFit(res.x, int(res.nfev), message, int(res.status),
                     budget_exhausted=int(res.status) == 1)
@@ -297,8 +301,7 @@ def fides_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
     else:
         failed = None
     sims = ob.n_eval - n_eval0 + (derivatives if exact else 0)
-    counts = (f"[evaluations: {sims} simulations, {derivatives} values, "
-              f"{derivatives} derivatives]")
+    counts = _counts(sims, derivatives, derivatives)
     if failed is not None:
         return LocalFit(np.asarray(x0, float), 1, f"fides: {failed} {counts}", -1)
     x = opt.x_min if opt.x_min is not None else np.asarray(x0, float)
