@@ -14,7 +14,8 @@ For each: ``jakstat calibrate`` (4 starts), then (1) ``jakstat profile``, whose
 ``bands.tsv`` is the profile-wise band (:mod:`jakstat_rules.calibrate.bands`), and (2)
 pyPESTO's ``AdaptiveMetropolisSampler`` on the same objective
 (:mod:`jakstat_rules.calibrate.pypesto_adapter`) from the best fit, burn-in by pyPESTO's
-Geweke test, the 2.5 and 97.5 % quantiles of 200 thinned samples' predictions.  Printed:
+Geweke test, the 2.5 and 97.5 % quantiles of the predictions of the best fit and 200
+thinned samples (:func:`~jakstat_rules.calibrate.bands.band_table`).  Printed:
 wall time and objective evaluations of each, and on ``line`` each band's half-width
 against its closed form.
 
@@ -112,7 +113,7 @@ def sampling_band(problem: Path, fit: Path, n_samples: int, seed: int
     burn-in)."""
     import pypesto.sample as sample
 
-    from jakstat_rules.calibrate.bands import band_table
+    from jakstat_rules.calibrate.bands import band_table, simulate_ensemble
     from jakstat_rules.calibrate.compiled import get_compiled
     from jakstat_rules.calibrate.objective import Objective
     from jakstat_rules.calibrate.pypesto_adapter import pypesto_problem
@@ -128,28 +129,19 @@ def sampling_band(problem: Path, fit: Path, n_samples: int, seed: int
     try:
         np.random.seed(seed)  # pyPESTO's samplers draw from numpy's global generator
         result = sample.sample(pypesto_problem(ob), n_samples=n_samples,
-                               sampler=sample.AdaptiveMetropolisSampler(options={"show_progress": False}),
-                               x0=x_best)
+                               sampler=sample.AdaptiveMetropolisSampler(
+                                   options={"show_progress": False}), x0=x_best)
         burn_in = int(sample.geweke_test(result) or 0)
         trace = np.asarray(result.sample_result.trace_x[0][burn_in:], float)
         kept = trace[np.linspace(0, len(trace) - 1, min(200, len(trace))).astype(int)]
+
         def vector(x: np.ndarray) -> np.ndarray:
             params = ob.full_parameters(x)
             return np.array([params[i] for i in cp.estimated_ids], float)
 
         p_best = vector(x_best)
-        members = [(q, cp.simulate_dense(q)) for q in (vector(x) for x in kept)]
-        table = band_table(cp, p_best, [])
-        values = []
-        for q, dense in members:
-            rows = []
-            for g in cp.groups:
-                for k in sorted(set(cp.plan.row_unit[g.rows].tolist())):
-                    rows.append(cp.group_values(g, q, dense=dense[k])[0])
-            values.append(np.concatenate(rows))
-        values = np.vstack(values)
-        table["lower"] = np.quantile(values, 0.025, axis=0)
-        table["upper"] = np.quantile(values, 0.975, axis=0)
+        members = simulate_ensemble(cp, [vector(x) for x in kept])
+        table = band_table(cp, p_best, members, quantiles=(0.025, 0.975))
     finally:
         counter.close()
     return table, time.perf_counter() - t0, counter.calls, burn_in
@@ -201,8 +193,8 @@ def main() -> None:
         print(f"{'':12s} {'pyPESTO adaptive Metropolis':28s} {r['sampling_s']:7.1f} "
               f"{r['sampling_evaluations']:12d} {r['sampling_mean_width']:11.4g} "
               f"{r.get('sampling_error', float('nan')):15.2e}")
-    print(f"(samples {args.samples}, seed {args.seed}; sampling band: 2.5-97.5 % quantiles of 200 "
-          f"samples after the Geweke burn-in; error on 'line': largest relative difference of "
+    print(f"(samples {args.samples}, seed {args.seed}; sampling band: 2.5-97.5 % quantiles of the "
+          f"best fit and 200 samples after the Geweke burn-in; error on 'line': largest relative difference of "
           f"the half-width from its closed form, profile-wise and pointwise posterior)")
 
 

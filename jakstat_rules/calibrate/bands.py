@@ -112,13 +112,16 @@ def simulate_ensemble(cp, vectors: Sequence[np.ndarray]) -> list[tuple[np.ndarra
     return out
 
 
-def band_table(cp, p: np.ndarray, members: Sequence[tuple[np.ndarray, list]]) -> pd.DataFrame:
+def band_table(cp, p: np.ndarray, members: Sequence[tuple[np.ndarray, list]],
+               quantiles: tuple[float, float] = (0.0, 1.0)) -> pd.DataFrame:
     """The band of every observable and simulation on the dense time grid.
 
     Columns: ``simulation`` (the condition or experiment), ``observableId``,
     the observable's parameters (``observableParameters``, as the
     measurements give them), ``time``, ``model`` (at ``p``), ``lower`` and
-    ``upper`` (over ``p`` and the members).
+    ``upper``: the ``quantiles`` over ``p`` and the members (the default, 0
+    and 1, their lowest and highest value; a sampled band takes e.g. 0.025
+    and 0.975).
     """
     dense = cp.simulate_dense(p)
     rows = []
@@ -128,7 +131,8 @@ def band_table(cp, p: np.ndarray, members: Sequence[tuple[np.ndarray, list]]) ->
             values = np.vstack([best] + [cp.group_values(g, q, dense=m[k])[0]
                                          for q, m in members])
             overrides = ";".join(map(str, g.parameter_symbols))
-            for t, v, lo, hi in zip(times, best, values.min(axis=0), values.max(axis=0)):
+            lower, upper = np.quantile(values, quantiles, axis=0)
+            for t, v, lo, hi in zip(times, best, lower, upper):
                 rows.append({"simulation": cp.plan.units[k].name,
                              C.OBSERVABLE_ID: g.observable_id,
                              C.OBSERVABLE_PARAMETERS: overrides, C.TIME: float(t),
