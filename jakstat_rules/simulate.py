@@ -52,7 +52,8 @@ MODEL_RTOL = 1e-8
 MODEL_ATOL = 1e-6
 
 __all__ = ["Simulator", "get_simulator", "simulate", "dose_response", "simulate_pysb",
-           "SCENARIOS", "DEFAULT_READOUTS", "MODEL_RTOL", "MODEL_ATOL", "get_condition", "check_inputs", "check_times"]
+           "SCENARIOS", "DEFAULT_READOUTS", "MODEL_RTOL", "MODEL_ATOL", "get_condition",
+           "check_inputs", "check_times"]
 
 
 class Simulator:
