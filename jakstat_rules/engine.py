@@ -392,12 +392,17 @@ class Engine:
             model.setValue(self._set_key(sid), float(value))
             self._changed.add(sid)
 
-    def restore_defaults(self) -> None:
-        """Undo every :meth:`set_values`: values as in the SBML."""
+    def restore_defaults(self, keep: Iterable[str] = ()) -> None:
+        """Undo every :meth:`set_values`: values as in the SBML.
+
+        ``keep``: ids left as they are, because the caller sets them again at once
+        (:meth:`start`); they count as changed until then.
+        """
         model = self.rr.model
-        for sid in self._changed:
+        keep = self._changed.intersection(keep)
+        for sid in self._changed - keep:
             model.setValue(self._set_key(sid), self._defaults[sid])
-        self._changed.clear()
+        self._changed = keep
         self._overrides.clear()
 
     def reset(self) -> None:
@@ -445,7 +450,7 @@ class Engine:
 
     def start(self, values: Mapping[str, float] | None = None) -> None:
         """SBML defaults, then ``values``, then :meth:`reset`: a fresh condition."""
-        self.restore_defaults()
+        self.restore_defaults(keep=values or ())
         if values:
             self.set_values(values)
         self.reset()
@@ -505,7 +510,9 @@ class Engine:
             if len(grid) == 1:
                 data = np.asarray([[self.rr.getValue(s) for s in sel]], dtype=float)
             else:
-                data = np.asarray(self.rr.simulate(times=grid.tolist(), selections=sel), dtype=float)
+                if list(self.rr.timeCourseSelections) != sel:  # setting them parses them again
+                    self.rr.timeCourseSelections = sel
+                data = np.asarray(self.rr.simulate(times=grid.tolist()), dtype=float)
         except SimulationError:
             raise
         except Exception as exc:  # CVODE errors arrive as RuntimeError
@@ -726,7 +733,9 @@ class Engine:
             if events and math.isfinite(end):  # events at the next start fire after its changes
                 stop = max(now, end - 1e-10 * max(1.0, abs(end)))
                 inside = np.minimum(inside, stop)
-            grid = np.unique(np.concatenate([[now], inside, [stop] if math.isfinite(end) else []]))
+            grid = np.concatenate([[now], inside, [stop] if math.isfinite(end) else []])
+            if not np.all(grid[1:] > grid[:-1]):
+                grid = np.unique(grid)
             if len(grid) > 1 or len(inside):
                 data = self.simulate(grid, selections)
                 res[done: done + len(inside)] = data[np.searchsorted(grid, inside)]

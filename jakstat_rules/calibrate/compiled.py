@@ -22,14 +22,13 @@ import numpy as np
 from petab.v1 import C
 
 from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL, Engine
-from jakstat_rules.errors import SimulationError
 
 from ..petab_io import ProblemPayload
 from .experiments import plan_experiments
 from .hierarchical import SCALING, InnerProblem
 from .likelihood import nll_terms
-from .mapping import ParameterTable, condition_settings, scale
-from .observables import ObservableGroup, compile_observables, observable_specs_v2
+from .mapping import ParameterTable, condition_settings
+from .observables import ObservableGroup, batch_groups, compile_observables, observable_specs_v2
 from .simulation import ConditionSimulator, plan_simulations
 
 __all__ = ["CompiledProblem", "get_compiled", "analytic_scalings"]
@@ -116,6 +115,7 @@ class CompiledProblem:
             observables = observable_specs_v2(payload.v2.observables, aliases)
         self.groups: list[ObservableGroup] = compile_observables(
             mdf, observables, model_ids | eng.rule_ids, self.parameters)
+        self._batches = batch_groups(self.groups)  # what observables() evaluates
         quantities = list(dict.fromkeys(n for g in self.groups for n in g.model_symbols))
         self.quantities = quantities  # the model quantities simulated, in column order
         self._column = {n: k for k, n in enumerate(quantities)}
@@ -148,10 +148,18 @@ class CompiledProblem:
         """Model quantities on a dense time grid per unit (for plots)."""
         return self.simulator.simulate_dense(p, n)
 
+    def measured_quantities(self, sims: list[np.ndarray]) -> np.ndarray:
+        """The model quantities at every measurement: one row per measurement table row,
+        one column per :attr:`quantities`, gathered from :meth:`simulate`'s result at once."""
+        if len(sims) == 1:
+            return sims[0][self.plan.row_time]
+        offsets = np.cumsum([0] + [len(s) for s in sims[:-1]])
+        return np.concatenate(sims, axis=0)[offsets[self.plan.row_unit] + self.plan.row_time]
+
     def group_values(self, group: ObservableGroup, p: np.ndarray,
                      sims: list[np.ndarray] | None = None,
-                     dense: tuple[np.ndarray, np.ndarray] | None = None
-                     ) -> tuple[np.ndarray, np.ndarray]:
+                     dense: tuple[np.ndarray, np.ndarray] | None = None,
+                     measured: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Observable and noise SD of one group.
 
         Parameters
@@ -165,22 +173,23 @@ class CompiledProblem:
         dense
             ``(times, values)`` of one unit from :meth:`simulate_dense`
             instead: the observable along that trajectory.
+        measured
+            :meth:`measured_quantities` of ``sims``, when already gathered.
         """
         if dense is None:
-            rows = group.rows
-            units, tidx = self.plan.row_unit[rows], self.plan.row_time[rows]
-            times = self.t[rows]
-            model_values = []
-            for name in group.model_symbols:
-                j = self._column[name]
-                col = np.empty(len(rows))
-                for u in np.unique(units):
-                    m = units == u
-                    col[m] = sims[u][tidx[m], j]
-                model_values.append(col)
-        else:
-            times, arr = dense
-            model_values = [arr[:, self._column[n]] for n in group.model_symbols]
+            return self._evaluate(group, group.rows, p, self.measured_quantities(sims)
+                                  if measured is None else measured)
+        times, arr = dense
+        return self._evaluate(group, None, p, arr, times)
+
+    def _evaluate(self, group: ObservableGroup, rows: np.ndarray | None, p: np.ndarray,
+                  values: np.ndarray, times: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """``group``'s formulas on ``values`` (quantities in columns), at ``rows`` of the
+        measurement table (``None``: every row of ``values``, at ``times``)."""
+        if rows is not None:
+            values, times = values[rows], self.t[rows]
+        model_values = [values[:, self._column[name]] for name in group.model_symbols]
         pars = [self.parameters.value(n, p) for n in group.parameter_symbols]
         return group.evaluate(model_values, pars, times)
 
@@ -203,10 +212,13 @@ class CompiledProblem:
         """
         if sims is None:
             sims = self.simulate(p)
+        measured = self.measured_quantities(sims)
         h = np.empty(len(self.y))
         s = np.empty(len(self.y))
-        for g in self.groups:
-            h[g.rows], s[g.rows] = self.group_values(g, p, sims)
+        for b in self._batches:
+            h[b.rows], s[b.rows] = self._evaluate(b.group, b.rows, p, measured)
+            if b.noise is not None:
+                s[b.rows] = b.noise
         return h, s
 
     def nll_terms(self, h: np.ndarray, s: np.ndarray) -> np.ndarray:

@@ -45,10 +45,15 @@ def _log_jacobian(y: np.ndarray, transformation: str) -> np.ndarray | float:
 
 
 def _differences(y: np.ndarray, h: np.ndarray, sigma: np.ndarray, groups: Iterable):
-    """Per group: its rows, ``d = f(y) - f(h)`` on its transformation scale and its SDs."""
+    """Per kind of group (transformation, distribution): its rows, ``d = f(y) - f(h)`` on its
+    transformation scale and their SDs, the rows of all groups of one kind at once."""
+    kinds: dict[tuple[str, str], list[np.ndarray]] = {}
     for g in groups:
-        r = g.rows
-        yield g, r, transform(y[r], g.transformation) - transform(h[r], g.transformation), sigma[r]
+        kinds.setdefault((g.transformation, g.distribution), []).append(g.rows)
+    for (transformation, distribution), rows in kinds.items():
+        r = rows[0] if len(rows) == 1 else np.concatenate(rows)
+        yield (transformation, distribution, r,
+               transform(y[r], transformation) - transform(h[r], transformation), sigma[r])
 
 
 def nll_terms(y: np.ndarray, h: np.ndarray, sigma: np.ndarray, groups: Iterable) -> np.ndarray:
@@ -68,9 +73,9 @@ def nll_terms(y: np.ndarray, h: np.ndarray, sigma: np.ndarray, groups: Iterable)
     """
     out = np.empty(len(y))
     with np.errstate(all="ignore"):
-        for g, r, d, s in _differences(y, h, sigma, groups):
-            jac = _log_jacobian(y[r], g.transformation)
-            if g.distribution == C.NORMAL:
+        for transformation, distribution, r, d, s in _differences(y, h, sigma, groups):
+            jac = _log_jacobian(y[r], transformation)
+            if distribution == C.NORMAL:
                 out[r] = 0.5 * np.log(2 * np.pi * s ** 2) + 0.5 * (d / s) ** 2 + jac
             else:
                 out[r] = np.log(2 * s) + np.abs(d) / s + jac
@@ -82,7 +87,7 @@ def weighted_residuals(y: np.ndarray, h: np.ndarray, sigma: np.ndarray,
     """Residuals ``(f(y) - f(h)) / sigma`` on each observable's transformation scale."""
     out = np.empty(len(y))
     with np.errstate(all="ignore"):
-        for _, r, d, s in _differences(y, h, sigma, groups):
+        for _, _, r, d, s in _differences(y, h, sigma, groups):
             out[r] = d / s
     return out
 
@@ -108,9 +113,9 @@ def nll_partials(y: np.ndarray, h: np.ndarray, sigma: np.ndarray,
     dh = np.empty(len(y))
     ds = np.empty(len(y))
     with np.errstate(all="ignore"):
-        for g, r, d, s in _differences(y, h, sigma, groups):
-            fprime = _transform_derivative(h[r], g.transformation)
-            if g.distribution == C.NORMAL:
+        for transformation, distribution, r, d, s in _differences(y, h, sigma, groups):
+            fprime = _transform_derivative(h[r], transformation)
+            if distribution == C.NORMAL:
                 dh[r] = -d / s ** 2 * fprime
                 ds[r] = 1.0 / s - d ** 2 / s ** 3
             else:
@@ -125,7 +130,7 @@ def residual_partials(y: np.ndarray, h: np.ndarray, sigma: np.ndarray,
     dh = np.empty(len(y))
     ds = np.empty(len(y))
     with np.errstate(all="ignore"):
-        for g, r, d, s in _differences(y, h, sigma, groups):
-            dh[r] = -_transform_derivative(h[r], g.transformation) / s
+        for transformation, _, r, d, s in _differences(y, h, sigma, groups):
+            dh[r] = -_transform_derivative(h[r], transformation) / s
             ds[r] = -d / s ** 2
     return dh, ds

@@ -35,7 +35,7 @@ from jakstat_rules.errors import JakstatInputError
 from .mapping import ParameterTable
 
 __all__ = ["ObservableGroup", "ObservableSpec", "observable_specs", "observable_specs_v2",
-           "compile_observables", "TIME_SYMBOLS"]
+           "compile_observables", "GroupBatch", "batch_groups", "TIME_SYMBOLS"]
 
 #: Names that mean the time in a formula (unless the model defines them).
 TIME_SYMBOLS = ("time", "t")
@@ -94,9 +94,14 @@ class ObservableGroup:
         """
         args = list(model_values) + list(parameter_values) + [times, times]
         with np.errstate(all="ignore"):
-            h = np.broadcast_to(np.asarray(self.observable_fn(*args), float), times.shape)
-            s = np.broadcast_to(np.asarray(self.noise_fn(*args), float), times.shape)
-        return h, s
+            return (_shaped(self.observable_fn(*args), times.shape),
+                    _shaped(self.noise_fn(*args), times.shape))
+
+
+def _shaped(value, shape: tuple) -> np.ndarray:
+    """A formula's value as a float array of ``shape`` (constants repeated)."""
+    value = np.asarray(value, float)
+    return value if value.shape == shape else np.broadcast_to(value, shape)
 
 
 def _override_symbols(names: tuple[str, ...], observable_id: str, overrides: list) -> dict:
@@ -281,3 +286,48 @@ def compile_observables(measurement_df: pd.DataFrame,
         group.noise_fn = sp.lambdify(args, group.noise_expr, modules="numpy")
         groups.append(group)
     return groups
+
+
+@dataclass
+class GroupBatch:
+    """Groups evaluated in one call: the same observable formula, each group's noise SD
+    a number (measurement tables that give every row its own numeric ``noiseParameters``
+    make one group per row).
+
+    Attributes
+    ----------
+    group
+        The first group: its observable function serves all (the same formula).
+    rows
+        The rows of all groups.
+    noise
+        Each row's noise SD (``None`` for a single group with a formula for it).
+    """
+
+    group: ObservableGroup
+    rows: np.ndarray
+    noise: np.ndarray | None = None
+
+
+def batch_groups(groups: list[ObservableGroup]) -> list[GroupBatch]:
+    """Groups that differ only in a numeric noise SD, batched (:class:`GroupBatch`)."""
+    merged: dict[tuple, list[ObservableGroup]] = {}
+    batches: list[GroupBatch | list[ObservableGroup]] = []
+    for g in groups:
+        if not g.noise_expr.is_Number:
+            batches.append(GroupBatch(g, g.rows))
+            continue
+        key = (g.observable_id, g.observable_expr, g.transformation, g.distribution)
+        if key not in merged:
+            merged[key] = []
+            batches.append(merged[key])
+        merged[key].append(g)
+    out = []
+    for b in batches:
+        if isinstance(b, GroupBatch):
+            out.append(b)
+        else:
+            out.append(GroupBatch(b[0], np.concatenate([g.rows for g in b]),
+                                  np.concatenate([np.full(len(g.rows), float(g.noise_expr))
+                                                  for g in b])))
+    return out
