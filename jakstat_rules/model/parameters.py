@@ -117,6 +117,9 @@ CITATIONS: dict[str, str] = {
                "cells. Cancer Cell 2014;26:207-221. doi:10.1016/j.ccr.2014.05.019",
     "Matsushita2009": "Matsushita K et al. Zc3h12a is an RNase essential for controlling immune responses by "
                       "regulating mRNA decay. Nature 2009;458:1185-1190. doi:10.1038/nature07924",
+    "Paschoud2006": "Paschoud S et al. Destabilization of interleukin-6 mRNA requires a putative RNA "
+                    "stem-loop structure, an AU-rich element, and the RNA-binding protein AUF1. Mol "
+                    "Cell Biol 2006;26:8228-8241. doi:10.1128/MCB.01155-06",
     "CODATA2018": "CODATA 2018 recommended values of the fundamental physical constants (exact SI value)",
     "SI": "definition of the SI prefixes and units",
 }
@@ -335,8 +338,9 @@ PARAMETERS: dict[str, ParamSpec] = {
     "vmax_IL6_mRNA": _p(5, "molecule/min", "assumed: as vmax_IRF1_mRNA; IL6 is a STAT3 target gene in "
                         "STAT3-driven tumour cells (GrivennikovKarin2008; Chang2013)",
                         "maximal STAT3-driven IL6 transcription"),
-    "kdeg_IL6_mRNA": _p(0.023, "1/min", "assumed: half-life ~ 30 min, an unstable AU-rich transcript "
-                        "degraded by Regnase-1 (Matsushita2009)"),
+    "kdeg_IL6_mRNA": _p(0.023, "1/min", "Paschoud2006: IL-6 mRNA is degraded with a half-life of 30 "
+                        "min (ln 2 / 30 min), an AU-rich transcript (also cut by Regnase-1, "
+                        "Matsushita2009)"),
     "IL6_secretion_pM_per_min": _p(0.2, "pM/min", "assumed: at full STAT3 promoter activity IL-6 "
                                    "accumulates at 12 pM/h (~6 ng/mL per day), the order of the ng/mL "
                                    "IL-6 in 1-2-day conditioned media of IL-6-autocrine tumour cells "
