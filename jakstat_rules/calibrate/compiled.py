@@ -151,8 +151,8 @@ class CompiledProblem:
     def measured_quantities(self, sims: list[np.ndarray]) -> np.ndarray:
         """The model quantities at every measurement: one row per measurement table row,
         one column per :attr:`quantities`, gathered from :meth:`simulate`'s result at once."""
-        if len(sims) == 1:
-            return sims[0][self.plan.row_time]
+        if len(sims) <= 1:
+            return sims[0][self.plan.row_time] if sims else np.empty((0, len(self.quantities)))
         offsets = np.cumsum([0] + [len(s) for s in sims[:-1]])
         return np.concatenate(sims, axis=0)[offsets[self.plan.row_unit] + self.plan.row_time]
 

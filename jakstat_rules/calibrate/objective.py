@@ -180,8 +180,10 @@ class Objective:
         (h, s), h_free = cp.observables(p, sims), None
         if inner.free_term_groups:  # observables with the scalings at 0 as well
             p_free, h_free = inner.free_parameters(p), np.zeros(len(cp.y))
+            measured = cp.measured_quantities(sims)
             for gi in inner.free_term_groups:
-                h_free[cp.groups[gi].rows] = cp.group_values(cp.groups[gi], p_free, sims)[0]
+                h_free[cp.groups[gi].rows] = cp.group_values(cp.groups[gi], p_free,
+                                                             measured=measured)[0]
         return Evaluation(*inner.solve(cp.y, h, s, p, h_free))
 
     def _simulate(self, p: np.ndarray, derivatives: bool = False) -> tuple:
