@@ -272,14 +272,7 @@ def fides_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
             if not np.isfinite(f):
                 return np.inf, np.zeros(len(x)), np.eye(len(x))
             r = ob.residuals(x)
-            jac = np.empty((len(r), len(x)))
-            for i in range(len(x)):
-                h = settings.diff_step * max(1.0, abs(x[i]))
-                if x[i] + h > ub[i]:
-                    h = -h
-                moved = x.copy()
-                moved[i] += h
-                jac[:, i] = (ob.residuals(moved) - r) / h
+            jac = residual_jacobian(ob, x, settings, r)
             jac[~np.isfinite(jac)] = 0.0
             return f, jac.T @ r, jac.T @ jac
         hessian = None
@@ -342,11 +335,23 @@ def local_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
     return lbfgsb_fit(ob, x0, settings)
 
 
-def residual_jacobian(ob: Objective, x: np.ndarray, settings: FitSettings) -> np.ndarray:
+def residual_jacobian(ob: Objective, x: np.ndarray, settings: FitSettings,
+                      r: np.ndarray | None = None) -> np.ndarray:
     """Jacobian of :meth:`Objective.residuals` at ``x``: exact with
     ``settings.gradient == "exact"``, else forward differences of relative
-    step ``settings.diff_step`` (as scipy's ``least_squares`` takes them)."""
+    step ``settings.diff_step`` (as scipy's ``least_squares`` takes them),
+    taken downwards where the upper bound is nearer than the step.  ``r``: the
+    residuals at ``x`` when the caller has them (no second evaluation)."""
     if settings.gradient == "exact":
         return ob.jacobian(x)
-    step = settings.diff_step * np.maximum(1.0, np.abs(x))
-    return approx_fprime(np.asarray(x, float), ob.residuals, step)
+    x = np.asarray(x, float)
+    r = ob.residuals(x) if r is None else r
+    jac = np.empty((len(r), len(x)))
+    for i in range(len(x)):
+        h = settings.diff_step * max(1.0, abs(x[i]))
+        if x[i] + h > ob.ub[i]:
+            h = -h
+        moved = x.copy()
+        moved[i] += h
+        jac[:, i] = (ob.residuals(moved) - r) / h
+    return jac
