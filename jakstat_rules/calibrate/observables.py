@@ -311,23 +311,12 @@ class GroupBatch:
 
 def batch_groups(groups: list[ObservableGroup]) -> list[GroupBatch]:
     """Groups that differ only in a numeric noise SD, batched (:class:`GroupBatch`)."""
-    merged: dict[tuple, list[ObservableGroup]] = {}
-    batches: list[GroupBatch | list[ObservableGroup]] = []
-    for g in groups:
-        if not g.noise_expr.is_Number:
-            batches.append(GroupBatch(g, g.rows))
-            continue
-        key = (g.observable_id, g.observable_expr, g.transformation, g.distribution)
-        if key not in merged:
-            merged[key] = []
-            batches.append(merged[key])
-        merged[key].append(g)
-    out = []
-    for b in batches:
-        if isinstance(b, GroupBatch):
-            out.append(b)
-        else:
-            out.append(GroupBatch(b[0], np.concatenate([g.rows for g in b]),
-                                  np.concatenate([np.full(len(g.rows), float(g.noise_expr))
-                                                  for g in b])))
-    return out
+    merged: dict[object, list[ObservableGroup]] = {}
+    for g in groups:  # a group with a noise formula stays on its own
+        key = ((g.observable_id, g.observable_expr, g.transformation, g.distribution)
+               if g.noise_expr.is_Number else id(g))
+        merged.setdefault(key, []).append(g)
+    return [GroupBatch(gs[0], gs[0].rows) if not gs[0].noise_expr.is_Number else
+            GroupBatch(gs[0], np.concatenate([g.rows for g in gs]),
+                       np.concatenate([np.full(len(g.rows), float(g.noise_expr)) for g in gs]))
+            for gs in merged.values()]
