@@ -193,9 +193,10 @@ def main() -> None:
         print(f"{'':12s} {'pyPESTO adaptive Metropolis':28s} {r['sampling_s']:7.1f} "
               f"{r['sampling_evaluations']:12d} {r['sampling_mean_width']:11.4g} "
               f"{r.get('sampling_error', float('nan')):15.2e}")
-    print(f"(samples {args.samples}, seed {args.seed}; sampling band: 2.5-97.5 % quantiles of the "
-          f"best fit and 200 samples after the Geweke burn-in; error on 'line': largest relative difference of "
-          f"the half-width from its closed form, profile-wise and pointwise posterior)")
+    print(f"(samples {args.samples}, seed {args.seed}; sampling band: 2.5-97.5 % quantiles of "
+          f"the best fit and 200 samples after the Geweke burn-in; error on 'line': largest "
+          f"relative difference of the half-width from its closed form, profile-wise and "
+          f"pointwise posterior)")
 
 
 if __name__ == "__main__":

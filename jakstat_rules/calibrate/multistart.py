@@ -50,9 +50,8 @@ from .parallel import (REPORT_INTERVAL, SOLVER_LOG, Progress, check_scheduler, l
 from ..petab_io import ProblemPayload, load_problem
 from .results import CONVERGENCE_TOL, write_fit_outputs
 from .store import (StartResult, add_new_settings, adopt_earlier_run, check_resume,
-                    claim_and_lock,
-                    earlier_invocations, load_records, remove_temporaries, run_identity,
-                    verify_records)
+                    claim_and_lock, earlier_invocations, load_records, remove_temporaries,
+                    run_identity, verify_records)
 
 __all__ = ["starting_points", "redraw_points", "run_start", "calibrate"]
 
