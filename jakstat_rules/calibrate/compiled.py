@@ -29,6 +29,7 @@ from .hierarchical import SCALING, InnerProblem
 from .likelihood import nll_terms
 from .mapping import ParameterTable, condition_settings
 from .observables import ObservableGroup, batch_groups, compile_observables, observable_specs_v2
+from .pruning import nonzero_at_start, pruned_sbml, structural_zeros
 from .simulation import ConditionSimulator, plan_simulations
 
 __all__ = ["CompiledProblem", "get_compiled", "analytic_scalings"]
@@ -43,6 +44,9 @@ class CompiledProblem:
         The problem (see :class:`~jakstat_rules.petab_io.ProblemPayload`).
     rtol, atol
         Integrator tolerances (default: the engine's).
+    prune
+        Simulate without the species that stay zero in every simulation unit
+        (:mod:`.pruning`; exact).
 
     Attributes
     ----------
@@ -65,6 +69,11 @@ class CompiledProblem:
         :meth:`simulate`'s arrays.
     analytic_candidates
         Scaling factors that may be computed in closed form: id -> group positions.
+    sbml
+        The SBML model simulated: the problem's, without the species that stay
+        zero (``pruned``) when ``prune``.
+    pruned
+        Those species (constant zeros in ``sbml``).
 
     Notes
     -----
@@ -73,7 +82,7 @@ class CompiledProblem:
     """
 
     def __init__(self, payload: ProblemPayload, rtol: float = DEFAULT_RTOL,
-                 atol: float = DEFAULT_ATOL) -> None:
+                 atol: float = DEFAULT_ATOL, prune: bool = True) -> None:
         self.payload = payload
         self.hash = payload.hash
         self.rtol, self.atol = rtol, atol
@@ -125,8 +134,27 @@ class CompiledProblem:
                 positions |= period.settings.estimated_positions()
         self.dynamic = np.array(sorted(positions), dtype=int)
         self.simulator = ConditionSimulator(eng, self.plan, quantities, self.dynamic)
+        self.sbml = payload.sbml
+        self.pruned: set[str] = set()
+        if prune:
+            self._prune()
         self.analytic_candidates = analytic_scalings(self.groups, self.parameters,
                                                      set(self.dynamic.tolist()))
+
+    def _prune(self) -> None:
+        """Simulate without the species that stay zero in every unit (:mod:`.pruning`)."""
+        table = self.parameters
+        bounded = np.isfinite(table.lb) & np.isfinite(table.ub)
+        lb, ub = np.where(bounded, table.lb, 0.0), np.where(bounded, table.ub, 1.0)
+        first = np.where(np.isfinite(table.nominal), table.nominal, 0.5 * lb + 0.5 * ub)
+        trials = [first, 0.382 * lb + 0.618 * ub]  # two points inside the bounds
+        zero = structural_zeros(self.sbml, nonzero_at_start(self.simulator, trials))
+        if not zero:
+            return
+        self.sbml = pruned_sbml(self.sbml, zero, keep=self.quantities)
+        self.pruned = zero
+        self.engine = Engine(self.sbml, rtol=self.rtol, atol=self.atol)
+        self.simulator = ConditionSimulator(self.engine, self.plan, self.quantities, self.dynamic)
 
     # -- simulation and observables -------------------------------------------
     def sensitivities(self):

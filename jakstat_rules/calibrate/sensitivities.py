@@ -404,7 +404,8 @@ def unit_problem(cp):
     (payload, cells)
         ``payload``: observables ``jakstat_quantity_<j>`` = the model
         quantities the problem's observables read (``cp``'s columns), noise 1;
-        one measurement row per unit, time and quantity (the unit's
+        the model as ``cp`` simulates it (``cp.sbml``: without the species that
+        stay zero); one measurement row per unit, time and quantity (the unit's
         representative conditions; for PEtab v2, the conditions of
         :func:`_v2_unit_conditions`); the parameters the model or the
         condition table use.  ``cells``: per measurement row, (unit, time
@@ -444,8 +445,8 @@ def unit_problem(cp):
     for col in condition_df.columns:
         used |= {str(v) for v in condition_df[col] if isinstance(v, str)}
     pdf = parameter_df[parameter_df.index.isin(used)]
-    derived = ProblemPayload(payload.sbml, condition_df, mdf, observable_df, pdf,
-                             hash=problem_hash(payload.sbml, condition_df, mdf,
+    derived = ProblemPayload(cp.sbml, condition_df, mdf, observable_df, pdf,
+                             hash=problem_hash(cp.sbml, condition_df, mdf,
                                                observable_df, pdf))
     return derived, np.array(cells, dtype=int).reshape(-1, 3)
 

@@ -270,6 +270,10 @@ class ConditionSimulator:
         eng.set_values(parameters)
         eng.set_current(states)
 
+    def start_unit(self, unit: SimulationUnit, p: np.ndarray) -> None:
+        """Apply ``unit``'s first period at ``p``: the engine holds its initial state."""
+        self._apply(unit.periods[0].settings, p, first=True)
+
     def _run(self, unit: SimulationUnit, p: np.ndarray, times: np.ndarray) -> np.ndarray:
         """Simulate one unit period by period (:meth:`Engine.run_periods
         <jakstat_rules.engine.Engine.run_periods>`); values at ``times`` (sorted, ``inf`` last)."""

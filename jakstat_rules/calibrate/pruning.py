@@ -1,0 +1,235 @@
+"""Species that stay zero in every simulation of a problem, taken out of the simulated model.
+
+A rule-based model declares every complex its rules can make, whether or
+not a problem's conditions ever make it: the Kirby 2021 problem doses
+IFN-α and IFN-β only, yet the default network carries the IL-6 and IFN-γ
+complexes (383 species), all zero from start to end in every one of its
+conditions.  The integrator and AMICI's sensitivities nevertheless carry
+them, and their cost grows faster than linearly with the state.
+
+:func:`structural_zeros` finds them from the reactions alone: a species is
+*reachable* if it starts non-zero in some simulation unit, is set by a
+period, an event or a rate rule, or takes part in a reaction whose rate law
+is not zero when every unreachable species is zero; the rest stay exactly
+zero (the trajectory with them at zero solves the equations, and the
+solution is unique).  A rate law counts as zero only in forms where that
+holds whatever the parameters are: a product with a zero factor, a
+quotient with a zero numerator, a sum or difference of zeros, a zero raised
+to a positive number, an assignment-rule variable whose formula is zero
+(function definitions are expanded first); anything else counts as
+possibly non-zero, so the set is never too large.
+
+:func:`pruned_sbml` writes the model with those species as constant
+boundary species at zero (their ids stay valid for observables, rules and
+conditions) and without the reactions whose rate law is zero: the
+simulation core and AMICI integrate only the reachable species.
+:func:`nonzero_at_start` collects the species a problem's simulation units
+start non-zero or set non-zero; :class:`~.compiled.CompiledProblem` uses
+the three.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+
+__all__ = ["structural_zeros", "pruned_sbml", "nonzero_at_start"]
+
+
+def _is_zero(node, zero: set[str], local: frozenset[str] = frozenset()) -> bool:
+    """Whether the math ``node`` is 0 for all parameter values when the ids in ``zero`` are 0.
+
+    Operators are told apart by their character (``getType`` returns a SWIG
+    pointer instead of an int when another module's libSBML bindings are loaded).
+    """
+    if node is None:
+        return False
+    if node.isNumber():
+        return node.getValue() == 0.0
+    if node.isName():
+        return node.getName() in zero and node.getName() not in local
+    n = node.getNumChildren()
+    children = [node.getChild(k) for k in range(n)]
+    op = node.getCharacter() if node.isOperator() else ""
+    if op == "*":
+        return any(_is_zero(c, zero, local) for c in children)
+    if op == "/":
+        return n == 2 and _is_zero(children[0], zero, local)
+    if op in ("+", "-"):
+        return n > 0 and all(_is_zero(c, zero, local) for c in children)
+    if op == "^" or (node.isFunction() and node.getName() in ("pow", "power")):
+        return (n == 2 and _is_zero(children[0], zero, local) and children[1].isNumber()
+                and children[1].getValue() > 0)
+    return False
+
+
+def _expanded(sbml: str):
+    """The SBML document with function definitions expanded (for reading rate laws)."""
+    import libsbml
+
+    document = libsbml.readSBMLFromString(sbml)
+    if document.getModel() is not None and document.getModel().getNumFunctionDefinitions():
+        props = libsbml.ConversionProperties()
+        props.addOption("expandFunctionDefinitions", True)
+        document.convert(props)
+    return document
+
+
+def _local_ids(reaction) -> frozenset[str]:
+    law = reaction.getKineticLaw()
+    if law is None:
+        return frozenset()
+    return frozenset([p.getId() for p in law.getListOfLocalParameters()]
+                     + [p.getId() for p in law.getListOfParameters()])
+
+
+def structural_zeros(sbml: str, nonzero: Iterable[str]) -> set[str]:
+    """Species of ``sbml`` that stay zero at all times when only ``nonzero`` may start non-zero.
+
+    Parameters
+    ----------
+    sbml
+        The SBML model.
+    nonzero
+        Species that are or may be non-zero at some start, or are set
+        non-zero later (see :func:`nonzero_at_start`).
+
+    Returns
+    -------
+    set
+        Floating species ids (boundary species, rule and event targets never
+        count).
+    """
+    document = _expanded(sbml)
+    model = document.getModel()
+    if model is None:
+        return set()
+    species = {s.getId() for s in model.getListOfSpecies() if not s.getBoundaryCondition()}
+    reached = set(nonzero) & species
+    rules = {}
+    for rule in model.getListOfRules():
+        if rule.isRate() and rule.getVariable() in species:
+            reached.add(rule.getVariable())
+        elif rule.isAssignment():
+            rules[rule.getVariable()] = rule.getMath()
+    reached |= {a.getVariable() for e in model.getListOfEvents()
+                for a in e.getListOfEventAssignments()} & species
+    reached -= set(rules)
+    reactions = [(r, r.getKineticLaw().getMath() if r.getKineticLaw() else None, _local_ids(r))
+                 for r in model.getListOfReactions()]
+    pending = list(reactions)
+    while True:
+        zero = (species - reached) | _zero_rules(rules, species - reached)
+        fired = [item for item in pending if item[1] is None or not _is_zero(item[1], zero, item[2])]
+        if not fired:
+            return species - reached
+        for reaction, _, _ in fired:
+            reached |= {s.getSpecies() for s in reaction.getListOfReactants()} & species
+            reached |= {s.getSpecies() for s in reaction.getListOfProducts()} & species
+        pending = [item for item in pending if item not in fired]
+
+
+def _zero_rules(rules: dict, zero: set[str]) -> set[str]:
+    """Assignment-rule variables whose formulas are zero when ``zero`` (and they) are."""
+    out: set[str] = set()
+    while True:
+        more = {v for v, math in rules.items() if v not in out and _is_zero(math, zero | out)}
+        if not more:
+            return out
+        out |= more
+
+
+def pruned_sbml(sbml: str, zero: Iterable[str], keep: Iterable[str] = ()) -> str:
+    """``sbml`` with the species ``zero`` as constant boundary species at 0 and without the
+    reactions whose rate law is then zero.
+
+    Parameters
+    ----------
+    sbml
+        The SBML model.
+    zero
+        Species that stay zero (:func:`structural_zeros`).
+    keep
+        Reaction ids to keep although their rate law is zero (ids that a
+        formula of the model or of the problem reads).
+    """
+    import libsbml
+
+    zero = set(zero)
+    document = libsbml.readSBMLFromString(sbml)
+    model = document.getModel()
+    expanded = _expanded(sbml).getModel()
+    rules = {r.getVariable(): r.getMath() for r in expanded.getListOfRules() if r.isAssignment()}
+    zero_ids = zero | _zero_rules(rules, zero)
+    referenced = set(keep) | _math_names(model)
+    for reaction in list(expanded.getListOfReactions()):
+        law = reaction.getKineticLaw()
+        if (law is not None and reaction.getId() not in referenced
+                and _is_zero(law.getMath(), zero_ids, _local_ids(reaction))):
+            model.removeReaction(reaction.getId())
+    for sid in zero:
+        model.removeInitialAssignment(sid)
+        s = model.getSpecies(sid)
+        if s.isSetInitialConcentration() or not s.isSetInitialAmount():
+            s.setInitialConcentration(0.0)
+        else:
+            s.setInitialAmount(0.0)
+        s.setBoundaryCondition(True)
+        s.setConstant(True)
+    return libsbml.writeSBMLToString(document)
+
+
+def _math_names(model) -> set[str]:
+    """Every id named in a formula of the model outside the reactions' rate laws."""
+    names: set[str] = set()
+    maths = [r.getMath() for r in model.getListOfRules()]
+    maths += [a.getMath() for a in model.getListOfInitialAssignments()]
+    maths += [c.getMath() for c in model.getListOfConstraints()]
+    for event in model.getListOfEvents():
+        maths += [event.getTrigger().getMath() if event.getTrigger() else None,
+                  event.getDelay().getMath() if event.isSetDelay() else None,
+                  event.getPriority().getMath() if event.isSetPriority() else None]
+        maths += [a.getMath() for a in event.getListOfEventAssignments()]
+    stack = [m for m in maths if m is not None]
+    while stack:
+        node = stack.pop()
+        if node.isName():
+            names.add(node.getName())
+        stack.extend(node.getChild(k) for k in range(node.getNumChildren()))
+    return names
+
+
+def nonzero_at_start(simulator, p_values: Sequence[np.ndarray]) -> set[str]:
+    """Species a problem's simulation units may start non-zero or set non-zero.
+
+    Every unit's first period is applied on ``simulator``'s engine (SBML
+    defaults, the condition's values, initial assignments evaluated) at each
+    parameter vector of ``p_values``; a species non-zero in any counts.  A
+    later period's species values count if non-zero at any vector, or if
+    they are formulas that read the model.
+
+    Parameters
+    ----------
+    simulator
+        A :class:`~.simulation.ConditionSimulator` on the unpruned model.
+    p_values
+        Linear values of the estimated parameters to try (the nominal values
+        and a moved copy: an initial value that is zero at both is taken to
+        be zero by structure, e.g. a dose of 0 times a constant).
+    """
+    eng = simulator.engine
+    found: set[str] = set()
+    ids = np.array(eng.species_ids)
+    for unit in simulator.plan.units:
+        for p in p_values:
+            simulator.start_unit(unit, p)
+            found |= set(ids[np.asarray(eng.state) != 0.0].tolist())
+        for period in unit.periods[1:]:
+            settings = period.settings
+            targets = {a.target for a in settings.states}
+            if settings.reads_model:
+                found |= targets
+                continue
+            for p in p_values:
+                found |= {sid for sid, v in settings.state_values(p).items() if v != 0.0}
+    return found

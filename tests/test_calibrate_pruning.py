@@ -1,0 +1,113 @@
+"""Species that stay zero in every simulation are taken out of the simulated model, exactly.
+
+References: the analytic solution of a small network, and the unpruned
+model simulated by libroadrunner (the pruned species must be exactly zero
+there at every time of every unit, and every readout the same).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from jakstat_rules.calibrate.compiled import CompiledProblem
+from jakstat_rules.calibrate.pruning import pruned_sbml, structural_zeros
+from jakstat_rules.calibrate.simulation import ConditionSimulator
+from jakstat_rules.petab_io import ProblemPayload, load_problem
+
+from conftest import REAL_DATA, needs_data, write_one_condition_problem
+
+# L (set from the dose) binds A into D; D makes C, E (a Hill rate), F (a rate
+# with a constant term, so F is made without D) and, through C, G.
+NETWORK = """
+model m
+  compartment cell = 1
+  species A = 1, B = 0, L, D = 0, C = 0, E = 0, F = 0, G = 0
+  dose = 0
+  L = dose
+  k1 = 0.3; k2 = 0.5; k3 = 0.2; Vmax = 1; K = 0.5; k4 = 0.1; k5 = 0.7
+  R1: A -> B; k1*A
+  R2: L + A -> D; k2*L*A
+  R3: D -> C; k3*D
+  R4: -> E; Vmax*D^2/(K^2 + D^2)
+  R5: -> F; k4 + k5*D
+  R6: C -> G; k3*C/(1 + C)
+end
+"""
+DOSE_ZERO = {"L", "D", "C", "E", "G"}
+
+
+def _sbml() -> str:
+    import tellurium as te
+
+    return te.antimonyToSBML(NETWORK)
+
+
+def test_structural_zeros_follow_the_reactions():
+    sbml = _sbml()
+    assert structural_zeros(sbml, {"A"}) == DOSE_ZERO
+    assert structural_zeros(sbml, {"A", "L"}) == set()
+    # without A nothing binds L: D and what follows from it stay zero, L does not
+    assert structural_zeros(sbml, {"L"}) == {"A", "B", "D", "C", "E", "G"}
+
+
+def test_pruned_model_keeps_ids_and_drops_zero_rate_reactions():
+    import libsbml
+
+    model = libsbml.readSBMLFromString(pruned_sbml(_sbml(), DOSE_ZERO)).getModel()
+    assert {r.getId() for r in model.getListOfReactions()} == {"R1", "R5"}
+    for sid in DOSE_ZERO:
+        s = model.getSpecies(sid)
+        assert s.getBoundaryCondition() and s.getConstant()
+        assert s.getInitialConcentration() == 0.0 and model.getInitialAssignment(sid) is None
+
+
+def _problem(folder, dose: float):
+    yaml = write_one_condition_problem(
+        folder, NETWORK,
+        measurements={"observableId": ["obs_B"] * 4 + ["obs_F"] * 4,
+                      "time": [0.0, 1.0, 4.0, 10.0] * 2, "measurement": [0.0] * 8},
+        observables={"observableId": ["obs_B", "obs_F"], "observableFormula": ["B", "F"],
+                     "noiseFormula": ["1", "1"]},
+        parameters={"parameterId": ["k1"], "parameterScale": ["log10"],
+                    "lowerBound": [0.01], "upperBound": [10.0], "nominalValue": [0.3],
+                    "estimate": [1]})
+    pd.DataFrame({"conditionId": ["c0"], "dose": [dose]}).to_csv(
+        folder / "conditions.tsv", sep="\t", index=False)
+    return ProblemPayload.from_problem(load_problem(yaml))
+
+
+def test_pruned_problem_simulates_the_analytic_solution(tmp_path):
+    cp = CompiledProblem(_problem(tmp_path / "zero", 0.0))
+    assert cp.pruned == DOSE_ZERO
+    assert set(cp.engine.species_ids) == {"A", "B", "F"}
+    k1 = 0.7
+    h, _ = cp.observables(np.array([k1]))
+    t = np.array([0.0, 1.0, 4.0, 10.0])
+    np.testing.assert_allclose(h[:4], 1.0 - np.exp(-k1 * t), atol=1e-8)
+    np.testing.assert_allclose(h[4:], 0.1 * t, atol=1e-8)  # F = k4 t while D = 0
+    # a dose in the condition: L starts non-zero and nothing is pruned
+    assert CompiledProblem(_problem(tmp_path / "dosed", 1.0)).pruned == set()
+
+
+@needs_data
+def test_kirby_problem_simulates_without_the_il6_and_ifng_complexes(tmp_path):
+    from jakstat_rules.data.kirby import write_kirby_petab
+
+    paths = write_kirby_petab(REAL_DATA, tmp_path / "petab")
+    payload = ProblemPayload.from_problem(load_problem(paths["train"]))
+    pruned = CompiledProblem(payload)
+    full = CompiledProblem(payload, prune=False)
+    zero = sorted(pruned.pruned)
+    # the Kirby conditions dose IFN-alpha and IFN-beta only
+    assert "IL6" in zero and "IFNG" in zero and "IFNA2" not in zero and "IFNB1" not in zero
+    assert len(pruned.engine.species_ids) == len(full.engine.species_ids) - len(zero)
+    p = np.where(np.isfinite(full.parameters.nominal), full.parameters.nominal, 1.0)
+    # every pruned species is exactly zero throughout every unit of the unpruned model
+    on_full = ConditionSimulator(full.engine, full.plan, zero, full.dynamic).simulate(p)
+    assert max(float(np.max(np.abs(a))) for a in on_full) == 0.0
+    # and the readouts the problem measures agree to the integrator's tolerance
+    for a, b in zip(full.simulate(p), pruned.simulate(p)):
+        span = np.maximum(np.ptp(a, axis=0), 1e-12)
+        assert np.max(np.abs(a - b) / span) < 1e-6
+    assert pruned.nll(p) == pytest.approx(full.nll(p), rel=1e-8)
