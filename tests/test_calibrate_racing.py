@@ -133,6 +133,12 @@ def test_race_records_its_rounds(runs):
         assert after["starts"] == -(-before["running"] // 3)
     abandoned = [r for r in records if r["race"].get("abandoned")]
     assert len(abandoned) == race["abandoned"] > 0
+    # the supplement's check table and report say how many (a multistart: nothing)
+    from jakstat_rules.calibrate.racing import abandoned_note
+
+    assert abandoned_note(summary) == (f" ({len(abandoned)} of them abandoned by the race, "
+                                       f"not run to convergence)")
+    assert abandoned_note(runs["multistart", 8, 0][0]) == ""
     for r in abandoned:
         note = r["race"]["abandoned"]
         last = r["race"]["rounds"][-1]

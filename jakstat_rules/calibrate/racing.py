@@ -38,7 +38,7 @@ from .optimizers import FitSettings
 from .store import StartResult
 
 __all__ = ["ETA", "first_budget", "Round", "next_round", "round_tasks", "merge_round",
-           "mark_abandoned", "describe", "summary"]
+           "mark_abandoned", "describe", "summary", "abandoned_note"]
 
 #: Factor by which the starts shrink and the budget grows from one round to the next.
 ETA = 3
@@ -198,3 +198,12 @@ def summary(records: dict[int, StartResult], settings: FitSettings, n_free: int)
             "max_evaluations": int(settings.max_nfev),
             "abandoned": sum(bool((r.race or {}).get("abandoned")) for r in records.values()),
             "rounds": [rounds[k] for k in sorted(rounds)]}
+
+
+def abandoned_note(fit_summary: dict[str, Any]) -> str:
+    """`` (N of them abandoned by the race, not run to convergence)`` after a fit's count of
+    starts, for a race's ``summary.json``; ``""`` for a multistart."""
+    race = fit_summary.get("race")
+    if not race:
+        return ""
+    return f" ({race['abandoned']} of them abandoned by the race, not run to convergence)"

@@ -165,12 +165,13 @@ def run_checks(root: Path, documents: Sequence[Document], tables: dict, fit,
                      "passed": not problems})
     if copasi:
         rows.append(_copasi_agreement(root, documents, tables))
+    from ..calibrate.racing import abandoned_note
+
     s = fit.summary
     rows.append({"check": "fit quality (summary.json)",
                  "result": f"best NLL {float(s['best_fval']):.2f}, {s.get('n_converged')} of "
                            f"{s.get('n_finished')} starts within {s.get('convergence_tolerance')}"
-                           + (f" ({s['race']['abandoned']} abandoned by the race)"
-                              if s.get("race") else ""),
+                           + abandoned_note(s),
                  "passed": bool(s.get("n_finished"))})
     if fit.validation:
         v = fit.validation

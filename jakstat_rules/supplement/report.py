@@ -158,13 +158,14 @@ def model_report_html(sbml: str, fitted: Mapping[str, float], checks: Sequence[d
         row = _row(table, [c["check"], c["result"], "yes" if c["passed"] else "NO"])
         row[-1].set("class", "ok" if c["passed"] else "fail")
     if fit_summary:
+        from ..calibrate.racing import abandoned_note
+
         _heading(body, 2, "Fit quality")
         p = ET.SubElement(body, "p")
         p.text = (f"Best negative log-likelihood (training) {float(fit_summary['best_fval']):.2f}; "
                   f"{fit_summary.get('n_converged')} of {fit_summary.get('n_finished')} starts "
                   f"within {fit_summary.get('convergence_tolerance')} of the best"
-                  + (f" ({fit_summary['race']['abandoned']} of them abandoned by the race, "
-                     f"not run to convergence)." if fit_summary.get("race") else "."))
+                  + abandoned_note(fit_summary) + ".")
         if validation:
             p.text += (f" Prediction of the validation experiment: R\u00b2 = "
                        f"{float(validation['r2']):.3f}, NRMSE = {float(validation['nrmse']):.3f}.")
