@@ -111,3 +111,78 @@ def test_kirby_problem_simulates_without_the_il6_and_ifng_complexes(tmp_path):
         span = np.maximum(np.ptp(a, axis=0), 1e-12)
         assert np.max(np.abs(a - b) / span) < 1e-6
     assert pruned.nll(p) == pytest.approx(full.nll(p), rel=1e-8)
+
+
+def _one_observable(folder, antimony: str, observable: str, parameters: dict):
+    yaml = write_one_condition_problem(
+        folder, antimony,
+        measurements={"observableId": ["obs"] * 4, "time": [0.0, 1.0, 4.0, 10.0],
+                      "measurement": [0.0] * 4},
+        observables={"observableId": ["obs"], "observableFormula": [observable],
+                     "noiseFormula": ["1"]},
+        parameters=parameters)
+    return ProblemPayload.from_problem(load_problem(yaml))
+
+
+ONE_RATE = {"parameterId": ["kr"], "parameterScale": ["lin"], "lowerBound": [0.1],
+            "upperBound": [1.0], "nominalValue": [0.5], "estimate": [1]}
+TIMES = np.array([0.0, 1.0, 4.0, 10.0])
+
+
+def test_a_species_defined_by_a_rule_is_its_formula_not_a_zero(tmp_path):
+    # S := A with A = 1 throughout: B = kr t
+    cp = CompiledProblem(_one_observable(tmp_path, """
+model m
+  compartment cell = 1
+  species A = 1, S, B = 0
+  S := A
+  kr = 0.5
+  R1: -> B; kr*S
+end""", "B", ONE_RATE))
+    assert cp.pruned == set()
+    np.testing.assert_allclose(cp.observables(np.array([0.5]))[0], 0.5 * TIMES, atol=1e-8)
+
+
+def test_a_reaction_whose_id_a_rate_law_reads_is_kept(tmp_path):
+    # R2 cannot fire (L stays 0), and X is made at kr + R2 = kr
+    cp = CompiledProblem(_one_observable(tmp_path, """
+model m
+  compartment cell = 1
+  species A = 1, L = 0, D = 0, X = 0
+  kr = 0.5
+  R2: L + A -> D; kr*L*A
+  R3: -> X; kr + R2
+end""", "X", ONE_RATE))
+    assert cp.pruned == {"L", "D"}
+    np.testing.assert_allclose(cp.observables(np.array([0.5]))[0], 0.5 * TIMES, atol=1e-8)
+
+
+def test_an_initial_value_zero_only_where_two_parameters_are_equal_is_not_pruned(tmp_path):
+    # L = La - Lb: zero when both sit at the same nominal value, not elsewhere
+    payload = _one_observable(tmp_path, """
+model m
+  compartment cell = 1
+  species A = 1, L, D = 0
+  La = 1; Lb = 1
+  L = La - Lb
+  R1: L + A -> D; 0.5*L*A
+end""", "D", {"parameterId": ["La", "Lb"], "parameterScale": ["lin", "lin"],
+              "lowerBound": [0.0, 0.0], "upperBound": [5.0, 5.0],
+              "nominalValue": [1.0, 1.0], "estimate": [1, 1]})
+    cp = CompiledProblem(payload)
+    assert cp.pruned == set()
+    p = np.array([3.0, 1.0])
+    np.testing.assert_allclose(cp.observables(p)[0],
+                               CompiledProblem(payload, prune=False).observables(p)[0])
+
+
+def test_zero_over_zero_is_not_a_zero_rate():
+    import tellurium as te
+
+    sbml = te.antimonyToSBML("""
+model m
+  compartment cell = 1
+  species A = 1, L = 0, D = 0, X = 0
+  R1: -> X; L/(L + D)
+end""")
+    assert structural_zeros(sbml, {"A"}) == {"L", "D"}  # X is made (the rate is 0/0, not 0)

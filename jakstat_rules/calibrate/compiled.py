@@ -147,7 +147,12 @@ class CompiledProblem:
         bounded = np.isfinite(table.lb) & np.isfinite(table.ub)
         lb, ub = np.where(bounded, table.lb, 0.0), np.where(bounded, table.ub, 1.0)
         first = np.where(np.isfinite(table.nominal), table.nominal, 0.5 * lb + 0.5 * ub)
-        trials = [first, 0.382 * lb + 0.618 * ub]  # two points inside the bounds
+        # and two points with each parameter at another fraction of its range (so that a
+        # difference of two parameters with the same nominal value and bounds is not 0)
+        trials = [first]
+        for shift in (0.0, 0.5):
+            f = 0.1 + 0.8 * np.mod(shift + 0.618034 * np.arange(1, len(lb) + 1), 1.0)
+            trials.append((1.0 - f) * lb + f * ub)
         zero = structural_zeros(self.sbml, nonzero_at_start(self.simulator, trials))
         if not zero:
             return

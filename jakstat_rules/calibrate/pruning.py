@@ -53,8 +53,9 @@ def _is_zero(node, zero: set[str], local: frozenset[str] = frozenset()) -> bool:
     op = node.getCharacter() if node.isOperator() else ""
     if op == "*":
         return any(_is_zero(c, zero, local) for c in children)
-    if op == "/":
-        return n == 2 and _is_zero(children[0], zero, local)
+    if op == "/":  # 0/0 is not a zero rate: the unpruned model fails there, so must this one
+        return (n == 2 and _is_zero(children[0], zero, local)
+                and not _is_zero(children[1], zero, local))
     if op in ("+", "-"):
         return n > 0 and all(_is_zero(c, zero, local) for c in children)
     if op == "^" or (node.isFunction() and node.getName() in ("pow", "power")):
@@ -97,24 +98,21 @@ def structural_zeros(sbml: str, nonzero: Iterable[str]) -> set[str]:
     Returns
     -------
     set
-        Floating species ids (boundary species, rule and event targets never
-        count).
+        Floating species ids that no rule defines (boundary species, species
+        defined by assignment rules and rule or event targets never count).
     """
     document = _expanded(sbml)
     model = document.getModel()
     if model is None:
         return set()
-    species = {s.getId() for s in model.getListOfSpecies() if not s.getBoundaryCondition()}
+    rules = {r.getVariable(): r.getMath() for r in model.getListOfRules() if r.isAssignment()}
+    # states only: a species an assignment rule defines is its formula (through ``rules``)
+    species = {s.getId() for s in model.getListOfSpecies()
+               if not s.getBoundaryCondition() and s.getId() not in rules}
     reached = set(nonzero) & species
-    rules = {}
-    for rule in model.getListOfRules():
-        if rule.isRate() and rule.getVariable() in species:
-            reached.add(rule.getVariable())
-        elif rule.isAssignment():
-            rules[rule.getVariable()] = rule.getMath()
+    reached |= {r.getVariable() for r in model.getListOfRules() if r.isRate()} & species
     reached |= {a.getVariable() for e in model.getListOfEvents()
                 for a in e.getListOfEventAssignments()} & species
-    reached -= set(rules)
     reactions = [(r, r.getKineticLaw().getMath() if r.getKineticLaw() else None, _local_ids(r))
                  for r in model.getListOfReactions()]
     pending = list(reactions)
@@ -151,7 +149,8 @@ def pruned_sbml(sbml: str, zero: Iterable[str], keep: Iterable[str] = ()) -> str
         Species that stay zero (:func:`structural_zeros`).
     keep
         Reaction ids to keep although their rate law is zero (ids that a
-        formula of the model or of the problem reads).
+        formula of the problem reads; those a formula of the model reads are
+        kept anyway).
     """
     import libsbml
 
@@ -180,9 +179,12 @@ def pruned_sbml(sbml: str, zero: Iterable[str], keep: Iterable[str] = ()) -> str
 
 
 def _math_names(model) -> set[str]:
-    """Every id named in a formula of the model outside the reactions' rate laws."""
+    """Every id named in a formula of the model (rules, rate laws, initial assignments,
+    constraints, events)."""
     names: set[str] = set()
     maths = [r.getMath() for r in model.getListOfRules()]
+    maths += [r.getKineticLaw().getMath() for r in model.getListOfReactions()
+              if r.getKineticLaw() is not None]
     maths += [a.getMath() for a in model.getListOfInitialAssignments()]
     maths += [c.getMath() for c in model.getListOfConstraints()]
     for event in model.getListOfEvents():
@@ -214,8 +216,9 @@ def nonzero_at_start(simulator, p_values: Sequence[np.ndarray]) -> set[str]:
         A :class:`~.simulation.ConditionSimulator` on the unpruned model.
     p_values
         Linear values of the estimated parameters to try (the nominal values
-        and a moved copy: an initial value that is zero at both is taken to
-        be zero by structure, e.g. a dose of 0 times a constant).
+        and points with every parameter at a different place of its range:
+        an initial value that is zero at all of them is taken to be zero by
+        structure, e.g. a dose of 0 times a constant).
     """
     eng = simulator.engine
     found: set[str] = set()
