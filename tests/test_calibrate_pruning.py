@@ -186,3 +186,12 @@ model m
   R1: -> X; L/(L + D)
 end""")
     assert structural_zeros(sbml, {"A"}) == {"L", "D"}  # X is made (the rate is 0/0, not 0)
+
+
+def test_the_settings_line_says_how_many_species_are_simulated(tmp_path):
+    from jakstat_rules.calibrate.defaults import choose_settings
+    from jakstat_rules.calibrate.optimizers import FitSettings
+
+    choice = choose_settings(_problem(tmp_path, 0.0), FitSettings())
+    assert "3 of 8 species simulated, the others zero in every condition" in choice.line(1, "")
+    assert choice.measured["species_simulated"] == 3

@@ -92,7 +92,8 @@ class Choice:
     settings
         The resolved settings (no ``auto`` left).
     notes
-        One short phrase per automatic choice, for the one-line report.
+        One short phrase per automatic choice (and the species the
+        simulations leave out, :mod:`.pruning`), for the one-line report.
     gradient_seconds
         Measured (or estimated) time of one derivative with the chosen
         method, for the time estimate of a start.
@@ -190,6 +191,11 @@ def choose_settings(payload: ProblemPayload, settings: Any, out: Path | None = N
     notes: list[str] = []
     measured: dict[str, Any] = {}
     cp = get_compiled(payload, DEFAULT_RTOL, DEFAULT_ATOL)
+    if cp.pruned:  # pruning.py: species no condition of the problem can make
+        kept = len(cp.engine.species_ids)
+        measured.update(species_simulated=kept, species_in_model=kept + len(cp.pruned))
+        notes.append(f"{kept} of {kept + len(cp.pruned)} species simulated, the others zero "
+                     f"in every condition")
     ob = Objective(cp, analytic=settings.analytic_scaling)
     x = (np.asarray(ob.lb, float) + np.asarray(ob.ub, float)) / 2
     n_free = len(ob.free_ids)
