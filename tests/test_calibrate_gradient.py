@@ -141,6 +141,24 @@ def test_gradient_kirby(tmp_path):
     assert ob.analytic_ids  # the scalings are solved in closed form (envelope theorem)
 
 
+def test_gradient_with_parameters_named_as_amici_reserves(tmp_path):
+    """AMICI renames ids such as ``k`` and ``p`` on import and then misses them in its own
+    PEtab parameter mapping (AMICI-dev/AMICI#2461); the derived problem renames them first."""
+    from conftest import write_one_condition_problem
+
+    yaml = write_one_condition_problem(
+        tmp_path, "model m; compartment cell = 1; species A = 1, B = 0; k = 0.3; p = 2;"
+                  "R1: A -> B; k*A; R2: B -> ; 0.1*B; end",
+        measurements={"observableId": ["o"] * 3, "time": [1.0, 2.0, 4.0],
+                      "measurement": [0.2, 0.4, 0.6]},
+        observables={"observableId": ["o"], "observableFormula": ["p * B"],
+                     "noiseFormula": ["0.1"]},
+        parameters={"parameterId": ["k", "p"], "parameterScale": ["log10", "lin"],
+                    "lowerBound": [0.01, 0.1], "upperBound": [10.0, 10.0],
+                    "nominalValue": [0.3, 2.0], "estimate": [1, 1]})
+    _check_gradient(yaml, analytic=False)
+
+
 def test_prior_gradients_match_difference_quotients():
     """d(-log prior)/dp of every PEtab v1 prior type against a central difference."""
     import pandas as pd
@@ -226,15 +244,23 @@ def test_cli_fit_with_exact_gradients_and_fides(exact_problem, tmp_path):
 
 def test_exact_gradients_fall_back_to_differences_when_amici_cannot_read_the_problem(
         tmp_path, caplog):
-    """A parameter named ``k`` (reserved by AMICI): one warning, then finite differences."""
+    """An event with a delay (AMICI 1.0.1 refuses it; the core simulates it): one warning,
+    then finite differences."""
     import logging
 
-    from test_calibrate_multistart import _blow_up_problem
+    from conftest import write_one_condition_problem
 
     from jakstat_rules.calibrate.multistart import calibrate
     from jakstat_rules.calibrate.optimizers import FitSettings
 
-    yaml_path = _blow_up_problem(tmp_path / "blow")
+    yaml_path = write_one_condition_problem(
+        tmp_path / "delayed", "model m; compartment cell = 1; species A = 1, B = 0; kf = 0.3;"
+                              "R1: A -> B; kf*A; E1: at 0.5 after time > 1: A = 1; end",
+        measurements={"observableId": ["o"] * 3, "time": [1.0, 2.0, 4.0],
+                      "measurement": [0.2, 0.4, 0.6]},
+        observables={"observableId": ["o"], "observableFormula": ["B"], "noiseFormula": ["0.1"]},
+        parameters={"parameterId": ["kf"], "parameterScale": ["log10"], "lowerBound": [0.01],
+                    "upperBound": [10.0], "nominalValue": [0.3], "estimate": [1]})
     with caplog.at_level(logging.WARNING):
         summary = calibrate(yaml_path, tmp_path / "fit", n_starts=2, seed=0, progress=False,
                             plots=False, settings=FitSettings(gradient="exact"))

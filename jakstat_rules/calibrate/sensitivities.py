@@ -445,10 +445,47 @@ def unit_problem(cp):
     for col in condition_df.columns:
         used |= {str(v) for v in condition_df[col] if isinstance(v, str)}
     pdf = parameter_df[parameter_df.index.isin(used)]
-    derived = ProblemPayload(cp.sbml, condition_df, mdf, observable_df, pdf,
-                             hash=problem_hash(cp.sbml, condition_df, mdf,
-                                               observable_df, pdf))
+    sbml, renamed = _without_reserved_ids(cp.sbml)
+    if renamed:  # the derived problem names them as the SBML now does
+        observable_df[PC.OBSERVABLE_FORMULA] = [renamed.get(q, q) for q in quantities]
+        condition_df = condition_df.rename(columns=renamed).replace(renamed)
+        pdf = pdf.rename(index=renamed)
+    derived = ProblemPayload(sbml, condition_df, mdf, observable_df, pdf,
+                             hash=problem_hash(sbml, condition_df, mdf, observable_df, pdf))
     return derived, np.array(cells, dtype=int).reshape(-1, 3)
+
+
+def amici_id(sid: str) -> str:
+    """The id :func:`unit_problem` gives ``sid`` in AMICI's problem."""
+    return f"jakstat_{sid}" if sid in _reserved() else sid
+
+
+def _reserved() -> frozenset[str]:
+    """Ids AMICI renames on import (``amici_<id>``) and then cannot find in its own PEtab
+    parameter mapping (AMICI-dev/AMICI#2461, fixed after 1.0.1): a parameter ``k`` fails."""
+    try:
+        from amici.importers.utils import RESERVED_SYMBOLS
+    except ImportError:
+        return frozenset()
+    return frozenset(RESERVED_SYMBOLS)
+
+
+def _without_reserved_ids(sbml: str) -> tuple[str, dict[str, str]]:
+    """``sbml`` with every id AMICI reserves renamed by :func:`amici_id`, and the renames."""
+    import libsbml
+
+    document = libsbml.readSBMLFromString(sbml)
+    renamed = {}
+    for sid in sorted(_reserved()):
+        element = document.getElementBySId(sid)
+        if element is None:
+            continue
+        renamed[sid] = amici_id(sid)
+        elements = document.getListOfAllElements()
+        for k in range(elements.getSize()):
+            elements.get(k).renameSIdRefs(sid, renamed[sid])
+        element.setId(renamed[sid])
+    return (libsbml.writeSBMLToString(document) if renamed else sbml), renamed
 
 
 class UnitSensitivities:
@@ -489,8 +526,10 @@ class UnitSensitivities:
         self.cp = cp
         derived, cells = unit_problem(cp)
         payload, pdf = cp.payload, derived.parameter_df
-        self.dynamic_ids = [pid for pid in cp.estimated_ids if pid in pdf.index]
-        self._dyn = np.array([cp.estimated_ids.index(pid) for pid in self.dynamic_ids], dtype=int)
+        self.dynamic_ids = [amici_id(pid) for pid in cp.estimated_ids
+                            if amici_id(pid) in pdf.index]
+        self._dyn = np.array([k for k, pid in enumerate(cp.estimated_ids)
+                              if amici_id(pid) in pdf.index], dtype=int)
         if nominal is None:
             table = payload.parameter_df
             nominal = [float(table.loc[pid, C.NOMINAL_VALUE]) for pid in cp.estimated_ids]
