@@ -31,7 +31,7 @@ from jakstat_rules.errors import JakstatInputError
 from jakstat_rules.io import atomic_write
 from jakstat_rules.petab_io import ProblemPayload, _one_line, lint_or_raise, load_problem
 
-__all__ = ["convert_to_v2", "v1_view", "LN10"]
+__all__ = ["convert_to_v2", "v1_view", "period_changes", "LN10"]
 
 #: ln 10: log10-normal noise of SD ``s`` is log-normal noise of SD ``s ln 10`` (the
 #: same density of the measurement), and likewise for Laplace noise and its scale.
@@ -154,6 +154,13 @@ def _v1_value(value, where: str) -> float | str:
                             f"number or a parameter id (what a PEtab v1 condition holds)")
 
 
+def period_changes(period, conditions) -> dict:
+    """What a PEtab v2 period changes: target id -> target value, its conditions
+    (``conditions``: id -> :class:`petab.v2.Condition`) applied in their order."""
+    return {change.target_id: change.target_value
+            for cid in period.condition_ids for change in conditions[cid].changes}
+
+
 def v1_view(problem: petab2.Problem) -> petab.Problem:
     """A PEtab v2 problem as the PEtab v1 problem of the same meaning.
 
@@ -194,9 +201,8 @@ def v1_view(problem: petab2.Problem) -> petab.Problem:
         for k, period in enumerate(periods):
             cid = (period.condition_ids[0] if len(period.condition_ids) == 1
                    else f"{experiment.id}_{k}")
-            rows[cid] = {change.target_id: _v1_value(change.target_value,
-                                                     f"condition {cid!r}, {change.target_id}")
-                         for c in period.condition_ids for change in conditions[c].changes}
+            rows[cid] = {target: _v1_value(value, f"condition {cid!r}, {target}")
+                         for target, value in period_changes(period, conditions).items()}
             ids.append(cid)
         pairs[experiment.id] = (ids[0], ids[1]) if len(ids) == 2 else ("", ids[0])
     columns = sorted({t for row in rows.values() for t in row})

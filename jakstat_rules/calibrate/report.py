@@ -135,6 +135,8 @@ def _unit_settings(cp, unit) -> tuple[tuple[dict, dict], tuple[dict, dict]]:
         rows = [payload.condition_df.loc[cid].items() if cid else ()
                 for cid in (unit.preequilibration_id, unit.simulation_id)]
         return _split(rows[0]), _split(rows[1])
+    from ..petab_versions import period_changes
+
     conditions = {c.id: c for c in payload.v2.conditions}
     pre: dict[str, object] = {}
     main: dict[str, object] = {}
@@ -142,9 +144,8 @@ def _unit_settings(cp, unit) -> tuple[tuple[dict, dict], tuple[dict, dict]]:
         if experiment.id != unit.simulation_id:
             continue
         for period in experiment.periods:
-            into = pre if period.time == -math.inf else main
-            for cid in period.condition_ids:
-                into.update((c.target_id, c.target_value) for c in conditions[cid].changes)
+            (pre if period.time == -math.inf else main).update(
+                period_changes(period, conditions))
     return _split(pre.items()), _split(main.items())
 
 
