@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from jakstat_rules.calibrate.compiled import CompiledProblem
-from jakstat_rules.calibrate.pruning import pruned_sbml, structural_zeros
+from jakstat_rules.calibrate.pruning import pruned_sbml, reachability, structural_zeros
 from jakstat_rules.calibrate.simulation import ConditionSimulator
 from jakstat_rules.petab_io import ProblemPayload, load_problem
 
@@ -54,7 +54,8 @@ def test_structural_zeros_follow_the_reactions():
 def test_pruned_model_keeps_ids_and_drops_zero_rate_reactions():
     import libsbml
 
-    model = libsbml.readSBMLFromString(pruned_sbml(_sbml(), DOSE_ZERO)).getModel()
+    zero, dead = reachability(_sbml(), {"A"})
+    model = libsbml.readSBMLFromString(pruned_sbml(_sbml(), zero, dead)).getModel()
     assert {r.getId() for r in model.getListOfReactions()} == {"R1", "R5"}
     for sid in DOSE_ZERO:
         s = model.getSpecies(sid)

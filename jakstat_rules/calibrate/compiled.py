@@ -29,7 +29,7 @@ from .hierarchical import SCALING, InnerProblem
 from .likelihood import nll_terms
 from .mapping import ParameterTable, condition_settings
 from .observables import ObservableGroup, batch_groups, compile_observables, observable_specs_v2
-from .pruning import nonzero_at_start, pruned_sbml, structural_zeros
+from .pruning import nonzero_at_start, pruned_sbml, reachability
 from .simulation import ConditionSimulator, plan_simulations
 
 __all__ = ["CompiledProblem", "get_compiled", "analytic_scalings"]
@@ -153,10 +153,10 @@ class CompiledProblem:
         for shift in (0.0, 0.5):
             f = 0.1 + 0.8 * np.mod(shift + 0.618034 * np.arange(1, len(lb) + 1), 1.0)
             trials.append((1.0 - f) * lb + f * ub)
-        zero = structural_zeros(self.sbml, nonzero_at_start(self.simulator, trials))
+        zero, dead = reachability(self.sbml, nonzero_at_start(self.simulator, trials))
         if not zero:
             return
-        self.sbml = pruned_sbml(self.sbml, zero, keep=self.quantities)
+        self.sbml = pruned_sbml(self.sbml, zero, dead, keep=self.quantities)
         self.pruned = zero
         self.engine = Engine(self.sbml, rtol=self.rtol, atol=self.atol)
         self.simulator = ConditionSimulator(self.engine, self.plan, self.quantities, self.dynamic)

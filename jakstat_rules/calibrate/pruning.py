@@ -7,14 +7,15 @@ complexes (383 species), all zero from start to end in every one of its
 conditions.  The integrator and AMICI's sensitivities nevertheless carry
 them, and their cost grows faster than linearly with the state.
 
-:func:`structural_zeros` finds them from the reactions alone: a species is
+:func:`reachability` finds them from the reactions alone: a species is
 *reachable* if it starts non-zero in some simulation unit, is set by a
 period, an event or a rate rule, or takes part in a reaction whose rate law
 is not zero when every unreachable species is zero; the rest stay exactly
 zero (the trajectory with them at zero solves the equations, and the
 solution is unique).  A rate law counts as zero only in forms where that
 holds whatever the parameters are: a product with a zero factor, a
-quotient with a zero numerator, a sum or difference of zeros, a zero raised
+quotient with a zero numerator and a non-zero denominator, a sum or
+difference of zeros, a zero raised
 to a positive number, an assignment-rule variable whose formula is zero
 (function definitions are expanded first); anything else counts as
 possibly non-zero, so the set is never too large.
@@ -33,14 +34,14 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["structural_zeros", "pruned_sbml", "nonzero_at_start"]
+__all__ = ["structural_zeros", "reachability", "pruned_sbml", "nonzero_at_start"]
 
 
 def _is_zero(node, zero: set[str], local: frozenset[str] = frozenset()) -> bool:
     """Whether the math ``node`` is 0 for all parameter values when the ids in ``zero`` are 0.
 
-    Operators are told apart by their character (``getType`` returns a SWIG
-    pointer instead of an int when another module's libSBML bindings are loaded).
+    Operators are told apart by their character: under pytest here ``getType``
+    returned a SWIG pointer instead of an int, and no comparison held.
     """
     if node is None:
         return False
@@ -85,7 +86,14 @@ def _local_ids(reaction) -> frozenset[str]:
 
 
 def structural_zeros(sbml: str, nonzero: Iterable[str]) -> set[str]:
-    """Species of ``sbml`` that stay zero at all times when only ``nonzero`` may start non-zero.
+    """Species of ``sbml`` that stay zero at all times when only ``nonzero`` may start non-zero
+    (:func:`reachability`'s first half)."""
+    return reachability(sbml, nonzero)[0]
+
+
+def reachability(sbml: str, nonzero: Iterable[str]) -> tuple[set[str], set[str]]:
+    """Species that stay zero at all times when only ``nonzero`` may start non-zero, and the
+    reactions whose rate laws stay zero with them.
 
     Parameters
     ----------
@@ -97,14 +105,15 @@ def structural_zeros(sbml: str, nonzero: Iterable[str]) -> set[str]:
 
     Returns
     -------
-    set
+    (zero, dead)
         Floating species ids that no rule defines (boundary species, species
-        defined by assignment rules and rule or event targets never count).
+        defined by assignment rules and rule or event targets never count),
+        and reaction ids.
     """
     document = _expanded(sbml)
     model = document.getModel()
     if model is None:
-        return set()
+        return set(), set()
     rules = {r.getVariable(): r.getMath() for r in model.getListOfRules() if r.isAssignment()}
     # states only: a species an assignment rule defines is its formula (through ``rules``)
     species = {s.getId() for s in model.getListOfSpecies()
@@ -113,14 +122,13 @@ def structural_zeros(sbml: str, nonzero: Iterable[str]) -> set[str]:
     reached |= {r.getVariable() for r in model.getListOfRules() if r.isRate()} & species
     reached |= {a.getVariable() for e in model.getListOfEvents()
                 for a in e.getListOfEventAssignments()} & species
-    reactions = [(r, r.getKineticLaw().getMath() if r.getKineticLaw() else None, _local_ids(r))
-                 for r in model.getListOfReactions()]
-    pending = list(reactions)
+    pending = [(r, r.getKineticLaw().getMath() if r.getKineticLaw() else None, _local_ids(r))
+               for r in model.getListOfReactions()]
     while True:
         zero = (species - reached) | _zero_rules(rules, species - reached)
         fired = [item for item in pending if item[1] is None or not _is_zero(item[1], zero, item[2])]
-        if not fired:
-            return species - reached
+        if not fired:  # the reactions still pending can never fire
+            return species - reached, {reaction.getId() for reaction, _, _ in pending}
         for reaction, _, _ in fired:
             reached |= {s.getSpecies() for s in reaction.getListOfReactants()} & species
             reached |= {s.getSpecies() for s in reaction.getListOfProducts()} & species
@@ -137,16 +145,17 @@ def _zero_rules(rules: dict, zero: set[str]) -> set[str]:
         out |= more
 
 
-def pruned_sbml(sbml: str, zero: Iterable[str], keep: Iterable[str] = ()) -> str:
+def pruned_sbml(sbml: str, zero: Iterable[str], dead: Iterable[str],
+                keep: Iterable[str] = ()) -> str:
     """``sbml`` with the species ``zero`` as constant boundary species at 0 and without the
-    reactions whose rate law is then zero.
+    reactions ``dead`` (:func:`reachability`).
 
     Parameters
     ----------
     sbml
         The SBML model.
-    zero
-        Species that stay zero (:func:`structural_zeros`).
+    zero, dead
+        Species that stay zero, reactions whose rate laws stay zero.
     keep
         Reaction ids to keep although their rate law is zero (ids that a
         formula of the problem reads; those a formula of the model reads are
@@ -154,18 +163,10 @@ def pruned_sbml(sbml: str, zero: Iterable[str], keep: Iterable[str] = ()) -> str
     """
     import libsbml
 
-    zero = set(zero)
     document = libsbml.readSBMLFromString(sbml)
     model = document.getModel()
-    expanded = _expanded(sbml).getModel()
-    rules = {r.getVariable(): r.getMath() for r in expanded.getListOfRules() if r.isAssignment()}
-    zero_ids = zero | _zero_rules(rules, zero)
-    referenced = set(keep) | _math_names(model)
-    for reaction in list(expanded.getListOfReactions()):
-        law = reaction.getKineticLaw()
-        if (law is not None and reaction.getId() not in referenced
-                and _is_zero(law.getMath(), zero_ids, _local_ids(reaction))):
-            model.removeReaction(reaction.getId())
+    for rid in set(dead) - set(keep) - _math_names(model):
+        model.removeReaction(rid)
     for sid in zero:
         model.removeInitialAssignment(sid)
         s = model.getSpecies(sid)
