@@ -472,11 +472,17 @@ def _reserved() -> frozenset[str]:
 
 def _without_reserved_ids(sbml: str) -> tuple[str, dict[str, str]]:
     """``sbml`` with every id AMICI reserves renamed by :func:`amici_id`, and the renames."""
+    import re
+
     import libsbml
 
+    reserved = sorted(_reserved())
+    if not reserved or not re.search(r'\bid="(?:%s)"' % "|".join(map(re.escape, reserved)),
+                                     sbml):
+        return sbml, {}  # none is an id (reading a large model takes longer than this look)
     document = libsbml.readSBMLFromString(sbml)
     renamed = {}
-    for sid in sorted(_reserved()):
+    for sid in reserved:
         element = document.getElementBySId(sid)
         if element is None:
             continue
