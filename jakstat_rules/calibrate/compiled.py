@@ -143,23 +143,31 @@ class CompiledProblem:
 
     def _prune(self) -> None:
         """Simulate without the species that stay zero in every unit (:mod:`.pruning`)."""
+        done = _PRUNED.get(self.hash)  # the same problem at other tolerances prunes the same
+        if done is None:
+            zero, dead = reachability(self.sbml, nonzero_at_start(self.simulator,
+                                                                  self._trial_points()))
+            done = _PRUNED[self.hash] = (
+                pruned_sbml(self.sbml, zero, dead, keep=self.quantities) if zero else self.sbml,
+                frozenset(zero))
+        if not done[1]:
+            return
+        self.sbml, self.pruned = done[0], set(done[1])
+        self.engine = Engine(self.sbml, rtol=self.rtol, atol=self.atol)
+        self.simulator = ConditionSimulator(self.engine, self.plan, self.quantities, self.dynamic)
+
+    def _trial_points(self) -> list[np.ndarray]:
+        """The nominal values, and two points with each parameter at another fraction of its
+        range (so that a difference of two parameters with the same nominal value and bounds
+        is not 0)."""
         table = self.parameters
         bounded = np.isfinite(table.lb) & np.isfinite(table.ub)
         lb, ub = np.where(bounded, table.lb, 0.0), np.where(bounded, table.ub, 1.0)
-        first = np.where(np.isfinite(table.nominal), table.nominal, 0.5 * lb + 0.5 * ub)
-        # and two points with each parameter at another fraction of its range (so that a
-        # difference of two parameters with the same nominal value and bounds is not 0)
-        trials = [first]
+        points = [np.where(np.isfinite(table.nominal), table.nominal, 0.5 * lb + 0.5 * ub)]
         for shift in (0.0, 0.5):
             f = 0.1 + 0.8 * np.mod(shift + 0.618034 * np.arange(1, len(lb) + 1), 1.0)
-            trials.append((1.0 - f) * lb + f * ub)
-        zero, dead = reachability(self.sbml, nonzero_at_start(self.simulator, trials))
-        if not zero:
-            return
-        self.sbml = pruned_sbml(self.sbml, zero, dead, keep=self.quantities)
-        self.pruned = zero
-        self.engine = Engine(self.sbml, rtol=self.rtol, atol=self.atol)
-        self.simulator = ConditionSimulator(self.engine, self.plan, self.quantities, self.dynamic)
+            points.append((1.0 - f) * lb + f * ub)
+        return points
 
     # -- simulation and observables -------------------------------------------
     def sensitivities(self):
@@ -270,6 +278,8 @@ class CompiledProblem:
 
 
 _COMPILED: dict[tuple, CompiledProblem] = {}
+#: Problem hash -> (SBML simulated, species left out): :meth:`CompiledProblem._prune`'s result.
+_PRUNED: dict[str, tuple[str, frozenset[str]]] = {}
 
 
 def get_compiled(payload: ProblemPayload, rtol: float = DEFAULT_RTOL,

@@ -230,9 +230,8 @@ def nonzero_at_start(simulator, p_values: Sequence[np.ndarray]) -> set[str]:
             found |= set(ids[np.asarray(eng.state) != 0.0].tolist())
         for period in unit.periods[1:]:
             settings = period.settings
-            targets = {a.target for a in settings.states}
             if settings.reads_model:
-                found |= targets
+                found |= {a.target for a in settings.states}
                 continue
             for p in p_values:
                 found |= {sid for sid, v in settings.state_values(p).items() if v != 0.0}
