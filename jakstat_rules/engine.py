@@ -82,7 +82,7 @@ STEADY_STATE_MAX_TIME = 1e9
 _STATES: dict[str, tuple[bytes, dict]] = {}
 #: Version of the compiled-state cache format; part of every key, so entries written by
 #: another version of this module are never read.
-CACHE_FORMAT = "engine-5"
+CACHE_FORMAT = "engine-6"
 #: Number of JIT compilations in this process (the caches avoid them; tests read this).
 COMPILATIONS = 0
 #: Stack of the thread libroadrunner compiles in (bytes): its code generation recurses once
@@ -103,7 +103,9 @@ def compiled_state(sbml: str, use_cache: bool = True) -> tuple[bytes, dict]:
     Looked up in memory, then on disk (``<cache>/compiled``), else compiled
     and stored in both.  A damaged entry is reported and recompiled.  The
     facts (``only_substance`` species, parameter initial assignments as
-    formulas) are read from the SBML once with libSBML and cached with it.
+    formulas; the ``parameter_ids`` and ``settable_ids`` of :class:`Engine`,
+    so that a caller can check ids without loading the compiled model) are
+    read from the SBML once with libSBML and libroadrunner and cached with it.
 
     Raises
     ------
@@ -131,8 +133,8 @@ def compiled_state(sbml: str, use_cache: bool = True) -> tuple[bytes, dict]:
                                     f"expected at most {MAX_MATH_DEPTH}, e.g. a sum of at most "
                                     f"{MAX_MATH_DEPTH + 1} terms")
         status("compiling the model with libroadrunner (once per model, then cached) ...")
-        state, rules = _compile(sbml)
-        meta = _sbml_facts(sbml, rules)
+        state, rules, ids = _compile(sbml)
+        meta = {**_sbml_facts(sbml, rules), **ids}
         write_cache_entry(folder / f"{key[:32]}.rrstate", key, state)
         write_cache_entry(folder / f"{key[:32]}.json", key, json.dumps(meta).encode())
     else:
@@ -146,9 +148,10 @@ def compiled_state(sbml: str, use_cache: bool = True) -> tuple[bytes, dict]:
     return state, meta
 
 
-def _compile(sbml: str) -> tuple[bytes, set[str]]:
-    """libroadrunner's saved state of ``sbml`` and its rule ids, compiled in a thread with a
-    stack of :data:`COMPILE_STACK` bytes.
+def _compile(sbml: str) -> tuple[bytes, set[str], dict[str, list[str]]]:
+    """libroadrunner's saved state of ``sbml``, its rule ids, and its global parameter ids
+    and settable ids (as :class:`Engine` has them: ``parameter_ids``, ``settable_ids``),
+    compiled in a thread with a stack of :data:`COMPILE_STACK` bytes.
 
     Raises
     ------
@@ -162,8 +165,15 @@ def _compile(sbml: str) -> tuple[bytes, set[str]]:
     def work() -> None:
         try:
             rr = roadrunner.RoadRunner(sbml)
-            out["result"] = (bytes(rr.saveStateS()),
-                             set(rr.getAssignmentRuleIds()) | set(rr.getRateRuleIds()))
+            model = rr.model
+            rules = set(rr.getAssignmentRuleIds()) | set(rr.getRateRuleIds())
+            parameters = list(model.getGlobalParameterIds())
+            settable = [i for i in (parameters + list(model.getCompartmentIds())
+                                    + list(model.getFloatingSpeciesIds())
+                                    + list(model.getBoundarySpeciesIds()))
+                        if i not in rules or i in set(rr.getRateRuleIds())]
+            out["result"] = (bytes(rr.saveStateS()), rules,
+                             {"parameter_ids": parameters, "settable_ids": settable})
         except Exception as exc:  # libroadrunner raises RuntimeError / its own types
             out["error"] = exc
 
@@ -190,6 +200,8 @@ def _read_facts(raw: bytes) -> dict | None:
     try:
         meta = json.loads(raw)
         ok = (isinstance(meta.get("only_substance"), list)
+              and isinstance(meta.get("parameter_ids"), list)
+              and isinstance(meta.get("settable_ids"), list)
               and isinstance(meta.get("concentration_species"), dict)
               and isinstance(meta.get("compartment_of"), dict)
               and all(isinstance(x, list) and len(x) == 2 for x in meta["initial_assignments"])

@@ -107,10 +107,16 @@ VARIANTS: dict[str, dict[str, bool]] = {
 #: Variants whose initial amounts are not the resting state (pre-equilibrate before a condition).
 NEEDS_PREEQUILIBRATION = frozenset({"jak2_v617f"})
 
+#: Inputs that each open a receptor arm of their own (IFN-γ: IFNGR1/IFNGR2; IL-6: IL-6Rα and
+#: gp130): the model simulator leaves out the complexes of an arm no input of a run doses
+#: (:meth:`jakstat_rules.simulate.Simulator.pruned`).  IFN-α and IFN-β share IFNAR, and
+#: radiation acts through IFN-β.
+SEPARATE_ARMS = frozenset({"IFNg_pM", "IL6_pM"})
+
 
 def model_id(variant: str = "default") -> str:
     """SBML model id (and file stem) of a variant: ``jakstat_ifn`` or ``jakstat_ifn_<variant>``."""
     return "jakstat_ifn" if variant == "default" else f"jakstat_ifn_{variant}"
 
 
-__all__ = ["INPUTS", "PULSE_INPUTS", "ORAL_DOSES", "READOUTS", "READOUT_NAMES", "DEFAULT_READOUTS", "VARIANTS", "NEEDS_PREEQUILIBRATION", "model_id"]
+__all__ = ["INPUTS", "PULSE_INPUTS", "ORAL_DOSES", "READOUTS", "READOUT_NAMES", "DEFAULT_READOUTS", "VARIANTS", "NEEDS_PREEQUILIBRATION", "SEPARATE_ARMS", "model_id"]

@@ -27,6 +27,7 @@ Examples
 from __future__ import annotations
 
 import copy
+import json
 import math
 from typing import Iterable, Mapping, Sequence
 
@@ -35,9 +36,11 @@ import pandas as pd
 
 from .conditions import (CONDITIONS, DOSE_SERIES, Condition, check_inputs, check_times,
                          check_variant, get_condition, time_grid)
-from .engine import Engine
+from .engine import Engine, compiled_state
 from .errors import JakstatInputError, SimulationError, checked_number
-from .interface import DEFAULT_READOUTS, INPUTS, NEEDS_PREEQUILIBRATION, READOUTS
+from .interface import DEFAULT_READOUTS, INPUTS, NEEDS_PREEQUILIBRATION, READOUTS, SEPARATE_ARMS
+from .io import sha256
+from .pruning import pruned_model
 
 #: Deprecated alias of :data:`jakstat_rules.conditions.CONDITIONS`.
 SCENARIOS = CONDITIONS
@@ -74,21 +77,33 @@ class Simulator:
 
     def __init__(self, variant: str = "default", overrides: Mapping[str, float] | None = None,
                  rtol: float = MODEL_RTOL, atol: float = MODEL_ATOL,
-                 sbml: str | None = None) -> None:
+                 sbml: str | None = None, prune: bool = True) -> None:
         from .artifacts import model_sbml
 
         self.variant = check_variant(variant)
         self.sbml = sbml if sbml is not None else model_sbml(variant)
-        self.engine = Engine(self.sbml, rtol=rtol, atol=atol)
+        self.rtol, self.atol, self.prune = float(rtol), float(atol), bool(prune)
+        # the ids, from the compiled-model cache without loading the model (``engine`` does,
+        # on first use); shared with the copies of with_overrides
+        facts = compiled_state(self.sbml)[1]
+        self._ids = {"parameters": set(facts["parameter_ids"]),
+                     "settable": set(facts["settable_ids"]), "engine": None,
+                     "sbml_hash": sha256(self.sbml)}
         self.overrides = self._check_overrides(overrides or {})
-        params = set(self.engine.parameter_ids)
-        self.readouts = [r for r in READOUTS if r in params]
+        self.readouts = [r for r in READOUTS if r in self._ids["parameters"]]
         self._rest_state: np.ndarray | None = None
         self._zero_input_initial: np.ndarray | None = None
 
+    @property
+    def engine(self) -> Engine:
+        """The compiled model (:class:`~jakstat_rules.engine.Engine`), loaded on first use."""
+        if self._ids["engine"] is None:
+            self._ids["engine"] = Engine(self.sbml, rtol=self.rtol, atol=self.atol)
+        return self._ids["engine"]
+
     def _check_overrides(self, overrides: Mapping[str, float]) -> dict[str, float]:
         clean = {}
-        settable = set(self.engine.settable_ids) & set(self.engine.parameter_ids)
+        settable = self._ids["settable"] & self._ids["parameters"]
         for name, value in overrides.items():
             if name in INPUTS:
                 raise JakstatInputError(f"{name!r} is an input, not a parameter: pass it as an input")
@@ -110,7 +125,7 @@ class Simulator:
     def model_parameters(self, values: Mapping[str, float]) -> dict[str, float]:
         """The entries of ``values`` that are settable parameters of this model (a fit's
         model parameters, without its scales and noise parameters)."""
-        settable = set(self.engine.settable_ids) & set(self.engine.parameter_ids)
+        settable = self._ids["settable"] & self._ids["parameters"]
         return {k: float(v) for k, v in values.items() if k in settable and k not in INPUTS}
 
     def band(self, parameter_sets: Sequence[Mapping[str, float]], inputs: Mapping[str, float],
@@ -173,6 +188,10 @@ class Simulator:
         inputs = check_inputs(inputs or {})
         times = check_times(time_grid(240.0, 97) if times is None else times)
         readouts = self._check_readouts(readouts)
+        if self.prune:
+            smaller = self.pruned(inputs)
+            if smaller is not None:
+                return smaller.run(inputs, times, readouts)
         rest = self.resting_state()
         added = self._initial_amounts(inputs) - self._zero_input_initial
         self.engine.state = rest + added
@@ -180,6 +199,40 @@ class Simulator:
             return self.engine.table(times, readouts)
         except SimulationError as exc:
             raise SimulationError(f"inputs {inputs} ({self.variant} model): {exc}") from None
+
+    def pruned(self, inputs: Mapping[str, float]) -> "Simulator | None":
+        """This simulator on the model without the species that stay zero in runs with
+        ``inputs`` (:mod:`jakstat_rules.pruning`), or None if every species can become non-zero.
+
+        One pruned model serves every run that doses the same receptor arms
+        (:data:`~jakstat_rules.interface.SEPARATE_ARMS`: IFN-γ and IL-6 each
+        open one; the interferons α and β, radiation and the drugs share the
+        rest), with these parameter values; it is cached in memory and on disk.
+        The result is exact: a left-out species is zero at all times in the
+        whole model too.
+        """
+        arms = sorted(i for i in INPUTS if i not in SEPARATE_ARMS or inputs.get(i))
+        run = {"arms": arms, "overrides": self.overrides, "variant": self.variant}
+        key = (self._ids["sbml_hash"], json.dumps(run, sort_keys=True), self.rtol, self.atol)
+        if key not in _PRUNED:
+            def nonzero() -> set[str]:
+                eng = self.engine
+                ids = np.array(eng.species_ids)
+                found = set()
+                for values in ({}, dict.fromkeys(arms, 1.0)):  # every input of these arms
+                    eng.start({**self.overrides, **values})
+                    found |= set(ids[np.asarray(eng.state) != 0.0].tolist())
+                return found
+
+            sbml = pruned_model(self.sbml, run, nonzero)
+            base = (sha256(sbml), self.variant, self.rtol, self.atol) if sbml else None
+            if base is not None and base not in _PRUNED:  # one compiled model per pruned SBML
+                _PRUNED[base] = Simulator(self.variant, None, self.rtol, self.atol, sbml=sbml,
+                                          prune=False)
+            _PRUNED[key] = (None if base is None else
+                            _PRUNED[base].with_overrides(self.overrides) if self.overrides
+                            else _PRUNED[base])
+        return _PRUNED[key]
 
     def _check_readouts(self, readouts: Sequence[str] | None) -> list[str]:
         if readouts is None:
@@ -268,6 +321,8 @@ def check_doses(input_name: str, doses: Iterable[float] | None) -> list[float]:
 
 
 _SIMULATORS: dict[str, Simulator] = {}
+#: Pruned simulators (:meth:`Simulator.pruned`) by model, run kind and tolerances.
+_PRUNED: dict[tuple, Simulator | None] = {}
 
 
 def get_simulator(variant: str = "default") -> Simulator:

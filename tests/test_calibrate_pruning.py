@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from jakstat_rules.calibrate.compiled import CompiledProblem
-from jakstat_rules.calibrate.pruning import pruned_sbml, reachability, structural_zeros
+from jakstat_rules.pruning import pruned_sbml, reachability, structural_zeros
 from jakstat_rules.calibrate.simulation import ConditionSimulator
 from jakstat_rules.petab_io import ProblemPayload, load_problem
 

@@ -8,8 +8,9 @@ Modules, one concern each:
 * :mod:`.simulation` - PEtab conditions simulated on the one simulation core
   (:class:`jakstat_rules.engine.Engine`), pre-equilibration, steady states;
 * :mod:`.likelihood` - PEtab negative log-likelihood terms and residuals;
-* :mod:`.pruning` - species that stay zero in every simulation of a problem, left
-  out of the simulated model;
+* :mod:`.pruning` - the species a problem's simulation units start non-zero, for
+  :mod:`jakstat_rules.pruning` (the species that stay zero in all of them are left
+  out of the simulated model);
 * :mod:`.compiled` - a PEtab problem compiled once (``CompiledProblem``);
 * :mod:`.objective` - the objective optimisers see (analytic scaling factors);
 * :mod:`.parallel` - running starts here, on a local dask cluster or a scheduler;

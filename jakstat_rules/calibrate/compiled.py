@@ -29,7 +29,8 @@ from .hierarchical import SCALING, InnerProblem
 from .likelihood import nll_terms
 from .mapping import ParameterTable, condition_settings
 from .observables import ObservableGroup, batch_groups, compile_observables, observable_specs_v2
-from .pruning import nonzero_at_start, pruned_sbml, reachability
+from ..pruning import pruned_sbml, reachability
+from .pruning import nonzero_at_start
 from .simulation import ConditionSimulator, plan_simulations
 
 __all__ = ["CompiledProblem", "get_compiled", "analytic_scalings"]
@@ -46,7 +47,7 @@ class CompiledProblem:
         Integrator tolerances (default: the engine's).
     prune
         Simulate without the species that stay zero in every simulation unit
-        (:mod:`.pruning`; exact).
+        (:mod:`jakstat_rules.pruning`; exact).
 
     Attributes
     ----------
@@ -142,7 +143,7 @@ class CompiledProblem:
                                                      set(self.dynamic.tolist()))
 
     def _prune(self) -> None:
-        """Simulate without the species that stay zero in every unit (:mod:`.pruning`)."""
+        """Simulate without the species that stay zero in every unit (:mod:`jakstat_rules.pruning`)."""
         done = _PRUNED.get(self.hash)  # the same problem at other tolerances prunes the same
         if done is None:
             zero, dead = reachability(self.sbml, nonzero_at_start(self.simulator,

@@ -93,7 +93,7 @@ class Choice:
         The resolved settings (no ``auto`` left).
     notes
         One short phrase per automatic choice (and the species the
-        simulations leave out, :mod:`.pruning`), for the one-line report.
+        simulations leave out, :mod:`jakstat_rules.pruning`), for the one-line report.
     gradient_seconds
         Measured (or estimated) time of one derivative with the chosen
         method, for the time estimate of a start.
