@@ -283,6 +283,8 @@ def simulate_schedule(schedule: Schedule, readouts: Sequence[str] | None = None,
     if doses:
         sim = pk_simulator(sim, doses)
         levels = [{_medium_input(n, doses): v for n, v in level.items()} for level in levels]
+    elif sim.prune:  # the species the schedule's inputs can make (Simulator.pruned)
+        sim = sim.pruned({n: v for period in levels + pulses for n, v in period.items() if v}) or sim
     given: dict[float, dict[str, float]] = {}
     for drug, taken in doses.items():
         for time, mg in taken:

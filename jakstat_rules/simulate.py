@@ -219,7 +219,8 @@ class Simulator:
                 eng = self.engine
                 ids = np.array(eng.species_ids)
                 found = set()
-                for values in ({}, dict.fromkeys(arms, 1.0)):  # every input of these arms
+                dosed = {i: 1.0 for i in arms if i in self._ids["settable"]}
+                for values in ({}, dosed):  # every input of these arms
                     eng.start({**self.overrides, **values})
                     found |= set(ids[np.asarray(eng.state) != 0.0].tolist())
                 return found

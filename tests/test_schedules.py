@@ -60,9 +60,9 @@ def test_bad_files(tmp_path, capsys, text, match):
 def test_radiation_fractions_add_breaks():
     """DSB decays first-order (repair + micronucleus formation): two 2 Gy fractions give
     70 e^{-k t} + 70 e^{-k (t - 300)} breaks (35 per Gy, Rothkamm 2003)."""
-    from jakstat_rules.simulate import get_simulator
+    from jakstat_rules.simulate import Simulator, get_simulator
 
-    sim = get_simulator()
+    sim = Simulator(prune=False)  # the whole network's engine holds the state read below
     s = Schedule("two", (SchedulePeriod(0.0, {"IR_Gy": 2.0}), SchedulePeriod(300.0, {"IR_Gy": 2.0})),
                  t_end=500.0, n_points=11)
     simulate_schedule(s, ["pSTAT1_total"], simulator=sim)
@@ -72,6 +72,7 @@ def test_radiation_fractions_add_breaks():
     assert sim.engine.value("DSB") == pytest.approx(expected, rel=1e-6)
     # one fraction at 0 is the IR_Gy condition
     single = Schedule("one", (SchedulePeriod(0.0, {"IR_Gy": 2.0}),), t_end=500.0, n_points=11)
+    sim = get_simulator()
     a = simulate_schedule(single, ["ISG_mRNA", "IFNb_medium_pM"], simulator=sim)
     b = sim.run({"IR_Gy": 2.0}, a["time"], ["ISG_mRNA", "IFNb_medium_pM"])
     assert np.allclose(a[["ISG_mRNA", "IFNb_medium_pM"]], b[["ISG_mRNA", "IFNb_medium_pM"]],
