@@ -12,9 +12,8 @@ import jakstat_rules.simulate as simulate_module
 from jakstat_rules.simulate import Simulator
 
 TIMES = np.linspace(0.0, 240.0, 25)
-#: The comparisons integrate at the engine's tolerances (1e-10): at the model simulator's
-#: (rtol 1e-8, atol 1e-6 molecules) readouts that stay below 1e-4 molecules differ by solver
-#: noise alone.
+#: The comparisons integrate at the engine's tolerances (1e-10): at atol 1e-6 molecules
+#: readouts that stay below 1e-4 molecules differ by solver noise alone.
 TIGHT = {"rtol": 1e-10, "atol": 1e-10}
 
 
