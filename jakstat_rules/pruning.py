@@ -209,7 +209,18 @@ def _math_names(model) -> set[str]:
 #: Version of the pruned-model cache format; part of every key.
 PRUNE_FORMAT = "pruned-1"
 _MODELS: dict[str, str] = {}
+_CODE: list[str] = []
 _BY_NONZERO: dict[tuple[str, frozenset[str]], str] = {}
+
+
+def _code_version() -> str:
+    """SHA-256 of this module's source: part of the cache key, so that an entry written by
+    another version of the analysis is never read."""
+    if not _CODE:
+        from pathlib import Path
+
+        _CODE.append(sha256(Path(__file__).read_bytes()))
+    return _CODE[0]
 
 
 def pruned_model(sbml: str, run: object, nonzero: Callable[[], Iterable[str]]) -> str:
@@ -222,7 +233,7 @@ def pruned_model(sbml: str, run: object, nonzero: Callable[[], Iterable[str]]) -
     run
         What the result depends on besides the model, as JSON-able data
         (e.g. the inputs that may be non-zero and the parameter values): with
-        ``sbml``, the key of the cache.
+        ``sbml`` and this module's source, the key of the cache.
     nonzero
         Called when the key is new: the species that start non-zero in such
         runs (see :func:`reachability`).  Keys with the same answer share one
@@ -236,7 +247,8 @@ def pruned_model(sbml: str, run: object, nonzero: Callable[[], Iterable[str]]) -
         (``<cache>/pruned``): a small entry per key naming the SHA-256 of its
         pruned model, and each pruned model once under that name.
     """
-    key = sha256("\0".join([PRUNE_FORMAT, sha256(sbml), json.dumps(run, sort_keys=True)]))
+    key = sha256("\0".join([PRUNE_FORMAT, _code_version(), sha256(sbml),
+                            json.dumps(run, sort_keys=True)]))
     if key in _MODELS:
         return _MODELS[key]
     folder = cache_dir("pruned")

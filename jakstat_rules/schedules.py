@@ -230,7 +230,7 @@ def pk_simulator(sim, drugs):
     key = (tuple(sorted(drugs)), tuple(sorted(sim.overrides.items())))
     cache = sim.__dict__.setdefault("_pk_simulators", {})
     if key not in cache:
-        pk = Simulator(sim.variant, sim.overrides, rtol=sim.engine.rtol, atol=sim.engine.atol,
+        pk = Simulator(sim.variant, sim.overrides, rtol=sim.rtol, atol=sim.atol,
                        sbml=pk_sbml(sim.sbml, key[0]))
         if pk.engine.species_ids == sim.engine.species_ids:
             pk._rest_state = sim.resting_state()

@@ -6,7 +6,9 @@ cache, or any SBML text you pass), compiles it once through
 :class:`jakstat_rules.engine.Engine` (compiled state reused across
 processes), and simulates any number of conditions; parameter value
 overrides are applied to the compiled model, never by regenerating the
-network.  Results are pandas tables: one row per time point, one column per
+network.  Each condition runs on the species its inputs can make
+(:meth:`Simulator.pruned`, a smaller model compiled once per set of
+receptor arms and cached).  Results are pandas tables: one row per time point, one column per
 readout.
 
 A condition starts from the resting state (pre-equilibrated with every input
@@ -27,7 +29,6 @@ Examples
 from __future__ import annotations
 
 import copy
-import json
 import math
 from typing import Iterable, Mapping, Sequence
 
@@ -92,8 +93,7 @@ class Simulator:
         # on first use); shared with the copies of with_overrides
         facts = compiled_state(self.sbml)[1]
         self._ids = {"parameters": set(facts["parameter_ids"]),
-                     "settable": set(facts["settable_ids"]), "engine": None,
-                     "sbml_hash": sha256(self.sbml)}
+                     "settable": set(facts["settable_ids"]), "engine": None, "pruned": {}}
         self.overrides = self._check_overrides(overrides or {})
         self.readouts = [r for r in READOUTS if r in self._ids["parameters"]]
         self._rest_state: np.ndarray | None = None
@@ -212,33 +212,41 @@ class Simulator:
         One pruned model serves every run that doses the same receptor arms
         (:data:`~jakstat_rules.interface.SEPARATE_ARMS`: IFN-γ and IL-6 each
         open one; the interferons α and β, radiation and the drugs share the
-        rest), with these parameter values; it is cached in memory and on disk.
-        The result is exact: a left-out species is zero at all times in the
-        whole model too.
+        rest) and every parameter value that makes no species non-zero that
+        the default values leave at zero (an amount set to 0 included); it is
+        compiled once and cached on disk.  The result is exact: a left-out
+        species is zero at all times in the whole network too.  The pruned
+        simulators (and their compiled models) are shared with the copies of
+        :meth:`with_overrides`, as the whole network's is, and with no other
+        simulator, so that simulators made separately can run in separate
+        threads.  One difference: a rate constant that is not a number (NaN,
+        e.g. from an IC50 of 0) in a reaction that cannot fire stops the
+        whole network's solver, not the pruned model's.
         """
         arms = sorted(i for i in INPUTS if i not in SEPARATE_ARMS or inputs.get(i))
-        run = {"arms": arms, "overrides": self.overrides, "variant": self.variant}
-        key = (self._ids["sbml_hash"], json.dumps(run, sort_keys=True), self.rtol, self.atol)
-        if key not in _PRUNED:
+        family = self._ids["pruned"]
+        key = (tuple(arms), tuple(sorted(self.overrides.items())))
+        if key not in family:
             def nonzero() -> set[str]:
                 eng = self.engine
                 ids = np.array(eng.species_ids)
                 found = set()
                 dosed = {i: 1.0 for i in arms if i in self._ids["settable"]}
-                for values in ({}, dosed):  # every input of these arms
-                    eng.start({**self.overrides, **values})
+                for values in ({}, dosed, self.overrides, {**self.overrides, **dosed}):
+                    eng.start(values)  # defaults included: a value that zeros adds no model
                     found |= set(ids[np.asarray(eng.state) != 0.0].tolist())
                 return found
 
+            run = {"arms": arms, "overrides": self.overrides, "variant": self.variant}
             sbml = pruned_model(self.sbml, run, nonzero)
-            base = (sha256(sbml), self.variant, self.rtol, self.atol) if sbml else None
-            if base is not None and base not in _PRUNED:  # one compiled model per pruned SBML
-                _PRUNED[base] = Simulator(self.variant, None, self.rtol, self.atol, sbml=sbml,
+            model = sha256(sbml) if sbml else None
+            if model is not None and model not in family:  # one compiled model per pruned SBML
+                family[model] = Simulator(self.variant, None, self.rtol, self.atol, sbml=sbml,
                                           prune=False)
-            _PRUNED[key] = (None if base is None else
-                            _PRUNED[base].with_overrides(self.overrides) if self.overrides
-                            else _PRUNED[base])
-        return _PRUNED[key]
+            family[key] = (None if model is None else
+                           family[model].with_overrides(self.overrides) if self.overrides
+                           else family[model])
+        return family[key]
 
     def _check_readouts(self, readouts: Sequence[str] | None) -> list[str]:
         if readouts is None:
@@ -327,8 +335,6 @@ def check_doses(input_name: str, doses: Iterable[float] | None) -> list[float]:
 
 
 _SIMULATORS: dict[str, Simulator] = {}
-#: Pruned simulators (:meth:`Simulator.pruned`) by model, run kind and tolerances.
-_PRUNED: dict[tuple, Simulator | None] = {}
 
 
 def get_simulator(variant: str = "default") -> Simulator:

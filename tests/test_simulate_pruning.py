@@ -7,8 +7,8 @@ species they leave out must be zero at all times in it.
 import numpy as np
 import pytest
 
+import jakstat_rules.engine as engine_module
 import jakstat_rules.pruning as pruning
-import jakstat_rules.simulate as simulate_module
 from jakstat_rules.simulate import Simulator
 
 TIMES = np.linspace(0.0, 240.0, 25)
@@ -84,7 +84,6 @@ def test_a_later_process_reads_the_pruned_model_from_disk(monkeypatch):
     # a new process: nothing in memory
     monkeypatch.setattr(pruning, "_MODELS", {})
     monkeypatch.setattr(pruning, "_BY_NONZERO", {})
-    monkeypatch.setattr(simulate_module, "_PRUNED", {})
 
     def no_analysis(*args, **kwargs):
         raise AssertionError("the reachability analysis ran again")
@@ -94,3 +93,28 @@ def test_a_later_process_reads_the_pruned_model_from_disk(monkeypatch):
     again = fresh.run(inputs, TIMES)
     assert fresh._ids["engine"] is None  # the whole network was not even loaded
     assert _worst_difference(again, first) == 0.0
+
+
+def test_an_amount_set_to_zero_reuses_the_default_model():
+    """A value that only zeros an amount makes no species the default values leave at zero:
+    the run reuses the pruned model of the default values, no compilation."""
+    inputs = {"IFNb_pM": 100.0}
+    sim = Simulator(**TIGHT)
+    sim.run(inputs, TIMES)
+    before = engine_module.COMPILATIONS
+    zeroed = sim.with_overrides({"PIAS1_0": 0.0})
+    table = zeroed.run(inputs, TIMES)
+    assert engine_module.COMPILATIONS == before
+    assert zeroed.pruned(inputs).engine is sim.pruned(inputs).engine
+    whole = Simulator(overrides={"PIAS1_0": 0.0}, prune=False, **TIGHT).run(inputs, TIMES)
+    assert _worst_difference(table, whole) < 1e-6
+    assert _worst_difference(table, sim.run(inputs, TIMES)) > 1e-3  # the value acts
+
+
+def test_simulators_made_separately_do_not_share_a_pruned_engine():
+    """libroadrunner instances are not thread-safe: each simulator made by the caller owns its
+    pruned models' engines, as it owns its whole network's."""
+    inputs = {"IFNb_pM": 100.0}
+    a, b = Simulator(), Simulator()
+    assert a.pruned(inputs).engine is not b.pruned(inputs).engine
+    assert a.with_overrides({"PIAS1_0": 1.0}).pruned(inputs).engine is a.pruned(inputs).engine
