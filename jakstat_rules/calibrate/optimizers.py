@@ -34,9 +34,6 @@ __all__ = ["OPTIMIZERS", "STRATEGIES", "FitSettings", "settings_of_fit", "LocalF
 OPTIMIZERS = ("trf", "fides", "lbfgsb")
 #: Global strategies (``--strategy``): independent starts, or racing (:mod:`.racing`).
 STRATEGIES = ("multistart", "race")
-#: Largest ``gtol`` of trf, whatever ``tol`` is: the gradient test ends a start on a plateau of
-#: the objective as well as at an optimum, so it is kept at the finite-difference tolerance.
-GTOL_MAX = 1e-8
 
 
 @dataclass(frozen=True)
@@ -58,10 +55,10 @@ class FitSettings:
     max_nfev
         Maximal objective evaluations per start.
     tol
-        ``ftol``/``xtol``/``gtol`` of the local optimiser (trf's ``gtol`` at most
-        :data:`GTOL_MAX`); None: chosen (1e-6 with exact derivatives, 1e-8 with
-        finite differences: the NLL is then settled to 1e-6 of its value or
-        better, far below the 0.1 that counts a start as converged).
+        ``ftol``/``xtol``/``gtol`` of the local optimiser; None: chosen (1e-6
+        with exact derivatives, 1e-8 with finite differences: the NLL is then
+        settled to 1e-6 of its value or better, far below the 0.1 that counts a
+        start as converged).
     diff_step
         Relative finite-difference step (on the parameter scale).
     analytic_scaling
@@ -200,13 +197,10 @@ def trf_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
     # (none with the exact solve); with one parameter the exact solve (scipy's
     # lsmr steps need a 2-d subspace)
     solver = "lsmr" if len(x0) > 1 else "exact"
-    # gtol at most GTOL_MAX: a small gradient ends a start on a plateau, not at an optimum
-    # (Fujita, exact derivatives at tol 1e-6: 920.9 with gtol 1e-6, -42.1 with 1e-8 from
-    # the same 20 starts in the same 74 s; the Kirby starts end on ftol either way)
     res = least_squares(ob.residuals, x0, jac=ob.jacobian if exact else "2-point",
                         bounds=(ob.lb, ob.ub), method="trf", x_scale="jac",
                         tr_solver=solver, ftol=settings.tol, xtol=settings.tol,
-                        gtol=min(settings.tol, GTOL_MAX), max_nfev=settings.max_nfev,
+                        gtol=settings.tol, max_nfev=settings.max_nfev,
                         diff_step=settings.diff_step)
     # scipy's nfev leaves out the difference quotients of the Jacobian; the
     # simulations (every objective evaluation, derivatives included) go with
