@@ -38,7 +38,7 @@ from typing import Callable, Iterable
 
 from .io import cache_dir, read_cache_entry, sha256, status, write_cache_entry
 
-__all__ = ["structural_zeros", "reachability", "pruned_sbml", "pruned_model"]
+__all__ = ["reachability", "pruned_sbml", "pruned_model"]
 
 
 def _is_zero(node, zero: set[str], local: frozenset[str] = frozenset()) -> bool:
@@ -87,12 +87,6 @@ def _local_ids(reaction) -> frozenset[str]:
         return frozenset()
     return frozenset([p.getId() for p in law.getListOfLocalParameters()]
                      + [p.getId() for p in law.getListOfParameters()])
-
-
-def structural_zeros(sbml: str, nonzero: Iterable[str]) -> set[str]:
-    """Species of ``sbml`` that stay zero at all times when only ``nonzero`` may start non-zero
-    (:func:`reachability`'s first half)."""
-    return reachability(sbml, nonzero)[0]
 
 
 def reachability(sbml: str, nonzero: Iterable[str]) -> tuple[set[str], set[str]]:
@@ -247,8 +241,8 @@ def pruned_model(sbml: str, run: object, nonzero: Callable[[], Iterable[str]]) -
         (``<cache>/pruned``): a small entry per key naming the SHA-256 of its
         pruned model, and each pruned model once under that name.
     """
-    key = sha256("\0".join([PRUNE_FORMAT, _code_version(), sha256(sbml),
-                            json.dumps(run, sort_keys=True)]))
+    model = sha256(sbml)
+    key = sha256("\0".join([PRUNE_FORMAT, _code_version(), model, json.dumps(run, sort_keys=True)]))
     if key in _MODELS:
         return _MODELS[key]
     folder = cache_dir("pruned")
@@ -259,7 +253,7 @@ def pruned_model(sbml: str, run: object, nonzero: Callable[[], Iterable[str]]) -
         raw = read_cache_entry(folder / f"{content[:32]}.xml", content) if content else b""
         text = raw.decode() if raw is not None else None
     if text is None:
-        found = (sha256(sbml), frozenset(nonzero()))
+        found = (model, frozenset(nonzero()))
         if found not in _BY_NONZERO:
             status("finding the species these inputs can make (once per model and inputs, "
                    "then cached) ...")
