@@ -166,12 +166,13 @@ def _compile(sbml: str) -> tuple[bytes, set[str], dict[str, list[str]]]:
         try:
             rr = roadrunner.RoadRunner(sbml)
             model = rr.model
-            rules = set(rr.getAssignmentRuleIds()) | set(rr.getRateRuleIds())
+            rate_rules = set(rr.getRateRuleIds())
+            rules = set(rr.getAssignmentRuleIds()) | rate_rules
             parameters = list(model.getGlobalParameterIds())
             settable = [i for i in (parameters + list(model.getCompartmentIds())
                                     + list(model.getFloatingSpeciesIds())
                                     + list(model.getBoundarySpeciesIds()))
-                        if i not in rules or i in set(rr.getRateRuleIds())]
+                        if i not in rules or i in rate_rules]
             out["result"] = (bytes(rr.saveStateS()), rules,
                              {"parameter_ids": parameters, "settable_ids": settable})
         except Exception as exc:  # libroadrunner raises RuntimeError / its own types
@@ -327,14 +328,11 @@ class Engine:
         self.species_ids = list(model.getFloatingSpeciesIds())
         self.boundary_species_ids = list(model.getBoundarySpeciesIds())
         self.compartment_ids = list(model.getCompartmentIds())
-        self.parameter_ids = list(model.getGlobalParameterIds())
+        self.parameter_ids = list(facts["parameter_ids"])
         self.rate_rule_ids = set(rr.getRateRuleIds())
         self.event_ids = list(model.getEventIds())
-        rules = set(rr.getAssignmentRuleIds()) | self.rate_rule_ids
-        self.rule_ids = rules
-        self.settable_ids = [i for i in (self.parameter_ids + self.compartment_ids
-                                         + self.species_ids + self.boundary_species_ids)
-                             if i not in rules or i in self.rate_rule_ids]
+        self.rule_ids = set(rr.getAssignmentRuleIds()) | self.rate_rule_ids
+        self.settable_ids = list(facts["settable_ids"])  # as _compile found them
         self._settable = set(self.settable_ids)
         self._species = set(self.species_ids) | set(self.boundary_species_ids)
         self.only_substance = set(facts["only_substance"])
