@@ -8,8 +8,8 @@ processes), and simulates any number of conditions; parameter value
 overrides are applied to the compiled model, never by regenerating the
 network.  Each condition runs on the species its inputs can make
 (:meth:`Simulator.pruned`, a smaller model compiled once per set of
-receptor arms and cached).  Results are pandas tables: one row per time point, one column per
-readout.
+receptor arms and cached).  Results are pandas tables: one row per time
+point, one column per readout.
 
 A condition starts from the resting state (pre-equilibrated with every input
 0 for variants whose initial amounts are not at rest, such as JAK2 V617F);
@@ -89,26 +89,29 @@ class Simulator:
         self.variant = check_variant(variant)
         self.sbml = sbml if sbml is not None else model_sbml(variant)
         self.rtol, self.atol, self.prune = float(rtol), float(atol), bool(prune)
-        # the ids, from the compiled-model cache without loading the model (``engine`` does,
-        # on first use); shared with the copies of with_overrides
+        # shared with the copies of with_overrides: the ids, from the compiled-model cache
+        # without loading the model; the whole network's engine (loaded on first use); the
+        # pruned simulators (:meth:`pruned`)
         facts = compiled_state(self.sbml)[1]
-        self._ids = {"parameters": set(facts["parameter_ids"]),
-                     "settable": set(facts["settable_ids"]), "engine": None, "pruned": {}}
+        settable = set(facts["settable_ids"])
+        parameters = set(facts["parameter_ids"])
+        self._shared = {"settable": settable, "settable_parameters": settable & parameters,
+                        "engine": None, "pruned": {}}
         self.overrides = self._check_overrides(overrides or {})
-        self.readouts = [r for r in READOUTS if r in self._ids["parameters"]]
+        self.readouts = [r for r in READOUTS if r in parameters]
         self._rest_state: np.ndarray | None = None
         self._zero_input_initial: np.ndarray | None = None
 
     @property
     def engine(self) -> Engine:
         """The compiled model (:class:`~jakstat_rules.engine.Engine`), loaded on first use."""
-        if self._ids["engine"] is None:
-            self._ids["engine"] = Engine(self.sbml, rtol=self.rtol, atol=self.atol)
-        return self._ids["engine"]
+        if self._shared["engine"] is None:
+            self._shared["engine"] = Engine(self.sbml, rtol=self.rtol, atol=self.atol)
+        return self._shared["engine"]
 
     def _check_overrides(self, overrides: Mapping[str, float]) -> dict[str, float]:
         clean = {}
-        settable = self._ids["settable"] & self._ids["parameters"]
+        settable = self._shared["settable_parameters"]
         for name, value in overrides.items():
             if name in INPUTS:
                 raise JakstatInputError(f"{name!r} is an input, not a parameter: pass it as an input")
@@ -130,7 +133,7 @@ class Simulator:
     def model_parameters(self, values: Mapping[str, float]) -> dict[str, float]:
         """The entries of ``values`` that are settable parameters of this model (a fit's
         model parameters, without its scales and noise parameters)."""
-        settable = self._ids["settable"] & self._ids["parameters"]
+        settable = self._shared["settable_parameters"]
         return {k: float(v) for k, v in values.items() if k in settable and k not in INPUTS}
 
     def band(self, parameter_sets: Sequence[Mapping[str, float]], inputs: Mapping[str, float],
@@ -224,14 +227,14 @@ class Simulator:
         whole network's solver, not the pruned model's.
         """
         arms = sorted(i for i in INPUTS if i not in SEPARATE_ARMS or inputs.get(i))
-        family = self._ids["pruned"]
+        family = self._shared["pruned"]
         key = (tuple(arms), tuple(sorted(self.overrides.items())))
         if key not in family:
             def nonzero() -> set[str]:
                 eng = self.engine
                 ids = np.array(eng.species_ids)
                 found = set()
-                dosed = {i: 1.0 for i in arms if i in self._ids["settable"]}
+                dosed = {i: 1.0 for i in arms if i in self._shared["settable"]}
                 for values in ({}, dosed, self.overrides, {**self.overrides, **dosed}):
                     eng.start(values)  # defaults included: a value that zeros adds no model
                     found |= set(ids[np.asarray(eng.state) != 0.0].tolist())

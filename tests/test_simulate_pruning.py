@@ -91,7 +91,7 @@ def test_a_later_process_reads_the_pruned_model_from_disk(monkeypatch):
     monkeypatch.setattr(pruning, "reachability", no_analysis)
     fresh = Simulator()
     again = fresh.run(inputs, TIMES)
-    assert fresh._ids["engine"] is None  # the whole network was not even loaded
+    assert fresh._shared["engine"] is None  # the whole network was not even loaded
     assert _worst_difference(again, first) == 0.0
 
 
