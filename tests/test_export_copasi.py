@@ -157,7 +157,7 @@ def test_copasi_knows_the_annotation_databases_of_the_model(original):
 def test_antimony_keeps_the_compartment():
     """The .ant declares the compartment ``cell`` (1 pL) with every species in it; libAntimony
     drops a compartment carrying SBO:0000410, which the SBML therefore does not use.
-    (Its trajectories: ``test_export_equivalence.py::test_antimony_matches_pysb``.)"""
+    (Its trajectories: ``test_export_equivalence.py::test_antimony_matches_the_reference``.)"""
     import antimony
     text = (SBML_DIR / "jakstat_ifn.ant").read_text(encoding="utf-8")
     assert re.search(r"^  compartment cell;$", text, re.M)

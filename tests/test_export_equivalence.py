@@ -1,36 +1,37 @@
 """The exported files have the dynamics of the rules.
 
-The reference is PySB's ``ScipyOdeSimulator`` on the BioNetGen network
-(:func:`jakstat_rules.simulate.simulate_pysb`, LSODA at 1e-10; no SBML, no
-libroadrunner).  Against it, on the standard conditions of
+The reference is BioNetGen's own ODE integrator (``run_network``, CVODE at
+1e-10) on the network that BNG2.pl generates from PySB's BNGL export of each
+variant's rules (:func:`_bionetgen_run`; no SBML, no libroadrunner, none of
+the files in ``sbml/``).  PySB's ``ScipyOdeSimulator`` on the same network
+is compared with libroadrunner in ``tests/test_simulate.py``.  Against the
+reference, on the standard conditions of
 :data:`jakstat_rules.conditions.CONDITIONS`:
 
 * libroadrunner (through :class:`jakstat_rules.engine.Engine`) on ``sbml/jakstat_ifn.xml``
   and on the variant file of each variant condition the reference can run,
 * COPASI (python-copasi) on the same SBML, which must import without unit warnings,
 * COPASI on ``sbml/jakstat_ifn.cps`` through its stored parameter sets and task,
-* BioNetGen (BNG2.pl, ODE with CVODE) on ``sbml/jakstat_ifn.bngl``,
+* BioNetGen (BNG2.pl, ODE with CVODE) on the committed ``sbml/jakstat_ifn.bngl``
+  (the same integrator as the reference: this checks the file),
 * libAntimony -> SBML -> :class:`~jakstat_rules.engine.Engine` on ``sbml/jakstat_ifn.ant``.
 
 Every readout must agree with the reference to :data:`TOL` (1e-7) of its
 range over the condition's time span (ranges below 1 molecule count as 1, so
 readouts that stay at 0 must agree to ``TOL`` molecules).  Each test's
-docstring states the largest disagreement it reached when it was written
-(about 1e-8 for every pair, on the 48 h radiation condition, where the
-reference's own error dominates; 1e-10 to 4e-9 on the 4 h conditions);
+docstring states the largest disagreement it reached when it was written;
 ``pytest -s`` prints the current figures per condition.
 
 Each test is self-contained: it asks the ``reference`` fixture for the
-trajectories it compares with (computed once per module, two conditions at a
-time in worker processes).
+trajectories it compares with (computed once per module, one BNG2.pl run per
+model variant, the variants side by side).
 """
 from __future__ import annotations
 
-import multiprocessing
 import re
 import shutil
 import subprocess
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +52,7 @@ N_POINTS = 49
 #: Conditions of the default model (all of them: the .cps file stores them all).
 DEFAULT_CONDITIONS = [c for c in CONDITIONS.values() if c.variant == "default"]
 #: Conditions of other variants whose initial amounts are the resting state
-#: (the PySB reference does not pre-equilibrate, so JAK2 V617F is left out).
+#: (the reference does not pre-equilibrate, so JAK2 V617F is left out).
 VARIANT_CONDITIONS = [c for c in CONDITIONS.values()
                       if c.variant != "default" and c.variant not in NEEDS_PREEQUILIBRATION]
 
@@ -64,19 +65,52 @@ def _sbml_file(variant: str) -> Path:
     return SBML_DIR / ("jakstat_ifn.xml" if variant == "default" else f"jakstat_ifn_{variant}.xml")
 
 
-def _pysb_reference(condition: Condition) -> tuple[str, pd.DataFrame]:
-    from jakstat_rules.simulate import simulate_pysb
-    table = simulate_pysb(condition.inputs, _times(condition), variant=condition.variant,
-                          rtol=1e-10, atol=1e-10)
-    return condition.id, table
+def _bionetgen_run(bngl: str, conditions: list[Condition], folder: Path) -> dict[str, pd.DataFrame]:
+    """BNG2.pl on ``bngl`` (rules without actions): the network generated once, then each
+    condition with its inputs set (every other input 0), the species reset to their
+    re-evaluated initial amounts, and an ODE run (CVODE, atol = rtol = 1e-10) on the
+    condition's time points; condition id -> table of time, observables and functions."""
+    from pysb.pathfinder import get_path
+
+    from jakstat_rules.interface import INPUTS
+
+    actions = ["begin actions", "generate_network({overwrite=>1})", "saveConcentrations()"]
+    for c in conditions:
+        actions += [f'setParameter("{k}", {float(c.inputs.get(k, 0.0))!r})' for k in INPUTS]
+        actions += ["resetConcentrations()",
+                    f'simulate({{method=>"ode", t_end=>{c.t_end:g}, n_steps=>{N_POINTS - 1}, '
+                    f'atol=>1e-10, rtol=>1e-10, print_functions=>1, suffix=>"{c.id}"}})']
+    actions.append("end actions\n")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "m.bngl").write_text(bngl + "\n" + "\n".join(actions))
+    proc = subprocess.run([shutil.which("perl") or "perl", get_path("bng"), "m.bngl"], cwd=folder,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    tables = {}
+    for c in conditions:
+        lines = (folder / f"m_{c.id}.gdat").read_text().splitlines()
+        data = np.array([[float(x) for x in line.split()] for line in lines[1:] if line.strip()])
+        tables[c.id] = pd.DataFrame(data, columns=lines[0].lstrip("#").split())
+    return tables
 
 
 @pytest.fixture(scope="module")
-def reference() -> dict[str, pd.DataFrame]:
-    """Condition id -> PySB reference table (time and every readout of the variant)."""
-    todo = sorted(DEFAULT_CONDITIONS + VARIANT_CONDITIONS, key=lambda c: -c.t_end)  # longest first
-    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as ex:
-        return dict(ex.map(_pysb_reference, todo))
+def reference(tmp_path_factory) -> dict[str, pd.DataFrame]:
+    """Condition id -> reference table (time and every readout of the variant)."""
+    from pysb.export import export
+
+    from jakstat_rules.model import build_model
+
+    todo = DEFAULT_CONDITIONS + VARIANT_CONDITIONS
+    variants = sorted({c.variant for c in todo})
+    texts = {v: export(build_model(v), "bngl") for v in variants}
+    root = tmp_path_factory.mktemp("reference")
+    with ThreadPoolExecutor(max_workers=2) as ex:  # BNG2.pl runs as a subprocess
+        runs = ex.map(lambda v: _bionetgen_run(texts[v], [c for c in todo if c.variant == v],
+                                               root / v), variants)
+        out = {cid: table for run in runs for cid, table in run.items()}
+    return {cid: table[["time"] + [r for r in READOUTS if r in table.columns]]
+            for cid, table in out.items()}
 
 
 def disagreement(ref: pd.DataFrame, other: pd.DataFrame) -> tuple[float, str | None, int]:
@@ -107,7 +141,7 @@ def assert_agree(reference: dict[str, pd.DataFrame], tables: dict[str, pd.DataFr
         assert n >= min_readouts, f"{what}, {cid}: only {n} readouts compared"
         assert err <= TOL, f"{what}, {cid}: {col} differs by {err:.3g} of its range"
         found[cid] = err
-    print(f"\n{what}: max disagreement with PySB {max(found.values()):.1e} of the range; "
+    print(f"\n{what}: max disagreement with the reference {max(found.values()):.1e} of the range; "
           + ", ".join(f"{cid} {err:.1e}" for cid, err in found.items()))
     return max(found.values())
 
@@ -127,14 +161,15 @@ def test_reference_covers_the_conditions_and_responds_to_them(reference):
 
 
 # ----------------------------------------------------------------------------- pairs
-def test_roadrunner_on_sbml_matches_pysb(reference):
-    """libroadrunner (Engine, CVODE 1e-10) on the SBML files vs PySB: 1.4e-8 of the range.
+def test_roadrunner_on_sbml_matches_the_reference(reference):
+    """libroadrunner (Engine, CVODE 1e-10) on the SBML files vs the reference: 7.6e-9 of the range.
 
-    Reached: 1.4e-8 (radiation_10Gy over 48 h), at most 2.0e-9 on the 4 h
-    conditions, 0 at rest.
+    Reached: 7.6e-9 (radiation_10Gy over 48 h), at most 1.4e-9 on the 4 h
+    conditions, 3e-11 at rest.
 
     All default-model conditions on ``jakstat_ifn.xml`` (radiation over its
-    48 h) and ``ifnb_100pM_socs1_loss`` on ``jakstat_ifn_socs1_loss.xml``.
+    48 h), ``ifnb_100pM_socs1_loss`` on ``jakstat_ifn_socs1_loss.xml`` and
+    ``il6_1nM_socs3_loss`` on ``jakstat_ifn_socs3_loss.xml``.
     """
     from jakstat_rules.engine import Engine
 
@@ -150,10 +185,10 @@ def test_roadrunner_on_sbml_matches_pysb(reference):
     assert_agree(reference, tables, "libroadrunner (Engine) on the SBML")
 
 
-def test_copasi_on_sbml_matches_pysb_and_imports_without_unit_warnings(reference):
-    """COPASI (LSODA 1e-10) on ``jakstat_ifn.xml`` vs PySB: 1.3e-8 of the range.
+def test_copasi_on_sbml_matches_the_reference_and_imports_without_unit_warnings(reference):
+    """COPASI (LSODA 1e-10) on ``jakstat_ifn.xml`` vs the reference: 1.3e-9 of the range.
 
-    Reached: 1.3e-8 (radiation_10Gy), at most 3.4e-9 on the 4 h conditions, 0 at rest.
+    Reached: 1.3e-9 (radiation_10Gy), at most 9.7e-10 on the 4 h conditions, 3e-11 at rest.
 
     COPASI logs nothing about the model on import (only notices about its
     own list of annotation databases).
@@ -170,9 +205,9 @@ def test_copasi_on_sbml_matches_pysb_and_imports_without_unit_warnings(reference
 
 
 def test_copasi_file_holds_the_conditions_and_runs_them(reference):
-    """``jakstat_ifn.cps`` vs the conditions table and PySB: 1.3e-8 of the range.
+    """``jakstat_ifn.cps`` vs the conditions table and the reference: 1.3e-9 of the range.
 
-    Reached: 1.3e-8 (radiation_10Gy), at most 3.6e-9 on the 4 h conditions, 0 at rest.
+    Reached: 1.3e-9 (radiation_10Gy), at most 8.0e-10 on the 4 h conditions, 3e-11 at rest.
 
     The file has one parameter set per default-model condition, named by its
     id, holding exactly its input values (every other input 0).  Applied
@@ -205,48 +240,44 @@ def test_copasi_file_holds_the_conditions_and_runs_them(reference):
     assert_agree(reference, tables, "COPASI on the .cps file")
 
 
-def test_bngl_through_bionetgen_matches_pysb(reference, tmp_path):
-    """BNG2.pl (network generation and CVODE 1e-10) on ``jakstat_ifn.bngl`` vs PySB: 1.2e-8.
+def test_bngl_file_holds_the_reference_rules_and_its_actions_run(tmp_path):
+    """``jakstat_ifn.bngl`` is the reference's input plus a header and actions, and
+    ``BNG2.pl jakstat_ifn.bngl`` runs as the export README says.
 
-    Reached: 1.2e-8 (radiation_10Gy), at most 2.0e-9 on the 4 h conditions,
-    3e-11 at rest.
-
-    The network is generated once from the BNGL rules; each condition sets
-    its inputs, resets the species to their (re-evaluated) initial amounts and
-    simulates.  BNGL has the observables, not the expressions, so the
-    expression readouts (``IFNAR_complex``, ``IFNb_medium_pM``) are not compared.
+    Between its header comments and its actions block the file is PySB's
+    BNGL export of the default model, the text the reference fixture runs
+    (so the reference's trajectories are the file's).  Run as written, its
+    actions generate the network and give a 0-240 min time course (241
+    points) of the resting cell: no phospho-STAT1 at any time.
     """
+    from pysb.export import export
     from pysb.pathfinder import get_path
 
-    from jakstat_rules.interface import INPUTS
+    from jakstat_rules.model import build_model
 
-    actions = ["begin actions", "generate_network({overwrite=>1})", "saveConcentrations()"]
-    for c in DEFAULT_CONDITIONS:
-        actions += [f'setParameter("{k}", {float(c.inputs.get(k, 0.0))!r})' for k in INPUTS]
-        actions += ["resetConcentrations()",
-                    f'simulate({{method=>"ode", t_end=>{c.t_end:g}, n_steps=>{N_POINTS - 1}, '
-                    f'atol=>1e-10, rtol=>1e-10, suffix=>"{c.id}"}})']
-    actions.append("end actions\n")
     text = (SBML_DIR / "jakstat_ifn.bngl").read_text(encoding="utf-8")
-    text, n = re.subn(r"begin actions.*?end actions\n", "\n".join(actions), text, flags=re.S)
-    assert n == 1
-    (tmp_path / "m.bngl").write_text(text)
-    proc = subprocess.run([shutil.which("perl") or "perl", get_path("bng"), "m.bngl"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=600)
+    body = re.sub(r"begin actions.*?end actions\n", "", text, flags=re.S)
+    body = "".join(line for line in body.splitlines(keepends=True) if not line.startswith("#"))
+    expected = "".join(line for line in export(build_model("default"), "bngl").splitlines(keepends=True)
+                       if not line.startswith("#"))
+    assert body.strip() == expected.strip()
+    (tmp_path / "jakstat_ifn.bngl").write_text(text)
+    proc = subprocess.run([shutil.which("perl") or "perl", get_path("bng"), "jakstat_ifn.bngl"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    tables = {}
-    for c in DEFAULT_CONDITIONS:
-        lines = (tmp_path / f"m_{c.id}.gdat").read_text().splitlines()
-        data = np.array([[float(x) for x in line.split()] for line in lines[1:] if line.strip()])
-        tables[c.id] = pd.DataFrame(data, columns=lines[0].lstrip("#").split())
-    assert_agree(reference, tables, "BNG2.pl on the BNGL", min_readouts=len(READOUTS) - 4)
+    lines = (tmp_path / "jakstat_ifn.gdat").read_text().splitlines()
+    names = lines[0].lstrip("#").split()
+    data = np.array([[float(x) for x in line.split()] for line in lines[1:] if line.strip()])
+    assert data.shape[0] == 241 and data[-1, 0] == pytest.approx(240.0)
+    assert np.all(data[:, names.index("pSTAT1_total")] == 0.0)
+    assert data[0, names.index("STAT1_total")] > 1e4
 
 
-def test_antimony_matches_pysb(reference):
-    """libAntimony -> SBML -> Engine on ``jakstat_ifn.ant`` vs PySB: 1.4e-8 of the range.
+def test_antimony_matches_the_reference(reference):
+    """libAntimony -> SBML -> Engine on ``jakstat_ifn.ant`` vs the reference: 7.6e-9 of the range.
 
-    Reached: the figures of the SBML itself (1.4e-8 on radiation_10Gy, at
-    most 2.0e-9 on the 4 h conditions): the Antimony text loses nothing, the
+    Reached: the figures of the SBML itself (7.6e-9 on radiation_10Gy, at
+    most 1.4e-9 on the 4 h conditions): the Antimony text loses nothing, the
     compartment ``cell`` included.
     """
     import antimony
