@@ -37,11 +37,12 @@ import pandas as pd
 
 from .conditions import (CONDITIONS, DOSE_SERIES, Condition, check_inputs, check_times,
                          check_variant, get_condition, time_grid)
-from .engine import Engine, compiled_state
+from .engine import Engine
 from .errors import JakstatInputError, SimulationError, checked_number
 from .interface import DEFAULT_READOUTS, INPUTS, NEEDS_PREEQUILIBRATION, READOUTS, SEPARATE_ARMS
 from .io import sha256
 from .pruning import pruned_model
+from .sbml_summary import SUMMARY_FORMAT, model_summary, species_nonzero_at_start
 
 #: Deprecated alias of :data:`jakstat_rules.conditions.CONDITIONS`.
 SCENARIOS = CONDITIONS
@@ -89,14 +90,14 @@ class Simulator:
         self.variant = check_variant(variant)
         self.sbml = sbml if sbml is not None else model_sbml(variant)
         self.rtol, self.atol, self.prune = float(rtol), float(atol), bool(prune)
-        # shared with the copies of with_overrides: the ids, from the compiled-model cache
-        # without loading the model; the whole network's engine (loaded on first use); the
-        # pruned simulators (:meth:`pruned`)
-        facts = compiled_state(self.sbml)[1]
-        settable = set(facts["settable_ids"])
-        parameters = set(facts["parameter_ids"])
-        self._shared = {"settable": settable, "settable_parameters": settable & parameters,
-                        "engine": None, "pruned": {}}
+        # shared with the copies of with_overrides: the model's ids and start values, read
+        # without compiling it (:mod:`jakstat_rules.sbml_summary`); the whole network's
+        # engine (compiled on first use); the pruned simulators (:meth:`pruned`)
+        summary = model_summary(self.sbml)
+        settable = set(summary["settable_ids"])
+        parameters = set(summary["parameter_ids"])
+        self._shared = {"summary": summary, "settable": settable,
+                        "settable_parameters": settable & parameters, "engine": None, "pruned": {}}
         self.overrides = self._check_overrides(overrides or {})
         self.readouts = [r for r in READOUTS if r in parameters]
         self._rest_state: np.ndarray | None = None
@@ -231,16 +232,14 @@ class Simulator:
         key = (tuple(arms), tuple(sorted(self.overrides.items())))
         if key not in family:
             def nonzero() -> set[str]:
-                eng = self.engine
-                ids = np.array(eng.species_ids)
-                found = set()
                 dosed = {i: 1.0 for i in arms if i in self._shared["settable"]}
-                for values in ({}, dosed, self.overrides, {**self.overrides, **dosed}):
-                    eng.start(values)  # defaults included: a value that zeros adds no model
-                    found |= set(ids[np.asarray(eng.state) != 0.0].tolist())
-                return found
+                # defaults included: a value that zeros adds no model
+                return set().union(*(species_nonzero_at_start(self._shared["summary"], values)
+                                     for values in ({}, dosed, self.overrides,
+                                                    {**self.overrides, **dosed})))
 
-            run = {"arms": arms, "overrides": self.overrides, "variant": self.variant}
+            run = {"arms": arms, "overrides": self.overrides, "variant": self.variant,
+                   "starts": SUMMARY_FORMAT}
             sbml = pruned_model(self.sbml, run, nonzero)
             model = sha256(sbml) if sbml else None
             if model is not None and model not in family:  # one compiled model per pruned SBML
