@@ -124,7 +124,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from .optimizers import FitSettings
 
     fit_options = {"optimizer": args.optimizer, "gradient": args.gradient,
-                   "strategy": args.strategy, "race_budget": args.race_budget}
+                   "strategy": args.strategy, "race_budget": args.race_budget,
+                   "polish": not args.no_polish}
     if args.max_evaluations is not None:
         fit_options["max_nfev"] = args.max_evaluations
     for name in ("rtol", "atol", "tol"):
@@ -246,6 +247,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--race-budget", type=_positive_int, default=None, metavar="N",
                    help="with --strategy race: evaluations per start in the first round "
                         "(default: the number of free parameters, at least 10)")
+    p.add_argument("--no-polish", action="store_true",
+                   help="do not continue the best start with the other optimiser (fides "
+                        "after trf, trf after fides) once the starts are done")
     _add_parallel(p)
     p.set_defaults(func=_cmd_calibrate)
 

@@ -31,7 +31,7 @@ import logging
 import math
 import os
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -44,7 +44,7 @@ from .defaults import choose_settings, choose_workers, recheck, start_seconds
 from . import racing
 from .compiled import get_compiled
 from .objective import Objective
-from .optimizers import FitSettings, local_fit
+from .optimizers import FitSettings, local_fit, polish_optimizer
 from .parallel import (REPORT_INTERVAL, SOLVER_LOG, Progress, check_scheduler, local_cluster,
                        report_progress, run_tasks, solver_log)
 from ..petab_io import ProblemPayload, load_problem
@@ -363,6 +363,8 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
             with contextlib.suppress(Exception):  # keep this invocation's wall time
                 write_outputs(final=False)
             raise
+        if settings.polish:
+            extra["polish"] = _polish_best(settings, ob, records, start_dir)
         extra["recheck"] = _recheck_best(payload, settings, ob, records)
         summary = write_outputs(final=True)
         if records and not any(r.ok for r in records.values()):
@@ -399,6 +401,38 @@ def _race(settings: FitSettings, design: np.ndarray, n_free: int,
 
         run(racing.round_tasks(rnd, records, settings, design), bar, receive)
     return racing.summary(records, settings, n_free)
+
+
+def _polish_best(settings: FitSettings, ob: Objective, records: dict[int, StartResult],
+                 start_dir: Path) -> dict[str, Any] | None:
+    """Continue the best start with the other optimiser (``settings.polish``,
+    :func:`~.optimizers.polish_optimizer`); its record keeps the lower result and says
+    so under ``polished``.  A start polished by an earlier invocation is not polished again.
+    """
+    ok = [r for r in records.values() if r.ok and r.x is not None]
+    if not ok:
+        return None
+    best = min(ok, key=lambda r: r.fval)
+    if best.polished is None:
+        optimizer = polish_optimizer(settings)
+        status("polishing the best start (%d, NLL %.6g) with %s ...", best.start, best.fval,
+               optimizer)
+        t0 = time.perf_counter()
+        polished: dict[str, Any] = {"optimizer": optimizer, "fval_before": best.fval}
+        try:
+            fit = local_fit(ob, np.asarray(best.x, float), replace(settings, optimizer=optimizer))
+            fval = ob.fval(fit.x)
+            polished.update(n_fev=int(fit.n_fev), message=fit.message)
+        except SimulationError as exc:
+            fval = math.inf
+            polished.update(n_fev=0, message=f"simulation failed: {exc}")
+        if math.isfinite(fval) and fval < best.fval:
+            best.x, best.fval = [float(v) for v in fit.x], float(fval)
+            best.parameters = ob.full_parameters(fit.x)
+        polished.update(fval=best.fval, time_s=time.perf_counter() - t0)
+        best.polished = polished
+        write_record(start_dir / f"start_{best.start:04d}.json", best.to_dict())
+    return {"start": best.start, **best.polished}
 
 
 def _recheck_best(payload: ProblemPayload, settings: FitSettings, ob: Objective,

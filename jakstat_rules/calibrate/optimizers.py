@@ -28,6 +28,7 @@ from .defaults import AUTO, FD_TOL
 from .objective import GRADIENTS, Objective
 
 __all__ = ["OPTIMIZERS", "STRATEGIES", "FitSettings", "settings_of_fit", "LocalFit", "local_fit",
+           "polish_optimizer",
            "trf_fit", "lbfgsb_fit", "fides_fit", "residual_jacobian"]
 
 #: Local optimisers (``--optimizer``); see :func:`local_fit`.
@@ -87,6 +88,12 @@ class FitSettings:
     race_budget
         Evaluations of the first round of ``race``; None: the number of free
         parameters, at least 10.
+    polish
+        After the starts, continue the best one with the other optimiser
+        (:func:`polish_optimizer`: ``fides`` after ``trf`` or ``lbfgsb``,
+        ``trf`` after ``fides``) and keep its result if it is lower: ``trf``
+        can stop in a long flat valley that Fides' Gauss-Newton/BFGS steps
+        follow to its end (docs/benchmarks.md).
     """
 
     n_starts: int = 50
@@ -102,6 +109,7 @@ class FitSettings:
     max_redraws: int = 20
     strategy: str = "multistart"
     race_budget: int | None = None
+    polish: bool = True
 
     def check(self) -> None:
         """Raise :class:`JakstatInputError` for impossible values."""
@@ -301,6 +309,12 @@ def fides_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
     return LocalFit(np.asarray(x, float), int(opt.iteration), f"{opt.exitflag} {counts}",
                     int(getattr(opt.exitflag, "value", 0)),
                     budget_exhausted=opt.exitflag == fides.ExitFlag.MAXITER)
+
+
+def polish_optimizer(settings: FitSettings) -> str:
+    """The optimiser that continues the best start (``settings.polish``): Fides after
+    ``trf`` or ``lbfgsb``, ``trf`` after Fides."""
+    return "trf" if settings.optimizer == "fides" else "fides"
 
 
 def local_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:

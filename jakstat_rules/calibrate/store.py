@@ -98,6 +98,12 @@ class StartResult:
         the start ran in (round, budget, NLL, evaluations, state ``running``,
         ``done``, ``failed``), and ``abandoned`` once a later round left it
         out (:mod:`.racing`); None otherwise.
+    polished
+        For the start that was best when the run finished (with
+        ``FitSettings.polish``): the continuation by a second optimiser,
+        ``{"optimizer", "fval_before", "fval", "n_fev", "time_s",
+        "message"}``; ``fval``, ``x`` and ``parameters`` above are its result
+        when it is lower.  None otherwise.
     """
 
     start: int
@@ -116,6 +122,7 @@ class StartResult:
     run: dict[str, Any] | None = None
     budget_exhausted: bool = False
     race: dict[str, Any] | None = None
+    polished: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -168,6 +175,10 @@ class StartResult:
                     and e.get("state") in ("running", "done", "failed")
                     and isinstance(e.get("fval"), (int, float)) for e in rounds)):
                 raise ValueError("'race' is not a record of race rounds")
+        polished = known.get("polished")
+        if polished is not None and not (isinstance(polished, dict) and isinstance(
+                polished.get("fval_before"), (int, float, str))):
+            raise ValueError("'polished' is not a record of a polish")
         return cls(**known)
 
 
@@ -186,7 +197,7 @@ def _normalised(value: Any) -> Any:
 
 
 #: Settings added to the identity after runs were stored: a run without them had the default.
-_ADDED_SETTINGS = ("strategy", "race_budget")
+_ADDED_SETTINGS = ("strategy", "race_budget", "polish")
 
 
 def _identity_value(stored: dict[str, Any], key: str) -> Any:
@@ -209,6 +220,8 @@ _DIFFERENCES = {
                  "--max-evaluations {theirs} to resume it"),
     "strategy": ("a run of --strategy {theirs}; this run has --strategy {ours}",
                  "--strategy {theirs} to resume it"),
+    "polish": ("a run with polish {theirs} (--no-polish: False); this run has polish {ours}",
+               "the same --no-polish choice to resume it"),
 }
 
 

@@ -1,0 +1,124 @@
+"""The best start is continued by the other optimiser (``FitSettings.polish``).
+
+The reference is the best-known value of a problem of the PEtab benchmark
+collection (Fiedler et al. 2016, ``../shared/petab_benchmarks``): from one
+point of a 200-start design, ``trf`` stops on its ``ftol`` test in a flat
+valley 0.38 above it; Fides, continuing from there, reaches it.  The rest
+checks the run store: the polish is recorded with the start, done once, and
+``--no-polish`` is part of the run's identity.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jakstat_rules.calibrate.multistart import _polish_best, calibrate, run_start, starting_points
+from jakstat_rules.calibrate.objective import Objective
+from jakstat_rules.calibrate.compiled import get_compiled
+from jakstat_rules.calibrate.optimizers import FitSettings
+from jakstat_rules.cli import main
+from jakstat_rules.petab_io import ProblemPayload, load_problem
+
+from conftest import write_one_condition_problem
+
+BENCHMARKS = Path(__file__).resolve().parents[1].parent / "shared" / "petab_benchmarks"
+FIEDLER = BENCHMARKS / "Fiedler_BMCSystBiol2016" / "Fiedler_BMCSystBiol2016.yaml"
+needs_benchmarks = pytest.mark.skipif(not FIEDLER.is_file(), reason=f"{FIEDLER} missing")
+
+
+def _best_known(name: str) -> float:
+    """The collection's best-known NLL of ``name`` (minus the log-likelihood at the nominal
+    parameters, the published fit), from the table of its README."""
+    import re
+
+    text = (BENCHMARKS / "README.md").read_text(encoding="utf-8")
+    found = re.search(rf"^\| {name} \| (-?[0-9.]+) \|", text, re.M)
+    assert found, f"no reference value of {name} in {BENCHMARKS / 'README.md'}"
+    return -float(found.group(1))
+
+
+@needs_benchmarks
+@pytest.mark.slow
+def test_fides_continues_a_start_that_trf_stops_in_a_flat_valley(tmp_path):
+    """~15 s: start 16 of the 200-point design (seed 1) of Fiedler 2016."""
+    settings = FitSettings(n_starts=200, seed=1, rtol=1e-10, atol=1e-10, tol=1e-8,
+                           gradient="fd")
+    payload = ProblemPayload.from_problem(load_problem(FIEDLER))
+    ob = Objective(get_compiled(payload, settings.rtol, settings.atol))
+    design = starting_points(ob.lb, ob.ub, settings.n_starts, settings.seed)
+    rec = run_start(payload, settings, 16, design[16])
+    best_known = _best_known("Fiedler_BMCSystBiol2016")
+    assert rec.ok and rec.fval > best_known + 0.1          # trf alone stops above it
+    (tmp_path / "starts").mkdir()
+    result = _polish_best(settings, ob, {16: rec}, tmp_path / "starts")
+    assert result["optimizer"] == "fides" and result["fval_before"] == rec.polished["fval_before"]
+    assert rec.fval <= best_known + 0.1                     # reached by the continuation
+    assert rec.fval == pytest.approx(ob.fval(np.asarray(rec.x)), abs=1e-9)
+    stored = json.loads((tmp_path / "starts" / "start_0016.json").read_text())
+    assert stored["fval"] == rec.fval and stored["polished"]["fval"] == rec.fval
+
+
+OSCILLATOR = """
+model decay
+  compartment c = 1
+  species x in c
+  k = 0.7
+  x = 10
+  J: x -> ; k*x
+end
+"""
+
+
+@pytest.fixture(scope="module")
+def problem(tmp_path_factory):
+    times = np.arange(0.0, 5.01, 0.5)
+    rng = np.random.default_rng(3)
+    data = 10 * np.exp(-0.7 * times) + rng.normal(0.0, 0.1, len(times))
+    return write_one_condition_problem(
+        tmp_path_factory.mktemp("decay") / "problem", OSCILLATOR,
+        {"observableId": "obs_x", "time": times, "measurement": data},
+        {"observableId": ["obs_x"], "observableFormula": ["x"], "noiseFormula": ["0.1"]},
+        {"parameterId": ["k"], "parameterScale": "log10", "lowerBound": [0.01],
+         "upperBound": [10.0], "nominalValue": [0.7], "estimate": [1]})
+
+
+def _fit(problem, out, **settings):
+    logging.disable(logging.WARNING)
+    try:
+        return calibrate(problem, out, n_starts=3, seed=0, workers=1, progress=False,
+                         plots=False, settings=FitSettings(**settings))
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def test_the_polish_is_recorded_once_and_never_raises_the_best(problem, tmp_path, capsys):
+    summary = _fit(problem, tmp_path / "fit")
+    polish = summary["polish"]
+    assert polish["optimizer"] == "fides" and polish["fval"] <= polish["fval_before"]
+    assert summary["best_fval"] == polish["fval"]
+    record = json.loads((tmp_path / "fit" / "starts" / f"start_{polish['start']:04d}.json").read_text())
+    assert record["polished"]["fval"] == record["fval"] == summary["best_fval"]
+    before = {f.name: f.read_bytes() for f in (tmp_path / "fit" / "starts").glob("*.json")}
+    capsys.readouterr()
+    again = _fit(problem, tmp_path / "fit")  # resumed: nothing to run, nothing polished again
+    assert "polishing" not in capsys.readouterr().err
+    assert again["polish"] == polish
+    assert {f.name: f.read_bytes() for f in (tmp_path / "fit" / "starts").glob("*.json")} == before
+    # fides runs are polished by trf
+    assert _fit(problem, tmp_path / "fides", optimizer="fides")["polish"]["optimizer"] == "trf"
+
+
+def test_no_polish_is_part_of_the_run(problem, tmp_path, capsys):
+    summary = _fit(problem, tmp_path / "fit", polish=False)
+    assert "polish" not in summary
+    assert not any(json.loads(f.read_text())["polished"]
+                   for f in (tmp_path / "fit" / "starts").glob("*.json"))
+    capsys.readouterr()
+    code = main(["calibrate", str(problem), "--starts", "3", "--seed", "0", "--workers", "1",
+                 "--out", str(tmp_path / "fit"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and "polish False" in err and "--no-polish" in err
