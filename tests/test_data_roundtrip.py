@@ -120,8 +120,11 @@ def test_round_trip_recovers_known_parameters(tmp_path):
     yaml = import_table(table, tmp_path / "petab",
                         ImportOptions(estimate={pid: 2.0 for pid in TRUE_FACTORS},
                                       offset=True))["train"]
+    # finite differences: the choice of derivatives is tested on small problems
+    # (test_calibrate_defaults), and AMICI's build of this model would take 45 s more
     summary = calibrate(yaml, tmp_path / "fit", n_starts=2, seed=0, progress=False,
-                        plots=False, settings=FitSettings(rtol=1e-8, atol=1e-8, tol=1e-8))
+                        plots=False, settings=FitSettings(rtol=1e-8, atol=1e-8, tol=1e-8,
+                                                          gradient="fd"))
     best = summary["best_parameters"]
     assert summary["n_converged"] == 2
     for pid, value in true.items():
