@@ -28,7 +28,8 @@ simulation core and AMICI integrate only the reachable species.
 problem for all its simulation units at once
 (:func:`jakstat_rules.calibrate.pruning.nonzero_at_start` finds the species
 they start non-zero); :class:`~jakstat_rules.simulate.Simulator` prunes the
-model once per set of receptor arms a run doses, through
+model once per set of receptor arms a run doses (the species a run starts
+non-zero read from the SBML, :mod:`jakstat_rules.sbml_summary`), through
 :func:`pruned_model`, which caches the result in memory and on disk.
 """
 from __future__ import annotations
