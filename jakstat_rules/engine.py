@@ -61,7 +61,7 @@ import numpy as np
 
 from .errors import JakstatInputError, SimulationError
 from .formulas import (MAX_MATH_DEPTH, evaluate_formula, formula_ids, math_depth, math_text,
-                       parse_formula)
+                       parse_formula, read_expanded)
 from .io import cache_dir, read_cache_entry, sha256, status, write_cache_entry
 
 __all__ = ["Engine", "DEFAULT_RTOL", "DEFAULT_ATOL", "DEFAULT_MAX_STEPS", "STEADY_STATE_TOL",
@@ -224,18 +224,10 @@ def _sbml_facts(sbml: str, rules: set[str]) -> dict:
     has a delay, assignments), formulas as L3 infix text with function
     definitions expanded.
     """
-    import libsbml
-
-    document = libsbml.readSBMLFromString(sbml)
-    model = document.getModel()
+    model = read_expanded(sbml).getModel()  # the formulas below are evaluated without them
     if model is None:
         return {"only_substance": [], "concentration_species": {}, "compartment_of": {},
                 "initial_assignments": [], "events": []}
-    if model.getNumFunctionDefinitions():  # the formulas below are evaluated without them
-        expand = libsbml.ConversionProperties()
-        expand.addOption("expandFunctionDefinitions", True)
-        document.convert(expand)
-        model = document.getModel()
     events = []
     for event in model.getListOfEvents():
         trigger = event.getTrigger()

@@ -30,7 +30,7 @@ import xml.parsers.expat
 from .errors import JakstatInputError
 
 __all__ = ["parse_formula", "formula_ids", "evaluate_formula", "math_text", "math_depth",
-           "MAX_MATH_DEPTH"]
+           "read_expanded", "MAX_MATH_DEPTH"]
 
 #: Deepest formula a model may hold, as :func:`math_depth` counts: a sum of 5001 terms.
 #: libroadrunner 2.10 compiles a sum of 5000 terms in about 20 s (10 000 terms: 84 s, 740 MB).
@@ -256,3 +256,17 @@ def math_text(math_element) -> str:
     settings = libsbml.L3ParserSettings()
     settings.setParseUnits(False)
     return libsbml.formulaToL3StringWithSettings(math_element, settings)
+
+
+def read_expanded(sbml: str):
+    """The libSBML document of ``sbml`` with its function definitions expanded into the
+    formulas that call them (:func:`evaluate_formula` knows no user functions)."""
+    import libsbml
+
+    document = libsbml.readSBMLFromString(sbml)
+    model = document.getModel()
+    if model is not None and model.getNumFunctionDefinitions():
+        expand = libsbml.ConversionProperties()
+        expand.addOption("expandFunctionDefinitions", True)
+        document.convert(expand)
+    return document

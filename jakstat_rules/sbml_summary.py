@@ -18,7 +18,7 @@ import math
 from typing import Mapping
 
 from .errors import JakstatInputError
-from .formulas import evaluate_formula, math_text, parse_formula
+from .formulas import evaluate_formula, math_text, parse_formula, read_expanded
 from .io import cache_dir, read_cache_entry, sha256, write_cache_entry
 
 __all__ = ["model_summary", "species_nonzero_at_start", "SUMMARY_FORMAT"]
@@ -74,18 +74,13 @@ def model_summary(sbml: str) -> dict:
 def _summarize(sbml: str) -> dict:
     import libsbml
 
-    document = libsbml.readSBMLFromString(sbml)
+    document = read_expanded(sbml)
     model = document.getModel()
     if model is None or document.getNumErrors(libsbml.LIBSBML_SEV_FATAL):
         from .engine import compiled_state
         compiled_state(sbml)  # raises the engine's message for a model it cannot load
         raise JakstatInputError("libSBML cannot read a model from the SBML text: expected an "
                                 "SBML model")
-    if model.getNumFunctionDefinitions():
-        expand = libsbml.ConversionProperties()
-        expand.addOption("expandFunctionDefinitions", True)
-        document.convert(expand)
-        model = document.getModel()
 
     def number(ok: bool, value: float) -> float | None:
         return float(value) if ok and math.isfinite(value) else None  # JSON has no NaN
