@@ -76,8 +76,9 @@ def _engine_nonzero(engine: Engine, values: dict) -> set[str]:
                                     {"G": 2.0}, {"c": 3.0}])
 def test_small_model_starts_as_libroadrunner_starts_it(values):
     summary = summaries.model_summary(SMALL)
-    assert set(summary["settable_ids"]) == set(Engine(SMALL).settable_ids)  # D has a rule
-    assert summaries.species_nonzero_at_start(summary, values) == _engine_nonzero(Engine(SMALL), values)
+    engine = Engine(SMALL)
+    assert set(summary["settable_ids"]) == set(engine.settable_ids)  # D has a rule
+    assert summaries.species_nonzero_at_start(summary, values) == _engine_nonzero(engine, values)
 
 
 @pytest.mark.parametrize("variant", ["default", "il6_autocrine"])
