@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from typing import Any
 
@@ -51,6 +52,17 @@ def _tolerance(text: str) -> float:
     if not 0.0 < value < 1.0:
         raise argparse.ArgumentTypeError(f"{text!r}: expected a tolerance between 0 and 1, "
                                          f"for example 1e-8")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0.0):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a number of seconds > 0, "
+                                         f"for example 3600")
     return value
 
 
@@ -135,7 +147,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     summary = calibrate(args.problem, args.out, n_starts=args.starts,
                         seed=args.seed, workers=args.workers,
                         scheduler=args.scheduler, progress=not args.no_progress,
-                        max_new_starts=args.max_new_starts,
+                        max_new_starts=args.max_new_starts, max_time=args.max_time,
                         export_sbml=args.export_sbml, settings=settings)
     _print_summary(summary, ["best_fval", "n_finished", "n_starts",
                              "n_converged", "n_failed", "wall_time_s"])
@@ -214,6 +226,10 @@ def register(subparsers: Any) -> None:
                    help="output folder (resumed if it holds this problem's results)")
     p.add_argument("--max-new-starts", type=_nonneg_int, default=None, metavar="M",
                    help="stop after M newly finished starts (resume later)")
+    p.add_argument("--max-time", type=_seconds, default=None, metavar="SECONDS",
+                   help="begin no start after SECONDS of wall time: the starts running "
+                        "then finish, the best start is polished and the results written "
+                        "(re-run to resume with the rest)")
     p.add_argument("--export-sbml", action="store_true",
                    help="also write the fitted model as SBML and a COPASI .cps file")
     p.add_argument("--max-evaluations", type=_positive_int, default=None, metavar="N",

@@ -144,7 +144,8 @@ def _first_value(ob: Objective, x0: np.ndarray) -> tuple[float, str]:
 
 
 def run_start(payload: ProblemPayload, settings: FitSettings, start: int,
-              x0: np.ndarray, fixed: dict[str, float] | None = None) -> StartResult:
+              x0: np.ndarray, fixed: dict[str, float] | None = None,
+              deadline: float | None = None) -> StartResult | None:
     """Run one local optimisation; never raises for simulation failures.
 
     When the objective cannot be evaluated at ``x0`` (a failed simulation
@@ -164,12 +165,18 @@ def run_start(payload: ProblemPayload, settings: FitSettings, start: int,
         Starting point on the PEtab scale of the free parameters.
     fixed
         Estimated parameters held fixed (id -> linear value).
+    deadline
+        The run's time limit (``time.time()``, so that every worker process
+        reads the same clock): a start that would begin after it is not run.
 
     Returns
     -------
-    StartResult
+    StartResult or None
         The record; failures carry ``status="failed"`` and a ``reason``.
+        None when the start was not run (``deadline`` passed).
     """
+    if deadline is not None and time.time() >= deadline:
+        return None
     t0 = time.perf_counter()
     rec = StartResult(start=int(start), x0=[float(v) for v in x0])
     try:
@@ -217,6 +224,7 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
               n_starts: int = 50, seed: int = 0, workers: int | None = None,
               scheduler: str | None = None, processes: bool = True,
               progress: bool = True, max_new_starts: int | None = None,
+              max_time: float | None = None,
               export_sbml: bool = False, plots: bool = True,
               settings: FitSettings | None = None) -> dict:
     """Fit a PEtab v1 problem by multistart local optimisation.
@@ -245,6 +253,11 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
     max_new_starts
         Stop after this many newly finished starts (time-boxed runs); the
         next call resumes.
+    max_time
+        Seconds of wall time (this call's, reading the problem included)
+        after which no further start begins: the starts running then finish,
+        the best start is polished and the outputs written; the next call
+        resumes with the starts not run.
     export_sbml
         Also write the fitted model as SBML and a COPASI file.
     plots
@@ -273,10 +286,14 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
     if max_new_starts is not None and int(max_new_starts) < 0:
         raise JakstatInputError(f"max_new_starts {max_new_starts!r}: expected "
                                 f"an integer >= 0")
-    if max_new_starts is not None and settings.strategy == "race":
-        raise JakstatInputError(
-            f"--max-new-starts {max_new_starts}: expected it with --strategy multistart only "
-            f"(a race runs in rounds; stop it and run the same command again to resume)")
+    for flag, value in (("--max-new-starts", max_new_starts), ("--max-time", max_time)):
+        if value is not None and settings.strategy == "race":
+            raise JakstatInputError(
+                f"{flag} {value}: expected it with --strategy multistart only (a race runs "
+                f"in rounds; stop it and run the same command again to resume)")
+    if max_time is not None and not (math.isfinite(float(max_time)) and float(max_time) > 0):
+        raise JakstatInputError(f"max_time {max_time!r}: expected a number of seconds > 0")
+    deadline = None if max_time is None else time.time() + float(max_time)
     problem = load_problem(problem_yaml)
     payload = ProblemPayload.from_problem(problem)
     if scheduler is not None:
@@ -358,7 +375,12 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
             else:
                 bar = Progress("starts", settings.n_starts, unit="start", postfix=postfix,
                                done=sum(i in records for i in range(settings.n_starts)))
-                run([(settings, i, design[i]) for i in todo], bar, on_result)
+                run([(settings, i, design[i], None, deadline) for i in todo], bar, on_result)
+                if deadline is not None and len(todo) > this["new_starts"]:
+                    this["stopped"] = f"time limit of {float(max_time):g} s"
+                    status("time limit of %g s reached: %d of %d starts not run (run the same "
+                           "command again to resume)", float(max_time),
+                           len(todo) - this["new_starts"], settings.n_starts)
         except BaseException:
             with contextlib.suppress(Exception):  # keep this invocation's wall time
                 write_outputs(final=False)

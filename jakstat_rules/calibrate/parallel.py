@@ -234,7 +234,8 @@ def run_tasks(fn: Callable, payload, tasks: list[tuple],
     Parameters
     ----------
     fn
-        Top-level (picklable) function returning a dict.
+        Top-level (picklable) function returning a result, or None for a task
+        it did not run (neither handed to ``on_result`` nor counted as done).
     payload
         Problem, sent once to every worker.
     tasks
@@ -266,6 +267,8 @@ def run_tasks(fn: Callable, payload, tasks: list[tuple],
     names = [key(t) if key is not None else k for k, t in enumerate(tasks)]
 
     def deliver(index: int, result: Any) -> None:
+        if result is None:  # the task was not run (a time limit passed): nothing to record
+            return
         on_result(result)
         if display is not None:
             display.task_done(names[index])

@@ -1,0 +1,107 @@
+"""``jakstat calibrate --max-time``: a run that must end within a wall-time budget.
+
+No start begins after the limit; the starts running then finish, the best
+start is polished and the outputs are written, and the next call resumes
+with the starts not run.  The references are the Latin-hypercube design
+itself (which points ran), the records on disk and an uninterrupted run of
+the same problem.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import types
+
+from jakstat_rules.calibrate import multistart
+from jakstat_rules.calibrate.multistart import calibrate
+from jakstat_rules.cli import main
+from test_calibrate_cli import one_error_line
+
+
+class _Clock:
+    """``time`` for the calibrator's module whose wall clock (``time.time``) moves on by
+    ``step`` seconds at every reading; its other functions are the real ones."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = time.time(), step
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+    def time(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_no_start_begins_after_the_limit_and_the_next_call_resumes(exact_problem, tmp_path,
+                                                                   monkeypatch, caplog):
+    """A clock that moves 10 s per reading and a limit of 25 s: the run reads it once to
+    set the limit, then once before each start, so starts 0 and 1 run (10 s and 20 s)
+    and start 2 would begin at 30 s.  The two finished starts are written, the best of
+    them polished, the summary says the run is incomplete; a second call without a
+    limit runs starts 2-4 only, and the five starts end where a run without a limit
+    ends."""
+    caplog.set_level(logging.INFO, logger="jakstat_rules.status")
+    clock = _Clock(step=10.0)
+    monkeypatch.setattr(multistart, "time", types.SimpleNamespace(
+        time=clock.time, perf_counter=time.perf_counter, strftime=time.strftime))
+    out = tmp_path / "fit"
+    summary = calibrate(exact_problem, out, n_starts=5, seed=0, workers=1, max_time=25.0,
+                        progress=False, plots=False)
+    assert sorted(p.name for p in (out / "starts").glob("start_*.json")) == [
+        "start_0000.json", "start_0001.json"]
+    assert summary["n_finished"] == 2 and not summary["complete"]
+    assert summary["polish"]["start"] in (0, 1)
+    assert summary["invocations"][-1]["stopped"] == "time limit of 25 s"
+    assert "time limit of 25 s reached: 3 of 5 starts not run" in caplog.text
+    first = {p.name: json.loads(p.read_text()) for p in (out / "starts").glob("*.json")}
+
+    monkeypatch.undo()
+    summary = calibrate(exact_problem, out, n_starts=5, seed=0, workers=1, progress=False,
+                        plots=False)
+    assert summary["complete"] and summary["n_finished"] == 5
+    again = {p.name: json.loads(p.read_text()) for p in (out / "starts").glob("*.json")}
+    for name, rec in first.items():  # the starts of the first call are kept, not re-run
+        assert again[name]["x0"] == rec["x0"] and again[name]["fval"] == rec["fval"]
+    whole = calibrate(exact_problem, tmp_path / "whole", n_starts=5, seed=0, workers=1,
+                      progress=False, plots=False)
+    for name, rec in again.items():  # the same five starts from the same points
+        other = json.loads((tmp_path / "whole" / "starts" / name).read_text())
+        assert rec["x0"] == other["x0"]
+    assert abs(summary["best_fval"] - whole["best_fval"]) <= 1e-6 * max(
+        1.0, abs(whole["best_fval"]))
+
+
+def test_a_limit_reached_before_the_first_start_on_two_workers(exact_problem, tmp_path):
+    """On a dask cluster the workers read the limit from their own clocks: a limit
+    that passes while the problem is read (1 ms) runs no start there, and the run
+    still ends with its outputs written and nothing half-written."""
+    out = tmp_path / "fit"
+    summary = calibrate(exact_problem, out, n_starts=3, seed=0, workers=2, max_time=1e-3,
+                        progress=False, plots=False)
+    assert summary["n_finished"] == 0 and not summary["complete"]
+    assert not list((out / "starts").glob("start_*.json"))
+    assert not [p for p in out.rglob("*") if p.name.endswith((".tmp", ".part"))]
+    summary = calibrate(exact_problem, out, n_starts=3, seed=0, workers=2, progress=False,
+                        plots=False)
+    assert summary["complete"] and summary["n_finished"] == 3
+
+
+def test_cli_refuses_a_bad_limit_before_writing(exact_problem, tmp_path, capsys):
+    out = tmp_path / "fit"
+    for bad in ("0", "-5", "soon", "inf"):
+        try:
+            code = main(["calibrate", str(exact_problem), "--out", str(out), "--max-time", bad,
+                         "--no-progress"])
+        except SystemExit as exc:  # argparse: usage line and one error line, exit 2
+            code = exc.code
+        assert code == 2, bad
+        err = capsys.readouterr().err
+        assert f"--max-time: {bad!r}" in err or f"'{bad}'" in err, err
+        assert not out.exists()
+    assert main(["calibrate", str(exact_problem), "--out", str(out), "--max-time", "60",
+                 "--strategy", "race", "--no-progress"]) == 2
+    one_error_line(capsys, "--max-time 60.0", "--strategy multistart")
+    assert not out.exists()
