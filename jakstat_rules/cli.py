@@ -53,6 +53,24 @@ def _run_name(base: str, variant: str, base_variant: str, extra: dict[str, float
 
 
 # ----------------------------------------------------------------- commands
+def cmd_cache(args) -> int:
+    from . import cache
+
+    if args.action == "info":
+        if args.older_than is not None or args.kind:
+            raise JakstatInputError("--older-than and --kind: expected them with 'jakstat cache "
+                                    "clear' only")
+        print("\n".join(cache.info_lines()))
+        return 0
+    removed, skipped = cache.clear(args.kind, args.older_than)
+    print(f"removed {len(removed)} cache entries ({cache.human_size(sum(e.size for e in removed))})"
+          + (f" not used for {args.older_than:g} days" if args.older_than is not None else "")
+          + f" from {cache.cache_dir()}")
+    for e in skipped:
+        print(f"kept {e.kind}/{e.name}: an AMICI build holds it")
+    return 0
+
+
 def cmd_network(args) -> int:
     from .model import build_model
     from .network import generate_network
@@ -333,6 +351,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="the main job: model, network, SBML, standard conditions, plots")
     p.add_argument("--out", default="results")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("cache", help="what the on-disk caches hold; remove old entries",
+                       description="The on-disk caches (JAKSTAT_CACHE, default "
+                                   "~/.cache/jakstat_rules) are filled by every command and never "
+                                   "emptied by one: 'jakstat cache' shows them, 'jakstat cache "
+                                   "clear' removes entries (each is rebuilt when a run needs it).")
+    p.add_argument("action", nargs="?", choices=("info", "clear"), default="info")
+    p.add_argument("--older-than", type=float, default=None, metavar="DAYS",
+                   help="with clear: only entries not used for DAYS days")
+    p.add_argument("--kind", action="append", default=None, metavar="KIND",
+                   help="with clear: only this kind (repeatable; networks, sbml, summaries, "
+                        "pruned, compiled, amici)")
+    p.set_defaults(func=cmd_cache)
 
     register_export(sub)
     register_data(sub)

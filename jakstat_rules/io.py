@@ -323,6 +323,10 @@ def read_cache_entry(path: str | os.PathLike, key: str) -> bytes | None:
         except OSError:
             pass
         return None
+    try:  # its last use, for `jakstat cache clear --older-than` (jakstat_rules.cache)
+        os.utime(path)
+    except OSError:
+        pass
     return payload
 
 

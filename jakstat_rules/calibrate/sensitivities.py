@@ -208,6 +208,7 @@ class ObservableSensitivities:
                     model = import_petab_problem(self.problem, output_dir=folder,
                                                  model_name=name, compile_=None,
                                                  non_estimated_parameters_as_constants=False)
+                # written at the build, rewritten at each load: the entry's last use
                 done.write_text("built\n", encoding="utf-8")
                 return model
             except Exception as exc:  # AMICI raises many kinds; one line for the user
