@@ -9,9 +9,9 @@ one run on one machine does:
    --no-progress [--ours-args ...]`` in a subprocess (flags given with
    ``--ours-args`` are checked against ``jakstat calibrate --help`` first),
    with ``--max-time`` 0.9 x ``--timeout-per-problem`` unless ``--ours-args``
-   sets it: no start begins in the budget's last tenth, the starts running
-   then finish and the best one is polished; a run still going at the
-   budget is killed;
+   sets it, so the run ends by itself within the budget with its best start
+   polished (the tenth left covers starting Python and writing the
+   outputs); a run still going at the budget is killed;
 2. **theirs**: pyPESTO (``PetabImporter``, AMICI model compiled once into
    ``OUT/amici_models/<model>_<content hash>``, forward sensitivities, AMICI's
    default tolerances) with ``pypesto.optimize.FidesOptimizer()`` (and
@@ -905,8 +905,8 @@ def main(argv: list[str] | None = None) -> int:
         check_ours_args(extra, help_text)
         if (args.timeout_per_problem and "--max-time" in help_text
                 and "--max-time" not in [a.split("=", 1)[0] for a in extra]):
-            # no start begins in the last tenth of the budget, so the run ends by itself
-            # (its best start polished) rather than being killed at the limit
+            # the run ends by itself (its best start polished) rather than being killed
+            # at the limit; the last tenth covers starting Python and writing the outputs
             extra += ["--max-time", f"{MAX_TIME_SHARE * args.timeout_per_problem:g}"]
 
     available = collection_problems()

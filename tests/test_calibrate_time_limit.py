@@ -105,3 +105,58 @@ def test_cli_refuses_a_bad_limit_before_writing(exact_problem, tmp_path, capsys)
                  "--strategy", "race", "--no-progress"]) == 2
     one_error_line(capsys, "--max-time 60.0", "--strategy multistart")
     assert not out.exists()
+
+
+def test_a_fit_running_at_the_limit_ends_at_its_lowest_evaluated_value(exact_problem,
+                                                                       monkeypatch):
+    """The objective's clock moves 1 s per reading and the limit is 6 s ahead: the fit
+    evaluates five points and stops at the sixth.  It ends at the lowest value of the
+    five, which the monitor saw independently of the fit's own bookkeeping."""
+    from jakstat_rules.calibrate import objective as objective_module
+    from jakstat_rules.calibrate.compiled import get_compiled
+    from jakstat_rules.calibrate.objective import Objective
+    from jakstat_rules.calibrate.optimizers import FitSettings, local_fit_until
+    from jakstat_rules.petab_io import ProblemPayload, load_problem
+
+    payload = ProblemPayload.from_problem(load_problem(exact_problem))
+    ob = Objective(get_compiled(payload, 1e-8, 1e-10), gradient="fd")
+    seen = []
+    ob.monitor = lambda n, value: seen.append(value)
+    x0 = (ob.lb + ob.ub) / 2
+    clock = _Clock(step=1.0)
+    monkeypatch.setattr(objective_module, "time", clock)
+    fit = local_fit_until(ob, x0, FitSettings(tol=1e-10), deadline=clock.now + 6.0)
+    assert fit.time_limited and fit.budget_exhausted and fit.n_fev == 5 == len(seen)
+    assert "stopped at the time limit (--max-time) after 5 evaluations" in fit.message
+    monkeypatch.undo()
+    assert ob.deadline is None and ob.best is None  # the limit does not outlive the fit
+    assert ob.fval(fit.x) == min(seen)
+    assert min(seen) < seen[0]  # the fit had moved
+
+
+def test_a_polish_stopped_at_the_limit_goes_on_in_the_next_call(exact_problem, tmp_path,
+                                                                monkeypatch):
+    """A polish that finds its time limit passed (the starts ran with trf; the polish,
+    with Fides, is given a limit already past) stops at once and its record says so
+    (``stopped``); the next call, without a limit, polishes the same start again, and
+    never raises its value."""
+    from jakstat_rules.calibrate.optimizers import local_fit_until
+
+    def polish_late(ob, x0, settings, deadline):
+        if settings.optimizer == "fides":  # the polish (the starts run trf)
+            deadline = time.time() - 1.0
+        return local_fit_until(ob, x0, settings, deadline)
+
+    out = tmp_path / "fit"
+    monkeypatch.setattr(multistart, "local_fit_until", polish_late)
+    first = calibrate(exact_problem, out, n_starts=2, seed=0, workers=1, max_time=1e4,
+                      progress=False, plots=False)
+    monkeypatch.undo()
+    assert first["polish"]["stopped"] and first["polish"]["n_fev"] == 0
+    assert "time limit" in first["polish"]["message"] and first["n_finished"] == 2
+    assert first["polish"]["fval"] == first["polish"]["fval_before"] == first["best_fval"]
+    second = calibrate(exact_problem, out, n_starts=2, seed=0, workers=1, progress=False,
+                       plots=False)
+    assert second["polish"]["start"] == first["polish"]["start"]
+    assert not second["polish"]["stopped"] and second["polish"]["n_fev"] > 0
+    assert second["best_fval"] <= first["best_fval"]

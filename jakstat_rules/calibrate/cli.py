@@ -227,9 +227,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-new-starts", type=_nonneg_int, default=None, metavar="M",
                    help="stop after M newly finished starts (resume later)")
     p.add_argument("--max-time", type=_seconds, default=None, metavar="SECONDS",
-                   help="begin no start after SECONDS of wall time: the starts running "
-                        "then finish, the best start is polished and the results written "
-                        "(re-run to resume with the rest)")
+                   help="end within about SECONDS of wall time: no start begins after 95 %% "
+                        "of it and the starts running then stop at their lowest value so "
+                        "far; the polish gets the rest; the results are written (re-run to "
+                        "resume with the starts not run)")
     p.add_argument("--export-sbml", action="store_true",
                    help="also write the fitted model as SBML and a COPASI .cps file")
     p.add_argument("--max-evaluations", type=_positive_int, default=None, metavar="N",

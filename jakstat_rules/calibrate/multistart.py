@@ -44,7 +44,7 @@ from .defaults import choose_settings, choose_workers, recheck, start_seconds
 from . import racing
 from .compiled import get_compiled
 from .objective import Objective
-from .optimizers import FitSettings, local_fit, polish_optimizer
+from .optimizers import FitSettings, local_fit_until, polish_optimizer
 from .parallel import (REPORT_INTERVAL, SOLVER_LOG, Progress, check_scheduler, local_cluster,
                        report_progress, run_tasks, solver_log)
 from ..petab_io import ProblemPayload, load_problem
@@ -143,6 +143,10 @@ def _first_value(ob: Objective, x0: np.ndarray) -> tuple[float, str]:
     return f, "" if math.isfinite(f) else "objective is not finite at the starting point"
 
 
+#: Share of ``--max-time`` for the starts; the rest is the polish's.
+STARTS_SHARE = 0.95
+
+
 def run_start(payload: ProblemPayload, settings: FitSettings, start: int,
               x0: np.ndarray, fixed: dict[str, float] | None = None,
               deadline: float | None = None) -> StartResult | None:
@@ -166,8 +170,10 @@ def run_start(payload: ProblemPayload, settings: FitSettings, start: int,
     fixed
         Estimated parameters held fixed (id -> linear value).
     deadline
-        The run's time limit (``time.time()``, so that every worker process
-        reads the same clock): a start that would begin after it is not run.
+        The starts' time limit (``time.time()``, so that every worker
+        process reads the same clock): a start that would begin after it is
+        not run, and one running at it stops there, at the lowest value it
+        evaluated (:func:`~.optimizers.local_fit_until`).
 
     Returns
     -------
@@ -202,7 +208,7 @@ def run_start(payload: ProblemPayload, settings: FitSettings, start: int,
                           f"{n - 1} redrawn); first: {rec.rejected[0]['reason']}")
         else:
             rec.x0, rec.fval0 = [float(v) for v in x0], f0
-            fit = local_fit(ob, x0, settings)
+            fit = local_fit_until(ob, x0, settings, deadline)
             rec.x = [float(v) for v in fit.x]
             rec.n_fev, rec.message, rec.exitflag = fit.n_fev, fit.message, fit.exitflag
             rec.budget_exhausted = bool(fit.budget_exhausted)
@@ -254,10 +260,12 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
         Stop after this many newly finished starts (time-boxed runs); the
         next call resumes.
     max_time
-        Seconds of wall time (this call's, reading the problem included)
-        after which no further start begins: the starts running then finish,
-        the best start is polished and the outputs written; the next call
-        resumes with the starts not run.
+        Seconds of wall time for this call, reading the problem included.
+        The starts get the first :data:`STARTS_SHARE` of it: no start begins
+        after that, and the starts running then stop at the lowest value
+        they evaluated (recorded as finished, their message says so).  The
+        polish gets the rest and stops at ``max_time`` the same way; then the
+        outputs are written.  The next call resumes with the starts not run.
     export_sbml
         Also write the fitted model as SBML and a COPASI file.
     plots
@@ -293,7 +301,9 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
                 f"in rounds; stop it and run the same command again to resume)")
     if max_time is not None and not (math.isfinite(float(max_time)) and float(max_time) > 0):
         raise JakstatInputError(f"max_time {max_time!r}: expected a number of seconds > 0")
-    deadline = None if max_time is None else time.time() + float(max_time)
+    t_wall = time.time()
+    deadline = None if max_time is None else t_wall + float(max_time)
+    starts_deadline = None if max_time is None else t_wall + STARTS_SHARE * float(max_time)
     problem = load_problem(problem_yaml)
     payload = ProblemPayload.from_problem(problem)
     if scheduler is not None:
@@ -375,7 +385,8 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
             else:
                 bar = Progress("starts", settings.n_starts, unit="start", postfix=postfix,
                                done=sum(i in records for i in range(settings.n_starts)))
-                run([(settings, i, design[i], None, deadline) for i in todo], bar, on_result)
+                run([(settings, i, design[i], None, starts_deadline) for i in todo], bar,
+                    on_result)
                 if deadline is not None and len(todo) > this["new_starts"]:
                     this["stopped"] = f"time limit of {float(max_time):g} s"
                     status("time limit of %g s reached: %d of %d starts not run (run the same "
@@ -386,7 +397,7 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
                 write_outputs(final=False)
             raise
         if settings.polish:
-            extra["polish"] = _polish_best(settings, ob, records, start_dir)
+            extra["polish"] = _polish_best(settings, ob, records, start_dir, deadline)
         extra["recheck"] = _recheck_best(payload, settings, ob, records)
         summary = write_outputs(final=True)
         if records and not any(r.ok for r in records.values()):
@@ -426,25 +437,29 @@ def _race(settings: FitSettings, design: np.ndarray, n_free: int,
 
 
 def _polish_best(settings: FitSettings, ob: Objective, records: dict[int, StartResult],
-                 start_dir: Path) -> dict[str, Any] | None:
+                 start_dir: Path, deadline: float | None = None) -> dict[str, Any] | None:
     """Continue the best start with the other optimiser (``settings.polish``,
-    :func:`~.optimizers.polish_optimizer`); its record keeps the lower result and says
-    so under ``polished``.  A start polished by an earlier invocation is not polished again.
+    :func:`~.optimizers.polish_optimizer`) until ``deadline`` (``time.time()``, None: no
+    limit); its record keeps the lower result and says so under ``polished``.  A start
+    polished by an earlier invocation is not polished again, unless that polish was
+    stopped at its time limit (``polished["stopped"]``): then it goes on from there.
     """
     ok = [r for r in records.values() if r.ok and r.x is not None]
     if not ok:
         return None
     best = min(ok, key=lambda r: r.fval)
-    if best.polished is None:
+    if best.polished is None or best.polished.get("stopped"):
         optimizer = polish_optimizer(settings)
         status("polishing the best start (%d, NLL %.6g) with %s ...", best.start, best.fval,
                optimizer)
         t0 = time.perf_counter()
         polished: dict[str, Any] = {"optimizer": optimizer, "fval_before": best.fval}
         try:
-            fit = local_fit(ob, np.asarray(best.x, float), replace(settings, optimizer=optimizer))
+            fit = local_fit_until(ob, np.asarray(best.x, float),
+                                  replace(settings, optimizer=optimizer), deadline)
             fval = ob.fval(fit.x)
-            polished.update(n_fev=int(fit.n_fev), message=fit.message)
+            polished.update(n_fev=int(fit.n_fev), message=fit.message,
+                            stopped=fit.time_limited)
         except SimulationError as exc:
             fval = math.inf
             polished.update(n_fev=0, message=f"simulation failed: {exc}")

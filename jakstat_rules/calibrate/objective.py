@@ -14,6 +14,7 @@ constant, for Gauss-Newton-type solvers (scipy's ``least_squares``).
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -69,6 +70,10 @@ class Evaluation:
     sigma: np.ndarray
 
 
+class TimeLimitReached(Exception):
+    """An evaluation was asked for after :attr:`Objective.deadline` (``--max-time``)."""
+
+
 class Objective:
     """The NLL of a compiled problem as a function of the free parameters.
 
@@ -105,6 +110,11 @@ class Objective:
     monitor
         None, or called as ``monitor(n_eval, nll)`` after every evaluation
         (progress of a running fit).
+    deadline
+        None, or a ``time.time()`` after which :meth:`evaluate` raises
+        :class:`TimeLimitReached`; while it is set, :attr:`best` keeps the
+        lowest objective value evaluated and its point (a fit stopped at the
+        deadline ends there).
     """
 
     def __init__(self, cp: CompiledProblem, fixed: dict[str, float] | None = None,
@@ -133,6 +143,8 @@ class Objective:
         self.ub = scale(table.ub[self.free_idx], self.free_scales)
         self.n_eval = 0
         self.monitor: Callable[[int, float], None] | None = None
+        self.deadline: float | None = None
+        self.best: tuple[float, np.ndarray] | None = None
         self.least_squares = (all(g.distribution == C.NORMAL for g in cp.groups)
                               and self.priors.least_squares and self.inner.least_squares)
         self._sigma_const = self._sigma_constant()
@@ -157,10 +169,16 @@ class Objective:
         SimulationError
             If a simulation fails.
         """
+        if self.deadline is not None and time.time() >= self.deadline:
+            raise TimeLimitReached(f"time limit reached after {self.n_eval} evaluations")
         self.n_eval += 1
         ev = self._evaluate(x)
         if self.monitor is not None:
             self.monitor(self.n_eval, float(np.sum(self.cp.nll_terms(ev.h, ev.sigma))))
+        if self.deadline is not None:
+            v = self._value(ev)
+            if v < (self.best[0] if self.best is not None else math.inf):
+                self.best = (v, np.array(x, float))
         return ev
 
     def _evaluate(self, x: np.ndarray) -> Evaluation:
@@ -348,6 +366,10 @@ class Objective:
             ev = self.evaluate(x)
         except SimulationError:
             return math.inf
+        return self._value(ev)
+
+    def _value(self, ev: Evaluation) -> float:
+        """NLL plus ``-log`` objective priors of an evaluation (``inf`` if not finite)."""
         v = float(np.sum(self.cp.nll_terms(ev.h, ev.sigma)))
         if self.priors:
             v += self.priors.neglogprior(ev.p)

@@ -25,7 +25,7 @@ from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL
 from jakstat_rules.errors import JakstatInputError
 
 from .defaults import AUTO, FD_TOL
-from .objective import GRADIENTS, Objective
+from .objective import GRADIENTS, Objective, TimeLimitReached
 
 __all__ = ["OPTIMIZERS", "STRATEGIES", "FitSettings", "settings_of_fit", "LocalFit", "local_fit",
            "polish_optimizer",
@@ -178,7 +178,10 @@ class LocalFit:
         The optimiser's status code (scipy's ``status``, as pyPESTO records it).
     budget_exhausted
         The optimiser stopped because it used its evaluation (or iteration)
-        budget ``max_nfev``, not because a stopping rule was met.
+        budget ``max_nfev``, or its time (:func:`local_fit_until`), not
+        because a stopping rule was met.
+    time_limited
+        It stopped at its time limit (:func:`local_fit_until`).
     """
 
     x: np.ndarray
@@ -186,6 +189,7 @@ class LocalFit:
     message: str
     exitflag: int = 0
     budget_exhausted: bool = False
+    time_limited: bool = False
 
 
 def _counts(simulations: int, values: int, derivatives: int) -> str:
@@ -297,6 +301,8 @@ def fides_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
                                    fides.Options.GATOL: 1e-8})
     try:
         opt.minimize(np.asarray(x0, float))
+    except TimeLimitReached:
+        raise
     except Exception as exc:  # Fides raises on non-finite values at the start
         failed = exc
     else:
@@ -347,6 +353,31 @@ def local_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
     if settings.optimizer == "trf" and ob.least_squares:
         return trf_fit(ob, x0, settings)
     return lbfgsb_fit(ob, x0, settings)
+
+
+def local_fit_until(ob: Objective, x0: np.ndarray, settings: FitSettings,
+                    deadline: float | None) -> LocalFit:
+    """:func:`local_fit`, stopped at ``deadline`` (a ``time.time()``; None: no limit).
+
+    A fit still running at the deadline ends at the lowest objective value it
+    evaluated (``x0`` if none), with ``budget_exhausted`` set and a message
+    that says so.
+    """
+    if deadline is None:
+        return local_fit(ob, x0, settings)
+    n_eval0 = ob.n_eval
+    ob.deadline, ob.best = deadline, None
+    try:
+        return local_fit(ob, x0, settings)
+    except TimeLimitReached:
+        x = ob.best[1] if ob.best is not None else np.asarray(x0, float)
+        n = ob.n_eval - n_eval0
+        return LocalFit(x, n, f"stopped at the time limit (--max-time) after {n} "
+                              f"evaluations, at the lowest value evaluated "
+                              f"{_counts(n, n, 0)}", 0, budget_exhausted=True,
+                        time_limited=True)
+    finally:
+        ob.deadline, ob.best = None, None
 
 
 def residual_jacobian(ob: Objective, x: np.ndarray, settings: FitSettings,
