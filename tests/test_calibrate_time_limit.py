@@ -37,9 +37,9 @@ class _Clock:
 
 def test_no_start_begins_after_the_limit_and_the_next_call_resumes(exact_problem, tmp_path,
                                                                    monkeypatch, caplog):
-    """A clock that moves 10 s per reading and a limit of 25 s: the run reads it once to
-    set the limit, then once before each start, so starts 0 and 1 run (10 s and 20 s)
-    and start 2 would begin at 30 s.  The two finished starts are written, the best of
+    """A clock that moves 10 s per reading and a limit of 25 s, of which the starts get
+    95 % (23.75 s): the run reads the clock once to set the limit, then once before each
+    start, so starts 0 and 1 run (10 s and 20 s) and start 2 would begin at 30 s.  The two finished starts are written, the best of
     them polished, the summary says the run is incomplete; a second call without a
     limit runs starts 2-4 only, and the five starts end where a run without a limit
     ends."""
