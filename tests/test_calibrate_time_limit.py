@@ -84,8 +84,8 @@ def test_a_limit_reached_before_the_first_start_on_two_workers(exact_problem, tm
     assert summary["n_finished"] == 0 and not summary["complete"]
     assert not list((out / "starts").glob("start_*.json"))
     assert not [p for p in out.rglob("*") if p.name.endswith((".tmp", ".part"))]
-    summary = calibrate(exact_problem, out, n_starts=3, seed=0, workers=2, progress=False,
-                        plots=False)
+    summary = calibrate(exact_problem, out, n_starts=3, seed=0, workers=1, progress=False,
+                        plots=False)  # resumed (here, to spare a second cluster's start)
     assert summary["complete"] and summary["n_finished"] == 3
 
 
