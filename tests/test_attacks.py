@@ -440,13 +440,13 @@ def test_a_start_whose_worker_is_lost_runs_again(exact_problem, tmp_path):
     flag = tmp_path / "killed-once"
     real = multistart.run_start
 
-    def dies_once(payload, settings, start, x0, fixed=None):
+    def dies_once(payload, settings, start, *rest):
         import os
 
         if start == 1 and not flag.exists():
             flag.write_text("x")
             os._exit(1)                                    # the worker process is gone
-        return real(payload, settings, start, x0, fixed)
+        return real(payload, settings, start, *rest)
 
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster:
