@@ -158,8 +158,9 @@ def human_size(n: float) -> str:
 
 
 def _age(seconds: float) -> str:
-    days = seconds / DAY
-    return f"{days:.0f} days" if days >= 2 else f"{seconds / 3600:.0f} h"
+    if seconds >= 2 * DAY:
+        return f"{seconds / DAY:.0f} days"
+    return f"{seconds / 3600:.0f} h" if seconds >= 7200 else f"{seconds / 60:.0f} min"
 
 
 def info_lines(now: float | None = None) -> list[str]:
