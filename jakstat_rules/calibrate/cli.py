@@ -137,7 +137,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
     fit_options = {"optimizer": args.optimizer, "gradient": args.gradient,
                    "strategy": args.strategy, "race_budget": args.race_budget,
-                   "polish": not args.no_polish}
+                   "polish": not args.no_polish, "stall": args.stall}
     if args.max_evaluations is not None:
         fit_options["max_nfev"] = args.max_evaluations
     for name in ("rtol", "atol", "tol"):
@@ -264,6 +264,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--race-budget", type=_positive_int, default=None, metavar="N",
                    help="with --strategy race: evaluations per start in the first round "
                         "(default: the number of free parameters, at least 10)")
+    p.add_argument("--stall", type=_nonneg_int, default=50, metavar="N",
+                   help="stop a start as stalled when its NLL fell by less than 0.01 over "
+                        "its last N iterations (trf, lbfgsb; 0: never), so that a start "
+                        "crawling far from any optimum does not hold a worker")
     p.add_argument("--no-polish", action="store_true",
                    help="do not continue the best start with the other optimiser (fides "
                         "after trf, trf after fides) once the starts are done")

@@ -28,6 +28,7 @@ from .defaults import AUTO, FD_TOL
 from .objective import GRADIENTS, Objective, TimeLimitReached
 
 __all__ = ["OPTIMIZERS", "STRATEGIES", "FitSettings", "settings_of_fit", "LocalFit", "local_fit",
+           "STALL_DROP", "StallRule",
            "polish_optimizer",
            "trf_fit", "lbfgsb_fit", "fides_fit", "residual_jacobian"]
 
@@ -88,6 +89,12 @@ class FitSettings:
     race_budget
         Evaluations of the first round of ``race``; None: the number of free
         parameters, at least 10.
+    stall
+        A ``trf`` or ``lbfgsb`` fit stops as stalled when its objective fell by
+        less than :data:`STALL_DROP` over its last ``stall`` iterations
+        (:class:`StallRule`; 0: never): a start crawling along a valley far
+        from any optimum otherwise spends its whole ``max_nfev`` there, up to a
+        hundred times a typical start (docs/benchmarks.md).
     polish
         After the starts, continue the best one with the other optimiser
         (:func:`polish_optimizer`: ``fides`` after ``trf`` or ``lbfgsb``,
@@ -109,6 +116,7 @@ class FitSettings:
     max_redraws: int = 20
     strategy: str = "multistart"
     race_budget: int | None = None
+    stall: int = 50
     polish: bool = True
 
     def check(self) -> None:
@@ -145,6 +153,9 @@ class FitSettings:
         if self.race_budget is not None and self.strategy != "race":
             raise JakstatInputError(f"--race-budget {self.race_budget}: expected it with "
                                     f"--strategy race only")
+        if int(self.stall) < 0:
+            raise JakstatInputError(f"--stall {self.stall!r}: expected an integer >= 0 "
+                                    f"(iterations; 0: never stop a fit as stalled)")
         if int(self.max_redraws) < 0:
             raise JakstatInputError(f"max_redraws {self.max_redraws!r}: expected an "
                                     f"integer >= 0")
@@ -192,6 +203,43 @@ class LocalFit:
     time_limited: bool = False
 
 
+#: The drop of the objective (NLL units) a fit must make over ``FitSettings.stall``
+#: iterations to go on: a tenth of the 0.1 that counts a start as converged.
+STALL_DROP = 0.01
+
+
+class StallRule:
+    """Iteration callback of scipy's optimisers: stops a fit (``StopIteration``)
+    whose objective fell by less than ``drop`` over its last ``window``
+    iterations.
+
+    Parameters
+    ----------
+    window
+        Iterations (0: the rule is off).
+    drop
+        The least decrease of the objective over ``window`` iterations.
+    """
+
+    def __init__(self, window: int, drop: float = STALL_DROP) -> None:
+        self.window, self.drop = int(window), float(drop)
+        self.values: list[float] = []
+        self.stalled = False
+
+    def __call__(self, intermediate_result: Any) -> None:
+        cost = intermediate_result.get("cost")  # least_squares: 0.5 |r|^2 = NLL + constant
+        self.values.append(float(intermediate_result["fun"] if cost is None else cost))
+        w = self.window
+        if w and len(self.values) > w and self.values[-w - 1] - self.values[-1] < self.drop:
+            self.stalled = True
+            raise StopIteration
+
+    def message(self) -> str:
+        """Why the fit stopped."""
+        return (f"stalled: the objective fell by less than {self.drop:g} over the last "
+                f"{self.window} iterations")
+
+
 def _counts(simulations: int, values: int, derivatives: int) -> str:
     """What a local fit evaluated, as the end of its message (``bench_petab`` reads it)."""
     return (f"[evaluations: {simulations} simulations, {values} values, "
@@ -209,17 +257,19 @@ def trf_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
     # (none with the exact solve); with one parameter the exact solve (scipy's
     # lsmr steps need a 2-d subspace)
     solver = "lsmr" if len(x0) > 1 else "exact"
+    stall = StallRule(settings.stall)
     res = least_squares(ob.residuals, x0, jac=ob.jacobian if exact else "2-point",
                         bounds=(ob.lb, ob.ub), method="trf", x_scale="jac",
                         tr_solver=solver, ftol=settings.tol, xtol=settings.tol,
                         gtol=settings.tol, max_nfev=settings.max_nfev,
-                        diff_step=settings.diff_step)
+                        diff_step=settings.diff_step, callback=stall)
     # scipy's nfev leaves out the difference quotients of the Jacobian; the
     # simulations (every objective evaluation, derivatives included) go with
     # the message, as "[evaluations: S simulations, V values, D derivatives]"
     njev = int(res.njev or 0)
     sims = ob.n_eval - n_eval0 + (njev if exact else 0)
-    message = f"{res.message} {_counts(sims, int(res.nfev), njev)}"
+    why = stall.message() if stall.stalled else res.message
+    message = f"{why} {_counts(sims, int(res.nfev), njev)}"
     # status 0: "the maximum number of function evaluations is exceeded"
     return LocalFit(res.x, int(res.nfev), message, int(res.status),
                     budget_exhausted=int(res.status) == 0)
@@ -231,17 +281,19 @@ def lbfgsb_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit
     bounds = list(zip(ob.lb, ob.ub))
     n_eval0 = ob.n_eval
     exact = settings.gradient == "exact"
+    stall = StallRule(settings.stall)
     if exact:
         res = minimize(ob.fval_and_gradient, x0, jac=True, method="L-BFGS-B",
-                       bounds=bounds, options=options)
+                       bounds=bounds, options=options, callback=stall)
     else:
         res = minimize(ob.fval, x0, method="L-BFGS-B", bounds=bounds,
-                       options={**options, "eps": settings.diff_step})
+                       options={**options, "eps": settings.diff_step}, callback=stall)
     # scipy's nfev counts the difference quotients of the gradient as well
     njev = int(getattr(res, "njev", 0) or 0)
     values = int(res.nfev) if exact else max(int(res.nfev) - len(x0) * njev, 0)
     sims = ob.n_eval - n_eval0 + (njev if exact else 0)
-    message = f"{res.message} {_counts(sims, values, njev)}"
+    why = stall.message() if stall.stalled else res.message
+    message = f"{why} {_counts(sims, values, njev)}"
     # status 1: the limit on evaluations or iterations was reached
     return LocalFit(res.x, int(res.nfev), message, int(res.status),
                     budget_exhausted=int(res.status) == 1)

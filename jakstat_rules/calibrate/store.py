@@ -196,14 +196,15 @@ def _normalised(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
-#: Settings added to the identity after runs were stored: a run without them had the default.
-_ADDED_SETTINGS = ("strategy", "race_budget", "polish")
+#: Settings added to the identity after runs were stored, with the value a run stored
+#: without them ran with (no stall rule before ``stall`` was added).
+_ADDED_SETTINGS = {"strategy": "multistart", "race_budget": None, "polish": True, "stall": 0}
 
 
 def _identity_value(stored: dict[str, Any], key: str) -> Any:
-    """``stored[key]``, or the setting's default for a key added since the run was stored."""
+    """``stored[key]``, or the value a run stored before ``key`` was added ran with."""
     if key not in stored and key in _ADDED_SETTINGS:
-        return FitSettings.__dataclass_fields__[key].default
+        return _ADDED_SETTINGS[key]
     return stored.get(key)
 
 
@@ -220,6 +221,8 @@ _DIFFERENCES = {
                  "--max-evaluations {theirs} to resume it"),
     "strategy": ("a run of --strategy {theirs}; this run has --strategy {ours}",
                  "--strategy {theirs} to resume it"),
+    "stall": ("a run with --stall {theirs} (0: fits never stopped as stalled); this run has "
+              "--stall {ours}", "--stall {theirs} to resume it"),
     "polish": ("a run with polish {theirs} (--no-polish: False); this run has polish {ours}",
                "the same --no-polish choice to resume it"),
 }
@@ -251,7 +254,8 @@ def check_resume(out: Path, identity: dict[str, Any]) -> bool:
         if earlier and key not in stored:
             continue
         if _normalised(_identity_value(stored, key)) != _normalised(value):
-            raise _other_run(f"output folder {str(out)!r}", key, stored.get(key), value)
+            raise _other_run(f"output folder {str(out)!r}", key, _identity_value(stored, key),
+                             value)
     return earlier
 
 
