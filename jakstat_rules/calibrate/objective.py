@@ -24,7 +24,7 @@ from petab.v1 import C
 
 from jakstat_rules.errors import JakstatInputError, SimulationError
 
-from .compiled import CompiledProblem
+from .compiled import CompiledProblem, get_compiled
 from .hierarchical import InnerProblem
 from .likelihood import nll_partials, residual_partials, weighted_residuals
 from .mapping import scale, unscale
@@ -123,6 +123,7 @@ class Objective:
             raise JakstatInputError(f"gradient {gradient!r}: expected one of {list(GRADIENTS)}")
         self.cp = cp
         self.gradient_method = gradient
+        self._analytic = analytic if isinstance(analytic, bool) else tuple(analytic)
         self._recent: dict[bytes, tuple] = {}
         table = cp.parameters
         self.fixed = dict(fixed or {})
@@ -148,6 +149,15 @@ class Objective:
         self.least_squares = (all(g.distribution == C.NORMAL for g in cp.groups)
                               and self.priors.least_squares and self.inner.least_squares)
         self._sigma_const = self._sigma_constant()
+
+    def __reduce__(self) -> tuple:
+        """Pickled as the problem and the arguments that built it: another process
+        (pyPESTO's ``MultiProcessEngine``, a scatter search's workers) compiles the
+        problem again, once per process (:func:`~.compiled.get_compiled`); the
+        evaluation count, monitor and time limit start afresh."""
+        cp = self.cp
+        return (_rebuild, (cp.payload, cp.rtol, cp.atol, self.fixed, self._analytic,
+                           self.gradient_method))
 
     def _base(self, x: np.ndarray) -> np.ndarray:
         table = self.cp.parameters
@@ -447,3 +457,9 @@ class Objective:
         """Scaled free-parameter vector from an id -> linear value dict."""
         return scale([params[i] for i in self.free_ids], self.free_scales)
 
+
+def _rebuild(payload, rtol: float, atol: float, fixed: dict[str, float],
+             analytic: bool | tuple[str, ...], gradient: str) -> Objective:
+    """An :class:`Objective` unpickled in this process (:meth:`Objective.__reduce__`)."""
+    return Objective(get_compiled(payload, rtol, atol), fixed=fixed, analytic=analytic,
+                     gradient=gradient)

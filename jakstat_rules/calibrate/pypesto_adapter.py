@@ -18,6 +18,11 @@ when the objective has them).  :func:`pypesto_problem` builds the
     problem = pypesto_problem(Objective(CompiledProblem(payload), gradient="exact"))
     result = pypesto.optimize.minimize(problem, n_starts=10)
 
+The objective pickles as its problem and settings, so pyPESTO's parallel
+engines (``pypesto.engine.MultiProcessEngine``) and scatter searches that
+run on worker processes (pyscat) evaluate it there, each process compiling
+the model once.
+
 Parameter vectors are the objective's free parameters (``Objective.free_ids``)
 on their PEtab scale; :meth:`Objective.full_parameters` turns a result into
 all estimated parameters, linear.
