@@ -167,3 +167,24 @@ def test_setup_gradients_installs_from_the_packaged_list(capsys):
     assert listed.is_file() and "jakstat_rules" in listed.parts
     assert "sympy>=1.12.1" in listed.read_text()
     assert second[-2:] == ["--no-deps", "amici==1.0.1"]
+
+
+@pytest.mark.parametrize("durations, repeats", [
+    ([0.5, 0.1, 0.3, 0.4, 0.01, 0.01, 0.01], 4),   # stops once the repeats took 1 s
+    ([0.01] * 10, 7),                              # fast: all seven repeats
+    ([2.0, 3.0, 0.1], 2),                          # slow: never fewer than two
+])
+def test_a_timing_is_the_fastest_of_its_repeats(monkeypatch, durations, repeats):
+    """A clock that moves by the given seconds during each timed call: the timing
+    repeats while fewer than 7 calls took less than 1 s in all (at least 2) and
+    returns the fastest of them, so time other work took cannot flip a choice."""
+    clock = {"now": 0.0}
+    monkeypatch.setattr(defaults.time, "perf_counter", lambda: clock["now"])
+    calls = []
+
+    def evaluate(k):
+        calls.append(k)
+        clock["now"] += durations[k]
+
+    assert defaults._fastest(evaluate) == pytest.approx(min(durations[:repeats]), abs=1e-12)
+    assert calls == list(range(repeats))
