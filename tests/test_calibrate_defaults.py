@@ -175,9 +175,12 @@ def test_setup_gradients_installs_from_the_packaged_list(capsys):
     ([2.0, 3.0, 0.1], 2),                          # slow: never fewer than two
 ])
 def test_a_timing_is_the_fastest_of_its_repeats(monkeypatch, durations, repeats):
-    """A clock that moves by the given seconds during each timed call: the timing
-    repeats while fewer than 7 calls took less than 1 s in all (at least 2) and
-    returns the fastest of them, so time other work took cannot flip a choice."""
+    """A clock that moves by the given seconds during each timed call, and a budget of
+    1 s: the timing repeats while fewer than 7 calls took less than 1 s in all (at
+    least 2) and returns the fastest of them, so time other work took cannot flip a
+    choice."""
+    monkeypatch.setattr(defaults, "TIMING_SECONDS", 1.0)
+    assert defaults.TIMING_REPEATS == 7
     clock = {"now": 0.0}
     monkeypatch.setattr(defaults.time, "perf_counter", lambda: clock["now"])
     calls = []

@@ -134,7 +134,7 @@ def _median_amount(cp: CompiledProblem) -> float:
 #: next, which chose finite differences in one and exact derivatives in the other)
 TIMING_REPEATS = 7
 #: Seconds after which a timing stops repeating (once it has two repeats).
-TIMING_SECONDS = 1.0
+TIMING_SECONDS = 0.25
 
 
 def _fastest(evaluate: Callable[[int], Any]) -> float:
