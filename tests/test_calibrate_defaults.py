@@ -52,6 +52,9 @@ def test_costly_difference_quotient_chooses_the_cheaper_derivative(exact_problem
     monkeypatch.setattr("jakstat_rules.calibrate.sensitivities.available", lambda: True)
     monkeypatch.setattr(defaults.CompiledProblem, "sensitivities", lambda self: None)
     monkeypatch.setattr(defaults, "_time_exact", lambda cp, x: 0.5)
+    monkeypatch.setattr(defaults, "_accurate_exact_tolerances",  # its own tests below
+                        lambda payload, settings, ob, median, measured:
+                        (defaults._exact_tolerances(defaults.EXACT_RTOL, median), ""))
     choice = choose_settings(payload, FitSettings())
     s = choice.settings
     # the stand-in's species start at A0 = 10 (a parameter sets it) and B = 0
@@ -191,3 +194,99 @@ def test_a_timing_is_the_fastest_of_its_repeats(monkeypatch, durations, repeats)
 
     assert defaults._fastest(evaluate) == pytest.approx(min(durations[:repeats]), abs=1e-12)
     assert calls == list(range(repeats))
+
+
+# -- the accuracy of the exact tolerances, checked at the run's starting points -----------
+
+def test_exact_tolerances_are_tightened_where_they_disagree_with_the_tight_ones(
+        exact_problem, monkeypatch):
+    """With a first relative tolerance of 0.1 the AMICI values at the run's starting points
+    are off by more than 0.1 + 1e-3 of their size against libroadrunner at 1e-12 (an
+    independent reference); the check moves on to 1e-8, whose values agree."""
+    from jakstat_rules.calibrate.compiled import get_compiled
+    from jakstat_rules.calibrate.design import starting_points
+    from jakstat_rules.calibrate.objective import Objective
+
+    payload = _payload(exact_problem)
+    settings = FitSettings(n_starts=8, seed=3)
+    reference = Objective(get_compiled(payload, 1e-12, 1e-12))
+    points = starting_points(reference.lb, reference.ub, 8, 3)[:defaults.ACCURACY_POINTS]
+    loose = Objective(get_compiled(payload, 0.1, 0.1 * 1e-3 * 10.0), gradient="exact")
+    off = [abs(loose.fval(x) - reference.fval(x)) / (0.1 + 1e-3 * abs(reference.fval(x)))
+           for x in points]
+    assert max(off) > 1.0  # the loose values really are off at some starting point
+    monkeypatch.setattr(defaults, "EXACT_RTOLS", (0.1, 1e-8))
+    measured = {}
+    ob = Objective(get_compiled(payload, DEFAULT_RTOL, DEFAULT_ATOL))
+    tolerances, why = defaults._accurate_exact_tolerances(payload, settings, ob, 10.0,
+                                                          measured)
+    assert tolerances == (1e-8, 1e-8 * 1e-3 * 10.0)
+    first, second = measured["accuracy_check"]
+    assert first["rtol"] == 0.1 and first["disagree"] >= 1 and second["disagree"] == 0
+    assert first["points"] == len(points) and "rtol 0.1 disagreed" in why
+    tight = Objective(get_compiled(payload, *tolerances), gradient="exact")
+    for x in points:
+        assert tight.fval(x) == pytest.approx(reference.fval(x), rel=1e-3, abs=0.1)
+
+
+def _scripted_choice(monkeypatch, accurate, exact_seconds_tight=0.5):
+    monkeypatch.setattr(defaults, "CHEAP_FD_SECONDS", 0.0)
+    monkeypatch.setattr(defaults, "_time_value", lambda ob, x: 1.0)  # fd: 3 x 1 s
+    monkeypatch.setattr("jakstat_rules.calibrate.sensitivities.available", lambda: True)
+    monkeypatch.setattr(defaults.CompiledProblem, "sensitivities", lambda self: None)
+    times = iter([0.5, exact_seconds_tight])  # at rtol 1e-6, then at the tightened one
+    monkeypatch.setattr(defaults, "_time_exact", lambda cp, x: next(times))
+    monkeypatch.setattr(defaults, "_accurate_exact_tolerances",
+                        lambda payload, settings, ob, median, measured: accurate)
+
+
+def test_tightened_tolerances_are_timed_again_and_can_lose_to_differences(exact_problem,
+                                                                          monkeypatch):
+    payload = _payload(exact_problem)
+    _scripted_choice(monkeypatch, ((1e-8, 1e-12), "rtol 1e-06 disagreed"))
+    s = choose_settings(payload, FitSettings()).settings
+    assert (s.gradient, s.rtol, s.atol, s.tol) == ("exact", 1e-8, 1e-12, defaults.EXACT_TOL)
+    _scripted_choice(monkeypatch, ((1e-8, 1e-12), "rtol 1e-06 disagreed"),
+                     exact_seconds_tight=5.0)
+    choice = choose_settings(payload, FitSettings())
+    assert (choice.settings.gradient, choice.settings.rtol) == ("fd", DEFAULT_RTOL)
+    assert "5 s against 3 s: finite differences" in "; ".join(choice.notes)
+
+
+def test_no_accurate_exact_tolerance_gives_differences_unless_exact_was_asked_for(
+        exact_problem, monkeypatch):
+    payload = _payload(exact_problem)
+    _scripted_choice(monkeypatch, (None, "finite differences: still disagreed"))
+    s = choose_settings(payload, FitSettings()).settings
+    assert (s.gradient, s.rtol, s.atol, s.tol) == ("fd", DEFAULT_RTOL, DEFAULT_ATOL,
+                                                   defaults.FD_TOL)
+    choice = choose_settings(payload, FitSettings(gradient="exact"))
+    assert (choice.settings.gradient, choice.settings.rtol) == ("exact", defaults.EXACT_RTOLS[-1])
+    assert "as asked" in "; ".join(choice.notes)
+    # tolerances given by the user are never second-guessed
+    given = choose_settings(payload, FitSettings(gradient="exact", rtol=1e-6, atol=1e-9))
+    assert (given.settings.rtol, given.settings.atol) == (1e-6, 1e-9)
+
+
+def test_a_start_records_the_value_a_fresh_evaluation_reproduces(exact_problem):
+    """In exact mode a value call right after a derivative at the same point reuses the
+    sensitivity run, whose error control differs; the start's record must hold the value
+    a new objective (a resumed run's) computes there, to the last bit."""
+    from jakstat_rules.calibrate.compiled import get_compiled
+    from jakstat_rules.calibrate.design import starting_points
+    from jakstat_rules.calibrate.multistart import run_start
+    from jakstat_rules.calibrate.objective import Objective
+
+    payload = _payload(exact_problem)
+    cp = get_compiled(payload, 1e-6, 1e-9)
+    ob = Objective(cp, gradient="exact")
+    x = starting_points(ob.lb, ob.ub, 1, 0)[0]
+    fresh = ob.fval(x)
+    ob.jacobian(x)
+    assert ob.fval(x) != fresh  # the cached sensitivity run's value differs ...
+    assert ob.fresh_fval(x) == fresh  # ... a fresh one does not
+    settings = FitSettings(gradient="exact", rtol=1e-6, atol=1e-9, tol=1e-6, n_starts=1,
+                           seed=0)
+    rec = run_start(payload, settings, 0, x)
+    assert rec.status == "ok"
+    assert rec.fval == Objective(cp, gradient="exact").fval(np.asarray(rec.x, float))

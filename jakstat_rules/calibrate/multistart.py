@@ -33,7 +33,7 @@ import os
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +43,7 @@ from jakstat_rules.io import status, write_record
 from .defaults import choose_settings, choose_workers, recheck, start_seconds
 from . import racing
 from .compiled import get_compiled
+from .design import redraw_points, starting_points
 from .objective import Objective
 from .optimizers import FitSettings, local_fit_until, polish_optimizer
 from .parallel import (REPORT_INTERVAL, SOLVER_LOG, Progress, check_scheduler, local_cluster,
@@ -56,59 +57,6 @@ from .store import (StartResult, add_new_settings, adopt_earlier_run, check_resu
 __all__ = ["starting_points", "redraw_points", "run_start", "calibrate"]
 
 log = logging.getLogger("jakstat_rules")
-
-
-def starting_points(lb: np.ndarray, ub: np.ndarray, n: int, seed: int) -> np.ndarray:
-    """Latin hypercube of ``n`` points in the box ``[lb, ub]`` (scaled space).
-
-    Parameters
-    ----------
-    lb, ub
-        Bounds on the parameters' PEtab scale.
-    n
-        Number of points.
-    seed
-        Seed; the same seed and ``n`` give the same points.
-
-    Returns
-    -------
-    numpy.ndarray
-        Array (n, len(lb)).
-    """
-    from scipy.stats import qmc
-
-    lb, ub = np.asarray(lb, float), np.asarray(ub, float)
-    if len(lb) == 0:
-        return np.zeros((n, 0))
-    sampler = qmc.LatinHypercube(d=len(lb), rng=np.random.default_rng(seed))
-    return qmc.scale(sampler.random(n), lb, ub)
-
-
-def redraw_points(lb: np.ndarray, ub: np.ndarray, seed: int, start: int) -> Iterator[np.ndarray]:
-    """Replacement starting points of start ``start``: uniform in ``[lb, ub]``.
-
-    The sequence depends only on ``(seed, start)``, not on which worker runs
-    the start or in which order, so a redrawn run is reproducible.
-
-    Parameters
-    ----------
-    lb, ub
-        Bounds on the parameters' PEtab scale.
-    seed
-        Seed of the run.
-    start
-        Start index.
-
-    Yields
-    ------
-    numpy.ndarray
-        One point after the other.
-    """
-    rng = np.random.default_rng([int(seed), int(start)])
-    lb, ub = np.asarray(lb, float), np.asarray(ub, float)
-    while True:
-        yield rng.uniform(lb, ub)
-
 
 
 class StartMonitor:
@@ -212,7 +160,7 @@ def run_start(payload: ProblemPayload, settings: FitSettings, start: int,
             rec.x = [float(v) for v in fit.x]
             rec.n_fev, rec.message, rec.exitflag = fit.n_fev, fit.message, fit.exitflag
             rec.budget_exhausted = bool(fit.budget_exhausted)
-            rec.fval = ob.fval(fit.x)
+            rec.fval = ob.fresh_fval(fit.x)
             if math.isfinite(rec.fval):
                 rec.parameters = ob.full_parameters(fit.x)
                 rec.status = "ok"
@@ -457,7 +405,7 @@ def _polish_best(settings: FitSettings, ob: Objective, records: dict[int, StartR
         try:
             fit = local_fit_until(ob, np.asarray(best.x, float),
                                   replace(settings, optimizer=optimizer), deadline)
-            fval = ob.fval(fit.x)
+            fval = ob.fresh_fval(fit.x)
             polished.update(n_fev=int(fit.n_fev), message=fit.message,
                             stopped=fit.time_limited)
         except SimulationError as exc:

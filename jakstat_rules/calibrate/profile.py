@@ -248,7 +248,7 @@ def profile_branch(payload: ProblemPayload, settings: FitSettings, pid: str,
         guess = theta_from + (slope * (x - x_from) if slope is not None else 0.0)
         x0 = np.clip(guess, ob.lb, ob.ub)
         fit = local_fit(ob, x0, local_settings)
-        f = ob.fval(fit.x)
+        f = ob.fresh_fval(fit.x)
         if not math.isfinite(f):
             raise RuntimeError(f"simulation failed at {pid} = {x:.6g} (scaled)")
         return f, np.asarray(fit.x, float), ob.full_parameters(fit.x)

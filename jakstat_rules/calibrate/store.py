@@ -342,7 +342,7 @@ def _reproduced(ob: Objective, rec: StartResult) -> str:
     if not (np.all(np.isfinite(x)) and np.all(x >= ob.lb - slack) and np.all(x <= ob.ub + slack)):
         return "its parameters are not finite or outside the bounds"
     try:
-        value = ob.fval(np.clip(x, ob.lb, ob.ub))
+        value = ob.fresh_fval(np.clip(x, ob.lb, ob.ub))
     except SimulationError as exc:
         return f"the simulation at its parameters failed ({exc})"
     if not (math.isfinite(value) and abs(value - rec.fval) <= REPRODUCE_TOL * (1 + abs(value))):
