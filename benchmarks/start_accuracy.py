@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 from jakstat_rules.calibrate import defaults
@@ -41,15 +42,17 @@ def main() -> None:
         if rec.ok:
             value = tight.fresh_fval(tight.x_from_parameters(rec.parameters))
             rows.append((rec.start, rec.fval, value))
-    off = [r for r in rows if not abs(r[1] - r[2]) <= defaults.ACCURACY_ABS
-           + defaults.ACCURACY_REL * abs(r[2])]
+    failed = [r for r in rows if not math.isfinite(r[2])]
+    off = [r for r in rows if math.isfinite(r[2]) and not abs(r[1] - r[2])
+           <= defaults.ACCURACY_ABS + defaults.ACCURACY_REL * abs(r[2])]
     print(f"{settings['gradient']} derivatives, rtol {settings['rtol']:g}, atol "
           f"{settings['atol']:g}: {len(rows)} finished starts, {len(off)} of them off by more "
           f"than {defaults.ACCURACY_ABS:g} + {defaults.ACCURACY_REL:g} x |value| at rtol = "
-          f"atol = {DEFAULT_RTOL:g}")
+          f"atol = {DEFAULT_RTOL:g}, {len(failed)} where that simulation fails (inf)")
     print("start  recorded NLL  tight NLL")
-    for start, recorded, value in sorted(off):
-        print(f"{start:5d}  {recorded:12.6g}  {value:12.6g}  off")
+    for start, recorded, value in sorted(off + failed):
+        print(f"{start:5d}  {recorded:12.6g}  {value:12.6g}  "
+              + ("off" if math.isfinite(value) else "fails at the tight tolerances"))
     for start, recorded, value in sorted(rows, key=lambda r: r[1])[:5]:
         print(f"{start:5d}  {recorded:12.6g}  {value:12.6g}  (among the five best recorded)")
 
