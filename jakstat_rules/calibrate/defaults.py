@@ -60,7 +60,7 @@ from .objective import Objective
 from ..petab_io import ProblemPayload
 
 __all__ = ["AUTO", "Choice", "available_cores", "choose_settings", "choose_workers",
-           "recheck", "EXACT_RTOL", "EXACT_TOL", "FD_TOL", "CHEAP_FD_SECONDS",
+           "recheck", "tight_value", "tight_report", "EXACT_RTOL", "EXACT_TOL", "FD_TOL", "CHEAP_FD_SECONDS",
            "PARALLEL_SECONDS"]
 
 log = logging.getLogger("jakstat_rules")
@@ -402,6 +402,27 @@ def start_seconds(choice: Choice) -> float:
     return TYPICAL_ITERATIONS * choice.gradient_seconds
 
 
+def tight_value(payload: ProblemPayload, settings: Any, x: np.ndarray,
+                fixed: dict[str, float] | None = None) -> float | None:
+    """The objective at ``x`` at the engine's tight tolerances (``inf`` where that
+    simulation fails), or None when ``settings`` already run at them."""
+    if settings.rtol <= DEFAULT_RTOL and settings.atol <= DEFAULT_ATOL:
+        return None
+    ob = Objective(get_compiled(payload, DEFAULT_RTOL, DEFAULT_ATOL), fixed=fixed,
+                   analytic=settings.analytic_scaling)
+    return ob.fresh_fval(np.asarray(x, float))
+
+
+def tight_report(pairs: list[tuple[float, float]]) -> dict[str, int]:
+    """How the fit's values compare with the tight ones, over (fit value, tight value)
+    pairs: ``checked``, ``off`` (beyond :data:`ACCURACY_ABS` + :data:`ACCURACY_REL` of
+    the tight value) and ``failing`` (the tight simulation fails)."""
+    finite = [(v, t) for v, t in pairs if math.isfinite(t)]
+    return {"checked": len(pairs), "off": _disagreements([t for _, t in finite],
+                                                         [v for v, _ in finite]),
+            "failing": len(pairs) - len(finite)}
+
+
 def recheck(payload: ProblemPayload, settings: Any, x: np.ndarray, fval: float,
             fixed: dict[str, float] | None = None) -> dict[str, Any] | None:
     """The best fit re-evaluated at the engine's tight tolerances.
@@ -414,10 +435,8 @@ def recheck(payload: ProblemPayload, settings: Any, x: np.ndarray, fval: float,
         ``{"rtol", "atol", "fval", "difference"}`` (difference = tight minus
         fit), or None when the fit already ran at the tight tolerances.
     """
-    if settings.rtol <= DEFAULT_RTOL and settings.atol <= DEFAULT_ATOL:
+    tight = tight_value(payload, settings, x, fixed)
+    if tight is None:
         return None
-    cp = get_compiled(payload, DEFAULT_RTOL, DEFAULT_ATOL)
-    ob = Objective(cp, fixed=fixed, analytic=settings.analytic_scaling)
-    tight = ob.fval(np.asarray(x, float))
     return {"rtol": DEFAULT_RTOL, "atol": DEFAULT_ATOL, "fval": tight,
             "difference": tight - fval}

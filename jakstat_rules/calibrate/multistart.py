@@ -37,10 +37,12 @@ from typing import Any
 
 import numpy as np
 
+from jakstat_rules.engine import DEFAULT_RTOL
 from jakstat_rules.errors import JakstatInputError, SimulationError
 from jakstat_rules.io import status, write_record
 
-from .defaults import choose_settings, choose_workers, recheck, start_seconds
+from .defaults import (ACCURACY_ABS, ACCURACY_REL, choose_settings, choose_workers,
+                       recheck, start_seconds, tight_report, tight_value)
 from . import racing
 from .compiled import get_compiled
 from .design import redraw_points, starting_points
@@ -164,6 +166,7 @@ def run_start(payload: ProblemPayload, settings: FitSettings, start: int,
             if math.isfinite(rec.fval):
                 rec.parameters = ob.full_parameters(fit.x)
                 rec.status = "ok"
+                rec.fval_tight = tight_value(payload, settings, fit.x, fixed)
             else:
                 rec.reason = "simulation failed at the optimiser's result"
     except SimulationError as exc:
@@ -347,6 +350,7 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
         if settings.polish:
             extra["polish"] = _polish_best(settings, ob, records, start_dir, deadline)
         extra["recheck"] = _recheck_best(payload, settings, ob, records)
+        extra["tight_values"] = _report_tight(settings, records)
         summary = write_outputs(final=True)
         if records and not any(r.ok for r in records.values()):
             first = records[min(records)]
@@ -414,10 +418,32 @@ def _polish_best(settings: FitSettings, ob: Objective, records: dict[int, StartR
         if math.isfinite(fval) and fval < best.fval:
             best.x, best.fval = [float(v) for v in fit.x], float(fval)
             best.parameters = ob.full_parameters(fit.x)
+            best.fval_tight = None  # the re-check of the best fit gives it
         polished.update(fval=best.fval, time_s=time.perf_counter() - t0)
         best.polished = polished
         write_record(start_dir / f"start_{best.start:04d}.json", best.to_dict())
     return {"start": best.start, **best.polished}
+
+
+def _report_tight(settings: FitSettings, records: dict[int, StartResult]
+                  ) -> dict[str, int] | None:
+    """How many starts' values the tight tolerances move (:func:`~.defaults.tight_report`),
+    with a warning naming them when any does; None when the fit ran at the tight ones."""
+    pairs = [(r.fval, r.fval_tight) for r in records.values()
+             if r.ok and r.fval_tight is not None]
+    if not pairs:
+        return None
+    report = tight_report(pairs)
+    if report["off"] or report["failing"]:
+        log.warning("jakstat: at %d of %d starts' final points the NLL at rtol = atol = %g "
+                    "differs from the fit's (rtol %g, atol %g) by more than %g + %g of it, and "
+                    "at %d the tight simulation fails: those values are the loose "
+                    "integration's (optimize_result.tsv: fval against fval_tight); "
+                    "re-run with tighter --rtol/--atol into another --out to fit on the "
+                    "tight values", report["off"], report["checked"], DEFAULT_RTOL,
+                    settings.rtol, settings.atol, ACCURACY_ABS, ACCURACY_REL,
+                    report["failing"])
+    return report
 
 
 def _recheck_best(payload: ProblemPayload, settings: FitSettings, ob: Objective,

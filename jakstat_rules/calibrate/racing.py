@@ -144,6 +144,7 @@ def merge_round(previous: StartResult | None, new: StartResult, rnd: Round) -> S
         rec.budget_exhausted = new.budget_exhausted
         if new.ok:
             rec.x, rec.fval, rec.parameters = new.x, new.fval, new.parameters
+            rec.fval_tight = new.fval_tight
             rec.message, rec.exitflag = new.message, new.exitflag
         else:
             # the point it reached before is no converged result: the start counts as failed

@@ -42,7 +42,7 @@ CONVERGENCE_TOL = 0.1
 #: Columns of ``optimize_result.tsv``: pyPESTO's ``OptimizerResult`` fields, then ours.
 OPTIMIZE_RESULT_COLUMNS = ["id", "fval", "x", "x0", "fval0", "n_fval", "time", "message",
                            "exitflag", "optimizer", "status", "reason", "n_redraws",
-                           "converged", "abandoned"]
+                           "converged", "abandoned", "fval_tight"]
 
 
 def simulation_table(cp: CompiledProblem, p: np.ndarray) -> pd.DataFrame:
@@ -74,7 +74,9 @@ def _optimize_result(records: dict[int, StartResult], cp: CompiledProblem, ob: O
                      optimizer: str, best_fval: float) -> pd.DataFrame:
     """``optimize_result.tsv``: one row per start with pyPESTO's field names, then ours
     (``converged``: finished within :data:`CONVERGENCE_TOL` of ``best_fval``;
-    ``abandoned``: left out by a later round of ``--strategy race``).
+    ``abandoned``: left out by a later round of ``--strategy race``; ``fval_tight``: the
+    NLL at ``x`` at the engine's tight tolerances when the fit ran at looser ones, blank
+    otherwise).
 
     ``x`` and ``x0`` run over all estimated parameters (``summary.json``
     ``x_names``) on their PEtab scale; ``x0`` is NaN (null) for parameters
@@ -95,7 +97,8 @@ def _optimize_result(records: dict[int, StartResult], cp: CompiledProblem, ob: O
                      "optimizer": optimizer, "status": r.status, "reason": r.reason,
                      "n_redraws": r.n_redraws,
                      "converged": r.ok and r.fval <= best_fval + CONVERGENCE_TOL,
-                     "abandoned": bool((r.race or {}).get("abandoned"))})
+                     "abandoned": bool((r.race or {}).get("abandoned")),
+                     "fval_tight": r.fval_tight})
     return pd.DataFrame(rows, columns=OPTIMIZE_RESULT_COLUMNS)
 
 
@@ -211,8 +214,9 @@ def read_optimize_result(fit_dir: str | os.PathLike) -> list[dict[str, Any]]:
             for key in ("x", "x0"):
                 rec[key] = (None if not row[key] else np.array(
                     [np.nan if v is None else v for v in json.loads(row[key])], float))
-            for key in ("fval", "fval0", "time"):
-                rec[key] = float(row[key]) if row[key] else math.nan  # blank: not recorded
+            for key in ("fval", "fval0", "time", "fval_tight"):
+                value = row.get(key, "")
+                rec[key] = float(value) if value else math.nan  # blank: not recorded
             for key in ("n_fval", "exitflag", "n_redraws"):
                 rec[key] = int(row[key]) if row[key] else None
             rec["converged"] = row.get("converged") == "True"

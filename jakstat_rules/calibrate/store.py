@@ -98,6 +98,12 @@ class StartResult:
         the start ran in (round, budget, NLL, evaluations, state ``running``,
         ``done``, ``failed``), and ``abandoned`` once a later round left it
         out (:mod:`.racing`); None otherwise.
+    fval_tight
+        The objective at ``x`` at the engine's tight tolerances when the fit
+        ran at looser ones (``inf`` where that simulation fails), so that a
+        value the loose integration got wrong shows; None when the fit ran at
+        the tight tolerances, after a polish moved ``x``, and in records
+        written before it was kept.
     polished
         For the start that was best when the run finished (with
         ``FitSettings.polish``): the continuation by a second optimiser,
@@ -123,6 +129,7 @@ class StartResult:
     budget_exhausted: bool = False
     race: dict[str, Any] | None = None
     polished: dict[str, Any] | None = None
+    fval_tight: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -160,6 +167,8 @@ class StartResult:
                 known[key] = float(known.get(key, math.inf))
             except (TypeError, ValueError):
                 known[key] = math.inf
+        if known.get("fval_tight") is not None:
+            known["fval_tight"] = float(known["fval_tight"])
         known["start"] = int(known["start"])
         known["x0"] = [float(v) for v in known["x0"]]
         rejected = known.get("rejected") or []
