@@ -313,7 +313,8 @@ def test_each_start_at_loose_tolerances_carries_its_tight_value(exact_problem, t
                             plots=False, settings=FitSettings(gradient="fd", rtol=1e-2,
                                                               atol=1e-4))
     reference = Objective(get_compiled(payload, 1e-12, 1e-12))
-    records = [StartResult.from_dict(read_record(f)) for f in sorted((out / "starts").glob("*.json"))]
+    records = [StartResult.from_dict(read_record(f))
+               for f in sorted((out / "starts").glob("*.json"))]
     ok = [r for r in records if r.ok]
     assert ok
     off = 0
@@ -331,4 +332,5 @@ def test_each_start_at_loose_tolerances_carries_its_tight_value(exact_problem, t
     tight = calibrate(exact_problem, tmp_path / "tight", n_starts=1, seed=0, progress=False,
                       plots=False)
     assert tight["tight_values"] is None
-    assert pd.read_csv(tmp_path / "tight" / "optimize_result.tsv", sep="\t")["fval_tight"].isna().all()
+    table = pd.read_csv(tmp_path / "tight" / "optimize_result.tsv", sep="\t")
+    assert table["fval_tight"].isna().all()

@@ -25,11 +25,12 @@
   with its value at the engine's tight tolerances (:data:`ACCURACY_ABS` plus
   :data:`ACCURACY_REL` of its size); where it does not, the next of
   :data:`EXACT_RTOLS` is tried (and its derivative timed again against the
-  difference quotient), and when none agrees finite differences are used.  With finite differences the
-  engine's tight defaults (1e-10), because looser ones make difference
-  quotients noisy (Brannmark stopped early at 1e-8).  The best fit is then
-  re-evaluated at the tight tolerances and the difference reported
-  (:func:`recheck_note`).
+  difference quotient), and when none agrees finite differences are used.
+  With finite differences the engine's tight defaults (1e-10), because looser
+  ones make difference quotients noisy (Brannmark stopped early at 1e-8).
+  The best fit is then re-evaluated at the tight tolerances and the
+  difference reported (:func:`recheck`); a fit at looser tolerances also
+  records each start's value at the tight ones (:func:`tight_value`).
 * **workers**: the available cores, when the starts still to run are
   expected to take longer than :data:`PARALLEL_SECONDS` in one process (a
   local dask cluster costs a few seconds to start); else one.
@@ -60,8 +61,8 @@ from .objective import Objective
 from ..petab_io import ProblemPayload
 
 __all__ = ["AUTO", "Choice", "available_cores", "choose_settings", "choose_workers",
-           "recheck", "tight_value", "tight_report", "EXACT_RTOL", "EXACT_TOL", "FD_TOL", "CHEAP_FD_SECONDS",
-           "PARALLEL_SECONDS"]
+           "recheck", "tight_value", "tight_report", "EXACT_RTOL", "EXACT_RTOLS", "EXACT_TOL",
+           "FD_TOL", "CHEAP_FD_SECONDS", "PARALLEL_SECONDS"]
 
 log = logging.getLogger("jakstat_rules")
 
