@@ -160,3 +160,25 @@ def test_a_polish_stopped_at_the_limit_goes_on_in_the_next_call(exact_problem, t
     assert second["polish"]["start"] == first["polish"]["start"]
     assert not second["polish"]["stopped"] and second["polish"]["n_fev"] > 0
     assert second["best_fval"] <= first["best_fval"]
+
+
+def test_a_start_stopped_at_the_limit_spends_no_time_on_its_tight_value(exact_problem,
+                                                                         monkeypatch):
+    """A start of a fit at loose tolerances records its value at the tight ones, unless
+    it ended at the time limit: past ``--max-time`` nothing more is simulated."""
+    from jakstat_rules.calibrate import objective as objective_module
+    from jakstat_rules.calibrate.design import starting_points
+    from jakstat_rules.calibrate.optimizers import FitSettings
+    from jakstat_rules.petab_io import ProblemPayload, load_problem
+
+    payload = ProblemPayload.from_problem(load_problem(exact_problem))
+    settings = FitSettings(gradient="fd", rtol=1e-6, atol=1e-8, tol=1e-10)
+    x0 = starting_points([-3.0, -3.0], [1.0, 1.0], 1, 0)[0]
+    free = multistart.run_start(payload, settings, 0, x0)
+    assert free.ok and free.fval_tight is not None
+    clock = _Clock(step=1.0)
+    monkeypatch.setattr(objective_module, "time", clock)
+    monkeypatch.setattr(multistart, "time", clock)
+    limited = multistart.run_start(payload, settings, 0, x0, deadline=clock.now + 6.0)
+    assert "stopped at the time limit" in limited.message
+    assert limited.ok and limited.fval_tight is None

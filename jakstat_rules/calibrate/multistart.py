@@ -166,7 +166,8 @@ def run_start(payload: ProblemPayload, settings: FitSettings, start: int,
             if math.isfinite(rec.fval):
                 rec.parameters = ob.full_parameters(fit.x)
                 rec.status = "ok"
-                rec.fval_tight = tight_value(payload, settings, fit.x, fixed)
+                if not fit.time_limited:  # past --max-time nothing more is simulated
+                    rec.fval_tight = tight_value(payload, settings, fit.x, fixed)
             else:
                 rec.reason = "simulation failed at the optimiser's result"
     except SimulationError as exc:

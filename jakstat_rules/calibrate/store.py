@@ -102,8 +102,8 @@ class StartResult:
         The objective at ``x`` at the engine's tight tolerances when the fit
         ran at looser ones (``inf`` where that simulation fails), so that a
         value the loose integration got wrong shows; None when the fit ran at
-        the tight tolerances, after a polish moved ``x``, and in records
-        written before it was kept.
+        the tight tolerances, for a start that ended at the time limit, after a
+        polish moved ``x``, and in records written before it was kept.
     polished
         For the start that was best when the run finished (with
         ``FitSettings.polish``): the continuation by a second optimiser,
