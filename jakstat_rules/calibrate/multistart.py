@@ -167,7 +167,8 @@ def run_start(payload: ProblemPayload, settings: FitSettings, start: int,
                 rec.parameters = ob.full_parameters(fit.x)
                 rec.status = "ok"
                 if not fit.time_limited:  # past --max-time nothing more is simulated
-                    rec.fval_tight = tight_value(payload, settings, fit.x, fixed)
+                    with contextlib.suppress(JakstatInputError, SimulationError):
+                        rec.fval_tight = tight_value(payload, settings, fit.x, fixed)
             else:
                 rec.reason = "simulation failed at the optimiser's result"
     except SimulationError as exc:
@@ -419,7 +420,10 @@ def _polish_best(settings: FitSettings, ob: Objective, records: dict[int, StartR
         if math.isfinite(fval) and fval < best.fval:
             best.x, best.fval = [float(v) for v in fit.x], float(fval)
             best.parameters = ob.full_parameters(fit.x)
-            best.fval_tight = None  # the re-check of the best fit gives it
+            best.fval_tight = None
+            if not fit.time_limited:
+                with contextlib.suppress(JakstatInputError, SimulationError):
+                    best.fval_tight = tight_value(ob.cp.payload, settings, fit.x, ob.fixed)
         polished.update(fval=best.fval, time_s=time.perf_counter() - t0)
         best.polished = polished
         write_record(start_dir / f"start_{best.start:04d}.json", best.to_dict())
