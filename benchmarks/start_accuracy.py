@@ -5,9 +5,9 @@ A fit with exact derivatives runs at looser tolerances (AMICI); where those are
 too loose for a model, starts end at points whose NLL the loose integration
 gets wrong (docs/benchmarks.md, "Accuracy of the exact tolerances").  Prints the
 fit's settings, the starts whose recorded value is off by more than
-``defaults.ACCURACY_ABS + defaults.ACCURACY_REL * |tight value|`` (the test
-``jakstat calibrate`` applies at starting points before it runs) and the five
-best starts both ways.
+``defaults.ACCURACY_ABS + defaults.ACCURACY_REL * |tight value|`` (what the
+warning of ``jakstat calibrate`` counts from each start's ``fval_tight``) and
+the five best starts both ways.
 
     .venv/bin/python benchmarks/start_accuracy.py --fit /tmp/bench-acc/runs/Brannmark_JBC2010/ours-0c485a1926 \\
         --problem ../shared/petab_benchmarks/Brannmark_JBC2010/Brannmark_JBC2010.yaml
