@@ -253,9 +253,9 @@ def choose_settings(payload: ProblemPayload, settings: Any, out: Path | None = N
     measured.update(seconds_per_value=t_value, free_parameters=n_free,
                     fd_gradient_seconds=fd_seconds)
     median = _median_amount(cp)
-    exact_tolerances = (EXACT_RTOL if settings.rtol is None else settings.rtol,
-                        min(EXACT_RTOL, 1e-3 * EXACT_RTOL * median)
-                        if settings.atol is None else settings.atol)
+    auto_rtol, auto_atol = _exact_tolerances(EXACT_RTOL, median)
+    exact_tolerances = (auto_rtol if settings.rtol is None else settings.rtol,
+                        auto_atol if settings.atol is None else settings.atol)
     gradient, grad_seconds = settings.gradient, fd_seconds
     if gradient == AUTO:
         gradient, grad_seconds, why = _choose_gradient(payload, exact_tolerances, x,
@@ -362,7 +362,8 @@ def _accurate_exact_tolerances(payload: ProblemPayload, settings: Any, reference
     reference does not disagrees.  When the reference fails at every point nothing
     can be compared: the first tolerances are kept and the phrase says so.
     ``measured`` gets the reference values (``accuracy_reference``) and, per
-    tolerance tried, the points compared and those that disagree (``accuracy_check``).
+    tolerance tried, its values, the points compared and those that disagree
+    (``accuracy_check``).
     """
     from .design import starting_points
 
@@ -387,7 +388,7 @@ def _accurate_exact_tolerances(payload: ProblemPayload, settings: Any, reference
         except (JakstatInputError, SimulationError):
             values = [math.inf] * len(points)
         bad = _disagreements(ref, values, ACCURACY_REL_STARTS)
-        checked.append({"rtol": rtol, "points": compared, "disagree": bad})
+        checked.append({"rtol": rtol, "points": compared, "disagree": bad, "values": values})
         if not bad:
             measured["accuracy_check"] = checked
             return tolerances, ("" if rtol == EXACT_RTOLS[0] else
@@ -450,10 +451,13 @@ def tight_report(pairs: list[tuple[float, float]]) -> dict[str, int]:
 
 
 def recheck(payload: ProblemPayload, settings: Any, x: np.ndarray, fval: float,
-            fixed: dict[str, float] | None = None) -> dict[str, Any] | None:
+            fixed: dict[str, float] | None = None, tight: float | None = None
+            ) -> dict[str, Any] | None:
     """The best fit re-evaluated at the engine's tight tolerances.
 
-    Only when the fit ran at looser tolerances than the engine's defaults.
+    Only when the fit ran at looser tolerances than the engine's defaults;
+    ``tight``, the value there when already known (a start's ``fval_tight``),
+    is used instead of simulating again.
 
     Returns
     -------
@@ -461,7 +465,8 @@ def recheck(payload: ProblemPayload, settings: Any, x: np.ndarray, fval: float,
         ``{"rtol", "atol", "fval", "difference"}`` (difference = tight minus
         fit), or None when the fit already ran at the tight tolerances.
     """
-    tight = tight_value(payload, settings, x, fixed)
+    if tight is None:
+        tight = tight_value(payload, settings, x, fixed)
     if tight is None:
         return None
     return {"rtol": DEFAULT_RTOL, "atol": DEFAULT_ATOL, "fval": tight,

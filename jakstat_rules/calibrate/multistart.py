@@ -460,7 +460,8 @@ def _recheck_best(payload: ProblemPayload, settings: FitSettings, ob: Objective,
         return None
     best = min(ok, key=lambda r: r.fval)
     try:
-        result = recheck(payload, settings, ob.x_from_parameters(best.parameters), best.fval)
+        result = recheck(payload, settings, ob.x_from_parameters(best.parameters), best.fval,
+                         tight=best.fval_tight)
     except SimulationError as exc:
         log.warning("jakstat: the best fit could not be re-evaluated at tight tolerances "
                     "(%s)", exc)
