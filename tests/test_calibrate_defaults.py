@@ -232,6 +232,7 @@ def test_exact_tolerances_are_tightened_where_they_disagree_with_the_tight_ones(
     tight = Objective(get_compiled(payload, *tolerances), gradient="exact")
     for x in points:
         assert tight.fval(x) == pytest.approx(reference.fval(x), rel=1e-2, abs=0.1)
+    assert second["values"] == pytest.approx([tight.fval(x) for x in points], rel=1e-9)
 
 
 def _scripted_choice(monkeypatch, accurate, exact_seconds_tight=0.5):
