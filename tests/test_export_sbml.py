@@ -435,6 +435,25 @@ def test_small_model_exports_clean():
     assert consistency_report(to_sbml(m)) == []
 
 
+def test_the_export_may_leave_out_the_unit_checks_because_they_are_only_warnings():
+    """``to_sbml`` stops at errors and runs libSBML's checks without the unit checks: that
+    hides nothing only while every rule of libSBML's units category is a warning at the
+    exported Level and Version, and while the check without units still reports errors."""
+    import libsbml
+    from jakstat_rules.export import consistency_report
+    text = (SBML_DIR / VARIANT_FILES[0]).read_text(encoding="utf-8")
+    doc = libsbml.readSBMLFromString(text)
+    level, version = doc.getLevel(), doc.getVersion()
+    units = [libsbml.SBMLError(i, level, version) for i in range(10000, 11000)]
+    units = [e for e in units if e.getCategory() == libsbml.LIBSBML_CAT_UNITS_CONSISTENCY]
+    assert len(units) > 10
+    assert {e.getSeverity() for e in units} == {libsbml.LIBSBML_SEV_WARNING}
+    # a reaction naming a species that does not exist is an error, found without units
+    broken = text.replace('<speciesReference species="', '<speciesReference species="nowhere_', 1)
+    assert any(sev >= libsbml.LIBSBML_SEV_ERROR
+               for sev, _, _ in consistency_report(broken, units=False))
+
+
 def test_failed_export_leaves_no_file(tmp_path, monkeypatch):
     from jakstat_rules.export import SBMLExportError, export_all
     import jakstat_rules.export.formats as formats

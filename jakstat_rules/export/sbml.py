@@ -108,12 +108,15 @@ def write_sbml(model: Model, path: str | Path) -> Path:
     return atomic_write(path, text)
 
 
-def consistency_report(doc: libsbml.SBMLDocument | str) -> list[tuple[int, int, str]]:
+def consistency_report(doc: libsbml.SBMLDocument | str, units: bool = True
+                       ) -> list[tuple[int, int, str]]:
     """All findings of libSBML's consistency checks, units and modelling practice included.
 
     Returns ``(severity, error id, message)`` triples (severity:
     ``libsbml.LIBSBML_SEV_WARNING`` / ``_ERROR`` / ``_FATAL``); an empty
-    list is a clean file.
+    list is a clean file.  With ``units=False`` the unit checks are left out:
+    in SBML Level 3 every one of them is a warning, and on the model they
+    take about 95 % of the check's time (3.6 s of 3.8 s).
     """
     if isinstance(doc, str):
         doc = libsbml.readSBMLFromString(doc)
@@ -121,7 +124,7 @@ def consistency_report(doc: libsbml.SBMLDocument | str) -> list[tuple[int, int, 
                 libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, libsbml.LIBSBML_CAT_MATHML_CONSISTENCY,
                 libsbml.LIBSBML_CAT_SBO_CONSISTENCY, libsbml.LIBSBML_CAT_OVERDETERMINED_MODEL,
                 libsbml.LIBSBML_CAT_MODELING_PRACTICE):
-        doc.setConsistencyChecks(cat, True)
+        doc.setConsistencyChecks(cat, units or cat != libsbml.LIBSBML_CAT_UNITS_CONSISTENCY)
     doc.checkConsistency()
     out = []
     for i in range(doc.getNumErrors()):
@@ -154,7 +157,9 @@ def to_sbml_document(model: Model) -> libsbml.SBMLDocument:
     _reactions(sm, model, species_ids)
     _dimensionless_numbers(sm)
     model_annotation(sm, model)
-    errors = [f for f in consistency_report(doc) if f[0] >= libsbml.LIBSBML_SEV_ERROR]
+    # only errors stop the export, and unit findings are never errors in Level 3: the unit
+    # checks run on every committed file in the tests and in the supplement's checks
+    errors = [f for f in consistency_report(doc, units=False) if f[0] >= libsbml.LIBSBML_SEV_ERROR]
     if errors:
         msgs = "; ".join(f"[{eid}] {msg}" for _, eid, msg in errors[:3])
         raise SBMLExportError(f"the SBML of {model.name!r} fails libSBML's checks "
