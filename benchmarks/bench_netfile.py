@@ -4,7 +4,7 @@ For every model variant, in one process: the network is generated (or taken from
 the cache) once, then read into fresh builds of the model by
 ``pysb.bng._parse_netfile`` and by :func:`jakstat_rules.network.read_netfile`
 (fastest of ``--repeats`` each). Prints seconds and the ratio, and checks that
-both readers give the same reactions.
+both readers give the same reactions (both ways), species and observables.
 
 Usage::
 
@@ -35,7 +35,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    print("| variant | reactions | PySB's reader, s | ours, s | ratio | same reactions |")
+    print("| variant | reactions | PySB's reader, s | ours, s | ratio | same network |")
     print("|---|---|---|---|---|---|")
     for variant in VARIANTS:
         model = build_model(variant)
@@ -44,8 +44,13 @@ def main() -> None:
         theirs, a = _fastest(lambda m, text: _parse_netfile(m, iter(text.split("\n"))),
                              variant, netfile, args.repeats)
         ours, b = _fastest(read_netfile, variant, netfile, args.repeats)
-        same = ([(r["reactants"], r["products"], str(r["rate"]), r["rule"]) for r in a.reactions]
-                == [(r["reactants"], r["products"], str(r["rate"]), r["rule"]) for r in b.reactions])
+        same = all([(r["reactants"], r["products"], str(r["rate"]), r["rule"]) for r in x]
+                   == [(r["reactants"], r["products"], str(r["rate"]), r["rule"]) for r in y]
+                   for x, y in ((a.reactions, b.reactions),
+                                (a.reactions_bidirectional, b.reactions_bidirectional))) and (
+            [str(s) for s in a.species] == [str(s) for s in b.species]
+            and [(list(o.species), list(o.coefficients)) for o in a.observables]
+            == [(list(o.species), list(o.coefficients)) for o in b.observables])
         print(f"| {variant} | {len(b.reactions)} | {theirs:.3f} | {ours:.3f} | "
               f"{theirs / ours:.1f} | {'yes' if same else 'NO'} |", flush=True)
 

@@ -110,7 +110,8 @@ def write_sbml(model: Model, path: str | Path) -> Path:
 
 def consistency_report(doc: libsbml.SBMLDocument | str, units: bool = True
                        ) -> list[tuple[int, int, str]]:
-    """All findings of libSBML's consistency checks, units and modelling practice included.
+    """All findings of libSBML's consistency checks, modelling practice included, and the
+    unit checks unless ``units`` is False.
 
     Returns ``(severity, error id, message)`` triples (severity:
     ``libsbml.LIBSBML_SEV_WARNING`` / ``_ERROR`` / ``_FATAL``); an empty
