@@ -1,10 +1,14 @@
-"""Benchmark: reading BioNetGen's .net file into the PySB model, PySB's reader against ours.
+"""Benchmark: reading BioNetGen's .net file into the PySB model, PySB's reader against ours;
+and libSBML's checks of the exported SBML with and without the unit checks.
 
 For every model variant, in one process: the network is generated (or taken from
 the cache) once, then read into fresh builds of the model by
 ``pysb.bng._parse_netfile`` and by :func:`jakstat_rules.network.read_netfile`
 (fastest of ``--repeats`` each). Prints seconds and the ratio, and checks that
 both readers give the same reactions (both ways), species and observables.
+Then the seconds of :func:`jakstat_rules.export.consistency_report` on the default
+model's exported SBML with every check and without the unit checks (what
+``to_sbml`` runs: it stops at errors, and unit findings are warnings in Level 3).
 
 Usage::
 
@@ -17,6 +21,7 @@ import time
 
 from pysb.bng import _parse_netfile
 
+from jakstat_rules.export import consistency_report, to_sbml
 from jakstat_rules.model import VARIANTS, build_model
 from jakstat_rules.network import _MEMORY, generate_network, read_netfile, structure_key
 
@@ -53,6 +58,15 @@ def main() -> None:
             == [(list(o.species), list(o.coefficients)) for o in b.observables])
         print(f"| {variant} | {len(b.reactions)} | {theirs:.3f} | {ours:.3f} | "
               f"{theirs / ours:.1f} | {'yes' if same else 'NO'} |", flush=True)
+    sbml = to_sbml(build_model("default"))
+    for units in (True, False):
+        best = float("inf")
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            consistency_report(sbml, units=units)
+            best = min(best, time.perf_counter() - start)
+        print(f"libSBML checks of the default model's SBML, {'with' if units else 'without'} "
+              f"the unit checks: {best:.2f} s")
 
 
 if __name__ == "__main__":

@@ -135,8 +135,8 @@ def read_netfile(model: "Model", netfile: str) -> None:
 
     What ``pysb.bng`` fills from the same text, in the same form, built faster: PySB's
     reader parses each species symbol of each reaction as a string with sympy and
-    rebuilds the model's component set for each parameter line: 1.1-2.0 s per variant
-    of the model (about 1950 reactions) against 0.12-0.18 s here
+    rebuilds the model's component set for each parameter line: 1.2-1.7 s per variant
+    of the model (about 1950 reactions) against 0.13-0.24 s here
     (``benchmarks/bench_netfile.py``). Species, observable lines and values BioNetGen
     derives are read by PySB's own functions.
     """
