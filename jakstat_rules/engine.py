@@ -5,11 +5,12 @@ Every simulation of the project goes through :class:`Engine` (the
 profiles, COPASI cross-checks, tests and benchmarks); no other module creates
 a ``RoadRunner``.
 
-* **Compile once.** JIT compilation of the 243-species model takes about 3 s.
-  The compiled state (libroadrunner's ``saveStateS``) is kept in memory and
-  on disk, keyed by the SHA-256 of the SBML text and the libroadrunner
-  version, with a checksum (:mod:`jakstat_rules.io`): a second engine of the
-  same SBML, in this process or another, loads it in about 0.1 s.
+* **Compile once.** JIT compilation of the 383-species model takes about 2 s
+  (libroadrunner's LLJIT backend, :data:`DEFAULT_JIT`). The compiled state
+  (libroadrunner's ``saveStateS``) is kept in memory and on disk, keyed by the
+  SHA-256 of the SBML text, the libroadrunner version and the JIT backend, with
+  a checksum (:mod:`jakstat_rules.io`): a second engine of the same SBML, in
+  this process or another, loads it in about 0.3 s.
 * **Values by id.** :meth:`Engine.set_values` sets parameters, compartments
   and species initial values by SBML id; the next :meth:`Engine.reset`
   re-evaluates every initial assignment from them, of species (libroadrunner)
@@ -82,7 +83,7 @@ STEADY_STATE_MAX_TIME = 1e9
 _STATES: dict[str, tuple[bytes, dict]] = {}
 #: Version of the compiled-state cache format; part of every key, so entries written by
 #: another version of this module are never read.
-CACHE_FORMAT = "engine-7"
+CACHE_FORMAT = "engine-8"
 #: Number of JIT compilations in this process (the caches avoid them; tests read this).
 COMPILATIONS = 0
 #: Stack of the thread libroadrunner compiles in (bytes): its code generation recurses once
@@ -90,6 +91,46 @@ COMPILATIONS = 0
 #: compiles and one of 5000 crashes the process; in a 64 MB thread 5000 compile.
 COMPILE_STACK = 128 * 1024 * 1024
 _LOCK = threading.Lock()
+#: One compilation at a time in a process: the JIT settings are libroadrunner's global state.
+_COMPILE_LOCK = threading.Lock()
+#: libroadrunner's JIT for compiling a model: ``lljit`` (LLVM's ORC LLJIT, no extra
+#: optimisation passes) or ``mcjit`` (libroadrunner 2.10's default).  LLJIT compiles the
+#: whole model 3-4.5 times faster and the compiled model simulates within a few per cent of
+#: MCJIT's time, with identical results (``benchmarks/bench_compile.py``).  Set ``JAKSTAT_JIT=mcjit`` to use MCJIT.
+JIT_BACKENDS = {"mcjit": 0, "lljit": 1}
+DEFAULT_JIT = "lljit"
+
+
+def jit_backend() -> str:
+    """The JIT backend compilations use: ``$JAKSTAT_JIT`` if set, else :data:`DEFAULT_JIT`.
+
+    Raises
+    ------
+    JakstatInputError
+        If ``$JAKSTAT_JIT`` names no backend of :data:`JIT_BACKENDS`.
+    """
+    name = os.environ.get("JAKSTAT_JIT", "").strip().lower() or DEFAULT_JIT
+    if name not in JIT_BACKENDS:
+        raise JakstatInputError(f"JAKSTAT_JIT={name!r} is not a JIT backend: expected one of "
+                                f"{sorted(JIT_BACKENDS)}")
+    return name
+
+
+@contextlib.contextmanager
+def _jit_config(name: str):
+    """libroadrunner's (process-wide) JIT settings set to ``name`` for one compilation and
+    restored afterwards; a compiled model's saved state loads whatever they are then."""
+    import roadrunner
+
+    cfg = roadrunner.Config
+    before = cfg.getValue(cfg.LLVM_BACKEND), cfg.getValue(cfg.LLJIT_OPTIMIZATION_LEVEL)
+    cfg.setValue(cfg.LLVM_BACKEND, JIT_BACKENDS[name])
+    cfg.setValue(cfg.LLJIT_OPTIMIZATION_LEVEL, 0)
+    try:
+        yield
+    finally:
+        cfg.setValue(cfg.LLVM_BACKEND, before[0])
+        cfg.setValue(cfg.LLJIT_OPTIMIZATION_LEVEL, before[1])
 
 
 def _rr_version() -> str:
@@ -116,7 +157,8 @@ def compiled_state(sbml: str, use_cache: bool = True) -> tuple[bytes, dict]:
     """
     import json
 
-    key = sha256("\0".join([sbml, _rr_version(), os.uname().machine, CACHE_FORMAT]))
+    backend = jit_backend()
+    key = sha256("\0".join([sbml, _rr_version(), os.uname().machine, CACHE_FORMAT, backend]))
     with _LOCK:
         if use_cache and key in _STATES:
             return _STATES[key]
@@ -133,7 +175,7 @@ def compiled_state(sbml: str, use_cache: bool = True) -> tuple[bytes, dict]:
                                     f"expected at most {MAX_MATH_DEPTH}, e.g. a sum of at most "
                                     f"{MAX_MATH_DEPTH + 1} terms")
         status("compiling the model with libroadrunner (once per model, then cached) ...")
-        state, rules, ids = _compile(sbml)
+        state, rules, ids = _compile(sbml, backend)
         meta = {**_sbml_facts(sbml, rules), **ids}
         write_cache_entry(folder / f"{key[:32]}.rrstate", key, state)
         write_cache_entry(folder / f"{key[:32]}.json", key, json.dumps(meta).encode())
@@ -148,10 +190,11 @@ def compiled_state(sbml: str, use_cache: bool = True) -> tuple[bytes, dict]:
     return state, meta
 
 
-def _compile(sbml: str) -> tuple[bytes, set[str], dict[str, list[str]]]:
+def _compile(sbml: str, backend: str = DEFAULT_JIT) -> tuple[bytes, set[str], dict[str, list[str]]]:
     """libroadrunner's saved state of ``sbml``, its rule ids, and its global parameter ids
     and settable ids (as :class:`Engine` has them: ``parameter_ids``, ``settable_ids``),
-    compiled in a thread with a stack of :data:`COMPILE_STACK` bytes.
+    compiled by the JIT ``backend`` (a key of :data:`JIT_BACKENDS`) in a thread with a stack
+    of :data:`COMPILE_STACK` bytes.
 
     Raises
     ------
@@ -178,14 +221,15 @@ def _compile(sbml: str) -> tuple[bytes, set[str], dict[str, list[str]]]:
         except Exception as exc:  # libroadrunner raises RuntimeError / its own types
             out["error"] = exc
 
-    with _LOCK:                  # the stack size applies to threads started while it is set
-        before = threading.stack_size(COMPILE_STACK)
-        try:
-            thread = threading.Thread(target=work, name="jakstat-compile")
-            thread.start()
-        finally:
-            threading.stack_size(before)
-    thread.join()
+    with _COMPILE_LOCK, _jit_config(backend):
+        with _LOCK:              # the stack size applies to threads started while it is set
+            before = threading.stack_size(COMPILE_STACK)
+            try:
+                thread = threading.Thread(target=work, name="jakstat-compile")
+                thread.start()
+            finally:
+                threading.stack_size(before)
+        thread.join()
     if "error" in out:
         exc = out["error"]
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

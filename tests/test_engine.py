@@ -172,6 +172,31 @@ def test_compiled_state_is_reused_across_processes(fresh_cache):
     assert float(value) == pytest.approx(10 * math.exp(-3), rel=1e-6)
 
 
+def test_both_jit_backends_give_the_analytic_solution_and_leave_the_settings_as_they_were(
+        fresh_cache, monkeypatch):
+    """The model compiled by LLJIT (the default) and by MCJIT ($JAKSTAT_JIT) gives the analytic
+    decay; each backend is its own cache entry, and libroadrunner's process-wide JIT settings
+    are restored after each compilation."""
+    import roadrunner
+
+    cfg = roadrunner.Config
+    before = cfg.getValue(cfg.LLVM_BACKEND), cfg.getValue(cfg.LLJIT_OPTIMIZATION_LEVEL)
+    t = np.linspace(0, 20, 21)
+    for backend in ("lljit", "mcjit"):
+        monkeypatch.setenv("JAKSTAT_JIT", backend)
+        compilations = engine_module.COMPILATIONS
+        eng = Engine(DECAY)
+        assert engine_module.COMPILATIONS == compilations + 1, backend    # not the other's state
+        eng.start()
+        assert np.allclose(eng.simulate(t, ["A"])[:, 0], 10 * np.exp(-0.3 * t), rtol=1e-6,
+                           atol=1e-9), backend
+        assert (cfg.getValue(cfg.LLVM_BACKEND), cfg.getValue(cfg.LLJIT_OPTIMIZATION_LEVEL)) == before
+    monkeypatch.setenv("JAKSTAT_JIT", "fastjit")
+    with pytest.raises(JakstatInputError, match=r"JAKSTAT_JIT='fastjit' is not a JIT backend: "
+                                                r"expected one of \['lljit', 'mcjit'\]"):
+        Engine(REVERSIBLE)
+
+
 @pytest.mark.parametrize("damage", ["truncate", "empty", "flip"])
 def test_damaged_compiled_state_is_reported_and_recompiled(fresh_cache, caplog, damage):
     Engine(DECAY)

@@ -58,6 +58,9 @@ class Builder:
         self.model = Model(self.name, _export=False)
         self.provenance: dict[str, Provenance] = {}
         self._created: list = []
+        # name -> component: PySB's ``model.components`` builds a new set on every access,
+        # which made each lookup cost a pass over all components (half of a model build)
+        self._by_name: dict[str, Any] = {}
         unknown = sorted(set(self.overrides) - set(PARAMETERS))
         if unknown:
             raise JakstatInputError(
@@ -79,6 +82,7 @@ class Builder:
         """Add a component to the model and to the creation log; returns it."""
         self.model.add_component(component)
         self._created.append(component)
+        self._by_name[component.name] = component
         return component
 
     def mark(self) -> int:
@@ -115,11 +119,15 @@ class Builder:
 
     def component(self, name: str):
         """Look any existing component up by name."""
-        return self.model.components[name]
+        return self._by_name[name]
+
+    def find(self, name: str):
+        """The component ``name``, or None when the model has none of that name."""
+        return self._by_name.get(name)
 
     def parameter(self, name: str) -> Parameter:
         """The parameter ``name``, created from the registry on first use."""
-        comp = self.model.components.get(name)
+        comp = self._by_name.get(name)
         if comp is not None:
             return comp
         spec = PARAMETERS[name]
@@ -131,7 +139,7 @@ class Builder:
     def expression(self, name: str, expr: Any, unit: str | None = None,
                    source: str | None = None, description: str = "") -> Expression:
         """The expression ``name`` (created on first use); constants must state a unit and a source."""
-        comp = self.model.components.get(name)
+        comp = self._by_name.get(name)
         if comp is not None:
             return comp
         ex = self.add(Expression(name, sympy.sympify(expr), _export=False))
@@ -141,7 +149,7 @@ class Builder:
 
     def observable(self, name: str, pattern, match: str = "molecules") -> Observable:
         """The observable ``name`` of ``pattern`` (created on first use)."""
-        comp = self.model.components.get(name)
+        comp = self._by_name.get(name)
         if comp is not None:
             return comp
         return self.add(Observable(name, pattern, match=match, _export=False))

@@ -66,8 +66,9 @@ def kinase_free_fraction(b: Builder, kinase: str, mutations: tuple[str, ...] = (
         that call with the model's mutations); later calls return it.
     """
     name = f"f_{kinase}_free"
-    if name in b.model.components.keys():
-        return b.model.components[name]
+    existing = b.find(name)
+    if existing is not None:
+        return existing
     folds = {(drug, target): fold for switch, (drug, target, fold) in RESISTANCE_MUTATIONS.items()
              if switch in mutations}
     occupancy = 0
