@@ -223,7 +223,8 @@ def test_an_initial_assignment_of_thousands_of_terms_is_evaluated(exact_problem,
                               lambda df: None)
     _long_sum_model(problem, terms)
     capsys.readouterr()
-    assert _calibrate(problem, tmp_path / "fit", "--starts", "1", "--max-evaluations", "2") == 0
+    assert _calibrate(problem, tmp_path / "fit", "--starts", "1", "--max-evaluations", "2",
+                      "--no-polish") == 0
     engine = Engine((problem.parent / "model.xml").read_text())
     engine.reset()
     assert engine.value("total") == sum(float(i % 7) for i in range(terms))

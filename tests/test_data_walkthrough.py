@@ -4,8 +4,8 @@ Every ``jakstat`` command of the page's ``sh`` blocks runs through the real
 entry point in an empty folder, with ``$JAKSTAT_DATA`` unset, in the page's
 order; ``csv <path>`` blocks are written first, a ``text`` block starting
 with ``jakstat: error:`` is the expected message of the command before it.
-Budgets are cut (2 starts of at most 2 evaluations with finite differences,
-in-process, 1 profile step of one of the page's parameters); otherwise the
+Budgets are cut (2 starts of at most 2 evaluations with finite differences and
+no polish, in-process, 1 profile step of one of the page's parameters); otherwise the
 commands are the page's own.
 """
 
@@ -36,7 +36,7 @@ def _small_budget(argv: list[str]) -> list[str]:
         # finite differences: AMICI's build of the model for the derivative choice takes 45 s
         # (the choice is tested in test_calibrate_defaults)
         text = (re.sub(r"--starts \d+", "--starts 2", text)
-                + " --max-evaluations 2 --gradient fd --no-progress")
+                + " --max-evaluations 2 --gradient fd --no-progress --no-polish")
     elif argv[0] == "validate":
         text += " --starts 1"
     elif argv[0] == "profile":

@@ -44,7 +44,11 @@ def _cv(el) -> list[tuple[str, str]]:
 # ------------------------------------------------------------------ generated files
 @pytest.mark.slow
 def test_committed_files_are_up_to_date(tmp_path):
-    """Regenerate everything into a temporary folder; the committed copies must be identical."""
+    """Regenerate everything into a temporary folder; the committed copies must be identical.
+
+    The SBML comes through :func:`~jakstat_rules.artifacts.model_sbml`, as in ``jakstat
+    export``: rebuilt whenever the model, network or exporter sources change (their hash is
+    the cache key), else the cached copy other tests of the run may have built."""
     from jakstat_rules.export import export_all
     written = export_all(tmp_path, copasi=True)
     names = sorted(p.name for p in written)

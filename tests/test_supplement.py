@@ -37,7 +37,7 @@ def fit_dir(tmp_path_factory) -> Path:
     assert main(["data", "petab", "--out", str(work / "petab")]) == 0
     assert main(["calibrate", str(work / "petab" / "train" / "problem.yaml"), "--starts", "1",
                  "--max-evaluations", "1", "--gradient", "fd", "--out", str(work / "fit"),
-                 "--no-progress"]) == 0
+                 "--no-progress", "--no-polish"]) == 0
     return work / "fit"
 
 
@@ -271,7 +271,8 @@ def own_fit(tmp_path_factory) -> Path:
                  str(work / "p"), "--validate", "exp20190214", "--organism", "mouse",
                  "--cell-type", "B cell"]) == 0
     assert main(["calibrate", str(work / "p" / "train" / "problem.yaml"), "--starts", "1",
-                 "--max-evaluations", "2", "--out", str(work / "fit"), "--no-progress"]) == 0
+                 "--max-evaluations", "2", "--out", str(work / "fit"), "--no-progress",
+                 "--no-polish"]) == 0
     return work
 
 
