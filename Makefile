@@ -4,8 +4,9 @@ VENV   := .venv
 STAMP  := $(VENV)/.installed
 RESULTS ?= results
 # two pytest workers (pytest-xdist), each test module on one worker so that its module
-# fixtures are built once: the suite's wall time on a 2-core machine drops by a third
-PYTEST_ARGS ?= -n 2 --dist loadscope
+# fixtures are built once: the suite's wall time on a 2-core machine drops by a third;
+# modules are handed out in collection order, the longest first (tests/conftest.py)
+PYTEST_ARGS ?= -n 2 --dist loadscope --no-loadscope-reorder
 # the tests marked heavy (minutes each: the whole supplement re-run in COPASI and tellurium,
 # the Kirby AMICI gradient) run with `make test-all`; `make test` is what CI runs
 TEST_SELECTION ?= -m "not heavy"

@@ -267,6 +267,7 @@ def _int(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from .calibrate.cli import register as register_calibrate
     from .data.cli import register as register_data
+    from .artifacts import model_sbml
     from .export.cli import register as register_export
     from .supplement.cli import register as register_supplement
 
@@ -365,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "pruned, compiled, amici)")
     p.set_defaults(func=cmd_cache)
 
-    register_export(sub)
+    register_export(sub, sbml_of=model_sbml)
     register_data(sub)
     register_calibrate(sub)
     register_supplement(sub)

@@ -34,7 +34,7 @@ def _warnings(capsys) -> list[str]:
 # -- start records: checksum and re-evaluation ---------------------------------------------
 
 def _edit_record(path: Path, fval: float, checksum: bool) -> None:
-    record = json.loads(path.read_text())
+    record = json.loads(path.read_text(encoding="utf-8"))
     record["fval"] = fval
     if checksum:
         record["checksum"] = record_checksum(record)
@@ -50,7 +50,7 @@ def test_an_edited_start_record_is_run_again_never_the_best(exact_problem, exact
     runs again, and the edited value never becomes the best fit."""
     out = tmp_path / "fit"
     shutil.copytree(exact_fit, out)
-    true_best = json.loads((out / "summary.json").read_text())["best_fval"]
+    true_best = json.loads((out / "summary.json").read_text(encoding="utf-8"))["best_fval"]
     record = out / "starts" / "start_0002.json"
     _edit_record(record, true_best - 1000.0, checksum)
     capsys.readouterr()
@@ -58,9 +58,9 @@ def test_an_edited_start_record_is_run_again_never_the_best(exact_problem, exact
     lines = _warnings(capsys)
     damaged = [line for line in lines if "damaged" in line]
     assert len(damaged) == 1 and str(record) in damaged[0] and why in damaged[0], lines
-    summary = json.loads((out / "summary.json").read_text())
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["best_fval"] == pytest.approx(true_best, abs=1e-6)
-    assert json.loads(record.read_text())["fval"] == pytest.approx(true_best, abs=0.1)
+    assert json.loads(record.read_text(encoding="utf-8"))["fval"] == pytest.approx(true_best, abs=0.1)
 
 
 # -- nothing outside the output folder -------------------------------------------------------
@@ -79,14 +79,14 @@ def test_a_symlink_in_the_result_folder_is_never_followed(exact_problem, exact_f
     capsys.readouterr()
     assert _calibrate(exact_problem, out) == 2
     one_error_line(capsys, repr(str(out / name)), "symbolic link")
-    assert victim.read_text() == "precious\n"
+    assert victim.read_text(encoding="utf-8") == "precious\n"
 
 
 # -- profile and validate go on from a finished, finite fit within its bounds ----------------
 
 def _damage_summary(fit: Path, change) -> None:
     path = fit / "summary.json"
-    summary = json.loads(path.read_text())
+    summary = json.loads(path.read_text(encoding="utf-8"))
     change(summary)
     path.write_text(json.dumps(summary))       # Python writes NaN/Infinity as bare literals
 
@@ -225,7 +225,7 @@ def test_an_initial_assignment_of_thousands_of_terms_is_evaluated(exact_problem,
     capsys.readouterr()
     assert _calibrate(problem, tmp_path / "fit", "--starts", "1", "--max-evaluations", "2",
                       "--no-polish") == 0
-    engine = Engine((problem.parent / "model.xml").read_text())
+    engine = Engine((problem.parent / "model.xml").read_text(encoding="utf-8"))
     engine.reset()
     assert engine.value("total") == sum(float(i % 7) for i in range(terms))
 
@@ -269,7 +269,7 @@ def test_a_run_whose_every_start_fails_exits_with_the_first_reason(tmp_path, cap
     err = _warnings(capsys)
     assert len(err) == 1 and err[0].startswith("jakstat: error: every start failed (2 of 2 "), err
     assert "start 0: no starting point could be evaluated" in err[0]
-    assert json.loads((out / "summary.json").read_text())["n_failed"] == 2
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["n_failed"] == 2
 
 
 # -- data import: a new folder, whole or not at all -------------------------------------------
@@ -357,7 +357,7 @@ def test_data_import_refuses_a_time_that_overflows(tmp_path, capsys, example, ol
     code 2, nothing written."""
     from jakstat_rules.data import example_path
 
-    lines = example_path(example).read_text().splitlines()
+    lines = example_path(example).read_text(encoding="utf-8").splitlines()
     lines[0] = lines[0].replace(old, new)
     if cell is not None:
         row = lines[1].split(",")
@@ -407,8 +407,8 @@ def test_supplement_install_killed_is_restored_by_the_next_run(tmp_path, killed_
     with lock_output_dir(out):
         assert len(recover_interrupted_install(out)) == 1
     assert sorted(p.name for p in out.iterdir()) == sorted([FOLDER_NAME, ARCHIVE_NAME])
-    manifest = (out / FOLDER_NAME / "manifest.xml").read_text()
-    assert expected[0] in manifest and (out / ARCHIVE_NAME).read_text() == expected[1]
+    manifest = (out / FOLDER_NAME / "manifest.xml").read_text(encoding="utf-8")
+    assert expected[0] in manifest and (out / ARCHIVE_NAME).read_text(encoding="utf-8") == expected[1]
 
 
 # -- Dask ---------------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ def test_band_half_width_is_the_analytic_one(profiled):
 
 
 def test_profiles_json_states_the_method_and_the_figure_is_written(profiled):
-    record = json.loads((profiled / "profile" / "profiles.json").read_text())
+    record = json.loads((profiled / "profile" / "profiles.json").read_text(encoding="utf-8"))
     bands = record["bands"]
     assert bands["method"] == "95 % profile-wise prediction band"
     assert bands["profiled"] == ["a", "b"] and bands["parameter_sets"] >= 4
@@ -103,7 +103,7 @@ def test_the_band_figure_has_the_band_in_its_legend(profiled):
 
     cp = CompiledProblem(ProblemPayload.from_problem(
         load_problem(profiled / "problem" / "problem.yaml")))
-    fit = json.loads((profiled / "fit" / "summary.json").read_text())
+    fit = json.loads((profiled / "fit" / "summary.json").read_text(encoding="utf-8"))
     branches = list(_load_branches(profiled / "profile" / "branches").values())
     members = simulate_ensemble(cp, profile_ensemble(cp, branches, fit["best_fval"], THRESHOLD))
     p = np.array([fit["best_parameters"][i] for i in cp.estimated_ids])
@@ -124,14 +124,14 @@ def test_validation_prediction_band_is_the_analytic_one(profiled, tmp_path):
     expected = _analytic_half_width(table["time"].to_numpy())
     np.testing.assert_allclose(table["upper"] - table["prediction"], expected, rtol=2e-3)
     np.testing.assert_allclose(table["prediction"] - table["lower"], expected, rtol=2e-3)
-    record = json.loads((tmp_path / "out" / "validation.json").read_text())
+    record = json.loads((tmp_path / "out" / "validation.json").read_text(encoding="utf-8"))
     assert record["band"]["method"] == "95 % profile-wise prediction band"
 
 
 def test_validate_refuses_a_profile_of_another_fit(profiled, tmp_path, capsys):
     other = tmp_path / "profile"
     other.mkdir()
-    record = json.loads((profiled / "profile" / "profiles.json").read_text())
+    record = json.loads((profiled / "profile" / "profiles.json").read_text(encoding="utf-8"))
     record["best_fval"] += 1.0
     (other / "profiles.json").write_text(json.dumps(record))
     assert main(["validate", str(profiled / "fit"), str(profiled / "problem" / "problem.yaml"),

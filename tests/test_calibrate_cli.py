@@ -80,7 +80,7 @@ def test_cli_calibrate_runs(exact_problem, tmp_path, capsys):
     code = main(["calibrate", str(exact_problem), "--starts", "2", "--seed", "0",
                  "--out", str(tmp_path / "o"), "--no-progress", "--rtol", "1e-8"])
     assert code == 0
-    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
     assert summary["n_starts"] == 2 and summary["n_finished"] == 2
     # the integrator tolerance asked for is the one used and kept for profile/validate
     assert summary["settings"]["rtol"] == 1e-8 and summary["settings"]["atol"] == 1e-10
@@ -95,7 +95,7 @@ def test_calibrate_out_is_a_file(exact_problem, tmp_path, capsys):
     assert main(["calibrate", str(exact_problem), "--out", str(target), "--starts", "2",
                  "--no-progress"]) == 2
     one_error_line(capsys, str(target), "is a file")
-    assert target.read_text() == "mine"
+    assert target.read_text(encoding="utf-8") == "mine"
 
 
 def test_calibrate_out_cannot_be_written(exact_problem, tmp_path, capsys):
@@ -113,7 +113,7 @@ def test_profile_out_is_a_file_or_unwritable(exact_problem, exact_fit, tmp_path,
         assert main(["profile", str(exact_problem), "--fit", str(exact_fit), "--out", str(out),
                      "--no-progress"]) == 2
         one_error_line(capsys, str(out), what)
-    assert target.read_text() == "mine"
+    assert target.read_text(encoding="utf-8") == "mine"
 
 
 def test_validate_out_is_a_file_or_unwritable(exact_problem, exact_fit, tmp_path, capsys):
@@ -122,7 +122,7 @@ def test_validate_out_is_a_file_or_unwritable(exact_problem, exact_fit, tmp_path
     for out, what in ((target, "is a file"), (unwritable_folder(tmp_path) / "val", "cannot be written")):
         assert main(["validate", str(exact_fit), str(exact_problem), "--out", str(out)]) == 2
         one_error_line(capsys, str(out), what)
-    assert target.read_text() == "mine"
+    assert target.read_text(encoding="utf-8") == "mine"
 
 
 def test_validate_bad_fit_dir(exact_problem, tmp_path, capsys):
@@ -156,7 +156,7 @@ def test_data_petab_out_is_a_file_or_unwritable(tmp_path, capsys):
     assert main(["data", "petab", "--data", str(REAL_DATA), "--out", str(target),
                  "--sbml", str(sbml)]) == 2
     one_error_line(capsys, str(target), "is a file")
-    assert target.read_text() == "mine"
+    assert target.read_text(encoding="utf-8") == "mine"
     readonly = unwritable_folder(tmp_path)
     assert main(["data", "petab", "--data", str(REAL_DATA), "--out", str(readonly),
                  "--sbml", str(sbml)]) == 2
@@ -174,7 +174,7 @@ def test_data_petab_checks_validation_data_before_writing(tmp_path, capsys):
     for f in REAL_DATA.glob("2019*_pSTAT1_IFN.csv"):
         shutil.copy(f, data / f.name)
     target = data / "20190214_pSTAT1_IFN.csv"  # the validation experiment
-    lines = target.read_text().splitlines()
+    lines = target.read_text(encoding="utf-8").splitlines()
     cells = lines[3].split(",")
     cells[4] = "soon"  # the time column
     lines[3] = ",".join(cells)

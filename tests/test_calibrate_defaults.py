@@ -168,7 +168,7 @@ def test_setup_gradients_installs_from_the_packaged_list(capsys):
     first, second = (line.split() for line in lines)
     listed = Path(first[first.index("-r") + 1])
     assert listed.is_file() and "jakstat_rules" in listed.parts
-    assert "sympy>=1.12.1" in listed.read_text()
+    assert "sympy>=1.12.1" in listed.read_text(encoding="utf-8")
     assert second[-2:] == ["--no-deps", "amici==1.0.1"]
 
 

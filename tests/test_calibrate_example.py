@@ -25,7 +25,7 @@ def test_example_data_follow_the_analytic_solution(exact_problem):
 def test_example_noise_is_seeded(tmp_path):
     a = write_example_problem(tmp_path / "a", noise_sd=0.1, seed=5)
     b = write_example_problem(tmp_path / "b", noise_sd=0.1, seed=5)
-    assert (a.parent / "measurements.tsv").read_text() == (b.parent / "measurements.tsv").read_text()
+    assert (a.parent / "measurements.tsv").read_text(encoding="utf-8") == (b.parent / "measurements.tsv").read_text(encoding="utf-8")
 
 
 def test_standin_model_has_the_contract_ids(tmp_path):

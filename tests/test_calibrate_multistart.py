@@ -32,7 +32,7 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def test_recovers_true_parameters(exact_fit):
-    summary = json.loads((exact_fit / "summary.json").read_text())
+    summary = json.loads((exact_fit / "summary.json").read_text(encoding="utf-8"))
     for pid, true in EXAMPLE_TRUE.items():
         assert summary["best_parameters"][pid] == pytest.approx(true, rel=1e-4)
     assert summary["n_starts"] == 4
@@ -51,7 +51,7 @@ def test_recovers_true_parameters(exact_fit):
 
 def test_best_fval_is_gaussian_normalisation(exact_problem, exact_fit):
     """With noise-free data the residuals vanish: NLL = n/2 log(2 pi sigma^2)."""
-    summary = json.loads((exact_fit / "summary.json").read_text())
+    summary = json.loads((exact_fit / "summary.json").read_text(encoding="utf-8"))
     m = pd.read_csv(exact_problem.parent / "measurements.tsv", sep="\t")
     sigma = m["noiseParameters"].astype(float).to_numpy()
     expected = float(np.sum(0.5 * np.log(2 * np.pi * sigma ** 2)))
@@ -96,7 +96,7 @@ def test_resume_gives_same_result(exact_problem, tmp_path):
 def test_start_record_round_trip(exact_fit):
     """The stored JSON record reads back into the same StartResult; its checksum is
     the SHA-256 of its canonical JSON (sorted keys, compact) without the checksum."""
-    raw = json.loads((exact_fit / "starts" / "start_0000.json").read_text())
+    raw = json.loads((exact_fit / "starts" / "start_0000.json").read_text(encoding="utf-8"))
     rec = StartResult.from_dict(raw)
     assert rec.ok and rec.start == 0 and set(rec.parameters) == set(EXAMPLE_TRUE)
     checksum = raw.pop("checksum")
@@ -173,6 +173,6 @@ def test_unrelated_nonempty_output_dir(exact_problem, tmp_path):
     (tmp_path / "mine.txt").write_text("keep me")
     with pytest.raises(JakstatInputError, match="not empty"):
         calibrate(exact_problem, tmp_path, n_starts=2, progress=False)
-    assert (tmp_path / "mine.txt").read_text() == "keep me"
+    assert (tmp_path / "mine.txt").read_text(encoding="utf-8") == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
 

@@ -16,7 +16,7 @@ BENCH = Path(__file__).resolve().parents[1].parent / "shared" / "petab_benchmark
 
 def _references() -> dict[str, float]:
     """Problem -> negative log-likelihood at the nominal parameters."""
-    text = (BENCH / "README.md").read_text().replace("\u2212", "-")
+    text = (BENCH / "README.md").read_text(encoding="utf-8").replace("\u2212", "-")
     refs = {m.group(1): -float(m.group(2)) for m in
             re.finditer(r"^\| (\w+_\w+) \| (-?[\d.]+) \|", text, flags=re.M)}
     for name, value in re.findall(r"(Bertozzi|Blasi) (-?[\d.]+)", text):

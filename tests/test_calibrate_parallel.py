@@ -104,7 +104,7 @@ def test_solver_log_takes_c_output_and_warnings(tmp_path, capfd):
     terminal = capfd.readouterr()
     assert "CVODE" not in terminal.out + terminal.err and "RuntimeWarning" not in terminal.err
     assert "progress line" in terminal.err and "after the block" in terminal.err
-    text = log.read_text()
+    text = log.read_text(encoding="utf-8")
     for needle in ("first", "CVODE on stdout", "CVODE on stderr",
                    "RuntimeWarning: overflow encountered in exp", "a solver warning", "second"):
         assert needle in text
@@ -128,4 +128,4 @@ def test_solver_log_keeps_a_real_terminal_stream(tmp_path):
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert run.stderr.splitlines() == ["progress line", "worker closed", "done"]
-    assert "CVODE message" in log.read_text()
+    assert "CVODE message" in log.read_text(encoding="utf-8")

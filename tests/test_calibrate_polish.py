@@ -59,7 +59,7 @@ def test_fides_continues_a_start_that_trf_stops_in_a_flat_valley(tmp_path):
     assert result["optimizer"] == "fides" and result["fval_before"] == trf_fval
     assert rec.fval <= best_known + 0.1                     # reached by the continuation
     assert rec.fval == pytest.approx(ob.fval(np.asarray(rec.x)), abs=1e-9)
-    stored = json.loads((tmp_path / "starts" / "start_0016.json").read_text())
+    stored = json.loads((tmp_path / "starts" / "start_0016.json").read_text(encoding="utf-8"))
     assert stored["fval"] == rec.fval and stored["polished"]["fval"] == rec.fval
 
 
@@ -101,7 +101,7 @@ def test_the_polish_is_recorded_once_and_never_raises_the_best(problem, tmp_path
     polish = summary["polish"]
     assert polish["optimizer"] == "fides" and polish["fval"] <= polish["fval_before"]
     assert summary["best_fval"] == polish["fval"]
-    record = json.loads((tmp_path / "fit" / "starts" / f"start_{polish['start']:04d}.json").read_text())
+    record = json.loads((tmp_path / "fit" / "starts" / f"start_{polish['start']:04d}.json").read_text(encoding="utf-8"))
     assert record["polished"]["fval"] == record["fval"] == summary["best_fval"]
     before = {f.name: f.read_bytes() for f in (tmp_path / "fit" / "starts").glob("*.json")}
     capsys.readouterr()
@@ -116,7 +116,7 @@ def test_the_polish_is_recorded_once_and_never_raises_the_best(problem, tmp_path
 def test_no_polish_is_part_of_the_run(problem, tmp_path, capsys):
     summary = _fit(problem, tmp_path / "fit", polish=False)
     assert "polish" not in summary
-    assert not any(json.loads(f.read_text())["polished"]
+    assert not any(json.loads(f.read_text(encoding="utf-8"))["polished"]
                    for f in (tmp_path / "fit" / "starts").glob("*.json"))
     capsys.readouterr()
     code = main(["calibrate", str(problem), "--starts", "3", "--seed", "0", "--workers", "1",

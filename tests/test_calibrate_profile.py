@@ -69,7 +69,7 @@ def test_profile_damaged_branch_and_locked_folder(exact_problem, exact_fit, tmp_
         again = profile(exact_problem, exact_fit, out, parameters=["k2"], progress=False)
     warned = [r.getMessage() for r in caplog.records if r.name == "jakstat_rules"]
     assert len(warned) == 1 and str(branch) in warned[0] and "tracing that branch again" in warned[0]
-    assert json.loads(branch.read_text())["points"]
+    assert json.loads(branch.read_text(encoding="utf-8"))["points"]
     assert again["parameters"] == first["parameters"]
     assert (out / "solver.log").is_file()
 
@@ -85,7 +85,7 @@ def test_profile_edited_branch_record_is_traced_again(exact_problem, exact_fit, 
     out = tmp_path / "prof"
     first = profile(exact_problem, exact_fit, out, parameters=["k2"], progress=False)
     branch = out / "branches" / "k2_lower.json"
-    record = json.loads(branch.read_text())
+    record = json.loads(branch.read_text(encoding="utf-8"))
     assert "checksum" in record
     record["points"][-1]["fval"] = 1e9
     branch.write_text(json.dumps(record))

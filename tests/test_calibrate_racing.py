@@ -83,7 +83,7 @@ def _run(problem, out, strategy, n_starts, seed, workers=1):
                             settings=FitSettings(strategy=strategy))
     finally:
         logging.disable(logging.NOTSET)
-    records = [json.loads(f.read_text()) for f in sorted((out / "starts").glob("start_*.json"))]
+    records = [json.loads(f.read_text(encoding="utf-8")) for f in sorted((out / "starts").glob("start_*.json"))]
     return summary, records, out
 
 
@@ -240,7 +240,7 @@ def test_a_race_stopped_in_round_1_is_incomplete_and_resumes_from_its_points(
     with pytest.raises(KeyboardInterrupt):
         _run(problem, out, "race", 20, 1)
     monkeypatch.setattr(multistart, "run_start", real)
-    stopped = json.loads((out / "summary.json").read_text())
+    stopped = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert stopped["complete"] is False
     with pytest.raises(JakstatInputError):
         load_fit(out, finished=True)
@@ -282,7 +282,7 @@ def test_a_fit_folder_written_before_the_strategy_setting_resumes(problem, runs,
     _, records, folder = runs["multistart", 4, 2]
     out = tmp_path / "old"
     shutil.copytree(folder, out)
-    run = json.loads((out / "run.json").read_text())
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     for key in ("strategy", "race_budget"):
         run.pop(key)
     (out / "run.json").write_text(json.dumps(run))
@@ -298,4 +298,4 @@ def test_a_fit_folder_written_before_the_strategy_setting_resumes(problem, runs,
     again, redone, _ = _run(problem, out, "multistart", 4, 2)
     assert again["invocations"][-1]["new_starts"] == 0
     assert [r["fval"] for r in redone] == [r["fval"] for r in records]
-    assert json.loads((out / "run.json").read_text())["strategy"] == "multistart"
+    assert json.loads((out / "run.json").read_text(encoding="utf-8"))["strategy"] == "multistart"

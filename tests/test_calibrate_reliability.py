@@ -147,7 +147,7 @@ def test_two_claims_of_one_empty_folder_with_different_seeds(tmp_path, monkeypat
         for thread in threads:
             thread.join(60)
         assert outcome["seed0"] == "claimed"
-        assert json.loads((out / "run.json").read_text()) == {"kind": "fit",
+        assert json.loads((out / "run.json").read_text(encoding="utf-8")) == {"kind": "fit",
                                                               **identities["seed0"]}
         assert isinstance(outcome["seed1"], JakstatInputError), outcome
         message = str(outcome["seed1"])
@@ -160,7 +160,7 @@ def test_two_claims_of_one_empty_folder_with_different_seeds(tmp_path, monkeypat
 def test_resume_must_be_the_same_run(exact_problem, tmp_path, capsys):
     out = tmp_path / "fit"
     _fit(exact_problem, out, n_starts=3, max_new_starts=1)
-    record = json.loads((out / "starts" / "start_0000.json").read_text())
+    record = json.loads((out / "starts" / "start_0000.json").read_text(encoding="utf-8"))
     assert record["run"] == {"problem_hash": record["run"]["problem_hash"],
                              **{k: v for k, v in record["run"].items()
                                 if k != "problem_hash"}}
@@ -189,11 +189,11 @@ def test_folder_of_an_earlier_version_resumes_or_is_refused(exact_problem, tmp_p
     this run's design, refused when the design differs."""
     out = tmp_path / "fit"
     _fit(exact_problem, out, n_starts=4, max_new_starts=2)
-    run = json.loads((out / "run.json").read_text())
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     old_keys = ("kind", "problem_hash", "seed", "analytic_scaling", "rtol", "atol")
     (out / "run.json").write_text(json.dumps({k: run[k] for k in old_keys}))
     for f in (out / "starts").glob("start_*.json"):
-        rec = json.loads(f.read_text())
+        rec = json.loads(f.read_text(encoding="utf-8"))
         for key in ("run", "rejected", "fval0", "exitflag", "checksum"):
             rec.pop(key)
         f.write_text(json.dumps(rec))
@@ -203,7 +203,7 @@ def test_folder_of_an_earlier_version_resumes_or_is_refused(exact_problem, tmp_p
         _fit(exact_problem, out, n_starts=5)
     summary = _fit(exact_problem, out, n_starts=4)
     assert summary["complete"] and summary["n_finished"] == 4
-    assert json.loads((out / "run.json").read_text())["n_starts"] == 4
+    assert json.loads((out / "run.json").read_text(encoding="utf-8"))["n_starts"] == 4
 
 
 # -- damaged files -------------------------------------------------------------------------
@@ -217,7 +217,7 @@ def test_damaged_start_record_runs_again_with_one_line(exact_problem, tmp_path, 
     lines = _stderr_lines(capsys)
     assert len(lines) == 1 and "start_0001.json" in lines[0] and "damaged" in lines[0]
     assert "running that start again" in lines[0]
-    rec = json.loads((out / "starts" / "start_0001.json").read_text())
+    rec = json.loads((out / "starts" / "start_0001.json").read_text(encoding="utf-8"))
     assert rec["status"] == "ok" and rec["run"]["n_starts"] == 3
 
 
@@ -243,7 +243,7 @@ def test_damaged_summary(exact_problem, exact_fit, tmp_path, capsys):
                  "--no-progress"]) == 0
     lines = _stderr_lines(capsys)
     assert len(lines) == 1 and repr(str(summary)) in lines[0] and "rebuilding" in lines[0]
-    assert json.loads(summary.read_text())["n_finished"] == 4
+    assert json.loads(summary.read_text(encoding="utf-8"))["n_finished"] == 4
     assert not (tmp_path / "prof").exists() and not (tmp_path / "val").exists()
 
 
@@ -258,7 +258,7 @@ def test_resume_removes_what_a_killed_writer_left(exact_problem, exact_fit, tmp_
         f.write_bytes(b"")
     (out / ".notes").write_text("mine")
     _fit(exact_problem, out, n_starts=4)
-    assert not any(f.exists() for f in left) and (out / ".notes").read_text() == "mine"
+    assert not any(f.exists() for f in left) and (out / ".notes").read_text(encoding="utf-8") == "mine"
 
 
 # -- validate: a fit of another model ------------------------------------------------------
@@ -273,7 +273,7 @@ def test_validate_refuses_a_fit_of_another_model(exact_fit, tmp_path, capsys):
     one_error_line(capsys, "shares no parameter", repr(str(blow)))
     partial = tmp_path / "partial"                   # k1 fitted, k2 not
     shutil.copytree(exact_fit, partial)
-    summary = json.loads((partial / "summary.json").read_text())
+    summary = json.loads((partial / "summary.json").read_text(encoding="utf-8"))
     del summary["best_parameters"]["k2"]
     (partial / "summary.json").write_text(json.dumps(summary))
     with pytest.raises(JakstatInputError, match="estimates k2, which change the simulations"):
@@ -294,7 +294,7 @@ def test_failed_first_simulation_is_redrawn(tmp_path):
     design = starting_points([-3.0], [0.0], 6, 0)
     redrawn = []
     for i in range(6):
-        rec = json.loads((tmp_path / "a" / "starts" / f"start_{i:04d}.json").read_text())
+        rec = json.loads((tmp_path / "a" / "starts" / f"start_{i:04d}.json").read_text(encoding="utf-8"))
         if rec["rejected"]:
             redrawn.append(i)
             assert rec["rejected"][0]["x0"] == pytest.approx(design[i])
@@ -306,7 +306,7 @@ def test_failed_first_simulation_is_redrawn(tmp_path):
     again = _fit(problem, tmp_path / "b", n_starts=6)
     assert again["n_redraws"] == summary["n_redraws"]
     for i in redrawn:
-        a, b = (json.loads((tmp_path / d / "starts" / f"start_{i:04d}.json").read_text())
+        a, b = (json.loads((tmp_path / d / "starts" / f"start_{i:04d}.json").read_text(encoding="utf-8"))
                 for d in ("a", "b"))
         assert a["x0"] == b["x0"]
     table = pd.read_csv(tmp_path / "a" / "optimize_result.tsv", sep="\t")
@@ -327,7 +327,7 @@ def test_solver_messages_go_to_the_log(tmp_path, capfd):
     for needle in ("CVode", "CVODE", "cvodes", "RuntimeWarning"):
         assert needle not in terminal.out + terminal.err
     assert "best_fval" in terminal.out                 # the CLI's own output is shown
-    text = (out / "solver.log").read_text()
+    text = (out / "solver.log").read_text(encoding="utf-8")
     assert "jakstat calibrate" in text and "CV_" in text
 
 
@@ -342,7 +342,7 @@ def test_summary_is_current_after_every_start_and_time_adds_up(exact_problem, tm
     def killed_after_two(fn, payload, tasks, on_result, **kw):
         def check(rec):
             on_result(rec)
-            seen.append(json.loads((out / "summary.json").read_text())["n_finished"])
+            seen.append(json.loads((out / "summary.json").read_text(encoding="utf-8"))["n_finished"])
             if len(seen) == 2:
                 raise KeyboardInterrupt          # the run is stopped here
         return real(fn, payload, tasks, check, **kw)
@@ -352,7 +352,7 @@ def test_summary_is_current_after_every_start_and_time_adds_up(exact_problem, tm
         _fit(exact_problem, out, n_starts=4)
     monkeypatch.setattr(multistart, "run_tasks", real)
     assert seen == [1, 2]
-    first = json.loads((out / "summary.json").read_text())
+    first = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert first["n_finished"] == 2 and not first["complete"]
     assert len(first["invocations"]) == 1 and first["invocations"][0]["new_starts"] == 2
     _fit(exact_problem, out, n_starts=4, max_new_starts=1)
@@ -396,7 +396,7 @@ def test_simulation_table_reproduces_the_nll_with_libpetab(noisy_problem, tmp_pa
 def test_optimize_result_for_pypesto(exact_fit):
     """optimize_result.tsv: one row per start with pyPESTO's fields, read
     into a pypesto.Result; the best start is the summary's."""
-    summary = json.loads((exact_fit / "summary.json").read_text())
+    summary = json.loads((exact_fit / "summary.json").read_text(encoding="utf-8"))
     rows = read_optimize_result(exact_fit)
     assert len(rows) == 4 and [r["fval"] for r in rows] == sorted(r["fval"] for r in rows)
     assert {"id", "x", "fval", "n_fval", "x0", "time", "message", "exitflag"} <= set(rows[0])
@@ -404,7 +404,7 @@ def test_optimize_result_for_pypesto(exact_fit):
     best = rows[0]
     assert best["fval"] == pytest.approx(summary["best_fval"], abs=1e-12)
     assert 10 ** best["x"][names.index("k1")] == pytest.approx(EXAMPLE_TRUE["k1"], rel=1e-4)
-    start = json.loads((exact_fit / "starts" / f"start_{int(best['id']):04d}.json").read_text())
+    start = json.loads((exact_fit / "starts" / f"start_{int(best['id']):04d}.json").read_text(encoding="utf-8"))
     free = [names.index(i) for i in summary["free_parameters"]]
     np.testing.assert_allclose(best["x0"][free], start["x0"], rtol=0, atol=1e-12)
     assert np.isnan(best["x0"][names.index("scale")])      # computed in closed form

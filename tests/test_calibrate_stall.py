@@ -107,7 +107,7 @@ def test_a_fit_folder_from_before_the_rule_resumes_only_without_it(exact_problem
     out = tmp_path / "old"
     first = calibrate(exact_problem, out, n_starts=2, seed=0, workers=1, progress=False,
                       plots=False, settings=FitSettings(stall=0))
-    run = json.loads((out / "run.json").read_text())
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     run.pop("stall")
     (out / "run.json").write_text(json.dumps(run))
     for f in (out / "starts").glob("start_*.json"):

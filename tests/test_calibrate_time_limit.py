@@ -56,19 +56,19 @@ def test_no_start_begins_after_the_limit_and_the_next_call_resumes(exact_problem
     assert summary["polish"]["start"] in (0, 1)
     assert summary["invocations"][-1]["stopped"] == "time limit of 25 s"
     assert "time limit of 25 s reached: 3 of 5 starts not run" in caplog.text
-    first = {p.name: json.loads(p.read_text()) for p in (out / "starts").glob("*.json")}
+    first = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in (out / "starts").glob("*.json")}
 
     monkeypatch.undo()
     summary = calibrate(exact_problem, out, n_starts=5, seed=0, workers=1, progress=False,
                         plots=False)
     assert summary["complete"] and summary["n_finished"] == 5
-    again = {p.name: json.loads(p.read_text()) for p in (out / "starts").glob("*.json")}
+    again = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in (out / "starts").glob("*.json")}
     for name, rec in first.items():  # the starts of the first call are kept, not re-run
         assert again[name]["x0"] == rec["x0"] and again[name]["fval"] == rec["fval"]
     whole = calibrate(exact_problem, tmp_path / "whole", n_starts=5, seed=0, workers=1,
                       progress=False, plots=False)
     for name, rec in again.items():  # the same five starts from the same points
-        other = json.loads((tmp_path / "whole" / "starts" / name).read_text())
+        other = json.loads((tmp_path / "whole" / "starts" / name).read_text(encoding="utf-8"))
         assert rec["x0"] == other["x0"]
     assert abs(summary["best_fval"] - whole["best_fval"]) <= 1e-6 * max(
         1.0, abs(whole["best_fval"]))

@@ -19,7 +19,7 @@ def _new_experiment(folder):
     """The example problem with its own scale (true value 2.5, unknown to the fit)."""
     write_example_problem(folder, noise_sd=0.0)
     for name in ("measurements.tsv", "parameters.tsv"):
-        text = (folder / name).read_text().replace("scale", "scale_new")
+        text = (folder / name).read_text(encoding="utf-8").replace("scale", "scale_new")
         (folder / name).write_text(text)
     return folder / "problem.yaml"
 
@@ -32,7 +32,7 @@ def test_validate_reestimates_only_new_parameters(exact_fit, tmp_path):
     assert set(res["fixed_from_fit"]) == {"k1", "k2"}
     assert res["r2"] == pytest.approx(1.0, abs=1e-8)
     assert res["nrmse"] < 1e-4
-    saved = json.loads((tmp_path / "out" / "validation.json").read_text())
+    saved = json.loads((tmp_path / "out" / "validation.json").read_text(encoding="utf-8"))
     assert saved["r2"] == res["r2"]
     assert (tmp_path / "out" / "prediction.png").is_file()
     predictions = pd.read_csv(tmp_path / "out" / "predictions.tsv", sep="\t")

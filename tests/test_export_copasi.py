@@ -197,3 +197,29 @@ def test_basico_applies_the_ifnb_set_alone():
         assert values["ruxolitinib_nM"] == 0.0 and values["tofacitinib_nM"] == 0.0
     finally:
         basico.remove_datamodel(dm)
+
+
+def test_using_copasi_keeps_the_process_text_encoding():
+    """Importing COPASI sets the C locale for everything (Python's default text encoding
+    becomes ASCII); the package's COPASI entry point sets the character type back, so a
+    file of non-ASCII text still reads after a COPASI import (a fresh process: COPASI is
+    imported once per process)."""
+    import os
+    import subprocess
+    import sys
+
+    sbml = (Path(__file__).resolve().parents[1] / "sbml" / "jakstat_ifn.xml")
+    code = ("import locale, sys; before = locale.getpreferredencoding(False);"
+            "from jakstat_rules.export.copasi import load_sbml;"
+            f"load_sbml(open({str(sbml)!r}, encoding='utf-8').read());"
+            "print(before, locale.getpreferredencoding(False), locale.setlocale(locale.LC_NUMERIC))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LC_")}
+    env["LANG"] = "C.UTF-8"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True).stdout.split()
+    assert out == ["UTF-8", "UTF-8", "C"]       # numbers keep COPASI's C locale
+    # and COPASI alone does change it (what the entry point undoes)
+    bare = subprocess.run([sys.executable, "-c", "import locale, COPASI;"
+                           "print(locale.getpreferredencoding(False))"],
+                          capture_output=True, text=True, env=env, check=True).stdout.strip()
+    assert bare != "UTF-8"

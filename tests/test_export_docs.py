@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_copasi_walkthrough_runs_step_by_step(monkeypatch, tmp_path):
-    text = (ROOT / "docs" / "copasi.md").read_text()
+    text = (ROOT / "docs" / "copasi.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     assert len(blocks) == 6
     monkeypatch.chdir(ROOT)
@@ -21,7 +21,7 @@ def test_copasi_walkthrough_runs_step_by_step(monkeypatch, tmp_path):
 
 def test_copasi_doc_lists_every_input_and_readout():
     from jakstat_rules.model import INPUTS, READOUTS
-    text = (ROOT / "docs" / "copasi.md").read_text()
+    text = (ROOT / "docs" / "copasi.md").read_text(encoding="utf-8")
     for name in list(INPUTS) + list(READOUTS):
         assert f"`{name}`" in text, name
 
@@ -30,7 +30,7 @@ def test_copasi_doc_lists_the_parameter_sets_of_the_conditions_table():
     """The guide's parameter-set table is the default-model part of the conditions table."""
     from jakstat_rules.conditions import CONDITIONS
 
-    text = (ROOT / "docs" / "copasi.md").read_text()
+    text = (ROOT / "docs" / "copasi.md").read_text(encoding="utf-8")
     rows = re.findall(r"^ *\| `(\w+)` \| ([^|]*) \| 0-(\d+) min", text, flags=re.M)
     documented = {cid: (dict(re.findall(r"`(\w+)` = ([\d.]+)", inputs)), float(t_end))
                   for cid, inputs, t_end in rows}
@@ -41,7 +41,7 @@ def test_copasi_doc_lists_the_parameter_sets_of_the_conditions_table():
 
 
 def test_sbml_doc_mentions_the_contracts():
-    text = (ROOT / "docs" / "sbml.md").read_text()
+    text = (ROOT / "docs" / "sbml.md").read_text(encoding="utf-8")
     for word in ("jakstat_ifn", "bqbiol:is", "bqbiol:hasPart", "SBO", "CHEBI:66919", "9606",
                  "checkConsistency", "pSTAT1_total", "IFNb_pM", "molecule"):
         assert word in text, word
@@ -56,7 +56,7 @@ def test_sbml_doc_tellurium_dose_lines_give_the_response(monkeypatch):
     te = pytest.importorskip("tellurium")
     from jakstat_rules.engine import Engine
 
-    text = (ROOT / "docs" / "sbml.md").read_text()
+    text = (ROOT / "docs" / "sbml.md").read_text(encoding="utf-8")
     blocks = [b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S)
               if "tellurium" in b]
     assert len(blocks) == 1

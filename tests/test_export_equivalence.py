@@ -88,7 +88,7 @@ def _bionetgen_run(bngl: str, conditions: list[Condition], folder: Path) -> dict
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     tables = {}
     for c in conditions:
-        lines = (folder / f"m_{c.id}.gdat").read_text().splitlines()
+        lines = (folder / f"m_{c.id}.gdat").read_text(encoding="utf-8").splitlines()
         data = np.array([[float(x) for x in line.split()] for line in lines[1:] if line.strip()])
         tables[c.id] = pd.DataFrame(data, columns=lines[0].lstrip("#").split())
     return tables
@@ -265,7 +265,7 @@ def test_bngl_file_holds_the_reference_rules_and_its_actions_run(tmp_path):
     proc = subprocess.run([shutil.which("perl") or "perl", get_path("bng"), "jakstat_ifn.bngl"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    lines = (tmp_path / "jakstat_ifn.gdat").read_text().splitlines()
+    lines = (tmp_path / "jakstat_ifn.gdat").read_text(encoding="utf-8").splitlines()
     names = lines[0].lstrip("#").split()
     data = np.array([[float(x) for x in line.split()] for line in lines[1:] if line.strip()])
     assert data.shape[0] == 241 and data[-1, 0] == pytest.approx(240.0)

@@ -46,11 +46,12 @@ def _cv(el) -> list[tuple[str, str]]:
 def test_committed_files_are_up_to_date(tmp_path):
     """Regenerate everything into a temporary folder; the committed copies must be identical.
 
-    The SBML comes through :func:`~jakstat_rules.artifacts.model_sbml`, as in ``jakstat
-    export``: rebuilt whenever the model, network or exporter sources change (their hash is
+    The SBML comes through :func:`~jakstat_rules.artifacts.model_sbml`, as ``jakstat
+    export`` gets it: rebuilt whenever the model, network or exporter sources change (their hash is
     the cache key), else the cached copy other tests of the run may have built."""
+    from jakstat_rules.artifacts import model_sbml
     from jakstat_rules.export import export_all
-    written = export_all(tmp_path, copasi=True)
+    written = export_all(tmp_path, copasi=True, sbml_of=model_sbml)
     names = sorted(p.name for p in written)
     assert names == sorted(VARIANT_FILES + ["jakstat_ifn.bngl", "jakstat_ifn.ant", "README.md",
                                             "jakstat_ifn.cps"])
@@ -63,7 +64,7 @@ def test_no_timestamps_that_change():
     """The files carry the model's creation and modification dates, not the time of export."""
     from jakstat_rules.export.revision import CREATED, MODIFIED
     for name in VARIANT_FILES:
-        text = (SBML_DIR / name).read_text()
+        text = (SBML_DIR / name).read_text(encoding="utf-8")
         dates = set(re.findall(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", text))
         assert dates == {CREATED, MODIFIED}, name
     assert CREATED <= MODIFIED
@@ -89,7 +90,7 @@ def test_modification_date_follows_the_content():
 @pytest.mark.parametrize("name", VARIANT_FILES)
 def test_consistency_checks_with_units_and_modelling_practice_are_clean(name):
     from jakstat_rules.export import consistency_report
-    report = consistency_report((SBML_DIR / name).read_text())
+    report = consistency_report((SBML_DIR / name).read_text(encoding="utf-8"))
     assert report == [], report[:3]
 
 
@@ -229,7 +230,7 @@ def _all_uris(model: libsbml.Model) -> list[tuple[str, str, str]]:
 
 @pytest.mark.parametrize("name", VARIANT_FILES)
 def test_every_annotation_uri_has_the_current_form(name):
-    text = (SBML_DIR / name).read_text()
+    text = (SBML_DIR / name).read_text(encoding="utf-8")
     uris = _all_uris(libsbml.readSBMLFromString(text).getModel())
     assert len(uris) > 500
     bad = [u for u in uris if not CURRENT_URI.match(u[2])]
@@ -310,18 +311,18 @@ def test_source_figure_citation():
                  "radioresistance", "2020;13:6037-6050", "doi:10.2147/OTT.S256708", "PMC7321691",
                  "Figure 1"):
         assert part in liu, part
-    cff = (ROOT / "CITATION.cff").read_text()
+    cff = (ROOT / "CITATION.cff").read_text(encoding="utf-8")
     assert 'title: "Targeting IFN/STAT1 Pathway as a Promising Strategy to Overcome Radioresistance"' in cff
     assert "doi: 10.2147/OTT.S256708" in cff and "pmcid: PMC7321691" in cff
     assert "Radiotherapy activates" not in cff and "given-names: C}" not in cff
-    assert liu in (ROOT / "docs" / "model_reference.md").read_text()
+    assert liu in (ROOT / "docs" / "model_reference.md").read_text(encoding="utf-8")
 
 
 def test_citation_cff_has_real_metadata():
     """No placeholder author; the version is the package's; the release date is a real date."""
     import configparser
     import datetime
-    cff = (ROOT / "CITATION.cff").read_text()
+    cff = (ROOT / "CITATION.cff").read_text(encoding="utf-8")
     assert "developers" not in cff.split("references:")[0]
     assert '  - name: "jakstat-rules contributors"' in cff
     cfg = configparser.ConfigParser()

@@ -47,7 +47,7 @@ def _cases() -> list:
 def _solution(folder: str, case: str) -> tuple[dict, pd.DataFrame]:
     """The solution file of a case and its simulation table(s), concatenated."""
     path = SUITE / folder / case / f"_{case}_solution.yaml"
-    solution = yaml.safe_load(path.read_text())
+    solution = yaml.safe_load(path.read_text(encoding="utf-8"))
     tables = [get_simulation_df(path.parent / name) for name in solution["simulation_files"]]
     return solution, pd.concat(tables, ignore_index=True)
 
@@ -159,7 +159,7 @@ def test_an_output_parameter_changed_by_a_later_condition_is_read_after_the_chan
 def test_the_coverage_table_of_the_docs_lists_every_case_with_its_status():
     import re
 
-    docs = (Path(__file__).resolve().parents[1] / "docs" / "calibration.md").read_text()
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "calibration.md").read_text(encoding="utf-8")
     rows = dict(re.findall(r"^\| (v\d\.\d\.\d/\w+ \d{4}) \| .+ \| (.+) \|$", docs, flags=re.M))
     expected = {f"{folder} {case.name}": (f"refused (xfail): {UNSUPPORTED[folder, case.name]}"
                                           if (folder, case.name) in UNSUPPORTED else "passes")

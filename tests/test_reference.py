@@ -74,7 +74,7 @@ def _bionetgen_counts(variant: str, folder: Path) -> tuple[int, int, int]:
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     rules = int(re.search(r"Read (\d+) reaction rule", proc.stdout).group(1))
-    net = (folder / f"{variant}.net").read_text()
+    net = (folder / f"{variant}.net").read_text(encoding="utf-8")
 
     def block(name: str) -> int:
         body = net.split(f"begin {name}\n", 1)[1].split(f"end {name}\n", 1)[0]

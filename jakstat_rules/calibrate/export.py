@@ -71,7 +71,9 @@ def _safe(text: str) -> str:
 
 def _copasi_file(cp: CompiledProblem, sbml: str, parameters: dict[str, float],
                  out: Path) -> Path:
-    import COPASI
+    from ..export.copasi import copasi
+
+    COPASI = copasi()
 
     data_dir = out / "copasi_data"
     dm = COPASI.CRootContainer.addDatamodel()

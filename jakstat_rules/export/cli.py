@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from ..errors import JakstatInputError
 from ..io import status
@@ -44,7 +44,8 @@ See `docs/sbml.md` (what the SBML contains) and `docs/copasi.md` (using it in CO
 
 
 def export_all(out_dir: str | Path = "sbml", copasi: bool = False,
-               variants: Iterable[str] | None = None) -> list[Path]:
+               variants: Iterable[str] | None = None,
+               sbml_of: Callable[[str], str] | None = None) -> list[Path]:
     """Write every exported model file into ``out_dir``.
 
     Parameters
@@ -56,6 +57,10 @@ def export_all(out_dir: str | Path = "sbml", copasi: bool = False,
     variants
         Model variants to write SBML for (default: all of
         :data:`jakstat_rules.model.VARIANTS`); ``default`` is always written.
+    sbml_of
+        The SBML text of a variant (default: built now, ``to_sbml(build_model(variant))``).
+        ``jakstat export`` passes :func:`jakstat_rules.artifacts.model_sbml`: the same text,
+        built once per version of the model, network and exporter sources, then cached.
 
     Returns
     -------
@@ -69,10 +74,14 @@ def export_all(out_dir: str | Path = "sbml", copasi: bool = False,
         :class:`~jakstat_rules.export.errors.SBMLExportError` for a model
         construct that cannot be exported; nothing is written then.
     """
-    from ..artifacts import model_sbml
     from ..model import VARIANTS, build_model
     from .formats import to_antimony, to_bngl
     from ..io import atomic_write
+    from .sbml import to_sbml
+
+    def built(variant: str) -> str:
+        status("exporting the %s model as SBML ...", variant)
+        return to_sbml(build_model(variant))
 
     chosen = list(VARIANTS) if variants is None else list(dict.fromkeys(variants))
     unknown = [v for v in chosen if v not in VARIANTS]
@@ -83,13 +92,12 @@ def export_all(out_dir: str | Path = "sbml", copasi: bool = False,
     out = Path(out_dir)
     # build every text first: a failure leaves the folder untouched
     texts: dict[str, str] = {}
-    # the SBML of each variant as every simulation gets it: built once per version of the
-    # model and exporter sources, then taken from the content-keyed cache
-    sbml = model_sbml("default")
+    sbml_of = sbml_of or built
+    sbml = sbml_of("default")
     texts["jakstat_ifn.xml"] = sbml
     for v in chosen:
         if v != "default":
-            texts[f"jakstat_ifn_{v}.xml"] = model_sbml(v)
+            texts[f"jakstat_ifn_{v}.xml"] = sbml_of(v)
     status("writing BNGL and Antimony ...")
     texts["jakstat_ifn.bngl"] = to_bngl(build_model("default"))
     texts["jakstat_ifn.ant"] = to_antimony(sbml)
@@ -158,7 +166,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             paths = export_schedule(args.schedule, args.out or "results")
         else:
             check_output_dir(args.out or "sbml")  # before the minutes of building every file
-            paths = export_all(args.out or "sbml", copasi=args.copasi, variants=args.variants)
+            paths = export_all(args.out or "sbml", copasi=args.copasi, variants=args.variants,
+                               sbml_of=getattr(args, "sbml_of", None))
     except JakstatInputError as exc:
         print(f"jakstat export: error: {exc}", file=sys.stderr)
         return 2
@@ -167,8 +176,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers) -> argparse.ArgumentParser:
-    """Add the ``export`` subcommand to the main CLI's subparsers."""
+def register(subparsers, sbml_of: Callable[[str], str] | None = None) -> argparse.ArgumentParser:
+    """Add the ``export`` subcommand to the main CLI's subparsers; ``sbml_of`` is passed to
+    :func:`export_all` (the main CLI passes the content-keyed cache's
+    :func:`~jakstat_rules.artifacts.model_sbml`, which sits above this package)."""
     from ..interface import VARIANTS
     p = subparsers.add_parser(
         "export", help="write the model as SBML (all variants), BNGL and Antimony (+ COPASI), "
@@ -187,5 +198,5 @@ def register(subparsers) -> argparse.ArgumentParser:
                    help="also write jakstat_ifn.cps (COPASI) with the standard time courses")
     p.add_argument("--variants", nargs="+", metavar="VARIANT", choices=sorted(VARIANTS),
                    help=f"variants to export (default: all: {', '.join(VARIANTS)})")
-    p.set_defaults(func=cmd_export)
+    p.set_defaults(func=cmd_export, sbml_of=sbml_of)
     return p

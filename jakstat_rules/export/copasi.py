@@ -72,6 +72,24 @@ MIRIAM_RESOURCES: tuple[tuple[str, str, str, bool, tuple[str, ...]], ...] = (
 )
 
 
+def copasi():
+    """COPASI's Python bindings (``import COPASI``), with the process's text encoding kept.
+
+    Importing COPASI sets the C locale for every category (``LC_ALL=C``), which turns
+    Python's default text encoding (``open()`` without ``encoding``) into ASCII for the
+    rest of the process; the character-type category is set back to what it was, the
+    others (numbers among them) stay as COPASI set them.
+    """
+    import locale
+
+    ctype = locale.setlocale(locale.LC_CTYPE)
+    import COPASI
+
+    if locale.setlocale(locale.LC_CTYPE) != ctype:
+        locale.setlocale(locale.LC_CTYPE, ctype)
+    return COPASI
+
+
 def ensure_miriam_resources() -> int:
     """Give COPASI the annotation databases of :data:`MIRIAM_RESOURCES` if it knows none.
 
@@ -88,7 +106,7 @@ def ensure_miriam_resources() -> int:
     import tempfile
     from xml.sax.saxutils import escape, quoteattr
 
-    import COPASI as C
+    C = copasi()
     resources = C.CRootContainer.getMiriamResources()
     if resources.getResourceList().size() > 0:
         return resources.getResourceList().size()
@@ -123,7 +141,7 @@ class CopasiMessage:
 
 
 def _drain_messages() -> list[CopasiMessage]:
-    import COPASI as C
+    C = copasi()
     names = {C.CCopasiMessage.ERROR: "error", C.CCopasiMessage.WARNING: "warning",
              C.CCopasiMessage.EXCEPTION: "exception", C.CCopasiMessage.ERROR_FILTERED: "error",
              C.CCopasiMessage.WARNING_FILTERED: "warning"}
@@ -193,7 +211,7 @@ class CopasiModel:
     def configure_time_course(self, duration: float = CPS_DURATION, steps: int = CPS_STEPS,
                               rtol: float = 1e-10, atol: float = 1e-10):
         """Set the deterministic (LSODA) time-course task; returns the task."""
-        import COPASI as C
+        C = copasi()
         task = self.datamodel.getTask("Time-Course")
         task.setMethodType(C.CTaskEnum.Method_deterministic)
         task.setScheduled(True)
@@ -255,7 +273,7 @@ def load_sbml(sbml: str) -> CopasiModel:
     SBMLExportError
         When COPASI cannot import the file.
     """
-    import COPASI as C
+    C = copasi()
     ensure_miriam_resources()
     dm = C.CRootContainer.addDatamodel()
     C.CCopasiMessage.clearDeque()
@@ -275,7 +293,7 @@ def load_cps(path: str | os.PathLike) -> CopasiModel:
     SBMLExportError
         When COPASI cannot load the file (the message names it).
     """
-    import COPASI as C
+    C = copasi()
     ensure_miriam_resources()
     dm = C.CRootContainer.addDatamodel()
     C.CCopasiMessage.clearDeque()
@@ -333,7 +351,7 @@ def cps_text(sbml: str) -> str:
     (tab-separated, to ``jakstat_ifn_timecourse.tsv`` next to the file) and
     a plot of the readouts.  The generation date is fixed for reproducibility.
     """
-    import COPASI as C
+    C = copasi()
     cm = load_sbml(sbml)
     dm, model = cm.datamodel, cm.model
     sets = model.getModelParameterSets()
