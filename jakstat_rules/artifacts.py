@@ -33,7 +33,8 @@ def sources_key() -> str:
     """Hash of everything the exported SBML depends on.
 
     The source files of the model, the network generation and the exporter,
-    and the versions of PySB, BioNetGen and libSBML.  Reading and hashing
+    and the versions of PySB, BioNetGen, libSBML and sympy (which prints the
+    exported formulas and orders their terms).  Reading and hashing
     them takes about a millisecond, without importing any of them.
     """
     root = Path(__file__).resolve().parent
@@ -42,7 +43,7 @@ def sources_key() -> str:
     h = hashlib.sha256()
     for f in files:
         h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
-    for dist in ("pysb", "bionetgen", "python-libsbml"):
+    for dist in ("pysb", "bionetgen", "python-libsbml", "sympy"):
         h.update(f"{dist}={network.version_of(dist)}\0".encode())
     return h.hexdigest()[:32]
 

@@ -91,8 +91,9 @@ COMPILATIONS = 0
 #: compiles and one of 5000 crashes the process; in a 64 MB thread 5000 compile.
 COMPILE_STACK = 128 * 1024 * 1024
 _LOCK = threading.Lock()
-#: One compilation at a time in a process: the JIT settings are libroadrunner's global state.
-_COMPILE_LOCK = threading.Lock()
+#: One compilation at a time in a process: the JIT settings are libroadrunner's global state
+#: (re-entrant: compiled_state holds it around _compile, which takes it too).
+_COMPILE_LOCK = threading.RLock()
 #: libroadrunner's JIT for compiling a model: ``lljit`` (LLVM's ORC LLJIT, no extra
 #: optimisation passes) or ``mcjit`` (libroadrunner 2.10's default).  LLJIT compiles the
 #: whole model 3-4.5 times faster and the compiled model simulates within a few per cent of
@@ -155,8 +156,6 @@ def compiled_state(sbml: str, use_cache: bool = True) -> tuple[bytes, dict]:
         (checked before libroadrunner sees the model), or libroadrunner cannot
         load the SBML (the message names the reason).
     """
-    import json
-
     backend = jit_backend()
     key = sha256("\0".join([sbml, _rr_version(), os.uname().machine, CACHE_FORMAT, backend]))
     with _LOCK:
@@ -166,27 +165,45 @@ def compiled_state(sbml: str, use_cache: bool = True) -> tuple[bytes, dict]:
     state = read_cache_entry(folder / f"{key[:32]}.rrstate", key) if use_cache else None
     meta_raw = read_cache_entry(folder / f"{key[:32]}.json", key) if use_cache else None
     if state is None or meta_raw is None:
-        global COMPILATIONS
-        COMPILATIONS += 1
-        depth, where = math_depth(sbml)
-        if depth > MAX_MATH_DEPTH:
-            raise JakstatInputError(f"the SBML model's formula of {where} is nested {depth} "
-                                    f"levels deep (an operation of n arguments counts n - 1): "
-                                    f"expected at most {MAX_MATH_DEPTH}, e.g. a sum of at most "
-                                    f"{MAX_MATH_DEPTH + 1} terms")
-        status("compiling the model with libroadrunner (once per model, then cached) ...")
-        state, rules, ids = _compile(sbml, backend)
-        meta = {**_sbml_facts(sbml, rules), **ids}
-        write_cache_entry(folder / f"{key[:32]}.rrstate", key, state)
-        write_cache_entry(folder / f"{key[:32]}.json", key, json.dumps(meta).encode())
-    else:
-        meta = _read_facts(meta_raw)
-        if meta is None:
-            log.warning("jakstat: cache entry %s holds unreadable SBML facts; regenerating it",
-                        folder / f"{key[:32]}.json")
-            return compiled_state(sbml, use_cache=False)
+        with _COMPILE_LOCK:      # one compilation at a time: look again once it is ours
+            with _LOCK:
+                if use_cache and key in _STATES:
+                    return _STATES[key]
+            if use_cache:
+                state = read_cache_entry(folder / f"{key[:32]}.rrstate", key)
+                meta_raw = read_cache_entry(folder / f"{key[:32]}.json", key)
+            if state is None or meta_raw is None:
+                state, meta = _compile_and_store(sbml, backend, key, folder)
+                with _LOCK:
+                    _STATES[key] = (state, meta)
+                return state, meta
+    meta = _read_facts(meta_raw)
+    if meta is None:
+        log.warning("jakstat: cache entry %s holds unreadable SBML facts; regenerating it",
+                    folder / f"{key[:32]}.json")
+        return compiled_state(sbml, use_cache=False)
     with _LOCK:
         _STATES[key] = (state, meta)
+    return state, meta
+
+
+def _compile_and_store(sbml: str, backend: str, key: str, folder: Path) -> tuple[bytes, dict]:
+    """Compile ``sbml`` (after the depth check) and write its cache entries under ``key``."""
+    import json
+
+    global COMPILATIONS
+    COMPILATIONS += 1
+    depth, where = math_depth(sbml)
+    if depth > MAX_MATH_DEPTH:
+        raise JakstatInputError(f"the SBML model's formula of {where} is nested {depth} "
+                                f"levels deep (an operation of n arguments counts n - 1): "
+                                f"expected at most {MAX_MATH_DEPTH}, e.g. a sum of at most "
+                                f"{MAX_MATH_DEPTH + 1} terms")
+    status("compiling the model with libroadrunner (once per model, then cached) ...")
+    state, rules, ids = _compile(sbml, backend)
+    meta = {**_sbml_facts(sbml, rules), **ids}
+    write_cache_entry(folder / f"{key[:32]}.rrstate", key, state)
+    write_cache_entry(folder / f"{key[:32]}.json", key, json.dumps(meta).encode())
     return state, meta
 
 

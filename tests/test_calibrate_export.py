@@ -12,8 +12,10 @@ from jakstat_rules.calibrate.multistart import calibrate
 
 
 def test_export_sbml_and_copasi(exact_problem, tmp_path, monkeypatch):
-    import COPASI
     import libsbml
+
+    from jakstat_rules.export.copasi import copasi
+    COPASI = copasi()       # the package's entry point: the process keeps its text encoding
 
     out = tmp_path / "fit"
     summary = calibrate(exact_problem, out, n_starts=2, seed=0, progress=False,

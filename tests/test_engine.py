@@ -180,17 +180,28 @@ def test_both_jit_backends_give_the_analytic_solution_and_leave_the_settings_as_
     import roadrunner
 
     cfg = roadrunner.Config
-    before = cfg.getValue(cfg.LLVM_BACKEND), cfg.getValue(cfg.LLJIT_OPTIMIZATION_LEVEL)
+    saved = cfg.getValue(cfg.LLVM_BACKEND), cfg.getValue(cfg.LLJIT_OPTIMIZATION_LEVEL)
+    # settings neither backend's compilation uses, to see them come back
+    cfg.setValue(cfg.LLVM_BACKEND, 1)
+    cfg.setValue(cfg.LLJIT_OPTIMIZATION_LEVEL, 2)
     t = np.linspace(0, 20, 21)
-    for backend in ("lljit", "mcjit"):
-        monkeypatch.setenv("JAKSTAT_JIT", backend)
-        compilations = engine_module.COMPILATIONS
-        eng = Engine(DECAY)
-        assert engine_module.COMPILATIONS == compilations + 1, backend    # not the other's state
-        eng.start()
-        assert np.allclose(eng.simulate(t, ["A"])[:, 0], 10 * np.exp(-0.3 * t), rtol=1e-6,
-                           atol=1e-9), backend
-        assert (cfg.getValue(cfg.LLVM_BACKEND), cfg.getValue(cfg.LLJIT_OPTIMIZATION_LEVEL)) == before
+    states = {}
+    try:
+        for backend in ("lljit", "mcjit"):
+            monkeypatch.setenv("JAKSTAT_JIT", backend)
+            compilations = engine_module.COMPILATIONS
+            eng = Engine(DECAY)
+            assert engine_module.COMPILATIONS == compilations + 1, backend  # not the other's
+            states[backend] = engine_module.compiled_state(DECAY)[0]
+            eng.start()
+            assert np.allclose(eng.simulate(t, ["A"])[:, 0], 10 * np.exp(-0.3 * t), rtol=1e-6,
+                               atol=1e-9), backend
+            assert (cfg.getValue(cfg.LLVM_BACKEND),
+                    cfg.getValue(cfg.LLJIT_OPTIMIZATION_LEVEL)) == (1, 2), backend
+    finally:
+        cfg.setValue(cfg.LLVM_BACKEND, saved[0])
+        cfg.setValue(cfg.LLJIT_OPTIMIZATION_LEVEL, saved[1])
+    assert states["lljit"] != states["mcjit"]         # two compilers' code, not one state twice
     monkeypatch.setenv("JAKSTAT_JIT", "fastjit")
     with pytest.raises(JakstatInputError, match=r"JAKSTAT_JIT='fastjit' is not a JIT backend: "
                                                 r"expected one of \['lljit', 'mcjit'\]"):

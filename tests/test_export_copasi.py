@@ -141,9 +141,8 @@ def test_sbo_terms_survive_the_cps_sbml_export(original):
 
 def test_copasi_knows_the_annotation_databases_of_the_model(original):
     """ensure_miriam_resources gives python-copasi's empty list the databases the model cites."""
-    import COPASI
-
-    from jakstat_rules.export.copasi import MIRIAM_RESOURCES, ensure_miriam_resources
+    from jakstat_rules.export.copasi import MIRIAM_RESOURCES, copasi, ensure_miriam_resources
+    COPASI = copasi()
     assert ensure_miriam_resources() >= len(MIRIAM_RESOURCES)
     resources = COPASI.CRootContainer.getMiriamResources()
     uris = set(re.findall(r'rdf:resource="(https://identifiers\.org/[^"]+)"', original))
@@ -185,9 +184,9 @@ def test_no_parameter_set_name_is_a_substring_of_another():
 
 def test_basico_applies_the_ifnb_set_alone():
     """The name the guide gives, with exact=True as it says, applies IFN-beta alone."""
+    from jakstat_rules.export.copasi import copasi, parameter_set_name
+    copasi()            # COPASI imported through the package first: the encoding is kept
     basico = pytest.importorskip("basico")  # the test extra installs it
-
-    from jakstat_rules.export.copasi import parameter_set_name
 
     dm = basico.load_model(str(SBML_DIR / "jakstat_ifn.cps"))   # basico's current model
     try:
