@@ -10,7 +10,7 @@ a ``RoadRunner``.
   (libroadrunner's ``saveStateS``) is kept in memory and on disk, keyed by the
   SHA-256 of the SBML text, the libroadrunner version and the JIT backend, with
   a checksum (:mod:`jakstat_rules.io`): a second engine of the same SBML, in
-  this process or another, loads it in about 0.3 s.
+  this process or another, loads it instead of compiling again.
 * **Values by id.** :meth:`Engine.set_values` sets parameters, compartments
   and species initial values by SBML id; the next :meth:`Engine.reset`
   re-evaluates every initial assignment from them, of species (libroadrunner)
@@ -97,7 +97,8 @@ _COMPILE_LOCK = threading.RLock()
 #: libroadrunner's JIT for compiling a model: ``lljit`` (LLVM's ORC LLJIT, no extra
 #: optimisation passes) or ``mcjit`` (libroadrunner 2.10's default).  LLJIT compiles the
 #: whole model 3-4.5 times faster and the compiled model simulates within a few per cent of
-#: MCJIT's time, with identical results (``benchmarks/bench_compile.py``).  Set ``JAKSTAT_JIT=mcjit`` to use MCJIT.
+#: MCJIT's time, with identical results (``benchmarks/bench_compile.py``).  Set
+#: ``JAKSTAT_JIT=mcjit`` to use MCJIT.
 JIT_BACKENDS = {"mcjit": 0, "lljit": 1}
 DEFAULT_JIT = "lljit"
 
@@ -162,28 +163,30 @@ def compiled_state(sbml: str, use_cache: bool = True) -> tuple[bytes, dict]:
         if use_cache and key in _STATES:
             return _STATES[key]
     folder = cache_dir("compiled")
-    state = read_cache_entry(folder / f"{key[:32]}.rrstate", key) if use_cache else None
-    meta_raw = read_cache_entry(folder / f"{key[:32]}.json", key) if use_cache else None
+    with _COMPILE_LOCK:          # one thread loads or compiles: one waiting for it finds it
+        with _LOCK:
+            found = _STATES.get(key) if use_cache else None
+        if found is None and use_cache:
+            found = _from_disk(key, folder)
+        if found is None:
+            found = _compile_and_store(sbml, backend, key, folder)
+        with _LOCK:
+            _STATES[key] = found
+    return found
+
+
+def _from_disk(key: str, folder: Path) -> tuple[bytes, dict] | None:
+    """The compiled state and SBML facts cached on disk under ``key``, or None (missing,
+    damaged, or facts in another form: reported, and then recompiled by the caller)."""
+    state = read_cache_entry(folder / f"{key[:32]}.rrstate", key)
+    meta_raw = read_cache_entry(folder / f"{key[:32]}.json", key)
     if state is None or meta_raw is None:
-        with _COMPILE_LOCK:      # one compilation at a time: look again once it is ours
-            with _LOCK:
-                if use_cache and key in _STATES:
-                    return _STATES[key]
-            if use_cache:
-                state = read_cache_entry(folder / f"{key[:32]}.rrstate", key)
-                meta_raw = read_cache_entry(folder / f"{key[:32]}.json", key)
-            if state is None or meta_raw is None:
-                state, meta = _compile_and_store(sbml, backend, key, folder)
-                with _LOCK:
-                    _STATES[key] = (state, meta)
-                return state, meta
+        return None
     meta = _read_facts(meta_raw)
     if meta is None:
         log.warning("jakstat: cache entry %s holds unreadable SBML facts; regenerating it",
                     folder / f"{key[:32]}.json")
-        return compiled_state(sbml, use_cache=False)
-    with _LOCK:
-        _STATES[key] = (state, meta)
+        return None
     return state, meta
 
 
