@@ -22,7 +22,7 @@ HEADER = [""] + data.EXPECTED_COLUMNS[1:]
 
 
 def _write_csv(path: Path, rows: list[list], header=HEADER) -> Path:
-    with open(path, "w", newline="") as fh:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(header)
         w.writerows(rows)
@@ -158,7 +158,7 @@ def test_measurements_match_raw_csv(tmp_path, standin_sbml):
     problem = petab.Problem.from_yaml(str(tmp_path / "petab" / "validation" / "problem.yaml"))
     m = problem.measurement_df
     c = problem.condition_df
-    with open(REAL_DATA / "20190214_pSTAT1_IFN.csv") as fh:
+    with open(REAL_DATA / "20190214_pSTAT1_IFN.csv", encoding="utf-8") as fh:
         raw = list(csv.DictReader(fh))
     assert len(raw) == len(m)
     for rec in raw:
@@ -277,7 +277,7 @@ def test_kirby_table_is_the_tidy_table(tmp_path):
     against the raw csv read independently)."""
     table = data.kirby_table(None, ["20190119"], "B cells")
     path = data.default_data_dir() / "20190119_pSTAT1_IFN.csv"
-    with open(path) as fh:
+    with open(path, encoding="utf-8") as fh:
         raw = list(csv.DictReader(fh))
     assert len(table.rows) == len(raw) == 84
     for row in table.rows:

@@ -25,7 +25,7 @@ from test_calibrate_likelihood import _pypesto_fval
 
 
 def _write_table(path: Path, header: list[str], rows: list[list]) -> Path:
-    with open(path, "w", newline="") as fh:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
         writer.writerows(rows)

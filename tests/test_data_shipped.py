@@ -39,12 +39,12 @@ def test_example_values_come_from_the_kirby_files():
     time in the Kirby files, as text (read here with the csv module)."""
     source = {}
     for f in kirby2021_dir().glob("2019*_pSTAT1_IFN.csv"):
-        with open(f, newline="") as fh:
+        with open(f, newline="", encoding="utf-8") as fh:
             for rec in csv.DictReader(fh):
                 pm = round(float(rec["Concentration (Mol)"]) * 1e12, 6)
                 key = ("exp" + f.name[:8], rec["Cytokine"], pm, float(rec["Time (min)"]))
                 source[key] = rec["pSTAT1 in B cells"]
-    with open(example_path(), newline="") as fh:
+    with open(example_path(), newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 72
     for row in rows:
@@ -52,7 +52,7 @@ def test_example_values_come_from_the_kirby_files():
         key = (row["experiment"], "IFN-alpha" if a else "IFN-beta", a or b,
                float(row["time_min"]))
         assert row["value"] == source[key]
-    with open(example_path("pstat1_example_wide.csv"), newline="") as fh:
+    with open(example_path("pstat1_example_wide.csv"), newline="", encoding="utf-8") as fh:
         wide = list(csv.reader(fh))
     assert wide[0][3:] == ["2.5 min", "5 min", "7.5 min", "10 min", "20 min", "60 min"]
     assert sorted(v for r in wide[1:] for v in r[3:]) == sorted(r["value"] for r in rows)
