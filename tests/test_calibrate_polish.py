@@ -56,7 +56,8 @@ def test_fides_continues_a_start_that_trf_stops_in_a_flat_valley(tmp_path):
     trf_fval = rec.fval
     (tmp_path / "starts").mkdir()
     result = _polish_best(settings, ob, {16: rec}, tmp_path / "starts")
-    assert result["optimizer"] == "fides" and result["fval_before"] == trf_fval
+    assert result["optimizer"] == "fides, trf" and result["fval_before"] == trf_fval
+    assert result["rounds"][0]["optimizer"] == "fides"
     assert rec.fval <= best_known + 0.1                     # reached by the continuation
     assert rec.fval == pytest.approx(ob.fval(np.asarray(rec.x)), abs=1e-9)
     stored = json.loads((tmp_path / "starts" / "start_0016.json").read_text(encoding="utf-8"))
@@ -99,7 +100,7 @@ def _fit(problem, out, **settings):
 def test_the_polish_is_recorded_once_and_never_raises_the_best(problem, tmp_path, capsys):
     summary = _fit(problem, tmp_path / "fit")
     polish = summary["polish"]
-    assert polish["optimizer"] == "fides" and polish["fval"] <= polish["fval_before"]
+    assert polish["optimizer"] == "fides, trf" and polish["fval"] <= polish["fval_before"]
     assert summary["best_fval"] == polish["fval"]
     record = json.loads((tmp_path / "fit" / "starts" / f"start_{polish['start']:04d}.json").read_text(encoding="utf-8"))
     assert record["polished"]["fval"] == record["fval"] == summary["best_fval"]
@@ -109,8 +110,8 @@ def test_the_polish_is_recorded_once_and_never_raises_the_best(problem, tmp_path
     assert "polishing" not in capsys.readouterr().err
     assert again["polish"] == polish
     assert {f.name: f.read_bytes() for f in (tmp_path / "fit" / "starts").glob("*.json")} == before
-    # fides runs are polished by trf
-    assert _fit(problem, tmp_path / "fides", optimizer="fides")["polish"]["optimizer"] == "trf"
+    # fides runs are polished by trf first
+    assert _fit(problem, tmp_path / "fides", optimizer="fides")["polish"]["optimizer"] == "trf, fides"
 
 
 def test_no_polish_is_part_of_the_run(problem, tmp_path, capsys):

@@ -1,8 +1,9 @@
 """``jakstat calibrate --max-time``: a run that must end within a wall-time budget.
 
-No start begins after the limit; the starts running then finish, the best
-start is polished and the outputs are written, and the next call resumes
-with the starts not run.  The references are the Latin-hypercube design
+No start begins after three quarters of the limit; the starts running then
+stop, the best start is polished, the time the polish leaves goes to more
+starts, the outputs are written, and the next call resumes with the starts
+not run.  The references are the Latin-hypercube design
 itself (which points ran), the records on disk and an uninterrupted run of
 the same problem.
 """
@@ -35,39 +36,63 @@ class _Clock:
         return self.now
 
 
+class _FitClock:
+    """``time`` for the calibrator's module whose wall clock stands still except that
+    every start that runs moves it on by ``step`` seconds (:meth:`run_start`, put in
+    place of the module's own); its other functions are the real ones."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = time.time(), step
+        self._run_start = multistart.run_start
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+    def time(self) -> float:
+        return self.now
+
+    def run_start(self, *args, **kwargs):
+        rec = self._run_start(*args, **kwargs)
+        if rec is not None:
+            self.now += self.step
+        return rec
+
+
 def test_no_start_begins_after_the_limit_and_the_next_call_resumes(exact_problem, tmp_path,
                                                                    monkeypatch, caplog):
-    """A clock that moves 10 s per reading and a limit of 25 s, of which the starts get
-    95 % (23.75 s): the run reads the clock once to set the limit, then once before each
-    start, so starts 0 and 1 run (10 s and 20 s) and start 2 would begin at 30 s.  The two finished starts are written, the best of
-    them polished, the summary says the run is incomplete; a second call without a
-    limit runs starts 2-4 only, and the five starts end where a run without a limit
-    ends."""
+    """Starts of 10 s each (a clock that moves on only when a start runs) and a limit of
+    60 s: the starts get 75 % (45 s), so starts 0-4 run (beginning at 0-40 s) and start 5
+    would begin at 50 s; the polish takes no time on this clock, so the time it leaves
+    goes to more starts until 95 % (57 s, 7 s left): start 5 runs (50 s) and start 6 would begin at
+    60 s.  The six finished starts are written, the best of the first five polished, the
+    summary says the run is incomplete; a second call without a limit runs starts 6-7
+    only, and the eight starts end where a run without a limit ends."""
     caplog.set_level(logging.INFO, logger="jakstat_rules.status")
-    clock = _Clock(step=10.0)
-    monkeypatch.setattr(multistart, "time", types.SimpleNamespace(
-        time=clock.time, perf_counter=time.perf_counter, strftime=time.strftime))
+    clock = _FitClock(step=10.0)
+    monkeypatch.setattr(multistart, "time", clock)
+    monkeypatch.setattr(multistart, "run_start", clock.run_start)
     out = tmp_path / "fit"
-    summary = calibrate(exact_problem, out, n_starts=5, seed=0, workers=1, max_time=25.0,
+    summary = calibrate(exact_problem, out, n_starts=8, seed=0, workers=1, max_time=60.0,
                         progress=False, plots=False)
     assert sorted(p.name for p in (out / "starts").glob("start_*.json")) == [
-        "start_0000.json", "start_0001.json"]
-    assert summary["n_finished"] == 2 and not summary["complete"]
-    assert summary["polish"]["start"] in (0, 1)
-    assert summary["invocations"][-1]["stopped"] == "time limit of 25 s"
-    assert "time limit of 25 s reached: 3 of 5 starts not run" in caplog.text
+        f"start_{i:04d}.json" for i in range(6)]
+    assert summary["n_finished"] == 6 and not summary["complete"]
+    assert summary["polish"]["start"] in range(6)
+    assert "the polish left 7 s: more starts until 95 % of --max-time" in caplog.text
+    assert summary["invocations"][-1]["stopped"] == "time limit of 60 s"
+    assert "time limit of 60 s reached: 2 of 8 starts not run" in caplog.text
     first = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in (out / "starts").glob("*.json")}
 
     monkeypatch.undo()
-    summary = calibrate(exact_problem, out, n_starts=5, seed=0, workers=1, progress=False,
+    summary = calibrate(exact_problem, out, n_starts=8, seed=0, workers=1, progress=False,
                         plots=False)
-    assert summary["complete"] and summary["n_finished"] == 5
+    assert summary["complete"] and summary["n_finished"] == 8
     again = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in (out / "starts").glob("*.json")}
     for name, rec in first.items():  # the starts of the first call are kept, not re-run
         assert again[name]["x0"] == rec["x0"] and again[name]["fval"] == rec["fval"]
-    whole = calibrate(exact_problem, tmp_path / "whole", n_starts=5, seed=0, workers=1,
+    whole = calibrate(exact_problem, tmp_path / "whole", n_starts=8, seed=0, workers=1,
                       progress=False, plots=False)
-    for name, rec in again.items():  # the same five starts from the same points
+    for name, rec in again.items():  # the same eight starts from the same points
         other = json.loads((tmp_path / "whole" / "starts" / name).read_text(encoding="utf-8"))
         assert rec["x0"] == other["x0"]
     assert abs(summary["best_fval"] - whole["best_fval"]) <= 1e-6 * max(
@@ -142,10 +167,10 @@ def test_a_polish_stopped_at_the_limit_goes_on_in_the_next_call(exact_problem, t
     never raises its value."""
     from jakstat_rules.calibrate.optimizers import local_fit_until
 
-    def polish_late(ob, x0, settings, deadline):
-        if settings.optimizer == "fides":  # the polish (the starts run trf)
+    def polish_late(ob, x0, settings, deadline, ftol=None):
+        if settings.optimizer == "fides":  # the polish's first run (the starts run trf)
             deadline = time.time() - 1.0
-        return local_fit_until(ob, x0, settings, deadline)
+        return local_fit_until(ob, x0, settings, deadline, ftol)
 
     out = tmp_path / "fit"
     monkeypatch.setattr(multistart, "local_fit_until", polish_late)
