@@ -376,9 +376,9 @@ def fides_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
 
 #: ``trf``'s ``ftol`` when it continues the best start in the polish: with the fits'
 #: ``tol``, ``trf`` stops in long curved valleys where a step lowers the cost by
-#: less than ``tol`` of it (on Brannmark_JBC2010 1.6 above the best-known value,
-#: which the tighter test reaches from the same point: docs/benchmarks.md); the
-#: stall rule still ends a fit that crawls.
+#: less than ``tol`` of it (on Brannmark_JBC2010 2 above the best-known value, where
+#: Fides stops too and ``trf`` with the tighter test reaches the best-known value:
+#: docs/benchmarks.md); the stall rule still ends a fit that crawls.
 POLISH_FTOL = 1e-10
 
 
