@@ -28,6 +28,7 @@ from conftest import write_one_condition_problem
 
 BENCHMARKS = Path(__file__).resolve().parents[1].parent / "shared" / "petab_benchmarks"
 FIEDLER = BENCHMARKS / "Fiedler_BMCSystBiol2016" / "Fiedler_BMCSystBiol2016.yaml"
+BORGHANS = BENCHMARKS / "Borghans_BiophysChem1997" / "Borghans_BiophysChem1997.yaml"
 needs_benchmarks = pytest.mark.skipif(not FIEDLER.is_file(), reason=f"{FIEDLER} missing")
 
 
@@ -42,16 +43,22 @@ def _best_known(name: str) -> float:
     return -float(found.group(1))
 
 
+def _design_start(problem: Path, start: int):
+    """Start ``start`` of the 200-point design (seed 1) of a collection problem, fitted with
+    ``trf`` and finite differences at rtol 1e-10: (settings, objective, record)."""
+    settings = FitSettings(n_starts=200, seed=1, rtol=1e-10, atol=1e-10, tol=1e-8,
+                           gradient="fd")
+    payload = ProblemPayload.from_problem(load_problem(problem))
+    ob = Objective(get_compiled(payload, settings.rtol, settings.atol))
+    design = starting_points(ob.lb, ob.ub, settings.n_starts, settings.seed)
+    return settings, ob, run_start(payload, settings, start, design[start])
+
+
 @needs_benchmarks
 @pytest.mark.slow
 def test_fides_continues_a_start_that_trf_stops_in_a_flat_valley(tmp_path):
     """~15 s: start 16 of the 200-point design (seed 1) of Fiedler 2016."""
-    settings = FitSettings(n_starts=200, seed=1, rtol=1e-10, atol=1e-10, tol=1e-8,
-                           gradient="fd")
-    payload = ProblemPayload.from_problem(load_problem(FIEDLER))
-    ob = Objective(get_compiled(payload, settings.rtol, settings.atol))
-    design = starting_points(ob.lb, ob.ub, settings.n_starts, settings.seed)
-    rec = run_start(payload, settings, 16, design[16])
+    settings, ob, rec = _design_start(FIEDLER, 16)
     best_known = _best_known("Fiedler_BMCSystBiol2016")
     assert rec.ok and rec.fval > best_known + 0.1          # trf alone stops above it
     trf_fval = rec.fval
@@ -65,9 +72,6 @@ def test_fides_continues_a_start_that_trf_stops_in_a_flat_valley(tmp_path):
     assert stored["fval"] == rec.fval and stored["polished"]["fval"] == rec.fval
 
 
-BORGHANS = BENCHMARKS / "Borghans_BiophysChem1997" / "Borghans_BiophysChem1997.yaml"
-
-
 @needs_benchmarks
 @pytest.mark.slow
 def test_trf_with_the_tighter_ftol_goes_on_where_fides_stops(tmp_path):
@@ -78,12 +82,7 @@ def test_trf_with_the_tighter_ftol_goes_on_where_fides_stops(tmp_path):
     0.01 or more.  (Here the new trust region does it: ``trf`` at the fit's ``ftol`` gains
     as much.  Where the tighter ``ftol`` is needed, on Brannmark 2010, a test would take
     a minute: docs/benchmarks.md.)"""
-    settings = FitSettings(n_starts=200, seed=1, rtol=1e-10, atol=1e-10, tol=1e-8,
-                           gradient="fd")
-    payload = ProblemPayload.from_problem(load_problem(BORGHANS))
-    ob = Objective(get_compiled(payload, settings.rtol, settings.atol))
-    design = starting_points(ob.lb, ob.ub, settings.n_starts, settings.seed)
-    rec = run_start(payload, settings, 112, design[112])
+    settings, ob, rec = _design_start(BORGHANS, 112)
     assert rec.ok
     start_fval = rec.fval
     (tmp_path / "starts").mkdir()
