@@ -23,7 +23,8 @@ os.environ.setdefault("JAKSTAT_CACHE", os.path.join(tempfile.gettempdir(), "jaks
 HEAVY_MODULES = ["test_calibrate_gradient.py", "test_simulate.py", "test_export_equivalence.py",
                  "test_export_sbml.py", "test_network.py", "test_export_schedule.py",
                  "test_simulate_pruning.py", "test_supplement.py", "test_export_copasi.py",
-                 "test_il6_arm.py", "test_reference.py", "test_data_walkthrough.py"]
+                 "test_il6_arm.py", "test_reference.py", "test_data_walkthrough.py",
+                 "test_calibrate_polish.py"]
 
 
 def pytest_collection_modifyitems(session, config, items):
