@@ -2,8 +2,9 @@
 
 For every problem run by ``benchmarks/bench_petab.py`` into ``--runs`` (its
 ``--out`` folder), the best finished start is continued by the optimiser
-``jakstat calibrate`` polishes with (``FitSettings.polish``: Fides after
-``trf``), with that run's settings, in this process.  Prints per problem the
+``jakstat calibrate``'s polish begins with (``FitSettings.polish``: Fides after
+``trf``; the polish then goes on in rounds with ``trf``, which this script does
+not run), with that run's settings, in this process.  Prints per problem the
 best NLL before and after, whether each reaches the best-known value of the
 collection (within 0.1, as bench_petab counts, with the priors at the nominal
 parameters added where the problem has them), and the polish's evaluations

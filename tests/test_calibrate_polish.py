@@ -20,11 +20,12 @@ import pytest
 from jakstat_rules.calibrate.multistart import _polish_best, calibrate, run_start, starting_points
 from jakstat_rules.calibrate.objective import Objective
 from jakstat_rules.calibrate.compiled import get_compiled
-from jakstat_rules.calibrate.optimizers import FitSettings
+from jakstat_rules.calibrate.optimizers import POLISH_FTOL, FitSettings, trf_fit
 from jakstat_rules.cli import main
 from jakstat_rules.petab_io import ProblemPayload, load_problem
 
 from conftest import write_one_condition_problem
+from test_calibrate_stall import X0, _Quartic
 
 BENCHMARKS = Path(__file__).resolve().parents[1].parent / "shared" / "petab_benchmarks"
 FIEDLER = BENCHMARKS / "Fiedler_BMCSystBiol2016" / "Fiedler_BMCSystBiol2016.yaml"
@@ -89,13 +90,38 @@ def test_trf_with_the_tighter_ftol_goes_on_where_fides_stops(tmp_path):
     result = _polish_best(settings, ob, {112: rec}, tmp_path / "starts")
     rounds = result["rounds"]
     assert [r["optimizer"] for r in rounds[:2]] == ["fides", "trf"]
+    assert all(r["fval"] is not None for r in rounds)
     assert rounds[0]["fval"] == pytest.approx(start_fval, abs=1e-6)   # Fides stays
-    assert rounds[1]["fval"] < start_fval - 0.01                     # trf at POLISH_FTOL goes on
+    assert rounds[1]["fval"] < start_fval - 0.01                     # trf again goes on
     gains = [a["fval"] - b["fval"] for a, b in zip(
         [{"fval": start_fval}] + rounds[1::2], rounds[1::2])]           # per round (fides + trf)
     assert all(g >= 0.01 for g in gains[:-1]) and (len(rounds) == 10 or gains[-1] < 0.01)
     assert rec.fval == min(r["fval"] for r in rounds) == result["fval"] < start_fval - 0.05
     assert rec.fval == pytest.approx(ob.fval(np.asarray(rec.x)), abs=1e-9)
+
+
+class _Offset(_Quartic):
+    """The quartic with a constant residual of 1e4 beside it: trf's ``ftol`` test (the cost
+    falls by less than ``ftol`` of itself) then stops it early, the sooner the larger
+    ``ftol``; the minimum of the quartic part is at 0."""
+
+    def residuals(self, x: np.ndarray) -> np.ndarray:
+        return np.append(super().residuals(x), 1e4)
+
+    def jacobian(self, x: np.ndarray) -> np.ndarray:
+        return np.vstack([super().jacobian(x), np.zeros(len(x))])
+
+
+def test_trf_takes_the_polish_s_tighter_ftol():
+    """At the fits' tolerance 1e-6 trf stops near |x| = 1, where x**4 changes by less than
+    1e-6 of the cost (5e7) per step; with :data:`POLISH_FTOL` it goes on towards 0."""
+    settings = FitSettings(tol=1e-6, gradient="exact", stall=0)
+    loose = trf_fit(_Offset(), X0, settings)
+    tight = trf_fit(_Offset(), X0, settings, ftol=POLISH_FTOL)
+    assert "ftol" in loose.message
+    assert np.abs(loose.x).max() > 0.5                      # stopped far from 0
+    assert np.abs(tight.x).max() < 0.2 * np.abs(loose.x).max()
+    assert tight.n_fev > loose.n_fev
 
 
 DECAY = """

@@ -61,26 +61,28 @@ class _FitClock:
 def test_no_start_begins_after_the_limit_and_the_next_call_resumes(exact_problem, tmp_path,
                                                                    monkeypatch, caplog):
     """Starts of 10 s each (a clock that moves on only when a start runs) and a limit of
-    60 s: the starts get 75 % (45 s), so starts 0-4 run (beginning at 0-40 s) and start 5
-    would begin at 50 s; the polish takes no time on this clock, so the time it leaves
-    goes to more starts until 95 % (57 s, 7 s left): start 5 runs (50 s) and start 6 would begin at
-    60 s.  The six finished starts are written, the best of the first five polished, the
-    summary says the run is incomplete; a second call without a limit runs starts 6-7
-    only, and the eight starts end where a run without a limit ends."""
+    62 s: the starts get 75 % (46.5 s), so starts 0-4 run (beginning at 0-40 s) and start 5
+    would begin at 50 s; the polish runs next and takes no time on this clock, so the time
+    it leaves goes to more starts until 95 % (58.9 s): start 5 runs (50 s) and start 6,
+    which would begin at 60 s, does not (it would before 100 %).  The six finished starts
+    are written, the summary says the run is incomplete; a second call without a limit
+    runs starts 6-7 only, and the eight starts end where a run without a limit ends."""
     caplog.set_level(logging.INFO, logger="jakstat_rules.status")
     clock = _FitClock(step=10.0)
     monkeypatch.setattr(multistart, "time", clock)
     monkeypatch.setattr(multistart, "run_start", clock.run_start)
     out = tmp_path / "fit"
-    summary = calibrate(exact_problem, out, n_starts=8, seed=0, workers=1, max_time=60.0,
+    summary = calibrate(exact_problem, out, n_starts=8, seed=0, workers=1, max_time=62.0,
                         progress=False, plots=False)
     assert sorted(p.name for p in (out / "starts").glob("start_*.json")) == [
         f"start_{i:04d}.json" for i in range(6)]
     assert summary["n_finished"] == 6 and not summary["complete"]
     assert summary["polish"]["start"] in range(6)
-    assert "the polish left 7 s: more starts until 95 % of --max-time" in caplog.text
-    assert summary["invocations"][-1]["stopped"] == "time limit of 60 s"
-    assert "time limit of 60 s reached: 2 of 8 starts not run" in caplog.text
+    text = caplog.text
+    assert text.index("polishing the best start") < text.index(
+        "the polish left 9 s: more starts until 95 % of --max-time")
+    assert summary["invocations"][-1]["stopped"] == "time limit of 62 s"
+    assert "time limit of 62 s reached: 2 of 8 starts not run" in text
     first = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in (out / "starts").glob("*.json")}
 
     monkeypatch.undo()
@@ -97,6 +99,20 @@ def test_no_start_begins_after_the_limit_and_the_next_call_resumes(exact_problem
         assert rec["x0"] == other["x0"]
     assert abs(summary["best_fval"] - whole["best_fval"]) <= 1e-6 * max(
         1.0, abs(whole["best_fval"]))
+
+
+def test_without_the_polish_the_starts_get_95_percent(exact_problem, tmp_path, monkeypatch):
+    """The same clock and a limit of 62 s with ``--no-polish``: the starts run until 95 %
+    (58.9 s), so starts 0-5 run and start 6 (60 s) does not, in one phase."""
+    from jakstat_rules.calibrate.optimizers import FitSettings
+
+    clock = _FitClock(step=10.0)
+    monkeypatch.setattr(multistart, "time", clock)
+    monkeypatch.setattr(multistart, "run_start", clock.run_start)
+    summary = calibrate(exact_problem, tmp_path / "fit", n_starts=8, seed=0, workers=1,
+                        max_time=62.0, progress=False, plots=False,
+                        settings=FitSettings(polish=False))
+    assert summary["n_finished"] == 6 and "polish" not in summary
 
 
 def test_a_limit_reached_before_the_first_start_on_two_workers(exact_problem, tmp_path):
@@ -180,10 +196,16 @@ def test_a_polish_stopped_at_the_limit_goes_on_in_the_next_call(exact_problem, t
     assert first["polish"]["stopped"] and first["polish"]["n_fev"] == 0
     assert "time limit" in first["polish"]["message"] and first["n_finished"] == 2
     assert first["polish"]["fval"] == first["polish"]["fval_before"] == first["best_fval"]
+    assert {r["optimizer"] for r in first["polish"]["rounds"]} == {"fides"}
     second = calibrate(exact_problem, out, n_starts=2, seed=0, workers=1, progress=False,
                        plots=False)
-    assert second["polish"]["start"] == first["polish"]["start"]
-    assert not second["polish"]["stopped"] and second["polish"]["n_fev"] > 0
+    polish = second["polish"]
+    assert polish["start"] == first["polish"]["start"]
+    assert not polish["stopped"] and polish["n_fev"] > 0
+    assert polish["fval_before"] == first["polish"]["fval_before"]   # kept from the first call
+    assert polish["rounds"][:len(first["polish"]["rounds"])] == first["polish"]["rounds"]
+    assert polish["n_fev"] == sum(r["n_fev"] for r in polish["rounds"])
+    assert polish["time_s"] >= first["polish"]["time_s"]
     assert second["best_fval"] <= first["best_fval"]
 
 

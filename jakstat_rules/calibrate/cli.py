@@ -227,11 +227,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-new-starts", type=_nonneg_int, default=None, metavar="M",
                    help="stop after M newly finished starts (resume later)")
     p.add_argument("--max-time", type=_seconds, default=None, metavar="SECONDS",
-                   help="end within about SECONDS of wall time: no start begins after 75 %% "
-                        "of it and the starts running then stop at their lowest value so "
-                        "far; the polish may take the rest, and the time it leaves goes to "
-                        "more starts until 95 %%; the results are written (re-run to "
-                        "resume with the starts not run)")
+                   help="end within about SECONDS of wall time: the starts get 75 %% of it "
+                        "(95 %% with --no-polish) and the starts running then stop at their "
+                        "lowest value so far; the polish may take the rest, and the time it "
+                        "leaves goes to more starts until 95 %%; the results are written "
+                        "(re-run to resume with the starts not run)")
     p.add_argument("--export-sbml", action="store_true",
                    help="also write the fitted model as SBML and a COPASI .cps file")
     p.add_argument("--max-evaluations", type=_positive_int, default=None, metavar="N",
@@ -271,8 +271,8 @@ def register(subparsers: Any) -> None:
                         "crawling far from any optimum does not hold a worker")
     p.add_argument("--no-polish", action="store_true",
                    help="do not continue the best start once the starts are done (rounds of "
-                        "the other optimiser, fides after trf, trf after fides, and the fit's "
-                        "own, trf with ftol 1e-10)")
+                        "the other optimiser, fides after trf or lbfgsb, trf after fides, and "
+                        "the fit's own; trf there with ftol 1e-10)")
     _add_parallel(p)
     p.set_defaults(func=_cmd_calibrate)
 

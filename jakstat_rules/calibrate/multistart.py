@@ -94,7 +94,8 @@ def _first_value(ob: Objective, x0: np.ndarray) -> tuple[float, str]:
     return f, "" if math.isfinite(f) else "objective is not finite at the starting point"
 
 
-#: Share of ``--max-time`` for the starts; then the polish, which may take the rest
+#: Share of ``--max-time`` for the starts (without the polish: :data:`REFILL_SHARE`);
+#: then the polish, which may take the rest
 #: (Brannmark_JBC2010's best start needs about 30 s of a 162 s budget to reach the
 #: best-known value: docs/benchmarks.md).
 STARTS_SHARE = 0.75
@@ -224,12 +225,13 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
         next call resumes.
     max_time
         Seconds of wall time for this call, reading the problem included.
-        The starts get the first :data:`STARTS_SHARE` of it: no start begins
-        after that, and the starts running then stop at the lowest value
-        they evaluated (recorded as finished, their message says so).  The
-        polish may take the rest and stops at ``max_time`` the same way; the
-        time it leaves before :data:`REFILL_SHARE` goes to more starts, and a
-        new best start among them is polished in what remains.  Then the
+        The starts get the first :data:`STARTS_SHARE` of it (:data:`REFILL_SHARE`
+        without the polish): no start begins after that, and the starts running
+        then stop at the lowest value they evaluated (recorded as finished,
+        their message says so).  The polish may take the rest and stops at
+        ``max_time`` the same way; the time it leaves before
+        :data:`REFILL_SHARE` goes to more starts (stopped the same way there),
+        and a new best start among them is polished in what remains.  Then the
         outputs are written.  The next call resumes with the starts not run.
     export_sbml
         Also write the fitted model as SBML and a COPASI file.
@@ -268,7 +270,9 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
         raise JakstatInputError(f"max_time {max_time!r}: expected a number of seconds > 0")
     t_wall = time.time()
     deadline = None if max_time is None else t_wall + float(max_time)
-    starts_deadline = None if max_time is None else t_wall + STARTS_SHARE * float(max_time)
+    # without the polish the starts get the time it would have had
+    starts_share = STARTS_SHARE if settings.polish else REFILL_SHARE
+    starts_deadline = None if max_time is None else t_wall + starts_share * float(max_time)
     refill_deadline = None if max_time is None else t_wall + REFILL_SHARE * float(max_time)
     problem = load_problem(problem_yaml)
     payload = ProblemPayload.from_problem(problem)
@@ -383,8 +387,9 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
             with contextlib.suppress(Exception):  # keep this invocation's wall time
                 write_outputs(final=False)
             raise
-        if settings.polish:
-            extra["polish"] = _polish_best(settings, ob, records, start_dir, deadline)
+        if settings.polish:  # a new best start of the second phase, or the first polish
+            last = _polish_best(settings, ob, records, start_dir, deadline)
+            extra["polish"] = last if last is not None else extra.get("polish")
         extra["recheck"] = _recheck_best(payload, settings, ob, records)
         extra["tight_values"] = _report_tight(settings, records)
         summary = write_outputs(final=True)
@@ -428,13 +433,14 @@ def _polish_best(settings: FitSettings, ob: Objective, records: dict[int, StartR
                  start_dir: Path, deadline: float | None = None) -> dict[str, Any] | None:
     """Continue the best start (``settings.polish``) until ``deadline`` (``time.time()``,
     None: no limit): rounds of the other optimiser (:func:`~.optimizers.polish_optimizer`)
-    and then the fit's own, ``trf`` with the tighter ``ftol``
-    :data:`~.optimizers.POLISH_FTOL`, each from the lowest point so far, while a round
-    lowers the NLL by :data:`~.optimizers.STALL_DROP` or more (at most
-    :data:`POLISH_ROUNDS`).  Its record keeps the lower result and says so under
+    and then the fit's own, each from the lowest point so far, ``trf`` with the tighter
+    ``ftol`` :data:`~.optimizers.POLISH_FTOL` (or ``settings.tol`` if that is lower),
+    while a round lowers the NLL by :data:`~.optimizers.STALL_DROP` or more (at most
+    :data:`POLISH_ROUNDS` per call).  Its record keeps the lower result and says so under
     ``polished`` (each run under ``rounds``).  A start polished by an earlier invocation
     is not polished again, unless that polish was stopped at its time limit
-    (``polished["stopped"]``): then it goes on from there.
+    (``polished["stopped"]``): then it goes on from there.  Nothing is done once
+    ``deadline`` has passed.  Returns the best start's polish record, or None.
     """
     ok = [r for r in records.values() if r.ok and r.x is not None]
     if not ok:
@@ -456,7 +462,8 @@ def _polish_best(settings: FitSettings, ob: Objective, records: dict[int, StartR
             for optimizer in order:
                 try:
                     fit = local_fit_until(ob, x, replace(settings, optimizer=optimizer), deadline,
-                                          ftol=POLISH_FTOL if optimizer == "trf" else None)
+                                          ftol=(min(POLISH_FTOL, settings.tol)
+                                                if optimizer == "trf" else None))
                     f, n, message, stopped = (ob.fresh_fval(fit.x), int(fit.n_fev), fit.message,
                                               fit.time_limited)
                 except SimulationError as exc:

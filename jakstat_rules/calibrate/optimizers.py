@@ -98,11 +98,11 @@ class FitSettings:
     polish
         After the starts, continue the best one in rounds of the other
         optimiser (:func:`polish_optimizer`: ``fides`` after ``trf`` or
-        ``lbfgsb``, ``trf`` after ``fides``) and the fit's own (``trf`` with
-        :data:`POLISH_FTOL`), and keep the result if it is lower: ``trf`` can
-        stop in a long flat valley that Fides' Gauss-Newton/BFGS steps follow
-        to its end, and both stop in curved valleys that ``trf`` with the
-        tighter ``ftol`` follows (docs/benchmarks.md).
+        ``lbfgsb``, ``trf`` after ``fides``) and the fit's own, ``trf`` always
+        with :data:`POLISH_FTOL`, and keep the result if it is lower: ``trf``
+        can stop in a long flat valley that Fides' Gauss-Newton/BFGS steps
+        follow to its end, and both stop in curved valleys that ``trf`` with
+        the tighter ``ftol`` follows (docs/benchmarks.md).
     """
 
     n_starts: int = 50

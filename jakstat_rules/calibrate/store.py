@@ -106,10 +106,12 @@ class StartResult:
         polish moved ``x``, and in records written before it was kept.
     polished
         For the start that was best when the run finished (with
-        ``FitSettings.polish``): the continuation by a second optimiser,
-        ``{"optimizer", "fval_before", "fval", "n_fev", "time_s",
-        "message"}``; ``fval``, ``x`` and ``parameters`` above are its result
-        when it is lower.  None otherwise.
+        ``FitSettings.polish``): its continuation in rounds of two optimisers,
+        ``{"optimizer", "fval_before", "fval", "n_fev", "time_s", "message",
+        "stopped", "rounds"}`` (``rounds``: each run's optimiser, evaluations,
+        message and NLL; records written before the rounds have one optimiser
+        and no ``rounds``); ``fval``, ``x`` and ``parameters`` above are its
+        result when it is lower.  None otherwise.
     """
 
     start: int
