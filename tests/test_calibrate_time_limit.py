@@ -80,7 +80,7 @@ def test_no_start_begins_after_the_limit_and_the_next_call_resumes(exact_problem
     assert summary["polish"]["start"] in range(6)
     text = caplog.text
     assert text.index("polishing the best start") < text.index(
-        "the polish left 9 s: more starts until 95 % of --max-time")
+        "9 s left before 95 % of --max-time: more starts")
     assert summary["invocations"][-1]["stopped"] == "time limit of 62 s"
     assert "time limit of 62 s reached: 2 of 8 starts not run" in text
     first = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in (out / "starts").glob("*.json")}

@@ -374,9 +374,8 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
                                                        deadline)
                         left = [i for i in todo if i not in records]
                         if left and time.time() < refill_deadline:
-                            status("the polish left %.0f s: more starts until %.0f %% of "
-                                   "--max-time", refill_deadline - time.time(),
-                                   100 * REFILL_SHARE)
+                            status("%.0f s left before %.0f %% of --max-time: more starts",
+                                   refill_deadline - time.time(), 100 * REFILL_SHARE)
                             starts(left, refill_deadline)
                 if deadline is not None and len(todo) > this["new_starts"]:
                     this["stopped"] = f"time limit of {float(max_time):g} s"
