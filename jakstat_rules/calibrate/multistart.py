@@ -95,9 +95,8 @@ def _first_value(ob: Objective, x0: np.ndarray) -> tuple[float, str]:
 
 
 #: Share of ``--max-time`` for the starts (without the polish: :data:`REFILL_SHARE`);
-#: then the polish, which may take the rest
-#: (Brannmark_JBC2010's best start needs about 30 s of a 162 s budget to reach the
-#: best-known value: docs/benchmarks.md).
+#: then the polish, which may take the rest (on Brannmark_JBC2010 the best start's polish
+#: used all 40 s it had of a 162 s budget: docs/benchmarks.md).
 STARTS_SHARE = 0.75
 
 #: The time the polish leaves goes to more starts until this share of ``--max-time``;
@@ -461,8 +460,7 @@ def _polish_best(settings: FitSettings, ob: Objective, records: dict[int, StartR
             for optimizer in order:
                 try:
                     fit = local_fit_until(ob, x, replace(settings, optimizer=optimizer), deadline,
-                                          ftol=(min(POLISH_FTOL, settings.tol)
-                                                if optimizer == "trf" else None))
+                                          ftol=min(POLISH_FTOL, settings.tol))  # trf's only
                     f, n, message, stopped = (ob.fresh_fval(fit.x), int(fit.n_fev), fit.message,
                                               fit.time_limited)
                 except SimulationError as exc:
