@@ -283,3 +283,66 @@ def test_a_half_built_amici_model_is_rebuilt(exact_problem, tmp_path, monkeypatc
     assert np.allclose(h, cp.observables(cp.parameters.nominal)[0], rtol=1e-6)
     assert not (folder / "half").exists()
     assert (folder.parent / f"{folder.name}.complete").is_file()
+
+
+def _sensitivities_fail(ob, monkeypatch):
+    """Make the forward sensitivities of ``ob`` fail while its values still integrate, as
+    CVODES does where it cannot control the sensitivities' error (on
+    Fujita_SciSignal2010 at 3 of 8 starting points or fit ends)."""
+    from jakstat_rules.errors import SimulationError
+
+    sens = ob.cp.sensitivities()
+    values = sens.evaluate
+
+    def evaluate(p, derivatives=True):
+        if derivatives:
+            raise SimulationError("AMICI: forward sensitivities failed (test)")
+        return values(p, derivatives=False)
+
+    monkeypatch.setattr(sens, "evaluate", evaluate)
+
+
+def test_failed_sensitivities_give_derivatives_by_differences(exact_problem, monkeypatch):
+    """Where the sensitivities fail, the Jacobian and gradient are central differences of
+    the values, close to the exact ones (AMICI's sensitivities at the same point, before
+    they were made to fail), not zeros: zeros are a stationary point to an optimiser."""
+    payload = ProblemPayload.from_problem(load_problem(exact_problem))
+    cp = CompiledProblem(payload)
+    ob = Objective(cp, gradient="exact")
+    x = _point(ob)
+    jac_exact = ob.jacobian(x)
+    f_exact, g_exact = ob.fval_and_gradient(x)
+    assert ob.n_fallback == 0 and np.abs(g_exact).max() > 0
+    broken = Objective(cp, gradient="exact")
+    _sensitivities_fail(broken, monkeypatch)
+    evaluations = broken.n_eval
+    jac = broken.jacobian(x)
+    assert broken.n_fallback == 1
+    # the value, then two simulations per free parameter, counted as evaluations
+    assert broken.n_eval - evaluations == 1 + 2 * len(x)
+    scale = np.abs(jac_exact).max()
+    assert np.abs(jac - jac_exact).max() < 1e-4 * scale
+    f, g = broken.fval_and_gradient(x)
+    assert f == pytest.approx(f_exact, rel=1e-8)  # values integrated without sensitivities
+    assert np.abs(g - g_exact).max() < 1e-4 * np.abs(g_exact).max()
+
+
+@pytest.mark.parametrize("optimizer", ["trf", "fides"])
+def test_a_fit_goes_on_where_the_sensitivities_fail(exact_problem, monkeypatch, optimizer):
+    """With every sensitivity solve failing, trf and Fides still reach the true parameters
+    from the start of the test above, and the fit's message counts the derivatives
+    taken by differences.  (With a zero Jacobian trf stopped at its start on ``gtol``.)"""
+    from jakstat_rules.calibrate.example import EXAMPLE_TRUE
+    from jakstat_rules.calibrate.optimizers import FitSettings, local_fit
+
+    payload = ProblemPayload.from_problem(load_problem(exact_problem))
+    ob = Objective(CompiledProblem(payload), gradient="exact")
+    _sensitivities_fail(ob, monkeypatch)
+    x0 = (ob.lb + ob.ub) / 2 + 0.1 * (ob.ub - ob.lb) * np.linspace(-1, 1, len(ob.lb))
+    fit = local_fit(ob, x0, FitSettings(optimizer=optimizer, gradient="exact",
+                                        max_nfev=500, tol=1e-10))
+    assert fit.n_fev > 3
+    assert f"{ob.n_fallback} of the derivatives by central differences" in fit.message
+    got = ob.full_parameters(fit.x)
+    for pid in ob.free_ids:
+        assert got[pid] == pytest.approx(EXAMPLE_TRUE[pid], rel=1e-3), (optimizer, pid)

@@ -28,6 +28,7 @@ class _Quartic:
     and less in absolute terms: a fit that goes on long after it stopped mattering."""
 
     least_squares = True
+    n_fallback = 0  # no derivative is taken by differences (Objective.n_fallback)
 
     def __init__(self) -> None:
         self.lb, self.ub = np.full(2, -1e3), np.full(2, 1e3)

@@ -106,7 +106,11 @@ class Objective:
         Whether every observable has normal noise, priors are quadratic and no
         sigma is inner (residuals available).
     n_eval
-        Number of evaluations so far.
+        Number of evaluations so far (in exact mode with the simulations of
+        derivatives taken by differences where the sensitivities failed).
+    n_fallback
+        Number of derivatives taken by differences because the forward
+        sensitivities failed (exact mode, :meth:`_difference_derivatives`).
     monitor
         None, or called as ``monitor(n_eval, nll)`` after every evaluation
         (progress of a running fit).
@@ -143,6 +147,7 @@ class Objective:
         self.lb = scale(table.lb[self.free_idx], self.free_scales)
         self.ub = scale(table.ub[self.free_idx], self.free_scales)
         self.n_eval = 0
+        self.n_fallback = 0
         self.monitor: Callable[[int, float], None] | None = None
         self.deadline: float | None = None
         self.best: tuple[float, np.ndarray] | None = None
@@ -228,7 +233,12 @@ class Objective:
         hit = self._recent.get(key)
         if hit is None or (derivatives and hit[2] is None):
             # values alone for value calls (rejected trial points need no sensitivities)
-            hit = self.cp.sensitivities().evaluate(p, derivatives=derivatives)
+            try:
+                hit = self.cp.sensitivities().evaluate(p, derivatives=derivatives)
+            except SimulationError:
+                if not derivatives:
+                    raise
+                hit = self._difference_derivatives(p, hit)
             if len(self._recent) >= 4:
                 self._recent.pop(next(iter(self._recent)))
             self._recent[key] = hit
@@ -236,6 +246,56 @@ class Objective:
         if derivatives:
             return h.copy(), s.copy(), dh.copy(), ds.copy()
         return h.copy(), s.copy()
+
+    def _difference_derivatives(self, p: np.ndarray, values: tuple | None) -> tuple:
+        """Observables, noise SDs and their derivatives by the free parameters'
+        linear values at ``p`` by central differences of the sensitivity engine's
+        values, where its forward sensitivities fail and its values do not.
+
+        CVODES controls the error of the sensitivities as well, so it can give up
+        where the states alone integrate (on Fujita_SciSignal2010 at 3 of 8
+        starting points or fit ends).  A Jacobian of zeros there would be a
+        stationary point to the optimiser: ``trf`` would stop on ``gtol`` at
+        once, at any value.  The step is ``rtol ** (1/3)`` of ``p_k`` (0.01 at
+        the exact mode's 1e-6), where the central difference's truncation error
+        (order step**2) and the integration error divided by the step are about
+        equal; one side that fails gives the one-sided difference.  Columns of
+        parameters that are not free stay 0 (nothing reads them).  ``values``: the
+        values at ``p`` already simulated (``_recent``), if any.
+
+        Raises
+        ------
+        SimulationError
+            If the values at ``p`` fail as well.
+        """
+        sens = self.cp.sensitivities()
+        if values is None:
+            self.n_eval += 1
+            values = sens.evaluate(p, derivatives=False)
+        h, s = values[:2]
+        self.n_fallback += 1
+        dh, ds = np.zeros((len(h), len(p))), np.zeros((len(s), len(p)))
+        relative = self.cp.rtol ** (1.0 / 3.0)
+        for k in self.free_idx:
+            if self.deadline is not None and time.time() >= self.deadline:
+                raise TimeLimitReached(f"time limit reached after {self.n_eval} evaluations")
+            e = relative * (abs(p[k]) if p[k] != 0.0 else 1e-3)
+            moved = []
+            for sign in (1.0, -1.0):
+                q = p.copy()
+                q[k] += sign * e
+                self.n_eval += 1
+                try:
+                    moved.append((sens.evaluate(q, derivatives=False)[:2], sign * e))
+                except SimulationError:
+                    pass
+            if len(moved) == 2:
+                ((hp, sp), _), ((hm, sm), _) = moved
+                dh[:, k], ds[:, k] = (hp - hm) / (2.0 * e), (sp - sm) / (2.0 * e)
+            elif moved:  # one side failed: the one-sided difference
+                (hq, sq), step = moved[0]
+                dh[:, k], ds[:, k] = (hq - h) / step, (sq - s) / step
+        return h, s, dh, ds
 
     def _derivatives(self, x: np.ndarray) -> tuple[Evaluation, np.ndarray, np.ndarray]:
         """Evaluation at ``x`` and derivatives of ``h`` and ``sigma`` by the free
@@ -291,6 +351,7 @@ class Objective:
     #: Step (of the scaled parameter) of the central difference through the
     #: closed-form inner problem in :meth:`jacobian`.
     INNER_STEP = 1e-5
+
 
     def jacobian(self, x: np.ndarray) -> np.ndarray:
         """Exact Jacobian of :meth:`residuals` by the scaled free parameters.

@@ -242,10 +242,16 @@ class StallRule:
                 f"{self.window} iterations")
 
 
-def _counts(simulations: int, values: int, derivatives: int) -> str:
-    """What a local fit evaluated, as the end of its message (``bench_petab`` reads it)."""
-    return (f"[evaluations: {simulations} simulations, {values} values, "
+def _counts(simulations: int, values: int, derivatives: int, by_differences: int = 0) -> str:
+    """What a local fit evaluated, as the end of its message (``bench_petab`` reads it);
+    ``by_differences``: exact derivatives that were taken by differences because the
+    sensitivities failed (:attr:`Objective.n_fallback`)."""
+    text = (f"[evaluations: {simulations} simulations, {values} values, "
             f"{derivatives} derivatives]")
+    if by_differences:
+        text += (f" ({by_differences} of the derivatives by central differences: "
+                 f"the forward sensitivities failed there)")
+    return text
 
 
 def trf_fit(ob: Objective, x0: np.ndarray, settings: FitSettings,
@@ -253,7 +259,7 @@ def trf_fit(ob: Objective, x0: np.ndarray, settings: FitSettings,
     """scipy's least-squares trust region on :meth:`Objective.residuals`; ``ftol``
     (default ``settings.tol``) is its test on the relative decrease of the cost."""
     exact = settings.gradient == "exact"
-    n_eval0 = ob.n_eval
+    n_eval0, fallback0 = ob.n_eval, ob.n_fallback
     # tr_solver "lsmr" (regularised, inexact trust-region steps) rather than the
     # exact SVD solve: on the fast PEtab problems (docs/benchmarks.md) as many
     # or fewer evaluations per converged start, half the evaluations per start
@@ -274,7 +280,7 @@ def trf_fit(ob: Objective, x0: np.ndarray, settings: FitSettings,
     njev = int(res.njev or 0)
     sims = ob.n_eval - n_eval0 + (njev if exact else 0)
     why = stall.message() if stall.stalled else res.message
-    message = f"{why} {_counts(sims, int(res.nfev), njev)}"
+    message = f"{why} {_counts(sims, int(res.nfev), njev, ob.n_fallback - fallback0)}"
     # status 0: "the maximum number of function evaluations is exceeded"
     return LocalFit(res.x, int(res.nfev), message, int(res.status),
                     budget_exhausted=int(res.status) == 0)
@@ -284,7 +290,7 @@ def lbfgsb_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit
     """scipy's L-BFGS-B on :meth:`Objective.fval`."""
     options = {"maxfun": settings.max_nfev, "ftol": settings.tol, "gtol": settings.tol}
     bounds = list(zip(ob.lb, ob.ub))
-    n_eval0 = ob.n_eval
+    n_eval0, fallback0 = ob.n_eval, ob.n_fallback
     exact = settings.gradient == "exact"
     stall = StallRule(settings.stall)
     if exact:
@@ -298,7 +304,7 @@ def lbfgsb_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit
     values = int(res.nfev) if exact else max(int(res.nfev) - len(x0) * njev, 0)
     sims = ob.n_eval - n_eval0 + (njev if exact else 0)
     why = stall.message() if stall.stalled else res.message
-    message = f"{why} {_counts(sims, values, njev)}"
+    message = f"{why} {_counts(sims, values, njev, ob.n_fallback - fallback0)}"
     # status 1: the limit on evaluations or iterations was reached
     return LocalFit(res.x, int(res.nfev), message, int(res.status),
                     budget_exhausted=int(res.status) == 1)
@@ -309,7 +315,7 @@ def fides_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
     import fides  # only the fides optimiser needs it (0.2 s to import)
 
     exact = settings.gradient == "exact"
-    n_eval0 = ob.n_eval
+    n_eval0, fallback0 = ob.n_eval, ob.n_fallback
     lb, ub = np.asarray(ob.lb, float), np.asarray(ob.ub, float)
     derivatives = 0  # fides evaluates value and derivatives at every point
 
@@ -365,7 +371,7 @@ def fides_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
     else:
         failed = None
     sims = ob.n_eval - n_eval0 + (derivatives if exact else 0)
-    counts = _counts(sims, derivatives, derivatives)
+    counts = _counts(sims, derivatives, derivatives, ob.n_fallback - fallback0)
     if failed is not None:
         return LocalFit(np.asarray(x0, float), 1, f"fides: {failed} {counts}", -1)
     x = opt.x_min if opt.x_min is not None else np.asarray(x0, float)
