@@ -30,13 +30,17 @@ from .likelihood import nll_partials, residual_partials, weighted_residuals
 from .mapping import scale, unscale
 from .priors import ObjectivePriors
 
-__all__ = ["Evaluation", "Objective", "GRADIENTS"]
+__all__ = ["Evaluation", "Objective", "GRADIENTS", "FAILED_RESIDUAL"]
 
 #: How derivatives are computed: exact forward sensitivities (AMICI) or finite differences.
 GRADIENTS = ("exact", "fd")
 
 #: Constant that keeps sqrt(log(2 pi sigma^2) + C) real when sigma has no lower bound.
 SIGMA_RESIDUAL_FALLBACK = 60.0
+
+#: The residual of :meth:`Objective.residuals` where a simulation failed or a value is
+#: not finite: large, so that an optimiser rejects the point.
+FAILED_RESIDUAL = 1e10
 
 
 def _unscale_derivative(values: np.ndarray, scales: list[str]) -> np.ndarray:
@@ -509,7 +513,8 @@ class Objective:
         transformation scale) followed, if sigma depends on parameters, by
         ``sqrt(log(2 pi sigma^2) + C)``, then ``(value - mean) / sd`` of the
         normal objective priors.  Only for normal noise and normal or uniform
-        priors.  A failed simulation gives large residuals (1e10).
+        priors.  A failed simulation gives large residuals
+        (:data:`FAILED_RESIDUAL`, also in place of non-finite entries).
         """
         cp = self.cp
         n = len(cp.y)
@@ -518,9 +523,9 @@ class Objective:
         try:
             ev = self.evaluate(x)
         except SimulationError:
-            return np.full(size, 1e10)
+            return np.full(size, FAILED_RESIDUAL)
         r = self._residual_vector(ev)
-        r[~np.isfinite(r)] = 1e10
+        r[~np.isfinite(r)] = FAILED_RESIDUAL
         return r
 
     def full_parameters(self, x: np.ndarray) -> dict[str, float]:

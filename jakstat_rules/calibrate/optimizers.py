@@ -25,12 +25,12 @@ from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL
 from jakstat_rules.errors import JakstatInputError
 
 from .defaults import AUTO, FD_TOL
-from .objective import GRADIENTS, Objective, TimeLimitReached
+from .objective import FAILED_RESIDUAL, GRADIENTS, Objective, TimeLimitReached
 
 __all__ = ["OPTIMIZERS", "STRATEGIES", "FitSettings", "settings_of_fit", "LocalFit", "local_fit",
            "STALL_DROP", "StallRule",
            "polish_optimizer", "POLISH_FTOL",
-           "trf_fit", "lbfgsb_fit", "fides_fit", "residual_jacobian"]
+           "trf_fit", "lbfgsb_fit", "fides_fit", "residual_jacobian", "difference_steps"]
 
 #: Local optimisers (``--optimizer``); see :func:`local_fit`.
 OPTIMIZERS = ("trf", "fides", "lbfgsb")
@@ -268,12 +268,14 @@ def trf_fit(ob: Objective, x0: np.ndarray, settings: FitSettings,
     # lsmr steps need a 2-d subspace)
     solver = "lsmr" if len(x0) > 1 else "exact"
     stall = StallRule(settings.stall)
-    res = least_squares(ob.residuals, x0, jac=ob.jacobian if exact else "2-point",
+    # differences by residual_jacobian rather than scipy's "2-point": the same steps,
+    # but a failed simulation at a moved point does not enter the Jacobian
+    fun = _RememberedResiduals(ob, settings)
+    res = least_squares(fun, x0, jac=ob.jacobian if exact else fun.jacobian,
                         bounds=(ob.lb, ob.ub), method="trf", x_scale="jac",
                         tr_solver=solver, ftol=settings.tol if ftol is None else ftol,
                         xtol=settings.tol,
-                        gtol=settings.tol, max_nfev=settings.max_nfev,
-                        diff_step=settings.diff_step, callback=stall)
+                        gtol=settings.tol, max_nfev=settings.max_nfev, callback=stall)
     # scipy's nfev leaves out the difference quotients of the Jacobian; the
     # simulations (every objective evaluation, derivatives included) go with
     # the message, as "[evaluations: S simulations, V values, D derivatives]"
@@ -455,23 +457,88 @@ def local_fit_until(ob: Objective, x0: np.ndarray, settings: FitSettings,
         ob.deadline, ob.best = None, None
 
 
+def difference_steps(x: np.ndarray, lb: np.ndarray, ub: np.ndarray, relative: float,
+                     like_scipy: bool = True) -> np.ndarray:
+    """Steps of one-sided differences at ``x`` within the bounds.
+
+    ``like_scipy``: scipy's "2-point" steps, as ``least_squares`` takes them with
+    ``diff_step=relative`` (scipy 1.11 and later): ``relative * |x|`` away from 0
+    (``sqrt(eps) * max(1, |x|)`` where that step vanishes); the other way where
+    that leaves the bounds and the other way fits; else up to the farther bound.
+    Otherwise ``relative * max(1, |x|)`` upwards, downwards where the upper bound
+    is nearer (the Fides fits' steps, :func:`fides_fit`)."""
+    if not like_scipy:
+        h = relative * np.maximum(1.0, np.abs(x))
+        return np.where(x + h > ub, -h, h)
+    sign = np.where(x >= 0, 1.0, -1.0)
+    h = relative * sign * np.abs(x)
+    h = np.where((x + h) - x == 0, np.sqrt(np.finfo(float).eps) * sign
+                 * np.maximum(1.0, np.abs(x)), h)
+    lb_dist, ub_dist = x - lb, ub - x
+    violated = (x + h < lb) | (x + h > ub)
+    fitting = np.abs(h) <= np.maximum(lb_dist, ub_dist)
+    h = np.where(violated & fitting, -h, h)
+    h = np.where(~fitting & (ub_dist >= lb_dist), ub_dist, h)
+    h = np.where(~fitting & (ub_dist < lb_dist), -lb_dist, h)
+    return (x + h) - x
+
+
 def residual_jacobian(ob: Objective, x: np.ndarray, settings: FitSettings,
-                      r: np.ndarray | None = None) -> np.ndarray:
+                      r: np.ndarray | None = None, like_scipy: bool = False) -> np.ndarray:
     """Jacobian of :meth:`Objective.residuals` at ``x``: exact with
-    ``settings.gradient == "exact"``, else forward differences of relative
-    step ``settings.diff_step`` (as scipy's ``least_squares`` takes them),
-    taken downwards where the upper bound is nearer than the step.  ``r``: the
-    residuals at ``x`` when the caller has them (no second evaluation)."""
+    ``settings.gradient == "exact"``, else one-sided differences
+    (:func:`difference_steps`, relative step ``settings.diff_step``; scipy's
+    steps with ``like_scipy``, as ``trf`` takes them).
+
+    Where the simulation at a moved point fails (residuals
+    :data:`~.objective.FAILED_RESIDUAL` that are not so at ``x``), the step is
+    taken the other way if that stays in the bounds; rows that fail both ways
+    (and rows that failed at ``x``) get 0.  A failed simulation would otherwise
+    put differences of 1e10 in the Jacobian, and ``trf`` would shrink its steps
+    to nothing and stop on ``xtol`` (on Fujita_SciSignal2010 most starts meet
+    such a point).  ``r``: the residuals at ``x`` when the caller has them (no
+    second evaluation)."""
     if settings.gradient == "exact":
         return ob.jacobian(x)
     x = np.asarray(x, float)
     r = ob.residuals(x) if r is None else r
-    jac = np.empty((len(r), len(x)))
-    for i in range(len(x)):
-        h = settings.diff_step * max(1.0, abs(x[i]))
-        if x[i] + h > ob.ub[i]:
-            h = -h
-        moved = x.copy()
-        moved[i] += h
-        jac[:, i] = (ob.residuals(moved) - r) / h
-    return jac
+    ok = r != FAILED_RESIDUAL
+    steps = difference_steps(x, np.asarray(ob.lb, float), np.asarray(ob.ub, float),
+                             settings.diff_step, like_scipy)
+    jac = np.zeros((len(r), len(x)))
+    for i, h in enumerate(steps):
+        todo = ok.copy()
+        for turned, step in enumerate((h, -h)):
+            if turned and not ob.lb[i] <= x[i] + step <= ob.ub[i]:
+                break
+            moved = x.copy()
+            moved[i] += step
+            rm = ob.residuals(moved)
+            good = todo & (rm != FAILED_RESIDUAL)
+            jac[good, i] = (rm[good] - r[good]) / step
+            todo &= ~good
+            if not todo.any():
+                break
+    # like scipy's, column-major: trf's steps (lsmr's products) then agree with those
+    # of scipy's own "2-point" Jacobian to the last bit
+    return np.asfortranarray(jac) if like_scipy else jac
+
+
+class _RememberedResiduals:
+    """:meth:`Objective.residuals` for ``trf``, remembering its last point: ``trf`` asks
+    for the Jacobian at a point right after the residuals there, so the difference
+    Jacobian (:func:`residual_jacobian`) costs one simulation per parameter, as
+    scipy's own "2-point" Jacobian does."""
+
+    def __init__(self, ob: Objective, settings: FitSettings) -> None:
+        self.ob, self.settings = ob, settings
+        self.last: tuple[np.ndarray, np.ndarray] | None = None
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        r = self.ob.residuals(x)
+        self.last = (np.array(x, float), r)
+        return r
+
+    def jacobian(self, x: np.ndarray) -> np.ndarray:
+        r = self.last[1] if self.last is not None and np.array_equal(self.last[0], x) else None
+        return residual_jacobian(self.ob, x, self.settings, r, like_scipy=True)
