@@ -356,7 +356,6 @@ class Objective:
     #: closed-form inner problem in :meth:`jacobian`.
     INNER_STEP = 1e-5
 
-
     def jacobian(self, x: np.ndarray) -> np.ndarray:
         """Exact Jacobian of :meth:`residuals` by the scaled free parameters.
 
