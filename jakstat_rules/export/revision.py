@@ -30,9 +30,9 @@ from typing import Iterable
 #: Creation date of the model (W3CDTF, UTC): the commit that added it.
 CREATED = "2026-11-21T05:11:24Z"
 #: When the exported model last changed (W3CDTF, UTC, to the minute).
-MODIFIED = "2026-12-05T16:26:00Z"
+MODIFIED = "2026-12-06T23:54:00Z"
 #: SHA-256 of the exported SBML files with dates masked, when :data:`MODIFIED` was set.
-FINGERPRINT = "fc7931cd59f4394ed027d01d3ac448330cc10a5ae66cb258923a10aa4f140423"
+FINGERPRINT = "e193464b09545f97b8218a74166480445774d2cbbfd2bb5306043ba61ac9482c"
 
 #: The creator of the files (see the module docstring).
 CREATOR = {"given": "jakstat-rules", "family": "contributors",

@@ -205,10 +205,12 @@ PARAMETERS: dict[str, ParamSpec] = {
     "IC50_tofacitinib_JAK1": _p(3.2, "nM", "Meyer2010 Table 1 (enzyme assay)"),
     "IC50_tofacitinib_JAK2": _p(4.1, "nM", "Meyer2010 Table 1 (enzyme assay)"),
     "IC50_tofacitinib_TYK2": _p(34, "nM", "Meyer2010 Table 1 (enzyme assay)"),
-    "fold_IC50_ruxolitinib_JAK2_G935R": _p(10, "dimensionless", "assumed: tenfold, the order of the "
-                                           "cellular resistance to ruxolitinib that JAK2 G935R confers in "
-                                           "Ba/F3 cells (Weigert2012; Deshpande2012), not a figure "
-                                           "transcribed from either paper",
+    "fold_IC50_ruxolitinib_JAK2_G935R": _p(10, "dimensionless", "Deshpande2012: the JAK2 kinase-domain "
+                                           "mutations of a ruxolitinib resistance screen raise the "
+                                           "ruxolitinib EC50 of Ba/F3 JAK2 V617F cells 9- to 33-fold; "
+                                           "G935R is one that confers resistance across JAK inhibitors "
+                                           "(Weigert2012); 10, the low end of that range, not a figure "
+                                           "for G935R alone",
                                            "fold rise of JAK2's ruxolitinib IC50 (and Kapp) in variant "
                                            "jak2_g935r"),
     "ATP_cell_over_Km": _p(50, "dimensionless", "assumed: 1-5 mM cellular ATP over JAK ATP Km of tens of "

@@ -21,8 +21,10 @@ Drug-resistance mutations
     the IC50 (:data:`RESISTANCE_MUTATIONS`); the other kinases' occupancy is
     unchanged.  JAK2 G935R, in the glycine-rich loop of the ATP site, makes
     JAK2 resistant to ruxolitinib and other type I JAK inhibitors (Weigert
-    2012; Deshpande 2012): variant ``jak2_g935r`` raises JAK2's ruxolitinib
-    ``Kapp`` and leaves JAK1's and TYK2's as they are.
+    2012): variant ``jak2_g935r`` raises JAK2's ruxolitinib ``Kapp`` 10-fold,
+    the low end of the 9- to 33-fold EC50 rises that kinase-domain mutations
+    gave Ba/F3 JAK2 V617F cells in a ruxolitinib resistance screen (Deshpande
+    2012), and leaves JAK1's and TYK2's as they are.
 
 Ionising radiation
     A dose ``IR_Gy`` given at t = 0 makes ~35 DNA double-strand breaks per Gy
