@@ -36,7 +36,25 @@ def test_walkthrough_commands(tmp_path, monkeypatch, capsys):
             continue
         if last_rc is not None and kind == "sh" and "bad.yaml" not in text:
             assert last_rc == 0, text
-    assert ran == 5
+    assert ran == 9
+    # the cross-talk runs show what the page says of them
+    import pandas as pd
+
+    def at(name, column, t):
+        table = pd.read_csv(f"results/{name}.csv")
+        return float(table.loc[table.time == t, column].iloc[0]), float(table[column].max())
+
+    wt, ko = "il6_1nM", "il6_1nM__socs3_loss"
+    assert at(ko, "pSTAT3_total", 120)[0] > 3 * at(wt, "pSTAT3_total", 120)[0]
+    assert at(ko, "pSTAT1_total", 120)[0] > 2 * at(wt, "pSTAT1_total", 120)[0]
+    assert at(wt, "pSTAT3_total", 60)[0] < 0.5 * at(wt, "pSTAT3_total", 60)[1]
+    assert at(wt, "STAT1_STAT3_nuc", 30)[1] > 0
+    wt, ko = "ifng_100pM", "ifng_100pM__stat1_loss"
+    assert at(ko, "pSTAT3_total", 240)[0] > 5 * at(wt, "pSTAT3_total", 240)[0]
+    assert at(ko, "pSTAT3_total", 240)[1] > 1.3 * at(wt, "pSTAT3_total", 240)[1]
+    assert at(ko, "pSTAT1_total", 240)[1] == 0
+    for name in ("il6_1nM", "il6_1nM__socs3_loss", "ifng_100pM", "ifng_100pM__stat1_loss"):
+        assert Path(f"results/{name}.png").stat().st_size > 0
     assert Path("results/rux_bid_1d.png").stat().st_size > 0
     # jakstat export --schedule: the SBML with the schedule in, and its SED-ML
     import libsbml
