@@ -40,20 +40,18 @@ def test_walkthrough_commands(tmp_path, monkeypatch, capsys):
     # the cross-talk runs show what the page says of them
     import pandas as pd
 
-    def at(name, column, t):
-        table = pd.read_csv(f"results/{name}.csv")
-        return float(table.loc[table.time == t, column].iloc[0]), float(table[column].max())
-
-    wt, ko = "il6_1nM", "il6_1nM__socs3_loss"
-    assert at(ko, "pSTAT3_total", 120)[0] > 3 * at(wt, "pSTAT3_total", 120)[0]
-    assert at(ko, "pSTAT1_total", 120)[0] > 2 * at(wt, "pSTAT1_total", 120)[0]
-    assert at(wt, "pSTAT3_total", 60)[0] < 0.5 * at(wt, "pSTAT3_total", 60)[1]
-    assert at(wt, "STAT1_STAT3_nuc", 30)[1] > 0
-    wt, ko = "ifng_100pM", "ifng_100pM__stat1_loss"
-    assert at(ko, "pSTAT3_total", 240)[0] > 5 * at(wt, "pSTAT3_total", 240)[0]
-    assert at(ko, "pSTAT3_total", 240)[1] > 1.3 * at(wt, "pSTAT3_total", 240)[1]
-    assert at(ko, "pSTAT1_total", 240)[1] == 0
-    for name in ("il6_1nM", "il6_1nM__socs3_loss", "ifng_100pM", "ifng_100pM__stat1_loss"):
+    runs = {n: pd.read_csv(f"results/{n}.csv").set_index("time")
+            for n in ("il6_1nM", "il6_1nM__socs3_loss", "ifng_100pM", "ifng_100pM__stat1_loss")}
+    wt, ko = runs["il6_1nM"], runs["il6_1nM__socs3_loss"]
+    assert ko.pSTAT3_total[120] > 3 * wt.pSTAT3_total[120]
+    assert ko.pSTAT1_total[120] > 2 * wt.pSTAT1_total[120]
+    assert wt.pSTAT3_total[60] < 0.5 * wt.pSTAT3_total.max()
+    assert wt.STAT1_STAT3_nuc.max() > 0
+    wt, ko = runs["ifng_100pM"], runs["ifng_100pM__stat1_loss"]
+    assert ko.pSTAT3_total[240] > 5 * wt.pSTAT3_total[240]
+    assert ko.pSTAT3_total.max() > 1.3 * wt.pSTAT3_total.max()
+    assert ko.pSTAT1_total.max() == 0
+    for name in runs:
         assert Path(f"results/{name}.png").stat().st_size > 0
     assert Path("results/rux_bid_1d.png").stat().st_size > 0
     # jakstat export --schedule: the SBML with the schedule in, and its SED-ML
