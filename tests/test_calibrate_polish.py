@@ -78,7 +78,8 @@ def test_fides_continues_a_start_that_trf_stops_in_a_flat_valley(tmp_path):
 def test_trf_with_the_tighter_ftol_goes_on_where_fides_stops(tmp_path):
     """~16 s: start 112 of the 200-point design (seed 1) of Borghans 1997, the best start of
     the collection run in docs/benchmarks.md.  ``trf`` stops there (its ``xtol`` test);
-    Fides, continuing, does not move; ``trf`` again, from Fides' point with a new trust
+    Fides, continuing, gains less than a round asks for (0.01; it moves by about 1e-6 to
+    3e-4, depending on the release of numpy/scipy it runs on); ``trf`` again, from Fides' point with a new trust
     region and :data:`POLISH_FTOL`, lowers the NLL, and the rounds go on while one gains
     0.01 or more.  (Here the new trust region does it: ``trf`` at the fit's ``ftol`` gains
     as much.  Where the tighter ``ftol`` is needed, on Brannmark 2010, a test would take
@@ -91,7 +92,7 @@ def test_trf_with_the_tighter_ftol_goes_on_where_fides_stops(tmp_path):
     rounds = result["rounds"]
     assert [r["optimizer"] for r in rounds[:2]] == ["fides", "trf"]
     assert all(r["fval"] is not None for r in rounds)
-    assert rounds[0]["fval"] == pytest.approx(start_fval, abs=1e-6)   # Fides stays
+    assert start_fval - 0.01 < rounds[0]["fval"] <= start_fval + 1e-9  # Fides barely moves
     assert rounds[1]["fval"] < start_fval - 0.01                     # trf again goes on
     gains = [a["fval"] - b["fval"] for a, b in zip(
         [{"fval": start_fval}] + rounds[1::2], rounds[1::2])]           # per round (fides + trf)
