@@ -10,6 +10,7 @@ PEtab benchmark collection read in place from ../shared/petab_benchmarks:
 Brannmark (pre-equilibration, per-measurement overrides), Zheng
 (pre-equilibration), Fujita (log10 parameters and an input function).
 """
+import os
 from pathlib import Path
 
 import numpy as np
@@ -102,6 +103,7 @@ def test_gradient_brannmark_with_inner_scalings_and_sigmas():
 
 @needs_benchmarks
 @pytest.mark.slow
+@pytest.mark.heavy  # its own AMICI build (30 s); `make test` checks Zheng as PEtab v2, below
 def test_gradient_zheng():
     _check_gradient(BENCHMARKS / "Zheng_PNAS2012" / "Zheng_PNAS2012.yaml")
 
@@ -190,6 +192,7 @@ def test_prior_gradients_match_difference_quotients():
 
 
 def test_cli_choices_are_the_calibrators():
+    from jakstat_rules.calibrate import cli, multistart
     from jakstat_rules.calibrate.cli import (GRADIENT_CHOICES, OPTIMIZER_CHOICES,
                                              PROFILE_MAX_STEPS, STRATEGY_CHOICES)
     from jakstat_rules.calibrate.profile import DEFAULT_MAX_STEPS
@@ -200,6 +203,7 @@ def test_cli_choices_are_the_calibrators():
     assert OPTIMIZER_CHOICES == OPTIMIZERS and GRADIENT_CHOICES == (AUTO, *GRADIENTS)
     assert STRATEGY_CHOICES == STRATEGIES
     assert PROFILE_MAX_STEPS == DEFAULT_MAX_STEPS
+    assert cli.START_TIME_SHARE == multistart.START_TIME_SHARE
 
 
 @pytest.mark.parametrize("optimizer", ["trf", "fides", "lbfgsb"])
@@ -269,20 +273,42 @@ def test_exact_gradients_fall_back_to_differences_when_amici_cannot_read_the_pro
 
 
 def test_a_half_built_amici_model_is_rebuilt(exact_problem, tmp_path, monkeypatch):
-    """A build killed half-way leaves a non-empty folder without the completion
-    mark: the next use removes it and builds again."""
-    from jakstat_rules.calibrate.sensitivities import model_key, unit_problem
+    """A build killed half-way leaves a non-empty folder without the completion mark: the
+    next use removes it and builds again, with one compiler process per core unless
+    ``$AMICI_PARALLEL_COMPILE`` says otherwise.  AMICI's import is replaced by a recorder
+    (the real build, 20-30 s, is what every other exact-gradient test here runs)."""
+    import amici.importers.petab.v1 as amici_petab
+
+    from jakstat_rules.calibrate.sensitivities import (ObservableSensitivities, build_jobs,
+                                                       model_key, unit_problem)
 
     monkeypatch.setenv("JAKSTAT_CACHE", str(tmp_path / "cache"))
-    payload = ProblemPayload.from_problem(load_problem(exact_problem))
-    cp = CompiledProblem(payload)
-    folder = tmp_path / "cache" / "amici" / model_key(unit_problem(cp)[0])[:32]
+    monkeypatch.delenv("AMICI_PARALLEL_COMPILE", raising=False)
+    payload = unit_problem(CompiledProblem(ProblemPayload.from_problem(
+        load_problem(exact_problem))))[0]
+    folder = tmp_path / "cache" / "amici" / model_key(payload)[:32]
     (folder / "half").mkdir(parents=True)
     (folder / "half" / "setup.py").write_text("# interrupted\n", encoding="utf-8")
-    h, sigma, dh, _ = cp.sensitivities().evaluate(cp.parameters.nominal)
-    assert np.allclose(h, cp.observables(cp.parameters.nominal)[0], rtol=1e-6)
-    assert not (folder / "half").exists()
+    builds = []
+
+    def build(problem, output_dir, model_name, **kwargs):
+        builds.append((sorted(p.name for p in Path(output_dir).glob("*")),
+                       os.environ.get("AMICI_PARALLEL_COMPILE")))
+        (Path(output_dir) / model_name).mkdir(parents=True, exist_ok=True)
+        return "model"
+
+    monkeypatch.setattr(amici_petab, "import_petab_problem", build)
+    sens = object.__new__(ObservableSensitivities)
+    sens.problem = None
+    assert sens._compile(payload) == "model"
+    # the half-built folder was gone when the build began, which used every core
+    assert builds == [([], str(len(os.sched_getaffinity(0))))]
+    assert "AMICI_PARALLEL_COMPILE" not in os.environ            # set for the build only
     assert (folder.parent / f"{folder.name}.complete").is_file()
+    # a complete folder is kept: AMICI's import finds the model in it and loads it
+    assert sens._compile(payload) == "model" and len(builds[1][0]) == 1
+    monkeypatch.setenv("AMICI_PARALLEL_COMPILE", "1")
+    assert build_jobs() == 1
 
 
 def _sensitivities_fail(ob, monkeypatch):
