@@ -183,10 +183,10 @@ def test_a_polish_stopped_at_the_limit_goes_on_in_the_next_call(exact_problem, t
     never raises its value."""
     from jakstat_rules.calibrate.optimizers import local_fit_until
 
-    def polish_late(ob, x0, settings, deadline, ftol=None):
+    def polish_late(ob, x0, settings, deadline, ftol=None, limit=None):
         if settings.optimizer == "fides":  # the polish's first run (the starts run trf)
             deadline = time.time() - 1.0
-        return local_fit_until(ob, x0, settings, deadline, ftol)
+        return local_fit_until(ob, x0, settings, deadline, ftol, limit)
 
     out = tmp_path / "fit"
     monkeypatch.setattr(multistart, "local_fit_until", polish_late)
@@ -229,3 +229,56 @@ def test_a_start_stopped_at_the_limit_spends_no_time_on_its_tight_value(exact_pr
     limited = multistart.run_start(payload, settings, 0, x0, deadline=clock.now + 6.0)
     assert "stopped at the time limit" in limited.message
     assert limited.ok and limited.fval_tight is None
+
+
+def test_a_start_ends_at_its_share_of_the_time(exact_problem, monkeypatch):
+    """``max_seconds`` (``--start-time-share`` of the starts' time): on a clock that moves
+    1 s per reading, a start capped at 6 s with the run's limit far ahead stops after a few
+    evaluations at the lowest value it evaluated, its message names the cap, and, the run's
+    limit not reached, its value at the tight tolerances is still recorded."""
+    from jakstat_rules.calibrate import objective as objective_module
+    from jakstat_rules.calibrate.design import starting_points
+    from jakstat_rules.calibrate.optimizers import FitSettings
+    from jakstat_rules.petab_io import ProblemPayload, load_problem
+
+    payload = ProblemPayload.from_problem(load_problem(exact_problem))
+    settings = FitSettings(gradient="fd", rtol=1e-6, atol=1e-8, tol=1e-10)
+    x0 = starting_points([-3.0, -3.0], [1.0, 1.0], 1, 0)[0]
+    free = multistart.run_start(payload, settings, 0, x0)
+    clock = _Clock(step=1.0)
+    monkeypatch.setattr(objective_module, "time", clock)
+    monkeypatch.setattr(multistart, "time", clock)
+    capped = multistart.run_start(payload, settings, 0, x0, deadline=clock.now + 1e4,
+                                  max_seconds=6.0)
+    assert "stopped at its share of the time (6 s, --start-time-share)" in capped.message
+    assert capped.ok and 0 < capped.n_fev < 6 < free.n_fev
+    assert capped.fval_tight is not None
+    assert free.fval < capped.fval < capped.fval0                  # it had moved, not arrived
+
+
+def test_the_cap_is_a_share_of_the_starts_time(exact_problem, tmp_path, monkeypatch):
+    """calibrate hands every start its cap, ``start_time_share`` of the starts' 75 % of
+    ``max_time``; share 0 hands none; a share outside [0, 1] is refused before anything
+    is written."""
+    import pytest
+
+    from jakstat_rules.errors import JakstatInputError
+
+    caps = []
+
+    def record(payload, settings, start, x0, fixed=None, deadline=None, max_seconds=None):
+        caps.append(max_seconds)
+        return run_start(payload, settings, start, x0, fixed, deadline, max_seconds)
+
+    run_start = multistart.run_start
+    monkeypatch.setattr(multistart, "run_start", record)
+    for share, cap in ((0.2, 0.2 * 0.75 * 1e4), (0.0, None)):
+        caps.clear()
+        summary = calibrate(exact_problem, tmp_path / f"fit{share}", n_starts=2, seed=0,
+                            workers=1, max_time=1e4, start_time_share=share,
+                            progress=False, plots=False)
+        assert summary["complete"] and caps == [cap, cap]
+    with pytest.raises(JakstatInputError, match="start_time_share 1.5: expected a share"):
+        calibrate(exact_problem, tmp_path / "bad", n_starts=2, max_time=10,
+                  start_time_share=1.5, progress=False, plots=False)
+    assert not (tmp_path / "bad").exists()

@@ -30,6 +30,7 @@ OPTIMIZER_CHOICES = ("trf", "fides", "lbfgsb")
 GRADIENT_CHOICES = ("auto", "exact", "fd")
 STRATEGY_CHOICES = ("multistart", "race")  # optimizers.STRATEGIES (tested)
 PROFILE_MAX_STEPS = 20  # profile.DEFAULT_MAX_STEPS (a test checks they agree)
+START_TIME_SHARE = 0.25  # multistart.START_TIME_SHARE (tested)
 
 __all__ = ["register"]
 
@@ -63,6 +64,17 @@ def _seconds(text: str) -> float:
     if not (math.isfinite(value) and value > 0.0):
         raise argparse.ArgumentTypeError(f"{text!r}: expected a number of seconds > 0, "
                                          f"for example 3600")
+    return value
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a share between 0 (no cap) "
+                                         f"and 1, for example 0.25")
     return value
 
 
@@ -148,7 +160,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
                         seed=args.seed, workers=args.workers,
                         scheduler=args.scheduler, progress=not args.no_progress,
                         max_new_starts=args.max_new_starts, max_time=args.max_time,
-                        export_sbml=args.export_sbml, settings=settings)
+                        start_time_share=args.start_time_share, export_sbml=args.export_sbml, settings=settings)
     _print_summary(summary, ["best_fval", "n_finished", "n_starts",
                              "n_converged", "n_failed", "wall_time_s"])
     print(f"results in {args.out}")
@@ -232,6 +244,11 @@ def register(subparsers: Any) -> None:
                         "lowest value so far; the polish may take the rest, and the time it "
                         "leaves goes to more starts until 95 %%; the results are written "
                         "(re-run to resume with the starts not run)")
+    p.add_argument("--start-time-share", type=_share, default=START_TIME_SHARE,
+                   metavar="S",
+                   help="with --max-time: one start runs at most this share of the starts' "
+                        f"time, then ends at its lowest value (default {START_TIME_SHARE:g}: "
+                        "slow starts do not hold the workers; 0: no cap)")
     p.add_argument("--export-sbml", action="store_true",
                    help="also write the fitted model as SBML and a COPASI .cps file")
     p.add_argument("--max-evaluations", type=_positive_int, default=None, metavar="N",

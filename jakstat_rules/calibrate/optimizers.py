@@ -433,12 +433,13 @@ def local_fit(ob: Objective, x0: np.ndarray, settings: FitSettings,
 
 
 def local_fit_until(ob: Objective, x0: np.ndarray, settings: FitSettings,
-                    deadline: float | None, ftol: float | None = None) -> LocalFit:
+                    deadline: float | None, ftol: float | None = None,
+                    limit: str | None = None) -> LocalFit:
     """:func:`local_fit`, stopped at ``deadline`` (a ``time.time()``; None: no limit).
 
     A fit still running at the deadline ends at the lowest objective value it
     evaluated (``x0`` if none), with ``budget_exhausted`` set and a message
-    that says so.
+    that says so, naming ``limit`` (default: the time limit, ``--max-time``).
     """
     if deadline is None:
         return local_fit(ob, x0, settings, ftol)
@@ -449,7 +450,7 @@ def local_fit_until(ob: Objective, x0: np.ndarray, settings: FitSettings,
     except TimeLimitReached:
         x = ob.best[1] if ob.best is not None else np.asarray(x0, float)
         n = ob.n_eval - n_eval0
-        return LocalFit(x, n, f"stopped at the time limit (--max-time) after {n} "
+        return LocalFit(x, n, f"stopped at {limit or 'the time limit (--max-time)'} after {n} "
                               f"evaluations, at the lowest value evaluated "
                               f"{_counts(n, n, 0)}", 0, budget_exhausted=True,
                         time_limited=True)
