@@ -100,11 +100,14 @@ def _first_value(ob: Objective, x0: np.ndarray) -> tuple[float, str]:
 STARTS_SHARE = 0.75
 
 #: With ``--max-time``, one start may run at most this share of the starts' time
-#: (``--start-time-share``; 0: no cap): a start still running then ends at its lowest value,
-#: as at the time limit, and the polish may continue it if it is the best.  Without it, a
-#: few slow starts hold the workers for most of the budget (Weber_BMCSystBiol2015: start 1
-#: used 1000 evaluations in 102-109 s of a 122 s starts' phase).
-START_TIME_SHARE = 0.25
+#: (``--start-time-share``; 0, the default: no cap): a start still running then ends at
+#: its lowest value, as at the time limit, and the polish may continue it if it is the
+#: best.  Meant for problems where a few slow starts hold the workers for most of the
+#: budget (Weber_BMC2015: start 1 ran 864 evaluations, 108 s of a 122 s starts' phase).
+#: Not the default: on four problems at 162 s (docs/benchmarks.md, "A cap on one start's
+#: time") a cap of 0.25 finished more starts (Weber 11 against 5, Fujita 18 against 12)
+#: but reached no better value.
+START_TIME_SHARE = 0.0
 
 #: The time the polish leaves goes to more starts until this share of ``--max-time``;
 #: a new best start among them is polished in what remains.
