@@ -3,6 +3,9 @@
 Every test simulates the SBML that ``jakstat export`` writes, with the
 project's engine (:class:`jakstat_rules.simulate.Simulator`).
 """
+import gzip
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -124,6 +127,38 @@ def test_interferon_readouts_unchanged_when_il6_is_0(default, interferon_only, c
     b = default.run(condition.inputs, condition.times, readouts)
     worst, readout = _worst_relative_difference(a, b, readouts)
     assert worst < 1e-6, (condition.id, readout, worst)
+
+
+#: sbml/jakstat_ifn.xml as committed at 3979e3e, the last commit before the IL-6 arm
+#: (gzip of ``git show 3979e3e:sbml/jakstat_ifn.xml``; tests/data/README.md).
+BEFORE_IL6 = Path(__file__).parent / "data" / "jakstat_ifn_3979e3e.xml.gz"
+
+
+@pytest.fixture(scope="module")
+def committed_before_il6():
+    """The interferon model users had before the IL-6 arm, as its SBML file was committed."""
+    return Simulator("default", sbml=gzip.decompress(BEFORE_IL6.read_bytes()).decode("utf-8"),
+                     prune=False)
+
+
+@pytest.mark.parametrize("condition", [c for c in CONDITIONS.values()
+                                       if c.variant == "default" and "IL6_pM" not in c.inputs])
+def test_interferon_trajectories_equal_the_sbml_committed_before_the_il6_arm(
+        default, committed_before_il6, condition):
+    """Every readout of the committed SBML before the IL-6 arm, simulated by libroadrunner, against
+    today's default model with IL-6 at 0: equal to 1e-6 of the range without IFN-gamma; with it,
+    GAF_nuc differs by 5-20 % of its range (STAT3 on IFNGR1 pY440: the test below)."""
+    old = committed_before_il6
+    readouts = [r for r in old.readouts if r in default.readouts]
+    assert set(IFN_READOUTS) <= set(readouts)
+    a = old.run(condition.inputs, condition.times, readouts)
+    b = default.run(condition.inputs, condition.times, readouts)
+    worst, readout = _worst_relative_difference(a, b, readouts)
+    if "IFNg_pM" in condition.inputs:
+        gaf = _worst_relative_difference(a, b, ["GAF_nuc"])[0]
+        assert 0.05 < gaf < 0.2 and readout == "GAF_nuc", (condition.id, readout, worst, gaf)
+    else:
+        assert worst < 1e-6, (condition.id, readout, worst)
 
 
 def test_ifn_gamma_readouts_change_only_through_stat3_on_ifngr1(interferon_only, default):
