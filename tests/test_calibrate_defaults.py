@@ -63,7 +63,10 @@ def test_costly_difference_quotient_chooses_the_cheaper_derivative(exact_problem
     assert (s.gradient, s.rtol, s.tol) == ("exact", defaults.EXACT_RTOL, defaults.EXACT_TOL)
     assert s.atol == pytest.approx(min(1e-6, 1e-9 * median))
     assert "0.5 s against 3 s" in choice.notes[0]
-    monkeypatch.setattr(defaults, "_time_exact", lambda cp, x: 5.0)
+    # a near tie goes to exact derivatives (EXACT_PREFERENCE = 1.25: up to 3.75 s here)
+    monkeypatch.setattr(defaults, "_time_exact", lambda cp, x: 3.6)
+    assert choose_settings(payload, FitSettings()).settings.gradient == "exact"
+    monkeypatch.setattr(defaults, "_time_exact", lambda cp, x: 3.9)
     assert choose_settings(payload, FitSettings()).settings.gradient == "fd"
 
 
@@ -257,6 +260,9 @@ def test_tightened_tolerances_are_timed_again_and_can_lose_to_differences(exact_
     choice = choose_settings(payload, FitSettings())
     assert (choice.settings.gradient, choice.settings.rtol) == ("fd", DEFAULT_RTOL)
     assert "5 s against 3 s: finite differences" in "; ".join(choice.notes)
+    _scripted_choice(monkeypatch, ((1e-8, 1e-12), "rtol 1e-06 disagreed"),
+                     exact_seconds_tight=3.6)          # within EXACT_PREFERENCE of 3 s
+    assert choose_settings(payload, FitSettings()).settings.gradient == "exact"
 
 
 def test_no_accurate_exact_tolerance_gives_differences_unless_exact_was_asked_for(

@@ -77,6 +77,12 @@ EXACT_TOL = 1e-6
 FD_TOL = 1e-8
 #: A difference quotient cheaper than this (seconds) is not worth an AMICI build.
 CHEAP_FD_SECONDS = 0.05
+#: Exact derivatives are chosen unless one costs this many times a difference quotient or
+#: more: where the two timings are close, the machine's noise decided the choice, and
+#: exact derivatives did better there (docs/benchmarks.md, "Near ties of the derivative
+#: choice": Brannmark_JBC2010, 1.04 times, 18 starts against 6 in 162 s; Fujita_SciSignal2010,
+#: 1.14 times, 911.36 against 2316.44).
+EXACT_PREFERENCE = 1.25
 #: Starts expected to take longer than this (seconds, one process) run on all cores.
 PARALLEL_SECONDS = 60.0
 #: Relative tolerances tried in turn for exact derivatives: the first whose values
@@ -282,7 +288,7 @@ def choose_settings(payload: ProblemPayload, settings: Any, out: Path | None = N
             except (JakstatInputError, SimulationError):
                 grad_seconds = math.inf
             measured["exact_gradient_seconds_tightened"] = grad_seconds
-            if grad_seconds >= fd_seconds:
+            if grad_seconds >= EXACT_PREFERENCE * fd_seconds:
                 accurate = None
                 why += (f"; there one exact derivative takes {grad_seconds:.3g} s against "
                         f"{fd_seconds:.3g} s: finite differences")
@@ -311,7 +317,8 @@ def choose_settings(payload: ProblemPayload, settings: Any, out: Path | None = N
 
 def _choose_gradient(payload: ProblemPayload, tolerances: tuple[float, float], x: np.ndarray,
                      fd_seconds: float, measured: dict[str, Any]) -> tuple[str, float, str]:
-    """Exact or finite differences, by what one derivative costs each way."""
+    """Exact or finite differences, by what one derivative costs each way: exact unless
+    it costs :data:`EXACT_PREFERENCE` times a difference quotient or more."""
     from .sensitivities import INSTALL_HINT, available
 
     if not math.isfinite(fd_seconds):
@@ -328,7 +335,7 @@ def _choose_gradient(payload: ProblemPayload, tolerances: tuple[float, float], x
     except (JakstatInputError, SimulationError) as exc:
         return "fd", fd_seconds, f"finite differences (exact derivatives unavailable: {exc})"
     measured["exact_gradient_seconds"] = exact_seconds
-    if exact_seconds < fd_seconds:
+    if exact_seconds < EXACT_PREFERENCE * fd_seconds:
         return "exact", exact_seconds, (f"one exact derivative {exact_seconds:.3g} s against "
                                         f"{fd_seconds:.3g} s by finite differences")
     return "fd", fd_seconds, (f"a difference quotient {fd_seconds:.3g} s against "
