@@ -147,7 +147,7 @@ def run_start(payload: ProblemPayload, settings: FitSettings, start: int,
         evaluated (:func:`~.optimizers.local_fit_until`).
     max_seconds
         The start's own time cap (with ``deadline``: ``--start-time-share``),
-        counted from its first evaluation: it ends there the same way, at the
+        counted once its starting point is evaluated: it ends there the same way, at the
         lowest value it evaluated, unless ``deadline`` comes first.
 
     Returns
