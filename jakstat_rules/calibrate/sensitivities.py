@@ -115,8 +115,8 @@ def _quiet_amici() -> None:
 def build_jobs() -> int:
     """Compiler processes of an AMICI model build: ``$AMICI_PARALLEL_COMPILE`` if set
     (AMICI's own setting), else every core this process may run on.  AMICI builds with one
-    process unless told; a model's code is dozens of files, so two cores halve the build
-    (Zheng 2012: 31.8 s on one, 19.7 s on two, an idle 2-core machine)."""
+    process unless told; a model's code is dozens of files (Zheng 2012: 21-23 s on one,
+    18-19 s on two cores: docs/calibration.md)."""
     try:
         return max(1, int(os.environ["AMICI_PARALLEL_COMPILE"]))
     except (KeyError, ValueError):
@@ -124,18 +124,11 @@ def build_jobs() -> int:
             os.cpu_count() or 1)
 
 
-@contextlib.contextmanager
 def _parallel_build():
-    """Set ``$AMICI_PARALLEL_COMPILE`` to :func:`build_jobs` while the block runs."""
-    saved = os.environ.get("AMICI_PARALLEL_COMPILE")
-    os.environ["AMICI_PARALLEL_COMPILE"] = str(build_jobs())
-    try:
-        yield
-    finally:
-        if saved is None:
-            del os.environ["AMICI_PARALLEL_COMPILE"]
-        else:
-            os.environ["AMICI_PARALLEL_COMPILE"] = saved
+    """``$AMICI_PARALLEL_COMPILE`` set to :func:`build_jobs` while the block runs."""
+    from unittest import mock  # imported only where a build happens
+
+    return mock.patch.dict(os.environ, {"AMICI_PARALLEL_COMPILE": str(build_jobs())})
 
 
 def model_key(payload) -> str:
