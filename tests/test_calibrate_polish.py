@@ -79,8 +79,8 @@ def test_trf_with_the_tighter_ftol_goes_on_where_fides_stops(tmp_path):
     """~16 s: start 112 of the 200-point design (seed 1) of Borghans 1997, the best start of
     the collection run in docs/benchmarks.md.  ``trf`` stops there (its ``xtol`` test);
     Fides, continuing, gains less than a round asks for (0.01; it moves by about 1e-6 to
-    3e-4, depending on the release of numpy/scipy it runs on); ``trf`` again, from Fides' point with a new trust
-    region and :data:`POLISH_FTOL`, lowers the NLL, and the rounds go on while one gains
+    3e-4, depending on the release of numpy/scipy it runs on); ``trf`` again, from Fides'
+    point with a new trust region and :data:`POLISH_FTOL`, lowers the NLL, and the rounds go on while one gains
     0.01 or more.  (Here the new trust region does it: ``trf`` at the fit's ``ftol`` gains
     as much.  Where the tighter ``ftol`` is needed, on Brannmark 2010, a test would take
     a minute: docs/benchmarks.md.)"""

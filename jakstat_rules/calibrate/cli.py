@@ -160,7 +160,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
                         seed=args.seed, workers=args.workers,
                         scheduler=args.scheduler, progress=not args.no_progress,
                         max_new_starts=args.max_new_starts, max_time=args.max_time,
-                        start_time_share=args.start_time_share, export_sbml=args.export_sbml, settings=settings)
+                        start_time_share=args.start_time_share,
+                        export_sbml=args.export_sbml, settings=settings)
     _print_summary(summary, ["best_fval", "n_finished", "n_starts",
                              "n_converged", "n_failed", "wall_time_s"])
     print(f"results in {args.out}")

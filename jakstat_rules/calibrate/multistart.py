@@ -184,9 +184,9 @@ def run_start(payload: ProblemPayload, settings: FitSettings, start: int,
         else:
             rec.x0, rec.fval0 = [float(v) for v in x0], f0
             until, limit = deadline, None
-            if max_seconds is not None and deadline is not None and (
-                    time.time() + max_seconds < deadline):
-                until = time.time() + max_seconds
+            cap = None if max_seconds is None else time.time() + max_seconds
+            if cap is not None and deadline is not None and cap < deadline:
+                until = cap
                 limit = f"its share of the time ({max_seconds:.0f} s, --start-time-share)"
             fit = local_fit_until(ob, x0, settings, until, limit=limit)
             rec.x = [float(v) for v in fit.x]
