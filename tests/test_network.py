@@ -24,6 +24,31 @@ def private_cache(tmp_path, monkeypatch):
     clear_memory_cache()
 
 
+@pytest.fixture(scope="module")
+def fresh_network(tmp_path_factory):
+    """One BioNetGen run of the default model into an empty cache of its own: the name and
+    bytes of the entry it writes, and its report.  Tests that need a complete entry in their
+    private cache copy it (:func:`_seed`) instead of running BioNetGen again."""
+    folder = tmp_path_factory.mktemp("network_cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JAKSTAT_CACHE", str(folder))
+        clear_memory_cache()
+        report = generate_network(build_model(), use_cache=False)
+        clear_memory_cache()
+    assert report.cached == "no"
+    entry, = (folder / "networks").glob("*.net")
+    return entry.name, entry.read_bytes(), report
+
+
+def _seed(cache: Path, fresh_network) -> Path:
+    """The complete entry of :func:`fresh_network` written into ``cache``; its path."""
+    name, raw, _ = fresh_network
+    entry = cache / "networks" / name
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    entry.write_bytes(raw)
+    return entry
+
+
 def _bng2_counts(bngl: Path, workdir: Path) -> tuple[int, int]:
     """Species and reactions counted in the .net file BNG2.pl writes for ``bngl``.
 
@@ -53,9 +78,8 @@ def _without_status(err: str) -> list[str]:
     return [line for line in err.strip().splitlines()
             if not (line.startswith("jakstat: ") and line.endswith(" ..."))]
 
-def test_network_matches_an_independent_bionetgen_run(private_cache, tmp_path_factory):
-    model = build_model()
-    report = generate_network(model)
+def test_network_matches_an_independent_bionetgen_run(fresh_network, tmp_path_factory):
+    report = fresh_network[2]
     species, reactions = _bng2_counts(ROOT / "sbml" / "jakstat_ifn.bngl", tmp_path_factory.mktemp("bng"))
     assert (report.species, report.reactions) == (species, reactions)
 
@@ -75,13 +99,12 @@ def test_cache_hits_give_the_same_network(private_cache):
         assert [str(r["rate"]) for r in m.reactions] == [str(r["rate"]) for r in cold.reactions]
 
 
-def test_key_is_the_structure_not_the_values(private_cache):
+def test_key_is_the_structure_not_the_values(private_cache, fresh_network):
     assert structure_key(build_model()) == structure_key(build_model())
     assert structure_key(build_model()) != structure_key(build_model("socs1_loss"))
     # parameter values do not change which species and reactions exist
     assert structure_key(build_model()) == structure_key(build_model(overrides={"STAT1_0": 5e4}))
-    generate_network(build_model())
-    clear_memory_cache()
+    assert _seed(private_cache, fresh_network).stem == structure_key(build_model())
     changed = build_model(overrides={"STAT1_0": 5e4, "kdeg_STAT1": 0.0})
     report = generate_network(changed)
     assert report.cached == "disk"                       # BioNetGen did not run again
@@ -89,10 +112,9 @@ def test_key_is_the_structure_not_the_values(private_cache):
 
 
 @pytest.mark.parametrize("damage", ["truncated at a line boundary", "empty", "foreign"])
-def test_damaged_cache_entries_are_regenerated_not_used(private_cache, damage, capsys):
-    fresh = build_model()
-    reference = generate_network(fresh, use_cache=False)
-    entry = next((private_cache / "networks").glob("*.net"))
+def test_damaged_cache_entries_are_regenerated_not_used(private_cache, fresh_network, damage, capsys):
+    reference = fresh_network[2]
+    entry = _seed(private_cache, fresh_network)
     raw = entry.read_bytes()
     if damage == "empty":
         entry.write_bytes(b"")
@@ -112,9 +134,8 @@ def test_damaged_cache_entries_are_regenerated_not_used(private_cache, damage, c
         (reference.species, reference.reactions, "no")
 
 
-def test_no_cache_replaces_a_damaged_entry(private_cache):
-    generate_network(build_model())
-    entry = next((private_cache / "networks").glob("*.net"))
+def test_no_cache_replaces_a_damaged_entry(private_cache, fresh_network):
+    entry = _seed(private_cache, fresh_network)
     entry.write_bytes(entry.read_bytes()[:1000])
     clear_memory_cache()
     assert main(["network", "--no-cache"]) == 0
@@ -133,8 +154,10 @@ def test_bad_bngpath_is_one_line_and_exit_2(private_cache):
 
 
 @pytest.mark.slow
-def test_generated_sbml_is_the_committed_file(private_cache):
-    """What the simulator starts from is byte for byte the SBML users get in sbml/."""
+def test_generated_sbml_is_the_committed_file(private_cache, fresh_network):
+    """What the simulator starts from is byte for byte the SBML users get in sbml/ (the
+    default model's network from the module's run of BioNetGen, socs1_loss's generated)."""
+    _seed(private_cache, fresh_network)
     for variant, name in (("default", "jakstat_ifn.xml"), ("socs1_loss", "jakstat_ifn_socs1_loss.xml")):
         text = model_sbml(variant)
         assert text == (ROOT / "sbml" / name).read_text(encoding="utf-8"), name
