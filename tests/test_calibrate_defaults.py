@@ -89,6 +89,19 @@ def test_workers(monkeypatch):
     assert choose_workers(None, 10, 100.0)[0] == 1
 
 
+def test_a_start_s_time_estimate_follows_the_evaluation_budget():
+    """A start is expected to take TYPICAL_ITERATIONS derivatives, fewer when its budget
+    (--max-evaluations) is smaller: 10 starts of 2 evaluations of 2 s each are 40 s of work
+    (one process), not 800 s (all cores)."""
+    from jakstat_rules.calibrate.defaults import TYPICAL_ITERATIONS, Choice, start_seconds
+    from jakstat_rules.calibrate.optimizers import FitSettings
+
+    assert start_seconds(Choice(FitSettings(), [], 2.0, {})) == TYPICAL_ITERATIONS * 2.0
+    small = start_seconds(Choice(FitSettings(max_nfev=2), [], 2.0, {}))
+    assert small == 4.0
+    assert choose_workers(None, 10, small)[0] == 1
+
+
 def test_fit_records_its_choice_and_rechecks_the_best_at_tight_tolerances(exact_problem,
                                                                        tmp_path):
     """Noise-free data with a fixed sigma: at the optimum every residual is 0, so the

@@ -432,8 +432,10 @@ def choose_workers(workers: int | None, n_tasks: int, seconds_per_task: float
 
 
 def start_seconds(choice: Choice) -> float:
-    """Expected seconds of one local fit (for the worker choice and estimates)."""
-    return TYPICAL_ITERATIONS * choice.gradient_seconds
+    """Expected seconds of one local fit (for the worker choice and estimates):
+    :data:`TYPICAL_ITERATIONS` derivatives, or the fit's evaluation budget
+    (``--max-evaluations``) when that is smaller."""
+    return min(TYPICAL_ITERATIONS, choice.settings.max_nfev) * choice.gradient_seconds
 
 
 def tight_value(payload: ProblemPayload, settings: Any, x: np.ndarray,
