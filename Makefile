@@ -8,7 +8,7 @@ RESULTS ?= results
 # modules are handed out in collection order, the longest first (tests/conftest.py)
 PYTEST_ARGS ?= -n 2 --dist loadscope --no-loadscope-reorder
 # the tests marked heavy (the whole supplement re-run in COPASI and tellurium, cross-checks in
-# Python's LSODA beside the one `make test` runs,
+# PySB's ScipyOdeSimulator beside the one `make test` runs,
 # the Kirby AMICI gradient) run with `make test-all`; `make test` is what CI runs
 TEST_SELECTION ?= -m "not heavy"
 

@@ -101,15 +101,15 @@ def test_jak2_v617f_signals_without_ligand():
 @pytest.mark.slow
 @pytest.mark.parametrize("inputs,variant", [
     ({"IFNa_pM": 1000}, "default"),
-    # 15-25 s each in Python's LSODA: `make test-all`; `make test` compares the simulation
-    # core with BioNetGen's own ODE runs on IFN-gamma, ruxolitinib and socs1_loss conditions
-    # (tests/test_export_equivalence.py, 1e-7 of the range)
+    # 15-25 s each in PySB's ScipyOdeSimulator: `make test-all`; `make test` compares the
+    # simulation core with BioNetGen's own ODE runs on IFN-gamma, ruxolitinib and socs1_loss
+    # conditions (tests/test_export_equivalence.py, 1e-7 of the range)
     pytest.param({"IFNg_pM": 100, "ruxolitinib_nM": 100}, "default", marks=pytest.mark.heavy),
     pytest.param({"IFNb_pM": 100}, "socs1_loss", marks=pytest.mark.heavy)])
 def test_roadrunner_on_sbml_agrees_with_pysb_scipy_on_the_network(inputs, variant):
-    # LSODA at rtol 1e-10 agrees with libroadrunner at 1e-12 to 2e-9 of each readout's scale
-    # on the first two conditions (4e-11 with LSODA at 1e-12), three orders inside the test's
-    # 1e-6, in about two thirds of the time
+    # VODE (ScipyOdeSimulator's default) at rtol 1e-10 agrees with libroadrunner at 1e-12 to
+    # 2e-9 of each readout's scale on the first two conditions, three orders inside the test's
+    # 1e-6
     rr = Simulator(variant, rtol=1e-12, atol=1e-10).run(inputs, T)
     py = simulate_pysb(inputs, T, variant=variant, rtol=1e-10, atol=1e-10)
     for col in rr.columns[1:]:
