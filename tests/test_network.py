@@ -112,7 +112,8 @@ def test_key_is_the_structure_not_the_values(private_cache, fresh_network):
 
 
 @pytest.mark.parametrize("damage", ["truncated at a line boundary", "empty", "foreign"])
-def test_damaged_cache_entries_are_regenerated_not_used(private_cache, fresh_network, damage, capsys):
+def test_damaged_cache_entries_are_regenerated_not_used(private_cache, fresh_network, damage,
+                                                      capsys):
     reference = fresh_network[2]
     entry = _seed(private_cache, fresh_network)
     raw = entry.read_bytes()
