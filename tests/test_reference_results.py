@@ -40,3 +40,18 @@ def test_readme_numbers_match_the_committed_summaries():
     assert f"{summary['best_fval']:.2f}" in text
     assert f"{summary['n_converged']} / {summary['n_starts']}" in text
     assert f"R² = {validation['r2']:.3f}" in text
+
+
+def test_the_committed_fit_is_a_fit_of_the_kirby_problem_built_now(tmp_path):
+    """`jakstat supplement --out DIR` reports the committed fit by default: it must be a fit of
+    the Kirby 2021 training problem as `jakstat data petab` writes it today (same problem
+    hash: the model's SBML, data, conditions and parameter table), else the supplement
+    refuses it.  A change of the model's SBML calls for a re-run of run.sh."""
+    from jakstat_rules.data.kirby import write_kirby_petab
+    from jakstat_rules.supplement.problem import file_hash
+
+    summary = json.loads((RESULTS / "summary.json").read_text(encoding="utf-8"))
+    train = write_kirby_petab(None, tmp_path / "kirby", petab_version=1)["train"]
+    assert file_hash(train) == summary["problem_hash"], (
+        "calibration/kirby2021/results is a fit of another problem: re-run "
+        "calibration/kirby2021/run.sh")
