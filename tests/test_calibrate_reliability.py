@@ -15,6 +15,7 @@ pyPESTO's result type, the Latin hypercube itself, the file system.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 
 import numpy as np
@@ -391,6 +392,30 @@ def test_simulation_table_reproduces_the_nll_with_libpetab(noisy_problem, tmp_pa
     llh = petab.calculate_llh(measurements, as_python, problem.observable_df, parameters)
     assert -llh == pytest.approx(summary["best_fval"], abs=1e-6)
     assert np.abs(sim[C.SIMULATION] - sim[C.MEASUREMENT]).max() < 0.5   # a fit, not noise
+
+
+@pytest.mark.parametrize("failing", ["simulation_table", "plot_fit"])
+def test_a_failed_simulation_at_the_best_point_leaves_the_fit_and_its_other_outputs(
+        exact_problem, tmp_path, monkeypatch, caplog, failing):
+    """The final simulation at the best parameters can fail where the fit's own did not (the
+    plot's finer time grid, a run resumed at tighter tolerances: Fujita 2010 at rtol 1e-10):
+    the fit ends normally with one warning, without simulations.tsv or fit.png only."""
+    from jakstat_rules.calibrate import report, results
+    from jakstat_rules.errors import SimulationError
+
+    def fail(*args, **kwargs):
+        raise SimulationError("condition 'c0': the solver failed: CV_TOO_MUCH_WORK")
+
+    monkeypatch.setattr(results if failing == "simulation_table" else report, failing, fail)
+    out = tmp_path / "fit"
+    summary = calibrate(exact_problem, out, n_starts=2, seed=0, workers=1, progress=False)
+    assert summary["n_finished"] == 2 and math.isfinite(summary["best_fval"])
+    warnings = [r.getMessage() for r in caplog.records if "the solver failed" in r.getMessage()]
+    assert len(warnings) == 1 and "no fit.png" in warnings[0], warnings
+    assert (out / "simulations.tsv").is_file() == (failing == "plot_fit")
+    assert not (out / "fit.png").exists()
+    for name in ("summary.json", "best_parameters.tsv", "waterfall.png", "parameters.png"):
+        assert (out / name).is_file(), name
 
 
 def test_optimize_result_for_pypesto(exact_fit):

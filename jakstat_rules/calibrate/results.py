@@ -176,14 +176,21 @@ def write_fit_outputs(out: Path, cp: CompiledProblem, ob: Objective,
         p = np.array([best.parameters[i] for i in estimated])
         try:
             write_table(out / "simulations.tsv", simulation_table(cp, p))
-        except SimulationError as exc:
-            log.warning("jakstat: no simulations.tsv: the simulation at the best "
-                        "parameters failed (%s)", exc)
+            simulated = True
+        except SimulationError as exc:  # the fit and its other outputs stay
+            simulated = False
+            log.warning("jakstat: no simulations.tsv%s: the simulation at the best "
+                        "parameters failed (%s)", " and no fit.png" if plots else "", exc)
         if plots:
             from . import report
 
             report.plot_waterfall(table, out / "waterfall.png", CONVERGENCE_TOL)
-            report.plot_fit(cp, p, out / "fit.png")
+            if simulated:
+                try:
+                    report.plot_fit(cp, p, out / "fit.png")
+                except SimulationError as exc:  # the plot's finer time grid
+                    log.warning("jakstat: no fit.png: the simulation at the best parameters "
+                                "failed (%s)", exc)
             report.plot_parameters(ok, cp, out / "parameters.png", best_fval,
                                    tol=CONVERGENCE_TOL)
     return summary
