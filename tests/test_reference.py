@@ -77,7 +77,7 @@ def _bionetgen_counts(variant: str) -> tuple[int, int, int]:
     model = build_model(variant)
     generate_network(model)
     net = _MEMORY[structure_key(model)]
-    rules = _block_lines(to_bngl(build_model(variant), actions=False), "reaction rules")
+    rules = _block_lines(to_bngl(model, actions=False), "reaction rules")
     return rules, _block_lines(net, "species"), _block_lines(net, "reactions")
 
 
