@@ -89,7 +89,7 @@ def test_workers(monkeypatch):
     assert choose_workers(None, 10, 100.0)[0] == 1
 
 
-def test_a_start_s_time_estimate_follows_the_evaluation_budget():
+def test_a_start_s_time_estimate_follows_the_evaluation_budget(monkeypatch):
     """A start is expected to take TYPICAL_ITERATIONS derivatives, fewer when its budget
     (--max-evaluations) is smaller: 10 starts of 2 evaluations of 2 s each are 40 s of work
     (one process), not 800 s (all cores)."""
@@ -99,7 +99,9 @@ def test_a_start_s_time_estimate_follows_the_evaluation_budget():
     assert start_seconds(Choice(FitSettings(), [], 2.0, {})) == TYPICAL_ITERATIONS * 2.0
     small = start_seconds(Choice(FitSettings(max_nfev=2), [], 2.0, {}))
     assert small == 4.0
+    monkeypatch.setattr(defaults, "available_cores", lambda: 4)
     assert choose_workers(None, 10, small)[0] == 1
+    assert choose_workers(None, 10, TYPICAL_ITERATIONS * 2.0)[0] == 4
 
 
 def test_fit_records_its_choice_and_rechecks_the_best_at_tight_tolerances(exact_problem,
