@@ -11,8 +11,8 @@ One run on one machine, for two problems:
 Both are written as PEtab v1, the version pyPESTO + AMICI read; ``jakstat
 calibrate`` reads v1 and v2 alike.
 
-and four ways of fitting each, all with the same seed (so the same Latin
-hypercube of start points):
+and four ways of fitting each, all with the same seed (so the same design of
+start points):
 
 1. ``defaults``: ``jakstat calibrate PROBLEM --starts N`` and nothing else;
 2. ``tuned``: the Kirby reference run's flags (``--gradient exact --rtol 1e-6

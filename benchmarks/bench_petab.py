@@ -458,7 +458,7 @@ def pypesto_worker(spec_path: str, record_path: str, amici_dir: str) -> int:
                 inner = InnerFill(spec["ours_dir"], yaml)
                 spec["x_names"] = list(inner.ob.cp.estimated_ids)
                 starts = inner.design(int(spec["n_starts"]), int(spec["seed"]))
-                fill_info["design"] = "ours (Latin hypercube of jakstat, no start finished)"
+                fill_info["design"] = "ours (design of a new jakstat run, no start finished)"
             except Exception as exc:  # noqa: BLE001 -- pyPESTO's own points then
                 fill_info["design_error"] = f"{type(exc).__name__}: {exc}"[:300]
                 starts = []

@@ -193,15 +193,17 @@ def test_prior_gradients_match_difference_quotients():
 
 def test_cli_choices_are_the_calibrators():
     from jakstat_rules.calibrate import cli, multistart
-    from jakstat_rules.calibrate.cli import (GRADIENT_CHOICES, OPTIMIZER_CHOICES,
-                                             PROFILE_MAX_STEPS, STRATEGY_CHOICES)
+    from jakstat_rules.calibrate.cli import (DESIGN_CHOICES, GRADIENT_CHOICES,
+                                             OPTIMIZER_CHOICES, PROFILE_MAX_STEPS,
+                                             STRATEGY_CHOICES)
+    from jakstat_rules.calibrate.design import DESIGNS
     from jakstat_rules.calibrate.profile import DEFAULT_MAX_STEPS
     from jakstat_rules.calibrate.defaults import AUTO
     from jakstat_rules.calibrate.objective import GRADIENTS
     from jakstat_rules.calibrate.optimizers import OPTIMIZERS, STRATEGIES
 
     assert OPTIMIZER_CHOICES == OPTIMIZERS and GRADIENT_CHOICES == (AUTO, *GRADIENTS)
-    assert STRATEGY_CHOICES == STRATEGIES
+    assert STRATEGY_CHOICES == STRATEGIES and DESIGN_CHOICES == DESIGNS
     assert PROFILE_MAX_STEPS == DEFAULT_MAX_STEPS
     assert cli.START_TIME_SHARE == multistart.START_TIME_SHARE
 

@@ -45,13 +45,13 @@ def _best_known(name: str) -> float:
 
 
 def _design_start(problem: Path, start: int):
-    """Start ``start`` of the 200-point design (seed 1) of a collection problem, fitted with
-    ``trf`` and finite differences at rtol 1e-10: (settings, objective, record)."""
+    """Start ``start`` of the 200-point Latin hypercube (seed 1) of a collection problem,
+    fitted with ``trf`` and finite differences at rtol 1e-10: (settings, objective, record)."""
     settings = FitSettings(n_starts=200, seed=1, rtol=1e-10, atol=1e-10, tol=1e-8,
-                           gradient="fd")
+                           gradient="fd", design="lhs")
     payload = ProblemPayload.from_problem(load_problem(problem))
     ob = Objective(get_compiled(payload, settings.rtol, settings.atol))
-    design = starting_points(ob.lb, ob.ub, settings.n_starts, settings.seed)
+    design = starting_points(ob.lb, ob.ub, settings.n_starts, settings.seed, settings.design)
     return settings, ob, run_start(payload, settings, start, design[start])
 
 

@@ -28,7 +28,8 @@ from conftest import write_one_condition_problem
 SD = 0.05
 D = 0.1
 TIMES = np.arange(0.0, 10.01, 0.2)
-SEEDS = (0, 1, 2, 3)
+#: eight designs: on four, the evaluations of a race and of 8 starts came within 1 %
+SEEDS = tuple(range(8))
 
 OSCILLATOR = """
 model oscillator

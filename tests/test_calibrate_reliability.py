@@ -170,9 +170,13 @@ def test_resume_must_be_the_same_run(exact_problem, tmp_path, capsys):
     assert record["run"]["n_starts"] == 3 and record["run"]["seed"] == 0
     before = _snapshot(out)
     capsys.readouterr()  # what the first run printed
-    assert main(["calibrate", str(exact_problem), "--out", str(out), "--starts", "5",
+    assert main(["calibrate", str(exact_problem), "--out", str(out), "--starts", "2",
                  "--no-progress"]) == 2
-    one_error_line(capsys, "a run of 3 starts; this run asks for 5", "--starts 3")
+    one_error_line(capsys, "a run of 3 starts; this run asks for 2", "--starts 3 or more")
+    assert main(["calibrate", str(exact_problem), "--out", str(out), "--starts", "3",
+                 "--design", "lhs", "--no-progress"]) == 2
+    one_error_line(capsys, "starts of the sobol design; this run asks for the lhs design",
+                   "--design sobol")
     with pytest.raises(JakstatInputError, match="tol"):
         _fit(exact_problem, out, n_starts=3, settings=FitSettings(tol=1e-6))
     assert _snapshot(out) == before
@@ -184,12 +188,92 @@ def test_resume_must_be_the_same_run(exact_problem, tmp_path, capsys):
         _fit(exact_problem, out, n_starts=3)
 
 
+def _bounds(problem, free: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of the ``free`` parameters on their log10 scale, from the parameter table."""
+    table = pd.read_csv(problem.parent / "parameters.tsv", sep="\t").set_index("parameterId")
+    table = table.loc[free]
+    assert (table["parameterScale"] == "log10").all()
+    return np.log10(table["lowerBound"].to_numpy()), np.log10(table["upperBound"].to_numpy())
+
+
+def _records(out) -> dict[str, dict]:
+    return {f.name: json.loads(f.read_text(encoding="utf-8"))
+            for f in sorted((out / "starts").glob("start_*.json"))}
+
+
+def test_more_starts_extend_a_run_and_keep_its_starts(exact_problem, tmp_path, capsys):
+    """A run of 3 starts resumed with 5 keeps its 3 records as they are and runs 2 more:
+    the design of 5 points begins with that of 3.  The extended run's starts are those
+    of a fresh run of 5 (same points, same results), and its points are scipy's scrambled
+    Sobol sequence of the seed, scaled to the bounds on the PEtab scale."""
+    from scipy.stats import qmc
+
+    out, fresh = tmp_path / "fit", tmp_path / "fresh"
+    first = _fit(exact_problem, out, n_starts=3)
+    kept = {f.name: f.read_bytes() for f in (out / "starts").glob("start_*.json")}
+    assert first["settings"]["design"] == "sobol" and len(kept) == 3
+    assert main(["calibrate", str(exact_problem), "--out", str(out), "--starts", "5",
+                 "--no-progress"]) == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["complete"] and summary["n_finished"] == 5 and summary["n_starts"] == 5
+    assert [c["new_starts"] for c in summary["invocations"]] == [3, 2]
+    assert {n: (out / "starts" / n).read_bytes() for n in kept} == kept
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["n_starts"] == 5 and run["design"] == "sobol"
+    _fit(exact_problem, fresh, n_starts=5)
+    ours, theirs = _records(out), _records(fresh)
+    assert sorted(ours) == sorted(theirs) == [f"start_{i:04d}.json" for i in range(5)]
+    for name in ours:
+        assert ours[name]["x0"] == pytest.approx(theirs[name]["x0"], abs=1e-12)
+        assert ours[name]["fval"] == pytest.approx(theirs[name]["fval"], rel=1e-9)
+    lb, ub = _bounds(exact_problem, summary["free_parameters"])
+    sobol = qmc.Sobol(d=len(lb), scramble=True, rng=np.random.default_rng(0)).random(8)[:5]
+    points = lb + sobol * (ub - lb)
+    for i, rec in enumerate(ours.values()):
+        x0 = rec["rejected"][0]["x0"] if rec["rejected"] else rec["x0"]
+        assert x0 == pytest.approx(points[i], abs=1e-12)
+    assert _fit(exact_problem, out, n_starts=5)["invocations"][-1]["new_starts"] == 0
+    # a race's rounds depend on its number of starts: not extended
+    race = tmp_path / "race"
+    _fit(exact_problem, race, n_starts=3, settings=FitSettings(strategy="race"))
+    with pytest.raises(JakstatInputError, match=r"holds a race of 3 starts; this run asks "
+                                                r"for 4 .*expected --starts 3 to resume it"):
+        _fit(exact_problem, race, n_starts=4, settings=FitSettings(strategy="race"))
+
+
+def test_a_latin_hypercube_run_resumes_as_one_and_does_not_extend(exact_problem, tmp_path,
+                                                                   capsys):
+    """A run stored before the design was a setting (no ``design`` in run.json and its
+    records) drew a Latin hypercube: resumed without --design it goes on with that
+    design; more starts are refused (a Latin hypercube of 4 points is not one of 3 and
+    one more), naming how to resume it."""
+    out = tmp_path / "fit"
+    _fit(exact_problem, out, n_starts=3, max_new_starts=2, settings=FitSettings(design="lhs"))
+    for f in [out / "run.json", *(out / "starts").glob("start_*.json")]:
+        rec = json.loads(f.read_text(encoding="utf-8"))
+        (rec.get("run") or rec).pop("design")
+        rec.pop("checksum", None)
+        f.write_text(json.dumps(rec))
+    (out / "summary.json").unlink()
+    assert main(["calibrate", str(exact_problem), "--out", str(out), "--starts", "4",
+                 "--no-progress"]) == 2
+    one_error_line(capsys, "a run of 3 starts; this run asks for 4", "--starts 3 to resume it")
+    summary = _fit(exact_problem, out, n_starts=3)
+    assert summary["complete"] and summary["settings"]["design"] == "lhs"
+    assert [c["new_starts"] for c in summary["invocations"]][-1] == 1
+    lb, ub = _bounds(exact_problem, summary["free_parameters"])
+    design = starting_points(lb, ub, 3, 0, "lhs")
+    for i, rec in enumerate(_records(out).values()):
+        x0 = rec["rejected"][0]["x0"] if rec["rejected"] else rec["x0"]
+        assert x0 == pytest.approx(design[i], abs=1e-12)
+
+
 def test_folder_of_an_earlier_version_resumes_or_is_refused(exact_problem, tmp_path):
     """Folders written before records carried the identity (run.json without
     n_starts, records without "run"): resumed when every record starts from
-    this run's design, refused when the design differs."""
+    this run's design, refused when the design differs.  They drew a Latin hypercube."""
     out = tmp_path / "fit"
-    _fit(exact_problem, out, n_starts=4, max_new_starts=2)
+    _fit(exact_problem, out, n_starts=4, max_new_starts=2, settings=FitSettings(design="lhs"))
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     old_keys = ("kind", "problem_hash", "seed", "analytic_scaling", "rtol", "atol")
     (out / "run.json").write_text(json.dumps({k: run[k] for k in old_keys}))

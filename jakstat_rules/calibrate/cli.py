@@ -29,6 +29,7 @@ from typing import Any
 OPTIMIZER_CHOICES = ("trf", "fides", "lbfgsb")
 GRADIENT_CHOICES = ("auto", "exact", "fd")
 STRATEGY_CHOICES = ("multistart", "race")  # optimizers.STRATEGIES (tested)
+DESIGN_CHOICES = ("sobol", "lhs")  # design.DESIGNS (tested)
 PROFILE_MAX_STEPS = 20  # profile.DEFAULT_MAX_STEPS (a test checks they agree)
 START_TIME_SHARE = 0.0  # multistart.START_TIME_SHARE (tested)
 
@@ -149,7 +150,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
     fit_options = {"optimizer": args.optimizer, "gradient": args.gradient,
                    "strategy": args.strategy, "race_budget": args.race_budget,
-                   "polish": not args.no_polish, "stall": args.stall}
+                   "polish": not args.no_polish, "stall": args.stall,
+                   "design": args.design}
     if args.max_evaluations is not None:
         fit_options["max_nfev"] = args.max_evaluations
     for name in ("rtol", "atol", "tol"):
@@ -218,8 +220,8 @@ def register(subparsers: Any) -> None:
         "calibrate", formatter_class=fmt,
         help="fit a PEtab v1 or v2 problem by multistart optimisation",
         description="Fit a PEtab v1 problem with an SBML model or a PEtab v2 problem "
-                    "with an SBML or PySB model: Latin-hypercube "
-                    "multistart, least-squares local optimisation, results "
+                    "with an SBML or PySB model: multistart from a "
+                    "scrambled Sobol design, least-squares local optimisation, results "
                     "written per start (re-run to resume).")
     p.add_argument("problem", metavar="PROBLEM.yaml", help="PEtab YAML file")
     p.add_argument("--evaluate-nominal", action="store_true",
@@ -232,9 +234,15 @@ def register(subparsers: Any) -> None:
                    help="with --evaluate-nominal: evaluate with this linear value of an "
                         "estimated parameter instead of its nominal value (repeatable)")
     p.add_argument("--starts", type=_positive_int, default=50, metavar="N",
-                   help="number of starts")
+                   help="number of starts (a multistart resumed with more starts keeps the "
+                        "starts it has and adds the others)")
     p.add_argument("--seed", type=_nonneg_int, default=0, metavar="S",
                    help="seed of the starting points")
+    p.add_argument("--design", choices=DESIGN_CHOICES, default=None,
+                   help="starting points: sobol (scrambled Sobol sequence: the first N "
+                        "points are those of any run of N starts) or lhs (Latin hypercube, "
+                        "another design for every N); default: the design of the run in "
+                        "--out, sobol for a new run")
     p.add_argument("--out", default="results/calibration", metavar="DIR",
                    help="output folder (resumed if it holds this problem's results)")
     p.add_argument("--max-new-starts", type=_nonneg_int, default=None, metavar="M",

@@ -57,6 +57,7 @@ from jakstat_rules.errors import JakstatInputError, SimulationError
 from jakstat_rules.io import read_run_record
 
 from .compiled import CompiledProblem, get_compiled
+from .design import DEFAULT_DESIGN
 from .objective import Objective
 from ..petab_io import ProblemPayload
 
@@ -211,6 +212,16 @@ def stored_settings(out: Path, problem_hash: str) -> dict[str, Any] | None:
     return stored
 
 
+def stored_design(out: Path | None) -> str:
+    """The design of starting points of the fit ``out`` holds, for a resume that names
+    none: ``lhs`` for a run stored before the design was a setting,
+    :data:`~.design.DEFAULT_DESIGN` where ``out`` holds no fit (a new run)."""
+    stored = read_run_record(out) if out is not None else None
+    if not isinstance(stored, dict) or stored.get("kind") != "fit":
+        return DEFAULT_DESIGN
+    return str(stored.get("design") or "lhs")
+
+
 def choose_settings(payload: ProblemPayload, settings: Any, out: Path | None = None
                     ) -> Choice:
     """Resolve the automatic fields of ``settings`` for ``payload``.
@@ -221,8 +232,8 @@ def choose_settings(payload: ProblemPayload, settings: Any, out: Path | None = N
         The problem.
     settings
         :class:`~jakstat_rules.calibrate.optimizers.FitSettings`; ``gradient ==
-        "auto"`` and ``rtol``/``atol``/``tol`` of None are chosen here, any
-        other value is kept.
+        "auto"`` and ``rtol``/``atol``/``tol`` of None are chosen here, and a
+        ``design`` of None is :func:`stored_design`; any other value is kept.
     out
         The fit folder: a run already there keeps its earlier choices.
 
@@ -231,6 +242,8 @@ def choose_settings(payload: ProblemPayload, settings: Any, out: Path | None = N
     Choice
         The resolved settings with the reasons.
     """
+    if getattr(settings, "design", DEFAULT_DESIGN) is None:
+        settings = replace(settings, design=stored_design(out))
     previous = stored_settings(out, payload.hash) if out is not None else None
     if previous is not None:
         keep = {}
@@ -376,7 +389,8 @@ def _accurate_exact_tolerances(payload: ProblemPayload, settings: Any, reference
 
     n_starts = max(1, int(getattr(settings, "n_starts", ACCURACY_POINTS)))
     points = starting_points(reference.lb, reference.ub, n_starts,
-                             int(getattr(settings, "seed", 0)))[:ACCURACY_POINTS]
+                             int(getattr(settings, "seed", 0)),
+                             getattr(settings, "design", "sobol"))[:ACCURACY_POINTS]
     ref = [reference.fresh_fval(x) for x in points]
     measured["accuracy_reference"] = ref
     compared = sum(math.isfinite(r) for r in ref)

@@ -1,17 +1,28 @@
-"""The starting points of a multistart: a seeded Latin hypercube, and the points that
-replace a start whose first simulation fails."""
+"""The starting points of a multistart: a seeded scrambled Sobol sequence (or the Latin
+hypercube of runs stored before it), and the points that replace a start whose first
+simulation fails."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Iterator
 
 import numpy as np
 
-__all__ = ["starting_points", "redraw_points"]
+__all__ = ["DESIGNS", "DEFAULT_DESIGN", "starting_points", "redraw_points"]
+
+#: ``sobol``: the first points of a scrambled Sobol sequence (Owen scrambling, seeded),
+#: so the design of ``n`` points is the start of the design of any larger number and a
+#: run extends to more starts keeping its finished ones; ``lhs``: a Latin hypercube of
+#: ``n`` points, another design for every ``n`` (the design of runs stored before
+#: ``sobol`` was added, which resume with it).
+DESIGNS = ("sobol", "lhs")
+DEFAULT_DESIGN = "sobol"
 
 
-def starting_points(lb: np.ndarray, ub: np.ndarray, n: int, seed: int) -> np.ndarray:
-    """Latin hypercube of ``n`` points in the box ``[lb, ub]`` (scaled space).
+def starting_points(lb: np.ndarray, ub: np.ndarray, n: int, seed: int,
+                    design: str | None = DEFAULT_DESIGN) -> np.ndarray:
+    """``n`` starting points in the box ``[lb, ub]`` (scaled space).
 
     Parameters
     ----------
@@ -20,7 +31,10 @@ def starting_points(lb: np.ndarray, ub: np.ndarray, n: int, seed: int) -> np.nda
     n
         Number of points.
     seed
-        Seed; the same seed and ``n`` give the same points.
+        Seed; the same seed, design and ``n`` give the same points.
+    design
+        One of :data:`DESIGNS` (None: :data:`DEFAULT_DESIGN`).  With ``sobol``
+        the first ``m`` of ``n`` points are the ``m`` points of the same seed.
 
     Returns
     -------
@@ -29,11 +43,21 @@ def starting_points(lb: np.ndarray, ub: np.ndarray, n: int, seed: int) -> np.nda
     """
     from scipy.stats import qmc
 
+    design = design or DEFAULT_DESIGN
+    if design not in DESIGNS:
+        raise ValueError(f"design {design!r}: expected one of {list(DESIGNS)}")
     lb, ub = np.asarray(lb, float), np.asarray(ub, float)
     if len(lb) == 0:
         return np.zeros((n, 0))
-    sampler = qmc.LatinHypercube(d=len(lb), rng=np.random.default_rng(seed))
-    return qmc.scale(sampler.random(n), lb, ub)
+    rng = np.random.default_rng(seed)
+    if design == "lhs":
+        return qmc.scale(qmc.LatinHypercube(d=len(lb), rng=rng).random(n), lb, ub)
+    with warnings.catch_warnings():
+        # scipy asks for a power of 2 for the balance of the whole set; a prefix of the
+        # sequence is what makes the design extensible
+        warnings.filterwarnings("ignore", message=".*balance properties of Sobol.*")
+        points = qmc.Sobol(d=len(lb), scramble=True, rng=rng).random(n)
+    return qmc.scale(points, lb, ub)
 
 
 def redraw_points(lb: np.ndarray, ub: np.ndarray, seed: int, start: int) -> Iterator[np.ndarray]:

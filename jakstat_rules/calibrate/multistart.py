@@ -315,7 +315,7 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
     identity = run_identity(payload.hash, settings)
     earlier = check_resume(out, identity)
     ob = Objective(cp, analytic=settings.analytic_scaling, gradient=settings.gradient)
-    design = starting_points(ob.lb, ob.ub, settings.n_starts, settings.seed)
+    design = starting_points(ob.lb, ob.ub, settings.n_starts, settings.seed, settings.design)
     with contextlib.ExitStack() as stack:
         claim_and_lock(out, "fit", identity, stack, prepare=(
             (lambda: adopt_earlier_run(out, identity, design)) if earlier

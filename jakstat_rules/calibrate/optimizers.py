@@ -25,6 +25,7 @@ from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL
 from jakstat_rules.errors import JakstatInputError
 
 from .defaults import AUTO, FD_TOL
+from .design import DESIGNS
 from .objective import FAILED_RESIDUAL, GRADIENTS, Objective, TimeLimitReached
 
 __all__ = ["OPTIMIZERS", "STRATEGIES", "FitSettings", "settings_of_fit", "LocalFit", "local_fit",
@@ -47,7 +48,7 @@ class FitSettings:
     n_starts
         Number of local optimisations.
     seed
-        Seed of the Latin hypercube of starting points.
+        Seed of the design of starting points.
     rtol, atol
         CVODE tolerances of the fit (``--rtol``/``--atol``); None: chosen by
         :func:`~jakstat_rules.calibrate.defaults.choose_settings` (1e-6 and a
@@ -103,6 +104,12 @@ class FitSettings:
         can stop in a long flat valley that Fides' Gauss-Newton/BFGS steps
         follow to its end, and both stop in curved valleys that ``trf`` with
         the tighter ``ftol`` follows (docs/benchmarks.md).
+    design
+        Design of the starting points (:data:`~jakstat_rules.calibrate.design.DESIGNS`):
+        ``sobol`` (a run extends to more starts keeping its finished ones) or
+        ``lhs`` (Latin hypercube; the design of runs stored before ``sobol``);
+        None: the design of the run the output folder holds, ``sobol`` for a
+        new run (:func:`~jakstat_rules.calibrate.multistart.calibrate`).
     """
 
     n_starts: int = 50
@@ -120,6 +127,7 @@ class FitSettings:
     race_budget: int | None = None
     stall: int = 50
     polish: bool = True
+    design: str | None = None
 
     def check(self) -> None:
         """Raise :class:`JakstatInputError` for impossible values."""
@@ -158,6 +166,9 @@ class FitSettings:
         if int(self.stall) < 0:
             raise JakstatInputError(f"--stall {self.stall!r}: expected an integer >= 0 "
                                     f"(iterations; 0: never stop a fit as stalled)")
+        if self.design is not None and self.design not in DESIGNS:
+            raise JakstatInputError(f"--design {self.design!r}: expected one of "
+                                    f"{list(DESIGNS)}")
         if int(self.max_redraws) < 0:
             raise JakstatInputError(f"max_redraws {self.max_redraws!r}: expected an "
                                     f"integer >= 0")
@@ -166,6 +177,8 @@ def settings_of_fit(fit: dict, **changes: Any) -> FitSettings:
     """The :class:`FitSettings` stored in a fit summary, with ``changes`` applied."""
     stored = {k: v for k, v in fit.get("settings", {}).items()
               if k in FitSettings.__dataclass_fields__}
+    if stored:  # a fit stored before the design was a setting drew a Latin hypercube
+        stored.setdefault("design", "lhs")
     settings = FitSettings(**{**stored, **changes})
     # a fit records resolved settings; fill what a hand-made summary may lack
     return replace(settings,

@@ -8,10 +8,11 @@ Used by ``calibrate``, ``profile`` and ``validate`` alike:
   folder is refused;
 * ``run.json`` holds the run identity (problem hash, number of starts, seed,
   settings; :func:`~jakstat_rules.io.read_run_record` reads it) and every start record carries
-  it: a resume with another problem, ``--starts``, ``--seed`` or settings is
-  refused with a message naming what differs (the Latin hypercube of N
-  points is another design for every N, so starts of two designs must not
-  mix);
+  it: a resume with another problem, ``--seed`` or settings is refused with a
+  message naming what differs; a multistart of the scrambled Sobol design may
+  ask for more ``--starts`` and keeps the starts it has (its design of N points
+  begins with that of fewer, :func:`extends`), where the Latin hypercube of
+  runs stored before is another design for every N and is refused;
 * every record carries a checksum (SHA-256 of its canonical JSON); on resume
   a record whose checksum fails, or whose NLL is not reproduced by
   evaluating its parameters again, is reported in one warning line and its
@@ -145,7 +146,7 @@ class StartResult:
 
     @property
     def design_x0(self) -> list[float]:
-        """The start's point of the Latin hypercube design."""
+        """The start's point of the run's design of starting points."""
         return self.rejected[0]["x0"] if self.rejected else self.x0
 
     def to_dict(self) -> dict[str, Any]:
@@ -209,7 +210,8 @@ def _normalised(value: Any) -> Any:
 
 #: Settings added to the identity after runs were stored, with the value a run stored
 #: without them ran with (no stall rule before ``stall`` was added).
-_ADDED_SETTINGS = {"strategy": "multistart", "race_budget": None, "polish": True, "stall": 0}
+_ADDED_SETTINGS = {"strategy": "multistart", "race_budget": None, "polish": True, "stall": 0,
+                   "design": "lhs"}
 
 
 def _identity_value(stored: dict[str, Any], key: str) -> Any:
@@ -226,6 +228,8 @@ _DIFFERENCES = {
     "n_starts": ("a run of {theirs} starts; this run asks for {ours} (the Latin hypercube of "
                  "{ours} points is another design, its starts cannot be mixed with those)",
                  "--starts {theirs} to resume it"),
+    "design": ("starts of the {theirs} design; this run asks for the {ours} design",
+               "--design {theirs} to resume it"),
     "seed": ("starts drawn with seed {theirs}; this run has seed {ours}",
              "--seed {theirs} to resume it"),
     "max_nfev": ("a run with at most {theirs} evaluations per start; this run has {ours}",
@@ -239,8 +243,30 @@ _DIFFERENCES = {
 }
 
 
-def _other_run(where: str, key: str, theirs: Any, ours: Any) -> JakstatInputError:
+def extends(identity: dict[str, Any], theirs: Any) -> bool:
+    """Whether a run of ``identity`` extends a stored run of ``theirs`` starts.
+
+    The scrambled Sobol design of ``n`` points begins with the design of any fewer
+    points, so a multistart of it may ask for more starts and keep those it has
+    (a race's rounds depend on the number of starts: it may not).
+    """
+    return (identity.get("design") == "sobol" and identity.get("strategy") == "multistart"
+            and isinstance(theirs, int) and theirs <= int(identity["n_starts"]))
+
+
+def _other_run(where: str, key: str, theirs: Any, ours: Any,
+               identity: dict[str, Any] | None = None) -> JakstatInputError:
     """The message for a resume that differs from the stored run in ``key``."""
+    if key == "n_starts" and identity is not None and identity.get("design") == "sobol":
+        if identity.get("strategy") == "multistart":
+            return JakstatInputError(
+                f"{where} holds a run of {theirs} starts; this run asks for {ours}: expected "
+                f"--starts {theirs} or more to resume or extend it (the first starts of a "
+                f"Sobol design are kept), or another --out")
+        return JakstatInputError(
+            f"{where} holds a race of {theirs} starts; this run asks for {ours} (its rounds "
+            f"depend on the number of starts): expected --starts {theirs} to resume it, or "
+            f"another --out")
     held, wanted = _DIFFERENCES.get(key, ("a run with {key} {theirs!r}; this run has {ours!r}",
                                           "the same settings to resume it"))
     values = {"key": key, "theirs": theirs, "ours": ours}
@@ -264,9 +290,11 @@ def check_resume(out: Path, identity: dict[str, Any]) -> bool:
     for key, value in identity.items():
         if earlier and key not in stored:
             continue
-        if _normalised(_identity_value(stored, key)) != _normalised(value):
-            raise _other_run(f"output folder {str(out)!r}", key, _identity_value(stored, key),
-                             value)
+        theirs = _identity_value(stored, key)
+        if key == "n_starts" and extends(identity, theirs):
+            continue
+        if _normalised(theirs) != _normalised(value):
+            raise _other_run(f"output folder {str(out)!r}", key, theirs, value, identity)
     return earlier
 
 
@@ -321,8 +349,11 @@ def load_records(folder: Path, identity: dict[str, Any],
         where = f"start record {str(f)!r}"
         if rec.run is not None:
             for key, value in identity.items():
-                if _normalised(_identity_value(rec.run, key)) != _normalised(value):
-                    raise _other_run(where, key, rec.run.get(key), value)
+                theirs = _identity_value(rec.run, key)
+                if key == "n_starts" and extends(identity, theirs):
+                    continue
+                if _normalised(theirs) != _normalised(value):
+                    raise _other_run(where, key, theirs, value, identity)
         point = np.asarray(rec.design_x0, float)
         if not (0 <= rec.start < len(design) and point.shape == design[rec.start].shape
                 and np.allclose(point, design[rec.start], rtol=0, atol=1e-12)):
@@ -380,7 +411,8 @@ def verify_records(ob: Objective, records: dict[int, StartResult],
 
 
 def add_new_settings(out: Path, identity: dict[str, Any]) -> None:
-    """Write the settings added since a resumed folder was claimed into its ``run.json``.
+    """Write the settings added since a resumed folder was claimed into its ``run.json``,
+    and the number of starts of a run extended to more (:func:`extends`).
 
     :func:`check_resume` has already read a missing key as its default and found it equal
     to this run's; the claim compares ``run.json`` key by key, so it gets them written.
@@ -389,6 +421,8 @@ def add_new_settings(out: Path, identity: dict[str, Any]) -> None:
     if stored is None:
         return
     missing = {k: identity[k] for k in _ADDED_SETTINGS if k in identity and k not in stored}
+    if "n_starts" in stored and stored["n_starts"] != identity.get("n_starts"):
+        missing["n_starts"] = identity["n_starts"]  # extended: check_resume allowed it
     if missing and "n_starts" in stored:
         write_json(out / "run.json", {**stored, **missing})
 

@@ -186,7 +186,7 @@ def _predict(cp, payload, fs, fixed, fit_dir, problem_yaml, out: Path, plots: bo
     # finite differences cost nothing (the simulations are cached) and no AMICI build is needed
     fs = replace(fs, gradient="fd", optimizer="trf")
     ob = Objective(cp, fixed=fixed, analytic=fs.analytic_scaling, gradient=fs.gradient)
-    x0s = starting_points(ob.lb, ob.ub, fs.n_starts, fs.seed)
+    x0s = starting_points(ob.lb, ob.ub, fs.n_starts, fs.seed, fs.design)
     status("predicting %d measurements with the fitted model parameters; re-estimating "
            "%s (%d starts) ...", len(cp.y), _few(ob.free_ids + ob.analytic_ids) or "nothing",
            fs.n_starts)
