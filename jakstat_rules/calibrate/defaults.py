@@ -216,7 +216,10 @@ def stored_design(out: Path | None) -> str:
     """The design of starting points of the fit ``out`` holds, for a resume that names
     none: ``lhs`` for a run stored before the design was a setting,
     :data:`~.design.DEFAULT_DESIGN` where ``out`` holds no fit (a new run)."""
-    stored = read_run_record(out) if out is not None else None
+    try:
+        stored = read_run_record(out) if out is not None else None
+    except JakstatInputError:
+        return DEFAULT_DESIGN  # the resume checks report the damaged run record
     if not isinstance(stored, dict) or stored.get("kind") != "fit":
         return DEFAULT_DESIGN
     return str(stored.get("design") or "lhs")
