@@ -375,6 +375,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``jakstat`` console script."""
+    from .startup import skip_unused_imports
+
+    skip_unused_imports()  # before anything imports petab (jsonschema)
     from .io import report_warnings_on_stderr, status_on_stderr
 
     parser = build_parser()

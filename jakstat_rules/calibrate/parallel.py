@@ -322,8 +322,11 @@ def _new_local_cluster(workers: int, processes: bool) -> Any:
     quiet = logging.getLogger("distributed.nanny")
     if quiet.level < logging.ERROR:
         quiet.setLevel(logging.ERROR)
+    # worker processes skip what the jakstat command skips at start-up (startup.py);
+    # threads run in the caller's process, which is left as it is
+    preload = ["jakstat_rules.startup"] if processes else []
     return LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=processes,
-                        dashboard_address=None)
+                        dashboard_address=None, preload=preload)
 
 
 @contextlib.contextmanager
