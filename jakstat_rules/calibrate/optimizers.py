@@ -109,7 +109,7 @@ class FitSettings:
         ``sobol`` (a run extends to more starts keeping its finished ones) or
         ``lhs`` (Latin hypercube; the design of runs stored before ``sobol``);
         None: the design of the run the output folder holds, ``sobol`` for a
-        new run (:func:`~jakstat_rules.calibrate.multistart.calibrate`).
+        new run (:func:`~jakstat_rules.calibrate.defaults.choose_settings`).
     """
 
     n_starts: int = 50
