@@ -170,9 +170,6 @@ def test_resume_must_be_the_same_run(exact_problem, tmp_path, capsys):
     assert record["run"]["n_starts"] == 3 and record["run"]["seed"] == 0
     before = _snapshot(out)
     capsys.readouterr()  # what the first run printed
-    assert main(["calibrate", str(exact_problem), "--out", str(out), "--starts", "2",
-                 "--no-progress"]) == 2
-    one_error_line(capsys, "a run of 3 starts; this run asks for 2", "--starts 3 or more")
     assert main(["calibrate", str(exact_problem), "--out", str(out), "--starts", "3",
                  "--design", "lhs", "--no-progress"]) == 2
     one_error_line(capsys, "starts of the sobol design; this run asks for the lhs design",
@@ -184,7 +181,7 @@ def test_resume_must_be_the_same_run(exact_problem, tmp_path, capsys):
     other = tmp_path / "other"
     _fit(exact_problem, other, n_starts=4, seed=1, max_new_starts=2)
     shutil.copy(other / "starts" / "start_0001.json", out / "starts" / "start_0001.json")
-    with pytest.raises(JakstatInputError, match="start_0001.json' holds a run of 4 starts"):
+    with pytest.raises(JakstatInputError, match="start_0001.json' holds starts drawn with seed 1"):
         _fit(exact_problem, out, n_starts=3)
 
 
@@ -233,6 +230,28 @@ def test_more_starts_extend_a_run_and_keep_its_starts(exact_problem, tmp_path, c
         x0 = rec["rejected"][0]["x0"] if rec["rejected"] else rec["x0"]
         assert x0 == pytest.approx(points[i], abs=1e-12)
     assert _fit(exact_problem, out, n_starts=5)["invocations"][-1]["new_starts"] == 0
+    # asked for 9 and stopped before a new start ran: back to 5, the run is complete again
+    assert _fit(exact_problem, out, n_starts=9, max_new_starts=0)["complete"] is False
+    back = _fit(exact_problem, out, n_starts=5)
+    assert back["complete"] and back["n_starts"] == 5 and back["n_finished"] == 5
+    assert json.loads((out / "run.json").read_text(encoding="utf-8"))["n_starts"] == 5
+    # fewer starts than it has records of: refused, nothing written
+    before = _snapshot(out)
+    capsys.readouterr()
+    assert main(["calibrate", str(exact_problem), "--out", str(out), "--starts", "4",
+                 "--no-progress"]) == 2
+    one_error_line(capsys, "holds the record of start 4; this run asks for 4 starts",
+                   "--starts 5 or more")
+    assert _snapshot(out) == before
+    # another strategy is named as what differs, before the number of starts
+    with pytest.raises(JakstatInputError, match="--strategy multistart; this run has "
+                                                "--strategy race"):
+        _fit(exact_problem, out, n_starts=8, settings=FitSettings(strategy="race"))
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    (out / "run.json").write_text(json.dumps({**run, "design": "halton"}), encoding="utf-8")
+    assert main(["calibrate", str(exact_problem), "--out", str(out), "--starts", "5",
+                 "--no-progress"]) == 2
+    one_error_line(capsys, "run.json' has design 'halton'", "expected one of ['sobol', 'lhs']")
     # a race's rounds depend on its number of starts: not extended
     race = tmp_path / "race"
     _fit(exact_problem, race, n_starts=3, settings=FitSettings(strategy="race"))

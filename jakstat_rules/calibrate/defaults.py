@@ -57,7 +57,7 @@ from jakstat_rules.errors import JakstatInputError, SimulationError
 from jakstat_rules.io import read_run_record
 
 from .compiled import CompiledProblem, get_compiled
-from .design import DEFAULT_DESIGN
+from .design import DEFAULT_DESIGN, DESIGNS
 from .objective import Objective
 from ..petab_io import ProblemPayload
 
@@ -222,7 +222,12 @@ def stored_design(out: Path | None) -> str:
         return DEFAULT_DESIGN  # the resume checks report the damaged run record
     if not isinstance(stored, dict) or stored.get("kind") != "fit":
         return DEFAULT_DESIGN
-    return str(stored.get("design") or "lhs")
+    design = stored.get("design", "lhs")
+    if design not in DESIGNS:
+        raise JakstatInputError(f"run record {str(Path(out) / 'run.json')!r} has design "
+                                f"{design!r}: expected one of {list(DESIGNS)} (a damaged "
+                                f"record; use another --out)")
+    return design
 
 
 def choose_settings(payload: ProblemPayload, settings: Any, out: Path | None = None

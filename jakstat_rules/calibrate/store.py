@@ -11,7 +11,7 @@ Used by ``calibrate``, ``profile`` and ``validate`` alike:
   it: a resume with another problem, ``--seed`` or settings is refused with a
   message naming what differs; a multistart of the scrambled Sobol design may
   ask for more ``--starts`` and keeps the starts it has (its design of N points
-  begins with that of fewer, :func:`extends`), where the Latin hypercube of
+  begins with that of fewer, :func:`resizable`), where the Latin hypercube of
   runs stored before is another design for every N and is refused;
 * every record carries a checksum (SHA-256 of its canonical JSON); on resume
   a record whose checksum fails, or whose NLL is not reproduced by
@@ -243,26 +243,38 @@ _DIFFERENCES = {
 }
 
 
-def extends(identity: dict[str, Any], theirs: Any) -> bool:
-    """Whether a run of ``identity`` extends a stored run of ``theirs`` starts.
+def resizable(identity: dict[str, Any]) -> bool:
+    """Whether a run of ``identity`` may resume a stored run with another number of starts.
 
     The scrambled Sobol design of ``n`` points begins with the design of any fewer
-    points, so a multistart of it may ask for more starts and keep those it has
-    (a race's rounds depend on the number of starts: it may not).
+    points, so a multistart of it may ask for more starts and keep those it has, or,
+    as long as it has no record of a start beyond them, for fewer (a Latin hypercube
+    is another design for every ``n``; a race's rounds depend on the number of starts).
     """
-    return (identity.get("design") == "sobol" and identity.get("strategy") == "multistart"
-            and isinstance(theirs, int) and theirs <= int(identity["n_starts"]))
+    return identity.get("design") == "sobol" and identity.get("strategy") == "multistart"
+
+
+#: Identity keys compared first, so that a message names what differs before the number
+#: of starts (whether that may change depends on them).
+_FIRST = ("problem_hash", "strategy", "design")
+
+
+def _in_order(identity: dict[str, Any]) -> list[str]:
+    return [k for k in _FIRST if k in identity] + [k for k in identity if k not in _FIRST]
+
+
+def _last_start(folder: Path) -> int | None:
+    """The highest start index among the record files ``start_NNNN.json`` of ``folder``."""
+    found = [int(m.group(1)) for f in folder.glob("start_*.json")
+             if (m := re.fullmatch(r"start_(\d+)\.json", f.name))] if folder.is_dir() else []
+    return max(found, default=None)
 
 
 def _other_run(where: str, key: str, theirs: Any, ours: Any,
                identity: dict[str, Any] | None = None) -> JakstatInputError:
     """The message for a resume that differs from the stored run in ``key``."""
-    if key == "n_starts" and identity is not None and identity.get("design") == "sobol":
-        if identity.get("strategy") == "multistart":
-            return JakstatInputError(
-                f"{where} holds a run of {theirs} starts; this run asks for {ours}: expected "
-                f"--starts {theirs} or more to resume or extend it (the first starts of a "
-                f"Sobol design are kept), or another --out")
+    if (key == "n_starts" and identity is not None and identity.get("design") == "sobol"
+            and identity.get("strategy") == "race"):
         return JakstatInputError(
             f"{where} holds a race of {theirs} starts; this run asks for {ours} (its rounds "
             f"depend on the number of starts): expected --starts {theirs} to resume it, or "
@@ -287,14 +299,21 @@ def check_resume(out: Path, identity: dict[str, Any]) -> bool:
     if stored is None or stored.get("kind") != "fit":
         return False  # claim_output_dir says what is wrong
     earlier = "n_starts" not in stored
-    for key, value in identity.items():
+    for key in _in_order(identity):
+        value = identity[key]
         if earlier and key not in stored:
             continue
         theirs = _identity_value(stored, key)
-        if key == "n_starts" and extends(identity, theirs):
+        if key == "n_starts" and resizable(identity):
             continue
         if _normalised(theirs) != _normalised(value):
             raise _other_run(f"output folder {str(out)!r}", key, theirs, value, identity)
+    last = _last_start(out / "starts")
+    if not earlier and resizable(identity) and last is not None and last >= identity["n_starts"]:
+        raise JakstatInputError(
+            f"output folder {str(out)!r} holds the record of start {last}; this run asks for "
+            f"{identity['n_starts']} starts: expected --starts {last + 1} or more to resume or "
+            f"extend it (the first starts of a Sobol design are kept), or another --out")
     return earlier
 
 
@@ -348,9 +367,10 @@ def load_records(folder: Path, identity: dict[str, Any],
                                "start record", "running that start again"):
         where = f"start record {str(f)!r}"
         if rec.run is not None:
-            for key, value in identity.items():
+            for key in _in_order(identity):
+                value = identity[key]
                 theirs = _identity_value(rec.run, key)
-                if key == "n_starts" and extends(identity, theirs):
+                if key == "n_starts" and resizable(identity):
                     continue
                 if _normalised(theirs) != _normalised(value):
                     raise _other_run(where, key, theirs, value, identity)
@@ -412,7 +432,7 @@ def verify_records(ob: Objective, records: dict[int, StartResult],
 
 def add_new_settings(out: Path, identity: dict[str, Any]) -> None:
     """Write the settings added since a resumed folder was claimed into its ``run.json``,
-    and the number of starts of a run extended to more (:func:`extends`).
+    and the number of starts of a run resized (:func:`resizable`).
 
     :func:`check_resume` has already read a missing key as its default and found it equal
     to this run's; the claim compares ``run.json`` key by key, so it gets them written.
@@ -422,7 +442,7 @@ def add_new_settings(out: Path, identity: dict[str, Any]) -> None:
         return
     missing = {k: identity[k] for k in _ADDED_SETTINGS if k in identity and k not in stored}
     if "n_starts" in stored and stored["n_starts"] != identity.get("n_starts"):
-        missing["n_starts"] = identity["n_starts"]  # extended: check_resume allowed it
+        missing["n_starts"] = identity["n_starts"]  # resized: check_resume allowed it
     if missing and "n_starts" in stored:
         write_json(out / "run.json", {**stored, **missing})
 
