@@ -259,8 +259,18 @@ def resizable(identity: dict[str, Any]) -> bool:
 _FIRST = ("problem_hash", "strategy", "design")
 
 
-def _in_order(identity: dict[str, Any]) -> list[str]:
-    return [k for k in _FIRST if k in identity] + [k for k in identity if k not in _FIRST]
+def _difference(stored: dict[str, Any], identity: dict[str, Any],
+                skip_missing: bool = False) -> tuple[str, Any, Any] | None:
+    """The first identity key (:data:`_FIRST` first) in which ``stored`` differs from
+    ``identity``, with both values; the number of starts of a :func:`resizable` run and,
+    with ``skip_missing``, keys ``stored`` lacks are not compared."""
+    for key in [k for k in _FIRST if k in identity] + [k for k in identity if k not in _FIRST]:
+        if (skip_missing and key not in stored) or (key == "n_starts" and resizable(identity)):
+            continue
+        theirs = _identity_value(stored, key)
+        if _normalised(theirs) != _normalised(identity[key]):
+            return key, theirs, identity[key]
+    return None
 
 
 def _last_start(folder: Path) -> int | None:
@@ -299,15 +309,9 @@ def check_resume(out: Path, identity: dict[str, Any]) -> bool:
     if stored is None or stored.get("kind") != "fit":
         return False  # claim_output_dir says what is wrong
     earlier = "n_starts" not in stored
-    for key in _in_order(identity):
-        value = identity[key]
-        if earlier and key not in stored:
-            continue
-        theirs = _identity_value(stored, key)
-        if key == "n_starts" and resizable(identity):
-            continue
-        if _normalised(theirs) != _normalised(value):
-            raise _other_run(f"output folder {str(out)!r}", key, theirs, value, identity)
+    differs = _difference(stored, identity, skip_missing=earlier)
+    if differs:
+        raise _other_run(f"output folder {str(out)!r}", *differs, identity)
     last = _last_start(out / "starts")
     if not earlier and resizable(identity) and last is not None and last >= identity["n_starts"]:
         raise JakstatInputError(
@@ -366,14 +370,9 @@ def load_records(folder: Path, identity: dict[str, Any],
     for f, rec in read_records(folder, "start_*.json", lambda _, r: StartResult.from_dict(r),
                                "start record", "running that start again"):
         where = f"start record {str(f)!r}"
-        if rec.run is not None:
-            for key in _in_order(identity):
-                value = identity[key]
-                theirs = _identity_value(rec.run, key)
-                if key == "n_starts" and resizable(identity):
-                    continue
-                if _normalised(theirs) != _normalised(value):
-                    raise _other_run(where, key, theirs, value, identity)
+        differs = _difference(rec.run, identity) if rec.run is not None else None
+        if differs:
+            raise _other_run(where, *differs, identity)
         point = np.asarray(rec.design_x0, float)
         if not (0 <= rec.start < len(design) and point.shape == design[rec.start].shape
                 and np.allclose(point, design[rec.start], rtol=0, atol=1e-12)):
