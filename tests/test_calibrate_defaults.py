@@ -23,9 +23,14 @@ def _payload(yaml):
     return ProblemPayload.from_problem(load_problem(yaml))
 
 
-def test_small_problem_gets_finite_differences_at_tight_tolerances(exact_problem):
+def test_small_problem_gets_finite_differences_at_tight_tolerances(exact_problem,
+                                                                  monkeypatch):
     """The stand-in problem (two species) simulates in well under a millisecond: a
     difference quotient is cheap, so no AMICI build and the engine's tolerances."""
+    def no_build(self):
+        raise AssertionError("AMICI built for a problem below CHEAP_FD_SECONDS")
+
+    monkeypatch.setattr(defaults.CompiledProblem, "sensitivities", no_build)
     choice = choose_settings(_payload(exact_problem), FitSettings())
     s = choice.settings
     assert (s.gradient, s.rtol, s.atol, s.tol) == ("fd", DEFAULT_RTOL, DEFAULT_ATOL,
@@ -68,6 +73,71 @@ def test_costly_difference_quotient_chooses_the_cheaper_derivative(exact_problem
     assert choose_settings(payload, FitSettings()).settings.gradient == "exact"
     monkeypatch.setattr(defaults, "_time_exact", lambda cp, x: 3.9)
     assert choose_settings(payload, FitSettings()).settings.gradient == "fd"
+
+
+def test_a_small_problem_compares_the_derivatives_at_its_starting_points(exact_problem,
+                                                                         monkeypatch):
+    """Between CHEAP_FD_SECONDS and SMALL_FD_SECONDS the two derivatives are timed at the
+    run's first starting points (its seed and design), and exact derivatives need to cost
+    at most SMALL_EXACT_SHARE of the difference quotients there."""
+    from jakstat_rules.calibrate.design import starting_points
+
+    payload = _payload(exact_problem)
+    monkeypatch.setattr(defaults, "CHEAP_FD_SECONDS", 0.0)
+    monkeypatch.setattr(defaults, "SMALL_FD_SECONDS", 1e9)
+    monkeypatch.setattr("jakstat_rules.calibrate.sensitivities.available", lambda: True)
+    monkeypatch.setattr(defaults.CompiledProblem, "sensitivities", lambda self: None)
+    monkeypatch.setattr(defaults, "_accurate_exact_tolerances",
+                        lambda payload, settings, ob, median, measured:
+                        (defaults._exact_tolerances(defaults.EXACT_RTOL, median), ""))
+    seen, share = [], {"exact": 0.0}
+
+    def scripted(ob, exact, points):
+        seen.append(np.array(points))
+        return [2.0] * len(points), [2.0 * share["exact"]] * len(points)
+
+    monkeypatch.setattr(defaults, "_time_at_starts", scripted)
+    settings = FitSettings(n_starts=12, seed=4)
+    for exact_share, expected in ((defaults.SMALL_EXACT_SHARE, "exact"),
+                                  (1.01 * defaults.SMALL_EXACT_SHARE, "fd")):
+        share["exact"] = exact_share
+        choice = choose_settings(payload, settings)
+        assert choice.settings.gradient == expected
+        assert choice.measured["fd_gradient_seconds_at_starts"] == [2.0] * 5
+    ob = defaults.Objective(defaults.get_compiled(payload, DEFAULT_RTOL, DEFAULT_ATOL))
+    design = starting_points(ob.lb, ob.ub, 12, 4, "sobol")
+    assert len(seen) == 2 and np.array_equal(seen[0], design[:defaults.ACCURACY_POINTS])
+    assert "at the first 5 starting points" in choice.notes[0]
+
+
+def test_the_choice_at_failing_starting_points_keeps_the_terminal_clean(tmp_path, capfd,
+                                                                        monkeypatch):
+    """dA/dt = k A^2 blows up before its last measurement for k > 0.1, as at some of the
+    first starting points: timed there with real simulations (libroadrunner and AMICI),
+    the choice's solver messages go to the run's solver.log, not to the terminal, and
+    the choice follows the rule on the timings it records."""
+    from test_calibrate_multistart import _blow_up_problem
+    import json
+
+    monkeypatch.setattr(defaults, "CHEAP_FD_SECONDS", 0.0)
+    monkeypatch.setattr(defaults, "SMALL_FD_SECONDS", 1e9)
+    problem = _blow_up_problem(tmp_path / "blow")
+    capfd.readouterr()
+    out = tmp_path / "fit"
+    assert main(["calibrate", str(problem), "--out", str(out), "--starts", "6",
+                 "--no-progress", "--no-polish"]) == 0
+    terminal = capfd.readouterr()
+    for needle in ("CVode", "CVODE", "cvodes", "FORWARD_FAILURE", "amici.sim"):
+        assert needle not in terminal.out + terminal.err
+    measured = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    fd = measured["choice"]["measured"]["fd_gradient_seconds_at_starts"]
+    ex = measured["choice"]["measured"]["exact_gradient_seconds_at_starts"]
+    assert len(fd) == len(ex) == 5 and min(fd + ex) > 0
+    rule = "exact" if sum(ex) <= defaults.SMALL_EXACT_SHARE * sum(fd) else "fd"
+    assert measured["settings"]["gradient"] == rule
+    log = (out / "solver.log").read_text(encoding="utf-8")
+    choice_part = log.split("choice of the settings", 1)[1]
+    assert "CV_" in choice_part or "FORWARD_FAILURE" in choice_part
 
 
 def test_without_amici_the_line_names_the_install_command(exact_problem, monkeypatch):

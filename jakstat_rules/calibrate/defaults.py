@@ -8,13 +8,20 @@
   used (no AMICI build).  Otherwise, when AMICI is installed, the problem is
   built for forward sensitivities (once; cached on disk) and one exact
   derivative is timed: exact derivatives are used when they cost less than
-  the difference quotient.  Each timing is the fastest of up to
+  :data:`EXACT_PREFERENCE` times the difference quotient.  Below
+  :data:`SMALL_FD_SECONDS` (a small problem whose starts take seconds) both
+  are timed at the run's first :data:`ACCURACY_POINTS` starting points
+  instead, where the fits begin, and exact derivatives are used only when
+  they cost at most :data:`SMALL_EXACT_SHARE` of the difference quotients
+  there (:func:`_choose_small`).  Each timing is the fastest of up to
   :data:`TIMING_REPEATS` repeats (:func:`_fastest`), so that other work on
   the machine does not flip the choice.  Measured on the PEtab benchmark collection and
-  the Kirby problem (docs/benchmarks.md): the difference quotient of the
-  small models (Bertozzi, Blasi, Borghans, Crauste, Fiedler: under 0.03 s)
-  beats AMICI per start; on the Kirby problem an exact derivative costs a
-  fraction of the 10 simulations of a difference quotient.
+  the Kirby problem (docs/benchmarks.md): on the smallest models (Bertozzi,
+  Blasi, Crauste) finite differences find the best-known values at a fraction
+  of a second per start; on Fiedler exact derivatives cost a third of the
+  difference quotients and reach its best-known value where differences do
+  not; on the Kirby problem an exact derivative costs a fraction of the 10
+  simulations of a difference quotient.
 * **tolerances**: with exact derivatives, integration at relative tolerance
   :data:`EXACT_RTOL` and absolute tolerance a thousandth of that times the
   median initial amount of the model's species (1e-6 molecules per cell on
@@ -42,6 +49,7 @@ overridden by the corresponding option (``--gradient``, ``--rtol``,
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -63,7 +71,8 @@ from ..petab_io import ProblemPayload
 
 __all__ = ["AUTO", "Choice", "available_cores", "choose_settings", "choose_workers",
            "recheck", "tight_value", "tight_report", "EXACT_RTOL", "EXACT_RTOLS", "EXACT_TOL",
-           "FD_TOL", "CHEAP_FD_SECONDS", "PARALLEL_SECONDS", "ACCURACY_ABS", "ACCURACY_REL",
+           "FD_TOL", "CHEAP_FD_SECONDS", "SMALL_FD_SECONDS", "SMALL_EXACT_SHARE",
+           "PARALLEL_SECONDS", "ACCURACY_ABS", "ACCURACY_REL",
            "ACCURACY_REL_STARTS", "ACCURACY_POINTS"]
 
 log = logging.getLogger("jakstat_rules")
@@ -76,8 +85,25 @@ EXACT_RTOL = 1e-6
 EXACT_TOL = 1e-6
 #: Optimiser tolerance with finite differences.
 FD_TOL = 1e-8
-#: A difference quotient cheaper than this (seconds) is not worth an AMICI build.
-CHEAP_FD_SECONDS = 0.05
+#: A difference quotient cheaper than this (seconds) is not worth an AMICI build: a
+#: start takes a fraction of a second (Bertozzi_PNAS2020: 0.007 s, Blasi_CellSystems2016:
+#: 0.010 s, Crauste_CellSystems2017: 0.010-0.016 s at the centre of the box).
+CHEAP_FD_SECONDS = 0.015
+#: Below this (seconds for a difference quotient at the centre of the box) the two
+#: derivatives are timed at the run's first starting points (:func:`_choose_small`).
+SMALL_FD_SECONDS = 0.05
+#: ... and exact derivatives are chosen there only when they cost at most this share of
+#: the difference quotients, summed over those points.  On these small problems the fits
+#: with finite differences (optimiser tolerance 1e-8) and with exact ones (1e-6) end in
+#: different places, and where exact derivatives cost more at the starting points they
+#: end higher (docs/benchmarks.md, "Derivatives of the small problems"):
+#: Fiedler_BMCSystBiol2016 (exact 0.45-0.47 of the differences) reaches its best-known
+#: value with exact derivatives from 110-134 starts in 157 s with two seeds and misses
+#: it with differences (31-41 starts); Borghans_BiophysChem1997 (1.5-1.8) and
+#: Crauste_CellSystems2017 (about 20: an exact derivative takes a second at starting
+#: points where the sensitivities fail) end higher with exact derivatives (Crauste 285.3
+#: against 191.0); Bruno_JExpBot2016 (0.6-0.7) reaches its best-known value either way.
+SMALL_EXACT_SHARE = 0.75
 #: Exact derivatives are chosen unless one costs this many times a difference quotient or
 #: more: where the two timings are close, the machine's noise decided the choice, and
 #: exact derivatives did better there (docs/benchmarks.md, "Near ties of the derivative
@@ -172,11 +198,12 @@ TIMING_REPEATS = 7
 TIMING_SECONDS = 0.25
 
 
-def _fastest(evaluate: Callable[[int], Any]) -> float:
+def _fastest(evaluate: Callable[[int], Any], at_least: int = 2) -> float:
     """Seconds of the fastest of :data:`TIMING_REPEATS` calls ``evaluate(k)`` (fewer,
-    but at least two, once they have taken :data:`TIMING_SECONDS`)."""
+    but at least ``at_least``, once they have taken :data:`TIMING_SECONDS`)."""
     times: list[float] = []
-    while len(times) < TIMING_REPEATS and (len(times) < 2 or sum(times) < TIMING_SECONDS):
+    while len(times) < TIMING_REPEATS and (len(times) < at_least
+                                           or sum(times) < TIMING_SECONDS):
         t0 = time.perf_counter()
         evaluate(len(times))
         times.append(time.perf_counter() - t0)
@@ -195,6 +222,47 @@ def _time_exact(cp: CompiledProblem, x: np.ndarray) -> float:
     take = ob.jacobian if ob.least_squares else ob.fval_and_gradient
     take(x)  # warm-up: loads the compiled module
     return _fastest(lambda k: take(x + 1e-4 * (k + 1)))
+
+
+@contextlib.contextmanager
+def _without_solver_logging():
+    """No log records up to ERROR while the block runs: AMICI logs every failed
+    simulation, and a timing or check at starting points meets failures by design (the
+    value, or its failure, is what is measured).  What the solvers print to the
+    terminal's descriptors goes to the run's solver log (:func:`~.multistart.calibrate`)."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.ERROR)
+    try:
+        yield
+    finally:
+        logging.disable(previous)
+
+
+def _time_at_starts(ob: Objective, exact: Objective, points: np.ndarray
+                    ) -> tuple[list[float], list[float]]:
+    """Seconds of a difference quotient (``n + 1`` values of ``ob``) and of one exact
+    derivative of ``exact`` at each of ``points``, each the fastest of its repeats
+    (one repeat where the first takes :data:`TIMING_SECONDS` or more).  A point where
+    a simulation fails costs what the failure took: a fit pays that too."""
+    n = len(ob.free_ids)
+    take = exact.jacobian if exact.least_squares else exact.fval_and_gradient
+    fd, ex = [], []
+    with _without_solver_logging():
+        take(points[0])  # warm-up: loads the compiled module
+        for x in points:
+            fd.append(_fastest(lambda k: ob.fval(x + 1e-4 * (k + 1)), at_least=1) * (n + 1))
+            ex.append(_fastest(lambda k: take(x + 1e-4 * (k + 1)), at_least=1))
+    return fd, ex
+
+
+def _check_points(ob: Objective, settings: Any) -> np.ndarray:
+    """The run's first :data:`ACCURACY_POINTS` starting points (its seed, number of
+    starts and design), where the derivatives are timed and the tolerances checked."""
+    from .design import starting_points
+
+    n_starts = max(1, int(getattr(settings, "n_starts", ACCURACY_POINTS)))
+    return starting_points(ob.lb, ob.ub, n_starts, int(getattr(settings, "seed", 0)),
+                           getattr(settings, "design", "sobol"))[:ACCURACY_POINTS]
 
 
 def stored_settings(out: Path, problem_hash: str) -> dict[str, Any] | None:
@@ -286,7 +354,7 @@ def choose_settings(payload: ProblemPayload, settings: Any, out: Path | None = N
     gradient, grad_seconds = settings.gradient, fd_seconds
     if gradient == AUTO:
         gradient, grad_seconds, why = _choose_gradient(payload, exact_tolerances, x,
-                                                       fd_seconds, measured)
+                                                       fd_seconds, measured, ob, settings)
         notes.append(why)
     elif gradient == "exact":
         try:  # built here, once, before any worker
@@ -337,9 +405,11 @@ def choose_settings(payload: ProblemPayload, settings: Any, out: Path | None = N
 
 
 def _choose_gradient(payload: ProblemPayload, tolerances: tuple[float, float], x: np.ndarray,
-                     fd_seconds: float, measured: dict[str, Any]) -> tuple[str, float, str]:
-    """Exact or finite differences, by what one derivative costs each way: exact unless
-    it costs :data:`EXACT_PREFERENCE` times a difference quotient or more."""
+                     fd_seconds: float, measured: dict[str, Any], ob: Objective,
+                     settings: Any) -> tuple[str, float, str]:
+    """Exact or finite differences, by what one derivative costs each way at ``x``: exact
+    unless it costs :data:`EXACT_PREFERENCE` times a difference quotient or more; for a
+    small problem by :func:`_choose_small`."""
     from .sensitivities import INSTALL_HINT, available
 
     if not math.isfinite(fd_seconds):
@@ -352,6 +422,8 @@ def _choose_gradient(payload: ProblemPayload, tolerances: tuple[float, float], x
     cp = get_compiled(payload, *tolerances)
     try:
         cp.sensitivities()  # the AMICI build (cached on disk)
+        if fd_seconds < SMALL_FD_SECONDS:
+            return _choose_small(ob, cp, settings, fd_seconds, measured)
         exact_seconds = _time_exact(cp, x)
     except (JakstatInputError, SimulationError) as exc:
         return "fd", fd_seconds, f"finite differences (exact derivatives unavailable: {exc})"
@@ -361,6 +433,27 @@ def _choose_gradient(payload: ProblemPayload, tolerances: tuple[float, float], x
                                         f"{fd_seconds:.3g} s by finite differences")
     return "fd", fd_seconds, (f"a difference quotient {fd_seconds:.3g} s against "
                               f"{exact_seconds:.3g} s exact")
+
+
+def _choose_small(ob: Objective, cp: CompiledProblem, settings: Any, fd_seconds: float,
+                  measured: dict[str, Any]) -> tuple[str, float, str]:
+    """The derivatives of a small problem: exact when one costs at most
+    :data:`SMALL_EXACT_SHARE` of a difference quotient, both summed over the run's
+    first starting points (:func:`_check_points`).  The centre of the box can mislead:
+    on Crauste_CellSystems2017 an exact derivative there costs 0.8 times a difference
+    quotient, and 21 times at the starting points, where the sensitivities of three of
+    eight fail after a second each."""
+    exact = Objective(cp, analytic=settings.analytic_scaling, gradient="exact")
+    fd, ex = _time_at_starts(ob, exact, _check_points(ob, settings))
+    measured.update(fd_gradient_seconds_at_starts=fd, exact_gradient_seconds_at_starts=ex)
+    fd_sum, ex_sum = float(sum(fd)), float(sum(ex))
+    where = f"at the first {len(fd)} starting points"
+    if ex_sum <= SMALL_EXACT_SHARE * fd_sum:
+        return "exact", ex_sum / len(ex), (f"{where} exact derivatives take {ex_sum:.3g} s "
+                                           f"against {fd_sum:.3g} s by finite differences")
+    return "fd", fd_seconds, (f"a difference quotient takes {fd_seconds:.3g} s; {where} "
+                              f"{fd_sum:.3g} s against {ex_sum:.3g} s exact: finite "
+                              f"differences")
 
 
 def _exact_tolerances(rtol: float, median: float) -> tuple[float, float]:
@@ -393,13 +486,9 @@ def _accurate_exact_tolerances(payload: ProblemPayload, settings: Any, reference
     tolerance tried, its values, the points compared and those that disagree
     (``accuracy_check``).
     """
-    from .design import starting_points
-
-    n_starts = max(1, int(getattr(settings, "n_starts", ACCURACY_POINTS)))
-    points = starting_points(reference.lb, reference.ub, n_starts,
-                             int(getattr(settings, "seed", 0)),
-                             getattr(settings, "design", "sobol"))[:ACCURACY_POINTS]
-    ref = [reference.fresh_fval(x) for x in points]
+    points = _check_points(reference, settings)
+    with _without_solver_logging():
+        ref = [reference.fresh_fval(x) for x in points]
     measured["accuracy_reference"] = ref
     compared = sum(math.isfinite(r) for r in ref)
     if not compared:
@@ -413,7 +502,8 @@ def _accurate_exact_tolerances(payload: ProblemPayload, settings: Any, reference
         try:
             ob = Objective(get_compiled(payload, *tolerances),
                            analytic=settings.analytic_scaling, gradient="exact")
-            values = [ob.fresh_fval(x) for x in points]
+            with _without_solver_logging():
+                values = [ob.fresh_fval(x) for x in points]
         except (JakstatInputError, SimulationError):
             values = [math.inf] * len(points)
         bad = _disagreements(ref, values, ACCURACY_REL_STARTS)

@@ -30,6 +30,7 @@ import contextlib
 import logging
 import math
 import os
+import tempfile
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -309,7 +310,13 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
     if scheduler is not None:
         check_scheduler(scheduler)
     out = Path(out_dir)
-    choice = choose_settings(payload, settings, out)
+    # what the solvers print while the settings are timed and checked (failures at
+    # starting points) goes to the run's solver log, not the terminal; the run's folder
+    # is claimed only once the settings are known, so it is held here until then
+    with tempfile.TemporaryDirectory(prefix="jakstat-choice-") as tmp:
+        with solver_log(Path(tmp) / SOLVER_LOG, "choice of the settings"):
+            choice = choose_settings(payload, settings, out)
+        choice_log = (Path(tmp) / SOLVER_LOG).read_text(encoding="utf-8", errors="replace")
     settings = choice.settings
     cp = get_compiled(payload, settings.rtol, settings.atol)
     identity = run_identity(payload.hash, settings)
@@ -320,7 +327,10 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
         claim_and_lock(out, "fit", identity, stack, prepare=(
             (lambda: adopt_earlier_run(out, identity, design)) if earlier
             else (lambda: add_new_settings(out, identity))))
-        stack.enter_context(solver_log(out / SOLVER_LOG, f"jakstat calibrate {problem_yaml}"))
+        log_path = stack.enter_context(solver_log(out / SOLVER_LOG,
+                                                  f"jakstat calibrate {problem_yaml}"))
+        with open(log_path, "a", encoding="utf-8") as log_file:
+            log_file.write(choice_log)
         start_dir = out / "starts"
         start_dir.mkdir(exist_ok=True)
         remove_temporaries(out)

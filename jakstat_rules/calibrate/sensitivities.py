@@ -82,15 +82,19 @@ def _wait_for_lock(folder: Path):
 @contextlib.contextmanager
 def _output_to(path: Path):
     """Send this process's stdout and stderr (file descriptors, so also compilers
-    run as subprocesses) to ``path`` while the block runs."""
+    run as subprocesses, and Python's streams, which :func:`~.parallel.solver_log` may
+    have pointed at the terminal) to ``path`` while the block runs."""
     sys.stdout.flush()
     sys.stderr.flush()
     saved = [os.dup(1), os.dup(2)]
     with open(path, "ab") as log:
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
+        text = open(os.dup(log.fileno()), "w", encoding="utf-8", errors="replace",
+                    buffering=1)
         try:
-            yield
+            with text, contextlib.redirect_stdout(text), contextlib.redirect_stderr(text):
+                yield
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
