@@ -100,8 +100,8 @@ SMALL_FD_SECONDS = 0.05
 #: Fiedler_BMCSystBiol2016 (exact 0.45-0.47 of the differences) reaches its best-known
 #: value with exact derivatives from 110-134 starts in 157 s with two seeds and misses
 #: it with differences (31-41 starts); Borghans_BiophysChem1997 (1.5-1.8) and
-#: Crauste_CellSystems2017 (about 20: an exact derivative takes a second at starting
-#: points where the sensitivities fail) end higher with exact derivatives (Crauste 285.3
+#: Crauste_CellSystems2017 (2.6-2.8: an exact derivative takes about a second at a
+#: starting point where the sensitivities fail) end higher with exact derivatives (Crauste 285.3
 #: against 191.0); Bruno_JExpBot2016 (0.6-0.7) reaches its best-known value either way.
 SMALL_EXACT_SHARE = 0.75
 #: Exact derivatives are chosen unless one costs this many times a difference quotient or
@@ -441,8 +441,9 @@ def _choose_small(ob: Objective, cp: CompiledProblem, settings: Any, fd_seconds:
     :data:`SMALL_EXACT_SHARE` of a difference quotient, both summed over the run's
     first starting points (:func:`_check_points`).  The centre of the box can mislead:
     on Crauste_CellSystems2017 an exact derivative there costs 0.8 times a difference
-    quotient, and 21 times at the starting points, where the sensitivities of three of
-    eight fail after a second each."""
+    quotient, and 2.6-2.8 times summed over its first five starting points, where the
+    sensitivities of some fail after about a second each.
+    """
     exact = Objective(cp, analytic=settings.analytic_scaling, gradient="exact")
     fd, ex = _time_at_starts(ob, exact, _check_points(ob, settings))
     measured.update(fd_gradient_seconds_at_starts=fd, exact_gradient_seconds_at_starts=ex)
