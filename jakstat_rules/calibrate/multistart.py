@@ -330,7 +330,7 @@ def calibrate(problem_yaml: str | os.PathLike, out_dir: str | os.PathLike, *,
         log_path = stack.enter_context(solver_log(out / SOLVER_LOG,
                                                   f"jakstat calibrate {problem_yaml}"))
         with open(log_path, "a", encoding="utf-8") as log_file:
-            log_file.write(choice_log)
+            log_file.write(choice_log + "==== end of the choice of the settings\n")
         start_dir = out / "starts"
         start_dir.mkdir(exist_ok=True)
         remove_temporaries(out)
