@@ -18,8 +18,8 @@
   the machine does not flip the choice.  Measured on the PEtab benchmark collection and
   the Kirby problem (docs/benchmarks.md): on the smallest models (Bertozzi,
   Blasi, Crauste) finite differences find the best-known values at a fraction
-  of a second per start; on Fiedler exact derivatives cost a third of the
-  difference quotients and reach its best-known value where differences do
+  of a second per start; on Fiedler exact derivatives cost about half the
+  difference quotients at the starting points and reach its best-known value where differences do
   not; on the Kirby problem an exact derivative costs a fraction of the 10
   simulations of a difference quotient.
 * **tolerances**: with exact derivatives, integration at relative tolerance
@@ -97,12 +97,13 @@ SMALL_FD_SECONDS = 0.05
 #: with finite differences (optimiser tolerance 1e-8) and with exact ones (1e-6) end in
 #: different places, and where exact derivatives cost more at the starting points they
 #: end higher (docs/benchmarks.md, "Derivatives of the small problems"):
-#: Fiedler_BMCSystBiol2016 (exact 0.45-0.47 of the differences) reaches its best-known
+#: Fiedler_BMCSystBiol2016 (exact 0.45-0.51 of the differences) reaches its best-known
 #: value with exact derivatives from 110-134 starts in 157 s with two seeds and misses
-#: it with differences (31-41 starts); Borghans_BiophysChem1997 (1.5-1.8) and
+#: it with differences (31-41 starts); Borghans_BiophysChem1997 (1.3-1.8) and
 #: Crauste_CellSystems2017 (2.6-2.8: an exact derivative takes about a second at a
-#: starting point where the sensitivities fail) end higher with exact derivatives (Crauste 285.3
-#: against 191.0); Bruno_JExpBot2016 (0.6-0.7) reaches its best-known value either way.
+#: starting point where the sensitivities fail) end higher with exact derivatives
+#: (Crauste 285.3 against 191.0); Bruno_JExpBot2016 (0.63-0.76) reaches its best-known
+#: value either way.
 SMALL_EXACT_SHARE = 0.75
 #: Exact derivatives are chosen unless one costs this many times a difference quotient or
 #: more: where the two timings are close, the machine's noise decided the choice, and
