@@ -374,3 +374,34 @@ def test_a_fit_goes_on_where_the_sensitivities_fail(exact_problem, monkeypatch, 
     got = ob.full_parameters(fit.x)
     for pid in ob.free_ids:
         assert got[pid] == pytest.approx(EXAMPLE_TRUE[pid], rel=1e-3), (optimizer, pid)
+
+
+def test_observable_formulas_that_take_no_arrays_are_evaluated_point_by_point(
+        exact_problem, monkeypatch):
+    """The chain rule through the observable formulas evaluates the 2 x (free parameters)
+    moved points in one call per formula; where a formula refuses arrays of that shape, it
+    is evaluated at each point in turn, with the same Jacobian, and from then on only so."""
+    payload = ProblemPayload.from_problem(load_problem(exact_problem))
+    ob = Objective(CompiledProblem(payload), gradient="exact")
+    x = _point(ob)
+    jac = ob.jacobian(x)
+    assert ob.cp.sensitivities()._batched is True
+    cp = CompiledProblem(payload)
+    plain = cp.observables
+    calls = {"many": 0, "one": 0}
+
+    def observables(p, sims=None, measured=None):
+        if np.ndim(p) > 1:
+            calls["many"] += 1
+            raise TypeError("a formula of scalars only (test)")
+        calls["one"] += 1
+        return plain(p, sims, measured)
+
+    monkeypatch.setattr(cp, "observables", observables)
+    pointwise = Objective(cp, gradient="exact")
+    assert np.array_equal(pointwise.jacobian(x), jac)
+    assert cp.sensitivities()._batched is False
+    # value, then the moved points one by one: 1 + 2 per free parameter (none fixed here)
+    assert calls == {"many": 1, "one": 1 + 2 * len(ob.cp.estimated_ids)}
+    pointwise.jacobian(x + 0.01 * (ob.ub - ob.lb))
+    assert calls["many"] == 1  # not tried again

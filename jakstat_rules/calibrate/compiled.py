@@ -233,34 +233,40 @@ class CompiledProblem:
             values, times = values[rows], self.t[rows]
         model_values = [values[:, self._column[name]] for name in group.model_symbols]
         pars = [self.parameters.value(n, p) for n in group.parameter_symbols]
+        if np.ndim(p) > 1:  # K parameter vectors: every row at its time for each of them
+            times = np.broadcast_to(times[:, None], (len(times),) + np.shape(p)[1:])
         return group.evaluate(model_values, pars, times)
 
-    def observables(self, p: np.ndarray, sims: list[np.ndarray] | None = None
-                    ) -> tuple[np.ndarray, np.ndarray]:
+    def observables(self, p: np.ndarray, sims: list[np.ndarray] | None = None,
+                    measured: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Simulated observables and noise SDs for all measurements.
 
         ``sims``: model quantities per unit as :meth:`simulate` returns them
-        (default: simulated here at ``p``).
+        (default: simulated here at ``p``); or ``measured``, those quantities
+        already gathered by :meth:`measured_quantities`.  With ``p`` of shape
+        (n, K), K parameter vectors in columns, and quantities with K trailing
+        columns, the formulas are evaluated for all K at once.
 
         Returns
         -------
         (h, sigma)
-            Arrays aligned with the measurement table rows.
+            Arrays aligned with the measurement table rows (one column per
+            parameter vector for a 2-D ``p``).
 
         Raises
         ------
         SimulationError
             If a simulation fails.
         """
-        if sims is None:
-            sims = self.simulate(p)
-        measured = self.measured_quantities(sims)
-        h = np.empty(len(self.y))
-        s = np.empty(len(self.y))
+        if measured is None:
+            measured = self.measured_quantities(self.simulate(p) if sims is None else sims)
+        shape = (len(self.y),) + np.shape(p)[1:]
+        h = np.empty(shape)
+        s = np.empty(shape)
         for b in self._batches:
             h[b.rows], s[b.rows] = self._evaluate(b.group, b.rows, p, measured)
             if b.noise is not None:
-                s[b.rows] = b.noise
+                s[b.rows] = b.noise.reshape((-1,) + (1,) * (len(shape) - 1))
         return h, s
 
     def nll_terms(self, h: np.ndarray, s: np.ndarray) -> np.ndarray:

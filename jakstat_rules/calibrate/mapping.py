@@ -131,10 +131,16 @@ class ParameterTable:
         """Whether ``pid`` is an estimated parameter."""
         return pid in self._positions
 
-    def value(self, pid: str, p: np.ndarray) -> float:
-        """Value of any table parameter: from ``p`` if estimated, else its nominal value."""
+    def value(self, pid: str, p: np.ndarray) -> float | np.ndarray:
+        """Value of any table parameter: from ``p`` if estimated, else its nominal value.
+
+        ``p`` of shape (n, K) holds K parameter vectors, one per column: an
+        estimated parameter's value is then its K values (a row of ``p``).
+        """
         k = self._positions.get(pid)
-        return float(p[k]) if k is not None else self.nominal_all[pid]
+        if k is None:
+            return self.nominal_all[pid]
+        return float(p[k]) if np.ndim(p) == 1 else p[k]
 
 
 #: Looks up the current value of a model quantity by id (species: as SBML means the id).
