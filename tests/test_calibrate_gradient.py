@@ -379,13 +379,20 @@ def test_a_fit_goes_on_where_the_sensitivities_fail(exact_problem, monkeypatch, 
 def test_observable_formulas_that_take_no_arrays_are_evaluated_point_by_point(
         exact_problem, monkeypatch):
     """The chain rule through the observable formulas evaluates the 2 x (free parameters)
-    moved points in one call per formula; where a formula refuses arrays of that shape, it
-    is evaluated at each point in turn, with the same Jacobian, and from then on only so."""
+    moved points in one call per formula (in blocks of parameters when memory is short);
+    where a formula refuses arrays of that shape, it is evaluated at each point in turn,
+    with the same Jacobian, and from then on only so."""
     payload = ProblemPayload.from_problem(load_problem(exact_problem))
     ob = Objective(CompiledProblem(payload), gradient="exact")
     x = _point(ob)
     jac = ob.jacobian(x)
     assert ob.cp.sensitivities()._batched is True
+    # with too little memory for all parameters at once, one parameter per block
+    from jakstat_rules.calibrate.sensitivities import UnitSensitivities
+
+    monkeypatch.setattr(UnitSensitivities, "CHUNK_BYTES", 1)
+    assert np.array_equal(Objective(CompiledProblem(payload), gradient="exact").jacobian(x), jac)
+    monkeypatch.undo()
     cp = CompiledProblem(payload)
     plain = cp.observables
     calls = {"many": 0, "one": 0}
