@@ -103,7 +103,8 @@ SMALL_FD_SECONDS = 0.05
 #: Crauste_CellSystems2017 (2.6-2.8: an exact derivative takes about a second at a
 #: starting point where the sensitivities fail) end higher with exact derivatives
 #: (Crauste 285.3 against 191.0); Bruno_JExpBot2016 (0.63-0.76) reaches its best-known
-#: value either way.
+#: value either way.  (Ratios at 161d3c9; with the chain rule of e5ca5b6 one run gave
+#: Fiedler 0.31, Bruno 0.53, Borghans 1.5: the same choices.)
 SMALL_EXACT_SHARE = 0.75
 #: Exact derivatives are chosen unless one costs this many times a difference quotient or
 #: more: where the two timings are close, the machine's noise decided the choice, and
