@@ -4,6 +4,9 @@ At the parameters of a fit (its ``summary.json``), side by side in one run:
 
 * **core values**: the project's simulation core (libroadrunner) simulating
   every distinct simulation of the problem (:meth:`CompiledProblem.simulate`);
+* **core values, every pre-equilibration integrated**: the same with each
+  simulation integrating its own pre-equilibration, the peer of the shared
+  steady state (only on problems whose simulations share one);
 * **core FD Jacobian**: what a forward-difference Jacobian costs on the core,
   one base simulation plus one per dynamic parameter (the columns of noise
   and scale parameters re-use the base simulation);
@@ -81,8 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     per_unit_pointwise._batched = False  # the formulas at one moved point per call
 
     t_core = median_time(core_values, args.repeats)
-    rows = [
-        (f"core values ({n_units} simulations)", t_core),
+    rows = [(f"core values ({n_units} simulations)", t_core)]
+    pre = [u.periods[0].key for u in cp.plan.units if u.periods[0].time == -np.inf]
+    if len(set(pre)) < len(pre):  # simulations that share a pre-equilibration
+        cp.simulator.share_steady_states = False
+        rows.append((f"  the same, no shared pre-equilibration ({len(pre)})",
+                     median_time(core_values, args.repeats)))
+        cp.simulator.share_steady_states = True
+    rows += [
         (f"core FD Jacobian (1 + {n_dynamic} x values)", (1 + n_dynamic) * t_core),
     ]
     if per_condition is not None:

@@ -56,7 +56,7 @@ import math
 import os
 import threading
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -741,7 +741,8 @@ class Engine:
         self.rr.model.setTime(float(time))
 
     def run_periods(self, starts: Sequence[float], apply: Callable[[int], None],
-                    times: np.ndarray, selections: Sequence[str]) -> np.ndarray:
+                    times: np.ndarray, selections: Sequence[str],
+                    steady: tuple[dict, Hashable] | None = None) -> np.ndarray:
         """Integrate one simulation made of periods; values at ``times``.
 
         Period ``k`` starts at ``starts[k]`` (increasing; only the first may
@@ -760,6 +761,15 @@ class Engine:
         before stops a hair (1e-10 relative) short of the start, so
         libroadrunner does not fire them before the values are set.
 
+        Simulations that start with the same pre-equilibration (PEtab v1
+        conditions sharing a pre-equilibration condition) can share its
+        steady state through ``steady``: a dict and this simulation's key in
+        it.  The first simulation of a key integrates and stores the state
+        (species amounts and the values of rate-rule targets); the others set
+        it after their first period's values instead of integrating again.
+        Models with events always integrate (an event could change a
+        parameter during the pre-equilibration).
+
         Parameters
         ----------
         starts
@@ -770,6 +780,9 @@ class Engine:
             Sorted output times (``inf`` last).
         selections
             libroadrunner selections to return.
+        steady
+            Pre-equilibrated states by key, and the key of this simulation's
+            first period (None: no sharing).
 
         Returns
         -------
@@ -789,7 +802,14 @@ class Engine:
                 self.fire_events(before)
             end = float(starts[k + 1]) if k + 1 < len(starts) else math.inf
             if begin == -math.inf:
-                self.preequilibrate(time=end if math.isfinite(end) else 0.0)
+                at = end if math.isfinite(end) else 0.0
+                if steady is None or events:
+                    self.preequilibrate(time=at)
+                elif steady[1] in steady[0]:
+                    self._set_steady(steady[0][steady[1]], at)
+                else:
+                    self.preequilibrate(time=at)
+                    steady[0][steady[1]] = self._steady()
                 continue
             now = float(self.rr.model.getTime()) if k else float(begin)
             if k == 0:
@@ -810,6 +830,19 @@ class Engine:
             self.preequilibrate()
             res[done:] = self.simulate([0.0], selections)[0]
         return res
+
+    def _steady(self) -> tuple[np.ndarray, np.ndarray]:
+        """What a pre-equilibration changed: species amounts and rate-rule targets."""
+        model = self.rr.model
+        return self.state, np.array([model.getValue(sid) for sid in sorted(self.rate_rule_ids)])
+
+    def _set_steady(self, steady: tuple[np.ndarray, np.ndarray], time: float) -> None:
+        """Put the model in a state :meth:`_steady` returned, at ``time``."""
+        model = self.rr.model
+        for sid, value in zip(sorted(self.rate_rule_ids), steady[1]):
+            model.setValue(sid, float(value))
+        self.state = steady[0]
+        model.setTime(float(time))
 
     def preequilibrate(self, tol: float = STEADY_STATE_TOL,
                        max_time: float = STEADY_STATE_MAX_TIME,

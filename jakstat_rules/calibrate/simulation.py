@@ -15,7 +15,9 @@ whose periods set the same values are simulated once.
    (:meth:`Engine.start <jakstat_rules.engine.Engine.start>`);
 2. a period at ``-inf`` integrates to a steady state
    (:meth:`Engine.preequilibrate <jakstat_rules.engine.Engine.preequilibrate>`)
-   and the model time becomes the next period's start (0 if none);
+   and the model time becomes the next period's start (0 if none); units
+   that start with the same such period share its steady state, integrated
+   once per parameter vector;
 3. every later period's values are evaluated together at its start (a
    formula reads the model before any of them is applied), then set as
    current values; SBML events they trigger, or that the start time
@@ -238,6 +240,9 @@ class ConditionSimulator:
         self.selections = [engine_selection(engine, q) for q in self.quantities]
         self._model_ids = set(engine.settable_ids) | engine.rule_ids
         self.dynamic = np.asarray(dynamic, dtype=int)
+        #: units that start with the same pre-equilibration share its steady state
+        #: (False: each integrates its own; the peer row of benchmarks/bench_evaluation.py)
+        self.share_steady_states = True
         # the last CACHE_SIZE results by dynamic parameters: a finite-difference
         # Jacobian perturbs the dynamic parameters one by one and then the others
         # (noise, scaling), which need the unperturbed simulation again
@@ -274,13 +279,18 @@ class ConditionSimulator:
         """Apply ``unit``'s first period at ``p``: the engine holds its initial state."""
         self._apply(unit.periods[0].settings, p, first=True)
 
-    def _run(self, unit: SimulationUnit, p: np.ndarray, times: np.ndarray) -> np.ndarray:
+    def _run(self, unit: SimulationUnit, p: np.ndarray, times: np.ndarray,
+             steady: dict | None = None) -> np.ndarray:
         """Simulate one unit period by period (:meth:`Engine.run_periods
-        <jakstat_rules.engine.Engine.run_periods>`); values at ``times`` (sorted, ``inf`` last)."""
+        <jakstat_rules.engine.Engine.run_periods>`); values at ``times`` (sorted, ``inf`` last).
+
+        ``steady``: the pre-equilibrated states of this ``p`` by the first period's
+        :attr:`Period.key`, shared by the units that start with the same one."""
         periods = unit.periods
         return self.engine.run_periods(
             [period.time for period in periods],
-            lambda k: self._apply(periods[k].settings, p, first=k == 0), times, self.selections)
+            lambda k: self._apply(periods[k].settings, p, first=k == 0), times, self.selections,
+            steady=None if steady is None else (steady, periods[0].key))
 
     def simulate(self, p: np.ndarray) -> list[np.ndarray]:
         """Simulate every unit at its measurement times; cached on the dynamic parameters.
@@ -306,10 +316,10 @@ class ConditionSimulator:
         if hit is not None:
             self._cache.move_to_end(key)
             return hit
-        out = []
+        out, steady = [], ({} if self.share_steady_states else None)
         for unit in self.plan.units:
             try:
-                res = self._run(unit, p, unit.times)
+                res = self._run(unit, p, unit.times, steady)
             except (SimulationError, RuntimeError) as exc:  # the engine's and libroadrunner's
                 # solver failures only: a bad id or setting is a bug to report, not an inf to fit
                 raise SimulationError(f"condition {unit.name!r}: {exc}") from None
@@ -329,12 +339,12 @@ class ConditionSimulator:
         list of (times, values)
             ``values`` has shape (n, n_quantities).
         """
-        out = []
+        out, steady = [], ({} if self.share_steady_states else None)
         for unit in self.plan.units:
             finite = unit.times[np.isfinite(unit.times)]
             first = unit.periods[0].time
             start = first if math.isfinite(first) else (unit.periods[1].time
                                                         if len(unit.periods) > 1 else 0.0)
             grid = np.linspace(start, float(np.max(finite, initial=start + 1.0)), n)
-            out.append((grid, self._run(unit, p, grid)))
+            out.append((grid, self._run(unit, p, grid, steady)))
         return out
