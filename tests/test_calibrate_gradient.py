@@ -86,6 +86,7 @@ def _check_gradient(yaml_path, step=1e-4, analytic=True, jacobian=False, **kwarg
 
 @needs_benchmarks
 @pytest.mark.slow
+@pytest.mark.heavy  # 40 s; `make test` checks Brannmark's pre-equilibration with inner parameters, below
 def test_gradient_brannmark_with_preequilibration():
     ob = _check_gradient(BENCHMARKS / "Brannmark_JBC2010" / "Brannmark_JBC2010.yaml")
     assert any(u.switch is not None for u in ob.cp.plan.units)  # pre-equilibrated units
@@ -99,6 +100,7 @@ def test_gradient_brannmark_with_inner_scalings_and_sigmas():
     ob = _check_gradient(BENCHMARKS / "Brannmark_JBC2010" / "Brannmark_JBC2010.yaml",
                          analytic=("scaling", "offset", "sigma"))
     assert "sigma" in ob.inner.kinds.values() and "scaling" in ob.inner.kinds.values()
+    assert any(u.switch is not None for u in ob.cp.plan.units)  # pre-equilibrated units
 
 
 @needs_benchmarks
