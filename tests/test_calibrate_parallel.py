@@ -111,6 +111,33 @@ def test_solver_log_takes_c_output_and_warnings(tmp_path, capfd):
     assert "progress line" not in text and "after the block" not in text
 
 
+def test_solver_log_takes_amici_s_log_records(tmp_path, capfd):
+    """AMICI logs a failed simulation as an ERROR record through its module loggers,
+    whose handler writes to ``sys.stderr`` (seen when its compiled model came from the
+    cache): inside the block the record goes to the log; the handlers are restored."""
+    import logging
+    import sys
+
+    from jakstat_rules.calibrate.parallel import solver_log
+
+    module = logging.getLogger("amici.sim.test_module")
+    own = logging.StreamHandler(sys.stderr)
+    module.addHandler(own)
+    try:
+        log = tmp_path / "solver.log"
+        with solver_log(log, "amici"):
+            module.error("[c0][FORWARD_FAILURE] failed to integrate")
+        terminal = capfd.readouterr()
+        assert "FORWARD_FAILURE" not in terminal.out + terminal.err
+        assert "amici.sim.test_module - ERROR - [c0][FORWARD_FAILURE]" in log.read_text(
+            encoding="utf-8")
+        assert module.handlers == [own] and module.propagate
+        module.error("after the block")
+        assert "after the block" in capfd.readouterr().err
+    finally:
+        module.removeHandler(own)
+
+
 def test_solver_log_keeps_a_real_terminal_stream(tmp_path):
     """In a process whose sys.stderr is descriptor 2 itself (the CLI), the
     progress line still reaches it while descriptor 2 points to the log; a

@@ -442,6 +442,27 @@ def _uses_fd(stream: Any, fd: int) -> bool:
         return False
 
 
+def _solver_loggers_to(stream) -> list[tuple[logging.Logger, list, bool]]:
+    """Send the records of AMICI's loggers to ``stream`` (one handler on ``amici``, whose
+    modules' loggers propagate to it); returns what to restore: each logger changed,
+    its handlers and its ``propagate``."""
+    changed = []
+    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "amici"]
+    for name in sorted(set(names) | {"amici"}):
+        logger = logging.getLogger(name)
+        changed.append((logger, list(logger.handlers), logger.propagate))
+        if name == "amici":
+            handler = logging.StreamHandler(stream)
+            handler.setFormatter(logging.Formatter("%(asctime)s - %(name)s - %(levelname)s - "
+                                                   "%(message)s"))
+            logger.handlers[:] = [handler]
+            logger.propagate = False
+        else:
+            logger.handlers[:] = []
+            logger.propagate = True
+    return changed
+
+
 @contextlib.contextmanager
 def solver_log(path: str | os.PathLike, title: str = "") -> Iterator[Path]:
     """Send solver output to the log file ``path`` while the block runs.
@@ -451,6 +472,8 @@ def solver_log(path: str | os.PathLike, title: str = "") -> Iterator[Path]:
       warnings and errors -- lands in the log.  Worker processes of a dask
       ``LocalCluster`` started inside the block inherit them.
     * Python warnings (numpy ``RuntimeWarning``, ...) are written to the log.
+    * Records of AMICI's loggers (a failed forward simulation is an ERROR
+      record) are written to the log, not to ``sys.stderr``.
     * Python's ``sys.stdout``/``sys.stderr`` keep writing where they wrote
       before (the terminal): the progress line, messages and the CLI's
       error line stay visible.
@@ -485,12 +508,14 @@ def solver_log(path: str | os.PathLike, title: str = "") -> Iterator[Path]:
     log.write(f"==== {time.strftime('%Y-%m-%d %H:%M:%S')} {title}".rstrip() + "\n")
     saved: dict[int, int] = {}
     streams: dict[str, tuple[Any, _Terminal]] = {}
+    loggers: list[tuple[logging.Logger, list, bool]] = []
     try:
         with warnings.catch_warnings():
             def to_log(message, category, filename, lineno, file=None, line=None):
                 log.write(warnings.formatwarning(message, category, filename, lineno, line))
 
             warnings.showwarning = to_log
+            loggers = _solver_loggers_to(log)
             for name, fd in (("stdout", 1), ("stderr", 2)):
                 stream = getattr(sys, name)
                 try:
@@ -515,6 +540,9 @@ def solver_log(path: str | os.PathLike, title: str = "") -> Iterator[Path]:
         for fd, copy in saved.items():
             os.dup2(copy, fd)
             os.close(copy)
+        for logger, handlers, propagate in loggers:
+            logger.handlers[:] = handlers
+            logger.propagate = propagate
         for name, (original, terminal) in streams.items():
             if getattr(sys, name) is terminal:
                 setattr(sys, name, original)
