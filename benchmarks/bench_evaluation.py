@@ -4,7 +4,7 @@ At the parameters of a fit (its ``summary.json``), side by side in one run:
 
 * **core values**: the project's simulation core (libroadrunner) simulating
   every distinct simulation of the problem (:meth:`CompiledProblem.simulate`);
-* **core values, every pre-equilibration integrated**: the same with each
+* **the same, no shared pre-equilibration**: core values with each
   simulation integrating its own pre-equilibration, the peer of the shared
   steady state (only on problems whose simulations share one);
 * **core FD Jacobian**: what a forward-difference Jacobian costs on the core,

@@ -803,13 +803,13 @@ class Engine:
             end = float(starts[k + 1]) if k + 1 < len(starts) else math.inf
             if begin == -math.inf:
                 at = end if math.isfinite(end) else 0.0
-                if steady is None or events:
-                    self.preequilibrate(time=at)
-                elif steady[1] in steady[0]:
+                shared = steady is not None and not events
+                if shared and steady[1] in steady[0]:
                     self._set_steady(steady[0][steady[1]], at)
                 else:
                     self.preequilibrate(time=at)
-                    steady[0][steady[1]] = self._steady()
+                    if shared:
+                        steady[0][steady[1]] = self._steady()
                 continue
             now = float(self.rr.model.getTime()) if k else float(begin)
             if k == 0:

@@ -182,7 +182,7 @@ class CopasiModel:
         """Set initial values of global quantities; dependent initial amounts follow.
 
         COPASI refreshes the dependent initial values once for all the changed
-        quantities (one refresh per quantity costs 0.13 s each on the default model)."""
+        quantities, not once per quantity (each refresh walks the whole model)."""
         changed = copasi().ObjectStdVector()
         for name, v in values.items():
             mv = self._model_value(name)
