@@ -35,6 +35,7 @@ def test_small_problem_gets_finite_differences_at_tight_tolerances(exact_problem
     s = choice.settings
     assert (s.gradient, s.rtol, s.atol, s.tol) == ("fd", DEFAULT_RTOL, DEFAULT_ATOL,
                                                    defaults.FD_TOL)
+    assert s.optimizer == "trf"  # --optimizer auto with finite differences
     assert choice.measured["free_parameters"] == 2  # k1, k2 (the scale is closed-form)
     assert choice.measured["fd_gradient_seconds"] < defaults.CHEAP_FD_SECONDS
     assert "finite differences" in choice.notes[0]
@@ -42,9 +43,10 @@ def test_small_problem_gets_finite_differences_at_tight_tolerances(exact_problem
 
 def test_explicit_settings_are_kept(exact_problem):
     choice = choose_settings(_payload(exact_problem),
-                             FitSettings(gradient="fd", rtol=1e-7, atol=1e-9, tol=1e-5))
-    assert (choice.settings.gradient, choice.settings.rtol, choice.settings.atol,
-            choice.settings.tol) == ("fd", 1e-7, 1e-9, 1e-5)
+                             FitSettings(gradient="fd", optimizer="fides", rtol=1e-7,
+                                         atol=1e-9, tol=1e-5))
+    assert (choice.settings.gradient, choice.settings.optimizer, choice.settings.rtol,
+            choice.settings.atol, choice.settings.tol) == ("fd", "fides", 1e-7, 1e-9, 1e-5)
     assert choice.notes == []
 
 
@@ -66,13 +68,17 @@ def test_costly_difference_quotient_chooses_the_cheaper_derivative(exact_problem
     median = choice.measured["median_initial_amount"]
     assert median > 0
     assert (s.gradient, s.rtol, s.tol) == ("exact", defaults.EXACT_RTOL, defaults.EXACT_TOL)
+    assert s.optimizer == "fides"  # --optimizer auto with exact derivatives
     assert s.atol == pytest.approx(min(1e-6, 1e-9 * median))
     assert "0.5 s against 3 s" in choice.notes[0]
     # a near tie goes to exact derivatives (EXACT_PREFERENCE = 1.25: up to 3.75 s here)
     monkeypatch.setattr(defaults, "_time_exact", lambda cp, x: 3.6)
     assert choose_settings(payload, FitSettings()).settings.gradient == "exact"
     monkeypatch.setattr(defaults, "_time_exact", lambda cp, x: 3.9)
-    assert choose_settings(payload, FitSettings()).settings.gradient == "fd"
+    s = choose_settings(payload, FitSettings()).settings
+    assert (s.gradient, s.optimizer) == ("fd", "trf")
+    s = choose_settings(payload, FitSettings(optimizer="lbfgsb")).settings
+    assert (s.gradient, s.optimizer) == ("fd", "lbfgsb")
 
 
 def test_a_small_problem_compares_the_derivatives_at_its_starting_points(exact_problem,

@@ -204,7 +204,7 @@ def test_cli_choices_are_the_calibrators():
     from jakstat_rules.calibrate.objective import GRADIENTS
     from jakstat_rules.calibrate.optimizers import OPTIMIZERS, STRATEGIES
 
-    assert OPTIMIZER_CHOICES == OPTIMIZERS and GRADIENT_CHOICES == (AUTO, *GRADIENTS)
+    assert OPTIMIZER_CHOICES == (AUTO, *OPTIMIZERS) and GRADIENT_CHOICES == (AUTO, *GRADIENTS)
     assert STRATEGY_CHOICES == STRATEGIES and DESIGN_CHOICES == DESIGNS
     assert PROFILE_MAX_STEPS == DEFAULT_MAX_STEPS
     assert cli.START_TIME_SHARE == multistart.START_TIME_SHARE
@@ -248,6 +248,11 @@ def test_cli_fit_with_exact_gradients_and_fides(exact_problem, tmp_path):
     assert summary["settings"]["tol"] == 1e-9
     for pid in ("k1", "k2"):
         assert summary["best_parameters"][pid] == pytest.approx(EXAMPLE_TRUE[pid], rel=1e-3)
+    # the results name the optimiser that ran (Fides' exit flags), not scipy's trf
+    table = pd.read_csv(out / "optimize_result.tsv", sep="\t")
+    assert table["message"].str.startswith("ExitFlag.").all()
+    assert summary["optimizer"] == "fides.Optimizer(Gauss-Newton)"
+    assert set(table["optimizer"]) == {summary["optimizer"]}
 
 
 def test_exact_gradients_fall_back_to_differences_when_amici_cannot_read_the_problem(

@@ -4,7 +4,7 @@
 
     jakstat calibrate PROBLEM.yaml [--starts N] [--seed S] [--out DIR]
                       [--workers K | --scheduler ADDRESS] [--export-sbml]
-                      [--max-evaluations N] [--optimizer trf|fides|lbfgsb]
+                      [--max-evaluations N] [--optimizer auto|trf|fides|lbfgsb]
                       [--gradient exact|fd] [--rtol R] [--atol A]
     jakstat calibrate PROBLEM.yaml --evaluate-nominal [--json] [--simulations OUT.tsv]
                       [--parameter ID=VALUE ...] [--rtol R] [--atol A]
@@ -23,10 +23,10 @@ import math
 import sys
 from typing import Any
 
-#: ``--optimizer`` and ``--gradient`` choices (equal to optimizers.OPTIMIZERS and
-#: (defaults.AUTO, *objective.GRADIENTS), tested; literal here so that ``--help``
+#: ``--optimizer`` and ``--gradient`` choices (equal to (defaults.AUTO,
+#: *optimizers.OPTIMIZERS) and (defaults.AUTO, *objective.GRADIENTS), tested; literal here so that ``--help``
 #: imports nothing heavy).
-OPTIMIZER_CHOICES = ("trf", "fides", "lbfgsb")
+OPTIMIZER_CHOICES = ("auto", "trf", "fides", "lbfgsb")
 GRADIENT_CHOICES = ("auto", "exact", "fd")
 STRATEGY_CHOICES = ("multistart", "race")  # optimizers.STRATEGIES (tested)
 DESIGN_CHOICES = ("sobol", "lhs")  # design.DESIGNS (tested)
@@ -275,9 +275,11 @@ def register(subparsers: Any) -> None:
                    help="stopping tolerance of the local optimiser (trf's ftol, xtol and "
                         "gtol; fides's relative function and step tolerances; L-BFGS-B's "
                         "ftol and gtol; default 1e-6 with exact derivatives, else 1e-8)")
-    p.add_argument("--optimizer", choices=OPTIMIZER_CHOICES, default="trf",
-                   help="local optimiser: trf (least-squares trust region on the residuals), "
-                        "fides (trust region, Gauss-Newton or BFGS Hessian), lbfgsb")
+    p.add_argument("--optimizer", choices=OPTIMIZER_CHOICES, default="auto",
+                   help="local optimiser: auto (fides with exact derivatives, trf with "
+                        "finite differences), trf (least-squares trust region on the "
+                        "residuals), fides (trust region, Gauss-Newton or BFGS Hessian), "
+                        "lbfgsb")
     p.add_argument("--gradient", choices=GRADIENT_CHOICES, default="auto",
                    help="auto (measure what one derivative costs each way and take the "
                         "cheaper), fd (finite differences on the simulation core) or exact "

@@ -176,7 +176,8 @@ class Choice:
         s = self.settings
         grad = "exact derivatives (AMICI)" if s.gradient == "exact" else "finite differences"
         why = "; ".join(self.notes + ([workers_note] if workers_note else []))
-        return (f"settings: {grad}, rtol {s.rtol:g}, atol {s.atol:g}, optimizer tol {s.tol:g}, "
+        return (f"settings: {grad}, rtol {s.rtol:g}, atol {s.atol:g}, "
+                f"optimizer {s.optimizer} (tol {s.tol:g}), "
                 f"{workers} worker{'s' if workers != 1 else ''}"
                 + (f" ({why})" if why else ""))
 
@@ -325,7 +326,7 @@ def choose_settings(payload: ProblemPayload, settings: Any, out: Path | None = N
     previous = stored_settings(out, payload.hash) if out is not None else None
     if previous is not None:
         keep = {}
-        for name in ("gradient", "rtol", "atol", "tol"):
+        for name in ("gradient", "optimizer", "rtol", "atol", "tol"):
             ours = getattr(settings, name)
             if (ours is None or ours == AUTO) and previous.get(name) not in (None, AUTO):
                 keep[name] = previous[name]
@@ -401,8 +402,11 @@ def choose_settings(payload: ProblemPayload, settings: Any, out: Path | None = N
     if (settings.rtol, settings.atol, settings.tol) == (None, None, None):
         notes.append("tolerances for " + ("exact derivatives" if exact
                                           else "difference quotients"))
-    resolved = replace(settings, gradient=gradient, rtol=float(rtol), atol=float(atol),
-                       tol=float(tol))
+    optimizer = settings.optimizer
+    if optimizer == AUTO:  # optimizers.resolved_optimizer (docs/benchmarks.md)
+        optimizer = "fides" if exact else "trf"
+    resolved = replace(settings, gradient=gradient, optimizer=optimizer, rtol=float(rtol),
+                       atol=float(atol), tol=float(tol))
     return Choice(resolved, notes, grad_seconds, measured)
 
 

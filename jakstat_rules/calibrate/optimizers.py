@@ -10,6 +10,9 @@ One function per optimiser (``--optimizer``), dispatched by :func:`local_fit`:
 * ``fides``: the Fides trust-region optimiser with the Gauss-Newton Hessian
   of the residuals (BFGS updates for objectives that are no sum of squares);
 * ``lbfgsb``: scipy's L-BFGS-B.
+
+``auto`` (the default) is Fides with exact derivatives and ``trf`` with
+finite differences (:func:`resolved_optimizer`).
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from .objective import FAILED_RESIDUAL, GRADIENTS, Objective, TimeLimitReached
 __all__ = ["OPTIMIZERS", "STRATEGIES", "FitSettings", "settings_of_fit", "LocalFit", "local_fit",
            "STALL_DROP", "StallRule",
            "polish_optimizer", "POLISH_FTOL",
-           "trf_fit", "lbfgsb_fit", "fides_fit", "residual_jacobian", "difference_steps"]
+           "trf_fit", "lbfgsb_fit", "fides_fit", "residual_jacobian", "difference_steps",
+           "optimizer_name", "resolved_optimizer"]
 
 #: Local optimisers (``--optimizer``); see :func:`local_fit`.
 OPTIMIZERS = ("trf", "fides", "lbfgsb")
@@ -71,7 +75,9 @@ class FitSettings:
         residuals), ``fides`` (trust region with gradient and Gauss-Newton
         Hessian, or BFGS when the objective is no sum of squares) or
         ``lbfgsb`` (scipy's L-BFGS-B); ``trf`` falls back to ``lbfgsb`` for
-        objectives that are no sum of squares.
+        objectives that are no sum of squares.  ``auto`` (the default):
+        Fides with exact derivatives, ``trf`` with finite differences
+        (:func:`resolved_optimizer`; docs/benchmarks.md).
     gradient
         ``auto`` (the default: chosen by what one derivative costs each way,
         :func:`~jakstat_rules.calibrate.defaults.choose_settings`), ``fd``
@@ -120,7 +126,7 @@ class FitSettings:
     tol: float | None = None
     diff_step: float = 1e-5
     analytic_scaling: bool = True
-    optimizer: str = "trf"
+    optimizer: str = AUTO
     gradient: str = AUTO
     max_redraws: int = 20
     strategy: str = "multistart"
@@ -137,9 +143,9 @@ class FitSettings:
         if int(self.seed) < 0:
             raise JakstatInputError(f"--seed {self.seed!r}: expected an "
                                     f"integer >= 0")
-        if self.optimizer not in OPTIMIZERS:
+        if self.optimizer not in (AUTO, *OPTIMIZERS):
             raise JakstatInputError(f"--optimizer {self.optimizer!r}: expected one of "
-                                    f"{list(OPTIMIZERS)}")
+                                    f"{[AUTO, *OPTIMIZERS]}")
         if self.gradient not in (AUTO, *GRADIENTS):
             raise JakstatInputError(f"--gradient {self.gradient!r}: expected one of "
                                     f"{[AUTO, *GRADIENTS]}")
@@ -403,10 +409,35 @@ def fides_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
 POLISH_FTOL = 1e-10
 
 
+def resolved_optimizer(settings: FitSettings) -> str:
+    """The optimiser of ``settings``, ``auto`` resolved: Fides with exact derivatives,
+    ``trf`` otherwise.  Fides' Gauss-Newton steps from exact sensitivities reach lower
+    values than ``trf`` on the hard problems of the benchmark collection and converge
+    more starts per minute on most problems with exact derivatives; with difference
+    quotients ``trf`` converges more per minute (docs/benchmarks.md, "Fides and trf
+    on the whole collection")."""
+    if settings.optimizer != AUTO:
+        return settings.optimizer
+    return "fides" if settings.gradient == "exact" else "trf"
+
+
+def optimizer_name(settings: FitSettings, least_squares: bool) -> str:
+    """The optimiser :func:`local_fit` runs for ``settings``, named by its library and
+    method (the ``optimizer`` of ``summary.json`` and ``optimize_result.tsv``): ``trf``
+    on a sum of squares, else L-BFGS-B; Fides with the Gauss-Newton Hessian of the
+    residuals, else BFGS updates (:func:`fides_fit`)."""
+    optimizer = resolved_optimizer(settings)
+    if optimizer == "fides":
+        return f"fides.Optimizer({'Gauss-Newton' if least_squares else 'BFGS'})"
+    if optimizer == "trf" and least_squares:
+        return "scipy.optimize.least_squares(trf)"
+    return "scipy.optimize.minimize(L-BFGS-B)"
+
+
 def polish_optimizer(settings: FitSettings) -> str:
     """The optimiser that continues the best start (``settings.polish``): Fides after
     ``trf`` or ``lbfgsb``, ``trf`` after Fides."""
-    return "trf" if settings.optimizer == "fides" else "fides"
+    return "trf" if resolved_optimizer(settings) == "fides" else "fides"
 
 
 def local_fit(ob: Objective, x0: np.ndarray, settings: FitSettings,
@@ -438,9 +469,10 @@ def local_fit(ob: Objective, x0: np.ndarray, settings: FitSettings,
     """
     if len(x0) == 0:
         return LocalFit(x0, 1, "no free parameters")
-    if settings.optimizer == "fides":
+    optimizer = resolved_optimizer(settings)
+    if optimizer == "fides":
         return fides_fit(ob, x0, settings)
-    if settings.optimizer == "trf" and ob.least_squares:
+    if optimizer == "trf" and ob.least_squares:
         return trf_fit(ob, x0, settings, ftol)
     return lbfgsb_fit(ob, x0, settings)
 

@@ -28,7 +28,7 @@ from . import racing
 from .mapping import scale
 from .compiled import CompiledProblem
 from .objective import Objective
-from .optimizers import FitSettings
+from .optimizers import FitSettings, optimizer_name
 from .parallel import SOLVER_LOG
 from .store import StartResult, fit_file
 
@@ -131,8 +131,7 @@ def write_fit_outputs(out: Path, cp: CompiledProblem, ob: Objective,
     best = ok[0] if ok else None
     best_fval = best.fval if best else math.inf
     n_conv = sum(r.fval <= best_fval + CONVERGENCE_TOL for r in ok)
-    optimizer = ("scipy.optimize.least_squares(trf)" if ob.least_squares
-                 else "scipy.optimize.minimize(L-BFGS-B)")
+    optimizer = optimizer_name(settings, ob.least_squares)
     table = _optimize_result(records, cp, ob, optimizer, best_fval)
     write_table(out / "optimize_result.tsv", table)
     estimated = cp.parameters.estimated_ids
