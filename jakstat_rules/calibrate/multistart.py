@@ -544,10 +544,10 @@ def _polish_tight(settings: FitSettings, ob: Objective, x: np.ndarray, fval: flo
     than the engine's: the fit's optimiser from ``x`` on the objective at the engine's
     tight tolerances (rtol = atol = 1e-10) with :data:`TIGHT_POLISH_TOL`.
 
-    Near an optimum the loose tolerances' errors in the sensitivities stop both
-    optimisers short of it (Lucarelli_CellSystems2018: Fides stops at 1681.709, 0.10
-    above the best-known value, at rtol 1e-6 with any ``--tol``, and goes on to 1681.697
-    at the tight tolerances: docs/benchmarks.md).  The result is compared at the fit's
+    Near an optimum the loose tolerances' errors in the sensitivities can stop both
+    optimisers short of it (Lucarelli_CellSystems2018: the rounds at rtol 1e-6 end at
+    1681.709, 0.103 above the best-known value, and this round goes on to 1681.703:
+    docs/benchmarks.md).  The result is compared at the fit's
     tolerances and kept if it is lower; the round goes to ``polished["rounds"]``.
     Returns the lowest point, its value and whether the round stopped at ``deadline``.
     """
