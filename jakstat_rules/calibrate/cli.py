@@ -24,8 +24,8 @@ import sys
 from typing import Any
 
 #: ``--optimizer`` and ``--gradient`` choices (equal to (defaults.AUTO,
-#: *optimizers.OPTIMIZERS) and (defaults.AUTO, *objective.GRADIENTS), tested; literal here so that ``--help``
-#: imports nothing heavy).
+#: *optimizers.OPTIMIZERS) and (defaults.AUTO, *objective.GRADIENTS), tested; literal
+#: here so that ``--help`` imports nothing heavy).
 OPTIMIZER_CHOICES = ("auto", "trf", "fides", "lbfgsb")
 GRADIENT_CHOICES = ("auto", "exact", "fd")
 STRATEGY_CHOICES = ("multistart", "race")  # optimizers.STRATEGIES (tested)

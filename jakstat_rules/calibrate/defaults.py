@@ -301,6 +301,14 @@ def stored_design(out: Path | None) -> str:
     return design
 
 
+def auto_optimizer(optimizer: str, gradient: str) -> str:
+    """``optimizer`` with :data:`AUTO` resolved: Fides with exact derivatives, ``trf``
+    otherwise (:func:`~jakstat_rules.calibrate.optimizers.resolved_optimizer`)."""
+    if optimizer != AUTO:
+        return optimizer
+    return "fides" if gradient == "exact" else "trf"
+
+
 def choose_settings(payload: ProblemPayload, settings: Any, out: Path | None = None
                     ) -> Choice:
     """Resolve the automatic fields of ``settings`` for ``payload``.
@@ -402,11 +410,9 @@ def choose_settings(payload: ProblemPayload, settings: Any, out: Path | None = N
     if (settings.rtol, settings.atol, settings.tol) == (None, None, None):
         notes.append("tolerances for " + ("exact derivatives" if exact
                                           else "difference quotients"))
-    optimizer = settings.optimizer
-    if optimizer == AUTO:  # optimizers.resolved_optimizer (docs/benchmarks.md)
-        optimizer = "fides" if exact else "trf"
-    resolved = replace(settings, gradient=gradient, optimizer=optimizer, rtol=float(rtol),
-                       atol=float(atol), tol=float(tol))
+    resolved = replace(settings, gradient=gradient,
+                       optimizer=auto_optimizer(settings.optimizer, gradient),
+                       rtol=float(rtol), atol=float(atol), tol=float(tol))
     return Choice(resolved, notes, grad_seconds, measured)
 
 

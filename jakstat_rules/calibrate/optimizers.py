@@ -27,7 +27,7 @@ from scipy.optimize import approx_fprime, least_squares, minimize
 from jakstat_rules.engine import DEFAULT_ATOL, DEFAULT_RTOL
 from jakstat_rules.errors import JakstatInputError
 
-from .defaults import AUTO, FD_TOL
+from .defaults import AUTO, FD_TOL, auto_optimizer
 from .design import DESIGNS
 from .objective import FAILED_RESIDUAL, GRADIENTS, Objective, TimeLimitReached
 
@@ -416,9 +416,7 @@ def resolved_optimizer(settings: FitSettings) -> str:
     more starts per minute on most problems with exact derivatives; with difference
     quotients ``trf`` converges more per minute (docs/benchmarks.md, "Fides and trf
     on the whole collection")."""
-    if settings.optimizer != AUTO:
-        return settings.optimizer
-    return "fides" if settings.gradient == "exact" else "trf"
+    return auto_optimizer(settings.optimizer, settings.gradient)
 
 
 def optimizer_name(settings: FitSettings, least_squares: bool) -> str:
