@@ -17,20 +17,34 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import bench_petab  # noqa: E402
 
 
+def _count_runs(monkeypatch, owner, name: str) -> list[int]:
+    """A counter of the calls of ``owner.name`` (the model's simulator), kept in a list."""
+    calls = [0]
+    run = getattr(owner, name)
+
+    def counted(*args, **kwargs):
+        calls[0] += 1
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return calls
+
+
 @pytest.mark.parametrize("optimizer", ["trf", "fides", "lbfgsb"])
-def test_each_start_records_its_simulations(exact_problem, optimizer):
+def test_each_start_records_its_simulations(exact_problem, optimizer, monkeypatch):
     """With finite differences the simulations are every objective evaluation
     of the fit, the difference quotients included (scipy's nfev of trf leaves
-    them out)."""
+    them out); each is one run of the simulator, counted here where it runs."""
     from jakstat_rules.calibrate.optimizers import FitSettings, local_fit
 
-    ob = Objective(CompiledProblem(ProblemPayload.from_problem(load_problem(exact_problem))))
+    cp = CompiledProblem(ProblemPayload.from_problem(load_problem(exact_problem)))
+    ob = Objective(cp)
+    runs = _count_runs(monkeypatch, cp.simulator, "simulate")
     x0 = (ob.lb + ob.ub) / 2 + 0.1 * (ob.ub - ob.lb) * np.linspace(-1, 1, len(ob.lb))
-    before = ob.n_eval
     fit = local_fit(ob, x0, FitSettings(optimizer=optimizer, gradient="fd", tol=1e-8,
                                         rtol=1e-10, atol=1e-10))
     counts = bench_petab.evaluation_counts(fit.message)
-    assert counts["n_sim"] == ob.n_eval - before
+    assert counts["n_sim"] == runs[0]
     assert 0 < counts["n_values"] <= counts["n_sim"]
     assert counts["n_derivatives"] > 0
     n = len(x0)
@@ -39,6 +53,32 @@ def test_each_start_records_its_simulations(exact_problem, optimizer):
         assert counts["n_sim"] == counts["n_values"] + n * counts["n_derivatives"]
     if optimizer == "fides":  # value, residuals and n moved residual vectors per point
         assert counts["n_sim"] == (n + 2) * counts["n_values"]
+
+
+@pytest.mark.parametrize("optimizer", ["trf", "fides", "lbfgsb"])
+def test_exact_derivatives_cost_one_simulation_where_value_and_gradient_go_together(
+        exact_problem, optimizer, monkeypatch):
+    """With exact derivatives Fides and L-BFGS-B ask for value and gradient at every
+    point: one run of AMICI with sensitivities gives both.  trf asks for the value at
+    every trial point and the Jacobian at the accepted ones: two runs there."""
+    from jakstat_rules.calibrate.optimizers import FitSettings, local_fit
+
+    cp = CompiledProblem(ProblemPayload.from_problem(load_problem(exact_problem)),
+                         rtol=1e-8, atol=1e-10)
+    ob = Objective(cp, gradient="exact")
+    runs = _count_runs(monkeypatch, cp.sensitivities(), "evaluate")
+    x0 = (ob.lb + ob.ub) / 2 + 0.1 * (ob.ub - ob.lb) * np.linspace(-1, 1, len(ob.lb))
+    fit = local_fit(ob, x0, FitSettings(optimizer=optimizer, gradient="exact", tol=1e-8,
+                                        rtol=1e-8, atol=1e-10))
+    counts = bench_petab.evaluation_counts(fit.message)
+    assert counts["n_sim"] == runs[0] > 0
+    assert ob.n_fallback == 0
+    if optimizer == "trf":
+        assert counts["n_sim"] == counts["n_values"] + counts["n_derivatives"]
+    elif optimizer == "fides":
+        assert counts["n_sim"] == counts["n_derivatives"] == counts["n_values"]
+    else:  # L-BFGS-B's line search asks for both at every point as well
+        assert counts["n_sim"] == counts["n_values"]
 
 
 def test_counts_absent_from_older_messages():

@@ -28,10 +28,11 @@ class _Smooth:
     def __init__(self, fails=lambda x0: False) -> None:
         self.lb, self.ub = np.full(3, -5.0), np.full(3, 5.0)
         self.fails = fails
-        self.n_eval = 0
+        self.n_eval = self.n_sim = 0  # each residual vector is one simulation
 
     def residuals(self, x: np.ndarray) -> np.ndarray:
         self.n_eval += 1
+        self.n_sim += 1
         x = np.asarray(x, float)
         if self.fails(x[0]):
             return np.full(3, FAILED_RESIDUAL)
@@ -69,10 +70,11 @@ class _IllConditioned:
         self.A = rng.normal(size=(40, 8)) * np.logspace(0, 6, 8)
         self.x0 = rng.uniform(-1.0, 1.0, 8)
         self.lb, self.ub = np.full(8, -5.0), np.full(8, 5.0)
-        self.n_eval = 0
+        self.n_eval = self.n_sim = 0  # each residual vector is one simulation
 
     def residuals(self, x: np.ndarray) -> np.ndarray:
         self.n_eval += 1
+        self.n_sim += 1
         z = self.A @ np.asarray(x, float)
         return np.tanh(z) - 0.3 + 0.01 * np.sin(7.0 * z)
 

@@ -32,10 +32,11 @@ class _Quartic:
 
     def __init__(self) -> None:
         self.lb, self.ub = np.full(2, -1e3), np.full(2, 1e3)
-        self.n_eval = 0
+        self.n_eval = self.n_sim = 0  # each residual vector is one simulation
 
     def residuals(self, x: np.ndarray) -> np.ndarray:
         self.n_eval += 1
+        self.n_sim += 1
         return np.asarray(x, float) ** 2
 
     def jacobian(self, x: np.ndarray) -> np.ndarray:

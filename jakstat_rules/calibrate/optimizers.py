@@ -278,7 +278,7 @@ def trf_fit(ob: Objective, x0: np.ndarray, settings: FitSettings,
     """scipy's least-squares trust region on :meth:`Objective.residuals`; ``ftol``
     (default ``settings.tol``) is its test on the relative decrease of the cost."""
     exact = settings.gradient == "exact"
-    n_eval0, fallback0 = ob.n_eval, ob.n_fallback
+    n_sim0, fallback0 = ob.n_sim, ob.n_fallback
     # tr_solver "lsmr" (regularised, inexact trust-region steps) rather than the
     # exact SVD solve: on the fast PEtab problems (docs/benchmarks.md) as many
     # or fewer evaluations per converged start, half the evaluations per start
@@ -299,7 +299,7 @@ def trf_fit(ob: Objective, x0: np.ndarray, settings: FitSettings,
     # simulations (every objective evaluation, derivatives included) go with
     # the message, as "[evaluations: S simulations, V values, D derivatives]"
     njev = int(res.njev or 0)
-    sims = ob.n_eval - n_eval0 + (njev if exact else 0)
+    sims = ob.n_sim - n_sim0
     why = stall.message() if stall.stalled else res.message
     message = f"{why} {_counts(sims, int(res.nfev), njev, ob.n_fallback - fallback0)}"
     # status 0: "the maximum number of function evaluations is exceeded"
@@ -311,7 +311,7 @@ def lbfgsb_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit
     """scipy's L-BFGS-B on :meth:`Objective.fval`."""
     options = {"maxfun": settings.max_nfev, "ftol": settings.tol, "gtol": settings.tol}
     bounds = list(zip(ob.lb, ob.ub))
-    n_eval0, fallback0 = ob.n_eval, ob.n_fallback
+    n_sim0, fallback0 = ob.n_sim, ob.n_fallback
     exact = settings.gradient == "exact"
     stall = StallRule(settings.stall)
     if exact:
@@ -323,7 +323,7 @@ def lbfgsb_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit
     # scipy's nfev counts the difference quotients of the gradient as well
     njev = int(getattr(res, "njev", 0) or 0)
     values = int(res.nfev) if exact else max(int(res.nfev) - len(x0) * njev, 0)
-    sims = ob.n_eval - n_eval0 + (njev if exact else 0)
+    sims = ob.n_sim - n_sim0
     why = stall.message() if stall.stalled else res.message
     message = f"{why} {_counts(sims, values, njev, ob.n_fallback - fallback0)}"
     # status 1: the limit on evaluations or iterations was reached
@@ -336,7 +336,7 @@ def fides_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
     import fides  # only the fides optimiser needs it (0.2 s to import)
 
     exact = settings.gradient == "exact"
-    n_eval0, fallback0 = ob.n_eval, ob.n_fallback
+    n_sim0, fallback0 = ob.n_sim, ob.n_fallback
     lb, ub = np.asarray(ob.lb, float), np.asarray(ob.ub, float)
     derivatives = 0  # fides evaluates value and derivatives at every point
 
@@ -391,7 +391,7 @@ def fides_fit(ob: Objective, x0: np.ndarray, settings: FitSettings) -> LocalFit:
         failed = exc
     else:
         failed = None
-    sims = ob.n_eval - n_eval0 + (derivatives if exact else 0)
+    sims = ob.n_sim - n_sim0
     counts = _counts(sims, derivatives, derivatives, ob.n_fallback - fallback0)
     if failed is not None:
         return LocalFit(np.asarray(x0, float), 1, f"fides: {failed} {counts}", -1)
@@ -486,7 +486,7 @@ def local_fit_until(ob: Objective, x0: np.ndarray, settings: FitSettings,
     """
     if deadline is None:
         return local_fit(ob, x0, settings, ftol)
-    n_eval0 = ob.n_eval
+    n_eval0, n_sim0 = ob.n_eval, ob.n_sim
     ob.deadline, ob.best = deadline, None
     try:
         return local_fit(ob, x0, settings, ftol)
@@ -495,7 +495,7 @@ def local_fit_until(ob: Objective, x0: np.ndarray, settings: FitSettings,
         n = ob.n_eval - n_eval0
         return LocalFit(x, n, f"stopped at {limit or 'the time limit (--max-time)'} after {n} "
                               f"evaluations, at the lowest value evaluated "
-                              f"{_counts(n, n, 0)}", 0, budget_exhausted=True,
+                              f"{_counts(ob.n_sim - n_sim0, n, 0)}", 0, budget_exhausted=True,
                         time_limited=True)
     finally:
         ob.deadline, ob.best = None, None
