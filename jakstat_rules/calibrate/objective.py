@@ -322,9 +322,9 @@ class Objective:
         instead would save that simulation (a fifth of a derivative's time on
         Bruno_JExpBot2016), but CVODES then controls the error of the
         sensitivities as well and the value differs (by up to 1 % on
-        Fujita_SciSignal2010 at rtol 1e-6): there Fides took 198 s instead of
-        103 s for starts 1-8 of the 200-point design, and the best of them
-        ended at 82.2 instead of -17.2.
+        Fujita_SciSignal2010 at rtol 1e-6), which sent Fides on other, longer
+        paths there (about twice the time per start in a comparison on the
+        first starts of the design; not one of the project's benchmarks).
         """
         if self.gradient_method != "exact":
             raise JakstatInputError("exact derivatives need gradient='exact'")

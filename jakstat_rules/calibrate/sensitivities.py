@@ -191,6 +191,12 @@ class ObservableSensitivities:
         _quiet_amici()  # loggers of the modules imported while compiling
         self.solver = self.model.create_solver()
         self._set_tolerances(rtol, atol)
+        # only what evaluate reads (observables, noise SDs, their sensitivities): the
+        # states and their sensitivities are not copied out (5 % of a derivative's time
+        # on Bruno_JExpBot2016 and Schwen_PONE2014)
+        from amici.sim.sundials import RDataReporting
+
+        self.solver.set_return_data_reporting_mode(RDataReporting.observables_likelihood)
         if nominal is None:
             table = payload.parameter_df
             nominal = [float(table.loc[pid, C.NOMINAL_VALUE]) for pid in self.estimated_ids]
@@ -241,19 +247,12 @@ class ObservableSensitivities:
                                         f"{build_log}); use --gradient fd") from None
 
     def _set_tolerances(self, rtol: float, atol: float) -> None:
-        import amici.sim.sundials
-
         s = self.solver
         s.set_relative_tolerance(rtol)
         s.set_absolute_tolerance(atol)
         s.set_relative_tolerance_fsa(rtol)
         s.set_absolute_tolerance_fsa(atol)
         s.set_max_steps(100_000)
-        # only what evaluate reads (observables, noise SDs, their sensitivities): the
-        # states and their sensitivities are not copied out (5 % of a derivative's time
-        # on Bruno_JExpBot2016 and Schwen_PONE2014)
-        s.set_return_data_reporting_mode(
-            amici.sim.sundials.RDataReporting.observables_likelihood)
 
     def _prepare(self, mdf) -> None:
         """Parameter mapping, experiment data and where every row's value is found."""
